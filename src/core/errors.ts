@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   SEQ_GAP: 'seqNum is not one higher than the previous entry',
   BACKLINK_MISMATCH: 'backlink is not the hash of the previous entry',
   FORK: 'two different operations with the same author, log and seqNum',
+  UNSUPPORTED_EXTENSION: 'extensions of an unknown version or variant: neither stored nor forwarded',
   // store
   SCHEMA_VERSION: 'database was written by another schema version',
   NOT_FOUND: 'no such entry',

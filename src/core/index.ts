@@ -1,1 +1,36 @@
+/**
+ * core: signed, hashed operations in per-author append-only logs, byte-
+ * compatible with p2panda-core 0.7 headers (CBOR, BLAKE3, Ed25519). Every
+ * byte that comes in is decoded strictly and validated before anything
+ * trusts it. See DESIGN.md (core).
+ */
 export * from './errors.ts';
+export { toHex, fromHex, bytesEqual, compareBytes, concatBytes, utf8 } from './bytes.ts';
+export { crypto, setCrypto, type Crypto } from './crypto.ts';
+export { nobleCrypto } from './crypto-noble.ts';
+export { Hash, HASH_LENGTH } from './hash.ts';
+export { PrivateKey, PublicKey, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from './keys.ts';
+export { DEFAULT_LIMITS, type Limits } from './limits.ts';
+export {
+  DEFAULT_LOG_ID,
+  nowMicros,
+  sortPrevious,
+  type Extensions,
+  type BasicExtensions,
+  type CausalExtensions,
+  type UnknownExtensions,
+} from './extensions.ts';
+export { encodeHeader, decodeHeader, unsignedBytesOf, HEADER_VERSION, type Header } from './header.ts';
+export {
+  createOperation,
+  decodeOperation,
+  decodeOperationUnverified,
+  validateBacklink,
+  logIdOf,
+  pruneFlagOf,
+  previousOf,
+  timestampOf,
+  type Operation,
+  type CreateOperationArgs,
+} from './operation.ts';
+export { topicId, networkId, logIdForTopic, DEFAULT_NETWORK_ID } from './topic.ts';

@@ -1,0 +1,162 @@
+/**
+ * Operations: a signed header and an optional body. The operation id is the
+ * BLAKE3 hash of the signed header bytes; the body is covered only through
+ * `payloadHash`, so bodies can be deleted while headers stay verifiable.
+ */
+import { bytesEqual } from './bytes.ts';
+import { WalkawayError } from './errors.ts';
+import { DEFAULT_LOG_ID, sortPrevious, type Extensions } from './extensions.ts';
+import { Hash } from './hash.ts';
+import { decodeHeader, encodeHeader, HEADER_VERSION, unsignedBytesOf, type Header, type UnsignedHeader } from './header.ts';
+import type { PrivateKey } from './keys.ts';
+import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+
+export interface Operation {
+  hash: Hash;
+  header: Header;
+  headerBytes: Uint8Array;
+  body?: Uint8Array;
+}
+
+export interface CreateOperationArgs {
+  privateKey: PrivateKey;
+  body?: Uint8Array;
+  seqNum: number;
+  backlink?: Hash;
+  extensions?: Extensions;
+}
+
+export function createOperation(args: CreateOperationArgs): Operation {
+  const { privateKey, seqNum, backlink } = args;
+  const body = args.body && args.body.length > 0 ? args.body : undefined;
+  if (!Number.isSafeInteger(seqNum) || seqNum < 0 || seqNum > 0xffff_ffff) {
+    throw new WalkawayError('INVALID_ARGUMENT', `seqNum must be an unsigned 32-bit integer, got ${seqNum}`);
+  }
+  if ((seqNum > 0) !== (backlink !== undefined)) {
+    throw new WalkawayError('INVALID_ARGUMENT', 'a backlink is required exactly when seqNum > 0', { seqNum });
+  }
+  let extensions = args.extensions;
+  if (extensions?.variant === 'causal') extensions = { ...extensions, previous: sortPrevious(extensions.previous) };
+  const unsigned: UnsignedHeader = {
+    version: HEADER_VERSION,
+    publicKey: privateKey.publicKey,
+    payloadSize: body?.length ?? 0,
+    payloadHash: body && Hash.digest(body),
+    seqNum,
+    backlink,
+    extensions,
+  };
+  const signature = privateKey.sign(encodeHeader(unsigned));
+  const headerBytes = encodeHeader(unsigned, signature);
+  return { hash: Hash.digest(headerBytes), header: { ...unsigned, signature }, headerBytes, body };
+}
+
+/**
+ * Decodes one operation and validates it on its own: canonical shape,
+ * version, limits, payload size and hash against the body (if given), and
+ * the signature. Throws a WalkawayError otherwise.
+ */
+export function decodeOperation(headerBytes: Uint8Array, body?: Uint8Array, limits: Limits = DEFAULT_LIMITS): Operation {
+  const op = decodeOperationUnverified(headerBytes, body, limits);
+  if (!op.header.publicKey.verify(unsignedBytesOf(headerBytes), op.header.signature)) {
+    throw new WalkawayError('INVALID_SIGNATURE', `signature of ${op.hash.toHex()} does not verify`, {
+      hash: op.hash.toHex(),
+      author: op.header.publicKey.toHex(),
+    });
+  }
+  return op;
+}
+
+/**
+ * Everything `decodeOperation` checks except the signature: for bytes that
+ * were verified before (read back from our own store, or verified by a
+ * worker thread).
+ */
+export function decodeOperationUnverified(
+  headerBytes: Uint8Array,
+  body?: Uint8Array,
+  limits: Limits = DEFAULT_LIMITS,
+): Operation {
+  if (!(headerBytes instanceof Uint8Array)) throw new WalkawayError('MALFORMED', 'header bytes must be a Uint8Array');
+  if (body !== undefined && !(body instanceof Uint8Array)) throw new WalkawayError('MALFORMED', 'body must be a Uint8Array');
+  if (headerBytes.length > limits.maxHeaderBytes) {
+    throw new WalkawayError('TOO_LARGE', `header is ${headerBytes.length} bytes, limit ${limits.maxHeaderBytes}`, {
+      size: headerBytes.length,
+      limit: limits.maxHeaderBytes,
+    });
+  }
+  if (body && body.length > limits.maxBodyBytes) {
+    throw new WalkawayError('TOO_LARGE', `body is ${body.length} bytes, limit ${limits.maxBodyBytes}`, {
+      size: body.length,
+      limit: limits.maxBodyBytes,
+    });
+  }
+  const header = decodeHeader(headerBytes);
+  const hash = Hash.digest(headerBytes);
+  const presentBody = body && body.length > 0 ? body : undefined;
+  if (presentBody) checkPayload(header, presentBody, hash);
+  return { hash, header, headerBytes, body: presentBody };
+}
+
+function checkPayload(header: Header, body: Uint8Array, hash: Hash): void {
+  if (body.length !== header.payloadSize || !header.payloadHash || !Hash.digest(body).equals(header.payloadHash)) {
+    throw new WalkawayError('PAYLOAD_MISMATCH', `body of ${hash.toHex()} does not match its header`, {
+      hash: hash.toHex(),
+      bodySize: body.length,
+      payloadSize: header.payloadSize,
+    });
+  }
+}
+
+export function logIdOf(header: Header): Uint8Array {
+  const ext = header.extensions;
+  return ext && ext.variant !== 'unknown' ? ext.logId : DEFAULT_LOG_ID;
+}
+
+export function pruneFlagOf(header: Header): boolean {
+  return header.extensions?.variant === 'basic' && header.extensions.pruneFlag && header.seqNum > 0;
+}
+
+export function previousOf(header: Header): Hash[] {
+  return header.extensions?.variant === 'causal' ? header.extensions.previous : [];
+}
+
+export function timestampOf(header: Header): number | undefined {
+  const ext = header.extensions;
+  return ext && ext.variant !== 'unknown' ? ext.timestamp : undefined;
+}
+
+/**
+ * Checks `next` against the previous entry of its log: same author and log,
+ * seqNum one higher, backlink = hash of the previous. Prune-aware: a `next`
+ * with the prune flag needs no previous entry (pass `undefined`).
+ */
+export function validateBacklink(previous: Operation | undefined, next: Operation): void {
+  const h = next.header;
+  if (!previous) {
+    if (h.seqNum === 0 || pruneFlagOf(h)) return;
+    throw new WalkawayError('SEQ_GAP', `operation at seqNum ${h.seqNum} has no previous entry`, {
+      hash: next.hash.toHex(),
+      expected: 0,
+      seqNum: h.seqNum,
+    });
+  }
+  const p = previous.header;
+  const data = { hash: next.hash.toHex(), previous: previous.hash.toHex() };
+  if (!p.publicKey.equals(h.publicKey)) {
+    throw new WalkawayError('AUTHOR_MISMATCH', 'backlinked operation is by another author', data);
+  }
+  if (!bytesEqual(logIdOf(p), logIdOf(h))) {
+    throw new WalkawayError('LOG_MISMATCH', 'backlinked operation belongs to another log', data);
+  }
+  if (h.seqNum !== p.seqNum + 1) {
+    throw new WalkawayError('SEQ_GAP', `seqNum ${h.seqNum} after ${p.seqNum}, expected ${p.seqNum + 1}`, {
+      ...data,
+      expected: p.seqNum + 1,
+      seqNum: h.seqNum,
+    });
+  }
+  if (!h.backlink || !h.backlink.equals(previous.hash)) {
+    throw new WalkawayError('BACKLINK_MISMATCH', `backlink is not the hash of seqNum ${p.seqNum}`, data);
+  }
+}

@@ -34,3 +34,4 @@ export {
   type CreateOperationArgs,
 } from './operation.ts';
 export { topicId, networkId, logIdForTopic, DEFAULT_NETWORK_ID } from './topic.ts';
+export { VerifyPool } from './verify-pool.ts';

@@ -1,0 +1,96 @@
+/**
+ * Ed25519 verification on worker threads (Node only), so that bulk ingest
+ * uses every core: the caller decodes on its own thread
+ * (`decodeOperationUnverified`), the pool checks the signatures.
+ */
+import { WalkawayError } from './errors.ts';
+import { unsignedBytesOf } from './header.ts';
+import type { Operation } from './operation.ts';
+
+interface PendingBatch {
+  resolve: (results: Uint8Array) => void;
+  reject: (err: Error) => void;
+}
+
+interface WorkerLike {
+  postMessage(value: unknown): void;
+  on(event: string, listener: (...args: any[]) => void): void;
+  terminate(): Promise<number>;
+  ref(): void;
+  unref(): void;
+}
+
+export class VerifyPool {
+  readonly threads: number;
+  #workers: WorkerLike[];
+  #pending = new Map<number, PendingBatch>();
+  #nextId = 0;
+  #next = 0;
+  #closed = false;
+
+  private constructor(workers: WorkerLike[]) {
+    this.#workers = workers;
+    this.threads = workers.length;
+    for (const worker of workers) {
+      worker.on('message', ({ id, results }: { id: number; results: Uint8Array }) => {
+        const batch = this.#pending.get(id);
+        this.#pending.delete(id);
+        // Idle workers must not keep the process alive; busy ones must.
+        if (this.#pending.size === 0) for (const w of this.#workers) w.unref();
+        batch?.resolve(results);
+      });
+      worker.on('error', (err: Error) => this.#failAll(err));
+      worker.unref();
+    }
+  }
+
+  static async create(options: { threads?: number } = {}): Promise<VerifyPool> {
+    const { Worker } = await import('node:worker_threads');
+    const { availableParallelism } = await import('node:os');
+    const threads = Math.max(1, options.threads ?? availableParallelism());
+    const url = new URL('./verify-worker.mjs', import.meta.url);
+    const workers = Array.from({ length: threads }, () => new Worker(url, { execArgv: [] }) as unknown as WorkerLike);
+    return new VerifyPool(workers);
+  }
+
+  /** One boolean per operation: does its signature verify? */
+  async verify(operations: Operation[]): Promise<boolean[]> {
+    if (this.#closed) throw new WalkawayError('CLOSED', 'verify pool is closed');
+    if (operations.length === 0) return [];
+    const chunk = Math.ceil(operations.length / this.threads);
+    const parts: Promise<Uint8Array>[] = [];
+    for (let start = 0; start < operations.length; start += chunk) {
+      parts.push(this.#send(operations.slice(start, start + chunk)));
+    }
+    const results = await Promise.all(parts);
+    const out: boolean[] = [];
+    for (const r of results) for (const ok of r) out.push(ok === 1);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#failAll(new WalkawayError('CLOSED', 'verify pool closed'));
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+
+  #send(operations: Operation[]): Promise<Uint8Array> {
+    const id = this.#nextId++;
+    const worker = this.#workers[this.#next++ % this.#workers.length];
+    const items = operations.map((op) => ({
+      publicKey: op.header.publicKey.bytes,
+      message: unsignedBytesOf(op.headerBytes),
+      signature: op.header.signature,
+    }));
+    return new Promise((resolve, reject) => {
+      if (this.#pending.size === 0) for (const w of this.#workers) w.ref();
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, items });
+    });
+  }
+
+  #failAll(err: Error): void {
+    for (const batch of this.#pending.values()) batch.reject(err);
+    this.#pending.clear();
+  }
+}

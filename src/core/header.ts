@@ -53,6 +53,19 @@ export function encodeHeader(header: UnsignedHeader, signature?: Uint8Array): Ui
   return cborEncode(headerArray(header, signature));
 }
 
+/** The signed header bytes: the unsigned bytes with the signature put in (the inverse of `unsignedBytesOf`). */
+export function withSignature(unsignedBytes: Uint8Array, signature: Uint8Array): Uint8Array {
+  const sigStart = 1 + 1 + 2 + PUBLIC_KEY_LENGTH;
+  const out = new Uint8Array(unsignedBytes.length + 2 + SIGNATURE_LENGTH);
+  out[0] = unsignedBytes[0] + 1;
+  out.set(unsignedBytes.subarray(1, sigStart), 1);
+  out[sigStart] = 0x58;
+  out[sigStart + 1] = SIGNATURE_LENGTH;
+  out.set(signature, sigStart + 2);
+  out.set(unsignedBytes.subarray(sigStart), sigStart + 2 + SIGNATURE_LENGTH);
+  return out;
+}
+
 /**
  * The bytes that were signed: the header array without its signature. For a
  * canonical header this is a cut of the signed bytes (the array head is one

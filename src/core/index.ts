@@ -20,11 +20,12 @@ export {
   type CausalExtensions,
   type UnknownExtensions,
 } from './extensions.ts';
-export { encodeHeader, decodeHeader, unsignedBytesOf, HEADER_VERSION, type Header } from './header.ts';
+export { encodeHeader, decodeHeader, unsignedBytesOf, withSignature, HEADER_VERSION, type Header } from './header.ts';
 export {
   createOperation,
   decodeOperation,
   decodeOperationUnverified,
+  decodeTrustedOperation,
   validateBacklink,
   logIdOf,
   pruneFlagOf,

@@ -7,7 +7,7 @@ import { bytesEqual } from './bytes.ts';
 import { WalkawayError } from './errors.ts';
 import { DEFAULT_LOG_ID, sortPrevious, type Extensions } from './extensions.ts';
 import { Hash } from './hash.ts';
-import { decodeHeader, encodeHeader, HEADER_VERSION, unsignedBytesOf, type Header, type UnsignedHeader } from './header.ts';
+import { decodeHeader, encodeHeader, HEADER_VERSION, unsignedBytesOf, withSignature, type Header, type UnsignedHeader } from './header.ts';
 import type { PrivateKey } from './keys.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
@@ -46,8 +46,9 @@ export function createOperation(args: CreateOperationArgs): Operation {
     backlink,
     extensions,
   };
-  const signature = privateKey.sign(encodeHeader(unsigned));
-  const headerBytes = encodeHeader(unsigned, signature);
+  const unsignedBytes = encodeHeader(unsigned);
+  const signature = privateKey.sign(unsignedBytes);
+  const headerBytes = withSignature(unsignedBytes, signature);
   return { hash: Hash.digest(headerBytes), header: { ...unsigned, signature }, headerBytes, body };
 }
 
@@ -96,6 +97,19 @@ export function decodeOperationUnverified(
   const presentBody = body && body.length > 0 ? body : undefined;
   if (presentBody) checkPayload(header, presentBody, hash);
   return { hash, header, headerBytes, body: presentBody };
+}
+
+/**
+ * An operation from bytes this process checked before (its own store, its
+ * own worker): shape only, no canonical check, no hashing, no signature.
+ */
+export function decodeTrustedOperation(headerBytes: Uint8Array, hash: Uint8Array, body?: Uint8Array): Operation {
+  return {
+    hash: Hash.fromBytes(hash),
+    header: decodeHeader(headerBytes, { trusted: true }),
+    headerBytes,
+    body: body && body.length > 0 ? body : undefined,
+  };
 }
 
 function checkPayload(header: Header, body: Uint8Array, hash: Hash): void {

@@ -1,6 +1,7 @@
 // Worker thread of VerifyPool (verify-pool.ts): Ed25519 verification of
-// batches with node:crypto and cached public KeyObjects. Plain JavaScript so
-// that it loads without a TypeScript loader.
+// packed batches with node:crypto and cached public KeyObjects. Plain
+// JavaScript so that it loads without a TypeScript loader.
+// Batch layout, per item: publicKey (32) | signature (64) | length (u32 BE) | message.
 import { createPublicKey, verify } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 
@@ -8,26 +9,34 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const MAX_CACHED_KEYS = 65536;
 const keys = new Map();
 
-function keyObject(publicKey) {
-  const id = Buffer.from(publicKey).toString('base64');
+function keyObject(buf, offset) {
+  // The whole key is the cache key: a shorter one would let one author's
+  // cached key verify another's claimed signatures.
+  const id = buf.toString('latin1', offset, offset + 32);
   let key = keys.get(id);
   if (!key) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    const der = Buffer.concat([SPKI_PREFIX, buf.subarray(offset, offset + 32)]);
+    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
     if (keys.size >= MAX_CACHED_KEYS) keys.clear();
     keys.set(id, key);
   }
   return key;
 }
 
-parentPort.on('message', ({ id, items }) => {
-  const results = new Uint8Array(items.length);
-  for (let i = 0; i < items.length; i++) {
-    const { publicKey, message, signature } = items[i];
+parentPort.on('message', ({ id, count, packed }) => {
+  const buf = Buffer.from(packed);
+  const results = new Uint8Array(count);
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    const length = buf.readUInt32BE(offset + 96);
+    const message = buf.subarray(offset + 100, offset + 100 + length);
+    const signature = buf.subarray(offset + 32, offset + 96);
     try {
-      results[i] = verify(null, message, keyObject(publicKey), signature) ? 1 : 0;
+      results[i] = verify(null, message, keyObject(buf, offset), signature) ? 1 : 0;
     } catch {
       results[i] = 0;
     }
+    offset += 100 + length;
   }
   parentPort.postMessage({ id, results }, [results.buffer]);
 });

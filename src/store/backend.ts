@@ -1,5 +1,20 @@
-import type { Operation, PublicKey } from '../core/index.ts';
+import { logIdOf, toHex, type Header, type Operation, type PublicKey } from '../core/index.ts';
 import type { StoredOperation } from './types.ts';
+
+/** A log and its string key, computed once per operation on the ingest path. */
+export interface LogAddress {
+  author: PublicKey;
+  logId: Uint8Array;
+  key: string;
+}
+
+export function logAddress(author: PublicKey, logId: Uint8Array): LogAddress {
+  return { author, logId, key: `${author.toHex()}:${toHex(logId)}` };
+}
+
+export function logAddressOf(header: Header): LogAddress {
+  return logAddress(header.publicKey, logIdOf(header));
+}
 
 /** The tip of a log, as much as ingest needs to check the next entry. */
 export interface LogTip {
@@ -18,12 +33,11 @@ export interface ForkRecord {
  */
 export interface IngestBackend {
   hasHash(hash: Uint8Array): boolean;
-  hashAt(author: PublicKey, logId: Uint8Array, seqNum: number): Uint8Array | undefined;
-  headerAt(author: PublicKey, logId: Uint8Array, seqNum: number): Uint8Array | undefined;
-  tip(author: PublicKey, logId: Uint8Array): LogTip | undefined;
-  insert(operation: Operation): StoredOperation;
-  deleteFrom(author: PublicKey, logId: Uint8Array, seqNum: number): number;
-  getFork(author: PublicKey, logId: Uint8Array): ForkRecord | undefined;
-  setFork(author: PublicKey, logId: Uint8Array, fork: ForkRecord): void;
-  associate(topic: Uint8Array, author: PublicKey, logId: Uint8Array): void;
+  headerAt(log: LogAddress, seqNum: number): Uint8Array | undefined;
+  tip(log: LogAddress): LogTip | undefined;
+  insert(log: LogAddress, operation: Operation): StoredOperation;
+  deleteFrom(log: LogAddress, seqNum: number): number;
+  getFork(log: LogAddress): ForkRecord | undefined;
+  setFork(log: LogAddress, fork: ForkRecord): void;
+  link(topic: Uint8Array, log: LogAddress): void;
 }

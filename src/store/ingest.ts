@@ -18,57 +18,59 @@ import {
   WalkawayError,
   type Operation,
 } from '../core/index.ts';
-import type { IngestBackend, LogTip } from './backend.ts';
+import { logAddressOf, type IngestBackend, type LogAddress, type LogTip } from './backend.ts';
 import type { IngestOutcome } from './types.ts';
 
 export function ingestOperation(backend: IngestBackend, op: Operation, topic?: Uint8Array): IngestOutcome {
   const { header } = op;
-  const author = header.publicKey;
-  const logId = logIdOf(header);
+  const log = logAddressOf(header);
   if (header.extensions?.variant === 'unknown') {
     return reject(op, 'UNSUPPORTED_EXTENSION', `extensions version ${header.extensions.version} variant ${header.extensions.variantId}`);
   }
-  if (backend.hasHash(op.hash.bytes)) {
-    if (topic) backend.associate(topic, author, logId);
-    return { status: 'duplicate', hash: op.hash };
-  }
-  const fork = backend.getFork(author, logId);
+  const fork = backend.getFork(log);
   if (fork && header.seqNum >= fork.seqNum) {
-    if (header.seqNum === fork.seqNum) addEvidence(backend, op, fork.seqNum, fork.headers);
+    // Entries from the fork point on were deleted: this cannot be a duplicate.
+    if (header.seqNum === fork.seqNum) addEvidence(backend, log, op, fork.seqNum, fork.headers);
     return forkRejection(op, fork.seqNum);
   }
-  const existing = backend.headerAt(author, logId, header.seqNum);
-  if (existing) {
-    backend.deleteFrom(author, logId, header.seqNum);
-    addEvidence(backend, op, header.seqNum, [existing]);
+  const tip = backend.tip(log);
+  // Above the tip nothing can be stored yet, so the common case (appending)
+  // needs no duplicate or fork lookup.
+  if (tip && header.seqNum <= tip.seqNum) {
+    if (backend.hasHash(op.hash.bytes)) {
+      if (topic) backend.link(topic, log);
+      return { status: 'duplicate', hash: op.hash };
+    }
+    const existing = backend.headerAt(log, header.seqNum);
+    if (!existing) return { status: 'outdated', hash: op.hash };
+    backend.deleteFrom(log, header.seqNum);
+    addEvidence(backend, log, op, header.seqNum, [existing]);
     return forkRejection(op, header.seqNum);
   }
-  const tip = backend.tip(author, logId);
-  if (tip && header.seqNum <= tip.seqNum) return { status: 'outdated', hash: op.hash };
   const error = checkAgainstTip(op, tip);
   if (error) return { status: 'rejected', hash: op.hash, error };
-  const stored = backend.insert(op);
-  if (topic) backend.associate(topic, author, logId);
+  const stored = backend.insert(log, op);
+  if (topic) backend.link(topic, log);
   return { status: 'inserted', operation: stored };
 }
 
 function checkAgainstTip(op: Operation, tip: LogTip | undefined): WalkawayError | undefined {
   const { seqNum, backlink } = op.header;
-  const hash = op.hash.toHex();
   if (pruneFlagOf(op.header) && (!tip || seqNum > tip.seqNum + 1)) return undefined;
   const expected = tip ? tip.seqNum + 1 : 0;
   if (seqNum !== expected) {
-    return new WalkawayError('SEQ_GAP', `seqNum ${seqNum}, expected ${expected}`, { hash, seqNum, expected });
+    return new WalkawayError('SEQ_GAP', `seqNum ${seqNum}, expected ${expected}`, { hash: op.hash.toHex(), seqNum, expected });
   }
   if (tip && !(backlink && bytesEqual(backlink.bytes, tip.hash))) {
-    return new WalkawayError('BACKLINK_MISMATCH', `backlink is not the hash of seqNum ${tip.seqNum}`, { hash, seqNum });
+    return new WalkawayError('BACKLINK_MISMATCH', `backlink is not the hash of seqNum ${tip.seqNum}`, {
+      hash: op.hash.toHex(),
+      seqNum,
+    });
   }
   return undefined;
 }
 
-function addEvidence(backend: IngestBackend, op: Operation, seqNum: number, known: Uint8Array[]): void {
-  const { publicKey: author } = op.header;
-  const logId = logIdOf(op.header);
+function addEvidence(backend: IngestBackend, log: LogAddress, op: Operation, seqNum: number, known: Uint8Array[]): void {
   const all = [...known, op.headerBytes];
   const unique = all.filter((h, i) => all.findIndex((x) => bytesEqual(x, h)) === i);
   // Keep the two lowest hashes: a deterministic choice whatever else was seen.
@@ -77,10 +79,10 @@ function addEvidence(backend: IngestBackend, op: Operation, seqNum: number, know
     .sort((a, b) => compareBytes(a.hash, b.hash))
     .slice(0, 2)
     .map((x) => x.bytes);
-  const previous = backend.getFork(author, logId);
+  const previous = backend.getFork(log);
   if (previous && previous.seqNum < seqNum) return;
   if (previous && previous.seqNum === seqNum && sameList(previous.headers, ranked)) return;
-  backend.setFork(author, logId, { seqNum, headers: ranked });
+  backend.setFork(log, { seqNum, headers: ranked });
 }
 
 function hashOf(headerBytes: Uint8Array, op: Operation): Uint8Array {

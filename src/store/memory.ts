@@ -1,6 +1,6 @@
 /** In-memory store: the same rules as SQLite (shared contract suite), nothing persists. */
-import { fromHex, Hash, logIdOf, PublicKey, toHex, type Operation } from '../core/index.ts';
-import type { ForkRecord, IngestBackend, LogTip } from './backend.ts';
+import { fromHex, Hash, PublicKey, toHex, type Operation } from '../core/index.ts';
+import { logAddress, logAddressOf, type ForkRecord, type IngestBackend, type LogAddress, type LogTip } from './backend.ts';
 import { ingestOperation } from './ingest.ts';
 import type {
   ForkEvidence,
@@ -71,7 +71,7 @@ export class MemoryStore implements Store, IngestBackend {
     for (let i = start; i < this.#order.length; i++) {
       const op = this.#order[i];
       if (!this.#byHash.has(op.hash.toHex())) continue;
-      if (logs && !logs.has(logKey(op.header.publicKey, logIdOf(op.header)))) continue;
+      if (logs && !logs.has(logAddressOf(op.header).key)) continue;
       out.push(op);
       if (out.length >= limit) break;
     }
@@ -79,18 +79,18 @@ export class MemoryStore implements Store, IngestBackend {
   }
 
   latest(author: PublicKey, logId: Uint8Array): StoredOperation | undefined {
-    return this.#logs.get(logKey(author, logId))?.tip;
+    return this.#logs.get(logAddress(author, logId).key)?.tip;
   }
 
   readLog(author: PublicKey, logId: Uint8Array, afterSeq: number, limit: number): StoredOperation[] {
-    const log = this.#logs.get(logKey(author, logId));
+    const log = this.#logs.get(logAddress(author, logId).key);
     if (!log) return [];
     const start = firstAbove(log.seqs, afterSeq, (seq) => seq);
     return log.seqs.slice(start, start + limit).map((seq) => log.entries.get(seq)!);
   }
 
   deleteBefore(author: PublicKey, logId: Uint8Array, seqNum: number): number {
-    return this.#deleteWhere(author, logId, (seq) => seq < seqNum);
+    return this.#deleteWhere(logAddress(author, logId).key, (seq) => seq < seqNum);
   }
 
   forks(): ForkEvidence[] {
@@ -108,11 +108,7 @@ export class MemoryStore implements Store, IngestBackend {
   }
 
   associate(topic: Uint8Array, author: PublicKey, logId: Uint8Array): void {
-    const key = toHex(topic);
-    let logs = this.#topics.get(key);
-    if (!logs) this.#topics.set(key, (logs = new Map()));
-    const lk = logKey(author, logId);
-    if (!logs.has(lk)) logs.set(lk, { author, logId: new Uint8Array(logId) });
+    this.link(topic, logAddress(author, logId));
   }
 
   logs(topic: Uint8Array): LogRef[] {
@@ -142,48 +138,51 @@ export class MemoryStore implements Store, IngestBackend {
     return this.#byHash.has(toHex(hash));
   }
 
-  hashAt(author: PublicKey, logId: Uint8Array, seqNum: number): Uint8Array | undefined {
-    return this.#logs.get(logKey(author, logId))?.entries.get(seqNum)?.hash.bytes;
+  headerAt(log: LogAddress, seqNum: number): Uint8Array | undefined {
+    return this.#logs.get(log.key)?.entries.get(seqNum)?.headerBytes;
   }
 
-  headerAt(author: PublicKey, logId: Uint8Array, seqNum: number): Uint8Array | undefined {
-    return this.#logs.get(logKey(author, logId))?.entries.get(seqNum)?.headerBytes;
-  }
-
-  tip(author: PublicKey, logId: Uint8Array): LogTip | undefined {
-    const tip = this.latest(author, logId);
+  tip(log: LogAddress): LogTip | undefined {
+    const tip = this.#logs.get(log.key)?.tip;
     return tip && { seqNum: tip.header.seqNum, hash: tip.hash.bytes };
   }
 
-  insert(operation: Operation): StoredOperation {
+  insert(address: LogAddress, operation: Operation): StoredOperation {
     const stored: StoredOperation = { ...operation, localSeq: this.#nextLocalSeq++ };
-    const author = operation.header.publicKey;
-    const logId = logIdOf(operation.header);
-    const key = logKey(author, logId);
-    let log = this.#logs.get(key);
-    if (!log) this.#logs.set(key, (log = { author, logId: new Uint8Array(logId), entries: new Map(), seqs: [] }));
+    let log = this.#logs.get(address.key);
+    if (!log) {
+      log = { author: address.author, logId: new Uint8Array(address.logId), entries: new Map(), seqs: [] };
+      this.#logs.set(address.key, log);
+    }
     log.entries.set(operation.header.seqNum, stored);
     log.seqs.push(operation.header.seqNum);
-    this.#order.push(stored);
     log.tip = stored;
+    this.#order.push(stored);
     this.#byHash.set(operation.hash.toHex(), stored);
     return stored;
   }
 
-  deleteFrom(author: PublicKey, logId: Uint8Array, seqNum: number): number {
-    return this.#deleteWhere(author, logId, (seq) => seq >= seqNum);
+  deleteFrom(log: LogAddress, seqNum: number): number {
+    return this.#deleteWhere(log.key, (seq) => seq >= seqNum);
   }
 
-  getFork(author: PublicKey, logId: Uint8Array): ForkRecord | undefined {
-    return this.#forks.get(logKey(author, logId));
+  getFork(log: LogAddress): ForkRecord | undefined {
+    return this.#forks.get(log.key);
   }
 
-  setFork(author: PublicKey, logId: Uint8Array, fork: ForkRecord): void {
-    this.#forks.set(logKey(author, logId), { seqNum: fork.seqNum, headers: fork.headers.map((h) => new Uint8Array(h)) });
+  setFork(log: LogAddress, fork: ForkRecord): void {
+    this.#forks.set(log.key, { seqNum: fork.seqNum, headers: fork.headers.map((h) => new Uint8Array(h)) });
   }
 
-  #deleteWhere(author: PublicKey, logId: Uint8Array, match: (seq: number) => boolean): number {
-    const log = this.#logs.get(logKey(author, logId));
+  link(topic: Uint8Array, log: LogAddress): void {
+    const key = toHex(topic);
+    let logs = this.#topics.get(key);
+    if (!logs) this.#topics.set(key, (logs = new Map()));
+    if (!logs.has(log.key)) logs.set(log.key, { author: log.author, logId: new Uint8Array(log.logId) });
+  }
+
+  #deleteWhere(key: string, match: (seq: number) => boolean): number {
+    const log = this.#logs.get(key);
     if (!log) return 0;
     let deleted = 0;
     for (const [seq, op] of log.entries) {
@@ -212,8 +211,3 @@ function firstAbove<T>(items: T[], value: number, key: (item: T) => number): num
   }
   return lo;
 }
-
-function logKey(author: PublicKey, logId: Uint8Array): string {
-  return `${author.toHex()}:${toHex(logId)}`;
-}
-

@@ -4,10 +4,11 @@
  * leaves every committed operation readable and the file consistent.
  */
 import Database from 'better-sqlite3';
-import { decodeHeader, Hash, logIdOf, PublicKey, WalkawayError, type Operation } from '../core/index.ts';
-import type { ForkRecord, IngestBackend, LogTip } from './backend.ts';
+import { decodeTrustedOperation, Hash, PublicKey, toHex, WalkawayError, type Operation } from '../core/index.ts';
+import { logAddress, type ForkRecord, type IngestBackend, type LogAddress, type LogTip } from './backend.ts';
 import { ingestOperation } from './ingest.ts';
 import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema.ts';
+import { prepareStatements, type Statements } from './sqlite-statements.ts';
 import type {
   ForkEvidence,
   IngestItem,
@@ -25,24 +26,39 @@ interface OperationRow {
   body: Uint8Array | null;
 }
 
-type Statement = Database.Statement<unknown[], unknown>;
+interface LogRow {
+  author: Uint8Array;
+  log_id: Uint8Array;
+}
+
+const MAX_CACHED = 100_000;
 
 export class SqliteStore implements Store, IngestBackend {
   readonly kind = 'sqlite' as const;
   readonly path: string;
   readonly #db: Database.Database;
-  readonly #stmts: Record<string, Statement>;
+  readonly #sql: Statements;
   readonly #ingestOne: (op: Operation, topic?: Uint8Array) => IngestOutcome;
   readonly #ingestMany: (items: IngestItem[]) => IngestOutcome[];
+  /**
+   * Read caches of the ingest path: log refs, log tips, forks (rare, all
+   * loaded) and topic links already made. Dropped whenever a transaction
+   * fails, since a rollback would leave them ahead of the file.
+   */
+  #refs = new Map<string, number>();
+  #tips = new Map<string, LogTip | null>();
+  #forks = new Map<string, ForkRecord>();
+  #linked = new Set<string>();
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.#db = db;
-    this.#stmts = prepare(db);
-    this.#ingestOne = db.transaction((op: Operation, topic?: Uint8Array) => ingestOperation(this, op, topic));
-    this.#ingestMany = db.transaction((items: IngestItem[]) =>
-      items.map((item) => ingestOperation(this, item.operation, item.topic)),
+    this.#sql = prepareStatements(db);
+    this.#ingestOne = this.#guarded(db.transaction((op: Operation, topic?: Uint8Array) => ingestOperation(this, op, topic)));
+    this.#ingestMany = this.#guarded(
+      db.transaction((items: IngestItem[]) => items.map((item) => ingestOperation(this, item.operation, item.topic))),
     );
+    this.#loadForks();
   }
 
   /** Opens (or creates) the store at `path` (`:memory:` for a throwaway one). */
@@ -73,7 +89,7 @@ export class SqliteStore implements Store, IngestBackend {
   }
 
   getOperation(hash: Hash): StoredOperation | undefined {
-    return rowToOperation(this.#stmts.byHash.get(hash.bytes) as OperationRow | undefined);
+    return toOperation(this.#sql.byHash.get(hash.bytes) as OperationRow | undefined);
   }
 
   hasOperation(hash: Hash): boolean {
@@ -81,108 +97,155 @@ export class SqliteStore implements Store, IngestBackend {
   }
 
   deleteBody(hash: Hash): boolean {
-    return this.#stmts.deleteBody.run(hash.bytes).changes > 0;
+    return this.#sql.deleteBody.run(hash.bytes).changes > 0;
   }
 
   operationsAfter(localSeq: number, limit: number, topic?: Uint8Array): StoredOperation[] {
-    const rows = topic
-      ? this.#stmts.afterInTopic.all(topic, localSeq, limit)
-      : this.#stmts.after.all(localSeq, limit);
-    return (rows as OperationRow[]).map((row) => rowToOperation(row)!);
+    const rows = topic ? this.#sql.afterInTopic.all(topic, localSeq, limit) : this.#sql.after.all(localSeq, limit);
+    return (rows as OperationRow[]).map((row) => toOperation(row)!);
   }
 
   latest(author: PublicKey, logId: Uint8Array): StoredOperation | undefined {
-    return rowToOperation(this.#stmts.latest.get(author.bytes, logId) as OperationRow | undefined);
+    const ref = this.#ref(logAddress(author, logId));
+    return ref === undefined ? undefined : toOperation(this.#sql.latest.get(ref) as OperationRow | undefined);
   }
 
   readLog(author: PublicKey, logId: Uint8Array, afterSeq: number, limit: number): StoredOperation[] {
-    const rows = this.#stmts.readLog.all(author.bytes, logId, afterSeq, limit) as OperationRow[];
-    return rows.map((row) => rowToOperation(row)!);
+    const ref = this.#ref(logAddress(author, logId));
+    if (ref === undefined) return [];
+    return (this.#sql.readLog.all(ref, afterSeq, limit) as OperationRow[]).map((row) => toOperation(row)!);
   }
 
   deleteBefore(author: PublicKey, logId: Uint8Array, seqNum: number): number {
-    return this.#stmts.deleteBefore.run(author.bytes, logId, seqNum).changes;
+    const log = logAddress(author, logId);
+    const ref = this.#ref(log);
+    if (ref === undefined) return 0;
+    this.#tips.delete(log.key);
+    return this.#sql.deleteBefore.run(ref, seqNum).changes;
   }
 
   forks(): ForkEvidence[] {
-    const rows = this.#stmts.forks.all() as { author: Uint8Array; log_id: Uint8Array; seq_num: number; header_a: Uint8Array; header_b: Uint8Array }[];
+    const rows = this.#sql.forks.all() as (LogRow & { seq_num: number; header_a: Uint8Array; header_b: Uint8Array })[];
     return rows.map((r) => ({
-      author: PublicKey.fromBytes(r.author),
-      logId: bytes(r.log_id),
+      ...toLogRef(r),
       seqNum: r.seq_num,
       headers: [bytes(r.header_a), bytes(r.header_b)],
     }));
   }
 
   associate(topic: Uint8Array, author: PublicKey, logId: Uint8Array): void {
-    this.#stmts.associate.run(topic, author.bytes, logId);
+    this.link(topic, logAddress(author, logId));
   }
 
   logs(topic: Uint8Array): LogRef[] {
-    const rows = this.#stmts.logs.all(topic) as { author: Uint8Array; log_id: Uint8Array }[];
-    return rows.map((r) => ({ author: PublicKey.fromBytes(r.author), logId: bytes(r.log_id) }));
+    return (this.#sql.logs.all(topic) as LogRow[]).map(toLogRef);
   }
 
   heights(topic: Uint8Array): LogHeight[] {
-    const rows = this.#stmts.heights.all(topic) as { author: Uint8Array; log_id: Uint8Array; seq_num: number }[];
-    return rows.map((r) => ({ author: PublicKey.fromBytes(r.author), logId: bytes(r.log_id), seqNum: r.seq_num }));
+    const rows = this.#sql.heights.all(topic) as (LogRow & { seq_num: number })[];
+    return rows.map((r) => ({ ...toLogRef(r), seqNum: r.seq_num }));
   }
 
   getCursor(name: string): Uint8Array | undefined {
-    const row = this.#stmts.getCursor.get(name) as { value: Uint8Array } | undefined;
+    const row = this.#sql.getCursor.get(name) as { value: Uint8Array } | undefined;
     return row && bytes(row.value);
   }
 
   setCursor(name: string, value: Uint8Array): void {
-    this.#stmts.setCursor.run(name, value);
+    this.#sql.setCursor.run(name, value);
   }
 
   // --- IngestBackend -------------------------------------------------------
 
   hasHash(hash: Uint8Array): boolean {
-    return this.#stmts.hasHash.get(hash) !== undefined;
+    return this.#sql.hasHash.get(hash) !== undefined;
   }
 
-  hashAt(author: PublicKey, logId: Uint8Array, seqNum: number): Uint8Array | undefined {
-    const row = this.#stmts.at.get(author.bytes, logId, seqNum) as { hash: Uint8Array } | undefined;
-    return row && bytes(row.hash);
-  }
-
-  headerAt(author: PublicKey, logId: Uint8Array, seqNum: number): Uint8Array | undefined {
-    const row = this.#stmts.at.get(author.bytes, logId, seqNum) as { header: Uint8Array } | undefined;
+  headerAt(log: LogAddress, seqNum: number): Uint8Array | undefined {
+    const ref = this.#ref(log);
+    const row = ref === undefined ? undefined : (this.#sql.headerAt.get(ref, seqNum) as { header: Uint8Array } | undefined);
     return row && bytes(row.header);
   }
 
-  tip(author: PublicKey, logId: Uint8Array): LogTip | undefined {
-    const row = this.#stmts.tip.get(author.bytes, logId) as { seq_num: number; hash: Uint8Array } | undefined;
-    return row && { seqNum: row.seq_num, hash: bytes(row.hash) };
+  tip(log: LogAddress): LogTip | undefined {
+    const cached = this.#tips.get(log.key);
+    if (cached !== undefined) return cached ?? undefined;
+    const ref = this.#ref(log);
+    const row = ref === undefined ? undefined : (this.#sql.tip.get(ref) as { seq_num: number; hash: Uint8Array } | undefined);
+    const tip = row ? { seqNum: row.seq_num, hash: bytes(row.hash) } : undefined;
+    this.#cache(this.#tips, log.key, tip ?? null);
+    return tip;
   }
 
-  insert(op: Operation): StoredOperation {
+  insert(log: LogAddress, op: Operation): StoredOperation {
     const { header } = op;
-    const result = this.#stmts.insert.run(
-      op.hash.bytes,
-      header.publicKey.bytes,
-      logIdOf(header),
-      header.seqNum,
-      op.headerBytes,
-      op.body ?? null,
-    );
+    const ref = this.#ref(log, true)!;
+    const result = this.#sql.insert.run(op.hash.bytes, ref, header.seqNum, op.headerBytes, op.body ?? null);
+    this.#cache(this.#tips, log.key, { seqNum: header.seqNum, hash: op.hash.bytes });
     return { ...op, localSeq: Number(result.lastInsertRowid) };
   }
 
-  deleteFrom(author: PublicKey, logId: Uint8Array, seqNum: number): number {
-    return this.#stmts.deleteFrom.run(author.bytes, logId, seqNum).changes;
+  deleteFrom(log: LogAddress, seqNum: number): number {
+    const ref = this.#ref(log);
+    if (ref === undefined) return 0;
+    this.#tips.delete(log.key);
+    return this.#sql.deleteFrom.run(ref, seqNum).changes;
   }
 
-  getFork(author: PublicKey, logId: Uint8Array): ForkRecord | undefined {
-    const row = this.#stmts.getFork.get(author.bytes, logId) as { seq_num: number; header_a: Uint8Array; header_b: Uint8Array } | undefined;
-    return row && { seqNum: row.seq_num, headers: [bytes(row.header_a), bytes(row.header_b)] };
+  getFork(log: LogAddress): ForkRecord | undefined {
+    return this.#forks.get(log.key);
   }
 
-  setFork(author: PublicKey, logId: Uint8Array, fork: ForkRecord): void {
-    const [a, b] = fork.headers;
-    this.#stmts.setFork.run(author.bytes, logId, fork.seqNum, a, b ?? a);
+  setFork(log: LogAddress, fork: ForkRecord): void {
+    const [a, b = a] = fork.headers;
+    this.#sql.setFork.run(this.#ref(log, true), fork.seqNum, a, b);
+    this.#forks.set(log.key, { seqNum: fork.seqNum, headers: [a, b] });
+  }
+
+  link(topic: Uint8Array, log: LogAddress): void {
+    const key = `${toHex(topic)}:${log.key}`;
+    if (this.#linked.has(key)) return;
+    this.#sql.link.run(topic, this.#ref(log, true));
+    if (this.#linked.size > MAX_CACHED) this.#linked.clear();
+    this.#linked.add(key);
+  }
+
+  // --- internals -----------------------------------------------------------
+
+  /** The integer ref of a log; with `create`, made if missing. */
+  #ref(log: LogAddress, create = false): number | undefined {
+    const cached = this.#refs.get(log.key);
+    if (cached !== undefined) return cached;
+    let row = this.#sql.logRef.get(log.author.bytes, log.logId) as { log_ref: number } | undefined;
+    if (!row && create) row = { log_ref: Number(this.#sql.newLog.run(log.author.bytes, log.logId).lastInsertRowid) };
+    if (row) this.#cache(this.#refs, log.key, row.log_ref);
+    return row?.log_ref;
+  }
+
+  #cache<V>(map: Map<string, V>, key: string, value: V): void {
+    if (map.size > MAX_CACHED) map.clear();
+    map.set(key, value);
+  }
+
+  #guarded<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    return (...args: A) => {
+      try {
+        return fn(...args);
+      } catch (err) {
+        this.#refs.clear();
+        this.#tips.clear();
+        this.#linked.clear();
+        this.#loadForks();
+        throw err;
+      }
+    };
+  }
+
+  #loadForks(): void {
+    this.#forks.clear();
+    for (const fork of this.forks()) {
+      this.#forks.set(logAddress(fork.author, fork.logId).key, { seqNum: fork.seqNum, headers: fork.headers });
+    }
   }
 }
 
@@ -203,48 +266,14 @@ function migrate(db: Database.Database, path: string): void {
   })();
 }
 
-const COLUMNS = 'local_seq, hash, header, body';
-
-function prepare(db: Database.Database): Record<string, Statement> {
-  const sql: Record<string, string> = {
-    byHash: `SELECT ${COLUMNS} FROM operations WHERE hash = ?`,
-    hasHash: 'SELECT 1 FROM operations WHERE hash = ?',
-    deleteBody: 'UPDATE operations SET body = NULL WHERE hash = ? AND body IS NOT NULL',
-    after: `SELECT ${COLUMNS} FROM operations WHERE local_seq > ? ORDER BY local_seq LIMIT ?`,
-    afterInTopic: `SELECT o.local_seq, o.hash, o.header, o.body FROM operations o
-      JOIN topic_logs t ON t.author = o.author AND t.log_id = o.log_id
-      WHERE t.topic = ? AND o.local_seq > ? ORDER BY o.local_seq LIMIT ?`,
-    latest: `SELECT ${COLUMNS} FROM operations WHERE author = ? AND log_id = ? ORDER BY seq_num DESC LIMIT 1`,
-    tip: 'SELECT seq_num, hash FROM operations WHERE author = ? AND log_id = ? ORDER BY seq_num DESC LIMIT 1',
-    at: 'SELECT hash, header FROM operations WHERE author = ? AND log_id = ? AND seq_num = ?',
-    readLog: `SELECT ${COLUMNS} FROM operations WHERE author = ? AND log_id = ? AND seq_num > ? ORDER BY seq_num LIMIT ?`,
-    deleteBefore: 'DELETE FROM operations WHERE author = ? AND log_id = ? AND seq_num < ?',
-    deleteFrom: 'DELETE FROM operations WHERE author = ? AND log_id = ? AND seq_num >= ?',
-    insert: 'INSERT INTO operations (hash, author, log_id, seq_num, header, body) VALUES (?, ?, ?, ?, ?, ?)',
-    forks: 'SELECT author, log_id, seq_num, header_a, header_b FROM forks',
-    getFork: 'SELECT seq_num, header_a, header_b FROM forks WHERE author = ? AND log_id = ?',
-    setFork: 'INSERT OR REPLACE INTO forks (author, log_id, seq_num, header_a, header_b) VALUES (?, ?, ?, ?, ?)',
-    associate: 'INSERT OR IGNORE INTO topic_logs (topic, author, log_id) VALUES (?, ?, ?)',
-    logs: 'SELECT author, log_id FROM topic_logs WHERE topic = ?',
-    heights: `SELECT t.author, t.log_id, (SELECT max(seq_num) FROM operations o
-      WHERE o.author = t.author AND o.log_id = t.log_id) AS seq_num
-      FROM topic_logs t WHERE t.topic = ? AND seq_num IS NOT NULL`,
-    getCursor: 'SELECT value FROM cursors WHERE name = ?',
-    setCursor: 'INSERT OR REPLACE INTO cursors (name, value) VALUES (?, ?)',
-  };
-  return Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
+function toOperation(row: OperationRow | undefined): StoredOperation | undefined {
+  if (!row) return undefined;
+  const op = decodeTrustedOperation(bytes(row.header), row.hash, row.body ? bytes(row.body) : undefined);
+  return { ...op, localSeq: row.local_seq };
 }
 
-function rowToOperation(row: OperationRow | undefined): StoredOperation | undefined {
-  if (!row) return undefined;
-  const headerBytes = bytes(row.header);
-  return {
-    hash: Hash.fromBytes(row.hash),
-    header: decodeHeader(headerBytes, { trusted: true }),
-    headerBytes,
-    body: row.body ? bytes(row.body) : undefined,
-    localSeq: row.local_seq,
-  };
+function toLogRef(row: LogRow): LogRef {
+  return { author: PublicKey.fromBytes(row.author), logId: bytes(row.log_id) };
 }
 
 /** better-sqlite3 hands out Buffers; the stack works with plain Uint8Arrays. */

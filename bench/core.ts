@@ -1,0 +1,196 @@
+/**
+ * Benchmark `core`: raw Ed25519 sign/verify on one thread (the per-core
+ * physical limit), then our create and ingest paths into SQLite, and their
+ * ratios to the raw rates. `npm run bench -- core [--ops N] [--authors A]`
+ */
+import * as nodeCrypto from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createOperation,
+  decodeOperationUnverified,
+  decodeTrustedOperation,
+  PrivateKey,
+  VerifyPool,
+  type Hash,
+  type Operation,
+} from '../src/core/index.ts';
+import { SqliteStore } from '../src/store/index.ts';
+import { createLogInWorker } from './core-create.ts';
+
+const BATCH = 1000;
+
+function flag(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+function ratePerSec(count: number, ms: number): number {
+  return Math.round((count / ms) * 1000);
+}
+
+/** Runs `fn` in rounds until `minMs` passed; returns calls per second. */
+function measure(fn: () => void, minMs = 1500): number {
+  let count = 0;
+  const start = performance.now();
+  while (performance.now() - start < minMs) {
+    for (let i = 0; i < 200; i++) fn();
+    count += 200;
+  }
+  return ratePerSec(count, performance.now() - start);
+}
+
+function rawEd25519(): { signPerSec: number; verifyPerSec: number } {
+  const { privateKey, publicKey } = nodeCrypto.generateKeyPairSync('ed25519');
+  const message = nodeCrypto.randomBytes(128);
+  const signature = nodeCrypto.sign(null, message, privateKey);
+  return {
+    signPerSec: measure(() => nodeCrypto.sign(null, message, privateKey)),
+    verifyPerSec: measure(() => nodeCrypto.verify(null, message, publicKey, signature)),
+  };
+}
+
+function body(i: number): Uint8Array {
+  const b = new Uint8Array(100);
+  new DataView(b.buffer).setUint32(0, i);
+  return b;
+}
+
+/** One thread: create (sign, hash, encode) and store, batch by batch. */
+function createSerial(store: SqliteStore, ops: number): number {
+  const key = PrivateKey.generate();
+  const logId = new Uint8Array(32).fill(7);
+  let backlink: Hash | undefined;
+  const start = performance.now();
+  for (let seq = 0; seq < ops; ) {
+    const batch: Operation[] = [];
+    for (let i = 0; i < BATCH && seq < ops; i++, seq++) {
+      const op = createOperation({
+        privateKey: key,
+        body: body(seq),
+        seqNum: seq,
+        backlink,
+        extensions: { variant: 'basic', logId, timestamp: 1_700_000_000_000_000 + seq, pruneFlag: false },
+      });
+      backlink = op.hash;
+      batch.push(op);
+    }
+    store.ingestBatch(batch.map((operation) => ({ operation })));
+  }
+  return ratePerSec(ops, performance.now() - start);
+}
+
+/** Signing on a worker thread, storing on this one: the two overlap. */
+async function createPipelined(store: SqliteStore, ops: number): Promise<number> {
+  const worker = await createLogInWorker(ops, BATCH, (batch) => {
+    const decoded = batch.map(([header, hash, b]) => ({ operation: decodeTrustedOperation(header, hash, b) }));
+    const outcomes = store.ingestBatch(decoded);
+    if (outcomes.some((o) => o.status !== 'inserted')) throw new Error('create bench: an operation was not stored');
+  });
+  const start = performance.now();
+  await worker.start();
+  return ratePerSec(ops, performance.now() - start);
+}
+
+function makeAuthorsLogs(authors: number, perAuthor: number): Operation[][] {
+  const logs: Operation[][] = [];
+  for (let a = 0; a < authors; a++) {
+    const key = PrivateKey.generate();
+    const logId = new Uint8Array(32).fill(a & 0xff);
+    const log: Operation[] = [];
+    let backlink: Hash | undefined;
+    for (let seq = 0; seq < perAuthor; seq++) {
+      const op = createOperation({
+        privateKey: key,
+        body: body(seq),
+        seqNum: seq,
+        backlink,
+        extensions: { variant: 'basic', logId, timestamp: 1_700_000_000_000_000 + seq, pruneFlag: false },
+      });
+      backlink = op.hash;
+      log.push(op);
+    }
+    logs.push(log);
+  }
+  return logs;
+}
+
+/** Interleaves the authors' logs (each in seq order) and serialises them to wire bytes. */
+function interleave(logs: Operation[][]): [Uint8Array, Uint8Array | undefined][] {
+  const out: [Uint8Array, Uint8Array | undefined][] = [];
+  const longest = Math.max(...logs.map((l) => l.length));
+  for (let seq = 0; seq < longest; seq++) for (const log of logs) if (log[seq]) out.push([log[seq].headerBytes, log[seq].body]);
+  return out;
+}
+
+/**
+ * Decode + validate + verify + backlink check + store, from raw bytes.
+ * Signatures are verified on worker threads, one batch ahead of storage.
+ */
+async function ingest(store: SqliteStore, wire: [Uint8Array, Uint8Array | undefined][], pool: VerifyPool): Promise<number> {
+  const start = performance.now();
+  // Two batches in flight: the workers verify k+1 and k+2 while this thread stores k.
+  const inFlight: { ops: Operation[]; verified: Promise<boolean[]> }[] = [];
+  let from = 0;
+  const dispatch = () => {
+    if (from >= wire.length) return;
+    const ops = wire.slice(from, from + BATCH).map(([h, b]) => decodeOperationUnverified(h, b));
+    from += BATCH;
+    inFlight.push({ ops, verified: pool.verify(ops) });
+  };
+  dispatch();
+  dispatch();
+  while (inFlight.length > 0) {
+    const { ops, verified } = inFlight.shift()!;
+    const ok = await verified;
+    dispatch();
+    if (!ok.every(Boolean)) throw new Error('ingest bench: a signature failed');
+    const outcomes = store.ingestBatch(ops.map((operation) => ({ operation })));
+    if (outcomes.some((o) => o.status !== 'inserted')) throw new Error('ingest bench: an operation was not stored');
+  }
+  return ratePerSec(wire.length, performance.now() - start);
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const ops = flag(args, '--ops', 40_000);
+  const authors = flag(args, '--authors', 100);
+  const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-core-'));
+  try {
+    const { signPerSec, verifyPerSec } = rawEd25519();
+    const createSerialPerSec = createSerial(SqliteStore.open(join(dir, 'serial.db')), ops);
+    const createPerSec = await createPipelined(SqliteStore.open(join(dir, 'create.db')), ops);
+    const wire = interleave(makeAuthorsLogs(authors, Math.ceil(ops / authors)));
+    const pool = await VerifyPool.create();
+    const ingestPerSec = await ingest(SqliteStore.open(join(dir, 'ingest.db')), wire, pool);
+    await pool.close();
+    return {
+      signPerSec,
+      verifyPerSec,
+      createPerSec,
+      ingestPerSec,
+      createOverSign: round(createPerSec / signPerSec),
+      ingestOverVerify: round(ingestPerSec / verifyPerSec),
+      detail: {
+        createSerialPerSec,
+        createSerialOverSign: round(createSerialPerSec / signPerSec),
+        ops,
+        ingestOps: wire.length,
+        authors,
+        batch: BATCH,
+        verifyThreads: pool.threads,
+        note: 'createPerSec: signing on a worker thread overlapped with SQLite storage on the main thread; ingestPerSec: decode + store on the main thread, Ed25519 verify on worker threads, one batch ahead',
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await run(process.argv.slice(2)), null, 2));
+}

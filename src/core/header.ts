@@ -50,7 +50,9 @@ function headerArray(header: UnsignedHeader, signature?: Uint8Array): unknown[] 
 }
 
 export function encodeHeader(header: UnsignedHeader, signature?: Uint8Array): Uint8Array {
-  return cborEncode(headerArray(header, signature));
+  const out = cborEncode(headerArray(header, signature));
+  // cborg hands out a Buffer on Node: keep one byte type everywhere.
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** The signed header bytes: the unsigned bytes with the signature put in (the inverse of `unsignedBytesOf`). */

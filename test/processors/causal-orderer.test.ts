@@ -148,7 +148,7 @@ describe('causal orderer', () => {
       const union = new Set([...firstRun, ...again]);
       assert.equal(union.size, ops.length, 'every stored operation is released after the restart');
       assertCausal(replayed, firstRun);
-      assert.ok(again.size > ops.length - firstRun.size, 'unacknowledged releases come again');
+      assert.ok(again.size >= ops.length - firstRun.size, 'unacknowledged releases come again');
       // Delivering the rest after the restart releases nothing new (all were found in the store).
       const late = delivery.slice(50).flatMap((op) => second.process(op));
       assert.equal(late.length, 0);

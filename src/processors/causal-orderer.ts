@@ -1,0 +1,366 @@
+/**
+ * Causal ordering across every author of a topic: an operation is released
+ * only after its backlink (unless it is a prune point) and every hash in its
+ * `previous` list have been released. Operations with missing dependencies
+ * wait in a pending set, indexed by the dependency they miss; releasing one
+ * operation releases everything that waited only for it, in a cascade driven
+ * by an explicit stack (no recursion, so no depth limit).
+ *
+ * Persistence: operations are in the store already (ingest comes first), so
+ * the orderer persists only *which* ones have been released and acknowledged
+ * (`released-set.ts`, one cursor, written every `batchSize` acknowledgements).
+ * On start it rebuilds the pending index by scanning the store above the
+ * watermark; what was released but not acknowledged is released again
+ * (at-least-once; every built-in type applies idempotently).
+ *
+ * Bounded: at most `maxPending` operations wait in memory. An operation that
+ * does not fit is reported (PENDING_OVERFLOW) and left in the store; the
+ * orderer scans for it again once the pending set has drained to half.
+ */
+import { isWalkawayError, logIdOf, pruneFlagOf, toHex, WalkawayError, type Hash } from '../core/index.ts';
+import type { Store, StoredOperation } from '../store/index.ts';
+import { dependencyKeys, dependencyProblem, hashKey, keyToHash } from './keys.ts';
+import { lamportFloor, releasedInStore } from './orderer-store.ts';
+import {
+  decodeReleasedSet,
+  emptyReleasedSet,
+  encodeReleasedSet,
+  isSettled,
+  settle,
+  type ReleasedSet,
+} from './released-set.ts';
+import type { OrderedOperation, Processor, ReportSink } from './types.ts';
+
+export interface CausalOrdererConfig {
+  store: Store;
+  /** Scan only this topic's logs on start (default: the whole store). */
+  topic?: Uint8Array;
+  /** Cursor name of the released set (default derived from the topic). */
+  cursorName?: string;
+  /** Most operations waiting in memory. */
+  maxPending?: number;
+  /** Acknowledgements per cursor write. */
+  batchSize?: number;
+  /** Released operations remembered in memory; past it the store answers. */
+  maxReleasedCache?: number;
+  /** Acknowledge at release instead of on `commit()` (for consumers that never fail). */
+  autoAck?: boolean;
+  onReport?: ReportSink;
+}
+
+export const DEFAULT_CAUSAL_ORDERER_CONFIG = {
+  maxPending: 200_000,
+  batchSize: 1024,
+  maxReleasedCache: 1_000_000,
+  autoAck: false,
+};
+
+export interface CausalOrdererStats {
+  pending: number;
+  peakPending: number;
+  released: number;
+  duplicates: number;
+  overflowed: number;
+  cursorWrites: number;
+  watermark: number;
+}
+
+/** A pending operation and what it still waits for. */
+export interface PendingOperation {
+  hash: Hash;
+  localSeq: number;
+  /** Dependencies not released yet (some may never arrive). */
+  missing: Hash[];
+}
+
+interface Entry {
+  op: StoredOperation;
+  key: string;
+  deps: string[];
+  missing: number;
+  lamport: number;
+  dropped: boolean;
+}
+
+const SCAN_PAGE = 1024;
+
+export class CausalOrderer implements Processor<StoredOperation, OrderedOperation> {
+  readonly name = 'causal-order';
+  readonly #store: Store;
+  readonly #topic: Uint8Array | undefined;
+  readonly #cursorName: string;
+  readonly #maxPending: number;
+  readonly #batchSize: number;
+  readonly #maxCache: number;
+  readonly #autoAck: boolean;
+  readonly #onReport: ReportSink | undefined;
+  /** Released operations (this run, or looked up in the store): key -> Lamport timestamp. */
+  #released = new Map<string, number>();
+  #pending = new Map<string, Entry>();
+  /** Missing dependency key -> the entries waiting for it. */
+  #waiting = new Map<string, Entry[]>();
+  #set: ReleasedSet;
+  #unacked: number[] = [];
+  #sinceFlush = 0;
+  /** Whether a dependency unknown in memory may have been released before (restart, evicted cache). */
+  #askStore: boolean;
+  #overflowed = false;
+  #prunedBelow = new Map<string, number>();
+  #stats = { peakPending: 0, released: 0, duplicates: 0, overflowed: 0, cursorWrites: 0 };
+
+  constructor(config: CausalOrdererConfig) {
+    const c = { ...DEFAULT_CAUSAL_ORDERER_CONFIG, ...config };
+    for (const field of ['maxPending', 'batchSize', 'maxReleasedCache'] as const) {
+      if (!Number.isSafeInteger(c[field]) || c[field] < 1) {
+        throw new WalkawayError('INVALID_ARGUMENT', `${field} must be a positive integer, got ${c[field]}`);
+      }
+    }
+    this.#store = c.store;
+    this.#topic = c.topic;
+    this.#cursorName = c.cursorName ?? `processors/causal/${c.topic ? toHex(c.topic) : 'all'}`;
+    this.#maxPending = c.maxPending;
+    this.#batchSize = c.batchSize;
+    this.#maxCache = c.maxReleasedCache;
+    this.#autoAck = c.autoAck;
+    this.#onReport = c.onReport;
+    this.#set = this.#loadCursor();
+    this.#askStore = this.#set.watermark > 0 || this.#set.bits.some((b) => b !== 0);
+  }
+
+  /** Rebuilds the pending index from the store and releases what is ready. */
+  start(): OrderedOperation[] {
+    const out: OrderedOperation[] = [];
+    this.#scan(out);
+    if (this.#autoAck) this.commit();
+    return out;
+  }
+
+  process(op: StoredOperation): OrderedOperation[] {
+    const out: OrderedOperation[] = [];
+    this.#add(op, out);
+    if (this.#overflowed && this.#pending.size <= this.#maxPending >>> 1) this.#scan(out);
+    if (this.#autoAck) this.commit();
+    return out;
+  }
+
+  /** Acknowledges every operation released so far; writes the cursor every `batchSize`. */
+  commit(): void {
+    const unacked = this.#unacked;
+    if (unacked.length === 0) return;
+    for (let i = 0; i < unacked.length; i++) settle(this.#set, unacked[i]);
+    this.#sinceFlush += unacked.length;
+    this.#unacked = [];
+    if (this.#sinceFlush >= this.#batchSize) this.flush();
+  }
+
+  /** Writes the released set now. */
+  flush(): void {
+    this.#sinceFlush = 0;
+    this.#store.setCursor(this.#cursorName, encodeReleasedSet(this.#set));
+    this.#stats.cursorWrites++;
+  }
+
+  /** Whether `hash` has been released (in this run or, if acknowledged, before). */
+  isReleased(hash: Hash): boolean {
+    return this.#lamportOf(hashKey(hash.bytes)) !== undefined;
+  }
+
+  /** Lamport timestamp of a released operation. */
+  lamportOf(hash: Hash): number | undefined {
+    return this.#lamportOf(hashKey(hash.bytes));
+  }
+
+  /** Every waiting operation and the dependencies it still misses. */
+  pending(): PendingOperation[] {
+    const out: PendingOperation[] = [];
+    for (const entry of this.#pending.values()) {
+      const missing = entry.deps.filter((d) => this.#lamportOf(d) === undefined).map(keyToHash);
+      out.push({ hash: entry.op.hash, localSeq: entry.op.localSeq, missing });
+    }
+    return out;
+  }
+
+  /** Dependencies that some operation waits for and that have not arrived at all. */
+  missingDependencies(): Hash[] {
+    const out: Hash[] = [];
+    for (const key of this.#waiting.keys()) if (!this.#pending.has(key)) out.push(keyToHash(key));
+    return out;
+  }
+
+  stats(): CausalOrdererStats {
+    return { ...this.#stats, pending: this.#pending.size, watermark: this.#set.watermark };
+  }
+
+  // --- the hot path --------------------------------------------------------
+
+  #add(op: StoredOperation, out: OrderedOperation[]): void {
+    const key = hashKey(op.hash.bytes);
+    if (this.#pending.has(key) || this.#released.has(key) || isSettled(this.#set, op.localSeq)) {
+      this.#stats.duplicates++;
+      this.#report({ type: 'duplicate', processor: this.name, hash: op.hash });
+      return;
+    }
+    if (this.#isMalformed(op) || this.#isPrunedAway(op)) return;
+    const deps = dependencyKeys(op);
+    const entry: Entry = { op, key, deps, missing: 0, lamport: lamportFloor(op), dropped: false };
+    for (let i = 0; i < deps.length; i++) {
+      const l = this.#pending.has(deps[i]) ? undefined : this.#lamportOf(deps[i]);
+      if (l !== undefined) {
+        if (l + 1 > entry.lamport) entry.lamport = l + 1;
+      } else {
+        entry.missing++;
+      }
+    }
+    if (entry.missing === 0) {
+      this.#cascade(entry, out);
+      return;
+    }
+    if (this.#pending.size >= this.#maxPending) {
+      this.#overflow(op);
+      return;
+    }
+    if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
+    for (let i = 0; i < deps.length; i++) {
+      if (this.#released.has(deps[i])) continue;
+      const list = this.#waiting.get(deps[i]);
+      if (list) list.push(entry);
+      else this.#waiting.set(deps[i], [entry]);
+    }
+    this.#pending.set(key, entry);
+    if (this.#pending.size > this.#stats.peakPending) this.#stats.peakPending = this.#pending.size;
+  }
+
+  #cascade(first: Entry, out: OrderedOperation[]): void {
+    if (pruneFlagOf(first.op.header)) this.#dropBelowPrunePoint(first.op);
+    const stack: Entry[] = [first];
+    while (stack.length > 0) {
+      const entry = stack.pop()!;
+      this.#release(entry, out);
+      const waiters = this.#waiting.get(entry.key);
+      if (!waiters) continue;
+      this.#waiting.delete(entry.key);
+      for (let i = 0; i < waiters.length; i++) {
+        const w = waiters[i];
+        if (w.dropped) continue;
+        if (entry.lamport + 1 > w.lamport) w.lamport = entry.lamport + 1;
+        if (--w.missing === 0) {
+          this.#pending.delete(w.key);
+          stack.push(w);
+        }
+      }
+    }
+  }
+
+  #release(entry: Entry, out: OrderedOperation[]): void {
+    if (this.#released.size >= this.#maxCache) {
+      this.#released.clear();
+      this.#askStore = true;
+    }
+    this.#released.set(entry.key, entry.lamport);
+    this.#stats.released++;
+    out.push({ operation: entry.op, lamport: entry.lamport });
+    this.#unacked.push(entry.op.localSeq);
+  }
+
+  #lamportOf(key: string): number | undefined {
+    const l = this.#released.get(key);
+    if (l !== undefined || !this.#askStore) return l;
+    // Released in an earlier run? Unacknowledged ones count as not released.
+    return releasedInStore(this.#store, keyToHash(key), this.#set, this.#released);
+  }
+
+  // --- bad input, overflow, pruning ---------------------------------------
+
+  #isMalformed(op: StoredOperation): boolean {
+    const problem = dependencyProblem(op);
+    if (!problem) return false;
+    const error = new WalkawayError('MALFORMED', `causal dependencies of ${op.hash.toHex()}: ${problem}`, {
+      hash: op.hash.toHex(),
+    });
+    this.#report({ type: 'rejected', processor: this.name, hash: op.hash, error });
+    this.#unacked.push(op.localSeq); // settled: it will never be released
+    return true;
+  }
+
+  #overflow(op: StoredOperation): void {
+    this.#overflowed = true;
+    this.#stats.overflowed++;
+    const error = new WalkawayError('PENDING_OVERFLOW', `causal orderer holds ${this.#maxPending} pending operations; ${op.hash.toHex()} stays in the store for a later scan`, {
+      hash: op.hash.toHex(),
+      limit: this.#maxPending,
+    });
+    this.#report({ type: 'overflow', processor: this.name, hash: op.hash, error });
+  }
+
+  /** Entries of a log below its prune point wait for deleted history: drop them. */
+  #dropBelowPrunePoint(op: StoredOperation): void {
+    const log = logKey(op);
+    const seq = op.header.seqNum;
+    if ((this.#prunedBelow.get(log) ?? 0) >= seq) return;
+    this.#prunedBelow.set(log, seq);
+    for (const entry of this.#pending.values()) {
+      if (entry.op.header.seqNum < seq && logKey(entry.op) === log) {
+        entry.dropped = true;
+        this.#pending.delete(entry.key);
+        this.#unwait(entry);
+        this.#unacked.push(entry.op.localSeq);
+        this.#report({ type: 'outdated', processor: this.name, hash: entry.op.hash });
+      }
+    }
+  }
+
+  #unwait(entry: Entry): void {
+    for (const dep of entry.deps) {
+      const list = this.#waiting.get(dep)?.filter((w) => w !== entry);
+      if (list && list.length > 0) this.#waiting.set(dep, list);
+      else this.#waiting.delete(dep);
+    }
+  }
+
+  #isPrunedAway(op: StoredOperation): boolean {
+    const below = this.#prunedBelow.get(logKey(op));
+    if (below === undefined || op.header.seqNum >= below) return false;
+    this.#unacked.push(op.localSeq);
+    this.#report({ type: 'outdated', processor: this.name, hash: op.hash });
+    return true;
+  }
+
+  // --- restart -------------------------------------------------------------
+
+  #loadCursor(): ReleasedSet {
+    try {
+      return decodeReleasedSet(this.#store.getCursor(this.#cursorName));
+    } catch (err) {
+      if (!isWalkawayError(err)) throw err;
+      // A damaged cursor costs a replay, never the operations: start over.
+      this.#report({ type: 'rejected', processor: this.name, error: err });
+      return emptyReleasedSet();
+    }
+  }
+
+  /** Feeds every stored, unsettled operation above the watermark not yet in memory. */
+  #scan(out: OrderedOperation[]): void {
+    this.#overflowed = false;
+    let after = this.#set.watermark;
+    for (;;) {
+      const page = this.#store.operationsAfter(after, SCAN_PAGE, this.#topic);
+      for (const op of page) {
+        if (!this.#topic) for (let gap = after + 1; gap < op.localSeq; gap++) this.#unacked.push(gap);
+        after = op.localSeq;
+        const key = hashKey(op.hash.bytes);
+        if (isSettled(this.#set, op.localSeq) || this.#pending.has(key) || this.#released.has(key)) continue;
+        this.#add(op, out);
+        if (this.#overflowed) return;
+      }
+      if (page.length < SCAN_PAGE) return;
+    }
+  }
+
+  #report(report: Parameters<ReportSink>[0]): void {
+    this.#onReport?.(report);
+  }
+}
+
+function logKey(op: StoredOperation): string {
+  return op.header.publicKey.toHex() + toHex(logIdOf(op.header));
+}

@@ -1,0 +1,8 @@
+/**
+ * Walkaway: an infrastructure-independent peer-to-peer stack in the design
+ * of p2panda. This entry re-exports the layers; see README.md and
+ * docs/interfaces.md for what outside code may rely on.
+ */
+export * from './core/index.ts';
+export * from './store/index.ts';
+export { openDataDir, defaultDataDir, loadIdentity, type DataDir } from './data-dir.ts';

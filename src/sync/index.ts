@@ -1,0 +1,35 @@
+/**
+ * sync: two peers that meet reconcile every log of a topic, both directions
+ * at once, over any reliable byte stream; peers on links where nobody can
+ * answer converge through broadcast-only sync.
+ *
+ * Guarantees: every received operation is decoded strictly, its signature
+ * checked and ingested through the store's rules before it is stored; a
+ * session ends with a typed `WalkawayError` (after at most the stall bound)
+ * on any bad input and keeps every valid operation received before it;
+ * memory stays bounded (logs are paged from the store, writes wait for the
+ * stream to drain, reads pause while verification is behind); a session cut
+ * short resumes from what was stored. Protocol after p2panda-sync's
+ * log-height sync (DESIGN.md, sync); the machines are sans-IO (STYLE.md).
+ */
+export { SyncSession, type SyncSessionOptions } from './session.ts';
+export { syncOverStream, SyncHandle, type SyncOptions } from './driver.ts';
+export { IngestPipeline, inlineVerifier, sharedVerifyPool, verifyTips, type Verifier } from './ingest-pipeline.ts';
+export { encodeMessage, decodeMessage, SYNC_PROTOCOL_VERSION, type SyncMessage, type HaveEntry } from './messages.ts';
+export { encodeFrames, FrameDecoder } from './frames.ts';
+export { duplexPair } from './pipe.ts';
+export {
+  DEFAULT_SYNC_CONFIG,
+  type SyncConfig,
+  type SyncInput,
+  type SyncOutput,
+  type SyncEvent,
+  type SyncStats,
+  type SyncProgress,
+  type SyncRole,
+  type VerifyMode,
+  type LogWant,
+  type IngestRequest,
+  type IngestResult,
+  type IngestKind,
+} from './types.ts';

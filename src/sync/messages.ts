@@ -1,0 +1,228 @@
+/**
+ * The messages of a sync session and their CBOR encoding: each message is a
+ * definite-length array whose first item is a small integer tag. Decoding
+ * treats every frame as hostile: strict CBOR, exact shapes, bounded sizes;
+ * anything else is a typed WalkawayError, never an uncaught exception.
+ */
+import { decode as cborDecode, encode as cborEncode } from 'cborg';
+import { WalkawayError } from '../core/index.ts';
+
+export const SYNC_PROTOCOL_VERSION = 1;
+
+/** The height of one log as announced in `Have`. */
+export interface HaveEntry {
+  author: Uint8Array;
+  logId: Uint8Array;
+  seqNum: number;
+}
+
+export type SyncMessage =
+  /** Handshake: the initiator proposes, the acceptor confirms with its own. */
+  | { type: 'hello'; version: number; topic: Uint8Array; live: boolean }
+  /** Log heights of the topic, possibly over several messages (`last` ends it). */
+  | { type: 'have'; logs: HaveEntry[]; last: boolean }
+  | { type: 'presync'; operations: number; bytes: number }
+  | { type: 'operation'; header: Uint8Array; body?: Uint8Array }
+  /** Fork evidence: two signed headers of one log at one seqNum. */
+  | { type: 'fork'; headers: [Uint8Array, Uint8Array] }
+  | { type: 'done' }
+  | { type: 'live'; header: Uint8Array; body?: Uint8Array }
+  /** Keeps an idle live session from looking stalled. */
+  | { type: 'ping' }
+  | { type: 'close'; code?: string; reason?: string };
+
+export type SyncMessageType = SyncMessage['type'];
+
+const TAGS: Record<SyncMessageType, number> = {
+  hello: 0,
+  have: 1,
+  presync: 2,
+  operation: 3,
+  fork: 4,
+  done: 5,
+  live: 6,
+  ping: 7,
+  close: 8,
+};
+
+const CBOR_OPTIONS = {
+  strict: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowNaN: false,
+  allowInfinity: false,
+  rejectDuplicateMapKeys: true,
+  useMaps: true,
+};
+
+const MAX_REASON = 1024;
+
+export function encodeMessage(message: SyncMessage): Uint8Array {
+  switch (message.type) {
+    case 'operation':
+    case 'live':
+      return encodeOperation(TAGS[message.type], message.header, message.body);
+    case 'hello':
+      return cborEncode([TAGS.hello, message.version, message.topic, message.live]);
+    case 'have':
+      return cborEncode([TAGS.have, message.logs.map((l) => [l.author, l.logId, l.seqNum]), message.last]);
+    case 'presync':
+      return cborEncode([TAGS.presync, message.operations, message.bytes]);
+    case 'fork':
+      return cborEncode([TAGS.fork, message.headers[0], message.headers[1]]);
+    case 'close': {
+      const items: unknown[] = [TAGS.close];
+      if (message.code !== undefined) items.push(message.code, (message.reason ?? '').slice(0, MAX_REASON));
+      return cborEncode(items);
+    }
+    default:
+      return cborEncode([TAGS[message.type]]);
+  }
+}
+
+/** Encodes `[tag, header, body?]` by hand: the hot path of bulk sync. */
+function encodeOperation(tag: number, header: Uint8Array, body?: Uint8Array): Uint8Array {
+  const hasBody = body !== undefined && body.length > 0;
+  const size = 2 + bstrHeadSize(header.length) + header.length + (hasBody ? bstrHeadSize(body.length) + body.length : 0);
+  const out = new Uint8Array(size);
+  out[0] = hasBody ? 0x83 : 0x82;
+  out[1] = tag; // tags are < 24: one byte
+  let offset = writeBstrHead(out, 2, header.length);
+  out.set(header, offset);
+  offset += header.length;
+  if (hasBody) {
+    offset = writeBstrHead(out, offset, body.length);
+    out.set(body, offset);
+  }
+  return out;
+}
+
+function bstrHeadSize(length: number): number {
+  return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+}
+
+function writeBstrHead(out: Uint8Array, offset: number, length: number): number {
+  if (length < 24) {
+    out[offset] = 0x40 + length;
+    return offset + 1;
+  }
+  if (length < 0x100) {
+    out[offset] = 0x58;
+    out[offset + 1] = length;
+    return offset + 2;
+  }
+  if (length < 0x10000) {
+    out[offset] = 0x59;
+    out[offset + 1] = length >>> 8;
+    out[offset + 2] = length & 0xff;
+    return offset + 3;
+  }
+  out[offset] = 0x5a;
+  new DataView(out.buffer, out.byteOffset + offset + 1, 4).setUint32(0, length);
+  return offset + 5;
+}
+
+/** Limits that shape what a message may hold. */
+export interface MessageLimits {
+  /** Most log heights in one `Have` message. */
+  maxHaveEntries: number;
+}
+
+/** Decodes one frame. Throws MALFORMED (bad CBOR or shape) or PROTOCOL (unknown message). */
+export function decodeMessage(frame: Uint8Array, limits: MessageLimits): SyncMessage {
+  let value: unknown;
+  try {
+    value = cborDecode(frame, CBOR_OPTIONS);
+  } catch (err) {
+    throw new WalkawayError('MALFORMED', `sync frame is not valid CBOR: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(value) || value.length === 0 || !isUint(value[0])) {
+    throw new WalkawayError('MALFORMED', 'a sync message is an array starting with an unsigned tag');
+  }
+  const [tag] = value;
+  switch (tag) {
+    case TAGS.operation:
+    case TAGS.live: {
+      arity(value, 2, 3);
+      const header = bytes(value[1], 'header');
+      const body = value.length === 3 ? bytes(value[2], 'body') : undefined;
+      return { type: tag === TAGS.live ? 'live' : 'operation', header, body };
+    }
+    case TAGS.hello:
+      arity(value, 4, 4);
+      return { type: 'hello', version: uint(value[1], 'version'), topic: bytes(value[2], 'topic', 32), live: bool(value[3], 'live') };
+    case TAGS.have:
+      arity(value, 3, 3);
+      return { type: 'have', logs: haveEntries(value[1], limits.maxHaveEntries), last: bool(value[2], 'last') };
+    case TAGS.presync:
+      arity(value, 3, 3);
+      return { type: 'presync', operations: uint(value[1], 'operations'), bytes: uint(value[2], 'bytes') };
+    case TAGS.fork:
+      arity(value, 3, 3);
+      return { type: 'fork', headers: [bytes(value[1], 'header'), bytes(value[2], 'header')] };
+    case TAGS.done:
+      arity(value, 1, 1);
+      return { type: 'done' };
+    case TAGS.ping:
+      arity(value, 1, 1);
+      return { type: 'ping' };
+    case TAGS.close:
+      if (value.length === 1) return { type: 'close' };
+      arity(value, 3, 3);
+      return { type: 'close', code: text(value[1], 'code'), reason: text(value[2], 'reason') };
+    default:
+      throw new WalkawayError('PROTOCOL', `unknown sync message tag ${tag}`, { tag });
+  }
+}
+
+function haveEntries(value: unknown, max: number): HaveEntry[] {
+  if (!Array.isArray(value)) throw malformed('have.logs must be an array');
+  if (value.length > max) {
+    throw new WalkawayError('TOO_LARGE', `have message with ${value.length} logs, limit ${max}`, { size: value.length, limit: max });
+  }
+  return value.map((item: unknown) => {
+    if (!Array.isArray(item) || item.length !== 3) throw malformed('a have entry is [author, logId, seqNum]');
+    return { author: bytes(item[0], 'author', 32), logId: bytes(item[1], 'logId', 32), seqNum: u32(item[2], 'seqNum') };
+  });
+}
+
+function arity(value: unknown[], min: number, max: number): void {
+  if (value.length < min || value.length > max) {
+    throw malformed(`message tag ${value[0]} has ${value.length} items, expected ${min === max ? min : `${min}..${max}`}`);
+  }
+}
+
+function bytes(value: unknown, name: string, length?: number): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw malformed(`${name} must be a byte string`);
+  if (length !== undefined && value.length !== length) throw malformed(`${name} must be ${length} bytes, got ${value.length}`);
+  return value;
+}
+
+function uint(value: unknown, name: string): number {
+  if (!isUint(value)) throw malformed(`${name} must be an unsigned integer`);
+  return value;
+}
+
+function u32(value: unknown, name: string): number {
+  const n = uint(value, name);
+  if (n > 0xffff_ffff) throw malformed(`${name} must fit in 32 bits`);
+  return n;
+}
+
+function bool(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw malformed(`${name} must be a boolean`);
+  return value;
+}
+
+function text(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length > MAX_REASON) throw malformed(`${name} must be a short text string`);
+  return value;
+}
+
+function isUint(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function malformed(message: string): WalkawayError {
+  return new WalkawayError('MALFORMED', message);
+}

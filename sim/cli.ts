@@ -1,0 +1,118 @@
+/**
+ * `npm run sim -- <scenario> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE]`
+ *
+ * Runs a scenario over K seeds (S, S+1, ...), prints one row per seed and
+ * the medians, and with --json writes one object whose top-level fields are
+ * the medians over seeds (per-seed figures and per-message detail beneath).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { median } from './metrics.ts';
+import { SCENARIOS, type ScenarioResult } from './scenarios/index.ts';
+
+interface Args {
+  scenario: string;
+  nodes: number;
+  seeds: number;
+  seed: number;
+  fail: number;
+  json: string | null;
+  timeScale: number;
+}
+
+const USAGE = `usage: npm run sim -- <${Object.keys(SCENARIOS).join('|')}> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE] [--time-scale X]`;
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { scenario: '', nodes: 1000, seeds: 5, seed: 1, fail: 0.5, json: null, timeScale: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) fail(`${a} needs a value`);
+      return v;
+    };
+    const num = (v: string, ok: (x: number) => boolean) => {
+      const x = Number(v);
+      if (!Number.isFinite(x) || !ok(x)) fail(`bad value for ${a}: ${v}`);
+      return x;
+    };
+    if (a === '--nodes') args.nodes = num(value(), (x) => Number.isInteger(x) && x >= 2);
+    else if (a === '--seeds') args.seeds = num(value(), (x) => Number.isInteger(x) && x >= 1);
+    else if (a === '--seed') args.seed = num(value(), Number.isInteger);
+    else if (a === '--fail') args.fail = num(value(), (x) => x >= 0 && x < 1);
+    else if (a === '--json') args.json = value();
+    else if (a === '--time-scale') args.timeScale = num(value(), (x) => x > 0 && x <= 1);
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (!a.startsWith('-') && args.scenario === '') args.scenario = a;
+    else fail(`unknown argument ${a}`);
+  }
+  if (!(args.scenario in SCENARIOS)) fail(`unknown scenario ${JSON.stringify(args.scenario)}`);
+  return args;
+}
+
+function fail(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function fmt(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '-';
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(4);
+}
+
+function printTable(keys: string[], rows: Array<[string, Record<string, number | null>]>): void {
+  const cols = ['seed', ...keys];
+  const cells = rows.map(([label, f]) => [label, ...keys.map((k) => fmt(f[k]))]);
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i])).join('  ');
+  console.log(line(cols));
+  for (const r of cells) console.log(line(r));
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const run = SCENARIOS[args.scenario];
+  const perSeed: Array<{ seed: number; result: ScenarioResult }> = [];
+  console.log(`${args.scenario}: ${args.nodes} nodes, ${args.seeds} seed(s) from ${args.seed}` +
+    (args.scenario === 'failure' ? `, fail ${args.fail}` : ''));
+  for (let k = 0; k < args.seeds; k++) {
+    const seed = args.seed + k;
+    const result = run({ nodes: args.nodes, seed, fail: args.fail, timeScale: args.timeScale });
+    perSeed.push({ seed, result });
+    console.error(`  seed ${seed} done in ${result.figures.wallMs} ms`);
+  }
+  const keys = Object.keys(perSeed[0].result.figures);
+  const medians: Record<string, number | null> = {};
+  const worst: Record<string, number | null> = {};
+  for (const key of keys) {
+    const xs = perSeed.map((p) => p.result.figures[key]).filter((x): x is number => x !== null);
+    medians[key] = xs.length === perSeed.length ? median(xs) : xs.length === 0 ? null : median(xs);
+    // Worst: lowest for reliabilities, highest for costs and times.
+    const lowIsBad = key.startsWith('reliability') || key === 'fullyDelivered';
+    const missing = xs.length < perSeed.length && (key === 'healMs');
+    worst[key] = missing ? null : xs.length === 0 ? null : lowIsBad ? Math.min(...xs) : Math.max(...xs);
+  }
+  printTable(keys, [...perSeed.map((p): [string, Record<string, number | null>] => [String(p.seed), p.result.figures]), ['median', medians], ['worst', worst]]);
+  if (args.json) {
+    const doc = {
+      scenario: args.scenario,
+      nodes: args.nodes,
+      seeds: perSeed.map((p) => p.seed),
+      ...(args.scenario === 'failure' ? { fail: args.fail } : {}),
+      ...(args.timeScale !== 1 ? { timeScale: args.timeScale } : {}),
+      ...medians,
+      worst,
+      perSeed: perSeed.map((p) => ({ seed: p.seed, ...p.result.figures, messages: p.result.messages, timeline: p.result.timeline })),
+      command: `npm run sim -- ${process.argv.slice(2).join(' ')}`,
+      node: process.version,
+    };
+    mkdirSync(dirname(args.json), { recursive: true });
+    writeFileSync(args.json, JSON.stringify(doc, null, 1) + '\n');
+    console.log(`wrote ${args.json}`);
+  }
+}
+
+main();

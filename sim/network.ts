@@ -1,0 +1,327 @@
+/**
+ * A seeded discrete-event network that runs the real overlay machines for
+ * thousands of nodes in one process: virtual time, per-link latency, loss,
+ * partitions, crashes (with connection-down events to the peers that held a
+ * connection) and joins. Same seed, same run, byte for byte.
+ *
+ * Failure detection follows TCP: a send to a crashed or unreachable node
+ * bounces back as `peer-down` one link latency after it arrives; a crash
+ * resets the connections that peers held to the node.
+ */
+import type { PlumTreeConfig } from '../src/net/broadcast/types.ts';
+import { mixSeed, SplitMix32 } from '../src/net/membership/random.ts';
+import type { HyParViewConfig } from '../src/net/membership/types.ts';
+import { Overlay, type OverlayMessage, type OverlayOutput, type OverlayTimer } from '../src/net/overlay/overlay.ts';
+import { EventHeap } from './heap.ts';
+import { Tracker } from './metrics.ts';
+
+export interface SimConfig {
+  seed: number;
+  /** Each link gets a fixed latency drawn uniformly from [min, max]. */
+  latencyMinMs: number;
+  latencyMaxMs: number;
+  /** Chance that any one message is lost on the way. */
+  lossRate: number;
+  /** How long until connections across a new split report down (keepalive). */
+  partitionDetectMs: number;
+  hyparview: Partial<HyParViewConfig>;
+  plumtree: Partial<PlumTreeConfig>;
+}
+
+export const DEFAULT_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
+  seed: 1,
+  latencyMinMs: 10,
+  latencyMaxMs: 100,
+  lossRate: 0,
+  partitionDetectMs: 1_000,
+  hyparview: {},
+  plumtree: {},
+});
+
+const MSG = 0, TIMER = 1, DOWN = 2;
+
+interface SimEvent {
+  t: number;
+  seq: number;
+  kind: number;
+  node: number;
+  peer: number;
+  inc: number;
+  data: OverlayMessage<number> | OverlayTimer<number> | null;
+}
+
+export interface MessageCounts {
+  gossip: number;
+  ihave: number;
+  graft: number;
+  prune: number;
+  membership: number;
+}
+
+export interface Health {
+  live: number;
+  /** Live nodes with an empty active view. */
+  isolated: number;
+  /** Connected components of the live overlay (active links, undirected). */
+  components: number;
+}
+
+export class Simulator {
+  readonly config: SimConfig;
+  readonly tracker = new Tracker();
+  readonly counts: MessageCounts = { gossip: 0, ihave: 0, graft: 0, prune: 0, membership: 0 };
+  /** The simulator's own choices (loss, scenario picks). */
+  readonly rng: SplitMix32;
+  now = 0;
+  events = 0;
+  private seq = 0;
+  private readonly queue = new EventHeap<SimEvent>();
+  private readonly nodes: (Overlay<number> | null)[] = [];
+  private readonly inc: number[] = [];
+  private readonly want: (Set<number> | null)[] = [];
+  private readonly wantedBy: (Set<number> | null)[] = [];
+  private readonly group: number[] = [];
+  private readonly pendingDown = new Set<number>();
+  readonly joinedAt: number[] = [];
+  readonly leftAt: number[] = [];
+  private readonly aliveList: number[] = [];
+  private readonly alivePos: number[] = [];
+  private partitioned = false;
+
+  constructor(config: Partial<SimConfig> = {}) {
+    this.config = { ...DEFAULT_SIM_CONFIG, ...config };
+    this.rng = new SplitMix32(mixSeed(this.config.seed, 0x5eed));
+  }
+
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
+  get liveCount(): number {
+    return this.aliveList.length;
+  }
+
+  liveNodes(): readonly number[] {
+    return this.aliveList;
+  }
+
+  isAlive(node: number): boolean {
+    return this.nodes[node] != null;
+  }
+
+  overlay(node: number): Overlay<number> | null {
+    return this.nodes[node] ?? null;
+  }
+
+  randomLive(): number {
+    return this.aliveList[this.rng.int(this.aliveList.length)];
+  }
+
+  /** Fixed latency of the link between a and b (symmetric). */
+  latency(a: number, b: number): number {
+    const lo = a < b ? a : b, hi = a < b ? b : a;
+    const u = mixSeed(this.config.seed, lo, hi) / 4294967296;
+    return this.config.latencyMinMs + u * (this.config.latencyMaxMs - this.config.latencyMinMs);
+  }
+
+  /** Adds a node and lets it join through `contacts`. Returns its id. */
+  addNode(contacts: number[]): number {
+    const id = this.nodes.length;
+    const node = new Overlay<number>(id, new SplitMix32(mixSeed(this.config.seed, id, 1)), {
+      hyparview: this.config.hyparview,
+      plumtree: this.config.plumtree,
+    });
+    this.nodes.push(node);
+    this.inc.push(0);
+    this.want.push(new Set());
+    this.wantedBy.push(new Set());
+    this.group.push(0);
+    this.joinedAt.push(this.now);
+    this.leftAt.push(Infinity);
+    this.alivePos.push(this.aliveList.length);
+    this.aliveList.push(id);
+    this.apply(id, node.handle({ type: 'command', command: { type: 'join', peers: contacts } }, this.now));
+    return id;
+  }
+
+  /** Kills a node at once; peers holding a connection to it see it drop. */
+  crash(node: number): void {
+    if (!this.nodes[node]) return;
+    this.nodes[node] = null;
+    this.inc[node]++;
+    this.leftAt[node] = this.now;
+    const pos = this.alivePos[node];
+    const last = this.aliveList.pop() as number;
+    if (last !== node) {
+      this.aliveList[pos] = last;
+      this.alivePos[last] = pos;
+    }
+    for (const q of this.wantedBy[node] as Set<number>) this.scheduleDown(q, node, this.latency(q, node));
+    for (const p of this.want[node] as Set<number>) this.wantedBy[p]?.delete(node);
+    this.want[node] = null;
+    this.wantedBy[node] = null;
+  }
+
+  /** Splits the network: nodes reach only those with the same group. */
+  partition(groupOf: (node: number) => number): void {
+    for (let i = 0; i < this.nodes.length; i++) this.group[i] = groupOf(i);
+    this.partitioned = true;
+    for (const a of this.aliveList) {
+      for (const p of this.want[a] as Set<number>) {
+        if (this.group[p] !== this.group[a]) this.scheduleDown(a, p, this.config.partitionDetectMs);
+      }
+    }
+  }
+
+  heal(): void {
+    this.partitioned = false;
+  }
+
+  reachable(a: number, b: number): boolean {
+    return !this.partitioned || this.group[a] === this.group[b];
+  }
+
+  groupOf(node: number): number {
+    return this.group[node];
+  }
+
+  /** Publishes a payload at a node; returns the message id. */
+  publish(node: number, payload: Uint8Array): string {
+    const overlay = this.nodes[node];
+    if (!overlay) throw new Error(`node ${node} is not alive`);
+    const outs = overlay.handle({ type: 'command', command: { type: 'publish', payload } }, this.now);
+    const first = outs[0];
+    if (!first || first.type !== 'emit' || first.event.type !== 'published') throw new Error('publish did not report its id');
+    this.apply(node, outs);
+    return first.event.id;
+  }
+
+  /** Runs every event up to and including time `t`, then sets the clock to `t`. */
+  runUntil(t: number): void {
+    const q = this.queue;
+    for (;;) {
+      const ev = q.peek();
+      if (!ev || ev.t > t) break;
+      q.pop();
+      this.now = ev.t;
+      this.events++;
+      this.dispatch(ev);
+    }
+    if (t > this.now) this.now = t;
+  }
+
+  /** Connectivity of the live overlay over active views. */
+  health(): Health {
+    const parent = new Int32Array(this.nodes.length).fill(-1);
+    const find = (x: number): number => {
+      while (parent[x] !== x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+      }
+      return x;
+    };
+    for (const a of this.aliveList) parent[a] = a;
+    let isolated = 0;
+    let components = this.aliveList.length;
+    for (const a of this.aliveList) {
+      const view = (this.nodes[a] as Overlay<number>).activeView();
+      if (view.length === 0) isolated++;
+      for (const b of view) {
+        if (parent[b] < 0) continue;
+        const ra = find(a), rb = find(b);
+        if (ra !== rb) {
+          parent[ra] = rb;
+          components--;
+        }
+      }
+    }
+    return { live: this.aliveList.length, isolated, components };
+  }
+
+  private dispatch(ev: SimEvent): void {
+    const node = this.nodes[ev.node];
+    if (ev.kind === MSG) {
+      if (!node || this.inc[ev.node] !== ev.inc || !this.reachable(ev.peer, ev.node)) {
+        this.scheduleDown(ev.peer, ev.node, this.latency(ev.peer, ev.node));
+        return;
+      }
+      this.apply(ev.node, node.handle({ type: 'recv', from: ev.peer, message: ev.data as OverlayMessage<number> }, this.now));
+    } else if (ev.kind === TIMER) {
+      if (!node || this.inc[ev.node] !== ev.inc) return;
+      this.apply(ev.node, node.handle({ type: 'timer', timer: ev.data as OverlayTimer<number> }, this.now));
+    } else {
+      this.pendingDown.delete(ev.node * 4194304 + ev.peer);
+      if (!node || this.inc[ev.node] !== ev.inc) return;
+      this.dropWant(ev.node, ev.peer);
+      this.apply(ev.node, node.handle({ type: 'peer-down', peer: ev.peer }, this.now));
+    }
+  }
+
+  private scheduleDown(node: number, peer: number, delayMs: number): void {
+    if (!this.nodes[node]) return;
+    const key = node * 4194304 + peer;
+    if (this.pendingDown.has(key)) return;
+    this.pendingDown.add(key);
+    this.schedule(this.now + delayMs, DOWN, node, peer, null);
+  }
+
+  private schedule(t: number, kind: number, node: number, peer: number, data: SimEvent['data']): void {
+    this.queue.push({ t, seq: this.seq++, kind, node, peer, inc: this.inc[node], data });
+  }
+
+  private dropWant(node: number, peer: number): void {
+    this.want[node]?.delete(peer);
+    this.wantedBy[peer]?.delete(node);
+  }
+
+  private apply(node: number, outs: OverlayOutput<number>[]): void {
+    for (let i = 0; i < outs.length; i++) {
+      const o = outs[i];
+      switch (o.type) {
+        case 'send':
+          this.send(node, o.to, o.message);
+          break;
+        case 'set-timer':
+          this.schedule(this.now + o.delayMs, TIMER, node, 0, o.timer);
+          break;
+        case 'connect':
+          if (this.nodes[o.peer]) {
+            this.want[node]?.add(o.peer);
+            this.wantedBy[o.peer]?.add(node);
+          }
+          break;
+        case 'disconnect':
+          this.dropWant(node, o.peer);
+          break;
+        case 'emit': {
+          const ev = o.event;
+          if (ev.type === 'deliver') this.tracker.onDeliver(node, ev.id, ev.hop, this.now);
+          else if (ev.type === 'published') this.tracker.onPublished(node, ev.id, this.now, this.nodes.length);
+          break;
+        }
+      }
+    }
+  }
+
+  private send(from: number, to: number, message: OverlayMessage<number>): void {
+    switch (message.type) {
+      case 'gossip':
+        this.counts.gossip++;
+        this.tracker.onPayload(message.id);
+        break;
+      case 'ihave':
+        this.counts.ihave++;
+        break;
+      case 'graft':
+        this.counts.graft++;
+        break;
+      case 'prune':
+        this.counts.prune++;
+        break;
+      default:
+        this.counts.membership++;
+    }
+    if (this.config.lossRate > 0 && this.rng.next() < this.config.lossRate) return;
+    this.schedule(this.now + this.latency(from, to), MSG, to, from, message);
+  }
+}

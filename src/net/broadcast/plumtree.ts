@@ -1,0 +1,368 @@
+import { WalkawayError } from '../../core/errors.ts';
+import type { Random } from '../membership/random.ts';
+import type { PeerId } from '../membership/types.ts';
+import {
+  DEFAULT_PLUMTREE_CONFIG,
+  GOSSIP_ENVELOPE_OVERHEAD,
+  type PlumTreeConfig,
+  type PlumTreeInput,
+  type PlumTreeMessage,
+  type PlumTreeOutput,
+  type PlumTreeStats,
+  type PlumTreeTimer,
+} from './types.ts';
+import { checkPlumTreeMessage } from './validate.ts';
+
+interface CacheEntry<P> {
+  payload: Uint8Array;
+  hop: number;
+  /** Who sent it to us (null for our own messages). */
+  from: P | null;
+  at: number;
+  /** A peer we grafted for this id whose copy is still on its way (not a duplicate to prune). */
+  grafted: P | null;
+}
+
+interface Missing<P> {
+  peers: P[];
+  hops: number[];
+  /** Peers grafted for this id, in order. */
+  grafted: P[];
+}
+
+interface IhaveBatch {
+  ids: string[];
+  hops: number[];
+}
+
+/**
+ * PlumTree (Leitão, Pereira, Rodrigues, "Epidemic Broadcast Trees", SRDS
+ * 2007) as a sans-IO machine. Payloads travel eagerly along a spanning tree
+ * of the membership's active view; the other links carry batched IHAVEs. A
+ * node that hears of a message it lacks grafts the announcer after a
+ * timeout; a duplicate prunes the link it came over; a lazy path shorter by
+ * the threshold replaces the eager one.
+ */
+export class PlumTree<P extends PeerId = PeerId> {
+  readonly self: P;
+  readonly config: Readonly<PlumTreeConfig>;
+  readonly stats: PlumTreeStats = { delivered: 0, duplicates: 0, grafts: 0, prunes: 0, optimisations: 0, dropped: 0 };
+  private readonly rng: Random;
+  private readonly eager: P[] = [];
+  private readonly lazy: P[] = [];
+  /** Delivered ids and when (insertion order is time order). */
+  private readonly received = new Map<string, number>();
+  private readonly cache = new Map<string, CacheEntry<P>>();
+  private readonly missing = new Map<string, Missing<P>>();
+  private readonly ihaveQueue = new Map<P, IhaveBatch>();
+  private dispatchArmed = false;
+  private nextSweep = 0;
+
+  constructor(self: P, rng: Random, config: Partial<PlumTreeConfig> = {}) {
+    this.self = self;
+    this.rng = rng;
+    this.config = { ...DEFAULT_PLUMTREE_CONFIG, ...config };
+  }
+
+  eagerPeers(): readonly P[] {
+    return this.eager;
+  }
+
+  lazyPeers(): readonly P[] {
+    return this.lazy;
+  }
+
+  isEager(peer: P): boolean {
+    return this.eager.includes(peer);
+  }
+
+  hasDelivered(id: string): boolean {
+    return this.received.has(id);
+  }
+
+  /** Cache sizes, for memory checks. */
+  sizes(): { received: number; cache: number; missing: number } {
+    return { received: this.received.size, cache: this.cache.size, missing: this.missing.size };
+  }
+
+  /**
+   * Throws `WalkawayError('TOO_LARGE')` for a publish over the size limit
+   * and `INVALID_ARGUMENT` for a bad payload or a reused id; never throws
+   * on anything a peer sent.
+   */
+  handle(input: PlumTreeInput<P>, now: number): PlumTreeOutput<P>[] {
+    const out: PlumTreeOutput<P>[] = [];
+    if (now >= this.nextSweep) this.sweep(now);
+    switch (input.type) {
+      case 'recv': {
+        const reason = checkPlumTreeMessage(input.message, this.config.maxMessageSize, this.config.maxIhaveIds);
+        if (reason !== null) {
+          this.stats.dropped++;
+          out.push({ type: 'emit', event: { type: 'dropped', from: input.from, reason } });
+        } else {
+          this.onMessage(input.from, input.message, now, out);
+        }
+        break;
+      }
+      case 'timer':
+        this.onTimer(input.timer, out);
+        break;
+      case 'command':
+        this.publish(input.command.payload, input.command.id, now, out);
+        break;
+      case 'neighbor-up':
+        this.onNeighborUp(input.peer, now, out);
+        break;
+      case 'neighbor-down':
+        this.onNeighborDown(input.peer, out);
+        break;
+    }
+    return out;
+  }
+
+  private publish(payload: Uint8Array, id: string | undefined, now: number, out: PlumTreeOutput<P>[]): void {
+    if (!(payload instanceof Uint8Array)) {
+      throw new WalkawayError('INVALID_ARGUMENT', 'publish needs a Uint8Array payload', { got: typeof payload });
+    }
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 128)) {
+      throw new WalkawayError('INVALID_ARGUMENT', 'a message id must be a string of 1 to 128 characters', { id });
+    }
+    const msgId = id ?? this.newId();
+    const size = payload.length + msgId.length + GOSSIP_ENVELOPE_OVERHEAD;
+    if (size > this.config.maxMessageSize) {
+      throw new WalkawayError(
+        'TOO_LARGE',
+        `gossip message of ${size} bytes (payload ${payload.length} + id and envelope) is over the limit of ${this.config.maxMessageSize}; send it by sync`,
+        { size, limit: this.config.maxMessageSize, payloadSize: payload.length },
+      );
+    }
+    if (this.received.has(msgId)) {
+      throw new WalkawayError('INVALID_ARGUMENT', `message id ${msgId} was already used`, { id: msgId });
+    }
+    out.push({ type: 'emit', event: { type: 'published', id: msgId, payload } });
+    this.received.set(msgId, now);
+    this.cache.set(msgId, { payload, hop: 0, from: null, at: now, grafted: null });
+    this.push(msgId, payload, 0, null, out);
+  }
+
+  private newId(): string {
+    // 96 random bits: distinct for every broadcast, even of equal payloads.
+    const a = this.rng.nextU32(), b = this.rng.nextU32(), c = this.rng.nextU32();
+    return hex8(a) + hex8(b) + hex8(c);
+  }
+
+  private onMessage(from: P, msg: PlumTreeMessage, now: number, out: PlumTreeOutput<P>[]): void {
+    switch (msg.type) {
+      case 'gossip':
+        return this.onGossip(from, msg.id, msg.payload, msg.hop, now, out);
+      case 'ihave':
+        for (let i = 0; i < msg.ids.length; i++) this.onIhave(from, msg.ids[i], msg.hops[i], out);
+        return;
+      case 'graft': {
+        if (this.isNeighbor(from)) this.makeEager(from);
+        if (msg.id === null) return;
+        const entry = this.cache.get(msg.id);
+        if (entry) out.push({ type: 'send', to: from, message: { type: 'gossip', id: msg.id, payload: entry.payload, hop: entry.hop + 1 } });
+        return;
+      }
+      case 'prune':
+        if (remove(this.eager, from)) this.lazy.push(from);
+        return;
+    }
+  }
+
+  private onGossip(from: P, id: string, payload: Uint8Array, hop: number, now: number, out: PlumTreeOutput<P>[]): void {
+    if (this.received.has(id)) {
+      const entry = this.cache.get(id);
+      if (entry && entry.grafted === from) {
+        // The answer to our own graft: the link stays eager.
+        entry.grafted = null;
+        return;
+      }
+      this.stats.duplicates++;
+      if (remove(this.eager, from)) this.lazy.push(from);
+      // Prune even when the link is already lazy here: a prune and a first
+      // delivery can cross, leaving the sender eager towards us.
+      this.stats.prunes++;
+      out.push({ type: 'send', to: from, message: { type: 'prune' } });
+      return;
+    }
+    this.stats.delivered++;
+    this.received.set(id, now);
+    const missing = this.missing.get(id);
+    this.missing.delete(id);
+    const grafted = missing && missing.grafted.length > 0 && !missing.grafted.includes(from) ? missing.grafted[0] : null;
+    this.cache.set(id, { payload, hop, from, at: now, grafted });
+    if (this.isNeighbor(from)) this.makeEager(from);
+    out.push({ type: 'emit', event: { type: 'deliver', id, payload, hop, from } });
+    if (grafted !== null && this.eager.includes(grafted) && this.eager.includes(from)) {
+      // An IHAVE beat this copy by more than the graft timeout: the lazy
+      // path is faster, so it becomes the tree link and this one is pruned.
+      // (Otherwise the same useless graft would repeat for every message.)
+      remove(this.eager, from);
+      this.lazy.push(from);
+      this.stats.prunes++;
+      out.push({ type: 'send', to: from, message: { type: 'prune' } });
+    } else if (missing) {
+      // The IHAVE came first; if its path is much shorter, switch to it.
+      let best = -1;
+      for (let i = 0; i < missing.peers.length; i++) {
+        if (best < 0 || missing.hops[i] < missing.hops[best]) best = i;
+      }
+      if (best >= 0) this.maybeOptimise(from, hop, missing.peers[best], missing.hops[best] + 1, out);
+    }
+    this.push(id, payload, hop, from, out);
+  }
+
+  /** Eager push to the tree, lazy push (queued IHAVE) to the rest. */
+  private push(id: string, payload: Uint8Array, hop: number, from: P | null, out: PlumTreeOutput<P>[]): void {
+    const message: PlumTreeMessage = { type: 'gossip', id, payload, hop: hop + 1 };
+    for (const peer of this.eager) if (peer !== from) out.push({ type: 'send', to: peer, message });
+    for (const peer of this.lazy) if (peer !== from) this.queueIhave(peer, id, hop, out);
+  }
+
+  private onIhave(from: P, id: string, hop: number, out: PlumTreeOutput<P>[]): void {
+    if (this.received.has(id)) {
+      const entry = this.cache.get(id);
+      if (entry && entry.from !== null && entry.from !== from) this.maybeOptimise(entry.from, entry.hop, from, hop + 1, out);
+      return;
+    }
+    if (!this.isNeighbor(from)) return;
+    let entry = this.missing.get(id);
+    if (entry) {
+      if (!entry.peers.includes(from)) {
+        entry.peers.push(from);
+        entry.hops.push(hop);
+      }
+      return;
+    }
+    entry = { peers: [from], hops: [hop], grafted: [] };
+    this.missing.set(id, entry);
+    if (this.eager.length === 0) {
+      // Nothing could bring it over the tree: graft at once.
+      this.graftNext(id, entry, out);
+    } else {
+      out.push({ type: 'set-timer', delayMs: this.config.graftTimeout1Ms, timer: { type: 'graft-timeout', id } });
+    }
+  }
+
+  private onTimer(timer: PlumTreeTimer, out: PlumTreeOutput<P>[]): void {
+    if (timer.type === 'ihave-dispatch') {
+      this.dispatchArmed = false;
+      for (const [peer, batch] of this.ihaveQueue) {
+        if (this.isNeighbor(peer)) out.push({ type: 'send', to: peer, message: { type: 'ihave', ids: batch.ids, hops: batch.hops } });
+      }
+      this.ihaveQueue.clear();
+      return;
+    }
+    const entry = this.missing.get(timer.id);
+    if (entry) this.graftNext(timer.id, entry, out);
+  }
+
+  /** Grafts the next announcer still in the view, and waits for the next one. */
+  private graftNext(id: string, entry: Missing<P>, out: PlumTreeOutput<P>[]): void {
+    while (entry.peers.length > 0) {
+      // Of the announcers heard so far, the one closest to the origin.
+      let best = 0;
+      for (let i = 1; i < entry.hops.length; i++) if (entry.hops[i] < entry.hops[best]) best = i;
+      const peer = entry.peers[best];
+      entry.peers.splice(best, 1);
+      entry.hops.splice(best, 1);
+      if (!this.isNeighbor(peer)) continue;
+      this.makeEager(peer);
+      entry.grafted.push(peer);
+      this.stats.grafts++;
+      out.push({ type: 'send', to: peer, message: { type: 'graft', id } });
+      out.push({ type: 'set-timer', delayMs: this.config.graftTimeout2Ms, timer: { type: 'graft-timeout', id } });
+      return;
+    }
+    // Nobody left to ask; a later IHAVE starts over.
+    this.missing.delete(id);
+  }
+
+  private maybeOptimise(eagerPeer: P, eagerHop: number, lazyPeer: P, lazyHop: number, out: PlumTreeOutput<P>[]): void {
+    if (eagerHop - lazyHop < this.config.optimisationThreshold) return;
+    if (!this.lazy.includes(lazyPeer) || !this.eager.includes(eagerPeer)) return;
+    this.stats.optimisations++;
+    this.makeEager(lazyPeer);
+    out.push({ type: 'send', to: lazyPeer, message: { type: 'graft', id: null } });
+    remove(this.eager, eagerPeer);
+    this.lazy.push(eagerPeer);
+    out.push({ type: 'send', to: eagerPeer, message: { type: 'prune' } });
+  }
+
+  private onNeighborUp(peer: P, now: number, out: PlumTreeOutput<P>[]): void {
+    if (peer === this.self || this.isNeighbor(peer)) return;
+    if (this.config.newNeighborsEager) this.eager.push(peer);
+    else this.lazy.push(peer);
+    const window = this.config.announceRecentMs;
+    if (window <= 0) return;
+    for (const [id, entry] of this.cache) {
+      if (entry.at >= now - window && entry.from !== peer) this.queueIhave(peer, id, entry.hop, out);
+    }
+  }
+
+  private onNeighborDown(peer: P, out: PlumTreeOutput<P>[]): void {
+    remove(this.eager, peer);
+    remove(this.lazy, peer);
+    this.ihaveQueue.delete(peer);
+    // A graft sent to this peer will not be answered: ask the next one now.
+    for (const [id, entry] of this.missing) {
+      if (entry.grafted.length > 0 && entry.grafted[entry.grafted.length - 1] === peer) this.graftNext(id, entry, out);
+    }
+  }
+
+  private queueIhave(peer: P, id: string, hop: number, out: PlumTreeOutput<P>[]): void {
+    let batch = this.ihaveQueue.get(peer);
+    if (!batch) {
+      batch = { ids: [], hops: [] };
+      this.ihaveQueue.set(peer, batch);
+    }
+    if (batch.ids.length >= this.config.maxIhaveIds) {
+      out.push({ type: 'send', to: peer, message: { type: 'ihave', ids: batch.ids, hops: batch.hops } });
+      batch = { ids: [], hops: [] };
+      this.ihaveQueue.set(peer, batch);
+    }
+    batch.ids.push(id);
+    batch.hops.push(hop);
+    if (!this.dispatchArmed) {
+      this.dispatchArmed = true;
+      out.push({ type: 'set-timer', delayMs: this.config.ihaveDispatchMs, timer: { type: 'ihave-dispatch' } });
+    }
+  }
+
+  private makeEager(peer: P): void {
+    if (this.eager.includes(peer)) return;
+    remove(this.lazy, peer);
+    this.eager.push(peer);
+  }
+
+  private isNeighbor(peer: P): boolean {
+    return this.eager.includes(peer) || this.lazy.includes(peer);
+  }
+
+  private sweep(now: number): void {
+    this.nextSweep = now + this.config.sweepIntervalMs;
+    const idLimit = now - this.config.idCacheMs;
+    for (const [id, at] of this.received) {
+      if (at > idLimit) break;
+      this.received.delete(id);
+    }
+    const cacheLimit = now - this.config.messageCacheMs;
+    for (const [id, entry] of this.cache) {
+      if (entry.at > cacheLimit) break;
+      this.cache.delete(id);
+    }
+  }
+}
+
+function remove<P>(list: P[], item: P): boolean {
+  const i = list.indexOf(item);
+  if (i < 0) return false;
+  list.splice(i, 1);
+  return true;
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}

@@ -1,0 +1,110 @@
+/**
+ * Types of the PlumTree broadcast machine. Messages are plain data
+ * (strings, numbers, Uint8Array, arrays, null) so that a driver can encode
+ * them with CBOR as they are. Message ids are strings, distinct per
+ * broadcast even when two payloads are byte-for-byte the same.
+ */
+import type { PeerId } from '../membership/types.ts';
+
+export type PlumTreeMessage =
+  /** Eager push of a payload; `hop` is the sender's distance from the origin plus one. */
+  | { type: 'gossip'; id: string; payload: Uint8Array; hop: number }
+  /** Lazy push: ids the sender has, and the hop at which it delivered each. */
+  | { type: 'ihave'; ids: string[]; hops: number[] }
+  /** Make the link eager again; with an id, also send that message. */
+  | { type: 'graft'; id: string | null }
+  /** Make the link lazy: the receiver got a duplicate over it. */
+  | { type: 'prune' };
+
+export type PlumTreeTimer =
+  | { type: 'graft-timeout'; id: string }
+  | { type: 'ihave-dispatch' };
+
+export type PlumTreeInput<P extends PeerId = PeerId> =
+  | { type: 'recv'; from: P; message: PlumTreeMessage }
+  | { type: 'timer'; timer: PlumTreeTimer }
+  | { type: 'command'; command: { type: 'publish'; payload: Uint8Array; id?: string } }
+  | { type: 'neighbor-up'; peer: P }
+  | { type: 'neighbor-down'; peer: P };
+
+export type PlumTreeEvent<P extends PeerId = PeerId> =
+  /** A message reached this node for the first time. `hop` 1 is a neighbour of the origin. */
+  | { type: 'deliver'; id: string; payload: Uint8Array; hop: number; from: P }
+  /** This node published a message under this id (always the first output of a publish). */
+  | { type: 'published'; id: string; payload: Uint8Array }
+  | { type: 'dropped'; from: P; reason: string };
+
+export type PlumTreeOutput<P extends PeerId = PeerId> =
+  | { type: 'send'; to: P; message: PlumTreeMessage }
+  | { type: 'set-timer'; delayMs: number; timer: PlumTreeTimer }
+  | { type: 'emit'; event: PlumTreeEvent<P> };
+
+export interface PlumTreeStats {
+  delivered: number;
+  duplicates: number;
+  grafts: number;
+  prunes: number;
+  optimisations: number;
+  dropped: number;
+}
+
+export interface PlumTreeConfig {
+  /** Largest encoded gossip message (payload + id + envelope). Appendix default 16 KiB. */
+  maxMessageSize: number;
+  /** First wait after an IHAVE for a missing message before grafting. iroh: 80 ms. */
+  graftTimeout1Ms: number;
+  /**
+   * Wait before grafting the next announcer if a graft brought nothing.
+   * iroh uses 40 ms, shorter than most round trips at 10-100 ms per link,
+   * so a second graft goes out before the first could be answered and both
+   * answers arrive; a graft to a failed peer is retried at once on
+   * neighbour-down anyway.
+   */
+  graftTimeout2Ms: number;
+  /** IHAVEs are batched per peer for this long. iroh: 5 ms. */
+  ihaveDispatchMs: number;
+  /** Largest number of ids in one IHAVE. */
+  maxIhaveIds: number;
+  /** Graft a lazy peer whose path is shorter by this many hops. Paper: 7. */
+  optimisationThreshold: number;
+  /** How long payloads stay available for grafts. iroh: 30 s. */
+  messageCacheMs: number;
+  /** How long delivered ids are remembered (duplicate filter). iroh: 90 s. */
+  idCacheMs: number;
+  /** Expired cache entries are swept at most this often (on the next input). */
+  sweepIntervalMs: number;
+  /**
+   * New neighbours join the lazy set, and the tree grows only by GRAFT. This
+   * keeps links made by repair or rotation from sending duplicates; a node
+   * with no eager peer grafts on the first IHAVE without waiting. Set to
+   * true for the paper's behaviour (new neighbours eager).
+   */
+  newNeighborsEager: boolean;
+  /**
+   * A new neighbour is told (by IHAVE) about messages delivered in this
+   * window, so a node that was cut off by a crash catches up as soon as
+   * membership repairs its view. 0 turns it off.
+   */
+  announceRecentMs: number;
+}
+
+export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
+  maxMessageSize: 16 * 1024,
+  graftTimeout1Ms: 80,
+  graftTimeout2Ms: 200,
+  ihaveDispatchMs: 5,
+  maxIhaveIds: 256,
+  optimisationThreshold: 7,
+  messageCacheMs: 30_000,
+  idCacheMs: 90_000,
+  sweepIntervalMs: 1_000,
+  newNeighborsEager: false,
+  announceRecentMs: 3_000,
+});
+
+/**
+ * Bytes a gossip message takes beyond its payload and id: CBOR map header,
+ * field names, type string, hop and byte-string headers. Kept generous so
+ * that the size check at publish is never under the real encoding.
+ */
+export const GOSSIP_ENVELOPE_OVERHEAD = 48;

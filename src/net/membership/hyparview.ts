@@ -1,0 +1,438 @@
+import { sample, type Random } from './random.ts';
+import {
+  DEFAULT_HYPARVIEW_CONFIG,
+  type HyParViewConfig,
+  type HyParViewInput,
+  type HyParViewMessage,
+  type HyParViewOutput,
+  type HyParViewTimer,
+  type NeighborPriority,
+  type PeerId,
+} from './types.ts';
+import { checkHyParViewMessage } from './validate.ts';
+
+type PendingKind = 'join' | 'neighbor' | 'swap';
+
+/**
+ * HyParView (Leitão, Pereira, Rodrigues, DSN 2007) as a sans-IO machine: a
+ * small symmetric active view of open connections (the broadcast overlay)
+ * and a larger passive view of addresses kept fresh by shuffles, from which
+ * a failed active peer is replaced at once. Connection failures reported by
+ * the driver (`peer-down`) are the failure detector, as TCP is in the paper.
+ *
+ * One instance serves one topic. All choices come from the `Random` passed
+ * in and all time from timers, so the machine is deterministic.
+ */
+export class HyParView<P extends PeerId = PeerId> {
+  readonly self: P;
+  readonly config: Readonly<HyParViewConfig>;
+  private readonly rng: Random;
+  private readonly active: P[] = [];
+  private readonly passive: P[] = [];
+  private bootstrap: P[] = [];
+  private joinQueue: P[] = [];
+  private readonly pending = new Map<P, PendingKind>();
+  private lastShuffle: P[] = [];
+  private repairArmed = false;
+  private started = false;
+  private left = false;
+  private keep: ((peer: P) => boolean) | null = null;
+
+  constructor(self: P, rng: Random, config: Partial<HyParViewConfig> = {}) {
+    this.self = self;
+    this.rng = rng;
+    this.config = { ...DEFAULT_HYPARVIEW_CONFIG, ...config };
+  }
+
+  /**
+   * When the active view is full and a peer must make room, prefer to evict
+   * one for which `keep` is false. The overlay passes "is a broadcast tree
+   * link", so that rotations and joins cut lazy links rather than the tree.
+   */
+  setKeepPreference(keep: ((peer: P) => boolean) | null): void {
+    this.keep = keep;
+  }
+
+  activeView(): readonly P[] {
+    return this.active;
+  }
+
+  passiveView(): readonly P[] {
+    return this.passive;
+  }
+
+  isActive(peer: P): boolean {
+    return this.active.includes(peer);
+  }
+
+  hasLeft(): boolean {
+    return this.left;
+  }
+
+  handle(input: HyParViewInput<P>, _now: number): HyParViewOutput<P>[] {
+    const out: HyParViewOutput<P>[] = [];
+    if (this.left) return out;
+    switch (input.type) {
+      case 'recv': {
+        const reason = checkHyParViewMessage(input.message, this.config.maxShufflePeers);
+        if (reason !== null || input.from === this.self) {
+          out.push({ type: 'emit', event: { type: 'dropped', from: input.from, reason: reason ?? 'message from self' } });
+        } else {
+          this.onMessage(input.from, input.message, out);
+        }
+        break;
+      }
+      case 'timer':
+        this.onTimer(input.timer, out);
+        break;
+      case 'command':
+        if (input.command.type === 'join') this.onJoinCommand(input.command.peers, out);
+        else this.onLeave(out);
+        break;
+      case 'peer-down':
+        this.onPeerDown(input.peer, out);
+        break;
+    }
+    return out;
+  }
+
+  private onMessage(from: P, msg: HyParViewMessage<P>, out: HyParViewOutput<P>[]): void {
+    switch (msg.type) {
+      case 'join':
+        return this.onJoin(from, out);
+      case 'forward-join':
+        return this.onForwardJoin(from, msg.peer, msg.ttl, out);
+      case 'neighbor':
+        return this.onNeighbor(from, msg.priority, out);
+      case 'neighbor-reply':
+        return this.onNeighborReply(from, msg.accepted, out);
+      case 'disconnect':
+        return this.onDisconnect(from, msg.alive, out);
+      case 'shuffle':
+        return this.onShuffle(from, msg.origin, msg.ttl, msg.peers, out);
+      case 'shuffle-reply':
+        this.addAllPassive(msg.peers, this.lastShuffle);
+        this.lastShuffle = [];
+        return;
+    }
+  }
+
+  private onTimer(timer: HyParViewTimer<P>, out: HyParViewOutput<P>[]): void {
+    switch (timer.type) {
+      case 'repair':
+        this.repairArmed = false;
+        this.fill(out);
+        return;
+      case 'shuffle':
+        this.shuffle(out);
+        this.armPeriodic('shuffle', this.shuffleInterval(), out);
+        return;
+      case 'rotate':
+        this.armPeriodic('rotate', this.config.rotateIntervalMs, out);
+        this.rotate(out);
+        return;
+      case 'neighbor-timeout': {
+        const kind = this.pending.get(timer.peer);
+        if (kind === undefined) return;
+        this.pending.delete(timer.peer);
+        if (!this.active.includes(timer.peer)) out.push({ type: 'disconnect', peer: timer.peer });
+        this.removePassive(timer.peer);
+        this.afterFailure(kind, out);
+        return;
+      }
+    }
+  }
+
+  // --- join -----------------------------------------------------------------
+
+  private onJoinCommand(peers: P[], out: HyParViewOutput<P>[]): void {
+    const fresh: P[] = [];
+    for (const p of peers) if (p !== this.self && !fresh.includes(p)) fresh.push(p);
+    this.bootstrap = fresh;
+    this.joinQueue = fresh.slice();
+    if (!this.started) {
+      this.started = true;
+      this.armPeriodic('shuffle', this.config.fastShuffleIntervalMs, out);
+      this.armPeriodic('rotate', this.config.rotateIntervalMs, out);
+    }
+    this.tryJoin(out);
+  }
+
+  private tryJoin(out: HyParViewOutput<P>[]): void {
+    while (this.joinQueue.length > 0) {
+      const peer = this.joinQueue.shift() as P;
+      if (this.active.includes(peer) || this.pending.has(peer)) continue;
+      this.pending.set(peer, 'join');
+      out.push({ type: 'connect', peer });
+      out.push({ type: 'send', to: peer, message: { type: 'join' } });
+      out.push({ type: 'set-timer', delayMs: this.config.neighborRequestTimeoutMs, timer: { type: 'neighbor-timeout', peer } });
+      return;
+    }
+    this.fill(out);
+  }
+
+  private onJoin(from: P, out: HyParViewOutput<P>[]): void {
+    const known = this.active.includes(from);
+    this.addActive(from, out);
+    out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: true } });
+    if (known) return;
+    const ttl = this.config.activeRandomWalkLength;
+    for (const peer of this.active) {
+      if (peer !== from) out.push({ type: 'send', to: peer, message: { type: 'forward-join', peer: from, ttl } });
+    }
+  }
+
+  private onForwardJoin(from: P, peer: P, ttl: number, out: HyParViewOutput<P>[]): void {
+    if (peer === this.self || this.active.includes(peer)) return;
+    if (ttl <= 0 || this.active.length <= 1) {
+      this.requestNeighbor(peer, 'high', 'neighbor', out);
+      return;
+    }
+    if (ttl === this.config.passiveRandomWalkLength) this.addPassive(peer);
+    const next = this.randomActive((p) => p === from || p === peer);
+    if (next === undefined) this.requestNeighbor(peer, 'high', 'neighbor', out);
+    else out.push({ type: 'send', to: next, message: { type: 'forward-join', peer, ttl: ttl - 1 } });
+  }
+
+  // --- neighbour requests ---------------------------------------------------
+
+  private requestNeighbor(peer: P, priority: NeighborPriority, kind: PendingKind, out: HyParViewOutput<P>[]): void {
+    if (peer === this.self || this.pending.has(peer) || this.active.includes(peer)) return;
+    this.pending.set(peer, kind);
+    out.push({ type: 'connect', peer });
+    out.push({ type: 'send', to: peer, message: { type: 'neighbor', priority } });
+    out.push({ type: 'set-timer', delayMs: this.config.neighborRequestTimeoutMs, timer: { type: 'neighbor-timeout', peer } });
+  }
+
+  private onNeighbor(from: P, priority: NeighborPriority, out: HyParViewOutput<P>[]): void {
+    const accept =
+      this.active.includes(from) || priority !== 'low' || this.active.length < this.config.activeViewCapacity;
+    if (accept) this.addActive(from, out);
+    else this.addPassive(from);
+    out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: accept } });
+  }
+
+  private onNeighborReply(from: P, accepted: boolean, out: HyParViewOutput<P>[]): void {
+    this.pending.delete(from);
+    if (accepted) {
+      // Also for a reply that comes after our timeout: the peer has added
+      // us, and keeping the views symmetric matters more than the timeout.
+      this.addActive(from, out);
+      return;
+    }
+    if (!this.active.includes(from)) out.push({ type: 'disconnect', peer: from });
+    this.addPassive(from);
+    this.armRepair(out);
+  }
+
+  private onDisconnect(from: P, alive: boolean, out: HyParViewOutput<P>[]): void {
+    const kind = this.pending.get(from);
+    this.pending.delete(from);
+    if (this.removeActive(from)) {
+      out.push({ type: 'disconnect', peer: from });
+      out.push({ type: 'emit', event: { type: 'neighbor-down', peer: from } });
+    } else if (kind !== undefined) {
+      out.push({ type: 'disconnect', peer: from });
+    }
+    if (alive) this.addPassive(from);
+    else this.removePassive(from);
+    if (kind === 'join') this.tryJoin(out);
+    else this.fill(out);
+  }
+
+  private onPeerDown(peer: P, out: HyParViewOutput<P>[]): void {
+    const kind = this.pending.get(peer);
+    this.pending.delete(peer);
+    const wasActive = this.removeActive(peer);
+    this.removePassive(peer);
+    if (wasActive) {
+      out.push({ type: 'disconnect', peer });
+      out.push({ type: 'emit', event: { type: 'neighbor-down', peer } });
+    }
+    if (kind !== undefined) this.afterFailure(kind, out);
+    else if (wasActive) this.fill(out);
+  }
+
+  private afterFailure(kind: PendingKind, out: HyParViewOutput<P>[]): void {
+    if (kind === 'join') this.tryJoin(out);
+    else this.fill(out);
+  }
+
+  private onLeave(out: HyParViewOutput<P>[]): void {
+    for (const peer of this.active) {
+      out.push({ type: 'send', to: peer, message: { type: 'disconnect', alive: false } });
+      out.push({ type: 'disconnect', peer });
+      out.push({ type: 'emit', event: { type: 'neighbor-down', peer } });
+    }
+    for (const peer of this.pending.keys()) out.push({ type: 'disconnect', peer });
+    this.active.length = 0;
+    this.passive.length = 0;
+    this.pending.clear();
+    this.left = true;
+  }
+
+  // --- repair, rotation, shuffle --------------------------------------------
+
+  /** Asks passive peers to fill free active slots: one `high` request when
+   * the view is empty, otherwise a `low` request per free slot. */
+  private fill(out: HyParViewOutput<P>[]): void {
+    const cap = this.config.activeViewCapacity;
+    let pendingNeighbors = 0;
+    for (const kind of this.pending.values()) if (kind !== 'swap') pendingNeighbors++;
+    let free = cap - this.active.length - pendingNeighbors;
+    if (this.active.length === 0 && pendingNeighbors > 0) free = 0;
+    while (free > 0) {
+      const high = this.active.length === 0;
+      let candidate = this.randomPassive();
+      if (candidate === undefined && high) candidate = this.randomBootstrap();
+      if (candidate === undefined) break;
+      this.requestNeighbor(candidate, high ? 'high' : 'low', 'neighbor', out);
+      free = high ? 0 : free - 1;
+    }
+    if (this.active.length === 0 && this.pending.size === 0) {
+      out.push({ type: 'emit', event: { type: 'isolated' } });
+    }
+    if (this.active.length < cap) this.armRepair(out);
+  }
+
+  private rotate(out: HyParViewOutput<P>[]): void {
+    if (this.active.length < this.config.activeViewCapacity) {
+      this.fill(out);
+      return;
+    }
+    for (const kind of this.pending.values()) if (kind === 'swap') return;
+    let candidate: P | undefined;
+    if (this.rng.next() < this.config.rotateBootstrapChance) candidate = this.randomBootstrap();
+    if (candidate === undefined) candidate = this.randomPassive();
+    if (candidate !== undefined) this.requestNeighbor(candidate, 'swap', 'swap', out);
+  }
+
+  private shuffle(out: HyParViewOutput<P>[]): void {
+    const target = this.randomActive();
+    if (target === undefined) return;
+    const c = this.config;
+    const peers = sample(this.active, c.shuffleActiveCount, this.rng, (p) => p === target);
+    for (const p of sample(this.passive, c.shufflePassiveCount, this.rng, (p) => p === target)) peers.push(p);
+    this.lastShuffle = peers.slice();
+    const message: HyParViewMessage<P> = { type: 'shuffle', origin: this.self, ttl: c.shuffleRandomWalkLength, peers };
+    out.push({ type: 'send', to: target, message });
+  }
+
+  private onShuffle(from: P, origin: P, ttl: number, peers: P[], out: HyParViewOutput<P>[]): void {
+    if (origin === this.self) return;
+    if (ttl - 1 > 0 && this.active.length > 1) {
+      const next = this.randomActive((p) => p === from || p === origin);
+      if (next !== undefined) {
+        out.push({ type: 'send', to: next, message: { type: 'shuffle', origin, ttl: ttl - 1, peers } });
+        return;
+      }
+    }
+    const reply = sample(this.passive, peers.length + 1, this.rng, (p) => p === origin);
+    out.push({ type: 'send', to: origin, message: { type: 'shuffle-reply', peers: reply } });
+    this.addAllPassive(peers, reply);
+    this.addPassive(origin, reply);
+  }
+
+  private shuffleInterval(): number {
+    const c = this.config;
+    return this.passive.length * 2 < c.passiveViewCapacity ? Math.min(c.fastShuffleIntervalMs, c.shuffleIntervalMs) : c.shuffleIntervalMs;
+  }
+
+  private armRepair(out: HyParViewOutput<P>[]): void {
+    if (this.repairArmed) return;
+    this.repairArmed = true;
+    const delayMs = this.config.repairIntervalMs * (0.5 + this.rng.next());
+    out.push({ type: 'set-timer', delayMs, timer: { type: 'repair' } });
+  }
+
+  private armPeriodic(type: 'shuffle' | 'rotate', intervalMs: number, out: HyParViewOutput<P>[]): void {
+    if (intervalMs <= 0) return;
+    out.push({ type: 'set-timer', delayMs: intervalMs * (0.5 + this.rng.next()), timer: { type } });
+  }
+
+  // --- views ----------------------------------------------------------------
+
+  private addActive(peer: P, out: HyParViewOutput<P>[]): void {
+    if (peer === this.self || this.active.includes(peer)) return;
+    this.pending.delete(peer);
+    this.removePassive(peer);
+    if (this.active.length >= this.config.activeViewCapacity) {
+      const victim = this.pickVictim();
+      this.removeActive(victim);
+      out.push({ type: 'send', to: victim, message: { type: 'disconnect', alive: true } });
+      out.push({ type: 'disconnect', peer: victim });
+      out.push({ type: 'emit', event: { type: 'neighbor-down', peer: victim } });
+      this.addPassive(victim);
+    }
+    this.active.push(peer);
+    out.push({ type: 'connect', peer });
+    out.push({ type: 'emit', event: { type: 'neighbor-up', peer } });
+  }
+
+  private pickVictim(): P {
+    const keep = this.keep;
+    if (keep) {
+      const loose = this.active.filter((p) => !keep(p));
+      if (loose.length > 0) return loose[this.rng.int(loose.length)];
+    }
+    return this.active[this.rng.int(this.active.length)];
+  }
+
+  private removeActive(peer: P): boolean {
+    const i = this.active.indexOf(peer);
+    if (i < 0) return false;
+    this.active.splice(i, 1);
+    return true;
+  }
+
+  private addPassive(peer: P, preferEvict?: readonly P[]): void {
+    if (peer === this.self || this.active.includes(peer) || this.passive.includes(peer)) return;
+    if (this.passive.length >= this.config.passiveViewCapacity) {
+      let i = -1;
+      if (preferEvict) {
+        for (const p of preferEvict) {
+          i = this.passive.indexOf(p);
+          if (i >= 0) break;
+        }
+      }
+      if (i < 0) i = this.rng.int(this.passive.length);
+      this.passive[i] = this.passive[this.passive.length - 1];
+      this.passive.pop();
+    }
+    this.passive.push(peer);
+  }
+
+  private addAllPassive(peers: readonly P[], preferEvict: readonly P[]): void {
+    for (const p of peers) this.addPassive(p, preferEvict);
+  }
+
+  private removePassive(peer: P): void {
+    const i = this.passive.indexOf(peer);
+    if (i < 0) return;
+    this.passive[i] = this.passive[this.passive.length - 1];
+    this.passive.pop();
+  }
+
+  private randomActive(skip?: (p: P) => boolean): P | undefined {
+    return pick(this.active, this.rng, skip);
+  }
+
+  private randomPassive(): P | undefined {
+    return pick(this.passive, this.rng, (p) => this.pending.has(p));
+  }
+
+  private randomBootstrap(): P | undefined {
+    return pick(this.bootstrap, this.rng, (p) => this.pending.has(p) || this.active.includes(p));
+  }
+}
+
+function pick<P>(items: readonly P[], rng: Random, skip?: (p: P) => boolean): P | undefined {
+  if (items.length === 0) return undefined;
+  // Try a few random positions first (cheap), then scan.
+  for (let i = 0; i < 4; i++) {
+    const p = items[rng.int(items.length)];
+    if (!skip || !skip(p)) return p;
+  }
+  const ok = skip ? items.filter((p) => !skip(p)) : items;
+  return ok.length === 0 ? undefined : ok[rng.int(ok.length)];
+}

@@ -22,7 +22,7 @@ export type {
   ReportSink,
   Stamp,
 } from './types.ts';
-export { pipeline, ProcessorStream } from './pipeline.ts';
+export { pipeline, fanout, ProcessorStream } from './pipeline.ts';
 export { IngestProcessor, type IngestInput, type IngestConfig } from './ingest.ts';
 export { PruneProcessor, type PruneConfig } from './prune.ts';
 export {

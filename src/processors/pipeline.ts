@@ -106,6 +106,29 @@ class Pipeline implements Processor<unknown, unknown> {
 }
 
 /**
+ * Hands every input to each processor (e.g. one ordered stream into several
+ * convergent types) and returns their outputs, tagged with the processor name.
+ */
+export function fanout<I>(...targets: Processor<I, unknown>[]): Processor<I, { from: string; output: unknown }> {
+  const stages = targets;
+  return {
+    name: `fanout(${stages.map((s) => s.name).join(', ')})`,
+    process(input: I): Outputs<{ from: string; output: unknown }> {
+      const all: { from: string; output: unknown }[] = [];
+      const pending: Promise<void>[] = [];
+      for (const s of stages) {
+        const out = s.process(input);
+        if (out instanceof Promise) pending.push(out.then((o) => void o.forEach((output) => all.push({ from: s.name, output }))));
+        else for (const output of out) all.push({ from: s.name, output });
+      }
+      return pending.length === 0 ? all : Promise.all(pending).then(() => all);
+    },
+    commit: () => stages.forEach((s) => s.commit?.()),
+    flush: () => stages.forEach((s) => s.flush?.()),
+  };
+}
+
+/**
  * Runs a processor over an async source as an `AsyncIterable` of outputs.
  * Stops when the source ends, on `close()`, or when `signal` aborts; the
  * processor's batched state is flushed at the end.

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_HYPARVIEW_CONFIG, HyParView, type HyParViewOutput } from '../../src/net/membership/index.ts';
+import { MidRandom } from './helpers.ts';
+
+const C = DEFAULT_HYPARVIEW_CONFIG;
+
+/** A node whose active view already holds `peers` (accepted high-priority requests). */
+function withActive(self: number, peers: number[], config = {}): HyParView<number> {
+  const hv = new HyParView<number>(self, new MidRandom(), config);
+  for (const p of peers) hv.handle({ type: 'recv', from: p, message: { type: 'neighbor', priority: 'high' } }, 0);
+  return hv;
+}
+
+describe('HyParView', () => {
+  it('join: dials the contact, sends JOIN, starts the shuffle and rotation timers', () => {
+    const hv = new HyParView<number>(1, new MidRandom());
+    const out = hv.handle({ type: 'command', command: { type: 'join', peers: [0, 1, 0] } }, 0);
+    assert.deepEqual(out, [
+      { type: 'set-timer', delayMs: C.fastShuffleIntervalMs, timer: { type: 'shuffle' } },
+      { type: 'set-timer', delayMs: C.rotateIntervalMs, timer: { type: 'rotate' } },
+      { type: 'connect', peer: 0 },
+      { type: 'send', to: 0, message: { type: 'join' } },
+      { type: 'set-timer', delayMs: C.neighborRequestTimeoutMs, timer: { type: 'neighbor-timeout', peer: 0 } },
+    ]);
+    const reply = hv.handle({ type: 'recv', from: 0, message: { type: 'neighbor-reply', accepted: true } }, 10);
+    assert.deepEqual(reply, [
+      { type: 'connect', peer: 0 },
+      { type: 'emit', event: { type: 'neighbor-up', peer: 0 } },
+    ]);
+    assert.deepEqual(hv.activeView(), [0]);
+  });
+
+  it('contact accepts a JOIN and forwards it to its other active peers with the ARWL', () => {
+    const hv = withActive(0, [2, 3]);
+    const out = hv.handle({ type: 'recv', from: 9, message: { type: 'join' } }, 0);
+    assert.deepEqual(out, [
+      { type: 'connect', peer: 9 },
+      { type: 'emit', event: { type: 'neighbor-up', peer: 9 } },
+      { type: 'send', to: 9, message: { type: 'neighbor-reply', accepted: true } },
+      { type: 'send', to: 2, message: { type: 'forward-join', peer: 9, ttl: C.activeRandomWalkLength } },
+      { type: 'send', to: 3, message: { type: 'forward-join', peer: 9, ttl: C.activeRandomWalkLength } },
+    ]);
+  });
+
+  it('forward join: walks on, lands in the passive view at PRWL, ends in a HIGH neighbour request', () => {
+    const hv = withActive(0, [2, 3, 4]);
+    const mid = hv.handle({ type: 'recv', from: 2, message: { type: 'forward-join', peer: 9, ttl: C.passiveRandomWalkLength } }, 0);
+    assert.deepEqual(mid, [{ type: 'send', to: 3, message: { type: 'forward-join', peer: 9, ttl: C.passiveRandomWalkLength - 1 } }]);
+    assert.deepEqual(hv.passiveView(), [9]);
+    const end = hv.handle({ type: 'recv', from: 2, message: { type: 'forward-join', peer: 9, ttl: 0 } }, 0);
+    assert.deepEqual(end, [
+      { type: 'connect', peer: 9 },
+      { type: 'send', to: 9, message: { type: 'neighbor', priority: 'high' } },
+      { type: 'set-timer', delayMs: C.neighborRequestTimeoutMs, timer: { type: 'neighbor-timeout', peer: 9 } },
+    ]);
+  });
+
+  it('a full view rejects LOW and accepts HIGH by evicting a peer into the passive view', () => {
+    const hv = withActive(0, [1, 2, 3, 4, 5]);
+    const low = hv.handle({ type: 'recv', from: 7, message: { type: 'neighbor', priority: 'low' } }, 0);
+    assert.deepEqual(low, [{ type: 'send', to: 7, message: { type: 'neighbor-reply', accepted: false } }]);
+    assert.deepEqual(hv.passiveView(), [7]);
+    const high = hv.handle({ type: 'recv', from: 8, message: { type: 'neighbor', priority: 'high' } }, 0);
+    // MidRandom evicts index floor(5 / 2) = 2, which is peer 3.
+    assert.deepEqual(high, [
+      { type: 'send', to: 3, message: { type: 'disconnect', alive: true } },
+      { type: 'disconnect', peer: 3 },
+      { type: 'emit', event: { type: 'neighbor-down', peer: 3 } },
+      { type: 'connect', peer: 8 },
+      { type: 'emit', event: { type: 'neighbor-up', peer: 8 } },
+      { type: 'send', to: 8, message: { type: 'neighbor-reply', accepted: true } },
+    ]);
+    assert.deepEqual([...hv.activeView()].sort(), [1, 2, 4, 5, 8]);
+    assert.ok(hv.passiveView().includes(3));
+  });
+
+  it('eviction prefers peers the keep preference does not protect', () => {
+    const hv = withActive(0, [1, 2, 3, 4, 5]);
+    hv.setKeepPreference((p) => p !== 5);
+    const out = hv.handle({ type: 'recv', from: 8, message: { type: 'neighbor', priority: 'swap' } }, 0);
+    assert.deepEqual(out[0], { type: 'send', to: 5, message: { type: 'disconnect', alive: true } });
+  });
+
+  it('a failed active peer is replaced from the passive view at once (HIGH when the view is empty)', () => {
+    const hv = withActive(0, [1]);
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [6] } }, 0);
+    const out = hv.handle({ type: 'peer-down', peer: 1 }, 0);
+    assert.deepEqual(out, [
+      { type: 'disconnect', peer: 1 },
+      { type: 'emit', event: { type: 'neighbor-down', peer: 1 } },
+      { type: 'connect', peer: 6 },
+      { type: 'send', to: 6, message: { type: 'neighbor', priority: 'high' } },
+      { type: 'set-timer', delayMs: C.neighborRequestTimeoutMs, timer: { type: 'neighbor-timeout', peer: 6 } },
+      { type: 'set-timer', delayMs: C.repairIntervalMs, timer: { type: 'repair' } },
+    ]);
+    // The request times out: 6 leaves the passive view, the node is alone.
+    const timeout = hv.handle({ type: 'timer', timer: { type: 'neighbor-timeout', peer: 6 } }, 500);
+    assert.deepEqual(timeout, [{ type: 'disconnect', peer: 6 }, { type: 'emit', event: { type: 'isolated' } }]);
+    assert.deepEqual(hv.passiveView(), []);
+  });
+
+  it('DISCONNECT moves the peer to the passive view and asks another with LOW', () => {
+    const hv = withActive(0, [1, 2]);
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [6] } }, 0);
+    const out = hv.handle({ type: 'recv', from: 1, message: { type: 'disconnect', alive: true } }, 0);
+    assert.deepEqual(out.slice(0, 2), [{ type: 'disconnect', peer: 1 }, { type: 'emit', event: { type: 'neighbor-down', peer: 1 } }]);
+    const requests = out.filter((o) => o.type === 'send');
+    assert.equal(requests.length, 2); // one LOW request per free slot
+    for (const r of requests) assert.deepEqual((r as { message: unknown }).message, { type: 'neighbor', priority: 'low' });
+    assert.ok(hv.passiveView().includes(1) || requests.some((r) => (r as { to: number }).to === 1));
+  });
+
+  it('shuffle: forwarded while TTL lasts, answered and merged at the end of the walk', () => {
+    const hv = withActive(0, [1, 2]);
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [20, 21] } }, 0);
+    const fwd = hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle', origin: 9, ttl: 3, peers: [10, 11] } }, 0);
+    assert.deepEqual(fwd, [{ type: 'send', to: 2, message: { type: 'shuffle', origin: 9, ttl: 2, peers: [10, 11] } }]);
+    const end = hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle', origin: 9, ttl: 1, peers: [10, 11] } }, 0);
+    assert.equal(end.length, 1);
+    const reply = end[0] as Extract<HyParViewOutput<number>, { type: 'send' }>;
+    assert.equal(reply.to, 9);
+    assert.deepEqual(reply.message, { type: 'shuffle-reply', peers: [20, 21] });
+    assert.deepEqual([...hv.passiveView()].sort((a, b) => a - b), [9, 10, 11, 20, 21]);
+  });
+
+  it('drops malformed messages and messages from itself, reporting them, without throwing', () => {
+    const hv = withActive(0, [1]);
+    const bad = [
+      { type: 'forward-join', peer: 9, ttl: -1 },
+      { type: 'neighbor', priority: 'urgent' },
+      { type: 'shuffle', origin: 9, ttl: 2, peers: new Array(100).fill(3) },
+      { type: 'nope' },
+      null,
+    ];
+    for (const message of bad) {
+      const out = hv.handle({ type: 'recv', from: 1, message: message as never }, 0);
+      assert.equal(out.length, 1);
+      assert.equal(out[0].type, 'emit');
+      assert.equal((out[0] as { event: { type: string } }).event.type, 'dropped');
+    }
+    const self = hv.handle({ type: 'recv', from: 0, message: { type: 'join' } }, 0);
+    assert.equal((self[0] as { event: { type: string } }).event.type, 'dropped');
+    assert.deepEqual(hv.activeView(), [1]);
+  });
+
+  it('leave: tells every active peer it is gone and ignores everything after', () => {
+    const hv = withActive(0, [1, 2]);
+    const out = hv.handle({ type: 'command', command: { type: 'leave' } }, 0);
+    assert.deepEqual(out.filter((o) => o.type === 'send'), [
+      { type: 'send', to: 1, message: { type: 'disconnect', alive: false } },
+      { type: 'send', to: 2, message: { type: 'disconnect', alive: false } },
+    ]);
+    assert.deepEqual(hv.handle({ type: 'recv', from: 3, message: { type: 'join' } }, 1), []);
+    assert.deepEqual(hv.activeView(), []);
+  });
+
+  it('rotation: a full view asks a passive peer with SWAP and takes it in on accept', () => {
+    const hv = withActive(0, [1, 2, 3, 4, 5]);
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [7] } }, 0);
+    const out = hv.handle({ type: 'timer', timer: { type: 'rotate' } }, 0);
+    assert.deepEqual(out.filter((o) => o.type === 'send'), [{ type: 'send', to: 7, message: { type: 'neighbor', priority: 'swap' } }]);
+    const accept = hv.handle({ type: 'recv', from: 7, message: { type: 'neighbor-reply', accepted: true } }, 50);
+    assert.equal(accept.filter((o) => o.type === 'emit' && o.event.type === 'neighbor-down').length, 1);
+    assert.ok(hv.activeView().includes(7));
+    assert.equal(hv.activeView().length, C.activeViewCapacity);
+  });
+});

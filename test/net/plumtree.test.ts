@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isWalkawayError } from '../../src/core/errors.ts';
+import { DEFAULT_PLUMTREE_CONFIG, GOSSIP_ENVELOPE_OVERHEAD, PlumTree, type PlumTreeOutput } from '../../src/net/broadcast/index.ts';
+import { MidRandom } from './helpers.ts';
+
+const C = DEFAULT_PLUMTREE_CONFIG;
+const P = new Uint8Array([1, 2, 3]);
+
+/** Node 0 with eager peers `eager` and lazy peers `lazy`. */
+function tree(eager: number[], lazy: number[], config = {}): PlumTree<number> {
+  const pt = new PlumTree<number>(0, new MidRandom(), config);
+  for (const p of [...eager, ...lazy]) pt.handle({ type: 'neighbor-up', peer: p }, 0);
+  // New neighbours start lazy; a graft (without id) makes a link eager.
+  for (const p of eager) pt.handle({ type: 'recv', from: p, message: { type: 'graft', id: null } }, 0);
+  return pt;
+}
+
+function publishedId(out: PlumTreeOutput<number>[]): string {
+  const first = out[0];
+  assert.ok(first.type === 'emit' && first.event.type === 'published');
+  return first.event.id;
+}
+
+describe('PlumTree', () => {
+  it('publish: eager push to tree peers, one batched IHAVE per lazy peer after the dispatch delay', () => {
+    const pt = tree([1, 2], [3]);
+    const out = pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 100);
+    const id = publishedId(out);
+    assert.deepEqual(out.slice(1), [
+      { type: 'send', to: 1, message: { type: 'gossip', id, payload: P, hop: 1 } },
+      { type: 'send', to: 2, message: { type: 'gossip', id, payload: P, hop: 1 } },
+      { type: 'set-timer', delayMs: C.ihaveDispatchMs, timer: { type: 'ihave-dispatch' } },
+    ]);
+    const second = pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 101);
+    const id2 = publishedId(second);
+    assert.notEqual(id, id2, 'identical payloads get distinct ids');
+    assert.equal(second.filter((o) => o.type === 'set-timer').length, 0, 'one dispatch timer for the batch');
+    const flush = pt.handle({ type: 'timer', timer: { type: 'ihave-dispatch' } }, 105);
+    assert.deepEqual(flush, [{ type: 'send', to: 3, message: { type: 'ihave', ids: [id, id2], hops: [0, 0] } }]);
+  });
+
+  it('publish over the size limit throws TOO_LARGE synchronously; exactly at the limit is fine', () => {
+    const pt = tree([1], []);
+    const limit = 1024;
+    const small = new PlumTree<number>(0, new MidRandom(), { maxMessageSize: limit });
+    const idLength = 24;
+    const fits = new Uint8Array(limit - idLength - GOSSIP_ENVELOPE_OVERHEAD);
+    assert.doesNotThrow(() => small.handle({ type: 'command', command: { type: 'publish', payload: fits } }, 0));
+    const big = new Uint8Array(fits.length + 1);
+    assert.throws(
+      () => small.handle({ type: 'command', command: { type: 'publish', payload: big } }, 0),
+      (err: unknown) => isWalkawayError(err, 'TOO_LARGE') && (err.data as { limit: number }).limit === limit,
+    );
+    assert.throws(
+      () => pt.handle({ type: 'command', command: { type: 'publish', payload: new Uint8Array(C.maxMessageSize) } }, 0),
+      (err: unknown) => isWalkawayError(err, 'TOO_LARGE'),
+    );
+  });
+
+  it('first copy: deliver, forward eagerly and lazily; a duplicate prunes the link', () => {
+    const pt = tree([1, 2], [3]);
+    const out = pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm1', payload: P, hop: 4 } }, 0);
+    assert.deepEqual(out, [
+      { type: 'emit', event: { type: 'deliver', id: 'm1', payload: P, hop: 4, from: 1 } },
+      { type: 'send', to: 2, message: { type: 'gossip', id: 'm1', payload: P, hop: 5 } },
+      { type: 'set-timer', delayMs: C.ihaveDispatchMs, timer: { type: 'ihave-dispatch' } },
+    ]);
+    const dup = pt.handle({ type: 'recv', from: 2, message: { type: 'gossip', id: 'm1', payload: P, hop: 2 } }, 1);
+    assert.deepEqual(dup, [{ type: 'send', to: 2, message: { type: 'prune' } }]);
+    assert.deepEqual(pt.eagerPeers(), [1]);
+    assert.deepEqual([...pt.lazyPeers()].sort(), [2, 3]);
+  });
+
+  it('IHAVE for a missing message: graft after the timeout, next announcer after the second timeout', () => {
+    const pt = tree([1], [2, 3]);
+    const a = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [3] } }, 0);
+    assert.deepEqual(a, [{ type: 'set-timer', delayMs: C.graftTimeout1Ms, timer: { type: 'graft-timeout', id: 'm' } }]);
+    assert.deepEqual(pt.handle({ type: 'recv', from: 3, message: { type: 'ihave', ids: ['m'], hops: [1] } }, 5), []);
+    const g1 = pt.handle({ type: 'timer', timer: { type: 'graft-timeout', id: 'm' } }, 80);
+    // The announcer closest to the origin first.
+    assert.deepEqual(g1, [
+      { type: 'send', to: 3, message: { type: 'graft', id: 'm' } },
+      { type: 'set-timer', delayMs: C.graftTimeout2Ms, timer: { type: 'graft-timeout', id: 'm' } },
+    ]);
+    const g2 = pt.handle({ type: 'timer', timer: { type: 'graft-timeout', id: 'm' } }, 80 + C.graftTimeout2Ms);
+    assert.deepEqual(g2[0], { type: 'send', to: 2, message: { type: 'graft', id: 'm' } });
+    assert.ok(pt.eagerPeers().includes(2) && pt.eagerPeers().includes(3));
+  });
+
+  it('with no eager peer, the first IHAVE is grafted at once', () => {
+    const pt = tree([], [2]);
+    const out = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [0] } }, 0);
+    assert.deepEqual(out[0], { type: 'send', to: 2, message: { type: 'graft', id: 'm' } });
+  });
+
+  it('GRAFT with an id answers from the cache and makes the link eager; PRUNE makes it lazy', () => {
+    const pt = tree([], [5]);
+    const id = publishedId(pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 0));
+    const out = pt.handle({ type: 'recv', from: 5, message: { type: 'graft', id } }, 10);
+    assert.deepEqual(out, [{ type: 'send', to: 5, message: { type: 'gossip', id, payload: P, hop: 1 } }]);
+    assert.deepEqual(pt.eagerPeers(), [5]);
+    pt.handle({ type: 'recv', from: 5, message: { type: 'prune' } }, 11);
+    assert.deepEqual(pt.eagerPeers(), []);
+    assert.deepEqual(pt.lazyPeers(), [5]);
+  });
+
+  it('optimisation: a lazy path shorter by the threshold replaces the eager one', () => {
+    const pt = tree([1], [2]);
+    pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 10 } }, 0);
+    const near = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [10 - C.optimisationThreshold - 1] } }, 1);
+    assert.deepEqual(near, [
+      { type: 'send', to: 2, message: { type: 'graft', id: null } },
+      { type: 'send', to: 1, message: { type: 'prune' } },
+    ]);
+    assert.deepEqual(pt.eagerPeers(), [2]);
+    const pt2 = tree([1], [2]);
+    pt2.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 10 } }, 0);
+    assert.deepEqual(pt2.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [5] } }, 1), []);
+  });
+
+  it('a new neighbour hears of recent messages by IHAVE', () => {
+    const pt = tree([1], []);
+    const id = publishedId(pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 0));
+    const up = pt.handle({ type: 'neighbor-up', peer: 7 }, 1_000);
+    assert.deepEqual(up, [{ type: 'set-timer', delayMs: C.ihaveDispatchMs, timer: { type: 'ihave-dispatch' } }]);
+    assert.deepEqual(pt.handle({ type: 'timer', timer: { type: 'ihave-dispatch' } }, 1_005), [
+      { type: 'send', to: 7, message: { type: 'ihave', ids: [id], hops: [0] } },
+    ]);
+  });
+
+  it('caches expire: payloads after messageCacheMs, ids after idCacheMs', () => {
+    const pt = tree([1], []);
+    pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 1 } }, 0);
+    assert.deepEqual(pt.sizes(), { received: 1, cache: 1, missing: 0 });
+    pt.handle({ type: 'recv', from: 1, message: { type: 'prune' } }, C.messageCacheMs + 1);
+    assert.deepEqual(pt.sizes(), { received: 1, cache: 0, missing: 0 });
+    pt.handle({ type: 'recv', from: 1, message: { type: 'prune' } }, C.idCacheMs + 1);
+    assert.deepEqual(pt.sizes(), { received: 0, cache: 0, missing: 0 });
+  });
+
+  it('drops malformed messages with a report and never throws on them', () => {
+    const pt = tree([1], []);
+    const bad = [
+      { type: 'gossip', id: '', payload: P, hop: 1 },
+      { type: 'gossip', id: 'x', payload: [1, 2], hop: 1 },
+      { type: 'ihave', ids: ['a', 'b'], hops: [1] },
+      { type: 'graft', id: 5 },
+      { type: 'what' },
+      42,
+    ];
+    for (const message of bad) {
+      const out = pt.handle({ type: 'recv', from: 1, message: message as never }, 0);
+      assert.equal(out.length, 1);
+      assert.ok(out[0].type === 'emit' && out[0].event.type === 'dropped');
+    }
+    assert.equal(pt.stats.dropped, bad.length);
+  });
+});

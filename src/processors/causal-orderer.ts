@@ -19,7 +19,7 @@
  */
 import { isWalkawayError, logIdOf, pruneFlagOf, toHex, WalkawayError, type Hash } from '../core/index.ts';
 import type { Store, StoredOperation } from '../store/index.ts';
-import { dependencyKeys, dependencyProblem, hashKey, keyToHash } from './keys.ts';
+import { checkedDependencyKeys, hashKey, keyToHash } from './keys.ts';
 import { lamportFloor, releasedInStore } from './orderer-store.ts';
 import {
   decodeReleasedSet,
@@ -98,7 +98,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   #released = new Map<string, number>();
   #pending = new Map<string, Entry>();
   /** Missing dependency key -> the entries waiting for it. */
-  #waiting = new Map<string, Entry[]>();
+  #waiting = new Map<string, Entry | Entry[]>();
   #set: ReleasedSet;
   #unacked: number[] = [];
   #sinceFlush = 0;
@@ -200,16 +200,15 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
       this.#report({ type: 'duplicate', processor: this.name, hash: op.hash });
       return;
     }
-    if (this.#isMalformed(op) || this.#isPrunedAway(op)) return;
-    const deps = dependencyKeys(op);
+    const deps = checkedDependencyKeys(op);
+    if (typeof deps === 'string') return this.#malformed(op, deps);
+    if (this.#prunedBelow.size > 0 && this.#isPrunedAway(op)) return;
     const entry: Entry = { op, key, deps, missing: 0, lamport: lamportFloor(op), dropped: false };
     for (let i = 0; i < deps.length; i++) {
-      const l = this.#pending.has(deps[i]) ? undefined : this.#lamportOf(deps[i]);
-      if (l !== undefined) {
-        if (l + 1 > entry.lamport) entry.lamport = l + 1;
-      } else {
-        entry.missing++;
-      }
+      let l = this.#released.get(deps[i]);
+      if (l === undefined && this.#askStore && !this.#pending.has(deps[i])) l = this.#lamportOf(deps[i]);
+      if (l === undefined) entry.missing++;
+      else if (l + 1 > entry.lamport) entry.lamport = l + 1;
     }
     if (entry.missing === 0) {
       this.#cascade(entry, out);
@@ -222,9 +221,10 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
     for (let i = 0; i < deps.length; i++) {
       if (this.#released.has(deps[i])) continue;
-      const list = this.#waiting.get(deps[i]);
-      if (list) list.push(entry);
-      else this.#waiting.set(deps[i], [entry]);
+      const waiting = this.#waiting.get(deps[i]);
+      if (waiting === undefined) this.#waiting.set(deps[i], entry);
+      else if (Array.isArray(waiting)) waiting.push(entry);
+      else this.#waiting.set(deps[i], [waiting, entry]);
     }
     this.#pending.set(key, entry);
     if (this.#pending.size > this.#stats.peakPending) this.#stats.peakPending = this.#pending.size;
@@ -236,18 +236,24 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     while (stack.length > 0) {
       const entry = stack.pop()!;
       this.#release(entry, out);
-      const waiters = this.#waiting.get(entry.key);
-      if (!waiters) continue;
+      const waiting = this.#waiting.get(entry.key);
+      if (waiting === undefined) continue;
       this.#waiting.delete(entry.key);
-      for (let i = 0; i < waiters.length; i++) {
-        const w = waiters[i];
-        if (w.dropped) continue;
-        if (entry.lamport + 1 > w.lamport) w.lamport = entry.lamport + 1;
-        if (--w.missing === 0) {
-          this.#pending.delete(w.key);
-          stack.push(w);
-        }
+      if (Array.isArray(waiting)) {
+        for (let i = 0; i < waiting.length; i++) this.#satisfy(waiting[i], entry.lamport, stack);
+      } else {
+        this.#satisfy(waiting, entry.lamport, stack);
       }
+    }
+  }
+
+  /** One dependency of `w` (with Lamport timestamp `lamport`) was released. */
+  #satisfy(w: Entry, lamport: number, stack: Entry[]): void {
+    if (w.dropped) return;
+    if (lamport + 1 > w.lamport) w.lamport = lamport + 1;
+    if (--w.missing === 0) {
+      this.#pending.delete(w.key);
+      stack.push(w);
     }
   }
 
@@ -271,15 +277,12 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
 
   // --- bad input, overflow, pruning ---------------------------------------
 
-  #isMalformed(op: StoredOperation): boolean {
-    const problem = dependencyProblem(op);
-    if (!problem) return false;
+  #malformed(op: StoredOperation, problem: string): void {
     const error = new WalkawayError('MALFORMED', `causal dependencies of ${op.hash.toHex()}: ${problem}`, {
       hash: op.hash.toHex(),
     });
     this.#report({ type: 'rejected', processor: this.name, hash: op.hash, error });
     this.#unacked.push(op.localSeq); // settled: it will never be released
-    return true;
   }
 
   #overflow(op: StoredOperation): void {
@@ -311,9 +314,11 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
 
   #unwait(entry: Entry): void {
     for (const dep of entry.deps) {
-      const list = this.#waiting.get(dep)?.filter((w) => w !== entry);
-      if (list && list.length > 0) this.#waiting.set(dep, list);
-      else this.#waiting.delete(dep);
+      const waiting = this.#waiting.get(dep);
+      if (waiting === undefined) continue;
+      const rest = (Array.isArray(waiting) ? waiting : [waiting]).filter((w) => w !== entry);
+      if (rest.length === 0) this.#waiting.delete(dep);
+      else this.#waiting.set(dep, rest.length === 1 ? rest[0] : rest);
     }
   }
 

@@ -33,28 +33,36 @@ export function keyToHash(key: string): Hash {
  * without repeats.
  */
 export function dependencyKeys(op: Operation): string[] {
+  const deps = checkedDependencyKeys(op);
+  return typeof deps === 'string' ? [] : deps;
+}
+
+/**
+ * `dependencyKeys`, or why the dependencies cannot be trusted: `previous` not
+ * sorted and unique (equal dependencies must give equal bytes), not 32-byte
+ * hashes, or listing the operation itself. One pass; key order is byte order.
+ */
+export function checkedDependencyKeys(op: Operation): string[] | string {
   const { header } = op;
   const previous = previousOf(header);
   const out: string[] = [];
-  if (header.backlink && !pruneFlagOf(header)) out.push(hashKey(header.backlink.bytes));
-  for (let i = 0; i < previous.length; i++) {
-    const key = hashKey(previous[i].bytes);
-    if (out.length === 0 || out[0] !== key) out.push(key);
+  let backlink: string | undefined;
+  if (header.backlink) {
+    if (!pruneFlagOf(header)) out.push((backlink = hashKey(header.backlink.bytes)));
+  } else if (header.seqNum > 0) {
+    return 'operation at seqNum > 0 has no backlink';
   }
+  let last = '';
+  for (let i = 0; i < previous.length; i++) {
+    const bytes = previous[i]?.bytes;
+    if (!(bytes instanceof Uint8Array) || bytes.length !== 32) return `previous[${i}] is not a 32-byte hash`;
+    const key = hashKey(bytes);
+    if (i > 0 && key <= last) return 'previous is not sorted and unique';
+    last = key;
+    if (key !== backlink) out.push(key);
+  }
+  if (previous.length > 0 && out.includes(hashKey(op.hash.bytes))) return 'operation lists itself in previous';
   return out;
-}
-
-/** Why the dependencies of `op` cannot be trusted, or undefined if they can. */
-export function dependencyProblem(op: Operation): string | undefined {
-  const previous = previousOf(op.header);
-  for (let i = 0; i < previous.length; i++) {
-    const p = previous[i];
-    if (!(p instanceof Hash) || p.bytes.length !== 32) return `previous[${i}] is not a 32-byte hash`;
-    if (i > 0 && compareBytes(previous[i - 1].bytes, p.bytes) >= 0) return 'previous is not sorted and unique';
-    if (p.equals(op.hash)) return 'operation lists itself in previous';
-  }
-  if (op.header.seqNum > 0 && !op.header.backlink) return 'operation at seqNum > 0 has no backlink';
-  return undefined;
 }
 
 export function stampOf(op: Operation, lamport: number): Stamp {

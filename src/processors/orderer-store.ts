@@ -4,7 +4,7 @@
  * dependency was released, and its Lamport timestamp, from the stored
  * operations and the persisted released set.
  */
-import { pruneFlagOf, type Hash } from '../core/index.ts';
+import type { Hash } from '../core/index.ts';
 import type { Store, StoredOperation } from '../store/index.ts';
 import { dependencyKeys, hashKey, keyToHash } from './keys.ts';
 import { isSettled, type ReleasedSet } from './released-set.ts';
@@ -28,7 +28,7 @@ export function lamportFromStore(store: Store, start: StoredOperation, cache: Ma
     const key = hashKey(op.hash.bytes);
     let lamport = lamportFloor(op);
     let ready = true;
-    for (const dep of pruneFlagOf(op.header) ? [] : dependencyKeys(op)) {
+    for (const dep of dependencyKeys(op)) {
       const known = cache.get(dep);
       if (known !== undefined) {
         lamport = Math.max(lamport, known + 1);

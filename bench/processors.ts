@@ -1,0 +1,231 @@
+/**
+ * Benchmark `processors`: 100,000 signed causal operations from 20 authors
+ * (each lists up to two recent operations of other authors in `previous`),
+ * through causal ordering into an LWW map, with the released-cursor writes
+ * (SQLite, every 1,024 acknowledgements) included; validation excluded (the
+ * operations are signed and decoded beforehand). Delivered once uniformly
+ * shuffled (nearly everything waits at first) and once in order.
+ *
+ *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--runs 3] [--no-cache]
+ *
+ * The signed operations are cached in the OS temp directory (signing them
+ * takes a few seconds).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  createOperation,
+  decodeOperationUnverified,
+  PrivateKey,
+  type Hash,
+  type Operation,
+} from '../src/core/index.ts';
+import { CausalOrderer, encodeLwwWrite, LwwMap } from '../src/processors/index.ts';
+import { SqliteStore, type StoredOperation } from '../src/store/index.ts';
+
+interface Options {
+  ops: number;
+  authors: number;
+  runs: number;
+  cache: boolean;
+}
+
+function parseArgs(args: string[]): Options {
+  const opts: Options = { ops: 100_000, authors: 20, runs: 3, cache: true };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--no-cache') opts.cache = false;
+    else if (a === '--ops' || a === '--authors' || a === '--runs') {
+      const n = Number(args[++i]);
+      if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${a} needs a positive integer`);
+      opts[a.slice(2) as 'ops' | 'authors' | 'runs'] = n;
+    }
+  }
+  return opts;
+}
+
+/** mulberry32: seeded, so every run benchmarks the same history and shuffle. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function generate(count: number, authors: number): Operation[] {
+  const random = rng(1);
+  const keys = Array.from({ length: authors }, (_, i) => {
+    const seed = new Uint8Array(32);
+    seed[0] = i + 1;
+    seed[1] = 0xbe;
+    return PrivateKey.fromBytes(seed);
+  });
+  const logId = new Uint8Array(32).fill(3);
+  const tips: (Operation | undefined)[] = new Array(authors).fill(undefined);
+  const all: Operation[] = [];
+  for (let n = 0; n < count; n++) {
+    const a = Math.floor(random() * authors);
+    const tip = tips[a];
+    const previous: Hash[] = [];
+    // What this author has seen lately of the others: up to two of the last 64 operations.
+    const links = all.length === 0 ? 0 : 1 + Math.floor(random() * 2);
+    for (let i = 0; i < links; i++) previous.push(all[all.length - 1 - Math.floor(random() * Math.min(64, all.length))].hash);
+    const op = createOperation({
+      privateKey: keys[a],
+      seqNum: tip ? tip.header.seqNum + 1 : 0,
+      backlink: tip?.hash,
+      body: encodeLwwWrite(`key-${Math.floor(random() * 1000)}`, n),
+      extensions: { variant: 'causal', logId, timestamp: 1_700_000_000_000_000 + n, previous },
+    });
+    tips[a] = op;
+    all.push(op);
+  }
+  return all;
+}
+
+/** Length-prefixed header and body bytes, so a cached history decodes without signing. */
+function serialize(ops: Operation[]): Uint8Array {
+  let size = 0;
+  for (const op of ops) size += 8 + op.headerBytes.length + (op.body?.length ?? 0);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const op of ops) {
+    const body = op.body ?? new Uint8Array(0);
+    view.setUint32(at, op.headerBytes.length);
+    view.setUint32(at + 4, body.length);
+    out.set(op.headerBytes, at + 8);
+    out.set(body, at + 8 + op.headerBytes.length);
+    at += 8 + op.headerBytes.length + body.length;
+  }
+  return out;
+}
+
+function deserialize(bytes: Uint8Array): Operation[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Operation[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const h = view.getUint32(at);
+    const b = view.getUint32(at + 4);
+    const header = bytes.slice(at + 8, at + 8 + h);
+    const body = b > 0 ? bytes.slice(at + 8 + h, at + 8 + h + b) : undefined;
+    out.push(decodeOperationUnverified(header, body));
+    at += 8 + h + b;
+  }
+  return out;
+}
+
+function history(opts: Options): { ops: Operation[]; cached: boolean; prepareMs: number } {
+  const start = performance.now();
+  const file = join(tmpdir(), `walkaway-bench-processors-v1-${opts.ops}-${opts.authors}.bin`);
+  if (opts.cache && existsSync(file)) {
+    return { ops: deserialize(new Uint8Array(readFileSync(file))), cached: true, prepareMs: performance.now() - start };
+  }
+  const ops = generate(opts.ops, opts.authors);
+  if (opts.cache) writeFileSync(file, serialize(ops));
+  return { ops, cached: false, prepareMs: performance.now() - start };
+}
+
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const random = rng(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+interface RunResult {
+  perSec: number;
+  ms: number;
+  peakPending: number;
+  cursorWrites: number;
+  mapSize: number;
+  peakRss: number;
+}
+
+/** Ordering + LWW map + acknowledgements with batched cursor writes; nothing else is timed. */
+function runOnce(delivery: Operation[], dir: string, label: string): RunResult {
+  const stored: StoredOperation[] = delivery.map((op, i) => ({ ...op, localSeq: i + 1 }));
+  const store = SqliteStore.open(join(dir, `${label}.db`));
+  const orderer = new CausalOrderer({ store, batchSize: 1024, maxPending: stored.length });
+  const map = new LwwMap();
+  let peakRss = process.memoryUsage().rss;
+  let released = 0;
+  const start = performance.now();
+  for (let i = 0; i < stored.length; i++) {
+    const out = orderer.process(stored[i]);
+    for (let j = 0; j < out.length; j++) map.process(out[j]);
+    released += out.length;
+    orderer.commit();
+    if ((i & 8191) === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }
+  orderer.flush();
+  const ms = performance.now() - start;
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  if (!label.startsWith('warmup') && released !== stored.length) throw new Error(`${label}: released ${released} of ${stored.length}`);
+  const stats = orderer.stats();
+  store.close();
+  return { perSec: Math.round((stored.length / ms) * 1000), ms: Math.round(ms), peakPending: stats.peakPending, cursorWrites: stats.cursorWrites, mapSize: map.size, peakRss };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const opts = parseArgs(args);
+  const { ops, cached, prepareMs } = history(opts);
+  const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-proc-'));
+  try {
+    const mixed = shuffled(ops, 42);
+    runOnce(mixed.slice(0, 10_000), dir, 'warmup'); // JIT warm-up on a prefix (most of it stays pending)
+    runOnce(ops.slice(0, 10_000), dir, 'warmup-in-order');
+    const shuffledRuns: RunResult[] = [];
+    const inOrderRuns: RunResult[] = [];
+    for (let r = 0; r < opts.runs; r++) {
+      shuffledRuns.push(runOnce(mixed, dir, `shuffled-${r}`));
+      inOrderRuns.push(runOnce(ops, dir, `in-order-${r}`));
+    }
+    const shuffledPerSec = median(shuffledRuns.map((x) => x.perSec));
+    const inOrderPerSec = median(inOrderRuns.map((x) => x.perSec));
+    return {
+      shuffledPerSec,
+      inOrderPerSec,
+      ratio: Math.round((shuffledPerSec / inOrderPerSec) * 1000) / 1000,
+      peakPending: Math.max(...shuffledRuns.map((x) => x.peakPending)),
+      peakPendingInOrder: Math.max(...inOrderRuns.map((x) => x.peakPending)),
+      peakRssBytes: Math.max(...shuffledRuns.map((x) => x.peakRss), ...inOrderRuns.map((x) => x.peakRss)),
+      operations: ops.length,
+      authors: opts.authors,
+      runs: opts.runs,
+      shuffledMs: median(shuffledRuns.map((x) => x.ms)),
+      inOrderMs: median(inOrderRuns.map((x) => x.ms)),
+      cursorWrites: shuffledRuns[0].cursorWrites,
+      lwwKeys: shuffledRuns[0].mapSize,
+      historyCached: cached,
+      prepareMs: Math.round(prepareMs),
+      node: process.version,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run(process.argv.slice(2)).then(
+    (result) => console.log(JSON.stringify(result, null, 2)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -205,8 +205,11 @@ export class HyParView<P extends PeerId = PeerId> {
   }
 
   private onNeighbor(from: P, priority: NeighborPriority, out: HyParViewOutput<P>[]): void {
+    const full = this.active.length >= this.config.activeViewCapacity;
+    // A rotation must not cut a link the keep preference protects (a tree
+    // link of the broadcast): with nothing else to give up, say no.
     const accept =
-      this.active.includes(from) || priority !== 'low' || this.active.length < this.config.activeViewCapacity;
+      this.active.includes(from) || priority === 'high' || !full || (priority === 'swap' && this.hasLooseLink());
     if (accept) this.addActive(from, out);
     else this.addPassive(from);
     out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: accept } });
@@ -301,6 +304,7 @@ export class HyParView<P extends PeerId = PeerId> {
       return;
     }
     for (const kind of this.pending.values()) if (kind === 'swap') return;
+    if (!this.hasLooseLink()) return;
     let candidate: P | undefined;
     if (this.rng.next() < this.config.rotateBootstrapChance) candidate = this.randomBootstrap();
     if (candidate === undefined) candidate = this.randomPassive();
@@ -367,6 +371,11 @@ export class HyParView<P extends PeerId = PeerId> {
     this.active.push(peer);
     out.push({ type: 'connect', peer });
     out.push({ type: 'emit', event: { type: 'neighbor-up', peer } });
+  }
+
+  private hasLooseLink(): boolean {
+    const keep = this.keep;
+    return keep === null || this.active.some((p) => !keep(p));
   }
 
   private pickVictim(): P {

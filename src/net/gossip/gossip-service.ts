@@ -1,0 +1,282 @@
+/**
+ * Drives one gossip overlay per topic (HyParView + PlumTree machines) over a
+ * libp2p host: one protocol, one outbound stream per peer shared by every
+ * topic, length-prefixed CBOR frames. Timers are real timers; time is the
+ * monotonic clock. Peers are hex Ed25519 public keys (= libp2p peer ids).
+ */
+import type { Connection, Stream } from '@libp2p/interface';
+import type { Libp2p } from 'libp2p';
+import { multiaddr } from '@multiformats/multiaddr';
+import { toHex, WalkawayError } from '../../core/index.ts';
+import { encodeFrames, FrameDecoder } from '../../sync/index.ts';
+import type { AddressBook } from '../address-book.ts';
+import { Overlay, type OverlayConfig, type OverlayEvent, type OverlayInput, type OverlayMessage, type OverlayOutput } from '../overlay/index.ts';
+import { protocolId } from '../transport/host.ts';
+import { peerIdOfPublicKey, publicKeyOfPeer } from '../transport/peer-ids.ts';
+import { decodeGossipFrame, encodeGossipFrame, peersNamedIn, type GossipFrame } from './wire.ts';
+
+/** Frames are bounded: a gossip message (16 KiB by default) plus its envelope. */
+const MAX_FRAME_BYTES = 64 * 1024;
+/** Frames queued for one slow or unreachable peer before new ones are dropped. */
+const MAX_QUEUED_FRAMES = 4096;
+
+export interface GossipServiceOptions {
+  host: Libp2p;
+  networkId: Uint8Array;
+  book: AddressBook;
+  /** Seed of the machines' random source (a real node passes fresh randomness). */
+  seed: number;
+  config?: Partial<{ hyparview: Partial<OverlayConfig['hyparview']>; plumtree: Partial<OverlayConfig['plumtree']> }>;
+  onEvent: (topic: Uint8Array, event: OverlayEvent<string>) => void;
+  log?: (message: string) => void;
+}
+
+interface TopicOverlay {
+  topic: Uint8Array;
+  overlay: Overlay<string>;
+  timers: Set<NodeJS.Timeout>;
+}
+
+interface Outbound {
+  stream?: Stream;
+  opening: boolean;
+  queue: Uint8Array[];
+}
+
+export class GossipService {
+  readonly protocol: string;
+  readonly self: string;
+  readonly #o: GossipServiceOptions;
+  #overlays = new Map<string, TopicOverlay>();
+  #out = new Map<string, Outbound>();
+  #stopped = false;
+  #seq = 0;
+
+  constructor(options: GossipServiceOptions) {
+    this.#o = options;
+    this.protocol = protocolId(options.networkId, 'gossip');
+    this.self = publicKeyOfPeer(options.host.peerId)!;
+  }
+
+  async start(): Promise<void> {
+    await this.#o.host.handle(this.protocol, (stream, connection) => this.#inbound(stream, connection), {
+      runOnLimitedConnection: true,
+      maxInboundStreams: 64,
+    });
+    this.#o.host.addEventListener('peer:disconnect', (event) => {
+      const peer = publicKeyOfPeer(event.detail);
+      if (peer) this.#peerDown(peer);
+    });
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const key of [...this.#overlays.keys()]) this.#drop(key);
+    for (const out of this.#out.values()) out.stream?.abort(new Error('gossip stopped'));
+    this.#out.clear();
+  }
+
+  has(topic: Uint8Array): boolean {
+    return this.#overlays.has(toHex(topic));
+  }
+
+  /** Joins (or re-joins through more peers) the overlay of `topic`. */
+  join(topic: Uint8Array, peers: string[]): void {
+    const key = toHex(topic);
+    let entry = this.#overlays.get(key);
+    if (!entry) {
+      const seed = (this.#o.seed ^ hashSeed(key)) >>> 0;
+      entry = { topic, overlay: new Overlay<string>(this.self, seed, this.#o.config), timers: new Set() };
+      this.#overlays.set(key, entry);
+    }
+    const known = peers.filter((p) => p !== this.self);
+    this.#run(entry, { type: 'command', command: { type: 'join', peers: known } });
+  }
+
+  leave(topic: Uint8Array): void {
+    const key = toHex(topic);
+    const entry = this.#overlays.get(key);
+    if (!entry) return;
+    this.#run(entry, { type: 'command', command: { type: 'leave' } });
+    this.#drop(key);
+  }
+
+  /** Broadcasts `payload`; throws TOO_LARGE over the gossip limit. Returns the message id. */
+  publish(topic: Uint8Array, payload: Uint8Array): string {
+    const entry = this.#overlays.get(toHex(topic));
+    if (!entry) throw new WalkawayError('INVALID_ARGUMENT', 'publish to a topic that was not joined');
+    const id = `${this.self.slice(0, 16)}:${Date.now().toString(36)}:${(this.#seq++).toString(36)}`;
+    this.#run(entry, { type: 'command', command: { type: 'publish', payload, id } });
+    return id;
+  }
+
+  views(topic: Uint8Array): { active: string[]; passive: string[] } {
+    const entry = this.#overlays.get(toHex(topic));
+    return { active: [...(entry?.overlay.activeView() ?? [])], passive: [...(entry?.overlay.passiveView() ?? [])] };
+  }
+
+  #drop(key: string): void {
+    const entry = this.#overlays.get(key);
+    if (!entry) return;
+    for (const t of entry.timers) clearTimeout(t);
+    this.#overlays.delete(key);
+  }
+
+  #run(entry: TopicOverlay, input: OverlayInput<string>): void {
+    if (this.#stopped) return;
+    // Only publish may throw (a typed TOO_LARGE); it propagates to the caller.
+    const outputs = entry.overlay.handle(input, performance.now());
+    this.#apply(entry, outputs);
+  }
+
+  #apply(entry: TopicOverlay, outputs: OverlayOutput<string>[]): void {
+    for (const out of outputs) {
+      switch (out.type) {
+        case 'send':
+          this.#send(entry, out.to, out.message);
+          break;
+        case 'connect':
+          this.#connect(entry, out.peer);
+          break;
+        case 'disconnect':
+          break; // the connection may serve other topics; HyParView told the peer itself
+        case 'set-timer': {
+          const timer = setTimeout(() => {
+            entry.timers.delete(timer);
+            if (this.#overlays.get(toHex(entry.topic)) === entry) this.#run(entry, { type: 'timer', timer: out.timer });
+          }, out.delayMs);
+          timer.unref();
+          entry.timers.add(timer);
+          break;
+        }
+        case 'emit':
+          this.#o.onEvent(entry.topic, out.event);
+          break;
+      }
+    }
+  }
+
+  #send(entry: TopicOverlay, peer: string, message: OverlayMessage<string>): void {
+    const named = peersNamedIn(message).filter((p) => p !== peer);
+    if (named.length > 0) {
+      const peers: [string, string[]][] = named.map((p) => [p, p === this.self ? this.#ownAddresses() : this.#o.book.get(p)]);
+      this.#write(entry, peer, { kind: 'addresses', peers });
+    }
+    this.#write(entry, peer, { kind: 'overlay', topic: entry.topic, message });
+  }
+
+  #write(entry: TopicOverlay, peer: string, frame: GossipFrame): void {
+    let out = this.#out.get(peer);
+    if (!out) this.#out.set(peer, (out = { opening: false, queue: [] }));
+    if (out.queue.length >= MAX_QUEUED_FRAMES) return this.#o.log?.(`gossip: queue to ${peer.slice(0, 8)} full, frame dropped`);
+    out.queue.push(encodeGossipFrame(frame));
+    if (out.stream) this.#flush(peer, out);
+    else if (!out.opening) void this.#open(entry, peer, out);
+  }
+
+  async #open(entry: TopicOverlay, peer: string, out: Outbound): Promise<void> {
+    out.opening = true;
+    try {
+      const stream = await this.#o.host.dialProtocol(peerIdOfPublicKey(peer), this.protocol, { runOnLimitedConnection: true });
+      out.stream = stream;
+      stream.addEventListener('close', () => {
+        if (this.#out.get(peer) === out) this.#out.delete(peer);
+      });
+      this.#flush(peer, out);
+    } catch (err) {
+      this.#o.log?.(`gossip: cannot reach ${peer.slice(0, 8)}: ${(err as Error).message}`);
+      this.#out.delete(peer);
+      this.#peerDown(peer);
+    } finally {
+      out.opening = false;
+    }
+    void entry;
+  }
+
+  #flush(peer: string, out: Outbound): void {
+    const stream = out.stream!;
+    if (out.queue.length === 0 || stream.writableNeedsDrain) return;
+    const frames = encodeFrames(out.queue);
+    out.queue = [];
+    try {
+      if (!stream.send(frames)) stream.onDrain().then(() => this.#flush(peer, out), () => {});
+    } catch {
+      this.#out.delete(peer);
+      this.#peerDown(peer);
+    }
+  }
+
+  #connect(entry: TopicOverlay, peer: string): void {
+    const peerId = (() => {
+      try {
+        return peerIdOfPublicKey(peer);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (!peerId) return this.#run(entry, { type: 'peer-down', peer });
+    if (this.#o.host.getConnections(peerId).length > 0) return;
+    this.#o.host.dial(peerId).catch(() => this.#run(entry, { type: 'peer-down', peer }));
+  }
+
+  #peerDown(peer: string): void {
+    for (const entry of [...this.#overlays.values()]) this.#run(entry, { type: 'peer-down', peer });
+  }
+
+  #ownAddresses(): string[] {
+    return this.#o.host.getMultiaddrs().map((a) => a.toString());
+  }
+
+  #inbound(stream: Stream, connection: Connection): void {
+    const from = publicKeyOfPeer(connection.remotePeer);
+    if (!from) return stream.abort(new Error('peer id is not an Ed25519 key'));
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES);
+    void (async () => {
+      try {
+        for await (const chunk of stream) {
+          for (const frame of decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())) this.#receive(from, frame);
+        }
+      } catch (err) {
+        this.#o.log?.(`gossip: stream from ${from.slice(0, 8)} ended: ${(err as Error).message}`);
+        stream.abort(err as Error);
+      }
+    })();
+  }
+
+  #receive(from: string, bytes: Uint8Array): void {
+    let frame: GossipFrame;
+    try {
+      frame = decodeGossipFrame(bytes);
+    } catch (err) {
+      this.#o.log?.(`gossip: dropped a frame from ${from.slice(0, 8)}: ${(err as Error).message}`);
+      return;
+    }
+    if (frame.kind === 'addresses') {
+      for (const [peer, addrs] of frame.peers) this.#learn(peer, addrs);
+      return;
+    }
+    // A topic we have not joined is not answered at all: nothing is revealed.
+    const entry = this.#overlays.get(toHex(frame.topic));
+    if (entry) this.#run(entry, { type: 'recv', from, message: frame.message });
+  }
+
+  #learn(peer: string, addrs: string[]): void {
+    if (peer === this.self || addrs.length === 0) return;
+    const valid = addrs.flatMap((a) => {
+      try {
+        return [multiaddr(a)];
+      } catch {
+        return [];
+      }
+    });
+    if (valid.length === 0) return;
+    this.#o.book.add(peer, valid.map(String));
+    void this.#o.host.peerStore.merge(peerIdOfPublicKey(peer), { multiaddrs: valid }).catch(() => {});
+  }
+}
+
+function hashSeed(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}

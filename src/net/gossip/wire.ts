@@ -1,0 +1,63 @@
+/**
+ * Gossip frames between two hosts: one CBOR array per length-prefixed frame.
+ *   [0, topic, message]   an overlay message (HyParView or PlumTree) of one topic
+ *   [1, [[peer, [multiaddr, ...]], ...]]   addresses of peers named in overlay messages
+ * Every field is checked here; the machines check the messages themselves.
+ */
+import { decode, encode } from 'cborg';
+import { WalkawayError } from '../../core/index.ts';
+import type { OverlayMessage } from '../overlay/index.ts';
+
+export type GossipFrame =
+  | { kind: 'overlay'; topic: Uint8Array; message: OverlayMessage<string> }
+  | { kind: 'addresses'; peers: [string, string[]][] };
+
+const MAX_PEERS = 64;
+const MAX_ADDRS = 16;
+
+export function encodeGossipFrame(frame: GossipFrame): Uint8Array {
+  return frame.kind === 'overlay' ? encode([0, frame.topic, frame.message]) : encode([1, frame.peers]);
+}
+
+export function decodeGossipFrame(bytes: Uint8Array): GossipFrame {
+  let value: unknown;
+  try {
+    value = decode(bytes, { allowUndefined: false, allowIndefinite: false, strict: true });
+  } catch (err) {
+    throw new WalkawayError('MALFORMED', `gossip frame is not CBOR: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(value)) throw new WalkawayError('MALFORMED', 'gossip frame must be an array');
+  if (value[0] === 0 && value.length === 3) {
+    const [, topic, message] = value;
+    if (!(topic instanceof Uint8Array) || topic.length !== 32) throw new WalkawayError('MALFORMED', 'gossip topic must be 32 bytes');
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      throw new WalkawayError('MALFORMED', 'overlay message must be a map');
+    }
+    return { kind: 'overlay', topic, message: message as OverlayMessage<string> };
+  }
+  if (value[0] === 1 && value.length === 2 && Array.isArray(value[1]) && value[1].length <= MAX_PEERS) {
+    const peers: [string, string[]][] = [];
+    for (const entry of value[1]) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !/^[0-9a-f]{64}$/.test(entry[0])) continue;
+      if (!Array.isArray(entry[1])) continue;
+      const addrs = entry[1].filter((a: unknown): a is string => typeof a === 'string' && a.length < 512).slice(0, MAX_ADDRS);
+      peers.push([entry[0], addrs]);
+    }
+    return { kind: 'addresses', peers };
+  }
+  throw new WalkawayError('PROTOCOL', 'unknown gossip frame');
+}
+
+/** Peer ids an overlay message names (the receiver may need their addresses). */
+export function peersNamedIn(message: OverlayMessage<string>): string[] {
+  switch (message.type) {
+    case 'forward-join':
+      return [message.peer];
+    case 'shuffle':
+      return [message.origin, ...message.peers];
+    case 'shuffle-reply':
+      return message.peers;
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Which connected peers share which topics, without telling a peer about
+ * topics it does not have. The asker sends a fresh random salt and
+ * BLAKE3(salt || topic) for each of its topics; the answerer hashes its own
+ * topics with that salt and answers only the hashes it shares. A peer learns
+ * nothing about topics it does not hold (topics are 32 random bytes, or the
+ * hash of a name: a guessable name can be tested by whoever guesses it).
+ */
+import { decode, encode } from 'cborg';
+import type { Connection, Stream } from '@libp2p/interface';
+import type { Libp2p } from 'libp2p';
+import { concatBytes, crypto, toHex, WalkawayError } from '../../core/index.ts';
+import { encodeFrames, FrameDecoder } from '../../sync/index.ts';
+import { protocolId } from '../transport/host.ts';
+import { publicKeyOfPeer } from '../transport/peer-ids.ts';
+
+const MAX_TOPICS = 1024;
+const MAX_FRAME = 64 + MAX_TOPICS * 40;
+const TIMEOUT_MS = 10_000;
+
+export interface TopicDiscoveryOptions {
+  host: Libp2p;
+  networkId: Uint8Array;
+  /** The topics this node is in now. */
+  topics: () => Uint8Array[];
+  /** Called on both sides with the topics a peer shares with us. */
+  onShared: (peer: string, topics: Uint8Array[]) => void;
+  log?: (message: string) => void;
+}
+
+export class TopicDiscovery {
+  readonly protocol: string;
+  readonly #o: TopicDiscoveryOptions;
+
+  constructor(options: TopicDiscoveryOptions) {
+    this.#o = options;
+    this.protocol = protocolId(options.networkId, 'topics');
+  }
+
+  async start(): Promise<void> {
+    await this.#o.host.handle(this.protocol, (stream, connection) => void this.#answer(stream, connection), {
+      runOnLimitedConnection: true,
+    });
+    this.#o.host.addEventListener('peer:connect', (event) => {
+      const peer = publicKeyOfPeer(event.detail);
+      if (peer) void this.ask(peer);
+    });
+  }
+
+  /** Asks every connected peer (after this node joined a topic). */
+  askAll(): void {
+    for (const peerId of this.#o.host.getPeers()) {
+      const peer = publicKeyOfPeer(peerId);
+      if (peer) void this.ask(peer);
+    }
+  }
+
+  async ask(peer: string): Promise<void> {
+    const topics = this.#o.topics();
+    if (topics.length === 0) return;
+    const connection = this.#o.host.getConnections().find((c) => publicKeyOfPeer(c.remotePeer) === peer && c.status === 'open');
+    if (!connection) return;
+    const salt = globalThis.crypto.getRandomValues(new Uint8Array(32));
+    const byHash = new Map(topics.map((t) => [toHex(saltedHash(salt, t)), t]));
+    try {
+      const stream = await connection.newStream(this.protocol, { runOnLimitedConnection: true, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      stream.send(encodeFrames([encode({ salt, hashes: [...byHash.keys()].map((h) => Buffer.from(h, 'hex')) })]));
+      const reply = await readOne(stream);
+      await stream.close().catch(() => {});
+      const matches = (reply as { matches?: unknown }).matches;
+      if (!Array.isArray(matches)) throw new WalkawayError('MALFORMED', 'topic answer without matches');
+      const shared = matches.flatMap((m) => (m instanceof Uint8Array ? [byHash.get(toHex(m))] : [])).filter((t): t is Uint8Array => !!t);
+      if (shared.length > 0) this.#o.onShared(peer, shared);
+    } catch (err) {
+      this.#o.log?.(`topics: asking ${peer.slice(0, 8)} failed: ${(err as Error).message}`);
+    }
+  }
+
+  async #answer(stream: Stream, connection: Connection): Promise<void> {
+    const peer = publicKeyOfPeer(connection.remotePeer);
+    try {
+      const request = (await readOne(stream)) as { salt?: unknown; hashes?: unknown };
+      const { salt, hashes } = request;
+      if (!(salt instanceof Uint8Array) || salt.length !== 32 || !Array.isArray(hashes) || hashes.length > MAX_TOPICS) {
+        throw new WalkawayError('MALFORMED', 'topic question must carry a 32-byte salt and at most 1024 hashes');
+      }
+      const asked = new Set(hashes.filter((h): h is Uint8Array => h instanceof Uint8Array).map(toHex));
+      const shared = this.#o.topics().filter((t) => asked.has(toHex(saltedHash(salt, t))));
+      stream.send(encodeFrames([encode({ matches: shared.map((t) => saltedHash(salt, t)) })]));
+      await stream.close().catch(() => {});
+      if (peer && shared.length > 0) this.#o.onShared(peer, shared);
+    } catch (err) {
+      this.#o.log?.(`topics: bad question from ${peer?.slice(0, 8)}: ${(err as Error).message}`);
+      stream.abort(err as Error);
+    }
+  }
+}
+
+function saltedHash(salt: Uint8Array, topic: Uint8Array): Uint8Array {
+  return crypto().blake3(concatBytes(salt, topic));
+}
+
+async function readOne(stream: Stream): Promise<unknown> {
+  const decoder = new FrameDecoder(MAX_FRAME);
+  for await (const chunk of stream) {
+    const frames = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+    if (frames.length > 0) {
+      try {
+        return decode(frames[0], { strict: true, allowUndefined: false });
+      } catch (err) {
+        throw new WalkawayError('MALFORMED', `topic message is not CBOR: ${(err as Error).message}`);
+      }
+    }
+  }
+  throw new WalkawayError('CLOSED', 'stream ended before a topic message');
+}

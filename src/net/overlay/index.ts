@@ -16,3 +16,4 @@ export {
   type OverlayOutput,
   type OverlayTimer,
 } from './overlay.ts';
+export { Topics, type TopicsInput, type TopicsOutput } from './topics.ts';

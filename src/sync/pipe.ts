@@ -35,8 +35,9 @@ class PipeEnd extends Duplex {
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     const peer = this.peer;
-    const resume = peer.pendingWrite;
-    peer.pendingWrite = undefined;
+    // A write of the peer waiting for us to read is dropped, as on a reset socket.
+    const resume = this.pendingWrite;
+    this.pendingWrite = undefined;
     resume?.();
     setImmediate(() => {
       if (!peer.destroyed) peer.destroy();

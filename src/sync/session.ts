@@ -314,7 +314,7 @@ export class SyncSession {
 
   #onEnd(): void {
     // After the peer's Done only our own ingest may be outstanding; let it finish.
-    if (this.#recvPhase === 'done' && !this.#synced) return;
+    if (this.#recvPhase === 'done' && this.#sendPhase === 'done' && !this.#synced) return;
     if (this.#synced) return this.#finish();
     this.#fail(new WalkawayError('CLOSED', 'the peer ended the stream before the session finished'), false);
   }

@@ -30,6 +30,7 @@ interface Options {
   authors: number;
   runs: number;
   cache: boolean;
+  only?: 'shuffled' | 'in-order';
 }
 
 function parseArgs(args: string[]): Options {
@@ -37,6 +38,7 @@ function parseArgs(args: string[]): Options {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--no-cache') opts.cache = false;
+    else if (a === '--only') opts.only = args[++i] === 'in-order' ? 'in-order' : 'shuffled';
     else if (a === '--ops' || a === '--authors' || a === '--runs') {
       const n = Number(args[++i]);
       if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${a} needs a positive integer`);
@@ -192,11 +194,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const shuffledRuns: RunResult[] = [];
     const inOrderRuns: RunResult[] = [];
     for (let r = 0; r < opts.runs; r++) {
-      shuffledRuns.push(runOnce(mixed, dir, `shuffled-${r}`));
-      inOrderRuns.push(runOnce(ops, dir, `in-order-${r}`));
+      if (opts.only !== 'in-order') shuffledRuns.push(runOnce(mixed, dir, `shuffled-${r}`));
+      if (opts.only !== 'shuffled') inOrderRuns.push(runOnce(ops, dir, `in-order-${r}`));
     }
-    const shuffledPerSec = median(shuffledRuns.map((x) => x.perSec));
-    const inOrderPerSec = median(inOrderRuns.map((x) => x.perSec));
+    const shuffledPerSec = median(shuffledRuns.map((x) => x.perSec)) ?? 0;
+    const inOrderPerSec = median(inOrderRuns.map((x) => x.perSec)) ?? 0;
     return {
       shuffledPerSec,
       inOrderPerSec,
@@ -209,8 +211,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       runs: opts.runs,
       shuffledMs: median(shuffledRuns.map((x) => x.ms)),
       inOrderMs: median(inOrderRuns.map((x) => x.ms)),
-      cursorWrites: shuffledRuns[0].cursorWrites,
-      lwwKeys: shuffledRuns[0].mapSize,
+      cursorWrites: (shuffledRuns[0] ?? inOrderRuns[0]).cursorWrites,
+      lwwKeys: (shuffledRuns[0] ?? inOrderRuns[0]).mapSize,
       historyCached: cached,
       prepareMs: Math.round(prepareMs),
       node: process.version,

@@ -19,7 +19,8 @@
  */
 import { isWalkawayError, logIdOf, pruneFlagOf, toHex, WalkawayError, type Hash } from '../core/index.ts';
 import type { Store, StoredOperation } from '../store/index.ts';
-import { checkedDependencyKeys, hashKey, keyToHash } from './keys.ts';
+import { checkedDependencyKeys, dependencyKeys, hashKey, keyToHash } from './keys.ts';
+import { DROPPED, NodeTable, PENDING, RELEASED, UNKNOWN } from './node-table.ts';
 import { lamportFloor, releasedInStore } from './orderer-store.ts';
 import {
   decodeReleasedSet,
@@ -73,15 +74,6 @@ export interface PendingOperation {
   missing: Hash[];
 }
 
-interface Entry {
-  op: StoredOperation;
-  key: string;
-  deps: string[];
-  missing: number;
-  lamport: number;
-  dropped: boolean;
-}
-
 const SCAN_PAGE = 1024;
 
 export class CausalOrderer implements Processor<StoredOperation, OrderedOperation> {
@@ -94,11 +86,10 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   readonly #maxCache: number;
   readonly #autoAck: boolean;
   readonly #onReport: ReportSink | undefined;
-  /** Released operations (this run, or looked up in the store): key -> Lamport timestamp. */
-  #released = new Map<string, number>();
-  #pending = new Map<string, Entry>();
-  /** Missing dependency key -> the entries waiting for it. */
-  #waiting = new Map<string, Entry | Entry[]>();
+  /** Every hash met, interned: released (with Lamport), pending, or waited for. */
+  #t = new NodeTable();
+  #pendingCount = 0;
+  #stack: number[] = [];
   #set: ReleasedSet;
   #unacked: number[] = [];
   #sinceFlush = 0;
@@ -137,8 +128,9 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
 
   process(op: StoredOperation): OrderedOperation[] {
     const out: OrderedOperation[] = [];
+    if (this.#t.released > this.#maxCache) this.#forgetReleased(out);
     this.#add(op, out);
-    if (this.#overflowed && this.#pending.size <= this.#maxPending >>> 1) this.#scan(out);
+    if (this.#overflowed && this.#pendingCount <= this.#maxPending >>> 1) this.#scan(out);
     if (this.#autoAck) this.commit();
     return out;
   }
@@ -172,30 +164,35 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
 
   /** Every waiting operation and the dependencies it still misses. */
   pending(): PendingOperation[] {
+    const t = this.#t;
     const out: PendingOperation[] = [];
-    for (const entry of this.#pending.values()) {
-      const missing = entry.deps.filter((d) => this.#lamportOf(d) === undefined).map(keyToHash);
-      out.push({ hash: entry.op.hash, localSeq: entry.op.localSeq, missing });
+    for (let id = 0; id < t.size; id++) {
+      const op = t.ops[id];
+      if (t.state[id] !== PENDING || !op) continue;
+      const missing = dependencyKeys(op).filter((d) => this.#lamportOf(d) === undefined).map(keyToHash);
+      out.push({ hash: op.hash, localSeq: op.localSeq, missing });
     }
     return out;
   }
 
   /** Dependencies that some operation waits for and that have not arrived at all. */
   missingDependencies(): Hash[] {
+    const t = this.#t;
     const out: Hash[] = [];
-    for (const key of this.#waiting.keys()) if (!this.#pending.has(key)) out.push(keyToHash(key));
+    for (let id = 0; id < t.size; id++) if (t.state[id] === UNKNOWN && t.firstEdge[id] >= 0) out.push(keyToHash(t.keys[id]));
     return out;
   }
 
   stats(): CausalOrdererStats {
-    return { ...this.#stats, pending: this.#pending.size, watermark: this.#set.watermark };
+    return { ...this.#stats, pending: this.#pendingCount, watermark: this.#set.watermark };
   }
 
   // --- the hot path --------------------------------------------------------
 
   #add(op: StoredOperation, out: OrderedOperation[]): void {
-    const key = hashKey(op.hash.bytes);
-    if (this.#pending.has(key) || this.#released.has(key) || isSettled(this.#set, op.localSeq)) {
+    const t = this.#t;
+    const id = t.intern(hashKey(op.hash.bytes));
+    if (t.state[id] !== UNKNOWN || isSettled(this.#set, op.localSeq)) {
       this.#stats.duplicates++;
       this.#report({ type: 'duplicate', processor: this.name, hash: op.hash });
       return;
@@ -203,76 +200,92 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     const deps = checkedDependencyKeys(op);
     if (typeof deps === 'string') return this.#malformed(op, deps);
     if (this.#prunedBelow.size > 0 && this.#isPrunedAway(op)) return;
-    const entry: Entry = { op, key, deps, missing: 0, lamport: lamportFloor(op), dropped: false };
+    let lamport = lamportFloor(op);
+    let missing = 0;
     for (let i = 0; i < deps.length; i++) {
-      let l = this.#released.get(deps[i]);
-      if (l === undefined && this.#askStore && !this.#pending.has(deps[i])) l = this.#lamportOf(deps[i]);
-      if (l === undefined) entry.missing++;
-      else if (l + 1 > entry.lamport) entry.lamport = l + 1;
+      const d = t.intern(deps[i]);
+      const state = t.state[d];
+      if (state === RELEASED) {
+        if (t.lamport[d] + 1 > lamport) lamport = t.lamport[d] + 1;
+      } else if (state === UNKNOWN && this.#askStore && this.#lamportOf(deps[i]) !== undefined) {
+        if (t.lamport[d] + 1 > lamport) lamport = t.lamport[d] + 1;
+      } else {
+        missing++;
+      }
     }
-    if (entry.missing === 0) {
-      this.#cascade(entry, out);
+    t.lamport[id] = lamport;
+    t.ops[id] = op;
+    if (missing === 0) {
+      this.#cascade(id, out);
       return;
     }
-    if (this.#pending.size >= this.#maxPending) {
+    if (this.#pendingCount >= this.#maxPending) {
+      t.ops[id] = undefined;
       this.#overflow(op);
       return;
     }
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
     for (let i = 0; i < deps.length; i++) {
-      if (this.#released.has(deps[i])) continue;
-      const waiting = this.#waiting.get(deps[i]);
-      if (waiting === undefined) this.#waiting.set(deps[i], entry);
-      else if (Array.isArray(waiting)) waiting.push(entry);
-      else this.#waiting.set(deps[i], [waiting, entry]);
+      const d = t.ids.get(deps[i])!;
+      if (t.state[d] !== RELEASED) t.addEdge(d, id);
     }
-    this.#pending.set(key, entry);
-    if (this.#pending.size > this.#stats.peakPending) this.#stats.peakPending = this.#pending.size;
+    t.missing[id] = missing;
+    t.state[id] = PENDING;
+    if (++this.#pendingCount > this.#stats.peakPending) this.#stats.peakPending = this.#pendingCount;
   }
 
-  #cascade(first: Entry, out: OrderedOperation[]): void {
-    if (pruneFlagOf(first.op.header)) this.#dropBelowPrunePoint(first.op);
-    const stack: Entry[] = [first];
+  /** Releases `first` and everything that waited only for it, with an explicit stack. */
+  #cascade(first: number, out: OrderedOperation[]): void {
+    const t = this.#t;
+    if (pruneFlagOf(t.ops[first]!.header)) this.#dropBelowPrunePoint(t.ops[first]!);
+    const stack = this.#stack;
+    stack.push(first);
     while (stack.length > 0) {
-      const entry = stack.pop()!;
-      this.#release(entry, out);
-      const waiting = this.#waiting.get(entry.key);
-      if (waiting === undefined) continue;
-      this.#waiting.delete(entry.key);
-      if (Array.isArray(waiting)) {
-        for (let i = 0; i < waiting.length; i++) this.#satisfy(waiting[i], entry.lamport, stack);
-      } else {
-        this.#satisfy(waiting, entry.lamport, stack);
+      const id = stack.pop()!;
+      const op = t.ops[id]!;
+      t.ops[id] = undefined;
+      t.state[id] = RELEASED;
+      t.released++;
+      const lamport = t.lamport[id];
+      out.push({ operation: op, lamport });
+      this.#unacked.push(op.localSeq);
+      this.#stats.released++;
+      let e = t.firstEdge[id];
+      if (e < 0) continue;
+      t.firstEdge[id] = -1;
+      const target = t.edgeTarget;
+      const next = t.edgeNext;
+      while (e >= 0) {
+        const w = target[e];
+        const following = next[e];
+        t.freeEdge(e);
+        e = following;
+        if (t.state[w] !== PENDING) continue;
+        if (lamport + 1 > t.lamport[w]) t.lamport[w] = lamport + 1;
+        if (--t.missing[w] === 0) {
+          this.#pendingCount--;
+          stack.push(w);
+        }
       }
     }
   }
 
-  /** One dependency of `w` (with Lamport timestamp `lamport`) was released. */
-  #satisfy(w: Entry, lamport: number, stack: Entry[]): void {
-    if (w.dropped) return;
-    if (lamport + 1 > w.lamport) w.lamport = lamport + 1;
-    if (--w.missing === 0) {
-      this.#pending.delete(w.key);
-      stack.push(w);
-    }
-  }
-
-  #release(entry: Entry, out: OrderedOperation[]): void {
-    if (this.#released.size >= this.#maxCache) {
-      this.#released.clear();
-      this.#askStore = true;
-    }
-    this.#released.set(entry.key, entry.lamport);
-    this.#stats.released++;
-    out.push({ operation: entry.op, lamport: entry.lamport });
-    this.#unacked.push(entry.op.localSeq);
-  }
-
   #lamportOf(key: string): number | undefined {
-    const l = this.#released.get(key);
+    const l = this.#t.get(key);
     if (l !== undefined || !this.#askStore) return l;
     // Released in an earlier run? Unacknowledged ones count as not released.
-    return releasedInStore(this.#store, keyToHash(key), this.#set, this.#released);
+    return releasedInStore(this.#store, keyToHash(key), this.#set, this.#t);
+  }
+
+  /** Past `maxReleasedCache`: forget what was released (the store remembers) and keep what waits. */
+  #forgetReleased(out: OrderedOperation[]): void {
+    const t = this.#t;
+    const waiting: StoredOperation[] = [];
+    for (let id = 0; id < t.size; id++) if (t.state[id] === PENDING) waiting.push(t.ops[id]!);
+    this.#t = new NodeTable();
+    this.#pendingCount = 0;
+    this.#askStore = true;
+    for (const op of waiting) this.#add(op, out);
   }
 
   // --- bad input, overflow, pruning ---------------------------------------
@@ -301,24 +314,16 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     const seq = op.header.seqNum;
     if ((this.#prunedBelow.get(log) ?? 0) >= seq) return;
     this.#prunedBelow.set(log, seq);
-    for (const entry of this.#pending.values()) {
-      if (entry.op.header.seqNum < seq && logKey(entry.op) === log) {
-        entry.dropped = true;
-        this.#pending.delete(entry.key);
-        this.#unwait(entry);
-        this.#unacked.push(entry.op.localSeq);
-        this.#report({ type: 'outdated', processor: this.name, hash: entry.op.hash });
-      }
-    }
-  }
-
-  #unwait(entry: Entry): void {
-    for (const dep of entry.deps) {
-      const waiting = this.#waiting.get(dep);
-      if (waiting === undefined) continue;
-      const rest = (Array.isArray(waiting) ? waiting : [waiting]).filter((w) => w !== entry);
-      if (rest.length === 0) this.#waiting.delete(dep);
-      else this.#waiting.set(dep, rest.length === 1 ? rest[0] : rest);
+    const t = this.#t;
+    for (let id = 0; id < t.size; id++) {
+      const entry = t.ops[id];
+      if (t.state[id] !== PENDING || !entry || entry.header.seqNum >= seq || logKey(entry) !== log) continue;
+      t.state[id] = DROPPED;
+      t.ops[id] = undefined;
+      this.#pendingCount--;
+      for (const dep of dependencyKeys(entry)) t.removeEdge(t.intern(dep), id);
+      this.#unacked.push(entry.localSeq);
+      this.#report({ type: 'outdated', processor: this.name, hash: entry.hash });
     }
   }
 
@@ -352,8 +357,8 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
       for (const op of page) {
         if (!this.#topic) for (let gap = after + 1; gap < op.localSeq; gap++) this.#unacked.push(gap);
         after = op.localSeq;
-        const key = hashKey(op.hash.bytes);
-        if (isSettled(this.#set, op.localSeq) || this.#pending.has(key) || this.#released.has(key)) continue;
+        const id = this.#t.ids.get(hashKey(op.hash.bytes));
+        if (isSettled(this.#set, op.localSeq) || (id !== undefined && this.#t.state[id] !== UNKNOWN)) continue;
         this.#add(op, out);
         if (this.#overflowed) return;
       }

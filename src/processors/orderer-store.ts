@@ -20,7 +20,13 @@ export function lamportFloor(op: StoredOperation): number {
  * go into `cache`. A dependency missing from the store (pruned) contributes
  * nothing beyond the seqNum floor.
  */
-export function lamportFromStore(store: Store, start: StoredOperation, cache: Map<string, number>): number {
+/** Where known Lamport timestamps of released operations are kept. */
+export interface LamportCache {
+  get(key: string): number | undefined;
+  set(key: string, lamport: number): void;
+}
+
+export function lamportFromStore(store: Store, start: StoredOperation, cache: LamportCache): number {
   const stack: StoredOperation[] = [start];
   const onStack = new Set<string>([hashKey(start.hash.bytes)]);
   while (stack.length > 0) {
@@ -57,7 +63,7 @@ export function releasedInStore(
   store: Store,
   hash: Hash,
   released: ReleasedSet,
-  cache: Map<string, number>,
+  cache: LamportCache,
 ): number | undefined {
   const op = store.getOperation(hash);
   if (!op || !isSettled(released, op.localSeq)) return undefined;

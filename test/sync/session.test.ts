@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Store } from '../../src/store/index.ts';
 import { duplexPair, syncOverStream, type SyncOptions, type SyncStats } from '../../src/sync/index.ts';
-import { fill, hashesOf, heightsOf, key, makeLog, openStore, STORE_PAIRS, TEST_OPTIONS, TOPIC } from './helpers.ts';
+import { fill, hashesOf, heightsOf, key, LOG_ID, makeLog, openStore, STORE_PAIRS, TEST_OPTIONS, TOPIC } from './helpers.ts';
 
 async function sync(a: Store, b: Store, extra: Partial<SyncOptions> = {}): Promise<[SyncStats, SyncStats]> {
   const [sa, sb] = duplexPair();
@@ -67,7 +67,7 @@ for (const [kindA, kindB] of STORE_PAIRS) {
       const log = makeLog(author, 100, { prune: [50] });
       const a = openStore(kindA);
       fill(a, log);
-      a.deleteBefore(author.publicKey, log[0].header.extensions!.variant === 'basic' ? log[0].header.extensions.logId : new Uint8Array(32), 50);
+      a.deleteBefore(author.publicKey, LOG_ID, 50);
       const empty = openStore(kindB);
       const behind = openStore(kindB);
       fill(behind, log.slice(0, 21));

@@ -6,3 +6,4 @@
 export * from './core/index.ts';
 export * from './store/index.ts';
 export { openDataDir, defaultDataDir, loadIdentity, type DataDir } from './data-dir.ts';
+export * from './node/index.ts';

@@ -1,0 +1,8 @@
+/**
+ * node: the facade applications use. `Node.create()` joins the network;
+ * `stream(topic)` gives `{ tx, rx }` for the persisted, eventually consistent
+ * stream of a topic, `ephemeralStream(topic)` for live-only messages.
+ */
+export { Node, type NodeOptions, type PublishOptions, type StreamOptions, type TopicStream, type EphemeralStream } from './node.ts';
+export type { TopicEvent, EphemeralEvent } from './topic-state.ts';
+export { encodeTicket, decodeTicket, isTicket, type Ticket } from './ticket.ts';

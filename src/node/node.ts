@@ -1,0 +1,401 @@
+/**
+ * The node: what applications use. It joins topics and sends and receives,
+ * whatever the network does: operations are stored first, travel live over
+ * the topic's gossip overlay (PlumTree over HyParView) and are reconciled by
+ * log-height sync with every new neighbour; everything received is
+ * validated, stored and handed out in causal order.
+ */
+import '../net/polyfill.ts';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Libp2p } from 'libp2p';
+import {
+  bytesEqual,
+  createOperation,
+  decodeOperation,
+  logIdOf,
+  networkId as toNetworkId,
+  nowMicros,
+  PrivateKey,
+  toHex,
+  topicId,
+  WalkawayError,
+  type Hash,
+} from '../core/index.ts';
+import { createLog, type Log } from '../log.ts';
+import { AddressBook } from '../net/address-book.ts';
+import { GossipService } from '../net/gossip/gossip-service.ts';
+import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
+import { createHost } from '../net/transport/host.ts';
+import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
+import { loadIdentity } from '../data-dir.ts';
+import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../store/index.ts';
+import type { SyncEvent } from '../sync/index.ts';
+import { Connections } from './connections.ts';
+import { signEphemeral, verifyEphemeral } from './ephemeral.ts';
+import { decodePayload, encodePayload } from './payload.ts';
+import type { Receiver } from './receiver.ts';
+import { SyncManager } from './sync-manager.ts';
+import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
+import { TopicState, type EphemeralEvent, type TopicEvent } from './topic-state.ts';
+
+export interface NodeOptions {
+  /** Identity (`identity.key`), store (`store.db`) and address book live here. */
+  dataDir?: string;
+  /** Default: 'sqlite' with a dataDir, else 'memory'. */
+  storage?: 'memory' | 'sqlite';
+  privateKey?: PrivateKey;
+  /** A string (hashed with a domain prefix) or 32 bytes. Default "walkaway". */
+  networkId?: string | Uint8Array;
+  /** Multiaddrs to listen on. Default: TCP on all interfaces, a free port. */
+  listen?: string[];
+  bootstrap?: string[];
+  mdns?: boolean;
+  /** Serve as a circuit relay for this network. */
+  relay?: boolean;
+  allow?: string[];
+  deny?: string[];
+  /** Largest operation (header + body) sent by gossip; larger ones travel by sync only. */
+  maxGossipBytes?: number;
+}
+
+export interface PublishOptions {
+  /** Set the prune flag: peers may delete this log's entries before it. */
+  prune?: boolean;
+}
+
+export interface StreamOptions {
+  /** Replay every operation stored after this cursor (0: from the start) before live events. */
+  from?: number;
+  signal?: AbortSignal;
+}
+
+export interface TopicStream {
+  topic: Uint8Array;
+  tx: { publish(body: Uint8Array, options?: PublishOptions): Promise<Hash> };
+  rx: Receiver<TopicEvent>;
+}
+
+export interface EphemeralStream {
+  topic: Uint8Array;
+  tx: { publish(body: Uint8Array): Promise<void> };
+  rx: Receiver<EphemeralEvent>;
+}
+
+const DEFAULT_MAX_GOSSIP_BYTES = 16 * 1024 - 512;
+
+export class Node extends EventEmitter {
+  readonly id: string;
+  readonly peerId: string;
+  readonly privateKey: PrivateKey;
+  readonly networkId: Uint8Array;
+  readonly store: Store;
+  readonly host: Libp2p;
+  readonly #gossip: GossipService;
+  readonly #sync: SyncManager;
+  readonly #discovery: TopicDiscovery;
+  readonly #connections: Connections;
+  readonly #book: AddressBook;
+  readonly #topics = new Map<string, TopicState>();
+  readonly #maxGossipBytes: number;
+  readonly #log: Log;
+  #lamport = 0;
+  #closed = false;
+
+  private constructor(parts: { privateKey: PrivateKey; networkId: Uint8Array; store: Store; host: Libp2p; book: AddressBook; maxGossipBytes: number }) {
+    super();
+    this.privateKey = parts.privateKey;
+    this.id = parts.privateKey.publicKey.toHex();
+    this.peerId = parts.host.peerId.toString();
+    this.networkId = parts.networkId;
+    this.store = parts.store;
+    this.host = parts.host;
+    this.#book = parts.book;
+    this.#maxGossipBytes = parts.maxGossipBytes;
+    this.#log = createLog('walkaway:node');
+    this.on('error', () => {}); // errors are events; an unhandled one must not crash the app
+    this.#gossip = new GossipService({
+      host: this.host,
+      networkId: this.networkId,
+      book: this.#book,
+      seed: globalThis.crypto.getRandomValues(new Uint32Array(1))[0],
+      onEvent: (topic, event) => this.#onOverlayEvent(topic, event),
+      log: createLog('walkaway:gossip'),
+    });
+    this.#sync = new SyncManager({
+      host: this.host,
+      store: this.store,
+      networkId: this.networkId,
+      self: this.id,
+      isJoined: (topic) => this.#topics.has(toHex(topic)),
+      onStart: (peer, topic, role) => this.emit('sync:start', { topic: toHex(topic), peer, role }),
+      onEvent: (peer, topic, event) => this.#onSyncEvent(peer, topic, event),
+      onEnd: (peer, topic, stats, error) => this.#onSyncEnd(peer, topic, stats, error),
+      log: createLog('walkaway:sync'),
+    });
+    this.#discovery = new TopicDiscovery({
+      host: this.host,
+      networkId: this.networkId,
+      topics: () => [...this.#topics.values()].map((t) => t.topic),
+      onShared: (peer, topics) => {
+        for (const topic of topics) if (this.#topics.has(toHex(topic))) this.#gossip.join(topic, [peer]);
+      },
+      log: createLog('walkaway:topics'),
+    });
+    this.#connections = new Connections(this.host, this.#book, createLog('walkaway:connections'));
+  }
+
+  static async create(options: NodeOptions = {}): Promise<Node> {
+    const storage = options.storage ?? (options.dataDir ? 'sqlite' : 'memory');
+    if (storage !== 'memory' && storage !== 'sqlite') throw new WalkawayError('INVALID_ARGUMENT', `storage must be 'memory' or 'sqlite'`);
+    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+    const privateKey = options.privateKey ?? (options.dataDir ? loadIdentity(options.dataDir) : PrivateKey.generate());
+    const store: Store = storage === 'sqlite' ? SqliteStore.open(options.dataDir ? join(options.dataDir, 'store.db') : ':memory:') : MemoryStore.create();
+    const networkId = toNetworkId(options.networkId);
+    const book = new AddressBook(options.dataDir ? join(options.dataDir, 'addresses.json') : undefined);
+    const host = await createHost({
+      privateKey,
+      networkId,
+      listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+      mdns: options.mdns ?? false,
+      relayServer: options.relay,
+      allow: options.allow,
+      deny: options.deny,
+    });
+    const node = new Node({ privateKey, networkId, store, host, book, maxGossipBytes: options.maxGossipBytes ?? DEFAULT_MAX_GOSSIP_BYTES });
+    await node.#start(options.bootstrap ?? []);
+    return node;
+  }
+
+  get addresses(): string[] {
+    return this.host.getMultiaddrs().map(String);
+  }
+
+  /** The persisted, eventually consistent stream of a topic (or a ticket's topic). */
+  stream(topicOrTicket: string | Uint8Array, options: StreamOptions = {}): TopicStream {
+    const state = this.#join(topicOrTicket);
+    const rx = state.subscribe(options.signal);
+    if (options.from !== undefined) state.replay(rx, options.from);
+    state.start();
+    return { topic: state.topic, tx: { publish: (body, opts) => Promise.resolve(this.#publish(state, body, opts)) }, rx };
+  }
+
+  /** Live messages of a topic: signed, de-duplicated, never stored. */
+  ephemeralStream(topicOrTicket: string | Uint8Array, options: { signal?: AbortSignal } = {}): EphemeralStream {
+    const state = this.#join(topicOrTicket);
+    const rx = state.subscribeEphemeral(options.signal);
+    const publish = async (body: Uint8Array) => {
+      const bytes = signEphemeral(this.privateKey, body, nowMicros(), ++this.#lamport);
+      state.deliverEphemeral(verifyEphemeral(bytes));
+      if (this.#gossip.has(state.topic)) this.#gossip.publish(state.topic, encodePayload({ kind: 'ephemeral', bytes }));
+    };
+    return { topic: state.topic, tx: { publish }, rx };
+  }
+
+  leave(topic: string | Uint8Array): void {
+    const state = this.#topics.get(toHex(topicId(topic)));
+    if (!state) return;
+    this.#gossip.leave(state.topic);
+    state.close();
+    this.#topics.delete(state.hex);
+  }
+
+  /** An invitation: network id, topic and this node's addresses. */
+  ticket(topic: string | Uint8Array): string {
+    return encodeTicket({ networkId: this.networkId, topic: topicId(topic), addresses: this.addresses });
+  }
+
+  /** Active and passive overlay neighbours of a topic. */
+  neighbors(topic: string | Uint8Array): { active: string[]; passive: string[] } {
+    return this.#gossip.views(topicId(topic));
+  }
+
+  /** Peers known to hold an operation of this topic (from sync and gossip). */
+  seenBy(topic: string | Uint8Array, op: { author: string; seqNum: number }): string[] {
+    return this.#topics.get(toHex(topicId(topic)))?.seenBy(op) ?? [];
+  }
+
+  peers(): string[] {
+    return this.host.getPeers().flatMap((p) => publicKeyOfPeer(p) ?? []);
+  }
+
+  /** Starts a sync of `topic` with `peer` now (also done on every new neighbour). */
+  syncWith(peer: string, topic: string | Uint8Array): void {
+    this.#sync.sync(peer, topicId(topic));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#connections.stop();
+    this.#sync.stop();
+    this.#gossip.stop();
+    for (const state of this.#topics.values()) state.close();
+    this.#book.flush();
+    await this.host.stop();
+    this.store.close();
+  }
+
+  async #start(bootstrap: string[]): Promise<void> {
+    this.host.addEventListener('peer:connect', (event) => {
+      const peer = publicKeyOfPeer(event.detail);
+      if (peer) this.emit('peer:connect', { peer });
+    });
+    this.host.addEventListener('peer:disconnect', (event) => {
+      const peer = publicKeyOfPeer(event.detail);
+      if (peer) this.emit('peer:disconnect', { peer });
+    });
+    await this.#gossip.start();
+    await this.#sync.start();
+    await this.#discovery.start();
+    this.#connections.start();
+    this.#connections.dialKnown();
+    this.#connections.bootstrap(bootstrap);
+  }
+
+  #join(topicOrTicket: string | Uint8Array): TopicState {
+    if (this.#closed) throw new WalkawayError('CLOSED', 'the node is closed');
+    let topic: Uint8Array;
+    if (isTicket(topicOrTicket)) {
+      const ticket = decodeTicket(topicOrTicket);
+      if (!bytesEqual(ticket.networkId, this.networkId)) {
+        throw new WalkawayError('INVALID_ARGUMENT', 'the ticket is for another network id');
+      }
+      topic = ticket.topic;
+      this.#connections.bootstrap(ticket.addresses);
+    } else {
+      topic = topicId(topicOrTicket);
+    }
+    const hex = toHex(topic);
+    let state = this.#topics.get(hex);
+    if (!state) {
+      state = new TopicState(this.store, topic, this.id, (message) => this.#log(`topic ${hex.slice(0, 8)}: ${message}`));
+      this.#topics.set(hex, state);
+      this.#gossip.join(topic, []);
+      this.#discovery.askAll();
+      this.emit('topic:alone', { topic: hex });
+    }
+    return state;
+  }
+
+  #publish(state: TopicState, body: Uint8Array, options: PublishOptions = {}): Hash {
+    if (!(body instanceof Uint8Array)) throw new WalkawayError('INVALID_ARGUMENT', 'publish takes a Uint8Array');
+    const latest = this.store.latest(this.privateKey.publicKey, state.logId);
+    const timestamp = nowMicros();
+    const op = createOperation({
+      privateKey: this.privateKey,
+      body,
+      seqNum: latest ? latest.header.seqNum + 1 : 0,
+      backlink: latest?.hash,
+      extensions: options.prune
+        ? { variant: 'basic', logId: state.logId, timestamp, pruneFlag: true }
+        : { variant: 'causal', logId: state.logId, timestamp, previous: state.heads() },
+    });
+    const outcome = this.store.ingest(op, state.topic);
+    if (outcome.status !== 'inserted') {
+      throw outcome.status === 'rejected' ? outcome.error : new WalkawayError('PROTOCOL', `own operation was ${outcome.status}`);
+    }
+    state.stored(outcome.operation);
+    if (op.headerBytes.length + (op.body?.length ?? 0) <= this.#maxGossipBytes && this.#gossip.has(state.topic)) {
+      this.#gossip.publish(state.topic, encodePayload({ kind: 'operation', headerBytes: op.headerBytes, body: op.body }));
+    }
+    return op.hash;
+  }
+
+  #onOverlayEvent(topic: Uint8Array, event: { type: string; peer?: string; payload?: Uint8Array; from?: string; reason?: string }): void {
+    const state = this.#topics.get(toHex(topic));
+    if (!state) return;
+    switch (event.type) {
+      case 'neighbor-up': {
+        const peer = event.peer!;
+        state.neighbors.add(peer);
+        this.emit('neighbor:up', { topic: state.hex, peer });
+        if (this.#sync.dialsFor(peer)) this.#sync.sync(peer, topic);
+        break;
+      }
+      case 'neighbor-down': {
+        const peer = event.peer!;
+        state.neighbors.delete(peer);
+        this.#sync.forget(peer, topic);
+        this.emit('neighbor:down', { topic: state.hex, peer });
+        if (state.neighbors.size === 0) this.emit('topic:alone', { topic: state.hex });
+        break;
+      }
+      case 'deliver':
+        this.#onGossip(state, event.payload!, event.from!);
+        break;
+      case 'dropped':
+        this.#log(`overlay dropped a message from ${event.from?.slice(0, 8)}: ${event.reason}`);
+        break;
+    }
+  }
+
+  #onGossip(state: TopicState, bytes: Uint8Array, from: string): void {
+    try {
+      const payload = decodePayload(bytes);
+      if (payload.kind === 'ephemeral') return state.deliverEphemeral(verifyEphemeral(payload.bytes));
+      const op = decodeOperation(payload.headerBytes, payload.body);
+      const outcome = this.store.ingest(op, state.topic);
+      if (outcome.status === 'inserted') {
+        state.noteHeights(from, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
+        state.stored(outcome.operation);
+        this.#retryAhead(state);
+      } else if (outcome.status === 'rejected' && outcome.error.code === 'SEQ_GAP') {
+        // Gossip has no order: wait for the backlink, and ask the sender for it.
+        state.keepAhead(op);
+        this.#sync.sync(from, state.topic);
+      } else if (outcome.status === 'rejected') {
+        this.#log(`gossip operation from ${from.slice(0, 8)} rejected: ${outcome.error.message}`);
+      }
+    } catch (err) {
+      this.#log(`bad gossip from ${from.slice(0, 8)}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Stores what waited for a backlink that has arrived since. */
+  #retryAhead(state: TopicState): void {
+    let progress = true;
+    while (progress && state.ahead.size > 0) {
+      progress = false;
+      for (const [key, op] of state.ahead) {
+        const outcome = this.store.ingest(op, state.topic);
+        if (outcome.status === 'rejected' && outcome.error.code === 'SEQ_GAP') continue;
+        state.ahead.delete(key);
+        if (outcome.status === 'inserted') {
+          state.stored(outcome.operation);
+          progress = true;
+        }
+      }
+    }
+  }
+
+  #onSyncEvent(peer: string, topic: Uint8Array, event: SyncEvent): void {
+    const state = this.#topics.get(toHex(topic));
+    if (!state) return;
+    if (event.type === 'operation') {
+      const op = event.operation as StoredOperation;
+      const stored = typeof op.localSeq === 'number' ? op : this.store.getOperation(op.hash);
+      if (stored) state.stored(stored);
+      state.noteHeights(peer, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
+    } else if (event.type === 'progress' || event.type === 'presync') {
+      this.emit('sync:progress', { topic: state.hex, peer, ...('progress' in event ? event.progress : { direction: event.direction, operations: event.operations, bytes: event.bytes }) });
+    } else if (event.type === 'synced') {
+      // Both directions are done: the peer holds at least what we held.
+      state.noteHeights(peer, this.store.heights(topic));
+    }
+  }
+
+  #onSyncEnd(peer: string, topic: Uint8Array, stats: { stored?: number; sent?: { operations: number }; received?: { operations: number } } | undefined, error?: Error): void {
+    const state = this.#topics.get(toHex(topic));
+    if (state) this.#retryAhead(state);
+    this.emit('sync:end', {
+      topic: toHex(topic),
+      peer,
+      received: stats?.received?.operations ?? 0,
+      stored: stats?.stored ?? 0,
+      sent: stats?.sent?.operations ?? 0,
+      error: error ? { code: (error as WalkawayError).code ?? 'UNKNOWN', message: error.message } : undefined,
+    });
+  }
+}

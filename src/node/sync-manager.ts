@@ -1,0 +1,143 @@
+/**
+ * Sync sessions of a node: one per (peer, topic) at a time, over libp2p
+ * streams of the sync protocol. A neighbour coming up starts one (the peer
+ * with the lower key dials, so two peers do not both start one); gossip that
+ * arrives ahead of its backlink starts one with its sender; failures are
+ * retried with backoff while the reason lasts.
+ */
+import type { Libp2p } from 'libp2p';
+import { toHex } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+import { syncOverStream, type SyncEvent, type SyncHandle, type SyncStats } from '../sync/index.ts';
+import { protocolId } from '../net/transport/host.ts';
+import { peerIdOfPublicKey, publicKeyOfPeer } from '../net/transport/peer-ids.ts';
+import { streamToDuplex } from '../net/transport/stream-duplex.ts';
+import type { Log } from '../log.ts';
+
+export interface SyncManagerOptions {
+  host: Libp2p;
+  store: Store;
+  networkId: Uint8Array;
+  self: string;
+  isJoined: (topic: Uint8Array) => boolean;
+  onEvent: (peer: string, topic: Uint8Array, event: SyncEvent) => void;
+  onStart: (peer: string, topic: Uint8Array, role: 'initiator' | 'acceptor') => void;
+  onEnd: (peer: string, topic: Uint8Array, stats: SyncStats | undefined, error?: Error) => void;
+  log: Log;
+}
+
+const RETRY_MS = [1000, 2000, 5000, 10_000, 30_000];
+
+export class SyncManager {
+  readonly protocol: string;
+  readonly #o: SyncManagerOptions;
+  #sessions = new Map<string, SyncHandle>();
+  #retries = new Map<string, { attempt: number; timer?: NodeJS.Timeout }>();
+  #again = new Set<string>();
+  #stopped = false;
+
+  constructor(options: SyncManagerOptions) {
+    this.#o = options;
+    this.protocol = protocolId(options.networkId, 'sync');
+  }
+
+  async start(): Promise<void> {
+    await this.#o.host.handle(
+      this.protocol,
+      (stream, connection) => {
+        const peer = publicKeyOfPeer(connection.remotePeer);
+        if (!peer || this.#stopped) return stream.abort(new Error('not serving'));
+        this.#run(peer, undefined, streamToDuplex(stream), 'acceptor');
+      },
+      { runOnLimitedConnection: true, maxInboundStreams: 32 },
+    );
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const r of this.#retries.values()) clearTimeout(r.timer);
+    for (const s of this.#sessions.values()) s.close();
+  }
+
+  /** Should this side dial for a neighbour (the lower key does)? */
+  dialsFor(peer: string): boolean {
+    return this.#o.self < peer;
+  }
+
+  /** Starts a session with `peer` for `topic` unless one is running (then runs once more after it). */
+  sync(peer: string, topic: Uint8Array): void {
+    if (this.#stopped) return;
+    const key = `${peer}:${toHex(topic)}`;
+    if (this.#sessions.has(key)) {
+      this.#again.add(key);
+      return;
+    }
+    void this.#dial(peer, topic, key);
+  }
+
+  /** Stops retrying (the peer is no longer a neighbour, or the topic was left). */
+  forget(peer: string, topic: Uint8Array): void {
+    const key = `${peer}:${toHex(topic)}`;
+    clearTimeout(this.#retries.get(key)?.timer);
+    this.#retries.delete(key);
+  }
+
+  running(): number {
+    return this.#sessions.size;
+  }
+
+  async #dial(peer: string, topic: Uint8Array, key: string): Promise<void> {
+    try {
+      const stream = await this.#o.host.dialProtocol(peerIdOfPublicKey(peer), this.protocol, { runOnLimitedConnection: true });
+      this.#run(peer, topic, streamToDuplex(stream), 'initiator');
+    } catch (err) {
+      this.#o.log(`sync: cannot open a session with ${peer.slice(0, 8)}: ${(err as Error).message}`);
+      this.#scheduleRetry(peer, topic, key);
+    }
+  }
+
+  #run(peer: string, topic: Uint8Array | undefined, stream: ReturnType<typeof streamToDuplex>, role: 'initiator' | 'acceptor'): void {
+    const handle = syncOverStream(this.#o.store, stream, {
+      role,
+      topic,
+      acceptTopic: (t) => this.#o.isJoined(t),
+      live: false,
+    });
+    let key: string | undefined;
+    const begin = (t: Uint8Array) => {
+      key = `${peer}:${toHex(t)}`;
+      topic = t;
+      this.#sessions.set(key, handle);
+      this.#o.onStart(peer, t, role);
+    };
+    if (topic) begin(topic);
+    handle.on('event', (event: SyncEvent) => {
+      if (event.type === 'handshake' && !key) begin(event.topic);
+      if (topic) this.#o.onEvent(peer, topic, event);
+    });
+    handle.done.then(
+      (stats) => this.#finish(peer, topic, key, handle, stats),
+      (err: Error) => this.#finish(peer, topic, key, handle, (err as { data?: { stats?: SyncStats } }).data?.stats, err),
+    );
+  }
+
+  #finish(peer: string, topic: Uint8Array | undefined, key: string | undefined, handle: SyncHandle, stats?: SyncStats, error?: Error): void {
+    if (key && this.#sessions.get(key) === handle) this.#sessions.delete(key);
+    if (!topic || !key) return;
+    this.#o.onEnd(peer, topic, stats, error);
+    if (error && handle.session.role === 'initiator') return this.#scheduleRetry(peer, topic, key);
+    this.#retries.delete(key);
+    if (this.#again.delete(key)) this.sync(peer, topic);
+  }
+
+  #scheduleRetry(peer: string, topic: Uint8Array, key: string): void {
+    if (this.#stopped || !this.#o.isJoined(topic)) return;
+    const retry = this.#retries.get(key) ?? { attempt: 0 };
+    const delay = RETRY_MS[Math.min(retry.attempt, RETRY_MS.length - 1)];
+    retry.attempt++;
+    clearTimeout(retry.timer);
+    retry.timer = setTimeout(() => this.sync(peer, topic), delay);
+    retry.timer.unref();
+    this.#retries.set(key, retry);
+  }
+}

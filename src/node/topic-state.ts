@@ -1,0 +1,215 @@
+/**
+ * Everything a node keeps per topic: causal ordering of what was stored
+ * (processors' CausalOrderer, released set persisted in the store), the
+ * topic's current heads (the `previous` of the next publish), the
+ * subscribers of `rx`, operations that arrived by gossip ahead of their
+ * backlink, and what each peer is known to hold.
+ */
+import { Hash, logIdForTopic, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
+import { CausalOrderer, type OrderedOperation } from '../processors/index.ts';
+import type { LogHeight, Store, StoredOperation } from '../store/index.ts';
+import type { EphemeralMessage } from './ephemeral.ts';
+import { Receiver } from './receiver.ts';
+
+export interface TopicEvent {
+  hash: Hash;
+  /** Hex Ed25519 public key of the author. */
+  author: string;
+  seqNum: number;
+  body?: Uint8Array;
+  /** Microseconds since the epoch, as the author wrote it. */
+  timestamp?: number;
+  lamport: number;
+  /** This node's insertion order of the operation: pass it as `from` to replay after it. */
+  cursor: number;
+  own: boolean;
+  /** Acknowledges the event: unacknowledged events come again after a restart. */
+  ack(): void;
+}
+
+export interface EphemeralEvent extends Omit<EphemeralMessage, 'author'> {
+  author: string;
+  own: boolean;
+}
+
+const MAX_AHEAD = 1024;
+const SCAN_PAGE = 1000;
+
+export class TopicState {
+  readonly topic: Uint8Array;
+  readonly hex: string;
+  readonly logId: Uint8Array;
+  readonly neighbors = new Set<string>();
+  readonly receivers = new Set<Receiver<TopicEvent>>();
+  readonly ephemeral = new Set<Receiver<EphemeralEvent>>();
+  /** Operations that came by gossip before their backlink: hash -> operation. */
+  readonly ahead = new Map<string, Operation>();
+  /** peer -> (log key -> highest seqNum it is known to hold). */
+  readonly peerHeights = new Map<string, Map<string, number>>();
+  readonly #store: Store;
+  readonly #self: string;
+  readonly #orderer: CausalOrderer;
+  #heads = new Map<string, Hash>();
+  #unacked = 0;
+
+  constructor(store: Store, topic: Uint8Array, self: string, onOverflow: (message: string) => void) {
+    this.#store = store;
+    this.topic = topic;
+    this.hex = toHex(topic);
+    this.logId = logIdForTopic(topic);
+    this.#self = self;
+    this.#orderer = new CausalOrderer({
+      store,
+      topic,
+      autoAck: false,
+      onReport: (report) => {
+        if (report.type === 'overflow' || report.type === 'rejected') onOverflow(`${report.type}: ${report.error.message}`);
+      },
+    });
+    this.#loadHeads();
+  }
+
+  /** Releases what was stored but never acknowledged before a restart. */
+  start(): void {
+    this.#emit(this.#orderer.start());
+  }
+
+  /** An operation now in the store: order it and hand it to the subscribers. */
+  stored(op: StoredOperation): void {
+    this.#emit(this.#orderer.process(op));
+  }
+
+  heads(): Hash[] {
+    return [...this.#heads.values()];
+  }
+
+  subscribe(signal?: AbortSignal): Receiver<TopicEvent> {
+    const rx: Receiver<TopicEvent> = new Receiver(() => this.receivers.delete(rx), signal);
+    this.receivers.add(rx);
+    return rx;
+  }
+
+  /** Replays, in causal order, every operation stored after `cursor`, to one new subscriber. */
+  replay(rx: Receiver<TopicEvent>, cursor: number): void {
+    const released = new Set<string>();
+    let waiting: StoredOperation[] = [];
+    for (let after = cursor; ; ) {
+      const page = this.#store.operationsAfter(after, SCAN_PAGE, this.topic);
+      if (page.length === 0) break;
+      after = page[page.length - 1].localSeq;
+      waiting.push(...page);
+      // Release every operation whose dependencies are released or older than the cursor.
+      let progress = true;
+      while (progress) {
+        progress = false;
+        const still: StoredOperation[] = [];
+        for (const op of waiting) {
+          const deps = [op.header.backlink, ...previousOf(op.header)].filter((h): h is Hash => !!h);
+          const ready = deps.every((h) => released.has(h.toHex()) || (this.#store.getOperation(h)?.localSeq ?? 0) <= cursor);
+          if (ready) {
+            released.add(op.hash.toHex());
+            rx.push(this.#event({ operation: op, lamport: this.#orderer.lamportOf(op.hash) ?? 0 }, () => {}));
+            progress = true;
+          } else still.push(op);
+        }
+        waiting = still;
+      }
+    }
+  }
+
+  subscribeEphemeral(signal?: AbortSignal): Receiver<EphemeralEvent> {
+    const rx: Receiver<EphemeralEvent> = new Receiver(() => this.ephemeral.delete(rx), signal);
+    this.ephemeral.add(rx);
+    return rx;
+  }
+
+  deliverEphemeral(message: EphemeralMessage): void {
+    const event: EphemeralEvent = { ...message, author: message.author.toHex(), own: message.author.toHex() === this.#self };
+    for (const rx of this.ephemeral) rx.push(event);
+  }
+
+  /** Keeps an operation that came ahead of its backlink (bounded: the oldest goes first). */
+  keepAhead(op: Operation): void {
+    this.ahead.set(op.hash.toHex(), op);
+    if (this.ahead.size > MAX_AHEAD) this.ahead.delete(this.ahead.keys().next().value!);
+  }
+
+  /** Records that `peer` holds at least these heights (after a sync with it). */
+  noteHeights(peer: string, heights: LogHeight[]): void {
+    let known = this.peerHeights.get(peer);
+    if (!known) this.peerHeights.set(peer, (known = new Map()));
+    for (const h of heights) {
+      const key = `${h.author.toHex()}:${toHex(h.logId)}`;
+      known.set(key, Math.max(known.get(key) ?? -1, h.seqNum));
+    }
+  }
+
+  /** Peers known to hold `op` (from sync, or because they sent it). */
+  seenBy(op: { author: string; seqNum: number }): string[] {
+    const key = `${op.author}:${toHex(this.logId)}`;
+    return [...this.peerHeights].filter(([, heights]) => (heights.get(key) ?? -1) >= op.seqNum).map(([peer]) => peer);
+  }
+
+  close(): void {
+    for (const rx of [...this.receivers]) rx.close();
+    for (const rx of [...this.ephemeral]) rx.close();
+    this.#orderer.flush();
+  }
+
+  #emit(released: OrderedOperation[]): void {
+    for (const ordered of released) {
+      this.#advanceHeads(ordered.operation);
+      if (this.receivers.size === 0) continue;
+      for (const rx of this.receivers) {
+        this.#unacked++;
+        let acked = false;
+        rx.push(
+          this.#event(ordered, () => {
+            if (acked) return;
+            acked = true;
+            if (--this.#unacked === 0) this.#orderer.commit();
+          }),
+        );
+      }
+    }
+  }
+
+  #event(ordered: OrderedOperation, ack: () => void): TopicEvent {
+    const op = ordered.operation;
+    const author = op.header.publicKey.toHex();
+    return {
+      hash: op.hash,
+      author,
+      seqNum: op.header.seqNum,
+      body: op.body,
+      timestamp: timestampOf(op.header),
+      lamport: ordered.lamport,
+      cursor: op.localSeq,
+      own: author === this.#self,
+      ack,
+    };
+  }
+
+  #advanceHeads(op: Operation): void {
+    if (op.header.backlink) this.#heads.delete(op.header.backlink.toHex());
+    for (const h of previousOf(op.header)) this.#heads.delete(h.toHex());
+    this.#heads.set(op.hash.toHex(), op.hash);
+  }
+
+  /** Heads = operations of the topic that no other operation of it depends on. */
+  #loadHeads(): void {
+    const referenced = new Set<string>();
+    const all = new Map<string, Hash>();
+    for (let after = 0; ; ) {
+      const page = this.#store.operationsAfter(after, SCAN_PAGE, this.topic);
+      if (page.length === 0) break;
+      after = page[page.length - 1].localSeq;
+      for (const op of page) {
+        all.set(op.hash.toHex(), op.hash);
+        if (op.header.backlink) referenced.add(op.header.backlink.toHex());
+        for (const h of previousOf(op.header)) referenced.add(h.toHex());
+      }
+    }
+    for (const [hex, hash] of all) if (!referenced.has(hex)) this.#heads.set(hex, hash);
+  }
+}

@@ -6,7 +6,7 @@
  * operations are signed and decoded beforehand). Delivered once uniformly
  * shuffled (nearly everything waits at first) and once in order.
  *
- *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--runs 3] [--no-cache]
+ *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--runs 3] [--no-cache] [--only shuffled|in-order]
  *
  * The signed operations are cached in the OS temp directory (signing them
  * takes a few seconds).
@@ -15,6 +15,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   createOperation,
   decodeOperationUnverified,
@@ -156,6 +158,7 @@ interface RunResult {
 /** Ordering + LWW map + acknowledgements with batched cursor writes; nothing else is timed. */
 function runOnce(delivery: Operation[], dir: string, label: string): RunResult {
   const stored: StoredOperation[] = delivery.map((op, i) => ({ ...op, localSeq: i + 1 }));
+  collectGarbage(); // the previous run's garbage is not this run's cost
   const store = SqliteStore.open(join(dir, `${label}.db`));
   const orderer = new CausalOrderer({ store, batchSize: 1024, maxPending: stored.length });
   const map = new LwwMap();
@@ -176,6 +179,12 @@ function runOnce(delivery: Operation[], dir: string, label: string): RunResult {
   const stats = orderer.stats();
   store.close();
   return { perSec: Math.round((stored.length / ms) * 1000), ms: Math.round(ms), peakPending: stats.peakPending, cursorWrites: stats.cursorWrites, mapSize: map.size, peakRss };
+}
+
+/** A full GC between runs (node's `gc`, exposed for this process only). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 function median(xs: number[]): number {

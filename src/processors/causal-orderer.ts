@@ -19,7 +19,7 @@
  */
 import { isWalkawayError, logIdOf, pruneFlagOf, toHex, WalkawayError, type Hash } from '../core/index.ts';
 import type { Store, StoredOperation } from '../store/index.ts';
-import { checkedDependencyKeys, dependencyKeys, hashKey, keyToHash } from './keys.ts';
+import { checkedDependencies, dependencyKeys, hashKey, keyToHash } from './keys.ts';
 import { DROPPED, NodeTable, PENDING, RELEASED, UNKNOWN } from './node-table.ts';
 import { lamportFloor, releasedInStore } from './orderer-store.ts';
 import {
@@ -179,7 +179,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   missingDependencies(): Hash[] {
     const t = this.#t;
     const out: Hash[] = [];
-    for (let id = 0; id < t.size; id++) if (t.state[id] === UNKNOWN && t.firstEdge[id] >= 0) out.push(keyToHash(t.keys[id]));
+    for (let id = 0; id < t.size; id++) if (t.state[id] === UNKNOWN && t.firstEdge[id] >= 0) out.push(keyToHash(t.keyOf(id)));
     return out;
   }
 
@@ -191,13 +191,13 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
 
   #add(op: StoredOperation, out: OrderedOperation[]): void {
     const t = this.#t;
-    const id = t.intern(hashKey(op.hash.bytes));
+    const id = t.intern(op.hash.bytes);
     if (t.state[id] !== UNKNOWN || isSettled(this.#set, op.localSeq)) {
       this.#stats.duplicates++;
       this.#report({ type: 'duplicate', processor: this.name, hash: op.hash });
       return;
     }
-    const deps = checkedDependencyKeys(op);
+    const deps = checkedDependencies(op);
     if (typeof deps === 'string') return this.#malformed(op, deps);
     if (this.#prunedBelow.size > 0 && this.#isPrunedAway(op)) return;
     let lamport = lamportFloor(op);
@@ -207,7 +207,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
       const state = t.state[d];
       if (state === RELEASED) {
         if (t.lamport[d] + 1 > lamport) lamport = t.lamport[d] + 1;
-      } else if (state === UNKNOWN && this.#askStore && this.#lamportOf(deps[i]) !== undefined) {
+      } else if (state === UNKNOWN && this.#askStore && this.#lamportOf(hashKey(deps[i])) !== undefined) {
         if (t.lamport[d] + 1 > lamport) lamport = t.lamport[d] + 1;
       } else {
         missing++;
@@ -226,7 +226,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     }
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
     for (let i = 0; i < deps.length; i++) {
-      const d = t.ids.get(deps[i])!;
+      const d = t.find(deps[i]);
       if (t.state[d] !== RELEASED) t.addEdge(d, id);
     }
     t.missing[id] = missing;
@@ -321,7 +321,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
       t.state[id] = DROPPED;
       t.ops[id] = undefined;
       this.#pendingCount--;
-      for (const dep of dependencyKeys(entry)) t.removeEdge(t.intern(dep), id);
+      for (const dep of dependencyKeys(entry)) t.removeEdge(t.intern(keyToHash(dep).bytes), id);
       this.#unacked.push(entry.localSeq);
       this.#report({ type: 'outdated', processor: this.name, hash: entry.hash });
     }
@@ -357,8 +357,8 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
       for (const op of page) {
         if (!this.#topic) for (let gap = after + 1; gap < op.localSeq; gap++) this.#unacked.push(gap);
         after = op.localSeq;
-        const id = this.#t.ids.get(hashKey(op.hash.bytes));
-        if (isSettled(this.#set, op.localSeq) || (id !== undefined && this.#t.state[id] !== UNKNOWN)) continue;
+        const id = this.#t.find(op.hash.bytes);
+        if (isSettled(this.#set, op.localSeq) || (id >= 0 && this.#t.state[id] !== UNKNOWN)) continue;
         this.#add(op, out);
         if (this.#overflowed) return;
       }

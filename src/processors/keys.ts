@@ -65,6 +65,31 @@ export function checkedDependencyKeys(op: Operation): string[] | string {
   return out;
 }
 
+/**
+ * The dependencies as raw hash bytes (no strings: the orderer's hot path), or
+ * why they cannot be trusted (as `checkedDependencyKeys`).
+ */
+export function checkedDependencies(op: Operation): Uint8Array[] | string {
+  const { header } = op;
+  const previous = previousOf(header);
+  const out: Uint8Array[] = [];
+  let backlink: Uint8Array | undefined;
+  if (header.backlink) {
+    if (!pruneFlagOf(header)) out.push((backlink = header.backlink.bytes));
+  } else if (header.seqNum > 0) {
+    return 'operation at seqNum > 0 has no backlink';
+  }
+  const own = op.hash.bytes;
+  for (let i = 0; i < previous.length; i++) {
+    const bytes = previous[i]?.bytes;
+    if (!(bytes instanceof Uint8Array) || bytes.length !== 32) return `previous[${i}] is not a 32-byte hash`;
+    if (i > 0 && compareBytes(previous[i - 1].bytes, bytes) >= 0) return 'previous is not sorted and unique';
+    if (compareBytes(bytes, own) === 0) return 'operation lists itself in previous';
+    if (backlink === undefined || compareBytes(bytes, backlink) !== 0) out.push(bytes);
+  }
+  return out;
+}
+
 export function stampOf(op: Operation, lamport: number): Stamp {
   return {
     lamport,

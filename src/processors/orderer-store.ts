@@ -27,32 +27,35 @@ export interface LamportCache {
 }
 
 export function lamportFromStore(store: Store, start: StoredOperation, cache: LamportCache): number {
+  const startKey = hashKey(start.hash.bytes);
   const stack: StoredOperation[] = [start];
-  const onStack = new Set<string>([hashKey(start.hash.bytes)]);
+  // A forged store could hold a cycle (impossible by hashing): bound the walk.
+  let budget = 1_000_000;
   while (stack.length > 0) {
     const op = stack[stack.length - 1];
     const key = hashKey(op.hash.bytes);
+    if (cache.get(key) !== undefined) {
+      stack.pop();
+      continue;
+    }
     let lamport = lamportFloor(op);
     let ready = true;
     for (const dep of dependencyKeys(op)) {
       const known = cache.get(dep);
       if (known !== undefined) {
-        lamport = Math.max(lamport, known + 1);
+        if (known + 1 > lamport) lamport = known + 1;
         continue;
       }
-      if (onStack.has(dep)) continue; // impossible by hashing; never loop on a forged store
-      const depOp = store.getOperation(keyToHash(dep));
-      if (!depOp) continue;
+      const depOp = budget-- > 0 ? store.getOperation(keyToHash(dep)) : undefined;
+      if (!depOp) continue; // pruned: nothing beyond the seqNum floor
       ready = false;
-      onStack.add(dep);
-      stack.push(depOp);
+      stack.push(depOp); // may already be lower on the stack: computing it twice is harmless
     }
     if (!ready) continue;
     cache.set(key, lamport);
-    onStack.delete(key);
     stack.pop();
   }
-  return cache.get(hashKey(start.hash.bytes))!;
+  return cache.get(startKey)!;
 }
 
 /**

@@ -115,6 +115,24 @@ describe('causal orderer', () => {
     assertCausal(all);
   });
 
+  test('a small released cache falls back to the store and keeps order and Lamport timestamps', () => {
+    const store = MemoryStore.create();
+    const ops = makeHistory(17, { authors: 4, operations: 120, maxPrevious: 3 });
+    for (const op of ops) store.ingest(op);
+    const delivery = shuffleWithDuplicates(store.operationsAfter(0, 1000), 3, 0.2);
+    const big = new CausalOrderer({ store: MemoryStore.create() });
+    const small = new CausalOrderer({ store, maxReleasedCache: 10 });
+    const expected = new Map(delivery.flatMap((op) => big.process(op)).map((o) => [o.operation.hash.toHex(), o.lamport]));
+    const out: OrderedOperation[] = [];
+    for (const op of delivery) {
+      out.push(...small.process(op));
+      small.commit(); // only acknowledged releases count when asked from the store
+    }
+    assert.equal(out.length, ops.length);
+    assertCausal(out);
+    for (const o of out) assert.equal(o.lamport, expected.get(o.operation.hash.toHex()));
+  });
+
   test('rejects a bad configuration with a typed error', () => {
     assert.throws(
       () => new CausalOrderer({ store: MemoryStore.create(), maxPending: 0 }),

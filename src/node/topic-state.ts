@@ -5,7 +5,7 @@
  * subscribers of `rx`, operations that arrived by gossip ahead of their
  * backlink, and what each peer is known to hold.
  */
-import { Hash, logIdForTopic, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
+import { Hash, logIdForTopic, logIdOf, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
 import { CausalOrderer, type OrderedOperation } from '../processors/index.ts';
 import type { LogHeight, Store, StoredOperation } from '../store/index.ts';
 import type { EphemeralMessage } from './ephemeral.ts';
@@ -159,6 +159,7 @@ export class TopicState {
   #emit(released: OrderedOperation[]): void {
     for (const ordered of released) {
       this.#advanceHeads(ordered.operation);
+      this.#noteReferences(ordered.operation);
       if (this.receivers.size === 0) continue;
       for (const rx of this.receivers) {
         this.#unacked++;
@@ -188,6 +189,19 @@ export class TopicState {
       own: author === this.#self,
       ack,
     };
+  }
+
+  /** An author that depends on an operation holds it (and its log before it). */
+  #noteReferences(op: Operation): void {
+    const author = op.header.publicKey.toHex();
+    const previous = previousOf(op.header);
+    if (author === this.#self || previous.length === 0) return;
+    const held: LogHeight[] = [];
+    for (const hash of previous) {
+      const dep = this.#store.getOperation(hash);
+      if (dep) held.push({ author: dep.header.publicKey, logId: logIdOf(dep.header), seqNum: dep.header.seqNum });
+    }
+    this.noteHeights(author, held);
   }
 
   #advanceHeads(op: Operation): void {

@@ -1,0 +1,168 @@
+/**
+ * A chat on one topic: a Node, the topic's stream (messages, persisted) and
+ * ephemeral stream (presence), turned into plain JSON events for the
+ * terminal, `--json` and the web page alike.
+ */
+import { EventEmitter } from 'node:events';
+import { toHex, WalkawayError } from '../core/index.ts';
+import { Node, type NodeOptions, type TopicStream } from '../node/index.ts';
+import { decodeChat, encodeChat } from './chat-message.ts';
+
+export type ChatEvent = Record<string, unknown> & { type: string };
+
+export interface ChatOptions extends NodeOptions {
+  topic: string;
+  name: string;
+}
+
+const PRESENCE_MS = 5000;
+const ONLINE_MS = 15_000;
+const HISTORY = 500;
+
+export class ChatSession extends EventEmitter {
+  readonly node: Node;
+  readonly name: string;
+  readonly topicHex: string;
+  readonly #stream: TopicStream;
+  readonly #presence: ReturnType<Node['ephemeralStream']>;
+  readonly #online = new Map<string, { name: string; lastSeen: number }>();
+  readonly #history: ChatEvent[] = [];
+  readonly #unseen = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+  #progress = { expected: 0, stored: 0 };
+
+  private constructor(node: Node, options: ChatOptions) {
+    super();
+    this.node = node;
+    this.name = options.name;
+    this.#stream = node.stream(options.topic);
+    this.#presence = node.ephemeralStream(options.topic);
+    this.topicHex = toHex(this.#stream.topic);
+  }
+
+  static async start(options: ChatOptions): Promise<ChatSession> {
+    const node = await Node.create(options);
+    const chat = new ChatSession(node, options);
+    chat.#wire();
+    return chat;
+  }
+
+  /** Publishes a line; resolves to its operation hash (hex). */
+  async send(text: string): Promise<string> {
+    if (typeof text !== 'string' || text.length === 0) throw new WalkawayError('INVALID_ARGUMENT', 'a message is a non-empty string');
+    const hash = await this.#stream.tx.publish(encodeChat({ type: 'message', name: this.name, text }));
+    return hash.toHex();
+  }
+
+  ready(): ChatEvent {
+    return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, name: this.name };
+  }
+
+  /** What a page that opens now needs to draw. */
+  snapshot(): ChatEvent {
+    const views = this.node.neighbors(this.#stream.topic);
+    return {
+      ...this.ready(),
+      type: 'snapshot',
+      messages: this.#history,
+      peers: this.node.peers(),
+      active: views.active,
+      passive: views.passive,
+      online: this.online(),
+      progress: this.#progress,
+    };
+  }
+
+  online(): { id: string; name: string }[] {
+    const now = Date.now();
+    return [...this.#online].filter(([, p]) => now - p.lastSeen < ONLINE_MS).map(([id, p]) => ({ id, name: p.name }));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.node.close();
+  }
+
+  #emit(event: ChatEvent): void {
+    this.emit('event', event);
+  }
+
+  #wire(): void {
+    const node = this.node;
+    node.on('peer:connect', ({ peer }) => this.#emit({ type: 'peer', event: 'connect', peer }));
+    node.on('peer:disconnect', ({ peer }) => this.#emit({ type: 'peer', event: 'disconnect', peer }));
+    node.on('neighbor:up', ({ topic, peer }) => topic === this.topicHex && this.#emitOverlay('up', peer));
+    node.on('neighbor:down', ({ topic, peer }) => topic === this.topicHex && this.#emitOverlay('down', peer));
+    node.on('topic:alone', ({ topic }) => topic === this.topicHex && this.#emit({ type: 'alone', topic }));
+    node.on('sync:start', (e) => e.topic === this.topicHex && this.#emit({ type: 'sync', event: 'start', peer: e.peer }));
+    node.on('sync:progress', (e) => {
+      if (e.topic !== this.topicHex || typeof e.expected !== 'number') return;
+      this.#progress = { expected: e.expected, stored: e.stored };
+      this.#emit({ type: 'sync', event: 'progress', peer: e.peer, expected: e.expected, stored: e.stored });
+    });
+    node.on('sync:end', (e) => {
+      if (e.topic !== this.topicHex) return;
+      this.#emit({ type: 'sync', event: 'end', peer: e.peer, received: e.received, stored: e.stored, sent: e.sent, error: e.error });
+      this.#checkSeen();
+    });
+    void this.#readMessages();
+    void this.#readPresence();
+    const announce = () => void this.#presence.tx.publish(encodeChat({ type: 'presence', name: this.name })).catch(() => {});
+    announce();
+    this.#timer = setInterval(announce, PRESENCE_MS);
+    this.#timer.unref();
+  }
+
+  #emitOverlay(event: 'up' | 'down', peer: string): void {
+    const views = this.node.neighbors(this.#stream.topic);
+    this.#emit({ type: 'neighbor', event, peer, active: views.active, passive: views.passive });
+    this.#checkSeen();
+  }
+
+  async #readMessages(): Promise<void> {
+    for await (const event of this.#stream.rx) {
+      const chat = decodeChat(event.body);
+      if (chat?.type === 'message') {
+        const seen = event.own ? this.node.seenBy(this.#stream.topic, event).length > 0 : true;
+        const message: ChatEvent = {
+          type: 'message',
+          topic: this.topicHex,
+          author: event.author,
+          name: chat.name,
+          text: chat.text,
+          timestamp: event.timestamp ?? 0,
+          hash: event.hash.toHex(),
+          own: event.own,
+          seen,
+        };
+        if (event.own && !seen) this.#unseen.set(event.hash.toHex(), event.seqNum);
+        this.#history.push(message);
+        if (this.#history.length > HISTORY) this.#history.shift();
+        this.#emit(message);
+      }
+      event.ack();
+      this.#checkSeen();
+    }
+  }
+
+  async #readPresence(): Promise<void> {
+    for await (const event of this.#presence.rx) {
+      const chat = decodeChat(event.body);
+      if (chat?.type !== 'presence' || event.own) continue;
+      const isNew = !this.#online.has(event.author);
+      this.#online.set(event.author, { name: chat.name, lastSeen: Date.now() });
+      if (isNew) this.#emit({ type: 'presence', author: event.author, name: chat.name, online: this.online() });
+    }
+  }
+
+  /** Own messages written alone become "seen" once a peer is known to hold them. */
+  #checkSeen(): void {
+    for (const [hash, seqNum] of this.#unseen) {
+      if (this.node.seenBy(this.#stream.topic, { author: this.node.id, seqNum }).length === 0) continue;
+      this.#unseen.delete(hash);
+      const entry = this.#history.find((m) => m.hash === hash);
+      if (entry) entry.seen = true;
+      this.#emit({ type: 'seen', hash });
+    }
+  }
+}

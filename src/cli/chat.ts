@@ -1,0 +1,136 @@
+/** `walkaway chat <topic|ticket>`: chat on a topic in the terminal, as JSON lines, and on a web page. */
+import { createInterface } from 'node:readline';
+import { userInfo } from 'node:os';
+import { defaultDataDir } from '../data-dir.ts';
+import { isTicket } from '../node/index.ts';
+import { parse, port, text, UsageError } from './args.ts';
+import { ChatSession, type ChatEvent } from './chat-session.ts';
+import { startWebServer } from './web-server.ts';
+
+export const CHAT_HELP = `usage: walkaway chat <topic | ticket> [options]
+
+Joins a topic and chats: lines typed on stdin are published, messages from
+everyone print as "[time] name: text". Messages written while alone are kept
+and delivered when peers are met.
+
+  --name NAME         your name in the chat (default: your user name)
+  --data DIR          data directory: identity and SQLite store (default ~/.walkaway)
+  --port N            TCP port to listen on (default 4077, the next free one if taken; 0: any)
+  --bootstrap ADDR    a peer's multiaddr to dial (repeatable)
+  --listen ADDR       listen on this multiaddr instead of --port (repeatable; e.g. a relay's .../p2p-circuit)
+  --no-mdns           do not look for peers on the LAN with mDNS
+  --network ID        network id (default "walkaway"): only nodes with the same id connect
+  --json              one JSON object per line on stdout instead of text
+  --web [PORT]        also serve the chat page on 127.0.0.1 (default port 7077, the next free one if taken)
+  -h, --help          this help`;
+
+const OPTIONS = {
+  name: { type: 'string' },
+  data: { type: 'string' },
+  port: { type: 'string' },
+  bootstrap: { type: 'string', multiple: true },
+  listen: { type: 'string', multiple: true },
+  'no-mdns': { type: 'boolean' },
+  network: { type: 'string' },
+  json: { type: 'boolean' },
+  web: { type: 'boolean' },
+  'web-port': { type: 'string' },
+} as const;
+
+const DEFAULT_PORT = 4077;
+const DEFAULT_WEB_PORT = 7077;
+
+export async function chatCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, OPTIONS, 1);
+  if (values.help) return void console.log(CHAT_HELP);
+  const topic = positionals[0];
+  if (!topic) throw new UsageError('chat needs a topic or a ticket');
+  if (topic.length > 4096) throw new UsageError('the topic is too long');
+  const name = text(values.name, '--name', 64) ?? (userInfo().username || 'anonymous');
+  const dataDir = text(values.data, '--data', 4096) ?? defaultDataDir();
+  const p2pPort = port(values.port, '--port');
+  const webPort = port(values['web-port'], '--web');
+  const network = text(values.network, '--network');
+  const json = values.json === true;
+  const bootstrap = (values.bootstrap as string[] | undefined) ?? [];
+  const listen = values.listen as string[] | undefined;
+  if (isTicket(topic) && network) throw new UsageError('a ticket carries its network id: drop --network');
+
+  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true });
+  const print = json ? (e: ChatEvent) => console.log(JSON.stringify(e)) : textPrinter(chat);
+  chat.on('event', print);
+  print(chat.ready());
+  if (values.web) {
+    const web = await startWebServer(chat, webPort ?? DEFAULT_WEB_PORT, webPort === undefined);
+    print({ type: 'web', url: web.url });
+  }
+
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  lines.on('line', (line) => {
+    const message = line.trimEnd();
+    if (message) chat.send(message).catch((err: Error) => print({ type: 'error', message: err.message }));
+  });
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await chat.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  // A terminal's Ctrl-D ends the chat; a closed pipe (scripts) leaves it running.
+  lines.on('close', () => process.stdin.isTTY && void shutdown());
+}
+
+async function startChat(o: { topic: string; name: string; dataDir: string; bootstrap: string[]; listen?: string[]; p2pPort?: number; network?: string; mdns: boolean }): Promise<ChatSession> {
+  const base = { topic: o.topic, name: o.name, dataDir: o.dataDir, bootstrap: o.bootstrap, mdns: o.mdns, networkId: o.network, storage: 'sqlite' as const };
+  if (o.listen?.length) return ChatSession.start({ ...base, listen: o.listen });
+  const wanted = o.p2pPort ?? DEFAULT_PORT;
+  try {
+    return await ChatSession.start({ ...base, listen: [`/ip4/0.0.0.0/tcp/${wanted}`] });
+  } catch (err) {
+    if (o.p2pPort !== undefined || !/EADDRINUSE|address already in use/i.test(String((err as Error).message))) throw err;
+    return ChatSession.start({ ...base, listen: ['/ip4/0.0.0.0/tcp/0'] });
+  }
+}
+
+function textPrinter(chat: ChatSession): (e: ChatEvent) => void {
+  const bar = progressBar();
+  const short = (id: unknown) => String(id).slice(0, 8);
+  return (e) => {
+    switch (e.type) {
+      case 'ready':
+        return console.log(`* you are ${chat.name} (${short(e.id)}), listening on ${(e.addresses as string[]).join(' ')}`);
+      case 'web':
+        return console.log(`* chat page: ${e.url}`);
+      case 'message': {
+        const time = new Date(Number(e.timestamp) / 1000).toTimeString().slice(0, 8);
+        return console.log(`[${time}] ${e.name}: ${e.text}${e.own && !e.seen ? '  (not yet seen by others)' : ''}`);
+      }
+      case 'peer':
+        return console.log(`* peer ${short(e.peer)} ${e.event === 'connect' ? 'connected' : 'disconnected'}`);
+      case 'presence':
+        return console.log(`* ${e.name} is here`);
+      case 'alone':
+        return console.log('* no peers for this topic yet: messages are kept and delivered when peers are met');
+      case 'sync':
+        if (e.event === 'progress') return bar(Number(e.stored), Number(e.expected));
+        if (e.event === 'end' && Number(e.stored) > 0) return console.log(`* synced with ${short(e.peer)}: ${e.stored} new operations`);
+        return;
+      case 'error':
+        return console.error(`! ${e.message}`);
+    }
+  };
+}
+
+/** A progress bar on stderr for big backlogs (terminals only). */
+function progressBar(): (done: number, total: number) => void {
+  return (done, total) => {
+    if (!process.stderr.isTTY || total < 100) return;
+    const width = 30;
+    const filled = Math.round((done / Math.max(total, 1)) * width);
+    process.stderr.write(`\rsync [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done >= total ? '\n' : ''}`);
+  };
+}
+

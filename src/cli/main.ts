@@ -1,0 +1,138 @@
+/**
+ * The `walkaway` command. Bad arguments print a clear message and exit 2,
+ * never a stack trace.
+ */
+import { spawn } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { isWalkawayError, topicId } from '../core/index.ts';
+import { defaultDataDir, loadIdentity } from '../data-dir.ts';
+import { encodeTicket, Node } from '../node/index.ts';
+import { networkId as toNetworkId } from '../core/index.ts';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { mkdirSync } from 'node:fs';
+import { parse, port, text, UsageError } from './args.ts';
+import { CHAT_HELP, chatCommand } from './chat.ts';
+
+const HELP = `usage: walkaway <command> [options]
+
+Commands:
+  chat <topic|ticket>   join a topic and chat (terminal, --json, --web)
+  id                    print this node's public key
+  ticket <topic>        print an invite ticket for a topic
+  relay                 run a circuit relay node for a network
+  sim <scenario> ...    run the gossip overlay simulator (npm run sim)
+  bench <name> ...      run a benchmark (npm run bench)
+
+Run "walkaway <command> --help" for the options of each.`;
+
+const ID_HELP = `usage: walkaway id [--data DIR]
+
+Prints this node's public key (hex), creating the identity if needed.
+  --data DIR   data directory (default ~/.walkaway)`;
+
+const TICKET_HELP = `usage: walkaway ticket <topic> [--data DIR] [--port N] [--network ID]
+
+Prints a ticket for a topic: the network id, the topic and the addresses on
+which this node's chat listens (every IPv4 interface, --port, default 4077).
+Another person joins with "walkaway chat <ticket>".
+  --data DIR     data directory (default ~/.walkaway)
+  --port N       the port your chat listens on (default 4077)
+  --network ID   network id (default "walkaway")`;
+
+const RELAY_HELP = `usage: walkaway relay [--port N] [--network ID] [--data DIR] [--json]
+
+Runs a circuit relay for one network id: nodes that cannot reach each other
+directly talk through it (including full syncs: no relay limits).
+  --port N       TCP port (default 4078)
+  --network ID   network id (default "walkaway")
+  --data DIR     data directory for the relay's identity (default: a new identity)
+  --json         print the ready line as JSON`;
+
+const here = fileURLToPath(new URL('../..', import.meta.url));
+
+async function idCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { data: { type: 'string' } }, 0);
+  if (values.help) return void console.log(ID_HELP);
+  const dir = text(values.data, '--data', 4096) ?? defaultDataDir();
+  mkdirSync(dir, { recursive: true });
+  console.log(loadIdentity(dir).publicKey.toHex());
+}
+
+async function ticketCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' } }, 1);
+  if (values.help) return void console.log(TICKET_HELP);
+  if (!positionals[0]) throw new UsageError('ticket needs a topic');
+  const dir = text(values.data, '--data', 4096) ?? defaultDataDir();
+  mkdirSync(dir, { recursive: true });
+  const key = loadIdentity(dir);
+  const peerId = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', key.toBytes())).toString();
+  const p = port(values.port, '--port') ?? 4077;
+  const ips = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4').map((i) => i!.address);
+  const addresses = ips.map((ip) => `/ip4/${ip}/tcp/${p}/p2p/${peerId}`);
+  console.log(encodeTicket({ networkId: toNetworkId(text(values.network, '--network')), topic: topicId(positionals[0]), addresses }));
+}
+
+async function relayCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { port: { type: 'string' }, network: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } }, 0);
+  if (values.help) return void console.log(RELAY_HELP);
+  const p = port(values.port, '--port') ?? 4078;
+  const node = await Node.create({
+    relay: true,
+    networkId: text(values.network, '--network'),
+    dataDir: text(values.data, '--data', 4096),
+    storage: 'memory',
+    listen: [`/ip4/0.0.0.0/tcp/${p}`],
+  });
+  const ready = { type: 'ready', id: node.id, peerId: node.peerId, addresses: node.addresses, relay: true };
+  console.log(values.json ? JSON.stringify(ready) : `relay ${node.id.slice(0, 8)} listening on ${node.addresses.join(' ')}`);
+  const stop = () => void node.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function forward(script: string, argv: string[]): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', `${here}${script}`, ...argv], { stdio: 'inherit' });
+  return new Promise((resolve) => child.on('exit', (code) => process.exit(code ?? 1)).on('error', () => resolve()));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'chat':
+        return await chatCommand(rest);
+      case 'id':
+        return await idCommand(rest);
+      case 'ticket':
+        return await ticketCommand(rest);
+      case 'relay':
+        return await relayCommand(rest);
+      case 'sim':
+        return await forward('sim/cli.ts', rest);
+      case 'bench':
+        return await forward('bench/run.ts', rest);
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        return void console.log(HELP);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`walkaway: ${err.message}\n\n${command === 'chat' ? CHAT_HELP : HELP}`);
+      process.exit(2);
+    }
+    if (isWalkawayError(err)) {
+      console.error(`walkaway: ${err.message}`);
+      process.exit(err.code === 'INVALID_ARGUMENT' || err.code === 'MALFORMED' ? 2 : 1);
+    }
+    console.error(`walkaway: ${(err as Error).message ?? String(err)}`);
+    process.exit(1);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));

@@ -3,7 +3,7 @@ export class RssSampler {
   #peak = process.memoryUsage.rss();
   #timer: NodeJS.Timeout;
 
-  constructor(intervalMs = 20) {
+  constructor(intervalMs = 100) {
     this.#timer = setInterval(() => this.sample(), intervalMs);
     this.#timer.unref();
   }

@@ -130,6 +130,11 @@ export interface MessageLimits {
 
 /** Decodes one frame. Throws MALFORMED (bad CBOR or shape) or PROTOCOL (unknown message). */
 export function decodeMessage(frame: Uint8Array, limits: MessageLimits): SyncMessage {
+  const head = frame[0];
+  if ((head === 0x82 || head === 0x83) && (frame[1] === TAGS.operation || frame[1] === TAGS.live)) {
+    const fast = decodeOperationFast(frame, head === 0x83);
+    if (fast) return fast;
+  }
   let value: unknown;
   try {
     value = cborDecode(frame, CBOR_OPTIONS);
@@ -173,6 +178,50 @@ export function decodeMessage(frame: Uint8Array, limits: MessageLimits): SyncMes
     default:
       throw new WalkawayError('PROTOCOL', `unknown sync message tag ${tag}`, { tag });
   }
+}
+
+/**
+ * The hot path of bulk sync without a generic CBOR decoder: accepts exactly
+ * the canonical bytes `encodeOperation` writes (shortest lengths, nothing
+ * after). Anything else returns undefined and goes through the strict
+ * decoder, which names the error.
+ */
+function decodeOperationFast(received: Uint8Array, hasBody: boolean): SyncMessage | undefined {
+  // One copy of the frame: what is kept pins this frame only, not the socket chunk.
+  const frame = new Uint8Array(received);
+  const header = readBstr(frame, 2);
+  if (!header) return undefined;
+  let end = header.end;
+  let body: Uint8Array | undefined;
+  if (hasBody) {
+    const b = readBstr(frame, end);
+    if (!b) return undefined;
+    body = b.value;
+    end = b.end;
+  }
+  if (end !== frame.length) return undefined;
+  return { type: frame[1] === TAGS.live ? 'live' : 'operation', header: header.value, body };
+}
+
+function readBstr(frame: Uint8Array, offset: number): { value: Uint8Array; end: number } | undefined {
+  const b = frame[offset];
+  let length: number;
+  let start: number;
+  if (b >= 0x40 && b < 0x58) {
+    length = b - 0x40;
+    start = offset + 1;
+  } else if (b === 0x58) {
+    length = frame[offset + 1];
+    start = offset + 2;
+    if (!(length >= 24)) return undefined;
+  } else if (b === 0x59) {
+    length = (frame[offset + 1] << 8) | frame[offset + 2];
+    start = offset + 3;
+    if (!(length >= 0x100)) return undefined;
+  } else return undefined;
+  const end = start + length;
+  if (end > frame.length) return undefined;
+  return { value: frame.subarray(start, end), end };
 }
 
 function haveEntries(value: unknown, max: number): HaveEntry[] {

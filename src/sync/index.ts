@@ -19,6 +19,15 @@ export { encodeMessage, decodeMessage, SYNC_PROTOCOL_VERSION, type SyncMessage, 
 export { encodeFrames, FrameDecoder } from './frames.ts';
 export { duplexPair } from './pipe.ts';
 export {
+  BroadcastSync,
+  DEFAULT_BROADCAST_CONFIG,
+  type BroadcastConfig,
+  type BroadcastInput,
+  type BroadcastOutput,
+  type BroadcastEvent,
+  type BroadcastStats,
+} from './broadcast.ts';
+export {
   DEFAULT_SYNC_CONFIG,
   type SyncConfig,
   type SyncInput,

@@ -105,6 +105,12 @@ export class ChatSession extends EventEmitter {
       this.#emit({ type: 'sync', event: 'end', peer: e.peer, received: e.received, stored: e.stored, sent: e.sent, error: e.error });
       this.#checkSeen();
     });
+    let addresses = node.addresses.join(' ');
+    node.host.addEventListener('self:peer:update', () => {
+      if (node.addresses.join(' ') === addresses) return;
+      addresses = node.addresses.join(' ');
+      this.#emit({ type: 'addresses', addresses: node.addresses });
+    });
     void this.#readMessages();
     void this.#readPresence();
     const announce = () => void this.#presence.tx.publish(encodeChat({ type: 'presence', name: this.name })).catch(() => {});

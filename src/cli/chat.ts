@@ -1,5 +1,6 @@
 /** `walkaway chat <topic|ticket>`: chat on a topic in the terminal, as JSON lines, and on a web page. */
 import { createInterface } from 'node:readline';
+import { multiaddr } from '@multiformats/multiaddr';
 import { userInfo } from 'node:os';
 import { defaultDataDir } from '../data-dir.ts';
 import { isTicket } from '../node/index.ts';
@@ -11,7 +12,8 @@ export const CHAT_HELP = `usage: walkaway chat <topic | ticket> [options]
 
 Joins a topic and chats: lines typed on stdin are published, messages from
 everyone print as "[time] name: text". Messages written while alone are kept
-and delivered when peers are met.
+and delivered when peers are met. Lines starting with "/" are commands:
+/connect ADDR dials a peer, /peers lists the connected ones.
 
   --name NAME         your name in the chat (default: your user name)
   --data DIR          data directory: identity and SQLite store (default ~/.walkaway)
@@ -68,6 +70,7 @@ export async function chatCommand(argv: string[]): Promise<void> {
   const lines = createInterface({ input: process.stdin, terminal: false });
   lines.on('line', (line) => {
     const message = line.trimEnd();
+    if (message.startsWith('/')) return command(chat, message, print);
     if (message) chat.send(message).catch((err: Error) => print({ type: 'error', message: err.message }));
   });
   let closing = false;
@@ -81,6 +84,23 @@ export async function chatCommand(argv: string[]): Promise<void> {
   process.on('SIGTERM', shutdown);
   // A terminal's Ctrl-D ends the chat; a closed pipe (scripts) leaves it running.
   lines.on('close', () => process.stdin.isTTY && void shutdown());
+}
+
+const COMMANDS_HELP = '/connect ADDR (dial a peer), /peers (list connected peers), /help';
+
+/** Lines that start with "/" are commands, not messages. */
+function command(chat: ChatSession, line: string, print: (e: ChatEvent) => void): void {
+  const [name, ...args] = line.slice(1).split(/\s+/);
+  if (name === 'connect' && args[0]) {
+    chat.node.host.dial(multiaddr(args[0])).then(
+      () => print({ type: 'info', message: `connected to ${args[0]}` }),
+      (err: Error) => print({ type: 'error', message: `cannot connect to ${args[0]}: ${err.message}` }),
+    );
+  } else if (name === 'peers') {
+    print({ type: 'peers', peers: chat.node.peers() });
+  } else {
+    print({ type: 'info', message: COMMANDS_HELP });
+  }
 }
 
 async function startChat(o: { topic: string; name: string; dataDir: string; bootstrap: string[]; listen?: string[]; p2pPort?: number; network?: string; mdns: boolean }): Promise<ChatSession> {
@@ -120,6 +140,12 @@ function textPrinter(chat: ChatSession): (e: ChatEvent) => void {
         return;
       case 'error':
         return console.error(`! ${e.message}`);
+      case 'info':
+        return console.log(`* ${e.message}`);
+      case 'peers':
+        return console.log(`* peers: ${(e.peers as string[]).map(short).join(' ') || 'none'}`);
+      case 'addresses':
+        return console.log(`* listening on ${(e.addresses as string[]).join(' ')}`);
     }
   };
 }

@@ -51,6 +51,12 @@ export class GossipService {
   #out = new Map<string, Outbound>();
   #stopped = false;
   #seq = 0;
+  /**
+   * Peers whose dial failed, and until when frames to them are dropped. The
+   * overlay hears of a failure once; its own timers pace any retry. Without
+   * this, a dead peer that is the only contact is redialled in a hot loop.
+   */
+  #unreachable = new Map<string, { until: number; attempts: number }>();
 
   constructor(options: GossipServiceOptions) {
     this.#o = options;
@@ -62,6 +68,10 @@ export class GossipService {
     await this.#o.host.handle(this.protocol, (stream, connection) => this.#inbound(stream, connection), {
       runOnLimitedConnection: true,
       maxInboundStreams: 64,
+    });
+    this.#o.host.addEventListener('peer:connect', (event) => {
+      const peer = publicKeyOfPeer(event.detail);
+      if (peer) this.#unreachable.delete(peer);
     });
     this.#o.host.addEventListener('peer:disconnect', (event) => {
       const peer = publicKeyOfPeer(event.detail);
@@ -166,6 +176,7 @@ export class GossipService {
   }
 
   #write(entry: TopicOverlay, peer: string, frame: GossipFrame): void {
+    if (this.#isBackingOff(peer)) return;
     let out = this.#out.get(peer);
     if (!out) this.#out.set(peer, (out = { opening: false, queue: [] }));
     if (out.queue.length >= MAX_QUEUED_FRAMES) return this.#o.log?.(`gossip: queue to ${peer.slice(0, 8)} full, frame dropped`);
@@ -179,6 +190,7 @@ export class GossipService {
     try {
       const stream = await this.#o.host.dialProtocol(peerIdOfPublicKey(peer), this.protocol, { runOnLimitedConnection: true });
       out.stream = stream;
+      this.#unreachable.delete(peer);
       stream.addEventListener('close', () => {
         if (this.#out.get(peer) === out) this.#out.delete(peer);
       });
@@ -186,7 +198,7 @@ export class GossipService {
     } catch (err) {
       this.#o.log?.(`gossip: cannot reach ${peer.slice(0, 8)}: ${(err as Error).message}`);
       this.#out.delete(peer);
-      this.#peerDown(peer);
+      this.#failed(peer);
     } finally {
       out.opening = false;
     }
@@ -215,8 +227,26 @@ export class GossipService {
       }
     })();
     if (!peerId) return this.#run(entry, { type: 'peer-down', peer });
-    if (this.#o.host.getConnections(peerId).length > 0) return;
-    this.#o.host.dial(peerId).catch(() => this.#run(entry, { type: 'peer-down', peer }));
+    if (this.#o.host.getConnections(peerId).length > 0 || this.#isBackingOff(peer)) return;
+    this.#o.host.dial(peerId).then(
+      () => this.#unreachable.delete(peer),
+      () => this.#failed(peer),
+    );
+  }
+
+  #isBackingOff(peer: string): boolean {
+    const state = this.#unreachable.get(peer);
+    return state !== undefined && performance.now() < state.until;
+  }
+
+  /** A dial failed: tell the overlays once, then drop frames to the peer for a while. */
+  #failed(peer: string): void {
+    if (this.#isBackingOff(peer)) return;
+    const attempts = (this.#unreachable.get(peer)?.attempts ?? 0) + 1;
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(attempts - 1, 6));
+    this.#unreachable.set(peer, { until: performance.now() + delay, attempts });
+    if (this.#unreachable.size > 4096) this.#unreachable.delete(this.#unreachable.keys().next().value!);
+    this.#peerDown(peer);
   }
 
   #peerDown(peer: string): void {

@@ -48,11 +48,18 @@ export function protocolId(networkId: Uint8Array, name: string): string {
   return `/walkaway/${toHex(networkId).slice(0, 16)}/${name}/1`;
 }
 
+/**
+ * libp2p's defaults (1 s for the pnet nonces, 5-10 s for upgrades and
+ * negotiation) fail between healthy peers on a busy machine or a slow link;
+ * a node that walks away from infrastructure must tolerate both.
+ */
+const SLOW_PEER_MS = 30_000;
+
 export async function createHost(options: HostOptions): Promise<Libp2p> {
   const libp2pKey = await generateKeyPairFromSeed('Ed25519', options.privateKey.toBytes());
   const allowed = (peer: PeerId) => isAllowed(peer, options);
   const services: Record<string, (components: any) => unknown> = {
-    identify: identify(),
+    identify: identify({ timeout: SLOW_PEER_MS }),
     ping: ping(),
     dcutr: dcutr(),
   };
@@ -67,7 +74,14 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionProtector: preSharedKey({ psk: pnetKey(options.networkId) }),
+    connectionProtector: preSharedKey({ psk: pnetKey(options.networkId), timeout: SLOW_PEER_MS }),
+    connectionManager: {
+      dialTimeout: SLOW_PEER_MS,
+      addressDialTimeout: SLOW_PEER_MS / 2,
+      inboundUpgradeTimeout: SLOW_PEER_MS,
+      outboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
+      inboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
+    },
     connectionGater: {
       denyDialPeer: (peer) => !allowed(peer),
       denyInboundEncryptedConnection: (peer) => !allowed(peer),

@@ -104,7 +104,7 @@ test('relay: two nodes that can reach only the relay exchange operations through
   const relayAddr = (relay.ready.addresses as string[]).find((a) => a.includes('127.0.0.1'))!;
   const circuit = `${relayAddr}/p2p-circuit`;
   const a = await node('relayed', ['--listen', circuit]);
-  const hasCircuit = (l: { addresses?: unknown }) => ((l.addresses as string[] | undefined) ?? []).some((x) => x.includes('127.0.0.1') && x.includes('/p2p-circuit/'));
+  const hasCircuit = (l: Record<string, unknown>) => ((l.addresses as string[] | undefined) ?? []).some((x) => x.includes('127.0.0.1') && x.includes('/p2p-circuit/'));
   const reserved = await a.waitFor((l) => (l.type === 'ready' || l.type === 'addresses') && hasCircuit(l), 30_000, 'a relay reservation');
   const aAddr = (reserved.addresses as string[]).find((x) => x.includes('127.0.0.1') && x.includes('/p2p-circuit/'))!;
   const backlog = Array.from({ length: 1000 }, (_, i) => `backlog ${i}`);

@@ -26,6 +26,7 @@ import {
 import { createLog, type Log } from '../log.ts';
 import { AddressBook } from '../net/address-book.ts';
 import { GossipService } from '../net/gossip/gossip-service.ts';
+import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
 import { createHost } from '../net/transport/host.ts';
 import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
@@ -58,6 +59,12 @@ export interface NodeOptions {
   deny?: string[];
   /** Largest operation (header + body) sent by gossip; larger ones travel by sync only. */
   maxGossipBytes?: number;
+  /**
+   * Also carry broadcast-only sync and ephemeral messages over UDP multicast
+   * on the LAN, for peers without a connection. Opt-in: topic ids travel in
+   * clear there.
+   */
+  multicast?: boolean | { group?: string; port?: number; interface?: string; tickMs?: number };
 }
 
 export interface PublishOptions {
@@ -84,6 +91,7 @@ export interface EphemeralStream {
 }
 
 const DEFAULT_MAX_GOSSIP_BYTES = 16 * 1024 - 512;
+const ANTI_ENTROPY_MS = 30_000;
 
 export class Node extends EventEmitter {
   readonly id: string;
@@ -96,14 +104,24 @@ export class Node extends EventEmitter {
   readonly #sync: SyncManager;
   readonly #discovery: TopicDiscovery;
   readonly #connections: Connections;
+  readonly #multicast: MulticastChannel | undefined;
   readonly #book: AddressBook;
   readonly #topics = new Map<string, TopicState>();
   readonly #maxGossipBytes: number;
   readonly #log: Log;
   #lamport = 0;
   #closed = false;
+  #antiEntropy: NodeJS.Timeout | undefined;
 
-  private constructor(parts: { privateKey: PrivateKey; networkId: Uint8Array; store: Store; host: Libp2p; book: AddressBook; maxGossipBytes: number }) {
+  private constructor(parts: {
+    privateKey: PrivateKey;
+    networkId: Uint8Array;
+    store: Store;
+    host: Libp2p;
+    book: AddressBook;
+    maxGossipBytes: number;
+    multicast?: NodeOptions['multicast'];
+  }) {
     super();
     this.privateKey = parts.privateKey;
     this.id = parts.privateKey.publicKey.toHex();
@@ -144,6 +162,16 @@ export class Node extends EventEmitter {
       log: createLog('walkaway:topics'),
     });
     this.#connections = new Connections(this.host, this.#book, createLog('walkaway:connections'));
+    if (parts.multicast) {
+      this.#multicast = new MulticastChannel({
+        ...(typeof parts.multicast === 'object' ? parts.multicast : {}),
+        store: this.store,
+        networkId: this.networkId,
+        onStored: (topic, op) => this.#topics.get(toHex(topic))?.stored(op),
+        onEphemeral: (topic, bytes) => this.#onEphemeral(topic, bytes),
+        log: createLog('walkaway:multicast'),
+      });
+    }
   }
 
   static async create(options: NodeOptions = {}): Promise<Node> {
@@ -163,7 +191,15 @@ export class Node extends EventEmitter {
       allow: options.allow,
       deny: options.deny,
     });
-    const node = new Node({ privateKey, networkId, store, host, book, maxGossipBytes: options.maxGossipBytes ?? DEFAULT_MAX_GOSSIP_BYTES });
+    const node = new Node({
+      privateKey,
+      networkId,
+      store,
+      host,
+      book,
+      maxGossipBytes: options.maxGossipBytes ?? DEFAULT_MAX_GOSSIP_BYTES,
+      multicast: options.multicast,
+    });
     await node.#start(options.bootstrap ?? []);
     return node;
   }
@@ -187,8 +223,9 @@ export class Node extends EventEmitter {
     const rx = state.subscribeEphemeral(options.signal);
     const publish = async (body: Uint8Array) => {
       const bytes = signEphemeral(this.privateKey, body, nowMicros(), ++this.#lamport);
-      state.deliverEphemeral(verifyEphemeral(bytes));
-      if (this.#gossip.has(state.topic)) this.#gossip.publish(state.topic, encodePayload({ kind: 'ephemeral', bytes }));
+      state.deliverEphemeral(verifyEphemeral(bytes), bytes);
+      this.#gossip.publish(state.topic, encodePayload({ kind: 'ephemeral', bytes }));
+      this.#multicast?.sendEphemeral(state.topic, bytes);
     };
     return { topic: state.topic, tx: { publish }, rx };
   }
@@ -199,6 +236,7 @@ export class Node extends EventEmitter {
     this.#gossip.leave(state.topic);
     state.close();
     this.#topics.delete(state.hex);
+    this.#multicast?.leave(state.topic);
   }
 
   /** An invitation: network id, topic and this node's addresses. */
@@ -228,9 +266,11 @@ export class Node extends EventEmitter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#antiEntropy);
     this.#connections.stop();
     this.#sync.stop();
     this.#gossip.stop();
+    this.#multicast?.stop();
     for (const state of this.#topics.values()) state.close();
     this.#book.flush();
     await this.host.stop();
@@ -249,9 +289,25 @@ export class Node extends EventEmitter {
     await this.#gossip.start();
     await this.#sync.start();
     await this.#discovery.start();
+    await this.#multicast?.start();
     this.#connections.start();
     this.#connections.dialKnown();
     this.#connections.bootstrap(bootstrap);
+    this.#antiEntropy = setInterval(() => this.#syncRandomNeighbours(), ANTI_ENTROPY_MS);
+    this.#antiEntropy.unref();
+  }
+
+  /**
+   * Gossip can lose a message (a neighbour fails mid-broadcast); the last
+   * operation of a log has no successor whose gap would reveal it. So every
+   * topic syncs with one random neighbour now and then.
+   */
+  #syncRandomNeighbours(): void {
+    for (const state of this.#topics.values()) {
+      const neighbours = [...state.neighbors];
+      if (neighbours.length === 0) continue;
+      this.#sync.sync(neighbours[Math.floor(Math.random() * neighbours.length)], state.topic);
+    }
   }
 
   #join(topicOrTicket: string | Uint8Array): TopicState {
@@ -273,6 +329,7 @@ export class Node extends EventEmitter {
       state = new TopicState(this.store, topic, this.id, (message) => this.#log(`topic ${hex.slice(0, 8)}: ${message}`));
       this.#topics.set(hex, state);
       this.#gossip.join(topic, []);
+      this.#multicast?.join(topic);
       this.#discovery.askAll();
       this.emit('topic:alone', { topic: hex });
     }
@@ -297,8 +354,11 @@ export class Node extends EventEmitter {
       throw outcome.status === 'rejected' ? outcome.error : new WalkawayError('PROTOCOL', `own operation was ${outcome.status}`);
     }
     state.stored(outcome.operation);
-    if (op.headerBytes.length + (op.body?.length ?? 0) <= this.#maxGossipBytes && this.#gossip.has(state.topic)) {
+    if (op.headerBytes.length + (op.body?.length ?? 0) <= this.#maxGossipBytes) {
       this.#gossip.publish(state.topic, encodePayload({ kind: 'operation', headerBytes: op.headerBytes, body: op.body }));
+    } else {
+      // Too large for gossip: it travels by sync, so sync with every neighbour now.
+      for (const peer of state.neighbors) this.#sync.sync(peer, state.topic);
     }
     return op.hash;
   }
@@ -334,7 +394,7 @@ export class Node extends EventEmitter {
   #onGossip(state: TopicState, bytes: Uint8Array, from: string): void {
     try {
       const payload = decodePayload(bytes);
-      if (payload.kind === 'ephemeral') return state.deliverEphemeral(verifyEphemeral(payload.bytes));
+      if (payload.kind === 'ephemeral') return this.#onEphemeral(state.topic, payload.bytes);
       const op = decodeOperation(payload.headerBytes, payload.body);
       const outcome = this.store.ingest(op, state.topic);
       if (outcome.status === 'inserted') {
@@ -350,6 +410,16 @@ export class Node extends EventEmitter {
       }
     } catch (err) {
       this.#log(`bad gossip from ${from.slice(0, 8)}: ${(err as Error).message}`);
+    }
+  }
+
+  #onEphemeral(topic: Uint8Array, bytes: Uint8Array): void {
+    const state = this.#topics.get(toHex(topic));
+    if (!state) return;
+    try {
+      state.deliverEphemeral(verifyEphemeral(bytes), bytes);
+    } catch (err) {
+      this.#log(`bad ephemeral message: ${(err as Error).message}`);
     }
   }
 

@@ -5,7 +5,7 @@
  * subscribers of `rx`, operations that arrived by gossip ahead of their
  * backlink, and what each peer is known to hold.
  */
-import { Hash, logIdForTopic, logIdOf, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
+import { crypto, Hash, logIdForTopic, logIdOf, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
 import { CausalOrderer, type OrderedOperation } from '../processors/index.ts';
 import type { LogHeight, Store, StoredOperation } from '../store/index.ts';
 import type { EphemeralMessage } from './ephemeral.ts';
@@ -33,6 +33,7 @@ export interface EphemeralEvent extends Omit<EphemeralMessage, 'author'> {
 }
 
 const MAX_AHEAD = 1024;
+const MAX_EPHEMERAL_SEEN = 4096;
 const SCAN_PAGE = 1000;
 
 export class TopicState {
@@ -50,6 +51,7 @@ export class TopicState {
   readonly #self: string;
   readonly #orderer: CausalOrderer;
   #heads = new Map<string, Hash>();
+  #ephemeralSeen = new Set<string>();
   #unacked = 0;
 
   constructor(store: Store, topic: Uint8Array, self: string, onOverflow: (message: string) => void) {
@@ -123,7 +125,12 @@ export class TopicState {
     return rx;
   }
 
-  deliverEphemeral(message: EphemeralMessage): void {
+  /** Delivers an ephemeral message once, however many paths it came by. */
+  deliverEphemeral(message: EphemeralMessage, bytes: Uint8Array): void {
+    const id = toHex(crypto().blake3(bytes));
+    if (this.#ephemeralSeen.has(id)) return;
+    this.#ephemeralSeen.add(id);
+    if (this.#ephemeralSeen.size > MAX_EPHEMERAL_SEEN) this.#ephemeralSeen.delete(this.#ephemeralSeen.values().next().value!);
     const event: EphemeralEvent = { ...message, author: message.author.toHex(), own: message.author.toHex() === this.#self };
     for (const rx of this.ephemeral) rx.push(event);
   }
@@ -164,10 +171,13 @@ export class TopicState {
       for (const rx of this.receivers) {
         this.#unacked++;
         let acked = false;
+        const localSeq = ordered.operation.localSeq;
         rx.push(
           this.#event(ordered, () => {
             if (acked) return;
             acked = true;
+            // With several subscribers an operation is acknowledged once all have.
+            if (this.receivers.size <= 1) this.#orderer.ack(localSeq);
             if (--this.#unacked === 0) this.#orderer.commit();
           }),
         );

@@ -145,6 +145,19 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     if (this.#sinceFlush >= this.#batchSize) this.flush();
   }
 
+  /**
+   * Acknowledges one released operation (by its localSeq) out of order: the
+   * others released before it stay unacknowledged and come again after a
+   * restart. `commit()` acknowledges everything at once.
+   */
+  ack(localSeq: number): void {
+    const i = this.#unacked.indexOf(localSeq);
+    if (i < 0) return;
+    this.#unacked.splice(i, 1);
+    settle(this.#set, localSeq);
+    if (++this.#sinceFlush >= this.#batchSize) this.flush();
+  }
+
   /** Writes the released set now. */
   flush(): void {
     this.#sinceFlush = 0;

@@ -1,0 +1,109 @@
+/**
+ * The Node in one process (two nodes over real TCP sockets on 127.0.0.1):
+ * publish and receive, acknowledgements and replay, large operations by
+ * sync, multicast without any connection.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Node, type TopicEvent } from '../../src/node/index.ts';
+import type { Receiver } from '../../src/node/receiver.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'walkaway-node-'));
+const open: Node[] = [];
+after(async () => {
+  await Promise.all(open.map((n) => n.close()));
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function node(options: Parameters<typeof Node.create>[0] = {}): Promise<Node> {
+  const n = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], ...options });
+  open.push(n);
+  return n;
+}
+
+const text = (e: TopicEvent) => new TextDecoder().decode(e.body);
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+/** Collects texts from rx until `want` are all there (bounded wait). */
+async function collect(rx: Receiver<TopicEvent>, want: string[], timeoutMs = 30_000, ack = true): Promise<TopicEvent[]> {
+  const got: TopicEvent[] = [];
+  const timer = setTimeout(() => rx.close(), timeoutMs);
+  // Not `for await`: leaving that loop would close the receiver.
+  const it = rx[Symbol.asyncIterator]();
+  for (;;) {
+    const { value: event, done } = await it.next();
+    if (done) break;
+    got.push(event);
+    if (ack) event.ack();
+    if (want.every((w) => got.some((e) => text(e) === w))) break;
+  }
+  clearTimeout(timer);
+  assert.deepEqual(want.filter((w) => !got.some((e) => text(e) === w)), [], 'every expected message arrived');
+  return got;
+}
+
+test('a node publishes while alone, a second node gets it by sync, then both exchange live', async () => {
+  const a = await node();
+  const { tx: txA, rx: rxA } = a.stream('room');
+  await txA.publish(bytes('written alone'));
+  const b = await node({ bootstrap: a.addresses });
+  const { tx: txB, rx: rxB } = b.stream('room');
+  await collect(rxB, ['written alone']);
+  await txB.publish(bytes('hello a'));
+  await txA.publish(bytes('hello b'));
+  await collect(rxA, ['written alone', 'hello a', 'hello b']);
+  await collect(rxB, ['hello b']);
+  assert.ok(a.seenBy('room', { author: a.id, seqNum: 0 }).includes(b.id), 'a knows b holds its first message');
+});
+
+test('operations over the gossip limit travel by sync to the neighbours', async () => {
+  const a = await node({ maxGossipBytes: 1024 });
+  const b = await node({ bootstrap: a.addresses });
+  const { rx: rxB } = b.stream('big');
+  const { tx: txA } = a.stream('big');
+  await new Promise<void>((resolve) => b.once('neighbor:up', () => resolve()));
+  const large = 'x'.repeat(50_000);
+  await txA.publish(bytes(large));
+  const [event] = await collect(rxB, [large]);
+  assert.equal(event.body!.length, 50_000);
+});
+
+test('unacknowledged events come again after a restart; acknowledged ones do not; from: cursor replays', async () => {
+  const dataDir = join(root, 'restart');
+  let a = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'] });
+  const { tx, rx } = a.stream('ack');
+  for (const t of ['one', 'two', 'three']) await tx.publish(bytes(t));
+  const seen = await collect(rx, ['one', 'two', 'three'], 30_000, false);
+  for (const e of seen) if (text(e) !== 'three') e.ack();
+  await a.close();
+  a = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'] });
+  open.push(a);
+  const again = a.stream('ack');
+  const first = await collect(again.rx, ['three']);
+  assert.deepEqual(first.map(text), ['three'], 'only the unacknowledged event is delivered again');
+  const replay = a.stream('ack', { from: seen[0].cursor });
+  const replayed = await collect(replay.rx, ['two', 'three']);
+  assert.deepEqual(replayed.slice(0, 2).map(text), ['two', 'three']);
+});
+
+test('multicast: nodes with no connection at all converge and see ephemeral messages', async () => {
+  const port = 40_000 + Math.floor(Math.random() * 20_000);
+  const multicast = { interface: '127.0.0.1', port, tickMs: 200 };
+  const a = await node({ multicast });
+  const b = await node({ multicast });
+  const { tx } = a.stream('lan');
+  const { rx } = b.stream('lan');
+  const eph = b.ephemeralStream('lan');
+  await tx.publish(bytes('over multicast 1'));
+  await tx.publish(bytes('over multicast 2'));
+  await collect(rx, ['over multicast 1', 'over multicast 2']);
+  assert.equal(a.peers().length, 0, 'no libp2p connection was used');
+  const waiting = (async () => {
+    for await (const e of eph.rx) if (!e.own) return new TextDecoder().decode(e.body);
+  })();
+  await a.ephemeralStream('lan').tx.publish(bytes('here'));
+  assert.equal(await waiting, 'here');
+});

@@ -21,6 +21,8 @@ and delivered when peers are met. Lines starting with "/" are commands:
   --bootstrap ADDR    a peer's multiaddr to dial (repeatable)
   --listen ADDR       listen on this multiaddr instead of --port (repeatable; e.g. a relay's .../p2p-circuit)
   --no-mdns           do not look for peers on the LAN with mDNS
+  --multicast         also sync and send presence over UDP multicast on the LAN, for peers
+                      without a connection (topic ids travel in clear on the LAN)
   --network ID        network id (default "walkaway"): only nodes with the same id connect
   --json              one JSON object per line on stdout instead of text
   --web [PORT]        also serve the chat page on 127.0.0.1 (default port 7077, the next free one if taken)
@@ -33,6 +35,7 @@ const OPTIONS = {
   bootstrap: { type: 'string', multiple: true },
   listen: { type: 'string', multiple: true },
   'no-mdns': { type: 'boolean' },
+  multicast: { type: 'boolean' },
   network: { type: 'string' },
   json: { type: 'boolean' },
   web: { type: 'boolean' },
@@ -58,7 +61,7 @@ export async function chatCommand(argv: string[]): Promise<void> {
   const listen = values.listen as string[] | undefined;
   if (isTicket(topic) && network) throw new UsageError('a ticket carries its network id: drop --network');
 
-  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true });
+  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true });
   const print = json ? (e: ChatEvent) => console.log(JSON.stringify(e)) : textPrinter(chat);
   chat.on('event', print);
   print(chat.ready());
@@ -103,8 +106,29 @@ function command(chat: ChatSession, line: string, print: (e: ChatEvent) => void)
   }
 }
 
-async function startChat(o: { topic: string; name: string; dataDir: string; bootstrap: string[]; listen?: string[]; p2pPort?: number; network?: string; mdns: boolean }): Promise<ChatSession> {
-  const base = { topic: o.topic, name: o.name, dataDir: o.dataDir, bootstrap: o.bootstrap, mdns: o.mdns, networkId: o.network, storage: 'sqlite' as const };
+interface StartOptions {
+  topic: string;
+  name: string;
+  dataDir: string;
+  bootstrap: string[];
+  listen?: string[];
+  p2pPort?: number;
+  network?: string;
+  mdns: boolean;
+  multicast: boolean;
+}
+
+async function startChat(o: StartOptions): Promise<ChatSession> {
+  const base = {
+    topic: o.topic,
+    name: o.name,
+    dataDir: o.dataDir,
+    bootstrap: o.bootstrap,
+    mdns: o.mdns,
+    multicast: o.multicast,
+    networkId: o.network,
+    storage: 'sqlite' as const,
+  };
   if (o.listen?.length) return ChatSession.start({ ...base, listen: o.listen });
   const wanted = o.p2pPort ?? DEFAULT_PORT;
   try {

@@ -109,7 +109,7 @@ export class ChatSession extends EventEmitter {
     node.host.addEventListener('self:peer:update', () => {
       if (node.addresses.join(' ') === addresses) return;
       addresses = node.addresses.join(' ');
-      this.#emit({ type: 'addresses', addresses: node.addresses });
+      if (node.addresses.length > 0) this.#emit({ type: 'addresses', addresses: node.addresses });
     });
     void this.#readMessages();
     void this.#readPresence();

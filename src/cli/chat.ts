@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { multiaddr } from '@multiformats/multiaddr';
 import { userInfo } from 'node:os';
 import { defaultDataDir } from '../data-dir.ts';
+import { fromHex } from '../core/index.ts';
 import { isTicket } from '../node/index.ts';
 import { parse, port, text, UsageError } from './args.ts';
 import { ChatSession, type ChatEvent } from './chat-session.ts';
@@ -145,12 +146,15 @@ function textPrinter(chat: ChatSession): (e: ChatEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'ready':
-        return console.log(`* you are ${chat.name} (${short(e.id)}), listening on ${(e.addresses as string[]).join(' ')}`);
+        console.log(`* you are ${chat.name} (${short(e.id)}), listening on ${(e.addresses as string[]).join(' ')}`);
+        if (chat.node.peers().length === 0) console.log('* no peers yet: messages are kept and delivered when peers are met');
+        return;
       case 'web':
         return console.log(`* chat page: ${e.url}`);
       case 'message': {
         const time = new Date(Number(e.timestamp) / 1000).toTimeString().slice(0, 8);
-        return console.log(`[${time}] ${e.name}: ${e.text}${e.own && !e.seen ? '  (not yet seen by others)' : ''}`);
+        const alone = chat.node.neighbors(chat.topicHex.length ? fromHex(chat.topicHex) : '').active.length === 0;
+        return console.log(`[${time}] ${e.name}: ${e.text}${e.own && !e.seen && alone ? '  (not yet seen by others)' : ''}`);
       }
       case 'peer':
         return console.log(`* peer ${short(e.peer)} ${e.event === 'connect' ? 'connected' : 'disconnected'}`);

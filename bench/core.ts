@@ -57,27 +57,35 @@ function body(i: number): Uint8Array {
   return b;
 }
 
+/** The operations of one signed log, created one by one as they are taken. */
+function* signedLog(key: PrivateKey, logId: Uint8Array, length: number): Generator<Operation> {
+  let backlink: Hash | undefined;
+  for (let seq = 0; seq < length; seq++) {
+    const op = createOperation({
+      privateKey: key,
+      body: body(seq),
+      seqNum: seq,
+      backlink,
+      extensions: { variant: 'basic', logId, timestamp: 1_700_000_000_000_000 + seq, pruneFlag: false },
+    });
+    backlink = op.hash;
+    yield op;
+  }
+}
+
 /** One thread: create (sign, hash, encode) and store, batch by batch. */
 function createSerial(store: SqliteStore, ops: number): number {
-  const key = PrivateKey.generate();
-  const logId = new Uint8Array(32).fill(7);
-  let backlink: Hash | undefined;
+  const log = signedLog(PrivateKey.generate(), new Uint8Array(32).fill(7), ops);
   const start = performance.now();
-  for (let seq = 0; seq < ops; ) {
-    const batch: Operation[] = [];
-    for (let i = 0; i < BATCH && seq < ops; i++, seq++) {
-      const op = createOperation({
-        privateKey: key,
-        body: body(seq),
-        seqNum: seq,
-        backlink,
-        extensions: { variant: 'basic', logId, timestamp: 1_700_000_000_000_000 + seq, pruneFlag: false },
-      });
-      backlink = op.hash;
-      batch.push(op);
+  let batch: Operation[] = [];
+  for (const op of log) {
+    batch.push(op);
+    if (batch.length === BATCH) {
+      store.ingestBatch(batch.map((operation) => ({ operation })));
+      batch = [];
     }
-    store.ingestBatch(batch.map((operation) => ({ operation })));
   }
+  if (batch.length > 0) store.ingestBatch(batch.map((operation) => ({ operation })));
   return ratePerSec(ops, performance.now() - start);
 }
 
@@ -94,26 +102,7 @@ async function createPipelined(store: SqliteStore, ops: number): Promise<number>
 }
 
 function makeAuthorsLogs(authors: number, perAuthor: number): Operation[][] {
-  const logs: Operation[][] = [];
-  for (let a = 0; a < authors; a++) {
-    const key = PrivateKey.generate();
-    const logId = new Uint8Array(32).fill(a & 0xff);
-    const log: Operation[] = [];
-    let backlink: Hash | undefined;
-    for (let seq = 0; seq < perAuthor; seq++) {
-      const op = createOperation({
-        privateKey: key,
-        body: body(seq),
-        seqNum: seq,
-        backlink,
-        extensions: { variant: 'basic', logId, timestamp: 1_700_000_000_000_000 + seq, pruneFlag: false },
-      });
-      backlink = op.hash;
-      log.push(op);
-    }
-    logs.push(log);
-  }
-  return logs;
+  return Array.from({ length: authors }, (_, a) => [...signedLog(PrivateKey.generate(), new Uint8Array(32).fill(a & 0xff), perAuthor)]);
 }
 
 /** Interleaves the authors' logs (each in seq order) and serialises them to wire bytes. */

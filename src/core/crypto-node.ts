@@ -16,27 +16,22 @@ export async function createNodeCrypto(): Promise<Crypto> {
   const privateKeys = new Map<string, nodeCrypto.KeyObject>();
   const publicKeys = new Map<string, nodeCrypto.KeyObject>();
 
-  function privateKeyObject(seed: Uint8Array): nodeCrypto.KeyObject {
-    const id = Buffer.from(seed.buffer, seed.byteOffset, seed.byteLength).toString('base64');
-    let key = privateKeys.get(id);
+  /** KeyObjects cached by the whole key (a shorter id would mix up authors). */
+  function cached(cache: Map<string, nodeCrypto.KeyObject>, raw: Uint8Array, make: (der: Buffer) => nodeCrypto.KeyObject, prefix: Buffer) {
+    const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+    let key = cache.get(id);
     if (!key) {
-      key = nodeCrypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-      if (privateKeys.size >= MAX_CACHED_KEYS) privateKeys.clear();
-      privateKeys.set(id, key);
+      key = make(Buffer.concat([prefix, raw]));
+      if (cache.size >= MAX_CACHED_KEYS) cache.clear();
+      cache.set(id, key);
     }
     return key;
   }
 
-  function publicKeyObject(publicKey: Uint8Array): nodeCrypto.KeyObject {
-    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64');
-    let key = publicKeys.get(id);
-    if (!key) {
-      key = nodeCrypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-      if (publicKeys.size >= MAX_CACHED_KEYS) publicKeys.clear();
-      publicKeys.set(id, key);
-    }
-    return key;
-  }
+  const privateKeyObject = (seed: Uint8Array) =>
+    cached(privateKeys, seed, (der) => nodeCrypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }), PKCS8_PREFIX);
+  const publicKeyObject = (publicKey: Uint8Array) =>
+    cached(publicKeys, publicKey, (der) => nodeCrypto.createPublicKey({ key: der, format: 'der', type: 'spki' }), SPKI_PREFIX);
 
   return {
     name: 'node',

@@ -5,7 +5,8 @@
  * Decoding accepts only the exact canonical bytes: anything that would
  * re-encode differently is MALFORMED.
  */
-import { decode as cborDecode, encode as cborEncode } from 'cborg';
+import { encode as cborEncode } from 'cborg';
+import { decodeStrictCbor } from './cbor.ts';
 import { bytesEqual } from './bytes.ts';
 import { WalkawayError } from './errors.ts';
 import { extensionsFromCbor, extensionsToCbor, isUint, type Extensions } from './extensions.ts';
@@ -28,15 +29,6 @@ export interface Header {
 
 export type UnsignedHeader = Omit<Header, 'signature' | 'extensions'> & { extensions?: Extensions };
 
-const CBOR_DECODE_OPTIONS = {
-  strict: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowNaN: false,
-  allowInfinity: false,
-  rejectDuplicateMapKeys: true,
-  useMaps: true,
-};
 
 function headerArray(header: UnsignedHeader, signature?: Uint8Array): unknown[] {
   const items: unknown[] = [header.version, header.publicKey.bytes];
@@ -92,12 +84,7 @@ export function unsignedBytesOf(headerBytes: Uint8Array): Uint8Array {
  */
 export function decodeHeader(headerBytes: Uint8Array, options: { trusted?: boolean } = {}): Header {
   if (!(headerBytes instanceof Uint8Array)) malformed('header bytes must be a Uint8Array');
-  let value: unknown;
-  try {
-    value = cborDecode(headerBytes, CBOR_DECODE_OPTIONS);
-  } catch (err) {
-    malformed(`header is not valid CBOR: ${(err as Error).message}`);
-  }
+  const value = decodeStrictCbor(headerBytes, 'header');
   if (!Array.isArray(value)) malformed('header must be a CBOR array');
   if (value.length === 0 || !isUint(value[0])) malformed('header must start with an unsigned version');
   if (value[0] !== HEADER_VERSION) {

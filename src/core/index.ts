@@ -5,6 +5,7 @@
  * trusts it. See DESIGN.md (core).
  */
 export * from './errors.ts';
+export { decodeStrictCbor, STRICT_CBOR } from './cbor.ts';
 export { toHex, fromHex, bytesEqual, compareBytes, concatBytes, utf8 } from './bytes.ts';
 export { crypto, setCrypto, type Crypto } from './crypto.ts';
 export { nobleCrypto } from './crypto-noble.ts';

@@ -3,8 +3,8 @@
  * `[version, publicKey, signature, timestamp, lamport, body]`; the signature
  * covers `[version, publicKey, timestamp, lamport, body]` (DESIGN.md, net).
  */
-import { decode, encode } from 'cborg';
-import { PublicKey, WalkawayError, type PrivateKey } from '../core/index.ts';
+import { encode } from 'cborg';
+import { decodeStrictCbor, PublicKey, WalkawayError, type PrivateKey } from '../core/index.ts';
 
 export interface EphemeralMessage {
   author: PublicKey;
@@ -23,12 +23,7 @@ export function signEphemeral(key: PrivateKey, body: Uint8Array, timestamp: numb
 
 export function verifyEphemeral(bytes: Uint8Array): EphemeralMessage {
   if (bytes.length > MAX_BYTES) throw new WalkawayError('TOO_LARGE', `ephemeral message of ${bytes.length} bytes`);
-  let value: unknown;
-  try {
-    value = decode(bytes, { strict: true, allowUndefined: false, allowIndefinite: false });
-  } catch (err) {
-    throw new WalkawayError('MALFORMED', `ephemeral message is not CBOR: ${(err as Error).message}`);
-  }
+  const value = decodeStrictCbor(bytes, 'ephemeral message');
   if (!Array.isArray(value) || value.length !== 6) throw new WalkawayError('MALFORMED', 'ephemeral message must be a 6-item array');
   const [version, pk, signature, timestamp, lamport, body] = value;
   if (version !== VERSION) throw new WalkawayError('UNSUPPORTED_VERSION', `ephemeral version ${String(version)}`);

@@ -3,8 +3,8 @@
  * stored by every receiver) and ephemeral messages (signed, never stored).
  * `[0, headerBytes, body | null]` or `[1, ephemeralBytes]`.
  */
-import { decode, encode } from 'cborg';
-import { WalkawayError } from '../core/index.ts';
+import { encode } from 'cborg';
+import { decodeStrictCbor, WalkawayError } from '../core/index.ts';
 
 export type GossipPayload =
   | { kind: 'operation'; headerBytes: Uint8Array; body?: Uint8Array }
@@ -17,12 +17,7 @@ export function encodePayload(payload: GossipPayload): Uint8Array {
 }
 
 export function decodePayload(bytes: Uint8Array): GossipPayload {
-  let value: unknown;
-  try {
-    value = decode(bytes, { strict: true, allowUndefined: false, allowIndefinite: false });
-  } catch (err) {
-    throw new WalkawayError('MALFORMED', `gossip payload is not CBOR: ${(err as Error).message}`);
-  }
+  const value = decodeStrictCbor(bytes, 'gossip payload');
   if (Array.isArray(value) && value[0] === 0 && value.length === 3 && value[1] instanceof Uint8Array) {
     const body = value[2];
     if (body !== null && !(body instanceof Uint8Array)) throw new WalkawayError('MALFORMED', 'operation body must be bytes or null');

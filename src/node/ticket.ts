@@ -2,8 +2,8 @@
  * Tickets: how a person invites another. `walkaway:` + base64url of CBOR
  * `[1, networkId, topic, [multiaddr, ...]]`.
  */
-import { decode, encode } from 'cborg';
-import { WalkawayError } from '../core/index.ts';
+import { encode } from 'cborg';
+import { decodeStrictCbor, WalkawayError } from '../core/index.ts';
 
 export interface Ticket {
   networkId: Uint8Array;
@@ -23,12 +23,7 @@ export function encodeTicket(ticket: Ticket): string {
 
 export function decodeTicket(text: string): Ticket {
   if (!isTicket(text) || text.length > 8192) throw new WalkawayError('INVALID_ARGUMENT', 'a ticket starts with "walkaway:"');
-  let value: unknown;
-  try {
-    value = decode(Buffer.from(text.slice(PREFIX.length), 'base64url'), { strict: true });
-  } catch {
-    throw new WalkawayError('MALFORMED', 'ticket is not valid base64url CBOR');
-  }
+  const value = decodeStrictCbor(Buffer.from(text.slice(PREFIX.length), 'base64url'), 'ticket');
   if (!Array.isArray(value) || value[0] !== 1 || value.length !== 4) throw new WalkawayError('MALFORMED', 'unknown ticket version');
   const [, networkId, topic, addresses] = value;
   if (!(networkId instanceof Uint8Array) || networkId.length !== 32 || !(topic instanceof Uint8Array) || topic.length !== 32) {

@@ -4,8 +4,8 @@
  *   [1, [[peer, [multiaddr, ...]], ...]]   addresses of peers named in overlay messages
  * Every field is checked here; the machines check the messages themselves.
  */
-import { decode, encode } from 'cborg';
-import { WalkawayError } from '../../core/index.ts';
+import { encode } from 'cborg';
+import { decodeStrictCbor, WalkawayError } from '../../core/index.ts';
 import type { OverlayMessage } from '../overlay/index.ts';
 
 export type GossipFrame =
@@ -20,12 +20,7 @@ export function encodeGossipFrame(frame: GossipFrame): Uint8Array {
 }
 
 export function decodeGossipFrame(bytes: Uint8Array): GossipFrame {
-  let value: unknown;
-  try {
-    value = decode(bytes, { allowUndefined: false, allowIndefinite: false, strict: true });
-  } catch (err) {
-    throw new WalkawayError('MALFORMED', `gossip frame is not CBOR: ${(err as Error).message}`);
-  }
+  const value = decodeStrictCbor(bytes, 'gossip frame');
   if (!Array.isArray(value)) throw new WalkawayError('MALFORMED', 'gossip frame must be an array');
   if (value[0] === 0 && value.length === 3) {
     const [, topic, message] = value;

@@ -10,11 +10,12 @@
  * takes to join. So this channel is opt-in (`multicast: true`).
  */
 import dgram from 'node:dgram';
-import { decode, encode } from 'cborg';
+import { encode } from 'cborg';
 import {
   bytesEqual,
   concatBytes,
   crypto,
+  decodeStrictCbor,
   toHex,
   unsignedBytesOf,
   utf8,
@@ -151,7 +152,7 @@ export class MulticastChannel {
       if (kind === KIND_SYNC) {
         for (const machine of this.#machines.values()) this.#apply(machine, machine.handle({ type: 'recv', packet: payload }));
       } else if (kind === KIND_EPHEMERAL) {
-        const value = decode(payload, { strict: true, allowUndefined: false });
+        const value = decodeStrictCbor(payload, 'multicast ephemeral datagram');
         if (!Array.isArray(value) || !(value[0] instanceof Uint8Array) || !(value[1] instanceof Uint8Array)) return;
         if (this.#machines.has(toHex(value[0]))) this.#o.onEphemeral(value[0], value[1]);
       }

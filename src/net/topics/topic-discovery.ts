@@ -6,10 +6,10 @@
  * nothing about topics it does not hold (topics are 32 random bytes, or the
  * hash of a name: a guessable name can be tested by whoever guesses it).
  */
-import { decode, encode } from 'cborg';
+import { encode } from 'cborg';
 import type { Connection, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
-import { concatBytes, crypto, toHex, WalkawayError } from '../../core/index.ts';
+import { concatBytes, crypto, decodeStrictCbor, toHex, WalkawayError } from '../../core/index.ts';
 import { encodeFrames, FrameDecoder } from '../../sync/index.ts';
 import { protocolId } from '../transport/host.ts';
 import { publicKeyOfPeer } from '../transport/peer-ids.ts';
@@ -104,13 +104,7 @@ async function readOne(stream: Stream): Promise<unknown> {
   const decoder = new FrameDecoder(MAX_FRAME);
   for await (const chunk of stream) {
     const frames = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
-    if (frames.length > 0) {
-      try {
-        return decode(frames[0], { strict: true, allowUndefined: false });
-      } catch (err) {
-        throw new WalkawayError('MALFORMED', `topic message is not CBOR: ${(err as Error).message}`);
-      }
-    }
+    if (frames.length > 0) return decodeStrictCbor(frames[0], 'topic message');
   }
   throw new WalkawayError('CLOSED', 'stream ended before a topic message');
 }

@@ -107,3 +107,29 @@ test('multicast: nodes with no connection at all converge and see ephemeral mess
   await a.ephemeralStream('lan').tx.publish(bytes('here'));
   assert.equal(await waiting, 'here');
 });
+
+test('a restarted node finds its peers again from its address book, without bootstrap', async () => {
+  const a = await node();
+  const dataDir = join(root, 'book');
+  let b = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: a.addresses });
+  await new Promise<void>((resolve) => b.once('peer:connect', () => resolve()));
+  await new Promise((resolve) => setTimeout(resolve, 500)); // identify fills the address book
+  await b.close();
+  b = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'] });
+  open.push(b);
+  const { peer } = await new Promise<{ peer: string }>((resolve) => b.once('peer:connect', resolve));
+  assert.equal(peer, a.id);
+});
+
+test('deny lists keep a peer out; allow lists keep everyone else out', async () => {
+  const a = await node();
+  const denied = await node();
+  const guarded = await node({ deny: [denied.id] });
+  const strict = await node({ allow: [a.id] });
+  await assert.rejects(denied.host.dial(guarded.host.getMultiaddrs()[0]));
+  await assert.rejects(denied.host.dial(strict.host.getMultiaddrs()[0]));
+  await assert.rejects(guarded.host.dial(denied.host.getMultiaddrs()[0]));
+  assert.ok(!guarded.peers().includes(denied.id));
+  await a.host.dial(strict.host.getMultiaddrs()[0]);
+  assert.ok(strict.peers().includes(a.id));
+});

@@ -126,10 +126,16 @@ test('deny lists keep a peer out; allow lists keep everyone else out', async () 
   const denied = await node();
   const guarded = await node({ deny: [denied.id] });
   const strict = await node({ allow: [a.id] });
-  await assert.rejects(denied.host.dial(guarded.host.getMultiaddrs()[0]));
-  await assert.rejects(denied.host.dial(strict.host.getMultiaddrs()[0]));
+  // The gater of the dialling side refuses at once.
   await assert.rejects(guarded.host.dial(denied.host.getMultiaddrs()[0]));
-  assert.ok(!guarded.peers().includes(denied.id));
+  // The gater of the listening side hangs up during the upgrade: the dialler may see
+  // a connection for a moment, but none survives.
+  await denied.host.dial(guarded.host.getMultiaddrs()[0]).catch(() => {});
+  await denied.host.dial(strict.host.getMultiaddrs()[0]).catch(() => {});
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.ok(!guarded.peers().includes(denied.id) && !denied.peers().includes(guarded.id));
+  assert.ok(!strict.peers().includes(denied.id) && !denied.peers().includes(strict.id));
+  const accepted = new Promise<{ peer: string }>((resolve) => strict.once('peer:connect', resolve));
   await a.host.dial(strict.host.getMultiaddrs()[0]);
-  assert.ok(strict.peers().includes(a.id));
+  assert.equal((await accepted).peer, a.id, 'the allowed peer gets in');
 });

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { BIN, ChatProcess, tempDirs } from '../helpers/chat-process.ts';
 
-const { dirs, cleanup } = tempDirs(3);
+const { dirs, cleanup } = tempDirs(4);
 const running: ChatProcess[] = [];
 after(async () => {
   await Promise.all(running.map((p) => p.kill()));
@@ -49,8 +51,21 @@ test('a killed node misses nothing: the other keeps writing, the restarted one c
   await daphne.waitForTexts(['back again']);
 });
 
+test('Ctrl-C (SIGINT) closes cleanly: exit code 0 and a consistent store', async () => {
+  const p = await chat(dirs[2], ['--name', 'carol']);
+  p.send('before ctrl-c');
+  await p.waitForTexts(['before ctrl-c']);
+  const exited = new Promise<number | null>((resolve) => p.child.once('exit', (code) => resolve(code)));
+  p.child.kill('SIGINT');
+  assert.equal(await exited, 0);
+  const db = new Database(join(dirs[2], 'store.db'));
+  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  assert.equal((db.prepare('SELECT count(*) AS n FROM operations').get() as { n: number }).n, 1);
+  db.close();
+});
+
 test('bad flags exit 2 with a message and no stack trace', () => {
-  for (const args of [['chat'], ['chat', 'x', '--port', 'nope'], ['chat', 'x', '--bogus'], ['nonsense'], ['chat', 'walkaway:!!!', '--no-mdns', '--port', '0', '--data', dirs[2]]]) {
+  for (const args of [['chat'], ['chat', 'x', '--port', 'nope'], ['chat', 'x', '--bogus'], ['nonsense'], ['chat', 'walkaway:!!!', '--no-mdns', '--port', '0', '--data', dirs[3]]]) {
     const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 2, `${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     assert.match(r.stderr, /^walkaway: /);

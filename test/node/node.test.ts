@@ -139,3 +139,17 @@ test('deny lists keep a peer out; allow lists keep everyone else out', async () 
   await a.host.dial(strict.host.getMultiaddrs()[0]);
   assert.equal((await accepted).peer, a.id, 'the allowed peer gets in');
 });
+
+test('leave ends the topic streams and the node stops serving the topic', async () => {
+  const a = await node();
+  const { rx } = a.stream('short-lived');
+  const ended = (async () => {
+    for await (const _ of rx) {
+      // nothing is published
+    }
+    return true;
+  })();
+  a.leave('short-lived');
+  assert.equal(await ended, true);
+  assert.deepEqual(a.neighbors('short-lived'), { active: [], passive: [] });
+});

@@ -170,22 +170,22 @@ export class GossipService {
     const named = peersNamedIn(message).filter((p) => p !== peer);
     if (named.length > 0) {
       const peers: [string, string[]][] = named.map((p) => [p, p === this.self ? this.#ownAddresses() : this.#o.book.get(p)]);
-      this.#write(entry, peer, { kind: 'addresses', peers });
+      this.#write(peer, { kind: 'addresses', peers });
     }
-    this.#write(entry, peer, { kind: 'overlay', topic: entry.topic, message });
+    this.#write(peer, { kind: 'overlay', topic: entry.topic, message });
   }
 
-  #write(entry: TopicOverlay, peer: string, frame: GossipFrame): void {
+  #write(peer: string, frame: GossipFrame): void {
     if (this.#isBackingOff(peer)) return;
     let out = this.#out.get(peer);
     if (!out) this.#out.set(peer, (out = { opening: false, queue: [] }));
     if (out.queue.length >= MAX_QUEUED_FRAMES) return this.#o.log?.(`gossip: queue to ${peer.slice(0, 8)} full, frame dropped`);
     out.queue.push(encodeGossipFrame(frame));
     if (out.stream) this.#flush(peer, out);
-    else if (!out.opening) void this.#open(entry, peer, out);
+    else if (!out.opening) void this.#open(peer, out);
   }
 
-  async #open(entry: TopicOverlay, peer: string, out: Outbound): Promise<void> {
+  async #open(peer: string, out: Outbound): Promise<void> {
     out.opening = true;
     try {
       const stream = await this.#o.host.dialProtocol(peerIdOfPublicKey(peer), this.protocol, { runOnLimitedConnection: true });
@@ -202,7 +202,6 @@ export class GossipService {
     } finally {
       out.opening = false;
     }
-    void entry;
   }
 
   #flush(peer: string, out: Outbound): void {

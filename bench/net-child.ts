@@ -1,0 +1,206 @@
+/**
+ * The part of a `net` benchmark child process (bench/net.ts) that does not
+ * depend on the side under test: JSON lines on stdin/stdout, phases,
+ * the publisher's closed loop, latency and progress bookkeeping.
+ *
+ * Parent -> child (stdin):
+ *   {cmd:'connect', bootstrap:[addr], all:[addr]}
+ *   {cmd:'status'}                          -> {type:'status', ...}
+ *   {cmd:'phase', phase, count, publisher, window, rate, maxMs}   (the publisher stops at maxMs)
+ *   {cmd:'acked', phase, n}                 the slowest receiver's count (publisher only)
+ *   {cmd:'report', phase}                   -> {type:'report', ...}
+ *   {cmd:'exit'}
+ * Child -> parent (stdout):
+ *   {type:'ready', addresses, id}, {type:'progress', phase, n}, {type:'published', ...}
+ *
+ * Payload (200 bytes): float64 send time (ms since the epoch, sub-ms), uint32
+ * index, uint8 phase, then filler. Clocks: every process runs on the same
+ * machine, `performance.timeOrigin + performance.now()`.
+ */
+import { createInterface } from 'node:readline';
+
+export const PAYLOAD_BYTES = 200;
+
+export interface Counters {
+  /** Payload copies this process sent (eager pushes, grafted or forwarded copies). */
+  payloadSent: number;
+  [key: string]: number;
+}
+
+export interface Side {
+  /** Starts listening; resolves with the addresses others dial. */
+  start(): Promise<{ addresses: string[]; id: string; [extra: string]: unknown }>;
+  connect(bootstrap: string[], all: string[]): Promise<void>;
+  status(): Record<string, unknown>;
+  publish(payload: Uint8Array): Promise<void>;
+  /** Called for every message delivered to the application (not own ones). */
+  onDeliver(cb: (payload: Uint8Array) => void): void;
+  counters(): Counters;
+  stop(): Promise<void>;
+}
+
+export const wallNow = (): number => performance.timeOrigin + performance.now();
+
+function send(msg: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify(msg) + '\n');
+}
+
+interface Phase {
+  phase: number;
+  count: number;
+  delivered: number;
+  first: number;
+  last: number;
+  lat: Float64Array;
+  seen: Uint8Array;
+  duplicates: number;
+  counters: Counters;
+  cpu: NodeJS.CpuUsage;
+  wallStart: number;
+  reported: number;
+}
+
+export async function serve(side: Side): Promise<void> {
+  let phase: Phase | undefined;
+  let acked = 0;
+  let ackWaiter: (() => void) | undefined;
+  const filler = new Uint8Array(PAYLOAD_BYTES - 13).map((_, i) => (i * 31) & 0xff);
+
+  const flushProgress = () => {
+    if (phase && phase.delivered !== phase.reported) {
+      phase.reported = phase.delivered;
+      send({ type: 'progress', phase: phase.phase, n: phase.delivered });
+    }
+  };
+  setInterval(flushProgress, 5).unref();
+
+  side.onDeliver((payload) => {
+    const at = wallNow();
+    if (!phase || payload.length !== PAYLOAD_BYTES) return;
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (payload[12] !== phase.phase) return;
+    const index = view.getUint32(8);
+    if (index >= phase.count) return;
+    if (phase.seen[index]) {
+      phase.duplicates++;
+      return;
+    }
+    phase.seen[index] = 1;
+    phase.lat[index] = at - view.getFloat64(0);
+    if (phase.delivered === 0) phase.first = at;
+    phase.last = at;
+    phase.delivered++;
+    if (phase.delivered - phase.reported >= 32 || phase.delivered === phase.count) flushProgress();
+  });
+
+  const publishLoop = async (p: Phase, window: number, rate: number, maxMs: number) => {
+    const start = wallNow();
+    let waits = 0;
+    let i = 0;
+    for (; i < p.count; i++) {
+      if (maxMs > 0 && wallNow() - start > maxMs) break;
+      if (rate > 0) {
+        const due = start + (i * 1000) / rate;
+        const wait = due - wallNow();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      } else if (i % 32 === 31) {
+        // Let I/O in: every publish below resolves without touching the event loop.
+        await new Promise((r) => setImmediate(r));
+      }
+      while (i - acked >= window) {
+        waits++;
+        await new Promise<void>((r) => (ackWaiter = r));
+      }
+      const payload = new Uint8Array(PAYLOAD_BYTES);
+      const view = new DataView(payload.buffer);
+      view.setUint32(8, i);
+      payload[12] = p.phase;
+      payload.set(filler, 13);
+      view.setFloat64(0, wallNow());
+      await side.publish(payload);
+    }
+    send({ type: 'published', phase: p.phase, start, end: wallNow(), sent: i, windowWaits: waits });
+  };
+
+  const handle = async (msg: any): Promise<void> => {
+    switch (msg.cmd) {
+      case 'connect':
+        await side.connect(msg.bootstrap, msg.all);
+        send({ type: 'connected' });
+        break;
+      case 'status':
+        send({ type: 'status', ...side.status() });
+        break;
+      case 'phase': {
+        acked = 0;
+        phase = {
+          phase: msg.phase,
+          count: msg.count,
+          delivered: 0,
+          first: 0,
+          last: 0,
+          lat: new Float64Array(msg.count).fill(NaN),
+          seen: new Uint8Array(msg.count),
+          duplicates: 0,
+          counters: side.counters(),
+          cpu: process.cpuUsage(),
+          wallStart: wallNow(),
+          reported: 0,
+        };
+        send({ type: 'phase-started', phase: msg.phase });
+        if (msg.publisher) void publishLoop(phase, msg.window, msg.rate ?? 0, msg.maxMs ?? 0).catch((err) => send({ type: 'error', message: String(err?.stack ?? err) }));
+        break;
+      }
+      case 'acked':
+        if (phase && msg.phase === phase.phase) {
+          acked = Math.max(acked, msg.n);
+          ackWaiter?.();
+          ackWaiter = undefined;
+        }
+        break;
+      case 'report': {
+        if (!phase) return send({ type: 'report', phase: msg.phase, delivered: 0 });
+        const now = side.counters();
+        const diff: Record<string, number> = {};
+        for (const [k, v] of Object.entries(now)) diff[k] = v - (phase.counters[k] ?? 0);
+        const cpu = process.cpuUsage(phase.cpu);
+        const lat: number[] = [];
+        for (const v of phase.lat) if (!Number.isNaN(v)) lat.push(Math.round(v * 100) / 100);
+        send({
+          type: 'report',
+          phase: phase.phase,
+          delivered: phase.delivered,
+          duplicatesToApp: phase.duplicates,
+          first: phase.first,
+          last: phase.last,
+          lat,
+          counters: diff,
+          cpuMs: (cpu.user + cpu.system) / 1000,
+          wallMs: wallNow() - phase.wallStart,
+          rssBytes: process.memoryUsage().rss,
+          status: side.status(),
+        });
+        break;
+      }
+      case 'exit':
+        await side.stop().catch(() => {});
+        process.exit(0);
+    }
+  };
+
+  const info = await side.start();
+  send({ type: 'ready', ...info });
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    handle(msg).catch((err) => send({ type: 'error', message: String(err?.stack ?? err) }));
+  });
+  rl.on('close', () => {
+    void side.stop().finally(() => process.exit(0));
+  });
+}

@@ -7,6 +7,7 @@
  */
 import { encode as cborEncode } from 'cborg';
 import { decodeStrictCbor } from './cbor.ts';
+import { decodeHeaderFast } from './header-fast.ts';
 import { bytesEqual } from './bytes.ts';
 import { WalkawayError } from './errors.ts';
 import { extensionsFromCbor, extensionsToCbor, isUint, type Extensions } from './extensions.ts';
@@ -82,7 +83,18 @@ export function unsignedBytesOf(headerBytes: Uint8Array): Uint8Array {
  * `trusted` skips the canonical re-encoding check, for bytes read back from
  * our own store (checked when they came in).
  */
-export function decodeHeader(headerBytes: Uint8Array, options: { trusted?: boolean } = {}): Header {
+export function decodeHeader(headerBytes: Uint8Array, options?: { trusted?: boolean }): Header {
+  if (!(headerBytes instanceof Uint8Array)) malformed('header bytes must be a Uint8Array');
+  // The common shape, read by hand and checked for canonical form as it is read.
+  return decodeHeaderFast(headerBytes) ?? decodeHeaderGeneric(headerBytes, options);
+}
+
+/**
+ * The reference decoder: cborg strict decode, field checks, and the
+ * canonical check by re-encoding. It decides everything the fast path
+ * declines (errors included) and is what the fast path is tested against.
+ */
+export function decodeHeaderGeneric(headerBytes: Uint8Array, options: { trusted?: boolean } = {}): Header {
   if (!(headerBytes instanceof Uint8Array)) malformed('header bytes must be a Uint8Array');
   const value = decodeStrictCbor(headerBytes, 'header');
   if (!Array.isArray(value)) malformed('header must be a CBOR array');

@@ -13,8 +13,10 @@ import type { Libp2p } from 'libp2p';
 import {
   bytesEqual,
   createOperation,
-  decodeOperation,
+  decodeOperationUnverified,
   logIdOf,
+  pruneFlagOf,
+  unsignedBytesOf,
   networkId as toNetworkId,
   nowMicros,
   PrivateKey,
@@ -22,6 +24,7 @@ import {
   topicId,
   WalkawayError,
   type Hash,
+  type Operation,
 } from '../core/index.ts';
 import { createLog, type Log } from '../log.ts';
 import { AddressBook } from '../net/address-book.ts';
@@ -92,6 +95,16 @@ export interface EphemeralStream {
 
 const DEFAULT_MAX_GOSSIP_BYTES = 16 * 1024 - 512;
 const ANTI_ENTROPY_MS = 30_000;
+/**
+ * Over real connections every hop also verifies and stores, and a busy
+ * machine adds tens to hundreds of milliseconds: with the simulator's 80 ms
+ * a late eager copy looked missing, so nodes grafted, got duplicates and
+ * pruned, and the tree never settled (measured by bench/net). Waiting longer
+ * before a graft costs repair time only when a link really failed.
+ */
+const REAL_NETWORK_OVERLAY = { plumtree: { graftTimeout1Ms: 400, graftTimeout2Ms: 400 } };
+/** How long an operation that came ahead of its backlink waits for gossip before a sync asks for the gap. */
+const GAP_GRACE_MS = 750;
 
 export class Node extends EventEmitter {
   readonly id: string;
@@ -112,6 +125,7 @@ export class Node extends EventEmitter {
   #lamport = 0;
   #closed = false;
   #antiEntropy: NodeJS.Timeout | undefined;
+  #gapSyncs = new Map<string, NodeJS.Timeout>();
 
   private constructor(parts: {
     privateKey: PrivateKey;
@@ -137,6 +151,7 @@ export class Node extends EventEmitter {
       host: this.host,
       networkId: this.networkId,
       book: this.#book,
+      config: REAL_NETWORK_OVERLAY,
       seed: globalThis.crypto.getRandomValues(new Uint32Array(1))[0],
       onEvent: (topic, event) => this.#onOverlayEvent(topic, event),
       log: createLog('walkaway:gossip'),
@@ -254,6 +269,13 @@ export class Node extends EventEmitter {
     return this.#topics.get(toHex(topicId(topic)))?.seenBy(op) ?? [];
   }
 
+  /** Counters for monitoring and benchmarks: gossip messages sent by type, broadcast stats per topic. */
+  stats(): { sent: Record<string, number>; topics: Record<string, Record<string, number> | undefined>; syncSessions: number } {
+    const topics: Record<string, Record<string, number> | undefined> = {};
+    for (const state of this.#topics.values()) topics[state.hex] = this.#gossip.stats(state.topic);
+    return { sent: { ...this.#gossip.sent }, topics, syncSessions: this.#sync.running() };
+  }
+
   peers(): string[] {
     return this.host.getPeers().flatMap((p) => publicKeyOfPeer(p) ?? []);
   }
@@ -267,6 +289,7 @@ export class Node extends EventEmitter {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#antiEntropy);
+    for (const timer of this.#gapSyncs.values()) clearTimeout(timer);
     this.#connections.stop();
     this.#sync.stop();
     this.#gossip.stop();
@@ -395,22 +418,61 @@ export class Node extends EventEmitter {
     try {
       const payload = decodePayload(bytes);
       if (payload.kind === 'ephemeral') return this.#onEphemeral(state.topic, payload.bytes);
-      const op = decodeOperation(payload.headerBytes, payload.body);
-      const outcome = this.store.ingest(op, state.topic);
-      if (outcome.status === 'inserted') {
-        state.noteHeights(from, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
-        state.stored(outcome.operation);
-        this.#retryAhead(state);
-      } else if (outcome.status === 'rejected' && outcome.error.code === 'SEQ_GAP') {
-        // Gossip has no order: wait for the backlink, and ask the sender for it.
-        state.keepAhead(op);
-        this.#sync.sync(from, state.topic);
-      } else if (outcome.status === 'rejected') {
-        this.#log(`gossip operation from ${from.slice(0, 8)} rejected: ${outcome.error.message}`);
+      const op = decodeOperationUnverified(payload.headerBytes, payload.body);
+      state.noteHeights(from, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
+      if (this.store.hasOperation(op.hash)) return; // a duplicate costs no signature check
+      if (!op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature)) {
+        return this.#log(`gossip operation from ${from.slice(0, 8)} has a bad signature`);
       }
+      const latest = this.store.latest(op.header.publicKey, logIdOf(op.header));
+      const gap = op.header.seqNum > (latest ? latest.header.seqNum + 1 : 0) && !pruneFlagOf(op.header);
+      if (gap) {
+        // Gossip has no order: wait for the backlink; if it is still missing
+        // in a moment (gossip may be carrying it), sync with the sender.
+        state.keepAhead(op);
+        this.#syncSoon(from, state);
+        return;
+      }
+      this.#storeAndFollow(state, op);
     } catch (err) {
       this.#log(`bad gossip from ${from.slice(0, 8)}: ${(err as Error).message}`);
     }
+  }
+
+  /** Stores a verified operation, then any that waited for it, in log order. */
+  #storeAndFollow(state: TopicState, first: Operation): void {
+    for (let op: Operation | undefined = first; op; op = state.takeNextAhead(op)) {
+      const outcome = this.store.ingest(op, state.topic);
+      if (outcome.status === 'inserted') state.stored(outcome.operation);
+      else if (outcome.status === 'rejected') {
+        this.#log(`operation ${op.hash.toHex().slice(0, 8)} rejected: ${outcome.error.message}`);
+        return;
+      }
+    }
+  }
+
+  /** After a sync: operations that waited may fit now. */
+  #drainAhead(state: TopicState): void {
+    for (const op of state.firstAhead()) {
+      const latest = this.store.latest(op.header.publicKey, logIdOf(op.header));
+      if (!latest) continue;
+      state.dropAheadUpTo(latest);
+      const next = state.takeNextAhead(latest);
+      if (next) this.#storeAndFollow(state, next);
+    }
+  }
+
+  /** Coalesces gap-triggered syncs per peer and topic, after a short grace period. */
+  #syncSoon(peer: string, state: TopicState): void {
+    const key = `${peer}:${state.hex}`;
+    if (this.#gapSyncs.has(key)) return;
+    const timer = setTimeout(() => {
+      this.#gapSyncs.delete(key);
+      this.#drainAhead(state);
+      if (state.aheadCount > 0 && this.#topics.get(state.hex) === state) this.#sync.sync(peer, state.topic);
+    }, GAP_GRACE_MS);
+    timer.unref();
+    this.#gapSyncs.set(key, timer);
   }
 
   #onEphemeral(topic: Uint8Array, bytes: Uint8Array): void {
@@ -423,22 +485,6 @@ export class Node extends EventEmitter {
     }
   }
 
-  /** Stores what waited for a backlink that has arrived since. */
-  #retryAhead(state: TopicState): void {
-    let progress = true;
-    while (progress && state.ahead.size > 0) {
-      progress = false;
-      for (const [key, op] of state.ahead) {
-        const outcome = this.store.ingest(op, state.topic);
-        if (outcome.status === 'rejected' && outcome.error.code === 'SEQ_GAP') continue;
-        state.ahead.delete(key);
-        if (outcome.status === 'inserted') {
-          state.stored(outcome.operation);
-          progress = true;
-        }
-      }
-    }
-  }
 
   #onSyncEvent(peer: string, topic: Uint8Array, event: SyncEvent): void {
     const state = this.#topics.get(toHex(topic));
@@ -458,7 +504,7 @@ export class Node extends EventEmitter {
 
   #onSyncEnd(peer: string, topic: Uint8Array, stats: { stored?: number; sent?: { operations: number }; received?: { operations: number } } | undefined, error?: Error): void {
     const state = this.#topics.get(toHex(topic));
-    if (state) this.#retryAhead(state);
+    if (state) this.#drainAhead(state);
     this.emit('sync:end', {
       topic: toHex(topic),
       peer,

@@ -33,6 +33,10 @@ export interface EphemeralEvent extends Omit<EphemeralMessage, 'author'> {
 }
 
 const MAX_AHEAD = 1024;
+
+function aheadKey(op: Operation): string {
+  return `${op.header.publicKey.toHex()}:${toHex(logIdOf(op.header))}`;
+}
 const MAX_EPHEMERAL_SEEN = 4096;
 const SCAN_PAGE = 1000;
 
@@ -43,8 +47,9 @@ export class TopicState {
   readonly neighbors = new Set<string>();
   readonly receivers = new Set<Receiver<TopicEvent>>();
   readonly ephemeral = new Set<Receiver<EphemeralEvent>>();
-  /** Operations that came by gossip before their backlink: hash -> operation. */
-  readonly ahead = new Map<string, Operation>();
+  /** Operations that came by gossip before their backlink: log key -> seqNum -> operation. */
+  readonly #ahead = new Map<string, Map<number, Operation>>();
+  #aheadCount = 0;
   /** peer -> (log key -> highest seqNum it is known to hold). */
   readonly peerHeights = new Map<string, Map<string, number>>();
   readonly #store: Store;
@@ -135,10 +140,60 @@ export class TopicState {
     for (const rx of this.ephemeral) rx.push(event);
   }
 
-  /** Keeps an operation that came ahead of its backlink (bounded: the oldest goes first). */
+  /** Keeps an operation that came ahead of its backlink (bounded: the oldest log's go first). */
   keepAhead(op: Operation): void {
-    this.ahead.set(op.hash.toHex(), op);
-    if (this.ahead.size > MAX_AHEAD) this.ahead.delete(this.ahead.keys().next().value!);
+    const key = aheadKey(op);
+    let log = this.#ahead.get(key);
+    if (!log) this.#ahead.set(key, (log = new Map()));
+    if (!log.has(op.header.seqNum)) this.#aheadCount++;
+    log.set(op.header.seqNum, op);
+    while (this.#aheadCount > MAX_AHEAD) {
+      const [oldestKey, oldest] = this.#ahead.entries().next().value!;
+      const [seq] = oldest.keys();
+      oldest.delete(seq);
+      this.#aheadCount--;
+      if (oldest.size === 0) this.#ahead.delete(oldestKey);
+    }
+  }
+
+  /** Takes the waiting operation that follows `op` in its log, if one came early. */
+  takeNextAhead(op: Operation): Operation | undefined {
+    const key = aheadKey(op);
+    const log = this.#ahead.get(key);
+    const next = log?.get(op.header.seqNum + 1);
+    if (!log || !next) return undefined;
+    log.delete(op.header.seqNum + 1);
+    this.#aheadCount--;
+    if (log.size === 0) this.#ahead.delete(key);
+    return next;
+  }
+
+  /** The lowest waiting operation of every log (after a sync, they may fit now). */
+  firstAhead(): Operation[] {
+    const out: Operation[] = [];
+    for (const log of this.#ahead.values()) {
+      let first: Operation | undefined;
+      for (const op of log.values()) if (!first || op.header.seqNum < first.header.seqNum) first = op;
+      if (first) out.push(first);
+    }
+    return out;
+  }
+
+  /** Drops waiting operations at or below `seqNum` of this operation's log (stored by now). */
+  dropAheadUpTo(op: Operation): void {
+    const key = aheadKey(op);
+    const log = this.#ahead.get(key);
+    if (!log) return;
+    for (const seq of [...log.keys()]) {
+      if (seq > op.header.seqNum) continue;
+      log.delete(seq);
+      this.#aheadCount--;
+    }
+    if (log.size === 0) this.#ahead.delete(key);
+  }
+
+  get aheadCount(): number {
+    return this.#aheadCount;
   }
 
   /** Records that `peer` holds at least these heights (after a sync with it). */

@@ -40,6 +40,8 @@ interface TopicOverlay {
 interface Outbound {
   stream?: Stream;
   opening: boolean;
+  /** A flush is scheduled: frames queued in one tick go out as one write. */
+  scheduled: boolean;
   queue: Uint8Array[];
 }
 
@@ -120,6 +122,11 @@ export class GossipService {
     return id;
   }
 
+  stats(topic: Uint8Array): Record<string, number> | undefined {
+    const entry = this.#overlays.get(toHex(topic));
+    return entry ? { ...entry.overlay.broadcast.stats } : undefined;
+  }
+
   views(topic: Uint8Array): { active: string[]; passive: string[] } {
     const entry = this.#overlays.get(toHex(topic));
     return { active: [...(entry?.overlay.activeView() ?? [])], passive: [...(entry?.overlay.passiveView() ?? [])] };
@@ -166,7 +173,11 @@ export class GossipService {
     }
   }
 
+  /** Messages sent, by type (gossip, ihave, graft, prune, join, ...). */
+  readonly sent: Record<string, number> = {};
+
   #send(entry: TopicOverlay, peer: string, message: OverlayMessage<string>): void {
+    this.sent[message.type] = (this.sent[message.type] ?? 0) + 1;
     const named = peersNamedIn(message).filter((p) => p !== peer);
     if (named.length > 0) {
       const peers: [string, string[]][] = named.map((p) => [p, p === this.self ? this.#ownAddresses() : this.#o.book.get(p)]);
@@ -178,11 +189,20 @@ export class GossipService {
   #write(peer: string, frame: GossipFrame): void {
     if (this.#isBackingOff(peer)) return;
     let out = this.#out.get(peer);
-    if (!out) this.#out.set(peer, (out = { opening: false, queue: [] }));
+    if (!out) this.#out.set(peer, (out = { opening: false, scheduled: false, queue: [] }));
     if (out.queue.length >= MAX_QUEUED_FRAMES) return this.#o.log?.(`gossip: queue to ${peer.slice(0, 8)} full, frame dropped`);
     out.queue.push(encodeGossipFrame(frame));
-    if (out.stream) this.#flush(peer, out);
+    if (out.stream) this.#scheduleFlush(peer, out);
     else if (!out.opening) void this.#open(peer, out);
+  }
+
+  #scheduleFlush(peer: string, out: Outbound): void {
+    if (out.scheduled) return;
+    out.scheduled = true;
+    setImmediate(() => {
+      out.scheduled = false;
+      this.#flush(peer, out);
+    });
   }
 
   async #open(peer: string, out: Outbound): Promise<void> {

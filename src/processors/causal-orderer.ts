@@ -90,6 +90,8 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   #t = new NodeTable();
   #pendingCount = 0;
   #stack: number[] = [];
+  /** Scratch: ids of the dependencies the operation being added waits for. */
+  #waitFor: number[] = [];
   #set: ReleasedSet;
   #unacked: number[] = [];
   #sinceFlush = 0;
@@ -215,6 +217,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     if (this.#prunedBelow.size > 0 && this.#isPrunedAway(op)) return;
     let lamport = lamportFloor(op);
     let missing = 0;
+    const waitFor = this.#waitFor;
     for (let i = 0; i < deps.length; i++) {
       const d = t.intern(deps[i]);
       const state = t.state[d];
@@ -223,10 +226,11 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
       } else if (state === UNKNOWN && this.#askStore && this.#lamportOf(hashKey(deps[i])) !== undefined) {
         if (t.lamport[d] + 1 > lamport) lamport = t.lamport[d] + 1;
       } else {
-        missing++;
+        waitFor[missing++] = d;
       }
     }
     t.lamport[id] = lamport;
+    t.seq[id] = op.localSeq;
     t.ops[id] = op;
     if (missing === 0) {
       this.#cascade(id, out);
@@ -238,10 +242,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
       return;
     }
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
-    for (let i = 0; i < deps.length; i++) {
-      const d = t.find(deps[i]);
-      if (t.state[d] !== RELEASED) t.addEdge(d, id);
-    }
+    for (let i = 0; i < missing; i++) t.addEdge(waitFor[i], id);
     t.missing[id] = missing;
     t.state[id] = PENDING;
     if (++this.#pendingCount > this.#stats.peakPending) this.#stats.peakPending = this.#pendingCount;
@@ -255,13 +256,13 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     stack.push(first);
     while (stack.length > 0) {
       const id = stack.pop()!;
-      const op = t.ops[id]!;
+      const operation = t.ops[id]!;
       t.ops[id] = undefined;
       t.state[id] = RELEASED;
       t.released++;
       const lamport = t.lamport[id];
-      out.push({ operation: op, lamport });
-      this.#unacked.push(op.localSeq);
+      out.push({ operation, lamport });
+      this.#unacked.push(t.seq[id]);
       this.#stats.released++;
       let e = t.firstEdge[id];
       if (e < 0) continue;

@@ -25,6 +25,8 @@ export class NodeTable {
   state = new Uint8Array(1024);
   lamport = new Float64Array(1024);
   missing = new Int32Array(1024);
+  /** localSeq of a pending operation, so releasing it reads no operation object. */
+  seq = new Float64Array(1024);
   firstEdge = new Int32Array(1024).fill(-1);
   ops: (StoredOperation | undefined)[] = [];
   edgeTarget = new Int32Array(4096);
@@ -152,6 +154,8 @@ export class NodeTable {
     lamport.set(this.lamport);
     const missing = new Int32Array(n);
     missing.set(this.missing);
+    const seq = new Float64Array(n);
+    seq.set(this.seq);
     const firstEdge = new Int32Array(n).fill(-1);
     firstEdge.set(this.firstEdge);
     const pool = new Uint8Array(32 * n);
@@ -160,6 +164,7 @@ export class NodeTable {
     this.state = state;
     this.lamport = lamport;
     this.missing = missing;
+    this.seq = seq;
     this.firstEdge = firstEdge;
   }
 

@@ -1,5 +1,5 @@
 /** In-memory store: the same rules as SQLite (shared contract suite), nothing persists. */
-import { fromHex, Hash, PublicKey, toHex, type Operation } from '../core/index.ts';
+import { Hash, PublicKey, toHex, type Operation } from '../core/index.ts';
 import { logAddress, logAddressOf, type ForkRecord, type IngestBackend, type LogAddress, type LogTip } from './backend.ts';
 import { ingestOperation } from './ingest.ts';
 import type {
@@ -26,7 +26,7 @@ export class MemoryStore implements Store, IngestBackend {
   #byHash = new Map<string, StoredOperation>();
   #logs = new Map<string, MemoryLog>();
   #topics = new Map<string, Map<string, LogRef>>();
-  #forks = new Map<string, ForkRecord>();
+  #forks = new Map<string, ForkRecord & { author: PublicKey; logId: Uint8Array }>();
   #cursors = new Map<string, Uint8Array>();
   /** Every insert in localSeq order; deleted ones are skipped and compacted away. */
   #order: StoredOperation[] = [];
@@ -95,11 +95,10 @@ export class MemoryStore implements Store, IngestBackend {
 
   forks(): ForkEvidence[] {
     const out: ForkEvidence[] = [];
-    for (const [key, fork] of this.#forks) {
-      const [authorHex, logIdHex] = key.split(':');
+    for (const fork of this.#forks.values()) {
       out.push({
-        author: PublicKey.fromHex(authorHex),
-        logId: fromHex(logIdHex),
+        author: fork.author,
+        logId: new Uint8Array(fork.logId),
         seqNum: fork.seqNum,
         headers: [fork.headers[0], fork.headers[1]],
       });
@@ -167,11 +166,17 @@ export class MemoryStore implements Store, IngestBackend {
   }
 
   getFork(log: LogAddress): ForkRecord | undefined {
-    return this.#forks.get(log.key);
+    const fork = this.#forks.get(log.key);
+    return fork && { seqNum: fork.seqNum, headers: fork.headers };
   }
 
   setFork(log: LogAddress, fork: ForkRecord): void {
-    this.#forks.set(log.key, { seqNum: fork.seqNum, headers: fork.headers.map((h) => new Uint8Array(h)) });
+    this.#forks.set(log.key, {
+      author: log.author,
+      logId: new Uint8Array(log.logId),
+      seqNum: fork.seqNum,
+      headers: fork.headers.map((h) => new Uint8Array(h)),
+    });
   }
 
   link(topic: Uint8Array, log: LogAddress): void {

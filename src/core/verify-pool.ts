@@ -4,7 +4,6 @@
  * (`decodeOperationUnverified`), the pool checks the signatures.
  */
 import { WalkawayError } from './errors.ts';
-import { unsignedBytesOf } from './header.ts';
 import type { Operation } from './operation.ts';
 
 interface PendingBatch {
@@ -91,21 +90,33 @@ export class VerifyPool {
   }
 }
 
-/** One transferable buffer per batch (cloning thousands of small arrays costs more than verifying). */
+/**
+ * One transferable buffer per batch (cloning thousands of small arrays costs
+ * more than verifying). The signed message is written as the cut of the
+ * header without its signature (`unsignedBytesOf`), straight into the batch.
+ */
 function pack(operations: Operation[]): ArrayBuffer {
-  const messages = operations.map((op) => unsignedBytesOf(op.headerBytes));
   let size = 0;
-  for (const m of messages) size += 100 + m.length;
+  for (let i = 0; i < operations.length; i++) size += 100 + operations[i].headerBytes.length - SIGNATURE_FIELD;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   let offset = 0;
   for (let i = 0; i < operations.length; i++) {
-    const { header } = operations[i];
+    const { header, headerBytes } = operations[i];
+    const length = headerBytes.length - SIGNATURE_FIELD;
     out.set(header.publicKey.bytes, offset);
     out.set(header.signature, offset + 32);
-    view.setUint32(offset + 96, messages[i].length);
-    out.set(messages[i], offset + 100);
-    offset += 100 + messages[i].length;
+    view.setUint32(offset + 96, length);
+    const m = offset + 100;
+    out[m] = headerBytes[0] - 1;
+    out.set(headerBytes.subarray(1, SIG_START), m + 1);
+    out.set(headerBytes.subarray(SIG_END), m + SIG_START);
+    offset = m + length;
   }
   return out.buffer;
 }
+
+// [array head][0x01][0x58 0x20 + key][0x58 0x40 + signature]...: the layout unsignedBytesOf cuts.
+const SIG_START = 1 + 1 + 2 + 32;
+const SIGNATURE_FIELD = 2 + 64;
+const SIG_END = SIG_START + SIGNATURE_FIELD;

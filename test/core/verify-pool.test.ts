@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createOperation, decodeOperationUnverified, Hash, PrivateKey, unsignedBytesOf, VerifyPool, type Operation } from '../../src/core/index.ts';
+
+function ops(): Operation[] {
+  const out: Operation[] = [];
+  for (let a = 0; a < 3; a++) {
+    const key = PrivateKey.generate();
+    let backlink: Hash | undefined;
+    for (let seq = 0; seq < 5; seq++) {
+      const previous = Array.from({ length: seq }, (_, i) => Hash.digest(new Uint8Array([a, i])));
+      const op = createOperation({
+        privateKey: key,
+        body: seq % 2 ? new Uint8Array(seq * 10).fill(seq) : undefined,
+        seqNum: seq,
+        backlink,
+        extensions: a === 2 ? undefined : a === 1 ? { variant: 'causal', logId: new Uint8Array(32).fill(1), timestamp: seq, previous } : { variant: 'basic', logId: new Uint8Array(32), timestamp: 2 ** 40 + seq, pruneFlag: false },
+      });
+      backlink = op.hash;
+      out.push(decodeOperationUnverified(op.headerBytes, op.body));
+    }
+  }
+  return out;
+}
+
+/** A copy of the operation whose header bytes carry one flipped bit at `index`. */
+function tampered(op: Operation, index: number): Operation {
+  const bytes = new Uint8Array(op.headerBytes);
+  bytes[index] ^= 1;
+  return decodeOperationUnverified(bytes);
+}
+
+test('VerifyPool: agrees with verification on this thread, good and tampered signatures and messages', async () => {
+  const pool = await VerifyPool.create({ threads: 2 });
+  try {
+    const good = ops();
+    const bad = [tampered(good[0], 40), tampered(good[6], good[6].headerBytes.length - 3), tampered(good[12], 120)];
+    const all = [...good.slice(0, 5), bad[0], ...good.slice(5, 10), bad[1], ...good.slice(10), bad[2]];
+    const expected = all.map((op) => op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature));
+    assert.deepEqual(await pool.verify(all), expected);
+    assert.equal(expected.filter((ok) => !ok).length, 3);
+    assert.deepEqual(await pool.verify([]), []);
+  } finally {
+    await pool.close();
+  }
+});

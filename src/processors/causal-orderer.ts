@@ -183,7 +183,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     const out: PendingOperation[] = [];
     for (let id = 0; id < t.size; id++) {
       const op = t.ops[id];
-      if (t.state[id] !== PENDING || !op) continue;
+      if (t.state(id) !== PENDING || !op) continue;
       const missing = dependencyKeys(op).filter((d) => this.#lamportOf(d) === undefined).map(keyToHash);
       out.push({ hash: op.hash, localSeq: op.localSeq, missing });
     }
@@ -194,7 +194,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   missingDependencies(): Hash[] {
     const t = this.#t;
     const out: Hash[] = [];
-    for (let id = 0; id < t.size; id++) if (t.state[id] === UNKNOWN && t.firstEdge[id] >= 0) out.push(keyToHash(t.keyOf(id)));
+    for (let id = 0; id < t.size; id++) if (t.state(id) === UNKNOWN && t.hasWaiters(id)) out.push(keyToHash(t.keyOf(id)));
     return out;
   }
 
@@ -207,7 +207,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   #add(op: StoredOperation, out: OrderedOperation[]): void {
     const t = this.#t;
     const id = t.intern(op.hash.bytes);
-    if (t.state[id] !== UNKNOWN || isSettled(this.#set, op.localSeq)) {
+    if (t.state(id) !== UNKNOWN || isSettled(this.#set, op.localSeq)) {
       this.#stats.duplicates++;
       this.#report({ type: 'duplicate', processor: this.name, hash: op.hash });
       return;
@@ -220,17 +220,15 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     const waitFor = this.#waitFor;
     for (let i = 0; i < deps.length; i++) {
       const d = t.intern(deps[i]);
-      const state = t.state[d];
-      if (state === RELEASED) {
-        if (t.lamport[d] + 1 > lamport) lamport = t.lamport[d] + 1;
-      } else if (state === UNKNOWN && this.#askStore && this.#lamportOf(hashKey(deps[i])) !== undefined) {
-        if (t.lamport[d] + 1 > lamport) lamport = t.lamport[d] + 1;
+      const state = t.state(d);
+      if (state === RELEASED || (state === UNKNOWN && this.#askStore && this.#lamportOf(hashKey(deps[i])) !== undefined)) {
+        if (t.lamport(d) + 1 > lamport) lamport = t.lamport(d) + 1;
       } else {
         waitFor[missing++] = d;
       }
     }
-    t.lamport[id] = lamport;
-    t.seq[id] = op.localSeq;
+    t.setLamport(id, lamport);
+    t.setSeq(id, op.localSeq);
     t.ops[id] = op;
     if (missing === 0) {
       this.#cascade(id, out);
@@ -243,8 +241,8 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     }
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
     for (let i = 0; i < missing; i++) t.addEdge(waitFor[i], id);
-    t.missing[id] = missing;
-    t.state[id] = PENDING;
+    t.setMissing(id, missing);
+    t.setState(id, PENDING);
     if (++this.#pendingCount > this.#stats.peakPending) this.#stats.peakPending = this.#pendingCount;
   }
 
@@ -258,25 +256,20 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
       const id = stack.pop()!;
       const operation = t.ops[id]!;
       t.ops[id] = undefined;
-      t.state[id] = RELEASED;
+      t.setState(id, RELEASED);
       t.released++;
-      const lamport = t.lamport[id];
+      const lamport = t.lamport(id);
       out.push({ operation, lamport });
-      this.#unacked.push(t.seq[id]);
+      this.#unacked.push(t.seq(id));
       this.#stats.released++;
-      let e = t.firstEdge[id];
-      if (e < 0) continue;
-      t.firstEdge[id] = -1;
-      const target = t.edgeTarget;
-      const next = t.edgeNext;
-      while (e >= 0) {
-        const w = target[e];
-        const following = next[e];
-        t.freeEdge(e);
-        e = following;
-        if (t.state[w] !== PENDING) continue;
-        if (lamport + 1 > t.lamport[w]) t.lamport[w] = lamport + 1;
-        if (--t.missing[w] === 0) {
+      for (let e = t.takeWaiters(id); e >= 0; ) {
+        const w = t.edgeTarget(e);
+        e = t.freeEdge(e);
+        if (t.state(w) !== PENDING) continue;
+        if (lamport + 1 > t.lamport(w)) t.setLamport(w, lamport + 1);
+        const missing = t.missing(w) - 1;
+        t.setMissing(w, missing);
+        if (missing === 0) {
           this.#pendingCount--;
           stack.push(w);
         }
@@ -295,7 +288,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   #forgetReleased(out: OrderedOperation[]): void {
     const t = this.#t;
     const waiting: StoredOperation[] = [];
-    for (let id = 0; id < t.size; id++) if (t.state[id] === PENDING) waiting.push(t.ops[id]!);
+    for (let id = 0; id < t.size; id++) if (t.state(id) === PENDING) waiting.push(t.ops[id]!);
     this.#t = new NodeTable();
     this.#pendingCount = 0;
     this.#askStore = true;
@@ -331,8 +324,8 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     const t = this.#t;
     for (let id = 0; id < t.size; id++) {
       const entry = t.ops[id];
-      if (t.state[id] !== PENDING || !entry || entry.header.seqNum >= seq || logKey(entry) !== log) continue;
-      t.state[id] = DROPPED;
+      if (t.state(id) !== PENDING || !entry || entry.header.seqNum >= seq || logKey(entry) !== log) continue;
+      t.setState(id, DROPPED);
       t.ops[id] = undefined;
       this.#pendingCount--;
       for (const dep of dependencyKeys(entry)) t.removeEdge(t.intern(keyToHash(dep).bytes), id);
@@ -372,7 +365,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
         if (!this.#topic) for (let gap = after + 1; gap < op.localSeq; gap++) this.#unacked.push(gap);
         after = op.localSeq;
         const id = this.#t.find(op.hash.bytes);
-        if (isSettled(this.#set, op.localSeq) || (id >= 0 && this.#t.state[id] !== UNKNOWN)) continue;
+        if (isSettled(this.#set, op.localSeq) || (id >= 0 && this.#t.state(id) !== UNKNOWN)) continue;
         this.#add(op, out);
         if (this.#overflowed) return;
       }

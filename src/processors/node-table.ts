@@ -1,10 +1,17 @@
 /**
  * The causal orderer's memory, laid out for speed: every hash it meets (an
  * operation or a dependency) is interned once to a small integer id, through
- * an open-addressing table over the raw hash bytes (no strings); state,
- * Lamport timestamps and missing-dependency counts live in typed arrays; the
- * "who waits for this hash" index is a linked list of edges in two typed
- * arrays with a free list. Per operation that is a few Map lookups and array
+ * an open-addressing table over the raw hash bytes (no strings).
+ *
+ * Everything the orderer knows about an id sits in one 64-byte record (the
+ * hash, state, missing-dependency count, first waiter edge, Lamport
+ * timestamp, localSeq), because after a shuffled delivery the ids are visited
+ * in an order unrelated to the one they were created in: one record is one
+ * cache line (or two adjacent ones) where separate arrays per field would be
+ * one miss per field. For the same reason each slot of the hash table keeps a
+ * 32-bit tag of its hash, so a probe that does not match never reads a
+ * record, and the "who waits for this hash" edges are (target, next) pairs in
+ * one array with a free list. Per operation that is a few probes and record
  * writes, and nothing that survives for the garbage collector to copy except
  * the operation itself while it waits.
  */
@@ -16,22 +23,28 @@ export const PENDING = 1;
 export const RELEASED = 2;
 export const DROPPED = 3;
 
+/** Record layout, in 32-bit words: hash in words 0-7, then the fields. */
+const WORDS = 16;
+const STATE = 8;
+const MISSING = 9;
+const FIRST_EDGE = 10;
+/** In 64-bit words: Lamport timestamp and localSeq. */
+const LAMPORT = 6;
+const SEQ = 7;
+
 export class NodeTable {
-  /** Hash bytes of id i at [32i, 32i + 32). */
-  #pool = new Uint8Array(32 * 1024);
-  /** Open addressing, linear probing: id + 1, or 0 for empty. */
-  #slots = new Int32Array(4096);
+  #cap = 1024;
+  #bytes = new Uint8Array(64 * 1024);
+  #i32 = new Int32Array(this.#bytes.buffer);
+  #f64 = new Float64Array(this.#bytes.buffer);
+  /** Open addressing, linear probing: pairs (id + 1 or 0 for empty, tag). */
+  #slots = new Int32Array(2 * 4096);
   #count = 0;
-  state = new Uint8Array(1024);
-  lamport = new Float64Array(1024);
-  missing = new Int32Array(1024);
-  /** localSeq of a pending operation, so releasing it reads no operation object. */
-  seq = new Float64Array(1024);
-  firstEdge = new Int32Array(1024).fill(-1);
+  /** The operation of a pending id (JS objects cannot live in the records). */
   ops: (StoredOperation | undefined)[] = [];
-  edgeTarget = new Int32Array(4096);
-  edgeNext = new Int32Array(4096);
-  #edges = 0;
+  /** Edges: pairs (waiter id, next edge or -1). */
+  #edges = new Int32Array(2 * 4096);
+  #edgeCount = 0;
   #freeEdge = -1;
   released = 0;
 
@@ -39,154 +52,204 @@ export class NodeTable {
     return this.#count;
   }
 
+  state(id: number): number {
+    return this.#i32[id * WORDS + STATE];
+  }
+
+  setState(id: number, state: number): void {
+    this.#i32[id * WORDS + STATE] = state;
+  }
+
+  lamport(id: number): number {
+    return this.#f64[id * 8 + LAMPORT];
+  }
+
+  setLamport(id: number, lamport: number): void {
+    this.#f64[id * 8 + LAMPORT] = lamport;
+  }
+
+  /** localSeq of a pending operation, so that releasing it reads no operation object. */
+  seq(id: number): number {
+    return this.#f64[id * 8 + SEQ];
+  }
+
+  setSeq(id: number, seq: number): void {
+    this.#f64[id * 8 + SEQ] = seq;
+  }
+
+  missing(id: number): number {
+    return this.#i32[id * WORDS + MISSING];
+  }
+
+  setMissing(id: number, missing: number): void {
+    this.#i32[id * WORDS + MISSING] = missing;
+  }
+
+  /** Whether some operation waits for `id`. */
+  hasWaiters(id: number): boolean {
+    return this.#i32[id * WORDS + FIRST_EDGE] >= 0;
+  }
+
   /** The id of a 32-byte hash, or -1. */
   find(bytes: Uint8Array): number {
     const slots = this.#slots;
-    const mask = slots.length - 1;
-    for (let i = slotOf(bytes) & mask; ; i = (i + 1) & mask) {
-      const v = slots[i];
+    const mask = (slots.length >>> 1) - 1;
+    const tag = slotOf(bytes);
+    for (let i = tag & mask; ; i = (i + 1) & mask) {
+      const v = slots[2 * i];
       if (v === 0) return -1;
-      if (this.#equals(v - 1, bytes)) return v - 1;
+      if (slots[2 * i + 1] === tag && this.#equals(v - 1, bytes)) return v - 1;
     }
   }
 
   /** The id of a 32-byte hash, interned on first sight. */
   intern(bytes: Uint8Array): number {
     const slots = this.#slots;
-    const mask = slots.length - 1;
-    let i = slotOf(bytes) & mask;
+    const mask = (slots.length >>> 1) - 1;
+    const tag = slotOf(bytes);
+    let i = tag & mask;
     for (; ; i = (i + 1) & mask) {
-      const v = slots[i];
+      const v = slots[2 * i];
       if (v === 0) break;
-      if (this.#equals(v - 1, bytes)) return v - 1;
+      if (slots[2 * i + 1] === tag && this.#equals(v - 1, bytes)) return v - 1;
     }
     const id = this.#count++;
-    if (id === this.state.length) this.#grow();
-    this.#pool.set(bytes, id * 32);
-    slots[i] = id + 1;
+    if (id === this.#cap) this.#grow();
+    const at = id * 64;
+    const pool = this.#bytes;
+    for (let j = 0; j < 32; j++) pool[at + j] = bytes[j];
+    this.#i32[id * WORDS + FIRST_EDGE] = -1;
+    slots[2 * i] = id + 1;
+    slots[2 * i + 1] = tag;
     this.ops.push(undefined);
-    if (this.#count * 2 > slots.length) this.#rehash();
+    if (this.#count * 2 > slots.length >>> 1) this.#rehash();
     return id;
   }
 
   /** The hash of `id` as a key (`hashKey`). */
   keyOf(id: number): string {
-    return hashKey(this.#pool.subarray(id * 32, id * 32 + 32));
+    return hashKey(this.#bytes.subarray(id * 64, id * 64 + 32));
   }
 
   /** Lamport timestamp if `key` is released here, else undefined. */
   get(key: string): number | undefined {
     const id = this.find(keyToHash(key).bytes);
-    return id >= 0 && this.state[id] === RELEASED ? this.lamport[id] : undefined;
+    return id >= 0 && this.state(id) === RELEASED ? this.lamport(id) : undefined;
   }
 
   /** Records `key` as released with `lamport` (e.g. learnt from the store). */
   set(key: string, lamport: number): void {
     const id = this.intern(keyToHash(key).bytes);
-    if (this.state[id] !== RELEASED) this.released++;
-    this.state[id] = RELEASED;
-    this.lamport[id] = lamport;
-  }
-
-  #equals(id: number, bytes: Uint8Array): boolean {
-    const pool = this.#pool;
-    const at = id * 32;
-    for (let j = 0; j < 32; j++) if (pool[at + j] !== bytes[j]) return false;
-    return true;
-  }
-
-  #rehash(): void {
-    const slots = new Int32Array(this.#slots.length * 2);
-    const mask = slots.length - 1;
-    for (let id = 0; id < this.#count; id++) {
-      let i = slotOf(this.#pool.subarray(id * 32, id * 32 + 32)) & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = id + 1;
-    }
-    this.#slots = slots;
+    if (this.state(id) !== RELEASED) this.released++;
+    this.setState(id, RELEASED);
+    this.setLamport(id, lamport);
   }
 
   /** `waiter` waits for `dep`. */
   addEdge(dep: number, waiter: number): void {
     let e = this.#freeEdge;
     if (e >= 0) {
-      this.#freeEdge = this.edgeNext[e];
+      this.#freeEdge = this.#edges[2 * e + 1];
     } else {
-      e = this.#edges++;
-      if (e === this.edgeTarget.length) this.#growEdges();
+      e = this.#edgeCount++;
+      if (2 * e === this.#edges.length) this.#growEdges();
     }
-    this.edgeTarget[e] = waiter;
-    this.edgeNext[e] = this.firstEdge[dep];
-    this.firstEdge[dep] = e;
+    const edges = this.#edges;
+    const first = dep * WORDS + FIRST_EDGE;
+    edges[2 * e] = waiter;
+    edges[2 * e + 1] = this.#i32[first];
+    this.#i32[first] = e;
   }
 
-  /** Returns edge `e` to the free list. */
-  freeEdge(e: number): void {
-    this.edgeNext[e] = this.#freeEdge;
+  /** Detaches the waiter list of `dep` and returns its first edge (or -1); walk it with `edgeTarget` and `freeEdge`. */
+  takeWaiters(dep: number): number {
+    const first = dep * WORDS + FIRST_EDGE;
+    const e = this.#i32[first];
+    this.#i32[first] = -1;
+    return e;
+  }
+
+  /** Waiter of edge `e`. */
+  edgeTarget(e: number): number {
+    return this.#edges[2 * e];
+  }
+
+  /** Frees edge `e` and returns the next edge of its list (or -1). */
+  freeEdge(e: number): number {
+    const next = this.#edges[2 * e + 1];
+    this.#edges[2 * e + 1] = this.#freeEdge;
     this.#freeEdge = e;
+    return next;
   }
 
   /** Waiters of `dep`, without taking them. */
   waitersOf(dep: number): number[] {
     const out: number[] = [];
-    for (let e = this.firstEdge[dep]; e >= 0; e = this.edgeNext[e]) out.push(this.edgeTarget[e]);
+    for (let e = this.#i32[dep * WORDS + FIRST_EDGE]; e >= 0; e = this.#edges[2 * e + 1]) out.push(this.#edges[2 * e]);
     return out;
   }
 
   /** Removes `waiter` from the list of `dep`. */
   removeEdge(dep: number, waiter: number): void {
+    const edges = this.#edges;
+    const first = dep * WORDS + FIRST_EDGE;
     let prev = -1;
-    for (let e = this.firstEdge[dep]; e >= 0; prev = e, e = this.edgeNext[e]) {
-      if (this.edgeTarget[e] !== waiter) continue;
-      if (prev < 0) this.firstEdge[dep] = this.edgeNext[e];
-      else this.edgeNext[prev] = this.edgeNext[e];
-      this.edgeNext[e] = this.#freeEdge;
+    for (let e = this.#i32[first]; e >= 0; prev = e, e = edges[2 * e + 1]) {
+      if (edges[2 * e] !== waiter) continue;
+      if (prev < 0) this.#i32[first] = edges[2 * e + 1];
+      else edges[2 * prev + 1] = edges[2 * e + 1];
+      edges[2 * e + 1] = this.#freeEdge;
       this.#freeEdge = e;
       return;
     }
   }
 
+  #equals(id: number, bytes: Uint8Array): boolean {
+    const pool = this.#bytes;
+    const at = id * 64;
+    for (let j = 0; j < 32; j++) if (pool[at + j] !== bytes[j]) return false;
+    return true;
+  }
+
+  #rehash(): void {
+    const old = this.#slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >>> 1) - 1;
+    for (let s = 0; s < old.length; s += 2) {
+      if (old[s] === 0) continue;
+      let i = old[s + 1] & mask;
+      while (slots[2 * i] !== 0) i = (i + 1) & mask;
+      slots[2 * i] = old[s];
+      slots[2 * i + 1] = old[s + 1];
+    }
+    this.#slots = slots;
+  }
+
   #grow(): void {
-    const n = this.state.length * 2;
-    const state = new Uint8Array(n);
-    state.set(this.state);
-    const lamport = new Float64Array(n);
-    lamport.set(this.lamport);
-    const missing = new Int32Array(n);
-    missing.set(this.missing);
-    const seq = new Float64Array(n);
-    seq.set(this.seq);
-    const firstEdge = new Int32Array(n).fill(-1);
-    firstEdge.set(this.firstEdge);
-    const pool = new Uint8Array(32 * n);
-    pool.set(this.#pool);
-    this.#pool = pool;
-    this.state = state;
-    this.lamport = lamport;
-    this.missing = missing;
-    this.seq = seq;
-    this.firstEdge = firstEdge;
+    this.#cap *= 2;
+    const bytes = new Uint8Array(64 * this.#cap);
+    bytes.set(this.#bytes);
+    this.#bytes = bytes;
+    this.#i32 = new Int32Array(bytes.buffer);
+    this.#f64 = new Float64Array(bytes.buffer);
   }
 
   #growEdges(): void {
-    const n = this.edgeTarget.length * 2;
-    const target = new Int32Array(n);
-    target.set(this.edgeTarget);
-    const next = new Int32Array(n);
-    next.set(this.edgeNext);
-    this.edgeTarget = target;
-    this.edgeNext = next;
+    const edges = new Int32Array(this.#edges.length * 2);
+    edges.set(this.#edges);
+    this.#edges = edges;
   }
 }
 
 /**
- * Slot of a hash: its bytes are BLAKE3 output, so three mixed words spread
- * well; a forged run of equal prefixes would need a 96-bit collision.
+ * Slot (and tag) of a hash: its bytes are BLAKE3 output, so three mixed words
+ * spread well; a forged run of equal prefixes would need a 96-bit collision,
+ * and equal tags still compare the whole hash.
  */
 function slotOf(b: Uint8Array): number {
   const w0 = b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
   const w1 = b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24);
   const w2 = b[8] | (b[9] << 8) | (b[10] << 16) | (b[11] << 24);
   const h = Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35);
-  return (h ^ (h >>> 15)) >>> 0;
+  return h ^ (h >>> 15);
 }

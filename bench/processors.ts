@@ -6,7 +6,18 @@
  * operations are signed and decoded beforehand). Delivered once uniformly
  * shuffled (nearly everything waits at first) and once in order.
  *
- *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--runs 3] [--no-cache] [--only shuffled|in-order]
+ *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--runs 3] [--no-cache] [--only shuffled|in-order] [--floor]
+ *
+ * CPU milliseconds are reported beside wall-clock throughput: on a shared
+ * machine they move less with other processes' load.
+ *
+ * `--floor` adds a diagnostic, not part of the target: the same two passes
+ * over the operations that any causal orderer plus LWW map must make, with no
+ * ordering work at all (read each delivered operation's hash and dependencies
+ * in delivery order; then apply every write in a causal order, here the
+ * generation order). Its shuffled/in-order ratio bounds what an orderer can
+ * reach here: after a shuffle one of the two passes visits the operations in
+ * an order unrelated to where they sit in memory.
  *
  * The signed operations are cached in the OS temp directory (signing them
  * takes a few seconds).
@@ -20,6 +31,7 @@ import { runInNewContext } from 'node:vm';
 import {
   createOperation,
   decodeOperationUnverified,
+  previousOf,
   PrivateKey,
   type Hash,
   type Operation,
@@ -33,13 +45,15 @@ interface Options {
   runs: number;
   cache: boolean;
   only?: 'shuffled' | 'in-order';
+  floor: boolean;
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { ops: 100_000, authors: 20, runs: 3, cache: true };
+  const opts: Options = { ops: 100_000, authors: 20, runs: 3, cache: true, floor: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--no-cache') opts.cache = false;
+    else if (a === '--floor') opts.floor = true;
     else if (a === '--only') opts.only = args[++i] === 'in-order' ? 'in-order' : 'shuffled';
     else if (a === '--ops' || a === '--authors' || a === '--runs') {
       const n = Number(args[++i]);
@@ -149,6 +163,7 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 interface RunResult {
   perSec: number;
   ms: number;
+  cpuMs: number;
   peakPending: number;
   cursorWrites: number;
   mapSize: number;
@@ -164,6 +179,7 @@ function runOnce(delivery: Operation[], dir: string, label: string): RunResult {
   const map = new LwwMap();
   let peakRss = process.memoryUsage().rss;
   let released = 0;
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   for (let i = 0; i < stored.length; i++) {
     const out = orderer.process(stored[i]);
@@ -174,11 +190,38 @@ function runOnce(delivery: Operation[], dir: string, label: string): RunResult {
   }
   orderer.flush();
   const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   if (!label.startsWith('warmup') && released !== stored.length) throw new Error(`${label}: released ${released} of ${stored.length}`);
   const stats = orderer.stats();
   store.close();
-  return { perSec: Math.round((stored.length / ms) * 1000), ms: Math.round(ms), peakPending: stats.peakPending, cursorWrites: stats.cursorWrites, mapSize: map.size, peakRss };
+  return { perSec: Math.round((stored.length / ms) * 1000), ms: Math.round(ms), cpuMs: Math.round((cpu.user + cpu.system) / 1000), peakPending: stats.peakPending, cursorWrites: stats.cursorWrites, mapSize: map.size, peakRss };
+}
+
+/**
+ * `--floor`: CPU ms of the reads any orderer + LWW map must do, without the
+ * ordering: hash and dependencies of each operation in delivery order, then
+ * every write applied in generation order (a causal order).
+ */
+function floorOnce(delivery: Operation[], generation: Operation[]): number {
+  const stored: StoredOperation[] = delivery.map((op, i) => ({ ...op, localSeq: i + 1 }));
+  const byOp = new Map<Operation, StoredOperation>();
+  for (let i = 0; i < delivery.length; i++) byOp.set(delivery[i], stored[i]);
+  const release = generation.map((op) => byOp.get(op)!);
+  byOp.clear();
+  collectGarbage();
+  const map = new LwwMap();
+  let sink = 0;
+  const cpuStart = process.cpuUsage();
+  for (let i = 0; i < stored.length; i++) {
+    const { hash, header } = stored[i];
+    sink += hash.bytes[0] + (header.backlink?.bytes[0] ?? 0);
+    for (const p of previousOf(header)) sink += p.bytes[0];
+  }
+  for (let i = 0; i < release.length; i++) map.process({ operation: release[i], lamport: i });
+  const cpu = process.cpuUsage(cpuStart);
+  if (sink < 0 || map.size === 0) throw new Error('floor: nothing read');
+  return Math.round((cpu.user + cpu.system) / 1000);
 }
 
 /** A full GC between runs (node's `gc`, exposed for this process only). */
@@ -206,6 +249,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       if (opts.only !== 'in-order') shuffledRuns.push(runOnce(mixed, dir, `shuffled-${r}`));
       if (opts.only !== 'shuffled') inOrderRuns.push(runOnce(ops, dir, `in-order-${r}`));
     }
+    const floor: { shuffled: number[]; inOrder: number[] } = { shuffled: [], inOrder: [] };
+    for (let r = 0; opts.floor && r < opts.runs; r++) {
+      floor.shuffled.push(floorOnce(mixed, ops));
+      floor.inOrder.push(floorOnce(ops, ops));
+    }
     const shuffledPerSec = median(shuffledRuns.map((x) => x.perSec)) ?? 0;
     const inOrderPerSec = median(inOrderRuns.map((x) => x.perSec)) ?? 0;
     return {
@@ -220,6 +268,16 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       runs: opts.runs,
       shuffledMs: median(shuffledRuns.map((x) => x.ms)),
       inOrderMs: median(inOrderRuns.map((x) => x.ms)),
+      shuffledCpuMs: median(shuffledRuns.map((x) => x.cpuMs)),
+      inOrderCpuMs: median(inOrderRuns.map((x) => x.cpuMs)),
+      cpuRatio: Math.round((median(inOrderRuns.map((x) => x.cpuMs)) / median(shuffledRuns.map((x) => x.cpuMs))) * 1000) / 1000,
+      ...(opts.floor
+        ? {
+            floorShuffledCpuMs: median(floor.shuffled),
+            floorInOrderCpuMs: median(floor.inOrder),
+            floorRatio: Math.round((median(floor.inOrder) / median(floor.shuffled)) * 1000) / 1000,
+          }
+        : {}),
       cursorWrites: (shuffledRuns[0] ?? inOrderRuns[0]).cursorWrites,
       lwwKeys: (shuffledRuns[0] ?? inOrderRuns[0]).mapSize,
       historyCached: cached,

@@ -92,6 +92,21 @@ describe('causal orderer', () => {
     assert.ok(orderer.stats().duplicates > 0);
   });
 
+  test('a shuffle past the first growths of the node table releases everything once, in causal order, with in-order Lamport timestamps', () => {
+    // 4,000 operations: more hashes than the table's first slots and records hold, more waits than its first edges.
+    const ops = makeHistory(23, { authors: 6, operations: 4000, maxPrevious: 3 });
+    const inOrder = new CausalOrderer({ store: MemoryStore.create() });
+    const expected = new Map(asStored(ops).flatMap((op) => inOrder.process(op)).map((o) => [o.operation.hash.toHex(), o.lamport]));
+    const orderer = new CausalOrderer({ store: MemoryStore.create() });
+    const out = asStored(shuffleWithDuplicates(ops, 4, 0.1)).flatMap((op) => orderer.process(op));
+    assert.equal(out.length, ops.length);
+    assert.equal(new Set(hexes(out)).size, ops.length);
+    assertCausal(out);
+    for (const o of out) assert.equal(o.lamport, expected.get(o.operation.hash.toHex()));
+    assert.equal(orderer.stats().pending, 0);
+    assert.deepEqual(orderer.missingDependencies(), []);
+  });
+
   test('a full pending set reports overflow and picks the operation up from the store later', () => {
     const store = MemoryStore.create();
     const ops = makeHistory(3, { authors: 4, operations: 60 });

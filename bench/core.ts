@@ -5,7 +5,7 @@
  */
 import * as nodeCrypto from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createOperation,
@@ -41,14 +41,24 @@ function measure(fn: () => void, minMs = 1500): number {
   return ratePerSec(count, performance.now() - start);
 }
 
-function rawEd25519(): { signPerSec: number; verifyPerSec: number } {
+/** CPU microseconds (all threads of the process) since `from`. */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return d.user + d.system;
+}
+
+function rawEd25519(): { signPerSec: number; verifyPerSec: number; verifyCpuUs: number } {
   const { privateKey, publicKey } = nodeCrypto.generateKeyPairSync('ed25519');
   const message = nodeCrypto.randomBytes(128);
   const signature = nodeCrypto.sign(null, message, privateKey);
-  return {
-    signPerSec: measure(() => nodeCrypto.sign(null, message, privateKey)),
-    verifyPerSec: measure(() => nodeCrypto.verify(null, message, publicKey, signature)),
-  };
+  const signPerSec = measure(() => nodeCrypto.sign(null, message, privateKey));
+  let verifies = 0;
+  const cpu = process.cpuUsage();
+  const verifyPerSec = measure(() => {
+    verifies++;
+    nodeCrypto.verify(null, message, publicKey, signature);
+  });
+  return { signPerSec, verifyPerSec, verifyCpuUs: cpuSince(cpu) / verifies };
 }
 
 function body(i: number): Uint8Array {
@@ -117,7 +127,12 @@ function interleave(logs: Operation[][]): [Uint8Array, Uint8Array | undefined][]
  * Decode + validate + verify + backlink check + store, from raw bytes.
  * Signatures are verified on worker threads, one batch ahead of storage.
  */
-async function ingest(store: SqliteStore, wire: [Uint8Array, Uint8Array | undefined][], pool: VerifyPool): Promise<number> {
+async function ingest(
+  store: SqliteStore,
+  wire: [Uint8Array, Uint8Array | undefined][],
+  pool: VerifyPool,
+): Promise<{ perSec: number; cpuUsPerOp: number }> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   // Two batches in flight: the workers verify k+1 and k+2 while this thread stores k.
   const inFlight: { ops: Operation[]; verified: Promise<boolean[]> }[] = [];
@@ -138,7 +153,7 @@ async function ingest(store: SqliteStore, wire: [Uint8Array, Uint8Array | undefi
     const outcomes = store.ingestBatch(ops.map((operation) => ({ operation })));
     if (outcomes.some((o) => o.status !== 'inserted')) throw new Error('ingest bench: an operation was not stored');
   }
-  return ratePerSec(wire.length, performance.now() - start);
+  return { perSec: ratePerSec(wire.length, performance.now() - start), cpuUsPerOp: cpuSince(cpu) / wire.length };
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
@@ -146,12 +161,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const authors = flag(args, '--authors', 100);
   const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-core-'));
   try {
-    const { signPerSec, verifyPerSec } = rawEd25519();
+    const { signPerSec, verifyPerSec, verifyCpuUs } = rawEd25519();
     const createSerialPerSec = createSerial(SqliteStore.open(join(dir, 'serial.db')), ops);
     const createPerSec = await createPipelined(SqliteStore.open(join(dir, 'create.db')), ops);
     const wire = interleave(makeAuthorsLogs(authors, Math.ceil(ops / authors)));
     const pool = await VerifyPool.create();
-    const ingestPerSec = await ingest(SqliteStore.open(join(dir, 'ingest.db')), wire, pool);
+    const { perSec: ingestPerSec, cpuUsPerOp: ingestCpuUsPerOp } = await ingest(SqliteStore.open(join(dir, 'ingest.db')), wire, pool);
     await pool.close();
     return {
       signPerSec,
@@ -168,6 +183,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         authors,
         batch: BATCH,
         verifyThreads: pool.threads,
+        // CPU time (every thread) per raw verify and per ingested operation, and
+        // the ratio they allow with every core free: less sensitive to other
+        // load on the machine than the wall-clock ratio above.
+        verifyCpuUs: round(verifyCpuUs),
+        ingestCpuUsPerOp: round(ingestCpuUsPerOp),
+        cpuBoundIngestOverVerify: round((pool.threads * verifyCpuUs) / ingestCpuUsPerOp),
+        loadAverage: loadavg()[0],
         note: 'createPerSec: signing on a worker thread overlapped with SQLite storage on the main thread; ingestPerSec: decode + store on the main thread, Ed25519 verify on worker threads, one batch ahead',
       },
     };

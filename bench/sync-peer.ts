@@ -46,9 +46,10 @@ async function serve(db: string, authors: number, opsPerAuthor: number, bodyByte
   await sharedVerifyPool();
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
+    const cpu = process.cpuUsage();
     const handle = syncOverStream(store, socket, { role: 'acceptor', topic: BENCH_TOPIC });
     handle.done.then(
-      (stats) => process.stdout.write(JSON.stringify({ type: 'served', sent: stats.sent.operations }) + '\n'),
+      (stats) => process.stdout.write(JSON.stringify({ type: 'served', sent: stats.sent.operations, cpuMs: cpuMs(cpu) }) + '\n'),
       (err) => process.stdout.write(JSON.stringify({ type: 'error', code: err.code, message: err.message }) + '\n'),
     );
   });
@@ -62,6 +63,7 @@ async function fetch(db: string, port: number, verify: VerifyMode): Promise<void
   const store = SqliteStore.open(db);
   await sharedVerifyPool();
   const rss = new RssSampler();
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const socket = net.connect(port, '127.0.0.1');
   socket.setNoDelay(true);
@@ -70,9 +72,16 @@ async function fetch(db: string, port: number, verify: VerifyMode): Promise<void
   const ms = performance.now() - start;
   const peakRssBytes = rss.stop();
   const stored = store.heights(BENCH_TOPIC).reduce((n, h) => n + h.seqNum + 1, 0);
-  process.stdout.write(JSON.stringify({ type: 'done', ms, peakRssBytes, stored, received: stats.received.operations }) + '\n');
+  const cpuUsed = cpuMs(cpu);
+  process.stdout.write(JSON.stringify({ type: 'done', ms, cpuMs: cpuUsed, peakRssBytes, stored, received: stats.received.operations }) + '\n');
   store.close();
   process.exit(0);
+}
+
+/** CPU milliseconds of this process (every thread, verify workers included) since `from`. */
+function cpuMs(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return Math.round((d.user + d.system) / 1000);
 }
 
 const [mode, ...rest] = process.argv.slice(2);

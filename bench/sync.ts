@@ -6,7 +6,7 @@
  * connection to the last operation stored; process start and filling the
  * sender are excluded.
  *
- *   npx tsx bench/sync.ts [--ops N] [--verify all|tips] [--only walkaway]
+ *   npx tsx bench/sync.ts [--ops N] [--verify all|tips] [--only walkaway [--authors A]]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,12 +20,17 @@ const BODY_BYTES = 100;
 
 interface FetchResult {
   ms: number;
+  /** CPU time of the fetching process (every thread) and of the serving one, for the session. */
+  cpuMs?: number;
+  serveCpuMs?: number;
   peakRssBytes: number;
   stored?: number;
 }
 
 function child(file: string, args: string[]): { proc: ChildProcess; lines: AsyncIterator<string> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', here(file), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // SYNC_BENCH_CPU_PROF=DIR: a CPU profile of every child (node --cpu-prof), one file per process.
+  const prof = process.env.SYNC_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SYNC_BENCH_CPU_PROF}`] : [];
+  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', here(file), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   return { proc, lines };
 }
@@ -54,7 +59,8 @@ async function pair(
     const ready = await nextJson(server.lines, 'ready');
     const fetcher = child(helper, ['fetch', ...fetchArgs(ready)]);
     const done = await nextJson(fetcher.lines, 'done');
-    return done as FetchResult;
+    const served = await Promise.race([nextJson(server.lines, 'served'), new Promise<undefined>((r) => setTimeout(r, 2000))]);
+    return { ...(done as FetchResult), serveCpuMs: served?.cpuMs };
   } finally {
     server.proc.stdin!.end();
     server.proc.kill();
@@ -77,13 +83,14 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         String(r.port),
         mode,
       ]);
-    const one = await walkaway(1, verify, 'one');
+    const one = await walkaway(onlyWalkaway ? Number(opt('authors', '1')) : 1, verify, 'one');
     if (one.stored !== ops) throw new Error(`walkaway stored ${one.stored} of ${ops}`);
     const result: Record<string, unknown> = {
       ops,
       bodyBytes: BODY_BYTES,
       verify,
       walkawayMs: round(one.ms),
+      cpuMs: { fetch: one.cpuMs, serve: one.serveCpuMs },
       opsPerSec: Math.round((ops / one.ms) * 1000),
       peakRssBytes: one.peakRssBytes,
     };
@@ -105,6 +112,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         authors: 100,
         opsPerAuthor: ops / 100,
         walkawayMs: round(many.ms),
+        cpuMs: { fetch: many.cpuMs, serve: many.serveCpuMs },
         opsPerSec: Math.round((ops / many.ms) * 1000),
         ratio: round(many.ms / hyper.ms, 3),
         peakRssBytes: many.peakRssBytes,

@@ -17,7 +17,11 @@ export function logAddress(author: PublicKey, logId: Uint8Array): LogAddress {
   return { author, logId, key: bytesKey(author.bytes) + bytesKey(logId) };
 }
 
-/** A string with one code unit per byte: distinct bytes give distinct keys (for equal lengths). */
+/**
+ * A string with one code unit per byte: distinct bytes give distinct keys for
+ * equal lengths (a public key is always 32 bytes, so an author followed by a
+ * log id is unambiguous).
+ */
 export function bytesKey(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }

@@ -206,7 +206,8 @@ export class SqliteStore implements Store, IngestBackend {
   }
 
   link(topic: Uint8Array, log: LogAddress): void {
-    const key = bytesKey(topic) + log.key;
+    // Length first: the key stays unambiguous whatever the topic's length.
+    const key = String.fromCharCode(topic.length) + bytesKey(topic) + log.key;
     if (this.#linked.has(key)) return;
     this.#sql.link.run(topic, this.#ref(log, true));
     if (this.#linked.size > MAX_CACHED) this.#linked.clear();

@@ -5,7 +5,7 @@
  * anything else is a typed WalkawayError, never an uncaught exception.
  */
 import { decode as cborDecode, encode as cborEncode } from 'cborg';
-import { WalkawayError } from '../core/index.ts';
+import { STRICT_CBOR, WalkawayError } from '../core/index.ts';
 
 export const SYNC_PROTOCOL_VERSION = 1;
 
@@ -45,15 +45,7 @@ const TAGS: Record<SyncMessageType, number> = {
   close: 8,
 };
 
-const CBOR_OPTIONS = {
-  strict: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowNaN: false,
-  allowInfinity: false,
-  rejectDuplicateMapKeys: true,
-  useMaps: true,
-};
+const CBOR_OPTIONS = { ...STRICT_CBOR, useMaps: true };
 
 const MAX_REASON = 1024;
 

@@ -1,6 +1,6 @@
 /**
  * `churn`: every simulated second 1% of the nodes crash and as many new
- * nodes join (each through one random live node), at random instants within
+ * nodes join (each through three random live nodes), at random instants within
  * the second, for 10 simulated minutes; a random node broadcasts every
  * 200 ms. A broadcast is meant for every node alive throughout its life:
  * joined at least 1 s before it was sent and still alive 10 s after.
@@ -51,7 +51,9 @@ export function runChurn(opts: ScenarioOptions): ScenarioResult {
         sim.crash(sim.randomLive());
         crashes++;
       } else if (kind === 1) {
-        sim.addNode([sim.randomLive()]);
+        // Like a real node's bootstrap list: three addresses, so that one contact
+        // crashing in the middle of the join does not strand the newcomer.
+        sim.addNode([sim.randomLive(), sim.randomLive(), sim.randomLive()]);
         joins++;
       } else {
         pending.push({ id: sim.publish(pickOrigin(sim, t), PAYLOAD), t });

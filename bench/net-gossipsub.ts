@@ -24,11 +24,10 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { networkId } from '../src/core/index.ts';
-import { pnetKey } from '../src/net/transport/host.ts';
+import { PATIENT_CONNECTION_MANAGER, pnetKey, SLOW_PEER_MS } from '../src/net/transport/host.ts';
 import { serve, type Counters, type Side } from './net-child.ts';
 
 const TOPIC = 'walkaway/bench/net';
-const SLOW_PEER_MS = 30_000;
 
 const counts: Counters = { payloadSent: 0, rpcSent: 0, ihaveSent: 0, iwantSent: 0, graftSent: 0, pruneSent: 0, idontwantSent: 0 };
 let host: Libp2p<{ pubsub: GossipSub }>;
@@ -44,13 +43,7 @@ const side: Side = {
       // The same slow-peer timeouts as a Walkaway host (src/net/transport/host.ts):
       // libp2p's 1 s pnet default fails on a loaded machine.
       connectionProtector: preSharedKey({ psk: pnetKey(networkId('walkaway-bench-net')), timeout: SLOW_PEER_MS }),
-      connectionManager: {
-        dialTimeout: SLOW_PEER_MS,
-        addressDialTimeout: SLOW_PEER_MS / 2,
-        inboundUpgradeTimeout: SLOW_PEER_MS,
-        outboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
-        inboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
-      },
+      connectionManager: PATIENT_CONNECTION_MANAGER,
       services: { identify: identify({ timeout: SLOW_PEER_MS }), pubsub: gossipsub() },
     });
     const gs = host.services.pubsub as any;

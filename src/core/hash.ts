@@ -1,6 +1,6 @@
-import { bytesEqual, fromHex, toHex } from './bytes.ts';
+import { bytesEqual, toHex } from './bytes.ts';
 import { crypto } from './crypto.ts';
-import { WalkawayError } from './errors.ts';
+import { exactBytes, exactBytesFromHex } from './exact-bytes.ts';
 
 export const HASH_LENGTH = 32;
 
@@ -18,18 +18,11 @@ export class Hash {
   }
 
   static fromBytes(bytes: Uint8Array): Hash {
-    if (!(bytes instanceof Uint8Array) || bytes.length !== HASH_LENGTH) {
-      throw new WalkawayError('MALFORMED', `a hash is ${HASH_LENGTH} bytes, got ${describe(bytes)}`);
-    }
-    return new Hash(new Uint8Array(bytes));
+    return new Hash(exactBytes(bytes, HASH_LENGTH, 'a hash'));
   }
 
   static fromHex(hex: string): Hash {
-    try {
-      return Hash.fromBytes(fromHex(hex));
-    } catch (err) {
-      throw new WalkawayError('MALFORMED', `a hash is 64 hex characters: ${(err as Error).message}`);
-    }
+    return new Hash(exactBytesFromHex(hex, HASH_LENGTH, 'a hash'));
   }
 
   toBytes(): Uint8Array {
@@ -47,9 +40,4 @@ export class Hash {
   equals(other: Hash | Uint8Array): boolean {
     return bytesEqual(this.bytes, other instanceof Hash ? other.bytes : other);
   }
-}
-
-export function describe(value: unknown): string {
-  if (value instanceof Uint8Array) return `${value.length} bytes`;
-  return value === null ? 'null' : typeof value;
 }

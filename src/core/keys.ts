@@ -1,7 +1,6 @@
-import { bytesEqual, fromHex, toHex } from './bytes.ts';
+import { bytesEqual, toHex } from './bytes.ts';
 import { crypto } from './crypto.ts';
-import { WalkawayError } from './errors.ts';
-import { describe } from './hash.ts';
+import { exactBytes, exactBytesFromHex } from './exact-bytes.ts';
 
 export const PUBLIC_KEY_LENGTH = 32;
 export const SIGNATURE_LENGTH = 64;
@@ -16,18 +15,11 @@ export class PublicKey {
   }
 
   static fromBytes(bytes: Uint8Array): PublicKey {
-    if (!(bytes instanceof Uint8Array) || bytes.length !== PUBLIC_KEY_LENGTH) {
-      throw new WalkawayError('MALFORMED', `a public key is ${PUBLIC_KEY_LENGTH} bytes, got ${describe(bytes)}`);
-    }
-    return new PublicKey(new Uint8Array(bytes));
+    return new PublicKey(exactBytes(bytes, PUBLIC_KEY_LENGTH, 'a public key'));
   }
 
   static fromHex(hex: string): PublicKey {
-    try {
-      return PublicKey.fromBytes(fromHex(hex));
-    } catch (err) {
-      throw new WalkawayError('MALFORMED', `a public key is 64 hex characters: ${(err as Error).message}`);
-    }
+    return new PublicKey(exactBytesFromHex(hex, PUBLIC_KEY_LENGTH, 'a public key'));
   }
 
   toBytes(): Uint8Array {
@@ -68,10 +60,7 @@ export class PrivateKey {
   }
 
   static fromBytes(bytes: Uint8Array): PrivateKey {
-    if (!(bytes instanceof Uint8Array) || bytes.length !== 32) {
-      throw new WalkawayError('MALFORMED', `a private key is a 32-byte seed, got ${describe(bytes)}`);
-    }
-    return new PrivateKey(new Uint8Array(bytes));
+    return new PrivateKey(exactBytes(bytes, 32, 'a private key seed'));
   }
 
   toBytes(): Uint8Array {

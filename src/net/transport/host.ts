@@ -53,7 +53,16 @@ export function protocolId(networkId: Uint8Array, name: string): string {
  * negotiation) fail between healthy peers on a busy machine or a slow link;
  * a node that walks away from infrastructure must tolerate both.
  */
-const SLOW_PEER_MS = 30_000;
+export const SLOW_PEER_MS = 30_000;
+
+/** libp2p connection-manager timeouts for slow peers (shared with bench/net's GossipSub hosts). */
+export const PATIENT_CONNECTION_MANAGER = {
+  dialTimeout: SLOW_PEER_MS,
+  addressDialTimeout: SLOW_PEER_MS / 2,
+  inboundUpgradeTimeout: SLOW_PEER_MS,
+  outboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
+  inboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
+};
 
 export async function createHost(options: HostOptions): Promise<Libp2p> {
   const libp2pKey = await generateKeyPairFromSeed('Ed25519', options.privateKey.toBytes());
@@ -75,13 +84,7 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: preSharedKey({ psk: pnetKey(options.networkId), timeout: SLOW_PEER_MS }),
-    connectionManager: {
-      dialTimeout: SLOW_PEER_MS,
-      addressDialTimeout: SLOW_PEER_MS / 2,
-      inboundUpgradeTimeout: SLOW_PEER_MS,
-      outboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
-      inboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
-    },
+    connectionManager: PATIENT_CONNECTION_MANAGER,
     connectionGater: {
       denyDialPeer: (peer) => !allowed(peer),
       denyInboundEncryptedConnection: (peer) => !allowed(peer),

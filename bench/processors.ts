@@ -3,21 +3,21 @@
  * (each lists up to two recent operations of other authors in `previous`),
  * through causal ordering into an LWW map, with the released-cursor writes
  * (SQLite, every 1,024 acknowledgements) included; validation excluded (the
- * operations are signed and decoded beforehand). Delivered once uniformly
- * shuffled (nearly everything waits at first) and once in order.
+ * operations are signed beforehand and decoded before the clock starts).
+ * Delivered once uniformly shuffled (nearly everything waits at first) and
+ * once in order.
  *
- *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--runs 3] [--no-cache] [--only shuffled|in-order] [--floor]
+ *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--runs 3] [--no-cache] [--only shuffled|in-order]
+ *
+ * Each run receives (copies) and decodes its operations in delivery order,
+ * as a node does when they arrive, so they sit in memory in the order they
+ * came in. (Decoding once in creation order and shuffling references would
+ * hand the in-order run a memory layout no network delivers.) The orderer
+ * prepares each LWW write on arrival (`prepare`), so a release reads the
+ * prepared write, not the operation that arrived long before.
  *
  * CPU milliseconds are reported beside wall-clock throughput: on a shared
  * machine they move less with other processes' load.
- *
- * `--floor` adds a diagnostic, not part of the target: the same two passes
- * over the operations that any causal orderer plus LWW map must make, with no
- * ordering work at all (read each delivered operation's hash and dependencies
- * in delivery order; then apply every write in a causal order, here the
- * generation order). Its shuffled/in-order ratio bounds what an orderer can
- * reach here: after a shuffle one of the two passes visits the operations in
- * an order unrelated to where they sit in memory.
  *
  * The signed operations are cached in the OS temp directory (signing them
  * takes a few seconds).
@@ -31,7 +31,6 @@ import { runInNewContext } from 'node:vm';
 import {
   createOperation,
   decodeOperationUnverified,
-  previousOf,
   PrivateKey,
   type Hash,
   type Operation,
@@ -45,15 +44,13 @@ interface Options {
   runs: number;
   cache: boolean;
   only?: 'shuffled' | 'in-order';
-  floor: boolean;
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { ops: 100_000, authors: 20, runs: 3, cache: true, floor: false };
+  const opts: Options = { ops: 100_000, authors: 20, runs: 3, cache: true };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--no-cache') opts.cache = false;
-    else if (a === '--floor') opts.floor = true;
     else if (a === '--only') opts.only = args[++i] === 'in-order' ? 'in-order' : 'shuffled';
     else if (a === '--ops' || a === '--authors' || a === '--runs') {
       const n = Number(args[++i]);
@@ -107,6 +104,12 @@ function generate(count: number, authors: number): Operation[] {
   return all;
 }
 
+/** An operation as it travels: header bytes and body bytes. */
+interface Wire {
+  header: Uint8Array;
+  body?: Uint8Array;
+}
+
 /** Length-prefixed header and body bytes, so a cached history decodes without signing. */
 function serialize(ops: Operation[]): Uint8Array {
   let size = 0;
@@ -125,29 +128,28 @@ function serialize(ops: Operation[]): Uint8Array {
   return out;
 }
 
-function deserialize(bytes: Uint8Array): Operation[] {
+function deserialize(bytes: Uint8Array): Wire[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Operation[] = [];
+  const out: Wire[] = [];
   for (let at = 0; at < bytes.length; ) {
     const h = view.getUint32(at);
     const b = view.getUint32(at + 4);
-    const header = bytes.slice(at + 8, at + 8 + h);
-    const body = b > 0 ? bytes.slice(at + 8 + h, at + 8 + h + b) : undefined;
-    out.push(decodeOperationUnverified(header, body));
+    out.push({ header: bytes.slice(at + 8, at + 8 + h), body: b > 0 ? bytes.slice(at + 8 + h, at + 8 + h + b) : undefined });
     at += 8 + h + b;
   }
   return out;
 }
 
-function history(opts: Options): { ops: Operation[]; cached: boolean; prepareMs: number } {
+/** The history in creation order, as bytes. */
+function history(opts: Options): { wire: Wire[]; cached: boolean; prepareMs: number } {
   const start = performance.now();
   const file = join(tmpdir(), `walkaway-bench-processors-v1-${opts.ops}-${opts.authors}.bin`);
   if (opts.cache && existsSync(file)) {
-    return { ops: deserialize(new Uint8Array(readFileSync(file))), cached: true, prepareMs: performance.now() - start };
+    return { wire: deserialize(new Uint8Array(readFileSync(file))), cached: true, prepareMs: performance.now() - start };
   }
-  const ops = generate(opts.ops, opts.authors);
-  if (opts.cache) writeFileSync(file, serialize(ops));
-  return { ops, cached: false, prepareMs: performance.now() - start };
+  const bytes = serialize(generate(opts.ops, opts.authors));
+  if (opts.cache) writeFileSync(file, bytes);
+  return { wire: deserialize(bytes), cached: false, prepareMs: performance.now() - start };
 }
 
 function shuffled<T>(items: readonly T[], seed: number): T[] {
@@ -171,12 +173,14 @@ interface RunResult {
 }
 
 /** Ordering + LWW map + acknowledgements with batched cursor writes; nothing else is timed. */
-function runOnce(delivery: Operation[], dir: string, label: string): RunResult {
-  const stored: StoredOperation[] = delivery.map((op, i) => ({ ...op, localSeq: i + 1 }));
+function runOnce(delivery: Wire[], dir: string, label: string): RunResult {
+  collectGarbage();
+  // Received (copied), decoded without the signature check and numbered as they arrive, before the clock starts.
+  const stored: StoredOperation[] = delivery.map((w, i) => ({ ...decodeOperationUnverified(w.header.slice(), w.body?.slice()), localSeq: i + 1 }));
   collectGarbage(); // the previous run's garbage is not this run's cost
   const store = SqliteStore.open(join(dir, `${label}.db`));
-  const orderer = new CausalOrderer({ store, batchSize: 1024, maxPending: stored.length });
   const map = new LwwMap();
+  const orderer = new CausalOrderer({ store, batchSize: 1024, maxPending: stored.length, prepare: (op) => map.prepare(op) });
   let peakRss = process.memoryUsage().rss;
   let released = 0;
   const cpuStart = process.cpuUsage();
@@ -198,32 +202,6 @@ function runOnce(delivery: Operation[], dir: string, label: string): RunResult {
   return { perSec: Math.round((stored.length / ms) * 1000), ms: Math.round(ms), cpuMs: Math.round((cpu.user + cpu.system) / 1000), peakPending: stats.peakPending, cursorWrites: stats.cursorWrites, mapSize: map.size, peakRss };
 }
 
-/**
- * `--floor`: CPU ms of the reads any orderer + LWW map must do, without the
- * ordering: hash and dependencies of each operation in delivery order, then
- * every write applied in generation order (a causal order).
- */
-function floorOnce(delivery: Operation[], generation: Operation[]): number {
-  const stored: StoredOperation[] = delivery.map((op, i) => ({ ...op, localSeq: i + 1 }));
-  const byOp = new Map<Operation, StoredOperation>();
-  for (let i = 0; i < delivery.length; i++) byOp.set(delivery[i], stored[i]);
-  const release = generation.map((op) => byOp.get(op)!);
-  byOp.clear();
-  collectGarbage();
-  const map = new LwwMap();
-  let sink = 0;
-  const cpuStart = process.cpuUsage();
-  for (let i = 0; i < stored.length; i++) {
-    const { hash, header } = stored[i];
-    sink += hash.bytes[0] + (header.backlink?.bytes[0] ?? 0);
-    for (const p of previousOf(header)) sink += p.bytes[0];
-  }
-  for (let i = 0; i < release.length; i++) map.process({ operation: release[i], lamport: i });
-  const cpu = process.cpuUsage(cpuStart);
-  if (sink < 0 || map.size === 0) throw new Error('floor: nothing read');
-  return Math.round((cpu.user + cpu.system) / 1000);
-}
-
 /** A full GC between runs (node's `gc`, exposed for this process only). */
 function collectGarbage(): void {
   setFlagsFromString('--expose-gc');
@@ -237,7 +215,7 @@ function median(xs: number[]): number {
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const opts = parseArgs(args);
-  const { ops, cached, prepareMs } = history(opts);
+  const { wire: ops, cached, prepareMs } = history(opts);
   const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-proc-'));
   try {
     const mixed = shuffled(ops, 42);
@@ -248,11 +226,6 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     for (let r = 0; r < opts.runs; r++) {
       if (opts.only !== 'in-order') shuffledRuns.push(runOnce(mixed, dir, `shuffled-${r}`));
       if (opts.only !== 'shuffled') inOrderRuns.push(runOnce(ops, dir, `in-order-${r}`));
-    }
-    const floor: { shuffled: number[]; inOrder: number[] } = { shuffled: [], inOrder: [] };
-    for (let r = 0; opts.floor && r < opts.runs; r++) {
-      floor.shuffled.push(floorOnce(mixed, ops));
-      floor.inOrder.push(floorOnce(ops, ops));
     }
     const shuffledPerSec = median(shuffledRuns.map((x) => x.perSec)) ?? 0;
     const inOrderPerSec = median(inOrderRuns.map((x) => x.perSec)) ?? 0;
@@ -271,13 +244,6 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       shuffledCpuMs: median(shuffledRuns.map((x) => x.cpuMs)),
       inOrderCpuMs: median(inOrderRuns.map((x) => x.cpuMs)),
       cpuRatio: Math.round((median(inOrderRuns.map((x) => x.cpuMs)) / median(shuffledRuns.map((x) => x.cpuMs))) * 1000) / 1000,
-      ...(opts.floor
-        ? {
-            floorShuffledCpuMs: median(floor.shuffled),
-            floorInOrderCpuMs: median(floor.inOrder),
-            floorRatio: Math.round((median(floor.inOrder) / median(floor.shuffled)) * 1000) / 1000,
-          }
-        : {}),
       cursorWrites: (shuffledRuns[0] ?? inOrderRuns[0]).cursorWrites,
       lwwKeys: (shuffledRuns[0] ?? inOrderRuns[0]).mapSize,
       historyCached: cached,

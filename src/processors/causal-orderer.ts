@@ -13,6 +13,12 @@
  * watermark; what was released but not acknowledged is released again
  * (at-least-once; every built-in type applies idempotently).
  *
+ * Preparing: after a shuffled delivery an operation is released long after
+ * it arrived, when its bytes have left the CPU caches. A consumer's work that
+ * needs no order (decoding the body, say) can go in `prepare`, which runs on
+ * arrival; its result travels with the operation as `prepared`, so releasing
+ * touches one small object instead of the whole operation.
+ *
  * Bounded: at most `maxPending` operations wait in memory. An operation that
  * does not fit is reported (PENDING_OVERFLOW) and left in the store; the
  * orderer scans for it again once the pending set has drained to half.
@@ -32,8 +38,10 @@ import {
 } from './released-set.ts';
 import type { OrderedOperation, Processor, ReportSink } from './types.ts';
 
-export interface CausalOrdererConfig {
+export interface CausalOrdererConfig<P = undefined> {
   store: Store;
+  /** Work on each operation that needs no order, done when it arrives; released as `prepared`. */
+  prepare?: (op: StoredOperation) => P;
   /** Scan only this topic's logs on start (default: the whole store). */
   topic?: Uint8Array;
   /** Cursor name of the released set (default derived from the topic). */
@@ -76,7 +84,7 @@ export interface PendingOperation {
 
 const SCAN_PAGE = 1024;
 
-export class CausalOrderer implements Processor<StoredOperation, OrderedOperation> {
+export class CausalOrderer<P = undefined> implements Processor<StoredOperation, OrderedOperation<P>> {
   readonly name = 'causal-order';
   readonly #store: Store;
   readonly #topic: Uint8Array | undefined;
@@ -86,8 +94,9 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   readonly #maxCache: number;
   readonly #autoAck: boolean;
   readonly #onReport: ReportSink | undefined;
+  readonly #prepare: ((op: StoredOperation) => P) | undefined;
   /** Every hash met, interned: released (with Lamport), pending, or waited for. */
-  #t = new NodeTable();
+  #t = new NodeTable<P>();
   #pendingCount = 0;
   #stack: number[] = [];
   /** Scratch: ids of the dependencies the operation being added waits for. */
@@ -101,7 +110,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   #prunedBelow = new Map<string, number>();
   #stats = { peakPending: 0, released: 0, duplicates: 0, overflowed: 0, cursorWrites: 0 };
 
-  constructor(config: CausalOrdererConfig) {
+  constructor(config: CausalOrdererConfig<P>) {
     const c = { ...DEFAULT_CAUSAL_ORDERER_CONFIG, ...config };
     for (const field of ['maxPending', 'batchSize', 'maxReleasedCache'] as const) {
       if (!Number.isSafeInteger(c[field]) || c[field] < 1) {
@@ -116,20 +125,21 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     this.#maxCache = c.maxReleasedCache;
     this.#autoAck = c.autoAck;
     this.#onReport = c.onReport;
+    this.#prepare = c.prepare;
     this.#set = this.#loadCursor();
     this.#askStore = this.#set.watermark > 0 || this.#set.bits.some((b) => b !== 0);
   }
 
   /** Rebuilds the pending index from the store and releases what is ready. */
-  start(): OrderedOperation[] {
-    const out: OrderedOperation[] = [];
+  start(): OrderedOperation<P>[] {
+    const out: OrderedOperation<P>[] = [];
     this.#scan(out);
     if (this.#autoAck) this.commit();
     return out;
   }
 
-  process(op: StoredOperation): OrderedOperation[] {
-    const out: OrderedOperation[] = [];
+  process(op: StoredOperation): OrderedOperation<P>[] {
+    const out: OrderedOperation<P>[] = [];
     if (this.#t.released > this.#maxCache) this.#forgetReleased(out);
     this.#add(op, out);
     if (this.#overflowed && this.#pendingCount <= this.#maxPending >>> 1) this.#scan(out);
@@ -204,7 +214,8 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
 
   // --- the hot path --------------------------------------------------------
 
-  #add(op: StoredOperation, out: OrderedOperation[]): void {
+  /** `prepared`: kept from an earlier `#add` of the same operation (`#forgetReleased`). */
+  #add(op: StoredOperation, out: OrderedOperation<P>[], prepared?: P): void {
     const t = this.#t;
     const id = t.intern(op.hash.bytes);
     if (t.state(id) !== UNKNOWN || isSettled(this.#set, op.localSeq)) {
@@ -230,12 +241,14 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     t.setLamport(id, lamport);
     t.setSeq(id, op.localSeq);
     t.ops[id] = op;
+    t.prepared[id] = prepared ?? this.#prepare?.(op);
     if (missing === 0) {
       this.#cascade(id, out);
       return;
     }
     if (this.#pendingCount >= this.#maxPending) {
       t.ops[id] = undefined;
+      t.prepared[id] = undefined;
       this.#overflow(op);
       return;
     }
@@ -247,7 +260,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   }
 
   /** Releases `first` and everything that waited only for it, with an explicit stack. */
-  #cascade(first: number, out: OrderedOperation[]): void {
+  #cascade(first: number, out: OrderedOperation<P>[]): void {
     const t = this.#t;
     if (pruneFlagOf(t.ops[first]!.header)) this.#dropBelowPrunePoint(t.ops[first]!);
     const stack = this.#stack;
@@ -255,11 +268,13 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
     while (stack.length > 0) {
       const id = stack.pop()!;
       const operation = t.ops[id]!;
+      const prepared = t.prepared[id];
       t.ops[id] = undefined;
+      t.prepared[id] = undefined;
       t.setState(id, RELEASED);
       t.released++;
       const lamport = t.lamport(id);
-      out.push({ operation, lamport });
+      out.push({ operation, lamport, prepared });
       this.#unacked.push(t.seq(id));
       this.#stats.released++;
       for (let e = t.takeWaiters(id); e >= 0; ) {
@@ -285,14 +300,14 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   }
 
   /** Past `maxReleasedCache`: forget what was released (the store remembers) and keep what waits. */
-  #forgetReleased(out: OrderedOperation[]): void {
+  #forgetReleased(out: OrderedOperation<P>[]): void {
     const t = this.#t;
-    const waiting: StoredOperation[] = [];
-    for (let id = 0; id < t.size; id++) if (t.state(id) === PENDING) waiting.push(t.ops[id]!);
-    this.#t = new NodeTable();
+    const waiting: number[] = [];
+    for (let id = 0; id < t.size; id++) if (t.state(id) === PENDING) waiting.push(id);
+    this.#t = new NodeTable<P>();
     this.#pendingCount = 0;
     this.#askStore = true;
-    for (const op of waiting) this.#add(op, out);
+    for (const id of waiting) this.#add(t.ops[id]!, out, t.prepared[id]);
   }
 
   // --- bad input, overflow, pruning ---------------------------------------
@@ -327,6 +342,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
       if (t.state(id) !== PENDING || !entry || entry.header.seqNum >= seq || logKey(entry) !== log) continue;
       t.setState(id, DROPPED);
       t.ops[id] = undefined;
+      t.prepared[id] = undefined;
       this.#pendingCount--;
       for (const dep of dependencyKeys(entry)) t.removeEdge(t.intern(keyToHash(dep).bytes), id);
       this.#unacked.push(entry.localSeq);
@@ -356,7 +372,7 @@ export class CausalOrderer implements Processor<StoredOperation, OrderedOperatio
   }
 
   /** Feeds every stored, unsettled operation above the watermark not yet in memory. */
-  #scan(out: OrderedOperation[]): void {
+  #scan(out: OrderedOperation<P>[]): void {
     this.#overflowed = false;
     let after = this.#set.watermark;
     for (;;) {

@@ -32,7 +32,7 @@ const FIRST_EDGE = 10;
 const LAMPORT = 6;
 const SEQ = 7;
 
-export class NodeTable {
+export class NodeTable<P = unknown> {
   #cap = 1024;
   #bytes = new Uint8Array(64 * 1024);
   #i32 = new Int32Array(this.#bytes.buffer);
@@ -42,6 +42,8 @@ export class NodeTable {
   #count = 0;
   /** The operation of a pending id (JS objects cannot live in the records). */
   ops: (StoredOperation | undefined)[] = [];
+  /** What `prepare` made of the operation of a pending id. */
+  prepared: (P | undefined)[] = [];
   /** Edges: pairs (waiter id, next edge or -1). */
   #edges = new Int32Array(2 * 4096);
   #edgeCount = 0;
@@ -122,6 +124,7 @@ export class NodeTable {
     slots[2 * i] = id + 1;
     slots[2 * i + 1] = tag;
     this.ops.push(undefined);
+    this.prepared.push(undefined);
     if (this.#count * 2 > slots.length >>> 1) this.#rehash();
     return id;
   }

@@ -45,11 +45,14 @@ export type ReportSink = (report: ProcessorReport) => void;
  * An operation released in causal order: every dependency (its backlink and
  * every hash in `previous`) was released before it. `lamport` is its Lamport
  * timestamp: 0 without dependencies, else one more than the largest among
- * them (a prune point starts again at its seqNum).
+ * them (a prune point starts again at its seqNum). `prepared` is what the
+ * orderer's `prepare` made of the operation when it arrived (undefined
+ * without one).
  */
-export interface OrderedOperation {
+export interface OrderedOperation<P = unknown> {
   operation: StoredOperation;
   lamport: number;
+  prepared?: P;
 }
 
 /** The order in which concurrent writes are ranked: Lamport, wall clock, author, hash. */

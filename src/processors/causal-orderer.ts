@@ -98,6 +98,8 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   /** Every hash met, interned: released (with Lamport), pending, or waited for. */
   #t = new NodeTable<P>();
   #pendingCount = 0;
+  /** Sink of `NodeTable.touch`, so the loads are not optimised away. */
+  #touched = 0;
   #stack: number[] = [];
   /** Scratch: ids of the dependencies the operation being added waits for. */
   #waitFor: number[] = [];
@@ -217,13 +219,18 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   /** `prepared`: kept from an earlier `#add` of the same operation (`#forgetReleased`). */
   #add(op: StoredOperation, out: OrderedOperation<P>[], prepared?: P): void {
     const t = this.#t;
+    const deps = checkedDependencies(op);
+    if (typeof deps !== 'string') {
+      let touched = t.touch(op.hash.bytes);
+      for (let i = 0; i < deps.length; i++) touched |= t.touch(deps[i]);
+      this.#touched |= touched;
+    }
     const id = t.intern(op.hash.bytes);
     if (t.state(id) !== UNKNOWN || isSettled(this.#set, op.localSeq)) {
       this.#stats.duplicates++;
       this.#report({ type: 'duplicate', processor: this.name, hash: op.hash });
       return;
     }
-    const deps = checkedDependencies(op);
     if (typeof deps === 'string') return this.#malformed(op, deps);
     if (this.#prunedBelow.size > 0 && this.#isPrunedAway(op)) return;
     let lamport = lamportFloor(op);

@@ -92,6 +92,18 @@ export class NodeTable<P = unknown> {
     return this.#i32[id * WORDS + FIRST_EDGE] >= 0;
   }
 
+  /**
+   * Loads the slot and record that a later lookup of `bytes` reads, and does
+   * nothing else: touching every hash of an operation first lets their cache
+   * misses overlap instead of queueing one after the other.
+   */
+  touch(bytes: Uint8Array): number {
+    const slots = this.#slots;
+    const i = slotOf(bytes) & ((slots.length >>> 1) - 1);
+    const v = slots[2 * i];
+    return v === 0 ? 0 : this.#i32[(v - 1) * WORDS + STATE];
+  }
+
   /** The id of a 32-byte hash, or -1. */
   find(bytes: Uint8Array): number {
     const slots = this.#slots;
@@ -245,14 +257,23 @@ export class NodeTable<P = unknown> {
 }
 
 /**
- * Slot (and tag) of a hash: its bytes are BLAKE3 output, so three mixed words
- * spread well; a forged run of equal prefixes would need a 96-bit collision,
- * and equal tags still compare the whole hash.
+ * A per-process random seed for `slotOf`. The operation hashes are BLAKE3
+ * output, but the dependencies an operation lists are whatever its author
+ * wrote: values crafted to share a slot would make every probe walk one long
+ * run. Unseeded, a few shared bytes would do; seeded over all 32 bytes, an
+ * author cannot aim.
  */
-function slotOf(b: Uint8Array): number {
-  const w0 = b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
-  const w1 = b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24);
-  const w2 = b[8] | (b[9] << 8) | (b[10] << 16) | (b[11] << 24);
-  const h = Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35);
-  return h ^ (h >>> 15);
+const SEED = globalThis.crypto.getRandomValues(new Uint32Array(1))[0];
+
+/** Slot (and tag) of a hash: all eight words, mixed with the seed. */
+export function slotOf(b: Uint8Array): number {
+  let h = SEED;
+  for (let j = 0; j < 32; j += 4) {
+    h = Math.imul(h ^ (b[j] | (b[j + 1] << 8) | (b[j + 2] << 16) | (b[j + 3] << 24)), 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  // Final avalanche (MurmurHash3's fmix32): every input bit reaches the low bits that pick the slot.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }

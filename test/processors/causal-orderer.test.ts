@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { createOperation, Hash, isWalkawayError, type Operation } from '../../src/core/index.ts';
 import { CausalOrderer, type OrderedOperation, type ProcessorReport } from '../../src/processors/index.ts';
+import { slotOf } from '../../src/processors/node-table.ts';
 import { MemoryStore, type StoredOperation } from '../../src/store/index.ts';
 import { asStored, authorKey, LOG_ID, makeHistory, shuffleWithDuplicates, storeFactories } from './helpers.ts';
 
@@ -193,4 +194,19 @@ describe('causal orderer', () => {
       store.close();
     });
   }
+});
+
+describe('node table', () => {
+  test('hashes crafted to share all but a few bytes still spread over the slots', () => {
+    // An author may list any 32-byte values in `previous`; equal prefixes must not pile up in one probe run.
+    const slots = new Set<number>();
+    for (let i = 0; i < 4096; i++) {
+      const bytes = new Uint8Array(32).fill(0xab);
+      bytes[31] = i & 0xff;
+      bytes[30] = i >>> 8;
+      slots.add(slotOf(bytes) & 4095);
+    }
+    // A uniform spread of 4,096 keys over 4,096 slots fills about 63% of them.
+    assert.ok(slots.size > 2400, `only ${slots.size} distinct slots`);
+  });
 });

@@ -284,18 +284,26 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
       out.push({ operation, lamport, prepared });
       this.#unacked.push(t.seq(id));
       this.#stats.released++;
+      const w = t.takeFirstWaiter(id);
+      if (w >= 0) this.#wake(w, lamport);
       for (let e = t.takeWaiters(id); e >= 0; ) {
-        const w = t.edgeTarget(e);
+        const next = t.edgeTarget(e);
         e = t.freeEdge(e);
-        if (t.state(w) !== PENDING) continue;
-        if (lamport + 1 > t.lamport(w)) t.setLamport(w, lamport + 1);
-        const missing = t.missing(w) - 1;
-        t.setMissing(w, missing);
-        if (missing === 0) {
-          this.#pendingCount--;
-          stack.push(w);
-        }
+        this.#wake(next, lamport);
       }
+    }
+  }
+
+  /** One dependency of `w`, with Lamport timestamp `lamport`, was released. */
+  #wake(w: number, lamport: number): void {
+    const t = this.#t;
+    if (t.state(w) !== PENDING) return;
+    if (lamport + 1 > t.lamport(w)) t.setLamport(w, lamport + 1);
+    const missing = t.missing(w) - 1;
+    t.setMissing(w, missing);
+    if (missing === 0) {
+      this.#pendingCount--;
+      this.#stack.push(w);
     }
   }
 

@@ -4,8 +4,8 @@
  * an open-addressing table over the raw hash bytes (no strings).
  *
  * Everything the orderer knows about an id sits in one 64-byte record (the
- * hash, state, missing-dependency count, first waiter edge, Lamport
- * timestamp, localSeq), because after a shuffled delivery the ids are visited
+ * hash, state, missing-dependency count, first waiter and first waiter edge,
+ * Lamport timestamp, localSeq), because after a shuffled delivery the ids are visited
  * in an order unrelated to the one they were created in: one record is one
  * cache line (or two adjacent ones) where separate arrays per field would be
  * one miss per field. For the same reason each slot of the hash table keeps a
@@ -28,6 +28,8 @@ const WORDS = 16;
 const STATE = 8;
 const MISSING = 9;
 const FIRST_EDGE = 10;
+/** The first waiter, inline (id + 1, 0 for none): most hashes have one or two, and an edge is one more miss. */
+const FIRST_WAITER = 11;
 /** In 64-bit words: Lamport timestamp and localSeq. */
 const LAMPORT = 6;
 const SEQ = 7;
@@ -89,7 +91,7 @@ export class NodeTable<P = unknown> {
 
   /** Whether some operation waits for `id`. */
   hasWaiters(id: number): boolean {
-    return this.#i32[id * WORDS + FIRST_EDGE] >= 0;
+    return this.#i32[id * WORDS + FIRST_WAITER] !== 0 || this.#i32[id * WORDS + FIRST_EDGE] >= 0;
   }
 
   /**
@@ -162,6 +164,10 @@ export class NodeTable<P = unknown> {
 
   /** `waiter` waits for `dep`. */
   addEdge(dep: number, waiter: number): void {
+    if (this.#i32[dep * WORDS + FIRST_WAITER] === 0) {
+      this.#i32[dep * WORDS + FIRST_WAITER] = waiter + 1;
+      return;
+    }
     let e = this.#freeEdge;
     if (e >= 0) {
       this.#freeEdge = this.#edges[2 * e + 1];
@@ -174,6 +180,14 @@ export class NodeTable<P = unknown> {
     edges[2 * e] = waiter;
     edges[2 * e + 1] = this.#i32[first];
     this.#i32[first] = e;
+  }
+
+  /** Detaches the inline waiter of `dep` and returns it (or -1); the rest are on its edges (`takeWaiters`). */
+  takeFirstWaiter(dep: number): number {
+    const at = dep * WORDS + FIRST_WAITER;
+    const w = this.#i32[at] - 1;
+    this.#i32[at] = 0;
+    return w;
   }
 
   /** Detaches the waiter list of `dep` and returns its first edge (or -1); walk it with `edgeTarget` and `freeEdge`. */
@@ -197,15 +211,12 @@ export class NodeTable<P = unknown> {
     return next;
   }
 
-  /** Waiters of `dep`, without taking them. */
-  waitersOf(dep: number): number[] {
-    const out: number[] = [];
-    for (let e = this.#i32[dep * WORDS + FIRST_EDGE]; e >= 0; e = this.#edges[2 * e + 1]) out.push(this.#edges[2 * e]);
-    return out;
-  }
-
   /** Removes `waiter` from the list of `dep`. */
   removeEdge(dep: number, waiter: number): void {
+    if (this.#i32[dep * WORDS + FIRST_WAITER] === waiter + 1) {
+      this.#i32[dep * WORDS + FIRST_WAITER] = 0;
+      return;
+    }
     const edges = this.#edges;
     const first = dep * WORDS + FIRST_EDGE;
     let prev = -1;

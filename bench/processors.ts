@@ -7,7 +7,7 @@
  * Delivered once uniformly shuffled (nearly everything waits at first) and
  * once in order.
  *
- *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--runs 3] [--no-cache] [--only shuffled|in-order]
+ *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--runs 5] [--no-cache] [--only shuffled|in-order]
  *
  * Each run receives (copies) and decodes its operations in delivery order,
  * as a node does when they arrive, so they sit in memory in the order they
@@ -47,7 +47,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { ops: 100_000, authors: 20, runs: 3, cache: true };
+  const opts: Options = { ops: 100_000, authors: 20, runs: 5, cache: true };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--no-cache') opts.cache = false;

@@ -194,7 +194,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     const t = this.#t;
     const out: PendingOperation[] = [];
     for (let id = 0; id < t.size; id++) {
-      const op = t.ops[id];
+      const op = t.op(id);
       if (t.state(id) !== PENDING || !op) continue;
       const missing = dependencyKeys(op).filter((d) => this.#lamportOf(d) === undefined).map(keyToHash);
       out.push({ hash: op.hash, localSeq: op.localSeq, missing });
@@ -247,15 +247,13 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     }
     t.setLamport(id, lamport);
     t.setSeq(id, op.localSeq);
-    t.ops[id] = op;
-    t.prepared[id] = prepared ?? this.#prepare?.(op);
+    t.hold(id, op, prepared ?? this.#prepare?.(op));
     if (missing === 0) {
       this.#cascade(id, out);
       return;
     }
     if (this.#pendingCount >= this.#maxPending) {
-      t.ops[id] = undefined;
-      t.prepared[id] = undefined;
+      t.drop(id);
       this.#overflow(op);
       return;
     }
@@ -269,15 +267,15 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   /** Releases `first` and everything that waited only for it, with an explicit stack. */
   #cascade(first: number, out: OrderedOperation<P>[]): void {
     const t = this.#t;
-    if (pruneFlagOf(t.ops[first]!.header)) this.#dropBelowPrunePoint(t.ops[first]!);
+    const head = t.op(first)!;
+    if (pruneFlagOf(head.header)) this.#dropBelowPrunePoint(head);
     const stack = this.#stack;
     stack.push(first);
     while (stack.length > 0) {
       const id = stack.pop()!;
-      const operation = t.ops[id]!;
-      const prepared = t.prepared[id];
-      t.ops[id] = undefined;
-      t.prepared[id] = undefined;
+      const operation = t.op(id)!;
+      const prepared = t.preparedOf(id);
+      t.drop(id);
       t.setState(id, RELEASED);
       t.released++;
       const lamport = t.lamport(id);
@@ -322,7 +320,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     this.#t = new NodeTable<P>();
     this.#pendingCount = 0;
     this.#askStore = true;
-    for (const id of waiting) this.#add(t.ops[id]!, out, t.prepared[id]);
+    for (const id of waiting) this.#add(t.op(id)!, out, t.preparedOf(id));
   }
 
   // --- bad input, overflow, pruning ---------------------------------------
@@ -353,11 +351,10 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     this.#prunedBelow.set(log, seq);
     const t = this.#t;
     for (let id = 0; id < t.size; id++) {
-      const entry = t.ops[id];
+      const entry = t.op(id);
       if (t.state(id) !== PENDING || !entry || entry.header.seqNum >= seq || logKey(entry) !== log) continue;
       t.setState(id, DROPPED);
-      t.ops[id] = undefined;
-      t.prepared[id] = undefined;
+      t.drop(id);
       this.#pendingCount--;
       for (const dep of dependencyKeys(entry)) t.removeEdge(t.intern(keyToHash(dep).bytes), id);
       this.#unacked.push(entry.localSeq);

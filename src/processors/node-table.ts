@@ -42,10 +42,12 @@ export class NodeTable<P = unknown> {
   /** Open addressing, linear probing: pairs (id + 1 or 0 for empty, tag). */
   #slots = new Int32Array(2 * 4096);
   #count = 0;
-  /** The operation of a pending id (JS objects cannot live in the records). */
-  ops: (StoredOperation | undefined)[] = [];
-  /** What `prepare` made of the operation of a pending id. */
-  prepared: (P | undefined)[] = [];
+  /**
+   * The operation of a pending id and what `prepare` made of it, side by side
+   * (2 * id, 2 * id + 1) so that releasing reads one line: JS objects cannot
+   * live in the records.
+   */
+  #held: (StoredOperation | P | undefined)[] = [];
   /** Edges: pairs (waiter id, next edge or -1). */
   #edges = new Int32Array(2 * 4096);
   #edgeCount = 0;
@@ -87,6 +89,28 @@ export class NodeTable<P = unknown> {
 
   setMissing(id: number, missing: number): void {
     this.#i32[id * WORDS + MISSING] = missing;
+  }
+
+  /** The operation held for `id` (pending), if any. */
+  op(id: number): StoredOperation | undefined {
+    return this.#held[2 * id] as StoredOperation | undefined;
+  }
+
+  /** What `prepare` made of the operation held for `id`. */
+  preparedOf(id: number): P | undefined {
+    return this.#held[2 * id + 1] as P | undefined;
+  }
+
+  /** Holds `op` (and its prepared value) for `id` while it waits. */
+  hold(id: number, op: StoredOperation, prepared: P | undefined): void {
+    this.#held[2 * id] = op;
+    this.#held[2 * id + 1] = prepared;
+  }
+
+  /** Lets go of what is held for `id`. */
+  drop(id: number): void {
+    this.#held[2 * id] = undefined;
+    this.#held[2 * id + 1] = undefined;
   }
 
   /** Whether some operation waits for `id`. */
@@ -137,8 +161,7 @@ export class NodeTable<P = unknown> {
     this.#i32[id * WORDS + FIRST_EDGE] = -1;
     slots[2 * i] = id + 1;
     slots[2 * i + 1] = tag;
-    this.ops.push(undefined);
-    this.prepared.push(undefined);
+    this.#held.push(undefined, undefined);
     if (this.#count * 2 > slots.length >>> 1) this.#rehash();
     return id;
   }

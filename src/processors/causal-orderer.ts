@@ -26,7 +26,7 @@
 import { isWalkawayError, logIdOf, pruneFlagOf, toHex, WalkawayError, type Hash } from '../core/index.ts';
 import type { Store, StoredOperation } from '../store/index.ts';
 import { checkedDependencies, dependencyKeys, hashKey, keyToHash } from './keys.ts';
-import { DROPPED, NodeTable, PENDING, RELEASED, UNKNOWN } from './node-table.ts';
+import { DROPPED, NodeTable, PENDING, RELEASED, slotOf, UNKNOWN } from './node-table.ts';
 import { lamportFloor, releasedInStore } from './orderer-store.ts';
 import {
   decodeReleasedSet,
@@ -100,6 +100,8 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   #pendingCount = 0;
   /** Sink of `NodeTable.touch`, so the loads are not optimised away. */
   #touched = 0;
+  /** Scratch: `slotOf` of each dependency of the operation being added. */
+  #tags: number[] = [];
   #stack: number[] = [];
   /** Scratch: ids of the dependencies the operation being added waits for. */
   #waitFor: number[] = [];
@@ -220,12 +222,14 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   #add(op: StoredOperation, out: OrderedOperation<P>[], prepared?: P): void {
     const t = this.#t;
     const deps = checkedDependencies(op);
+    const ownTag = slotOf(op.hash.bytes);
     if (typeof deps !== 'string') {
-      let touched = t.touch(op.hash.bytes);
-      for (let i = 0; i < deps.length; i++) touched |= t.touch(deps[i]);
+      const tags = this.#tags;
+      let touched = t.touch(ownTag);
+      for (let i = 0; i < deps.length; i++) touched |= t.touch((tags[i] = slotOf(deps[i])));
       this.#touched |= touched;
     }
-    const id = t.intern(op.hash.bytes);
+    const id = t.intern(op.hash.bytes, ownTag);
     if (t.state(id) !== UNKNOWN || isSettled(this.#set, op.localSeq)) {
       this.#stats.duplicates++;
       this.#report({ type: 'duplicate', processor: this.name, hash: op.hash });
@@ -237,7 +241,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     let missing = 0;
     const waitFor = this.#waitFor;
     for (let i = 0; i < deps.length; i++) {
-      const d = t.intern(deps[i]);
+      const d = t.intern(deps[i], this.#tags[i]);
       const state = t.state(d);
       if (state === RELEASED || (state === UNKNOWN && this.#askStore && this.#lamportOf(hashKey(deps[i])) !== undefined)) {
         if (t.lamport(d) + 1 > lamport) lamport = t.lamport(d) + 1;

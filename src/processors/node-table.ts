@@ -119,14 +119,13 @@ export class NodeTable<P = unknown> {
   }
 
   /**
-   * Loads the slot and record that a later lookup of `bytes` reads, and does
-   * nothing else: touching every hash of an operation first lets their cache
-   * misses overlap instead of queueing one after the other.
+   * Loads the slot and record that a later lookup of the hash with tag `tag`
+   * (`slotOf`) reads, and does nothing else: touching every hash of an
+   * operation first lets their cache misses overlap instead of queueing.
    */
-  touch(bytes: Uint8Array): number {
+  touch(tag: number): number {
     const slots = this.#slots;
-    const i = slotOf(bytes) & ((slots.length >>> 1) - 1);
-    const v = slots[2 * i];
+    const v = slots[2 * (tag & ((slots.length >>> 1) - 1))];
     return v === 0 ? 0 : this.#i32[(v - 1) * WORDS + STATE];
   }
 
@@ -142,11 +141,10 @@ export class NodeTable<P = unknown> {
     }
   }
 
-  /** The id of a 32-byte hash, interned on first sight. */
-  intern(bytes: Uint8Array): number {
+  /** The id of a 32-byte hash (whose `slotOf` the caller may pass in), interned on first sight. */
+  intern(bytes: Uint8Array, tag = slotOf(bytes)): number {
     const slots = this.#slots;
     const mask = (slots.length >>> 1) - 1;
-    const tag = slotOf(bytes);
     let i = tag & mask;
     for (; ; i = (i + 1) & mask) {
       const v = slots[2 * i];

@@ -249,16 +249,15 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
         waitFor[missing++] = d;
       }
     }
+    if (missing > 0 && this.#pendingCount >= this.#maxPending) {
+      this.#overflow(op); // not prepared either: it is prepared when a scan picks it up
+      return;
+    }
     t.setLamport(id, lamport);
     t.setSeq(id, op.localSeq);
     t.hold(id, op, prepared ?? this.#prepare?.(op));
     if (missing === 0) {
       this.#cascade(id, out);
-      return;
-    }
-    if (this.#pendingCount >= this.#maxPending) {
-      t.drop(id);
-      this.#overflow(op);
       return;
     }
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);

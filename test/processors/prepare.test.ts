@@ -67,6 +67,21 @@ describe('prepare', () => {
     assert.deepEqual(other.entries().map(([k]) => k), ['other']);
   });
 
+  test('an operation that overflows the pending set is prepared once, when a scan takes it in', () => {
+    const store = MemoryStore.create();
+    const history = makeHistory(SEED + 3, { authors: 4, operations: 60 });
+    const inStore = history.map((op) => (store.ingest(op) as { operation: StoredOperation }).operation);
+    let calls = 0;
+    const reports: ProcessorReport[] = [];
+    const orderer = new CausalOrderer({ store, maxPending: 5, onReport: (r) => reports.push(r), prepare: (op) => (calls++, op.localSeq) });
+    const released = shuffleWithDuplicates(inStore, SEED, 0).flatMap((op) => orderer.process(op));
+    released.push(...orderer.start());
+    assert.ok(reports.some((r) => r.type === 'overflow'));
+    assert.equal(released.length, history.length);
+    for (const r of released) assert.equal(r.prepared, r.operation.localSeq);
+    assert.equal(calls, history.length);
+  });
+
   for (const factory of factories) {
     test(`operations read back from the ${factory.kind} store after a restart are prepared too`, () => {
       const history = makeHistory(SEED + 2, { authors: 3, operations: 120 });

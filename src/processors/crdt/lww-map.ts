@@ -19,7 +19,6 @@
  */
 import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import { timestampOf, toHex, WalkawayError, type Operation } from '../../core/index.ts';
-import type { StoredOperation } from '../../store/index.ts';
 import { compareStamps } from '../keys.ts';
 import type { OrderedOperation, Processor, ReportSink, Stamp } from '../types.ts';
 
@@ -119,7 +118,7 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
    * The write read out of `op`, with the stamp fields it will need (see the
    * module comment). Reports a body it cannot decode, once, here.
    */
-  prepare(op: StoredOperation): PreparedLwwWrite<V> {
+  prepare(op: Operation): PreparedLwwWrite<V> {
     let write: LwwWrite<V> | undefined;
     try {
       write = this.#decode(op);

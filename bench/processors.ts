@@ -180,7 +180,7 @@ function runOnce(delivery: Wire[], dir: string, label: string): RunResult {
   collectGarbage(); // the previous run's garbage is not this run's cost
   const store = SqliteStore.open(join(dir, `${label}.db`));
   const map = new LwwMap();
-  const orderer = new CausalOrderer({ store, batchSize: 1024, maxPending: stored.length, prepare: (op) => map.prepare(op) });
+  const orderer = new CausalOrderer({ store, batchSize: 1024, maxPending: stored.length, prepare: (op) => map.prepare(op), discard: (op, p) => map.discard(op, p) });
   let peakRss = process.memoryUsage().rss;
   let released = 0;
   const cpuStart = process.cpuUsage();

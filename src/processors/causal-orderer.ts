@@ -42,6 +42,8 @@ export interface CausalOrdererConfig<P = undefined> {
   store: Store;
   /** Work on each operation that needs no order, done when it arrives; released as `prepared`. */
   prepare?: (op: StoredOperation) => P;
+  /** Told of a prepared operation that is dropped without release (below a prune point). */
+  discard?: (op: StoredOperation, prepared: P) => void;
   /** Scan only this topic's logs on start (default: the whole store). */
   topic?: Uint8Array;
   /** Cursor name of the released set (default derived from the topic). */
@@ -95,6 +97,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   readonly #autoAck: boolean;
   readonly #onReport: ReportSink | undefined;
   readonly #prepare: ((op: StoredOperation) => P) | undefined;
+  readonly #discard: ((op: StoredOperation, prepared: P) => void) | undefined;
   /** Every hash met, interned: released (with Lamport), pending, or waited for. */
   #t = new NodeTable<P>();
   #pendingCount = 0;
@@ -130,6 +133,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     this.#autoAck = c.autoAck;
     this.#onReport = c.onReport;
     this.#prepare = c.prepare;
+    this.#discard = c.discard;
     this.#set = this.#loadCursor();
     this.#askStore = this.#set.watermark > 0 || this.#set.bits.some((b) => b !== 0);
   }
@@ -357,6 +361,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
       const entry = t.op(id);
       if (t.state(id) !== PENDING || !entry || entry.header.seqNum >= seq || logKey(entry) !== log) continue;
       t.setState(id, DROPPED);
+      if (this.#discard && this.#prepare) this.#discard(entry, t.preparedOf(id) as P);
       t.drop(id);
       this.#pendingCount--;
       for (const dep of dependencyKeys(entry)) t.removeEdge(t.intern(keyToHash(dep).bytes), id);

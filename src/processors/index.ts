@@ -51,7 +51,6 @@ export {
   type LwwWrite,
   type LwwEntry,
   type LwwChange,
-  type PreparedLwwWrite,
 } from './crdt/lww-map.ts';
 export { OperationDag, type DagNode, type DagChange } from './crdt/dag.ts';
 export { LogView, type LogViewEntry, type LogViewChange } from './crdt/log-view.ts';

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { createOperation, isWalkawayError } from '../../src/core/index.ts';
-import { CausalOrderer, LwwMap, type OrderedOperation, type ProcessorReport } from '../../src/processors/index.ts';
+import { createOperation, isWalkawayError, type Operation } from '../../src/core/index.ts';
+import { CausalOrderer, encodeLwwWrite, LwwMap, type OrderedOperation, type ProcessorReport } from '../../src/processors/index.ts';
 import { MemoryStore, type StoredOperation } from '../../src/store/index.ts';
 import { asStored, authorKey, LOG_ID, makeHistory, shuffleWithDuplicates, storeFactories } from './helpers.ts';
 
@@ -80,6 +80,47 @@ describe('prepare', () => {
     assert.equal(released.length, history.length);
     for (const r of released) assert.equal(r.prepared, r.operation.localSeq);
     assert.equal(calls, history.length);
+  });
+
+  test('an operation dropped below a prune point is discarded, and the map takes back its prepared write', () => {
+    const log: Operation[] = [];
+    for (let seq = 0; seq < 5; seq++) {
+      log.push(
+        createOperation({
+          privateKey: authorKey(2),
+          seqNum: seq,
+          backlink: log[seq - 1]?.hash,
+          body: encodeLwwWrite('k', `v${seq}`),
+          extensions: { variant: 'basic', logId: LOG_ID, timestamp: seq, pruneFlag: seq === 4 },
+        }),
+      );
+    }
+    const map = new LwwMap<string>();
+    const discarded: number[] = [];
+    const orderer = new CausalOrderer<number>({
+      store: MemoryStore.create(),
+      prepare: (op) => map.prepare(op),
+      discard: (op, h) => (discarded.push(h), map.discard(op, h)),
+    });
+    const out = orderer.process({ ...log[3], localSeq: 1 }); // waits for seq 2, which never comes
+    assert.deepEqual(out, []);
+    const [pending] = orderer.pending();
+    assert.equal(pending.hash.toHex(), log[3].hash.toHex());
+    const released = orderer.process({ ...log[4], localSeq: 2 }); // the prune point needs no history
+    assert.equal(released.length, 1);
+    assert.equal(discarded.length, 1, 'the waiting entry below the prune point is discarded');
+    assert.equal(orderer.pending().length, 0);
+    for (const r of released) map.process(r);
+    assert.equal(map.get('k'), 'v4');
+    // Both handles went back to the map: the next two writes reuse them.
+    const again = [map.prepare(log[0]), map.prepare(log[1])].sort();
+    assert.deepEqual(again, [0, 1]);
+    // A handle given back is not trusted again for its old operation.
+    map.discard(log[0], again[0]);
+    const change = map.process({ operation: { ...log[0], localSeq: 9 }, lamport: 99, prepared: again[0] });
+    assert.equal(change.length, 1, 'prepared again on release');
+    assert.equal(change[0].value, 'v0');
+    assert.deepEqual(change[0].stamp, { lamport: 99, timestamp: 0, author: log[0].header.publicKey.bytes, hash: log[0].hash.bytes });
   });
 
   for (const factory of factories) {

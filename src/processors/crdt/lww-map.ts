@@ -7,20 +7,28 @@
  * the same for any order, any number of repeats.
  *
  * Applying a write has two halves. `prepare` reads the write out of the
- * operation (body decoding, stamp fields) and needs no order, so the causal
- * orderer can run it when the operation arrives, while its bytes are still in
- * the CPU caches: `new CausalOrderer({ store, prepare: (op) => map.prepare(op) })`.
- * `process` applies a released write and then touches only the prepared
- * write and the key's entry. An operation released without a write this map
- * prepared is prepared on release.
+ * operation (decodes the body, finds the key's entry) and needs no order, so
+ * the causal orderer can run it when the operation arrives, while its bytes
+ * are still in the CPU caches: `new CausalOrderer({ store, prepare: (op) =>
+ * map.prepare(op), discard: (op, p) => map.discard(op, p) })`. `process`
+ * applies a released write and then touches only the prepared write and the
+ * key's entry. An operation released without a write this map prepared is
+ * prepared on release.
+ *
+ * Nothing is allocated per write that outlives it: a prepared write is a
+ * handle into one array (operation, entry, value), entries are updated in
+ * place, and the rest of a stamp (clock, author, hash) is read from the
+ * winning operation only when a Lamport tie needs it or someone asks.
  *
  * Operation bodies: CBOR `[key, value]` to set, `[key]` to delete (see
- * `encodeLwwWrite`), or any `decode` given in the config.
+ * `encodeLwwWrite`, `lww-body.ts`), or any `decode` given in the config.
  */
-import { decode as cborDecode, encode as cborEncode } from 'cborg';
-import { timestampOf, toHex, WalkawayError, type Operation } from '../../core/index.ts';
-import { compareStamps } from '../keys.ts';
+import { toHex, WalkawayError, type Operation } from '../../core/index.ts';
+import { compareStamps, stampOf } from '../keys.ts';
 import type { OrderedOperation, Processor, ReportSink, Stamp } from '../types.ts';
+import { decodeLwwBody, type LwwBody } from './lww-body.ts';
+
+export { encodeLwwWrite } from './lww-body.ts';
 
 export interface LwwWrite<V> {
   key: string;
@@ -42,113 +50,107 @@ export interface LwwChange<V> {
   stamp: Stamp;
 }
 
-/** A write read out of its operation, ready to apply once the operation is released. */
-export interface PreparedLwwWrite<V> {
-  /** Undefined when the operation carries no write (skipped or rejected when prepared). */
-  key: string | undefined;
-  value: V | undefined;
-  deleted: boolean;
-  /** The stamp without its Lamport timestamp (known only at release). */
-  timestamp: number;
-  author: Uint8Array;
-  hash: Uint8Array;
-  /** The map that prepared it: another map prepares again (its `decode` may differ). */
-  by: object;
-}
-
 export interface LwwMapConfig<V> {
   /** Reads the write out of an operation; throw a WalkawayError (or return undefined) to skip it. */
   decode?: (op: Operation) => LwwWrite<V> | undefined;
   onReport?: ReportSink;
 }
 
-export function encodeLwwWrite(key: string, value?: unknown): Uint8Array {
-  return cborEncode(value === undefined ? [key] : [key, value]);
-}
-
 export function decodeLwwWrite(op: Operation): LwwWrite<unknown> {
-  if (!op.body) throw new WalkawayError('MALFORMED', 'LWW write has no body (deleted or empty)', { hash: op.hash.toHex() });
-  let value: unknown;
-  try {
-    value = cborDecode(op.body);
-  } catch (err) {
-    throw new WalkawayError('MALFORMED', `LWW write is not CBOR: ${(err as Error).message}`, { hash: op.hash.toHex() });
-  }
-  if (!Array.isArray(value) || typeof value[0] !== 'string' || value.length < 1 || value.length > 2) {
-    throw new WalkawayError('MALFORMED', 'LWW write must be [key] or [key, value]', { hash: op.hash.toHex() });
-  }
-  return value.length === 1 ? { key: value[0], deleted: true } : { key: value[0], value: value[1] };
+  const body = readBody(op);
+  return body.deleted ? { key: body.key, deleted: true } : { key: body.key, value: body.value };
 }
 
-/** A key's entry; `stamp` is undefined until a write for it is applied (a prepared write made it). */
+/** The default decoder, as `LwwBody` (no second object). */
+function readBody(op: Operation): LwwBody {
+  if (!op.body) throw new WalkawayError('MALFORMED', 'LWW write has no body (deleted or empty)', { hash: op.hash.toHex() });
+  try {
+    return decodeLwwBody(op.body);
+  } catch (err) {
+    throw new WalkawayError('MALFORMED', (err as Error).message, { hash: op.hash.toHex() });
+  }
+}
+
+/** A key's entry, updated in place. */
 interface Slot<V> {
   key: string;
   value: V | undefined;
   deleted: boolean;
+  /** False until a write for the key is applied (`prepare` makes entries). */
+  written: boolean;
+  lamport: number;
+  /** The winning write's operation: the rest of its stamp is read from it when needed. */
+  op: Operation | undefined;
+  /** The winning stamp, once read from `op` or given (`write`, `merge`). */
   stamp: Stamp | undefined;
 }
+
+/** A prepared write's value when it deletes the key. */
+const DELETED = Symbol('deleted');
+/** References per prepared write: operation, entry (undefined: the operation carries no write), value. */
+const REFS = 3;
 
 export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChange<V>> {
   readonly name = 'lww-map';
   readonly #slots = new Map<string, Slot<V>>();
-  readonly #decode: (op: Operation) => LwwWrite<V> | undefined;
+  readonly #decode: ((op: Operation) => LwwWrite<V> | undefined) | undefined;
   readonly #onReport: ReportSink | undefined;
-  /** What `prepare` returns for an operation that carries no write. */
-  readonly #noWrite: PreparedLwwWrite<V> = Object.freeze({
-    key: undefined,
-    value: undefined,
-    deleted: false,
-    timestamp: 0,
-    author: new Uint8Array(0),
-    hash: new Uint8Array(0),
-    by: this,
-  });
+  /** Prepared writes not applied yet, REFS apart; a handle is an index. */
+  readonly #prepared: unknown[] = [];
+  readonly #free: number[] = [];
 
   constructor(config: LwwMapConfig<V> = {}) {
-    this.#decode = config.decode ?? (decodeLwwWrite as (op: Operation) => LwwWrite<V>);
+    this.#decode = config.decode;
     this.#onReport = config.onReport;
   }
 
   /** Applies a write with its stamp; returns whether it became the current value. */
   write(key: string, value: V | undefined, deleted: boolean, stamp: Stamp): boolean {
-    return this.#apply(this.#slot(key), value, deleted, stamp);
+    return this.#apply(this.#slot(key), value, deleted, stamp.lamport, undefined, stamp);
   }
 
   /**
-   * The write read out of `op`, with the stamp fields it will need (see the
-   * module comment). Reports a body it cannot decode, once, here.
+   * The write read out of `op`, as a handle that `process` (or `discard`)
+   * takes back. Reports a body it cannot decode, once, here.
    */
-  prepare(op: Operation): PreparedLwwWrite<V> {
-    let write: LwwWrite<V> | undefined;
-    try {
-      write = this.#decode(op);
-    } catch (err) {
-      const error = err instanceof WalkawayError ? err : new WalkawayError('MALFORMED', String(err));
-      this.#onReport?.({ type: 'rejected', processor: this.name, hash: op.hash, error });
-      return this.#noWrite;
-    }
-    if (!write) return this.#noWrite;
-    const deleted = write.deleted === true;
-    return {
-      // The slot's own key string: one per key, so applying compares pointers.
-      key: this.#slot(write.key).key,
-      value: deleted ? undefined : write.value,
-      deleted,
-      timestamp: timestampOf(op.header) ?? 0,
-      author: op.header.publicKey.bytes,
-      hash: op.hash.bytes,
-      by: this,
-    };
+  prepare(op: Operation): number {
+    const write = this.#read(op);
+    const h = this.#free.length > 0 ? this.#free.pop()! : this.#prepared.length / REFS;
+    const at = h * REFS;
+    const refs = this.#prepared;
+    if (at === refs.length) refs.push(undefined, undefined, undefined);
+    refs[at] = op;
+    refs[at + 1] = write === undefined ? undefined : this.#slot(write.key);
+    refs[at + 2] = write === undefined ? undefined : write.deleted ? DELETED : write.value;
+    return h;
+  }
+
+  /** Lets go of a prepared write that will never be applied (its operation was dropped). */
+  discard(op: Operation, prepared: unknown): void {
+    if (this.#own(op, prepared)) this.#release(prepared as number);
   }
 
   process(input: OrderedOperation): LwwChange<V>[] {
-    const p = input.prepared as PreparedLwwWrite<V> | undefined;
-    const write = typeof p === 'object' && p !== null && p.by === this ? p : this.prepare(input.operation);
-    if (write.key === undefined) return [];
-    const slot = this.#slot(write.key);
-    const stamp: Stamp = { lamport: input.lamport, timestamp: write.timestamp, author: write.author, hash: write.hash };
-    if (!this.#apply(slot, write.value, write.deleted, stamp)) return [];
-    return [{ key: slot.key, value: slot.value, deleted: write.deleted, stamp }];
+    const op = input.operation;
+    const h = input.prepared;
+    let slot: Slot<V> | undefined;
+    let value: unknown;
+    if (this.#own(op, h)) {
+      const at = (h as number) * REFS;
+      slot = this.#prepared[at + 1] as Slot<V> | undefined;
+      value = this.#prepared[at + 2];
+      this.#release(h as number);
+    } else {
+      // Not prepared by this map (another map's, or none): read the write now.
+      const write = this.#read(op);
+      if (write === undefined) return [];
+      slot = this.#slot(write.key);
+      value = write.deleted ? DELETED : write.value;
+    }
+    if (slot === undefined) return [];
+    const deleted = value === DELETED;
+    if (!this.#apply(slot, deleted ? undefined : (value as V), deleted, input.lamport, op, undefined)) return [];
+    return [new Change(slot.key, slot.value, deleted, input.lamport, op)];
   }
 
   get(key: string): V | undefined {
@@ -157,12 +159,12 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
 
   has(key: string): boolean {
     const s = this.#slots.get(key);
-    return s !== undefined && s.stamp !== undefined && !s.deleted;
+    return s !== undefined && s.written && !s.deleted;
   }
 
   entry(key: string): LwwEntry<V> | undefined {
     const s = this.#slots.get(key);
-    return s?.stamp ? { value: s.value, deleted: s.deleted, stamp: s.stamp } : undefined;
+    return s?.written ? { value: s.value, deleted: s.deleted, stamp: stampOfSlot(s) } : undefined;
   }
 
   /** Live keys and values, in key order. */
@@ -174,36 +176,99 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
 
   get size(): number {
     let n = 0;
-    for (const s of this.#slots.values()) if (s.stamp && !s.deleted) n++;
+    for (const s of this.#slots.values()) if (s.written && !s.deleted) n++;
     return n;
   }
 
   /** Everything, tombstones included, in a canonical form: equal states give equal snapshots. */
   snapshot(): { key: string; deleted: boolean; value: unknown; hash: string }[] {
-    return this.#written().map((s) => ({ key: s.key, deleted: s.deleted, value: s.value, hash: toHex(s.stamp!.hash) }));
+    return this.#written().map((s) => ({ key: s.key, deleted: s.deleted, value: s.value, hash: toHex(stampOfSlot(s).hash) }));
   }
 
   /** State-based merge: the same as applying every write the other map has seen. */
   merge(other: LwwMap<V>): void {
-    for (const s of other.#slots.values()) if (s.stamp) this.write(s.key, s.value, s.deleted, s.stamp);
+    for (const s of other.#slots.values()) if (s.written) this.write(s.key, s.value, s.deleted, stampOfSlot(s));
+  }
+
+  /** Whether `prepared` is a handle this map gave out for `op` and still holds. */
+  #own(op: Operation, prepared: unknown): boolean {
+    return typeof prepared === 'number' && this.#prepared[prepared * REFS] === op;
+  }
+
+  #release(h: number): void {
+    const at = h * REFS;
+    this.#prepared[at] = this.#prepared[at + 1] = this.#prepared[at + 2] = undefined;
+    this.#free.push(h);
+  }
+
+  /** The write in `op`, or undefined (none, or reported as malformed). */
+  #read(op: Operation): LwwBody | undefined {
+    try {
+      if (!this.#decode) return readBody(op);
+      const write = this.#decode(op);
+      if (!write) return undefined;
+      const deleted = write.deleted === true;
+      return { key: write.key, value: deleted ? undefined : write.value, deleted };
+    } catch (err) {
+      const error = err instanceof WalkawayError ? err : new WalkawayError('MALFORMED', String(err));
+      this.#onReport?.({ type: 'rejected', processor: this.name, hash: op.hash, error });
+      return undefined;
+    }
   }
 
   #slot(key: string): Slot<V> {
     let slot = this.#slots.get(key);
-    if (!slot) this.#slots.set(key, (slot = { key, value: undefined, deleted: false, stamp: undefined }));
+    if (!slot) {
+      slot = { key, value: undefined, deleted: false, written: false, lamport: 0, op: undefined, stamp: undefined };
+      this.#slots.set(key, slot);
+    }
     return slot;
   }
 
-  #apply(slot: Slot<V>, value: V | undefined, deleted: boolean, stamp: Stamp): boolean {
-    if (slot.stamp && compareStamps(stamp, slot.stamp) <= 0) return false;
+  /** A write with Lamport timestamp `lamport` and the rest of its stamp in `stamp` or else in `op`. */
+  #apply(slot: Slot<V>, value: V | undefined, deleted: boolean, lamport: number, op: Operation | undefined, stamp: Stamp | undefined): boolean {
+    if (slot.written) {
+      if (lamport < slot.lamport) return false;
+      // A tie on Lamport (concurrent writes, or the same write again): compare whole stamps.
+      if (lamport === slot.lamport && compareStamps(stamp ?? stampOf(op!, lamport), stampOfSlot(slot)) <= 0) return false;
+    }
     slot.value = deleted ? undefined : value;
     slot.deleted = deleted;
+    slot.written = true;
+    slot.lamport = lamport;
+    slot.op = op;
     slot.stamp = stamp;
     return true;
   }
 
   /** Keys with an applied write, in key order. */
   #written(): Slot<V>[] {
-    return [...this.#slots.values()].filter((s) => s.stamp !== undefined).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return [...this.#slots.values()].filter((s) => s.written).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+}
+
+function stampOfSlot(s: Slot<unknown>): Stamp {
+  return (s.stamp ??= stampOf(s.op!, s.lamport));
+}
+
+/** A change whose stamp is read from its operation only when asked for. */
+class Change<V> implements LwwChange<V> {
+  readonly #lamport: number;
+  readonly #operation: Operation;
+  #stamp: Stamp | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly value: V | undefined,
+    readonly deleted: boolean,
+    lamport: number,
+    operation: Operation,
+  ) {
+    this.#lamport = lamport;
+    this.#operation = operation;
+  }
+
+  get stamp(): Stamp {
+    return (this.#stamp ??= stampOf(this.#operation, this.#lamport));
   }
 }

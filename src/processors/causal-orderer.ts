@@ -19,14 +19,16 @@
  * arrival; its result travels with the operation as `prepared`, so releasing
  * touches one small object instead of the whole operation.
  *
- * Bounded: at most `maxPending` operations wait in memory. An operation that
- * does not fit is reported (PENDING_OVERFLOW) and left in the store; the
- * orderer scans for it again once the pending set has drained to half.
+ * Bounded: at most `maxPending` operations wait in memory, and at most
+ * `maxHashes` hashes (operations and what they wait for) are known in memory;
+ * released ones are forgotten before that (the store remembers them). An operation that does not fit is reported (PENDING_OVERFLOW)
+ * and left in the store; the orderer scans for it again once the pending set
+ * has drained to half.
  */
 import { isWalkawayError, logIdOf, pruneFlagOf, toHex, WalkawayError, type Hash } from '../core/index.ts';
 import type { Store, StoredOperation } from '../store/index.ts';
 import { checkedDependencies, dependencyKeys, hashKey, keyToHash } from './keys.ts';
-import { DROPPED, NodeTable, PENDING, RELEASED, slotOf, UNKNOWN } from './node-table.ts';
+import { DROPPED, MAX_IDS, NodeTable, PENDING, RELEASED, slotOf, UNKNOWN } from './node-table.ts';
 import { lamportFloor, releasedInStore } from './orderer-store.ts';
 import {
   decodeReleasedSet,
@@ -54,6 +56,8 @@ export interface CausalOrdererConfig<P = undefined> {
   batchSize?: number;
   /** Released operations remembered in memory; past it the store answers. */
   maxReleasedCache?: number;
+  /** Most hashes known in memory (operations and the dependencies they wait for); at most MAX_IDS. */
+  maxHashes?: number;
   /** Acknowledge at release instead of on `commit()` (for consumers that never fail). */
   autoAck?: boolean;
   onReport?: ReportSink;
@@ -63,6 +67,7 @@ export const DEFAULT_CAUSAL_ORDERER_CONFIG = {
   maxPending: 200_000,
   batchSize: 1024,
   maxReleasedCache: 1_000_000,
+  maxHashes: 1 << 22,
   autoAck: false,
 };
 
@@ -99,14 +104,17 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   readonly #prepare: ((op: StoredOperation) => P) | undefined;
   readonly #discard: ((op: StoredOperation, prepared: P) => void) | undefined;
   /** Every hash met, interned: released (with Lamport), pending, or waited for. */
-  #t = new NodeTable<P>();
+  #t: NodeTable<P>;
+  readonly #maxHashes: number;
+  /** Ids kept free in the node table: with fewer, released ids are forgotten. */
+  readonly #room: number;
   #pendingCount = 0;
   /** Sink of `NodeTable.touch`, so the loads are not optimised away. */
   #touched = 0;
   /** Scratch: `slotOf` of each dependency of the operation being added. */
   #tags: number[] = [];
   #stack: number[] = [];
-  /** Scratch: ids of the dependencies the operation being added waits for. */
+  /** Scratch: indexes (in its dependencies) of what the operation being added waits for. */
   #waitFor: number[] = [];
   #set: ReleasedSet;
   #unacked: number[] = [];
@@ -119,7 +127,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
 
   constructor(config: CausalOrdererConfig<P>) {
     const c = { ...DEFAULT_CAUSAL_ORDERER_CONFIG, ...config };
-    for (const field of ['maxPending', 'batchSize', 'maxReleasedCache'] as const) {
+    for (const field of ['maxPending', 'batchSize', 'maxReleasedCache', 'maxHashes'] as const) {
       if (!Number.isSafeInteger(c[field]) || c[field] < 1) {
         throw new WalkawayError('INVALID_ARGUMENT', `${field} must be a positive integer, got ${c[field]}`);
       }
@@ -130,6 +138,9 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     this.#maxPending = c.maxPending;
     this.#batchSize = c.batchSize;
     this.#maxCache = c.maxReleasedCache;
+    this.#maxHashes = Math.min(c.maxHashes, MAX_IDS);
+    this.#room = Math.min(1 << 16, this.#maxHashes >>> 4);
+    this.#t = new NodeTable<P>(this.#maxHashes);
     this.#autoAck = c.autoAck;
     this.#onReport = c.onReport;
     this.#prepare = c.prepare;
@@ -148,9 +159,9 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
 
   process(op: StoredOperation): OrderedOperation<P>[] {
     const out: OrderedOperation<P>[] = [];
-    if (this.#t.released > this.#maxCache) this.#forgetReleased(out);
+    this.#makeRoom(out);
     this.#add(op, out);
-    if (this.#overflowed && this.#pendingCount <= this.#maxPending >>> 1) this.#scan(out);
+    if (this.#overflowed && this.#pendingCount <= this.#maxPending >>> 1 && this.#t.fits(this.#room)) this.#scan(out);
     if (this.#autoAck) this.commit();
     return out;
   }
@@ -233,6 +244,10 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
       for (let i = 0; i < deps.length; i++) touched |= t.touch((tags[i] = slotOf(deps[i])));
       this.#touched |= touched;
     }
+    if (!t.fits(1)) {
+      this.#overflow(op); // the table is full: leave it in the store for a later scan
+      return;
+    }
     const id = t.intern(op.hash.bytes, ownTag);
     if (t.state(id) !== UNKNOWN || isSettled(this.#set, op.localSeq)) {
       this.#stats.duplicates++;
@@ -245,15 +260,18 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     let missing = 0;
     const waitFor = this.#waitFor;
     for (let i = 0; i < deps.length; i++) {
-      const d = t.intern(deps[i], this.#tags[i]);
-      const state = t.state(d);
-      if (state === RELEASED || (state === UNKNOWN && this.#askStore && this.#lamportOf(hashKey(deps[i])) !== undefined)) {
-        if (t.lamport(d) + 1 > lamport) lamport = t.lamport(d) + 1;
+      const d = t.find(deps[i], this.#tags[i]);
+      const state = d < 0 ? UNKNOWN : t.state(d);
+      let released = state === RELEASED ? t.lamport(d) : -1;
+      if (state === UNKNOWN && this.#askStore) released = this.#lamportOf(hashKey(deps[i])) ?? -1;
+      if (released >= 0) {
+        if (released + 1 > lamport) lamport = released + 1;
       } else {
-        waitFor[missing++] = d;
+        waitFor[missing++] = i;
       }
     }
-    if (missing > 0 && this.#pendingCount >= this.#maxPending) {
+    // A waiting operation needs ids for what it waits for; one that is released needs none.
+    if (missing > 0 && (this.#pendingCount >= this.#maxPending || !t.fits(this.#room + missing))) {
       this.#overflow(op); // not prepared either: it is prepared when a scan picks it up
       return;
     }
@@ -265,7 +283,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
       return;
     }
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
-    for (let i = 0; i < missing; i++) t.addEdge(waitFor[i], id);
+    for (let i = 0; i < missing; i++) t.addEdge(t.intern(deps[waitFor[i]], this.#tags[waitFor[i]]), id);
     t.setMissing(id, missing);
     t.setState(id, PENDING);
     if (++this.#pendingCount > this.#stats.peakPending) this.#stats.peakPending = this.#pendingCount;
@@ -319,12 +337,30 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     return releasedInStore(this.#store, keyToHash(key), this.#set, this.#t);
   }
 
-  /** Past `maxReleasedCache`: forget what was released (the store remembers) and keep what waits. */
+  /** Forgets released ids past `maxReleasedCache`, or when the table nears `maxHashes` and that frees enough. */
+  #makeRoom(out: OrderedOperation<P>[]): void {
+    const t = this.#t;
+    if (t.released > this.#maxCache || (!t.fits(this.#room) && t.released >= this.#room >>> 1)) this.#forgetReleased(out);
+  }
+
+  /**
+   * Forget what was released and acknowledged (the store remembers it) and
+   * keep what waits. Released but unacknowledged operations are kept: the
+   * store's released set does not count them yet, and what depends on them
+   * must not wait for them.
+   */
   #forgetReleased(out: OrderedOperation<P>[]): void {
     const t = this.#t;
+    const unacked = new Set(this.#unacked);
     const waiting: number[] = [];
-    for (let id = 0; id < t.size; id++) if (t.state(id) === PENDING) waiting.push(id);
-    this.#t = new NodeTable<P>();
+    const keep: number[] = [];
+    for (let id = 0; id < t.size; id++) {
+      const state = t.state(id);
+      if (state === PENDING) waiting.push(id);
+      else if (state === RELEASED && unacked.has(t.seq(id))) keep.push(id);
+    }
+    this.#t = new NodeTable<P>(this.#maxHashes);
+    for (const id of keep) this.#t.set(t.keyOf(id), t.lamport(id), t.seq(id));
     this.#pendingCount = 0;
     this.#askStore = true;
     for (const id of waiting) this.#add(t.op(id)!, out, t.preparedOf(id));
@@ -343,7 +379,8 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   #overflow(op: StoredOperation): void {
     this.#overflowed = true;
     this.#stats.overflowed++;
-    const error = new WalkawayError('PENDING_OVERFLOW', `causal orderer holds ${this.#maxPending} pending operations; ${op.hash.toHex()} stays in the store for a later scan`, {
+    const full = this.#pendingCount >= this.#maxPending ? `${this.#maxPending} pending operations` : `${this.#t.size} hashes that pending operations wait for`;
+    const error = new WalkawayError('PENDING_OVERFLOW', `causal orderer holds ${full}; ${op.hash.toHex()} stays in the store for a later scan`, {
       hash: op.hash.toHex(),
       limit: this.#maxPending,
     });
@@ -402,6 +439,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
         after = op.localSeq;
         const id = this.#t.find(op.hash.bytes);
         if (isSettled(this.#set, op.localSeq) || (id >= 0 && this.#t.state(id) !== UNKNOWN)) continue;
+        this.#makeRoom(out);
         this.#add(op, out);
         if (this.#overflowed) return;
       }

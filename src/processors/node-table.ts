@@ -8,14 +8,17 @@
  * Lamport timestamp, localSeq), because after a shuffled delivery the ids are visited
  * in an order unrelated to the one they were created in: one record is one
  * cache line (or two adjacent ones) where separate arrays per field would be
- * one miss per field. For the same reason each slot of the hash table keeps a
- * 32-bit tag of its hash, so a probe that does not match never reads a
- * record, and the "who waits for this hash" edges are (target, next) pairs in
- * one array with a free list. Per operation that is a few probes and record
- * writes, and nothing that survives for the garbage collector to copy except
- * the operation itself while it waits.
+ * one miss per field. For the same reason each slot of the hash table packs
+ * the id with 8 bits of its hash's tag into 4 bytes: a probe that does not
+ * match almost never reads a record, and the table (1 MiB for 100,000
+ * operations) stays small enough to be mostly cached when a shuffled delivery
+ * looks hashes up in no particular order. The "who waits for this hash" edges
+ * are (target, next) pairs in one array with a free list. Per operation that
+ * is a few probes and record writes, and nothing that survives for the
+ * garbage collector to copy except the operation itself while it waits.
  */
 import type { StoredOperation } from '../store/index.ts';
+import { WalkawayError } from '../core/index.ts';
 import { hashKey, keyToHash } from './keys.ts';
 
 export const UNKNOWN = 0;
@@ -34,13 +37,17 @@ const FIRST_WAITER = 11;
 const LAMPORT = 6;
 const SEQ = 7;
 
+/** Most ids a table can hold: an id + 1 must fit in 23 bits of a slot. */
+export const MAX_IDS = (1 << 23) - 2;
+
 export class NodeTable<P = unknown> {
+  readonly #max: number;
   #cap = 1024;
   #bytes = new Uint8Array(64 * 1024);
   #i32 = new Int32Array(this.#bytes.buffer);
   #f64 = new Float64Array(this.#bytes.buffer);
-  /** Open addressing, linear probing: pairs (id + 1 or 0 for empty, tag). */
-  #slots = new Int32Array(2 * 4096);
+  /** Open addressing, linear probing: (id + 1) << 8 | top 8 bits of the hash's slotOf, or 0 for empty. */
+  #slots = new Int32Array(4096);
   #count = 0;
   /**
    * The operation of a pending id and what `prepare` made of it, side by side
@@ -56,6 +63,16 @@ export class NodeTable<P = unknown> {
 
   get size(): number {
     return this.#count;
+  }
+
+  /** At most `max` ids (MAX_IDS at most). */
+  constructor(max = MAX_IDS) {
+    this.#max = Math.min(max, MAX_IDS);
+  }
+
+  /** Whether `n` more ids fit. */
+  fits(n: number): boolean {
+    return this.#count + n <= this.#max;
   }
 
   state(id: number): number {
@@ -125,42 +142,46 @@ export class NodeTable<P = unknown> {
    */
   touch(tag: number): number {
     const slots = this.#slots;
-    const v = slots[2 * (tag & ((slots.length >>> 1) - 1))];
-    return v === 0 ? 0 : this.#i32[(v - 1) * WORDS + STATE];
+    const v = slots[tag & (slots.length - 1)];
+    return v === 0 ? 0 : this.#i32[((v >> 8) - 1) * WORDS + STATE];
   }
 
-  /** The id of a 32-byte hash, or -1. */
-  find(bytes: Uint8Array): number {
+  /** The id of a 32-byte hash (whose `slotOf` the caller may pass in), or -1. */
+  find(bytes: Uint8Array, tag = slotOf(bytes)): number {
     const slots = this.#slots;
-    const mask = (slots.length >>> 1) - 1;
-    const tag = slotOf(bytes);
+    const mask = slots.length - 1;
+    const top = tag >>> 24;
     for (let i = tag & mask; ; i = (i + 1) & mask) {
-      const v = slots[2 * i];
+      const v = slots[i];
       if (v === 0) return -1;
-      if (slots[2 * i + 1] === tag && this.#equals(v - 1, bytes)) return v - 1;
+      if ((v & 0xff) === top && this.#equals((v >> 8) - 1, bytes)) return (v >> 8) - 1;
     }
   }
 
-  /** The id of a 32-byte hash (whose `slotOf` the caller may pass in), interned on first sight. */
+  /**
+   * The id of a 32-byte hash (whose `slotOf` the caller may pass in),
+   * interned on first sight; the caller checks `fits` first.
+   */
   intern(bytes: Uint8Array, tag = slotOf(bytes)): number {
     const slots = this.#slots;
-    const mask = (slots.length >>> 1) - 1;
+    const mask = slots.length - 1;
+    const top = tag >>> 24;
     let i = tag & mask;
     for (; ; i = (i + 1) & mask) {
-      const v = slots[2 * i];
+      const v = slots[i];
       if (v === 0) break;
-      if (slots[2 * i + 1] === tag && this.#equals(v - 1, bytes)) return v - 1;
+      if ((v & 0xff) === top && this.#equals((v >> 8) - 1, bytes)) return (v >> 8) - 1;
     }
     const id = this.#count++;
+    if (id >= MAX_IDS) throw new WalkawayError('INVALID_ARGUMENT', `node table holds at most ${MAX_IDS} hashes`);
     if (id === this.#cap) this.#grow();
     const at = id * 64;
     const pool = this.#bytes;
     for (let j = 0; j < 32; j++) pool[at + j] = bytes[j];
     this.#i32[id * WORDS + FIRST_EDGE] = -1;
-    slots[2 * i] = id + 1;
-    slots[2 * i + 1] = tag;
+    slots[i] = ((id + 1) << 8) | top;
     this.#held.push(undefined, undefined);
-    if (this.#count * 2 > slots.length >>> 1) this.#rehash();
+    if (this.#count * 2 > slots.length) this.#rehash();
     return id;
   }
 
@@ -175,12 +196,13 @@ export class NodeTable<P = unknown> {
     return id >= 0 && this.state(id) === RELEASED ? this.lamport(id) : undefined;
   }
 
-  /** Records `key` as released with `lamport` (e.g. learnt from the store). */
-  set(key: string, lamport: number): void {
+  /** Records `key` as released with `lamport` (e.g. learnt from the store), and its localSeq if known. */
+  set(key: string, lamport: number, seq = 0): void {
     const id = this.intern(keyToHash(key).bytes);
     if (this.state(id) !== RELEASED) this.released++;
     this.setState(id, RELEASED);
     this.setLamport(id, lamport);
+    this.setSeq(id, seq);
   }
 
   /** `waiter` waits for `dep`. */
@@ -261,13 +283,13 @@ export class NodeTable<P = unknown> {
   #rehash(): void {
     const old = this.#slots;
     const slots = new Int32Array(old.length * 2);
-    const mask = (slots.length >>> 1) - 1;
-    for (let s = 0; s < old.length; s += 2) {
-      if (old[s] === 0) continue;
-      let i = old[s + 1] & mask;
-      while (slots[2 * i] !== 0) i = (i + 1) & mask;
-      slots[2 * i] = old[s];
-      slots[2 * i + 1] = old[s + 1];
+    const mask = slots.length - 1;
+    for (let s = 0; s < old.length; s++) {
+      const v = old[s];
+      if (v === 0) continue;
+      let i = slotOfAt(this.#bytes, ((v >> 8) - 1) * 64) & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = v;
     }
     this.#slots = slots;
   }
@@ -299,8 +321,12 @@ const SEED = globalThis.crypto.getRandomValues(new Uint32Array(1))[0];
 
 /** Slot (and tag) of a hash: all eight words, mixed with the seed. */
 export function slotOf(b: Uint8Array): number {
+  return slotOfAt(b, 0);
+}
+
+function slotOfAt(b: Uint8Array, at: number): number {
   let h = SEED;
-  for (let j = 0; j < 32; j += 4) {
+  for (let j = at; j < at + 32; j += 4) {
     h = Math.imul(h ^ (b[j] | (b[j + 1] << 8) | (b[j + 2] << 16) | (b[j + 3] << 24)), 0x9e3779b1);
     h ^= h >>> 15;
   }

@@ -149,6 +149,41 @@ describe('causal orderer', () => {
     for (const o of out) assert.equal(o.lamport, expected.get(o.operation.hash.toHex()));
   });
 
+  test('a released cache smaller than what a consumer leaves unacknowledged keeps those releases (nothing waits for them)', () => {
+    const store = MemoryStore.create();
+    const ops = makeHistory(19, { authors: 3, operations: 150, maxPrevious: 2 });
+    for (const op of ops) store.ingest(op);
+    const delivery = shuffleWithDuplicates(store.operationsAfter(0, 1000), 5, 0.1);
+    // No commit until the end: released ids are forgotten many times while none of them is acknowledged.
+    const orderer = new CausalOrderer({ store, maxReleasedCache: 8 });
+    const out = delivery.flatMap((op) => orderer.process(op));
+    assert.equal(out.length, ops.length);
+    assert.equal(orderer.stats().pending, 0);
+    assertCausal(out);
+  });
+
+  test('at most maxHashes hashes are held: what does not fit overflows to the store and comes back', () => {
+    const store = MemoryStore.create();
+    const ops = makeHistory(29, { authors: 4, operations: 200, maxPrevious: 3 });
+    const storedOps = ops.map((op) => (store.ingest(op) as { operation: StoredOperation }).operation);
+    const reports: ProcessorReport[] = [];
+    const orderer = new CausalOrderer({ store, maxHashes: 64, onReport: (r) => reports.push(r) });
+    const out: OrderedOperation[] = [];
+    for (const op of shuffleWithDuplicates(storedOps, 11, 0)) {
+      out.push(...orderer.process(op));
+      orderer.commit();
+    }
+    const overflows = reports.filter((r) => r.type === 'overflow');
+    assert.ok(overflows.length > 0, 'a shuffle of 200 operations needs more than 64 hashes');
+    assert.ok(overflows.every((r) => r.type === 'overflow' && isWalkawayError(r.error, 'PENDING_OVERFLOW')));
+    for (let round = 0; round < 50 && out.length < ops.length; round++) {
+      out.push(...orderer.start());
+      orderer.commit();
+    }
+    assert.equal(new Set(hexes(out)).size, ops.length);
+    assertCausal(out);
+  });
+
   test('rejects a bad configuration with a typed error', () => {
     assert.throws(
       () => new CausalOrderer({ store: MemoryStore.create(), maxPending: 0 }),

@@ -64,9 +64,15 @@ function readText(b: Uint8Array): string | undefined {
   else if (h === 0x78 && p < b.length) len = b[p++];
   else return undefined;
   if (p + len > b.length) return undefined;
-  for (let i = p; i < p + len; i++) if (b[i] >= 0x80) return undefined;
+  // Char by char: a subarray of a small (on-heap) body would make V8 move its bytes off the heap first.
+  let s = '';
+  for (let i = p; i < p + len; i++) {
+    const c = b[i];
+    if (c >= 0x80) return undefined;
+    s += String.fromCharCode(c);
+  }
   at = p + len;
-  return String.fromCharCode.apply(null, b.subarray(p, p + len) as unknown as number[]);
+  return s;
 }
 
 /** Sentinel for "not a fast shape" (undefined is no CBOR value cborg gives back for these shapes). */

@@ -25,7 +25,7 @@ export const ERROR_CODES = {
   PROTOCOL: 'a peer sent a message that the protocol does not allow here',
   TIMEOUT: 'a peer stalled longer than the configured limit',
   CLOSED: 'the session or stream was closed',
-  PENDING_OVERFLOW: 'a bounded pending set is full',
+  PENDING_OVERFLOW: "a bounded pending set (or the causal orderer's table of hashes) is full",
   INVALID_ARGUMENT: 'a caller passed a value outside what the function accepts',
 } as const;
 

@@ -1,7 +1,8 @@
 /**
  * Composition: `pipeline(a, b, c)` is itself a processor. Each output of a
  * stage is handed to the next before `process` returns, so when it returns
- * the input is finished everywhere and `commit()` may acknowledge it.
+ * the input is finished everywhere and `commit()` may acknowledge it. A
+ * stage with `processAll` gets what the stage before released as one batch.
  * Synchronous stages stay synchronous; one asynchronous stage makes the
  * pipeline return a promise.
  *
@@ -86,6 +87,12 @@ class Pipeline implements Processor<unknown, unknown> {
     let current = items;
     for (let i = index; i < this.#stages.length; i++) {
       const stage = this.#stages[i];
+      if (stage.processAll && current.length > 1) {
+        const all = stage.processAll(current);
+        if (all instanceof Promise) return all.then((items) => this.#from(i + 1, items));
+        current = all;
+        continue;
+      }
       const next: unknown[] = [];
       for (let j = 0; j < current.length; j++) {
         const out = stage.process(current[j]);

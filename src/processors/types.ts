@@ -19,6 +19,12 @@ export interface Processor<I, O> {
   readonly name: string;
   /** Handles one input and returns what it releases now. Never throws on bad input: reports it. */
   process(input: I): Outputs<O>;
+  /**
+   * Handles a batch (everything one earlier stage released at once). Ends
+   * in the state `process` on each input would reach; what it returns may
+   * be coalesced, as the processor documents.
+   */
+  processAll?(inputs: readonly I[]): Outputs<O>;
   /** Outputs owed from before a restart (e.g. stored but never released operations). */
   start?(): Outputs<O>;
   /** Every output returned so far has been handled downstream: acknowledge it. */

@@ -83,12 +83,16 @@ interface Slot<V> {
   op: Operation | undefined;
   /** The winning stamp, once read from `op` or given (`write`, `merge`). */
   stamp: Stamp | undefined;
+  /** The last `processAll` batch that changed it. */
+  batch: number;
 }
 
 /** A prepared write's value when it deletes the key. */
 const DELETED = Symbol('deleted');
 /** References per prepared write: operation, entry (undefined: the operation carries no write), value. */
 const REFS = 3;
+/** Below this many inputs `processAll` is `process` on each. */
+const MIN_BATCH = 64;
 
 export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChange<V>> {
   readonly name = 'lww-map';
@@ -98,6 +102,11 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
   /** Prepared writes not applied yet, REFS apart; a handle is an index. */
   readonly #prepared: unknown[] = [];
   readonly #free: number[] = [];
+  /** Scratch of `processAll`, by handle: the batch that claimed it, its Lamport timestamp and operation. */
+  #batchOf = new Int32Array(0);
+  #lamportOf = new Float64Array(0);
+  #opOf: (OrderedOperation['operation'] | undefined)[] = [];
+  #batch = 0;
 
   constructor(config: LwwMapConfig<V> = {}) {
     this.#decode = config.decode;
@@ -131,6 +140,12 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
   }
 
   process(input: OrderedOperation): LwwChange<V>[] {
+    const slot = this.#applyOp(input);
+    return slot === undefined ? [] : [new Change(slot.key, slot.value, slot.deleted, slot.lamport, slot.op, slot.stamp)];
+  }
+
+  /** Applies one released write; returns its key's entry if it became the current value. */
+  #applyOp(input: OrderedOperation): Slot<V> | undefined {
     const op = input.operation;
     const h = input.prepared;
     let slot: Slot<V> | undefined;
@@ -143,14 +158,97 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
     } else {
       // Not prepared by this map (another map's, or none): read the write now.
       const write = this.#read(op);
-      if (write === undefined) return [];
+      if (write === undefined) return undefined;
       slot = this.#slot(write.key);
       value = write.deleted ? DELETED : write.value;
     }
-    if (slot === undefined) return [];
+    if (slot === undefined) return undefined;
     const deleted = value === DELETED;
-    if (!this.#apply(slot, deleted ? undefined : (value as V), deleted, input.lamport, op, undefined)) return [];
-    return [new Change(slot.key, slot.value, deleted, input.lamport, op)];
+    return this.#apply(slot, deleted ? undefined : (value as V), deleted, input.lamport, op, undefined) ? slot : undefined;
+  }
+
+  /**
+   * First pass of `processAll`: notes the Lamport timestamp and operation of
+   * each write by its handle and returns the handles. A write without a
+   * handle of this map, or whose handle another input of the batch claimed,
+   * is applied at once.
+   */
+  #claim(inputs: readonly OrderedOperation[], batch: number, changed: Slot<V>[]): Int32Array {
+    const capacity = this.#prepared.length / REFS;
+    if (this.#batchOf.length < capacity) this.#growScratch(capacity);
+    const handles = new Int32Array(inputs.length);
+    let n = 0;
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      const h = input.prepared;
+      if (typeof h !== 'number' || !(h >= 0 && h < capacity && (h | 0) === h) || this.#batchOf[h] === batch) {
+        this.#note(this.#applyOp(input), batch, changed);
+        continue;
+      }
+      this.#batchOf[h] = batch;
+      this.#lamportOf[h] = input.lamport;
+      this.#opOf[h] = input.operation;
+      handles[n++] = h;
+    }
+    return handles.subarray(0, n);
+  }
+
+  #note(slot: Slot<V> | undefined, batch: number, changed: Slot<V>[]): void {
+    if (slot === undefined || slot.batch === batch) return;
+    slot.batch = batch;
+    changed.push(slot);
+  }
+
+  #growScratch(capacity: number): void {
+    const size = Math.max(capacity, 2 * this.#batchOf.length, 1024);
+    const batchOf = new Int32Array(size);
+    batchOf.set(this.#batchOf);
+    this.#batchOf = batchOf;
+    this.#lamportOf = new Float64Array(size);
+    while (this.#opOf.length < size) this.#opOf.push(undefined);
+  }
+
+  /**
+   * Applies a batch of released writes (what one `CausalOrderer.process`
+   * returned, say) and reports each key it changed once, with its value
+   * after the batch. The result is the state `process` on each would reach:
+   * a write wins by its stamp, whatever the order.
+   *
+   * Why a batch: after a shuffled delivery a cascade releases writes that
+   * were prepared in another order, so applying them in release order reads
+   * the prepared writes all over memory. Here they are applied in handle
+   * order instead: one pass notes each write's Lamport timestamp by handle
+   * (writes into a small array), then a second reads the prepared writes
+   * front to back.
+   */
+  processAll(inputs: readonly OrderedOperation[]): LwwChange<V>[] {
+    if (inputs.length < MIN_BATCH) {
+      const changes: LwwChange<V>[] = [];
+      for (let i = 0; i < inputs.length; i++) for (const c of this.process(inputs[i])) changes.push(c);
+      return changes;
+    }
+    const batch = ++this.#batch;
+    const changed: Slot<V>[] = [];
+    const handles = this.#claim(inputs, batch, changed);
+    handles.sort();
+    const refs = this.#prepared;
+    for (let i = 0; i < handles.length; i++) {
+      const h = handles[i];
+      const op = this.#opOf[h]!;
+      this.#opOf[h] = undefined;
+      if (refs[h * REFS] !== op) {
+        // A handle this map no longer holds for that operation: read the write now.
+        this.#note(this.#applyOp({ operation: op, lamport: this.#lamportOf[h] }), batch, changed);
+        continue;
+      }
+      const slot = refs[h * REFS + 1] as Slot<V> | undefined;
+      const value = refs[h * REFS + 2];
+      this.#release(h);
+      if (slot === undefined) continue;
+      const deleted = value === DELETED;
+      if (this.#apply(slot, deleted ? undefined : (value as V), deleted, this.#lamportOf[h], op, undefined)) this.#note(slot, batch, changed);
+    }
+    return changed.map((slot) => new Change(slot.key, slot.value, slot.deleted, slot.lamport, slot.op, slot.stamp));
   }
 
   get(key: string): V | undefined {
@@ -219,7 +317,7 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
   #slot(key: string): Slot<V> {
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = { key, value: undefined, deleted: false, written: false, lamport: 0, op: undefined, stamp: undefined };
+      slot = { key, value: undefined, deleted: false, written: false, lamport: 0, op: undefined, stamp: undefined, batch: 0 };
       this.#slots.set(key, slot);
     }
     return slot;
@@ -254,7 +352,7 @@ function stampOfSlot(s: Slot<unknown>): Stamp {
 /** A change whose stamp is read from its operation only when asked for. */
 class Change<V> implements LwwChange<V> {
   readonly #lamport: number;
-  readonly #operation: Operation;
+  readonly #operation: Operation | undefined;
   #stamp: Stamp | undefined;
 
   constructor(
@@ -262,13 +360,15 @@ class Change<V> implements LwwChange<V> {
     readonly value: V | undefined,
     readonly deleted: boolean,
     lamport: number,
-    operation: Operation,
+    operation: Operation | undefined,
+    stamp: Stamp | undefined,
   ) {
     this.#lamport = lamport;
     this.#operation = operation;
+    this.#stamp = stamp;
   }
 
   get stamp(): Stamp {
-    return (this.#stamp ??= stampOf(this.#operation, this.#lamport));
+    return (this.#stamp ??= stampOf(this.#operation!, this.#lamport));
   }
 }

@@ -20,10 +20,11 @@
  * touches one small object instead of the whole operation.
  *
  * Bounded: at most `maxPending` operations wait in memory, and at most
- * `maxHashes` hashes (operations and what they wait for) are known in memory;
- * released ones are forgotten before that (the store remembers them). An operation that does not fit is reported (PENDING_OVERFLOW)
- * and left in the store; the orderer scans for it again once the pending set
- * has drained to half.
+ * `maxHashes` hashes (operations and what they wait for) are known in
+ * memory; released ones are forgotten first (the store remembers them). An
+ * operation that does not fit is reported (PENDING_OVERFLOW) and left in the
+ * store; the orderer scans for it again once the pending set has drained to
+ * half.
  */
 import { isWalkawayError, logIdOf, pruneFlagOf, toHex, WalkawayError, type Hash } from '../core/index.ts';
 import type { Store, StoredOperation } from '../store/index.ts';
@@ -379,10 +380,11 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   #overflow(op: StoredOperation): void {
     this.#overflowed = true;
     this.#stats.overflowed++;
-    const full = this.#pendingCount >= this.#maxPending ? `${this.#maxPending} pending operations` : `${this.#t.size} hashes that pending operations wait for`;
+    const pendingFull = this.#pendingCount >= this.#maxPending;
+    const full = pendingFull ? `${this.#maxPending} pending operations` : `${this.#t.size} of at most ${this.#maxHashes} hashes`;
     const error = new WalkawayError('PENDING_OVERFLOW', `causal orderer holds ${full}; ${op.hash.toHex()} stays in the store for a later scan`, {
       hash: op.hash.toHex(),
-      limit: this.#maxPending,
+      limit: pendingFull ? this.#maxPending : this.#maxHashes,
     });
     this.#report({ type: 'overflow', processor: this.name, hash: op.hash, error });
   }

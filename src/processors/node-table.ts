@@ -17,8 +17,8 @@
  * is a few probes and record writes, and nothing that survives for the
  * garbage collector to copy except the operation itself while it waits.
  */
-import type { StoredOperation } from '../store/index.ts';
 import { WalkawayError } from '../core/index.ts';
+import type { StoredOperation } from '../store/index.ts';
 import { hashKey, keyToHash } from './keys.ts';
 
 export const UNKNOWN = 0;
@@ -172,8 +172,8 @@ export class NodeTable<P = unknown> {
       if (v === 0) break;
       if ((v & 0xff) === top && this.#equals((v >> 8) - 1, bytes)) return (v >> 8) - 1;
     }
+    if (this.#count >= MAX_IDS) throw new WalkawayError('INVALID_ARGUMENT', `node table holds at most ${MAX_IDS} hashes`);
     const id = this.#count++;
-    if (id >= MAX_IDS) throw new WalkawayError('INVALID_ARGUMENT', `node table holds at most ${MAX_IDS} hashes`);
     if (id === this.#cap) this.#grow();
     const at = id * 64;
     const pool = this.#bytes;

@@ -141,30 +141,104 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
 
   process(input: OrderedOperation): LwwChange<V>[] {
     const slot = this.#applyOp(input);
-    return slot === undefined ? [] : [new Change(slot.key, slot.value, slot.deleted, slot.lamport, slot.op, slot.stamp)];
+    return slot === undefined ? [] : [changeOf(slot)];
+  }
+
+  /**
+   * Applies a batch of released writes (what one `CausalOrderer.process`
+   * returned, say) and reports each key it changed once, with its value
+   * after the batch. The result is the state `process` on each would reach:
+   * a write wins by its stamp, whatever the order.
+   *
+   * Why a batch: after a shuffled delivery a cascade releases writes that
+   * were prepared in another order, so applying them in release order reads
+   * the prepared writes all over memory. Here they are applied in handle
+   * order instead: one pass notes each write's Lamport timestamp by handle
+   * (writes into a small array), then a second reads the prepared writes
+   * front to back.
+   */
+  processAll(inputs: readonly OrderedOperation[]): LwwChange<V>[] {
+    if (inputs.length < MIN_BATCH) {
+      const changes: LwwChange<V>[] = [];
+      for (let i = 0; i < inputs.length; i++) {
+        const slot = this.#applyOp(inputs[i]);
+        if (slot !== undefined) changes.push(changeOf(slot));
+      }
+      return changes;
+    }
+    const batch = ++this.#batch;
+    const changed: Slot<V>[] = [];
+    const handles = this.#claim(inputs, batch, changed);
+    handles.sort();
+    for (let i = 0; i < handles.length; i++) {
+      const h = handles[i];
+      const op = this.#opOf[h]!;
+      this.#opOf[h] = undefined;
+      const lamport = this.#lamportOf[h];
+      // A handle this map no longer holds for that operation: read the write now.
+      const slot = this.#own(op, h) ? this.#applyHandle(h, op, lamport) : this.#applyOp({ operation: op, lamport });
+      this.#note(slot, batch, changed);
+    }
+    return changed.map(changeOf);
+  }
+
+  get(key: string): V | undefined {
+    return this.#slots.get(key)?.value;
+  }
+
+  has(key: string): boolean {
+    const s = this.#slots.get(key);
+    return s !== undefined && s.written && !s.deleted;
+  }
+
+  entry(key: string): LwwEntry<V> | undefined {
+    const s = this.#slots.get(key);
+    return s?.written ? { value: s.value, deleted: s.deleted, stamp: stampOfSlot(s) } : undefined;
+  }
+
+  /** Live keys and values, in key order. */
+  entries(): [string, V | undefined][] {
+    return this.#written()
+      .filter((s) => !s.deleted)
+      .map((s) => [s.key, s.value]);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const s of this.#slots.values()) if (s.written && !s.deleted) n++;
+    return n;
+  }
+
+  /** Everything, tombstones included, in a canonical form: equal states give equal snapshots. */
+  snapshot(): { key: string; deleted: boolean; value: unknown; hash: string }[] {
+    return this.#written().map((s) => ({ key: s.key, deleted: s.deleted, value: s.value, hash: toHex(stampOfSlot(s).hash) }));
+  }
+
+  /** State-based merge: the same as applying every write the other map has seen. */
+  merge(other: LwwMap<V>): void {
+    for (const s of other.#slots.values()) if (s.written) this.write(s.key, s.value, s.deleted, stampOfSlot(s));
   }
 
   /** Applies one released write; returns its key's entry if it became the current value. */
   #applyOp(input: OrderedOperation): Slot<V> | undefined {
     const op = input.operation;
-    const h = input.prepared;
-    let slot: Slot<V> | undefined;
-    let value: unknown;
-    if (this.#own(op, h)) {
-      const at = (h as number) * REFS;
-      slot = this.#prepared[at + 1] as Slot<V> | undefined;
-      value = this.#prepared[at + 2];
-      this.#release(h as number);
-    } else {
-      // Not prepared by this map (another map's, or none): read the write now.
-      const write = this.#read(op);
-      if (write === undefined) return undefined;
-      slot = this.#slot(write.key);
-      value = write.deleted ? DELETED : write.value;
-    }
+    if (this.#own(op, input.prepared)) return this.#applyHandle(input.prepared as number, op, input.lamport);
+    // Not prepared by this map (another map's, or none): read the write now.
+    const write = this.#read(op);
+    if (write === undefined) return undefined;
+    const slot = this.#slot(write.key);
+    return this.#apply(slot, write.deleted ? undefined : (write.value as V), write.deleted, input.lamport, op, undefined) ? slot : undefined;
+  }
+
+  /** Applies the write prepared as handle `h` (held for `op`) and gives the handle back. */
+  #applyHandle(h: number, op: Operation, lamport: number): Slot<V> | undefined {
+    const at = h * REFS;
+    const slot = this.#prepared[at + 1] as Slot<V> | undefined;
+    const value = this.#prepared[at + 2];
+    this.#release(h);
     if (slot === undefined) return undefined;
     const deleted = value === DELETED;
-    return this.#apply(slot, deleted ? undefined : (value as V), deleted, input.lamport, op, undefined) ? slot : undefined;
+    return this.#apply(slot, deleted ? undefined : (value as V), deleted, lamport, op, undefined) ? slot : undefined;
   }
 
   /**
@@ -206,86 +280,6 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
     this.#batchOf = batchOf;
     this.#lamportOf = new Float64Array(size);
     while (this.#opOf.length < size) this.#opOf.push(undefined);
-  }
-
-  /**
-   * Applies a batch of released writes (what one `CausalOrderer.process`
-   * returned, say) and reports each key it changed once, with its value
-   * after the batch. The result is the state `process` on each would reach:
-   * a write wins by its stamp, whatever the order.
-   *
-   * Why a batch: after a shuffled delivery a cascade releases writes that
-   * were prepared in another order, so applying them in release order reads
-   * the prepared writes all over memory. Here they are applied in handle
-   * order instead: one pass notes each write's Lamport timestamp by handle
-   * (writes into a small array), then a second reads the prepared writes
-   * front to back.
-   */
-  processAll(inputs: readonly OrderedOperation[]): LwwChange<V>[] {
-    if (inputs.length < MIN_BATCH) {
-      const changes: LwwChange<V>[] = [];
-      for (let i = 0; i < inputs.length; i++) for (const c of this.process(inputs[i])) changes.push(c);
-      return changes;
-    }
-    const batch = ++this.#batch;
-    const changed: Slot<V>[] = [];
-    const handles = this.#claim(inputs, batch, changed);
-    handles.sort();
-    const refs = this.#prepared;
-    for (let i = 0; i < handles.length; i++) {
-      const h = handles[i];
-      const op = this.#opOf[h]!;
-      this.#opOf[h] = undefined;
-      if (refs[h * REFS] !== op) {
-        // A handle this map no longer holds for that operation: read the write now.
-        this.#note(this.#applyOp({ operation: op, lamport: this.#lamportOf[h] }), batch, changed);
-        continue;
-      }
-      const slot = refs[h * REFS + 1] as Slot<V> | undefined;
-      const value = refs[h * REFS + 2];
-      this.#release(h);
-      if (slot === undefined) continue;
-      const deleted = value === DELETED;
-      if (this.#apply(slot, deleted ? undefined : (value as V), deleted, this.#lamportOf[h], op, undefined)) this.#note(slot, batch, changed);
-    }
-    return changed.map((slot) => new Change(slot.key, slot.value, slot.deleted, slot.lamport, slot.op, slot.stamp));
-  }
-
-  get(key: string): V | undefined {
-    return this.#slots.get(key)?.value;
-  }
-
-  has(key: string): boolean {
-    const s = this.#slots.get(key);
-    return s !== undefined && s.written && !s.deleted;
-  }
-
-  entry(key: string): LwwEntry<V> | undefined {
-    const s = this.#slots.get(key);
-    return s?.written ? { value: s.value, deleted: s.deleted, stamp: stampOfSlot(s) } : undefined;
-  }
-
-  /** Live keys and values, in key order. */
-  entries(): [string, V | undefined][] {
-    return this.#written()
-      .filter((s) => !s.deleted)
-      .map((s) => [s.key, s.value]);
-  }
-
-  get size(): number {
-    let n = 0;
-    for (const s of this.#slots.values()) if (s.written && !s.deleted) n++;
-    return n;
-  }
-
-  /** Everything, tombstones included, in a canonical form: equal states give equal snapshots. */
-  snapshot(): { key: string; deleted: boolean; value: unknown; hash: string }[] {
-    return this.#written().map((s) => ({ key: s.key, deleted: s.deleted, value: s.value, hash: toHex(stampOfSlot(s).hash) }));
-  }
-
-  /** State-based merge: the same as applying every write the other map has seen. */
-  merge(other: LwwMap<V>): void {
-    for (const s of other.#slots.values()) if (s.written) this.write(s.key, s.value, s.deleted, stampOfSlot(s));
   }
 
   /** Whether `prepared` is a handle this map gave out for `op` and still holds. */
@@ -343,6 +337,10 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
   #written(): Slot<V>[] {
     return [...this.#slots.values()].filter((s) => s.written).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
+}
+
+function changeOf<V>(slot: Slot<V>): LwwChange<V> {
+  return new Change(slot.key, slot.value, slot.deleted, slot.lamport, slot.op, slot.stamp);
 }
 
 function stampOfSlot(s: Slot<unknown>): Stamp {

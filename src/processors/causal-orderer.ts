@@ -114,6 +114,8 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   #touched = 0;
   /** Scratch: `slotOf` of each dependency of the operation being added. */
   #tags: number[] = [];
+  /** Scratch: id of each dependency of the operation being added, or -1 if not interned yet. */
+  #depIds: number[] = [];
   #stack: number[] = [];
   /** Scratch: indexes (in its dependencies) of what the operation being added waits for. */
   #waitFor: number[] = [];
@@ -260,8 +262,9 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     let lamport = lamportFloor(op);
     let missing = 0;
     const waitFor = this.#waitFor;
+    const depIds = this.#depIds;
     for (let i = 0; i < deps.length; i++) {
-      const d = t.find(deps[i], this.#tags[i]);
+      const d = (depIds[i] = t.find(deps[i], this.#tags[i]));
       const state = d < 0 ? UNKNOWN : t.state(d);
       let released = state === RELEASED ? t.lamport(d) : -1;
       if (state === UNKNOWN && this.#askStore) released = this.#lamportOf(hashKey(deps[i])) ?? -1;
@@ -284,7 +287,10 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
       return;
     }
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
-    for (let i = 0; i < missing; i++) t.addEdge(t.intern(deps[waitFor[i]], this.#tags[waitFor[i]]), id);
+    for (let i = 0; i < missing; i++) {
+      const j = waitFor[i];
+      t.addEdge(depIds[j] >= 0 ? depIds[j] : t.intern(deps[j], this.#tags[j]), id);
+    }
     t.setMissing(id, missing);
     t.setState(id, PENDING);
     if (++this.#pendingCount > this.#stats.peakPending) this.#stats.peakPending = this.#pendingCount;

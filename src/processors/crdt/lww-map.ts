@@ -169,15 +169,13 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
     const batch = ++this.#batch;
     const changed: Slot<V>[] = [];
     const handles = this.#claim(inputs, batch, changed);
-    handles.sort();
-    for (let i = 0; i < handles.length; i++) {
-      const h = handles[i];
-      const op = this.#opOf[h]!;
-      this.#opOf[h] = undefined;
-      const lamport = this.#lamportOf[h];
-      // A handle this map no longer holds for that operation: read the write now.
-      const slot = this.#own(op, h) ? this.#applyHandle(h, op, lamport) : this.#applyOp({ operation: op, lamport });
-      this.#note(slot, batch, changed);
+    const capacity = this.#prepared.length / REFS;
+    if (handles.length * 16 >= capacity) {
+      // Most handles are in this batch: one pass over the scratch finds them in order, no sort needed.
+      for (let h = 0; h < capacity; h++) if (this.#batchOf[h] === batch) this.#applyClaimed(h, batch, changed);
+    } else {
+      handles.sort();
+      for (let i = 0; i < handles.length; i++) this.#applyClaimed(handles[i], batch, changed);
     }
     return changed.map(changeOf);
   }
@@ -267,6 +265,16 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
     return handles.subarray(0, n);
   }
 
+  /** Second pass of `processAll`: applies the write claimed as handle `h`. */
+  #applyClaimed(h: number, batch: number, changed: Slot<V>[]): void {
+    const op = this.#opOf[h]!;
+    this.#opOf[h] = undefined;
+    const lamport = this.#lamportOf[h];
+    // A handle this map no longer holds for that operation: read the write now.
+    const slot = this.#own(op, h) ? this.#applyHandle(h, op, lamport) : this.#applyOp({ operation: op, lamport });
+    this.#note(slot, batch, changed);
+  }
+
   #note(slot: Slot<V> | undefined, batch: number, changed: Slot<V>[]): void {
     if (slot === undefined || slot.batch === batch) return;
     slot.batch = batch;
@@ -279,7 +287,7 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
     batchOf.set(this.#batchOf);
     this.#batchOf = batchOf;
     this.#lamportOf = new Float64Array(size);
-    while (this.#opOf.length < size) this.#opOf.push(undefined);
+    this.#opOf = this.#opOf.concat(new Array<undefined>(size - this.#opOf.length).fill(undefined));
   }
 
   /** Whether `prepared` is a handle this map gave out for `op` and still holds. */

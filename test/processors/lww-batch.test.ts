@@ -75,6 +75,19 @@ describe('LWW map batches', () => {
     assert.deepEqual(map.snapshot(), reference.snapshot());
   });
 
+  test('a batch of few of many prepared writes (sorted, not scanned) ends where process on each ends', () => {
+    const history = makeHistory(SEED + 4, { authors: 5, operations: 2000, keys: ['k', 'l', 'm'] });
+    const map = new LwwMap<string>();
+    const reference = new LwwMap<string>();
+    // Every write prepared, so the batch below covers far fewer than a sixteenth of the handles.
+    const inputs: OrderedOperation[] = asStored(history).map((op, i) => ({ operation: op, lamport: i % 37, prepared: map.prepare(op) }));
+    const batch = inputs.filter((_, i) => i % 20 === 3).reverse();
+    assert.ok(batch.length >= 64 && batch.length * 16 < inputs.length, `${batch.length} of ${inputs.length}`);
+    for (const o of batch) reference.process({ operation: o.operation, lamport: o.lamport });
+    map.processAll(batch);
+    assert.deepEqual(map.snapshot(), reference.snapshot());
+  });
+
   test('a pipeline hands a stage with processAll the whole cascade', () => {
     const history = makeHistory(SEED + 3, { authors: 4, operations: 400 });
     const reference = new LwwMap<string>();

@@ -4,15 +4,18 @@
  * an open-addressing table over the raw hash bytes (no strings).
  *
  * Everything the orderer knows about an id sits in one 64-byte record (the
- * hash, state, missing-dependency count, first waiter and first waiter edge,
- * Lamport timestamp, localSeq), because after a shuffled delivery the ids are visited
- * in an order unrelated to the one they were created in: one record is one
- * cache line (or two adjacent ones) where separate arrays per field would be
- * one miss per field. For the same reason each slot of the hash table packs
- * the id with 8 bits of its hash's tag into 4 bytes: a probe that does not
- * match almost never reads a record, and the table (1 MiB for 100,000
- * operations) stays small enough to be mostly cached when a shuffled delivery
- * looks hashes up in no particular order. The "who waits for this hash" edges
+ * hash, state and missing-dependency count, where its held operation is,
+ * first waiter and first waiter edge, Lamport timestamp, localSeq), because
+ * after a shuffled delivery the ids are visited in an order unrelated to the
+ * one they were created in: one record is one cache line (or two adjacent
+ * ones) where separate arrays per field would be one miss per field. For the
+ * same reason each slot of the hash table packs the id with 8 bits of its
+ * hash's tag into 4 bytes, filled to at most three quarters: a probe that
+ * does not match almost never reads a record, and the table (512 KiB for
+ * 100,000 operations) stays small enough to be mostly cached when a shuffled
+ * delivery looks hashes up in no particular order. What costs after a
+ * shuffle is the number of distinct pages touched at random (TLB misses), so
+ * nothing is placed by id that need not be. The "who waits for this hash" edges
  * are (target, next) pairs in one array with a free list. Per operation that
  * is a few probes and record writes, and nothing that survives for the
  * garbage collector to copy except the operation itself while it waits.
@@ -28,8 +31,10 @@ export const DROPPED = 3;
 
 /** Record layout, in 32-bit words: hash in words 0-7, then the fields. */
 const WORDS = 16;
+/** State in the low 2 bits, missing-dependency count above. */
 const STATE = 8;
-const MISSING = 9;
+/** Place + 1 in `#held` of the operation held for the id, 0 for none. */
+const HELD = 9;
 const FIRST_EDGE = 10;
 /** The first waiter, inline (id + 1, 0 for none): most hashes have one or two, and an edge is one more miss. */
 const FIRST_WAITER = 11;
@@ -50,11 +55,15 @@ export class NodeTable<P = unknown> {
   #slots = new Int32Array(4096);
   #count = 0;
   /**
-   * The operation of a pending id and what `prepare` made of it, side by side
-   * (2 * id, 2 * id + 1) so that releasing reads one line: JS objects cannot
-   * live in the records.
+   * Held operations and what `prepare` made of them, side by side (2 * h,
+   * 2 * h + 1 for place h, freed places reused): JS objects cannot live in the
+   * records. Places are given out as operations arrive, not by id (an id is
+   * given when a hash is first met, often long before its operation
+   * arrives), so that holding writes front to back instead of all over.
    */
   #held: (StoredOperation | P | undefined)[] = [];
+  /** Free places in `#held`, + 1. */
+  #freeHeld: number[] = [];
   /** Edges: pairs (waiter id, next edge or -1). */
   #edges = new Int32Array(2 * 4096);
   #edgeCount = 0;
@@ -76,11 +85,12 @@ export class NodeTable<P = unknown> {
   }
 
   state(id: number): number {
-    return this.#i32[id * WORDS + STATE];
+    return this.#i32[id * WORDS + STATE] & 3;
   }
 
   setState(id: number, state: number): void {
-    this.#i32[id * WORDS + STATE] = state;
+    const at = id * WORDS + STATE;
+    this.#i32[at] = (this.#i32[at] & ~3) | state;
   }
 
   lamport(id: number): number {
@@ -101,33 +111,47 @@ export class NodeTable<P = unknown> {
   }
 
   missing(id: number): number {
-    return this.#i32[id * WORDS + MISSING];
+    return this.#i32[id * WORDS + STATE] >>> 2;
   }
 
   setMissing(id: number, missing: number): void {
-    this.#i32[id * WORDS + MISSING] = missing;
+    const at = id * WORDS + STATE;
+    this.#i32[at] = (missing << 2) | (this.#i32[at] & 3);
   }
 
   /** The operation held for `id` (pending), if any. */
   op(id: number): StoredOperation | undefined {
-    return this.#held[2 * id] as StoredOperation | undefined;
+    const h = this.#i32[id * WORDS + HELD];
+    return h === 0 ? undefined : (this.#held[2 * h - 2] as StoredOperation);
   }
 
   /** What `prepare` made of the operation held for `id`. */
   preparedOf(id: number): P | undefined {
-    return this.#held[2 * id + 1] as P | undefined;
+    const h = this.#i32[id * WORDS + HELD];
+    return h === 0 ? undefined : (this.#held[2 * h - 1] as P | undefined);
   }
 
   /** Holds `op` (and its prepared value) for `id` while it waits. */
   hold(id: number, op: StoredOperation, prepared: P | undefined): void {
-    this.#held[2 * id] = op;
-    this.#held[2 * id + 1] = prepared;
+    const at = id * WORDS + HELD;
+    let h = this.#i32[at];
+    if (h === 0) {
+      h = this.#freeHeld.length > 0 ? this.#freeHeld.pop()! : this.#held.push(undefined, undefined) / 2;
+      this.#i32[at] = h;
+    }
+    this.#held[2 * h - 2] = op;
+    this.#held[2 * h - 1] = prepared;
   }
 
   /** Lets go of what is held for `id`. */
   drop(id: number): void {
-    this.#held[2 * id] = undefined;
-    this.#held[2 * id + 1] = undefined;
+    const at = id * WORDS + HELD;
+    const h = this.#i32[at];
+    if (h === 0) return;
+    this.#i32[at] = 0;
+    this.#held[2 * h - 2] = undefined;
+    this.#held[2 * h - 1] = undefined;
+    this.#freeHeld.push(h);
   }
 
   /** Whether some operation waits for `id`. */
@@ -180,8 +204,7 @@ export class NodeTable<P = unknown> {
     for (let j = 0; j < 32; j++) pool[at + j] = bytes[j];
     this.#i32[id * WORDS + FIRST_EDGE] = -1;
     slots[i] = ((id + 1) << 8) | top;
-    this.#held.push(undefined, undefined);
-    if (this.#count * 2 > slots.length) this.#rehash();
+    if (this.#count * 4 > slots.length * 3) this.#rehash();
     return id;
   }
 
@@ -281,15 +304,14 @@ export class NodeTable<P = unknown> {
   }
 
   #rehash(): void {
-    const old = this.#slots;
-    const slots = new Int32Array(old.length * 2);
+    // In id order, so that the records are read front to back.
+    const slots = new Int32Array(this.#slots.length * 2);
     const mask = slots.length - 1;
-    for (let s = 0; s < old.length; s++) {
-      const v = old[s];
-      if (v === 0) continue;
-      let i = slotOfAt(this.#bytes, ((v >> 8) - 1) * 64) & mask;
+    for (let id = 0; id < this.#count; id++) {
+      const tag = slotOfAt(this.#bytes, id * 64);
+      let i = tag & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = v;
+      slots[i] = ((id + 1) << 8) | (tag >>> 24);
     }
     this.#slots = slots;
   }

@@ -281,11 +281,10 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     }
     t.setLamport(id, lamport);
     t.setSeq(id, op.localSeq);
-    t.hold(id, op, prepared ?? this.#prepare?.(op));
-    if (missing === 0) {
-      this.#cascade(id, out);
-      return;
-    }
+    const p = prepared ?? this.#prepare?.(op);
+    // Released at once (in-order delivery): nothing to hold.
+    if (missing === 0) return this.#cascade(id, op, p, out);
+    t.hold(id, op, p);
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
     for (let i = 0; i < missing; i++) {
       const j = waitFor[i];
@@ -296,31 +295,36 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     if (++this.#pendingCount > this.#stats.peakPending) this.#stats.peakPending = this.#pendingCount;
   }
 
-  /** Releases `first` and everything that waited only for it, with an explicit stack. */
-  #cascade(first: number, out: OrderedOperation<P>[]): void {
+  /** Releases `first` (`op`, not held) and everything that waited only for it, with an explicit stack. */
+  #cascade(first: number, op: StoredOperation, prepared: P | undefined, out: OrderedOperation<P>[]): void {
     const t = this.#t;
-    const head = t.op(first)!;
-    if (pruneFlagOf(head.header)) this.#dropBelowPrunePoint(head);
+    if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
+    this.#release(first, op, prepared, out);
     const stack = this.#stack;
-    stack.push(first);
     while (stack.length > 0) {
       const id = stack.pop()!;
-      const operation = t.op(id)!;
-      const prepared = t.preparedOf(id);
+      const held = t.op(id)!;
+      const heldPrepared = t.preparedOf(id);
       t.drop(id);
-      t.setState(id, RELEASED);
-      t.released++;
-      const lamport = t.lamport(id);
-      out.push({ operation, lamport, prepared });
-      this.#unacked.push(t.seq(id));
-      this.#stats.released++;
-      const w = t.takeFirstWaiter(id);
-      if (w >= 0) this.#wake(w, lamport);
-      for (let e = t.takeWaiters(id); e >= 0; ) {
-        const next = t.edgeTarget(e);
-        e = t.freeEdge(e);
-        this.#wake(next, lamport);
-      }
+      this.#release(id, held, heldPrepared, out);
+    }
+  }
+
+  /** Releases `id` and wakes what waits for it (pushing what becomes ready on the stack). */
+  #release(id: number, operation: StoredOperation, prepared: P | undefined, out: OrderedOperation<P>[]): void {
+    const t = this.#t;
+    t.setState(id, RELEASED);
+    t.released++;
+    const lamport = t.lamport(id);
+    out.push({ operation, lamport, prepared });
+    this.#unacked.push(t.seq(id));
+    this.#stats.released++;
+    const w = t.takeFirstWaiter(id);
+    if (w >= 0) this.#wake(w, lamport);
+    for (let e = t.takeWaiters(id); e >= 0; ) {
+      const next = t.edgeTarget(e);
+      e = t.freeEdge(e);
+      this.#wake(next, lamport);
     }
   }
 

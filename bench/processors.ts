@@ -7,7 +7,7 @@
  * Delivered once uniformly shuffled (nearly everything waits at first) and
  * once in order.
  *
- *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--processes 3] [--runs 3] [--no-cache] [--only shuffled|in-order]
+ *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--processes 5] [--runs 3] [--no-cache] [--only shuffled|in-order]
  *
  * Each of `--processes` fresh node processes makes `--runs` runs of each
  * delivery, alternating; the figures are medians over processes of each
@@ -62,7 +62,7 @@ interface Options {
 const COUNTS = ['--ops', '--authors', '--runs', '--processes'];
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { ops: 100_000, authors: 20, runs: 3, processes: 3, cache: true, child: false };
+  const opts: Options = { ops: 100_000, authors: 20, runs: 3, processes: 5, cache: true, child: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--no-cache') opts.cache = false;

@@ -123,7 +123,7 @@ function generate(count: number, authors: number): Operation[] {
 }
 
 /** An operation as it travels: header bytes and body bytes. */
-interface Wire {
+export interface Wire {
   header: Uint8Array;
   body?: Uint8Array;
 }
@@ -168,6 +168,12 @@ function history(opts: Options): { wire: Wire[]; cached: boolean; prepareMs: num
   const bytes = serialize(generate(opts.ops, opts.authors));
   if (opts.cache) writeFileSync(file, bytes);
   return { wire: deserialize(bytes), cached: false, prepareMs: performance.now() - start };
+}
+
+/** The benchmark's history (default options), as bytes in creation order, and its shuffled delivery. */
+export function benchDeliveries(): { inOrder: Wire[]; shuffled: Wire[] } {
+  const { wire } = history(parseArgs([]));
+  return { inOrder: wire, shuffled: shuffled(wire, 42) };
 }
 
 function shuffled<T>(items: readonly T[], seed: number): T[] {
@@ -293,7 +299,7 @@ function measure(opts: Options): Record<string, unknown> {
   const { wire: ops, cached, prepareMs } = history(opts);
   const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-proc-'));
   try {
-    const mixed = shuffled(ops, 42);
+    const mixed = shuffled(ops, 42); // as benchDeliveries
     // JIT warm-up: a shuffled prefix (most of it stays pending), the first 10,000 shuffled (released in cascades), in order.
     runOnce(mixed.slice(0, 10_000), dir, 'warmup');
     runOnce(shuffled(ops.slice(0, 10_000), 7), dir, 'warmup-cascade');

@@ -172,14 +172,8 @@ export class NodeTable<P = unknown> {
 
   /** The id of a 32-byte hash (whose `slotOf` the caller may pass in), or -1. */
   find(bytes: Uint8Array, tag = slotOf(bytes)): number {
-    const slots = this.#slots;
-    const mask = slots.length - 1;
-    const top = tag >>> 24;
-    for (let i = tag & mask; ; i = (i + 1) & mask) {
-      const v = slots[i];
-      if (v === 0) return -1;
-      if ((v & 0xff) === top && this.#equals((v >> 8) - 1, bytes)) return (v >> 8) - 1;
-    }
+    const found = this.#probe(bytes, tag);
+    return found >= 0 ? found : -1;
   }
 
   /**
@@ -187,15 +181,11 @@ export class NodeTable<P = unknown> {
    * interned on first sight; the caller checks `fits` first.
    */
   intern(bytes: Uint8Array, tag = slotOf(bytes)): number {
+    const found = this.#probe(bytes, tag);
+    if (found >= 0) return found;
+    const i = ~found;
     const slots = this.#slots;
-    const mask = slots.length - 1;
     const top = tag >>> 24;
-    let i = tag & mask;
-    for (; ; i = (i + 1) & mask) {
-      const v = slots[i];
-      if (v === 0) break;
-      if ((v & 0xff) === top && this.#equals((v >> 8) - 1, bytes)) return (v >> 8) - 1;
-    }
     if (this.#count >= MAX_IDS) throw new WalkawayError('INVALID_ARGUMENT', `node table holds at most ${MAX_IDS} hashes`);
     const id = this.#count++;
     if (id === this.#cap) this.#grow();
@@ -293,6 +283,18 @@ export class NodeTable<P = unknown> {
       edges[2 * e + 1] = this.#freeEdge;
       this.#freeEdge = e;
       return;
+    }
+  }
+
+  /** The id of the hash with tag `tag`, or `~slot` of the empty slot where it would go. */
+  #probe(bytes: Uint8Array, tag: number): number {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    const top = tag >>> 24;
+    for (let i = tag & mask; ; i = (i + 1) & mask) {
+      const v = slots[i];
+      if (v === 0) return ~i;
+      if ((v & 0xff) === top && this.#equals((v >> 8) - 1, bytes)) return (v >> 8) - 1;
     }
   }
 

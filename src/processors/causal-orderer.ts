@@ -31,6 +31,7 @@ import type { Store, StoredOperation } from '../store/index.ts';
 import { checkedDependencies, dependencyKeys, hashKey, keyToHash } from './keys.ts';
 import { DROPPED, MAX_IDS, NodeTable, PENDING, RELEASED, slotOf, UNKNOWN } from './node-table.ts';
 import { lamportFloor, releasedInStore } from './orderer-store.ts';
+import { NumberStack } from './slabs.ts';
 import {
   decodeReleasedSet,
   emptyReleasedSet,
@@ -120,7 +121,8 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   /** Scratch: indexes (in its dependencies) of what the operation being added waits for. */
   #waitFor: number[] = [];
   #set: ReleasedSet;
-  #unacked: number[] = [];
+  /** localSeq of what was released (or settled otherwise) and not acknowledged yet. */
+  readonly #unacked = new NumberStack();
   #sinceFlush = 0;
   /** Whether a dependency unknown in memory may have been released before (restart, evicted cache). */
   #askStore: boolean;
@@ -173,9 +175,9 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   commit(): void {
     const unacked = this.#unacked;
     if (unacked.length === 0) return;
-    for (let i = 0; i < unacked.length; i++) settle(this.#set, unacked[i]);
+    for (let i = 0; i < unacked.length; i++) settle(this.#set, unacked.at(i));
     this.#sinceFlush += unacked.length;
-    this.#unacked = [];
+    unacked.clear();
     if (this.#sinceFlush >= this.#batchSize) this.flush();
   }
 
@@ -185,9 +187,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
    * restart. `commit()` acknowledges everything at once.
    */
   ack(localSeq: number): void {
-    const i = this.#unacked.indexOf(localSeq);
-    if (i < 0) return;
-    this.#unacked.splice(i, 1);
+    if (!this.#unacked.remove(localSeq)) return;
     settle(this.#set, localSeq);
     if (++this.#sinceFlush >= this.#batchSize) this.flush();
   }
@@ -362,7 +362,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
    */
   #forgetReleased(out: OrderedOperation<P>[]): void {
     const t = this.#t;
-    const unacked = new Set(this.#unacked);
+    const unacked = new Set(this.#unacked.toArray());
     const waiting: number[] = [];
     const keep: number[] = [];
     for (let id = 0; id < t.size; id++) {

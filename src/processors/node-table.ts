@@ -23,6 +23,7 @@
 import { WalkawayError } from '../core/index.ts';
 import type { StoredOperation } from '../store/index.ts';
 import { hashKey, keyToHash } from './keys.ts';
+import { NumberStack, RefSlab } from './slabs.ts';
 
 export const UNKNOWN = 0;
 export const PENDING = 1;
@@ -61,9 +62,11 @@ export class NodeTable<P = unknown> {
    * given when a hash is first met, often long before its operation
    * arrives), so that holding writes front to back instead of all over.
    */
-  #held: (StoredOperation | P | undefined)[] = [];
+  #held = new RefSlab<StoredOperation | P>();
+  /** Places given out in `#held` so far. */
+  #heldPlaces = 0;
   /** Free places in `#held`, + 1. */
-  #freeHeld: number[] = [];
+  #freeHeld = new NumberStack();
   /** Edges: pairs (waiter id, next edge or -1). */
   #edges = new Int32Array(2 * 4096);
   #edgeCount = 0;
@@ -122,13 +125,13 @@ export class NodeTable<P = unknown> {
   /** The operation held for `id` (pending), if any. */
   op(id: number): StoredOperation | undefined {
     const h = this.#i32[id * WORDS + HELD];
-    return h === 0 ? undefined : (this.#held[2 * h - 2] as StoredOperation);
+    return h === 0 ? undefined : (this.#held.get(2 * h - 2) as StoredOperation);
   }
 
   /** What `prepare` made of the operation held for `id`. */
   preparedOf(id: number): P | undefined {
     const h = this.#i32[id * WORDS + HELD];
-    return h === 0 ? undefined : (this.#held[2 * h - 1] as P | undefined);
+    return h === 0 ? undefined : (this.#held.get(2 * h - 1) as P | undefined);
   }
 
   /** Holds `op` (and its prepared value) for `id` while it waits. */
@@ -136,11 +139,16 @@ export class NodeTable<P = unknown> {
     const at = id * WORDS + HELD;
     let h = this.#i32[at];
     if (h === 0) {
-      h = this.#freeHeld.length > 0 ? this.#freeHeld.pop()! : this.#held.push(undefined, undefined) / 2;
+      if (this.#freeHeld.length > 0) {
+        h = this.#freeHeld.pop();
+      } else {
+        h = ++this.#heldPlaces;
+        this.#held.reserve(2 * h);
+      }
       this.#i32[at] = h;
     }
-    this.#held[2 * h - 2] = op;
-    this.#held[2 * h - 1] = prepared;
+    this.#held.set(2 * h - 2, op);
+    this.#held.set(2 * h - 1, prepared);
   }
 
   /** Lets go of what is held for `id`. */
@@ -149,8 +157,8 @@ export class NodeTable<P = unknown> {
     const h = this.#i32[at];
     if (h === 0) return;
     this.#i32[at] = 0;
-    this.#held[2 * h - 2] = undefined;
-    this.#held[2 * h - 1] = undefined;
+    this.#held.set(2 * h - 2, undefined);
+    this.#held.set(2 * h - 1, undefined);
     this.#freeHeld.push(h);
   }
 

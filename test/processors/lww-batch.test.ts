@@ -75,6 +75,27 @@ describe('LWW map batches', () => {
     assert.deepEqual(map.snapshot(), reference.snapshot());
   });
 
+  test('handles that are not handles (fractions, negative, past the end, not numbers) are read from the operation', () => {
+    const history = makeHistory(SEED + 3, { authors: 3, operations: 200, keys: ['p', 'q', 'r'] });
+    const reference = new LwwMap<string>();
+    run(reference, asStored(history), (batch) => batch.forEach((o) => reference.process(o)));
+    const orderer = new CausalOrderer({ store: MemoryStore.create() });
+    const released = asStored(history).flatMap((op) => orderer.process(op));
+    for (const apply of ['process', 'processAll'] as const) {
+      const map = new LwwMap<string>();
+      const handles = released.map((o) => map.prepare(o.operation));
+      const bogus = (h: number) => [h + 1e-9, h / 3, -1, handles.length, 2 ** 40, Number.NaN, String(h), null];
+      const batch = released.map((o, i) => ({ ...o, prepared: i % 2 === 0 ? bogus(handles[i])[i % 8] : handles[i] }));
+      if (apply === 'processAll') map.processAll(batch);
+      else batch.forEach((o) => map.process(o));
+      assert.deepEqual(map.snapshot(), reference.snapshot(), apply);
+      // Prepared writes given to no one stay with the map; the next ones get new handles and apply as before.
+      const again = released.map((o) => ({ ...o, prepared: map.prepare(o.operation) }));
+      map.processAll(again);
+      assert.deepEqual(map.snapshot(), reference.snapshot(), `${apply}, then again`);
+    }
+  });
+
   test('a batch of few of many prepared writes (sorted, not scanned) ends where process on each ends', () => {
     const history = makeHistory(SEED + 4, { authors: 5, operations: 2000, keys: ['k', 'l', 'm'] });
     const map = new LwwMap<string>();

@@ -16,7 +16,7 @@
  * prepared on release.
  *
  * Nothing is allocated per write that outlives it: a prepared write is a
- * handle into one array (operation, entry, value), entries are updated in
+ * handle into one slab (operation, entry, value; `slabs.ts`), entries are updated in
  * place, and the rest of a stamp (clock, author, hash) is read from the
  * winning operation only when a Lamport tie needs it or someone asks.
  *
@@ -25,6 +25,7 @@
  */
 import { toHex, WalkawayError, type Operation } from '../../core/index.ts';
 import { compareStamps, stampOf } from '../keys.ts';
+import { NumberStack, RefSlab } from '../slabs.ts';
 import type { OrderedOperation, Processor, ReportSink, Stamp } from '../types.ts';
 import { decodeLwwBody, type LwwBody } from './lww-body.ts';
 
@@ -99,13 +100,15 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
   readonly #slots = new Map<string, Slot<V>>();
   readonly #decode: ((op: Operation) => LwwWrite<V> | undefined) | undefined;
   readonly #onReport: ReportSink | undefined;
-  /** Prepared writes not applied yet, REFS apart; a handle is an index. */
-  readonly #prepared: unknown[] = [];
-  readonly #free: number[] = [];
+  /** Prepared writes not applied yet, REFS apart; a handle is an index (below `#capacity`). */
+  readonly #prepared = new RefSlab<unknown>();
+  /** Handles given out so far (free ones included). */
+  #capacity = 0;
+  readonly #free = new NumberStack();
   /** Scratch of `processAll`, by handle: the batch that claimed it, its Lamport timestamp and operation. */
   #batchOf = new Int32Array(0);
   #lamportOf = new Float64Array(0);
-  #opOf: (OrderedOperation['operation'] | undefined)[] = [];
+  readonly #opOf = new RefSlab<OrderedOperation['operation']>();
   #batch = 0;
 
   constructor(config: LwwMapConfig<V> = {}) {
@@ -124,13 +127,13 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
    */
   prepare(op: Operation): number {
     const write = this.#read(op);
-    const h = this.#free.length > 0 ? this.#free.pop()! : this.#prepared.length / REFS;
+    const h = this.#free.length > 0 ? this.#free.pop() : this.#capacity++;
     const at = h * REFS;
     const refs = this.#prepared;
-    if (at === refs.length) refs.push(undefined, undefined, undefined);
-    refs[at] = op;
-    refs[at + 1] = write === undefined ? undefined : this.#slot(write.key);
-    refs[at + 2] = write === undefined ? undefined : write.deleted ? DELETED : write.value;
+    refs.reserve(at + REFS);
+    refs.set(at, op);
+    refs.set(at + 1, write === undefined ? undefined : this.#slot(write.key));
+    refs.set(at + 2, write === undefined ? undefined : write.deleted ? DELETED : write.value);
     return h;
   }
 
@@ -169,7 +172,7 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
     const batch = ++this.#batch;
     const changed: Slot<V>[] = [];
     const handles = this.#claim(inputs, batch, changed);
-    const capacity = this.#prepared.length / REFS;
+    const capacity = this.#capacity;
     if (handles.length * 16 >= capacity) {
       // Most handles are in this batch: one pass over the scratch finds them in order, no sort needed.
       for (let h = 0; h < capacity; h++) if (this.#batchOf[h] === batch) this.#applyClaimed(h, batch, changed);
@@ -231,8 +234,8 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
   /** Applies the write prepared as handle `h` (held for `op`) and gives the handle back. */
   #applyHandle(h: number, op: Operation, lamport: number): Slot<V> | undefined {
     const at = h * REFS;
-    const slot = this.#prepared[at + 1] as Slot<V> | undefined;
-    const value = this.#prepared[at + 2];
+    const slot = this.#prepared.get(at + 1) as Slot<V> | undefined;
+    const value = this.#prepared.get(at + 2);
     this.#release(h);
     if (slot === undefined) return undefined;
     const deleted = value === DELETED;
@@ -246,7 +249,7 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
    * is applied at once.
    */
   #claim(inputs: readonly OrderedOperation[], batch: number, changed: Slot<V>[]): Int32Array {
-    const capacity = this.#prepared.length / REFS;
+    const capacity = this.#capacity;
     if (this.#batchOf.length < capacity) this.#growScratch(capacity);
     const handles = new Int32Array(inputs.length);
     let n = 0;
@@ -259,7 +262,7 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
       }
       this.#batchOf[h] = batch;
       this.#lamportOf[h] = input.lamport;
-      this.#opOf[h] = input.operation;
+      this.#opOf.set(h, input.operation);
       handles[n++] = h;
     }
     return handles.subarray(0, n);
@@ -267,8 +270,8 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
 
   /** Second pass of `processAll`: applies the write claimed as handle `h`. */
   #applyClaimed(h: number, batch: number, changed: Slot<V>[]): void {
-    const op = this.#opOf[h]!;
-    this.#opOf[h] = undefined;
+    const op = this.#opOf.get(h)!;
+    this.#opOf.set(h, undefined);
     const lamport = this.#lamportOf[h];
     // A handle this map no longer holds for that operation: read the write now.
     const slot = this.#own(op, h) ? this.#applyHandle(h, op, lamport) : this.#applyOp({ operation: op, lamport });
@@ -287,17 +290,21 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
     batchOf.set(this.#batchOf);
     this.#batchOf = batchOf;
     this.#lamportOf = new Float64Array(size);
-    this.#opOf = this.#opOf.concat(new Array<undefined>(size - this.#opOf.length).fill(undefined));
+    this.#opOf.reserve(size);
   }
 
   /** Whether `prepared` is a handle this map gave out for `op` and still holds. */
   #own(op: Operation, prepared: unknown): boolean {
-    return typeof prepared === 'number' && this.#prepared[prepared * REFS] === op;
+    if (typeof prepared !== 'number' || (prepared | 0) !== prepared || prepared < 0 || prepared >= this.#capacity) return false;
+    return this.#prepared.get(prepared * REFS) === op;
   }
 
   #release(h: number): void {
     const at = h * REFS;
-    this.#prepared[at] = this.#prepared[at + 1] = this.#prepared[at + 2] = undefined;
+    const refs = this.#prepared;
+    refs.set(at, undefined);
+    refs.set(at + 1, undefined);
+    refs.set(at + 2, undefined);
     this.#free.push(h);
   }
 

@@ -49,9 +49,8 @@ export const MAX_IDS = (1 << 23) - 2;
 export class NodeTable<P = unknown> {
   readonly #max: number;
   #cap = 1024;
-  #bytes = new Uint8Array(64 * 1024);
-  #i32 = new Int32Array(this.#bytes.buffer);
-  #f64 = new Float64Array(this.#bytes.buffer);
+  #i32 = new Int32Array(WORDS * this.#cap);
+  #f64 = new Float64Array(this.#i32.buffer);
   /** Open addressing, linear probing: (id + 1) << 8 | top 8 bits of the hash's slotOf, or 0 for empty. */
   #slots = new Int32Array(4096);
   #count = 0;
@@ -197,10 +196,10 @@ export class NodeTable<P = unknown> {
     if (this.#count >= MAX_IDS) throw new WalkawayError('INVALID_ARGUMENT', `node table holds at most ${MAX_IDS} hashes`);
     const id = this.#count++;
     if (id === this.#cap) this.#grow();
-    const at = id * 64;
-    const pool = this.#bytes;
-    for (let j = 0; j < 32; j++) pool[at + j] = bytes[j];
-    this.#i32[id * WORDS + FIRST_EDGE] = -1;
+    const i32 = this.#i32;
+    const at = id * WORDS;
+    for (let k = 0; k < 8; k++) i32[at + k] = wordAt(bytes, 4 * k);
+    i32[at + FIRST_EDGE] = -1;
     slots[i] = ((id + 1) << 8) | top;
     if (this.#count * 4 > slots.length * 3) this.#rehash();
     return id;
@@ -208,7 +207,9 @@ export class NodeTable<P = unknown> {
 
   /** The hash of `id` as a key (`hashKey`). */
   keyOf(id: number): string {
-    return hashKey(this.#bytes.subarray(id * 64, id * 64 + 32));
+    const bytes = new Uint8Array(32);
+    for (let j = 0; j < 32; j++) bytes[j] = this.#i32[id * WORDS + (j >>> 2)] >>> (8 * (j & 3));
+    return hashKey(bytes);
   }
 
   /** Lamport timestamp if `key` is released here, else undefined. */
@@ -307,9 +308,9 @@ export class NodeTable<P = unknown> {
   }
 
   #equals(id: number, bytes: Uint8Array): boolean {
-    const pool = this.#bytes;
-    const at = id * 64;
-    for (let j = 0; j < 32; j++) if (pool[at + j] !== bytes[j]) return false;
+    const i32 = this.#i32;
+    const at = id * WORDS;
+    for (let k = 0; k < 8; k++) if (i32[at + k] !== wordAt(bytes, 4 * k)) return false;
     return true;
   }
 
@@ -318,7 +319,7 @@ export class NodeTable<P = unknown> {
     const slots = new Int32Array(this.#slots.length * 2);
     const mask = slots.length - 1;
     for (let id = 0; id < this.#count; id++) {
-      const tag = slotOfAt(this.#bytes, id * 64);
+      const tag = slotOfWords(this.#i32, id * WORDS);
       let i = tag & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
       slots[i] = ((id + 1) << 8) | (tag >>> 24);
@@ -328,11 +329,10 @@ export class NodeTable<P = unknown> {
 
   #grow(): void {
     this.#cap *= 2;
-    const bytes = new Uint8Array(64 * this.#cap);
-    bytes.set(this.#bytes);
-    this.#bytes = bytes;
-    this.#i32 = new Int32Array(bytes.buffer);
-    this.#f64 = new Float64Array(bytes.buffer);
+    const i32 = new Int32Array(WORDS * this.#cap);
+    i32.set(this.#i32);
+    this.#i32 = i32;
+    this.#f64 = new Float64Array(i32.buffer);
   }
 
   #growEdges(): void {
@@ -353,15 +353,34 @@ const SEED = globalThis.crypto.getRandomValues(new Uint32Array(1))[0];
 
 /** Slot (and tag) of a hash: all eight words, mixed with the seed. */
 export function slotOf(b: Uint8Array): number {
-  return slotOfAt(b, 0);
-}
-
-function slotOfAt(b: Uint8Array, at: number): number {
   let h = SEED;
-  for (let j = at; j < at + 32; j += 4) {
-    h = Math.imul(h ^ (b[j] | (b[j + 1] << 8) | (b[j + 2] << 16) | (b[j + 3] << 24)), 0x9e3779b1);
+  for (let j = 0; j < 32; j += 4) {
+    h = Math.imul(h ^ wordAt(b, j), 0x9e3779b1);
     h ^= h >>> 15;
   }
+  return finish(h);
+}
+
+/** `slotOf` of a hash stored as words (a record). */
+function slotOfWords(words: Int32Array, at: number): number {
+  let h = SEED;
+  for (let k = at; k < at + 8; k++) {
+    h = Math.imul(h ^ words[k], 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  return finish(h);
+}
+
+/**
+ * Bytes `j` to `j + 3` as a little-endian 32-bit word, by arithmetic: a
+ * record holds its hash as eight such words, so comparing one is eight
+ * compares, and means the same on any platform's byte order.
+ */
+function wordAt(b: Uint8Array, j: number): number {
+  return b[j] | (b[j + 1] << 8) | (b[j + 2] << 16) | (b[j + 3] << 24);
+}
+
+function finish(h: number): number {
   // Final avalanche (MurmurHash3's fmix32): every input bit reaches the low bits that pick the slot.
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);

@@ -243,9 +243,9 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     const ownTag = slotOf(op.hash.bytes);
     if (typeof deps !== 'string') {
       const tags = this.#tags;
-      let touched = t.touch(ownTag);
-      for (let i = 0; i < deps.length; i++) touched |= t.touch((tags[i] = slotOf(deps[i])));
-      this.#touched |= touched;
+      for (let i = 0; i < deps.length; i++) tags[i] = slotOf(deps[i]);
+      tags[deps.length] = ownTag;
+      this.#touched |= t.touch(tags, deps.length + 1);
     }
     if (!t.fits(1)) {
       this.#overflow(op); // the table is full: leave it in the store for a later scan

@@ -167,14 +167,20 @@ export class NodeTable<P = unknown> {
   }
 
   /**
-   * Loads the slot and record that a later lookup of the hash with tag `tag`
-   * (`slotOf`) reads, and does nothing else: touching every hash of an
-   * operation first lets their cache misses overlap instead of queueing.
+   * Loads the slots and records that later lookups of the hashes with tags
+   * `tags[0..n)` (`slotOf`) read, and does nothing else: with the tags
+   * computed beforehand the loads follow one another closely, so their
+   * cache misses overlap instead of queueing.
    */
-  touch(tag: number): number {
+  touch(tags: readonly number[], n: number): number {
     const slots = this.#slots;
-    const v = slots[tag & (slots.length - 1)];
-    return v === 0 ? 0 : this.#i32[((v >> 8) - 1) * WORDS + STATE];
+    const mask = slots.length - 1;
+    let touched = 0;
+    for (let i = 0; i < n; i++) {
+      const v = slots[tags[i] & mask];
+      if (v !== 0) touched |= this.#i32[((v >> 8) - 1) * WORDS + STATE];
+    }
+    return touched;
   }
 
   /** The id of a 32-byte hash (whose `slotOf` the caller may pass in), or -1. */

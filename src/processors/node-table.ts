@@ -177,8 +177,16 @@ export class NodeTable<P = unknown> {
     const mask = slots.length - 1;
     let touched = 0;
     for (let i = 0; i < n; i++) {
-      const v = slots[tags[i] & mask];
-      if (v !== 0) touched |= this.#i32[((v >> 8) - 1) * WORDS + STATE];
+      const tag = tags[i];
+      const top = tag >>> 24;
+      // Along the probe, the first slot whose 8 bits match (almost always the hash's own record).
+      for (let j = tag & mask; ; j = (j + 1) & mask) {
+        const v = slots[j];
+        if (v === 0) break;
+        if ((v & 0xff) !== top) continue;
+        touched |= this.#i32[((v >> 8) - 1) * WORDS + STATE];
+        break;
+      }
     }
     return touched;
   }

@@ -61,11 +61,11 @@ export class NodeTable<P = unknown> {
    * given when a hash is first met, often long before its operation
    * arrives), so that holding writes front to back instead of all over.
    */
-  #held = new RefSlab<StoredOperation | P>();
+  readonly #held = new RefSlab<StoredOperation | P>();
   /** Places given out in `#held` so far. */
   #heldPlaces = 0;
   /** Free places in `#held`, + 1. */
-  #freeHeld = new NumberStack();
+  readonly #freeHeld = new NumberStack();
   /** Edges: pairs (waiter id, next edge or -1). */
   #edges = new Int32Array(2 * 4096);
   #edgeCount = 0;

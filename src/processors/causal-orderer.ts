@@ -113,7 +113,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   #pendingCount = 0;
   /** Sink of `NodeTable.touch`, so the loads are not optimised away. */
   #touched = 0;
-  /** Scratch: `slotOf` of each dependency of the operation being added. */
+  /** Scratch: `slotOf` of each dependency of the operation being added, then of the operation itself. */
   #tags: number[] = [];
   /** Scratch: id of each dependency of the operation being added, or -1 if not interned yet. */
   #depIds: number[] = [];

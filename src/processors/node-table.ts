@@ -1,7 +1,8 @@
 /**
  * The causal orderer's memory, laid out for speed: every hash it meets (an
  * operation or a dependency) is interned once to a small integer id, through
- * an open-addressing table over the raw hash bytes (no strings).
+ * an open-addressing table over the hashes, held as eight 32-bit words (no
+ * strings).
  *
  * Everything the orderer knows about an id sits in one 64-byte record (the
  * hash, state and missing-dependency count, where its held operation is,
@@ -55,9 +56,10 @@ export class NodeTable<P = unknown> {
   #slots = new Int32Array(4096);
   #count = 0;
   /**
-   * Held operations and what `prepare` made of them, side by side (2 * h,
-   * 2 * h + 1 for place h, freed places reused): JS objects cannot live in the
-   * records. Places are given out as operations arrive, not by id (an id is
+   * Held operations and what `prepare` made of them, side by side (at 2h - 2
+   * and 2h - 1 for the stored h = place + 1; freed places reused): JS
+   * objects cannot live in the records. Places are given out as operations
+   * arrive, not by id (an id is
    * given when a hash is first met, often long before its operation
    * arrives), so that holding writes front to back instead of all over.
    */
@@ -180,6 +182,7 @@ export class NodeTable<P = unknown> {
       const tag = tags[i];
       const top = tag >>> 24;
       // Along the probe, the first slot whose 8 bits match (almost always the hash's own record).
+      // It ends: the table is never more than three quarters full.
       for (let j = tag & mask; ; j = (j + 1) & mask) {
         const v = slots[j];
         if (v === 0) break;

@@ -1,10 +1,11 @@
 /**
- * Growable storage for the processors' hot paths that never copies what it
- * holds. A JS array grown by `push` is reallocated at 1.5 times its size,
- * and past 128 KiB each new copy is fresh memory from the OS: growing one to
- * 100,000 pending operations maps (and page-faults, about 2 µs a page here)
- * several times what it finally holds. These grow a fixed-size chunk at a
- * time instead, and keep their memory when emptied, for the next burst.
+ * Growable storage for the processors' hot paths. A JS array grown by
+ * `push` is reallocated at 1.5 times its size, and past 128 KiB each new
+ * copy is fresh memory from the OS: growing one to 100,000 pending
+ * operations maps (and page-faults, about 2 µs a page here) several times
+ * what it finally holds. `RefSlab` grows a fixed-size chunk at a time and
+ * never moves what it holds; `NumberStack` doubles, but keeps its memory
+ * when emptied, for the next burst.
  */
 
 const CHUNK_BITS = 12;
@@ -20,11 +21,12 @@ export class RefSlab<T> {
     while (this.#chunks.length * CHUNK < n) this.#chunks.push(new Array<T | undefined>(CHUNK).fill(undefined));
   }
 
+  /** `i` must be a non-negative integer below a reserved size (callers check: this is a hot path). */
   get(i: number): T | undefined {
     return this.#chunks[i >>> CHUNK_BITS][i & CHUNK_MASK];
   }
 
-  /** `i` must be below a reserved size. */
+  /** `i` as for `get`. */
   set(i: number, value: T | undefined): void {
     this.#chunks[i >>> CHUNK_BITS][i & CHUNK_MASK] = value;
   }
@@ -53,6 +55,7 @@ export class NumberStack {
     return this.#items[--this.#length];
   }
 
+  /** `i` must be below `length`. */
   at(i: number): number {
     return this.#items[i];
   }

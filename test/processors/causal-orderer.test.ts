@@ -231,6 +231,24 @@ describe('causal orderer', () => {
   }
 });
 
+describe('acknowledging one release out of order', () => {
+  test('ack(localSeq) settles that release only; the others come again after a restart', () => {
+    const store = MemoryStore.create();
+    const ops = [1, 2, 3].map((author) => causal(author, 0, undefined, []));
+    for (const op of ops) assert.equal(store.ingest(op).status, 'inserted');
+    const [first, middle, last] = store.operationsAfter(0, 10);
+    const orderer = new CausalOrderer({ store });
+    const released = [first, middle, last].flatMap((op) => orderer.process(op));
+    assert.equal(released.length, 3);
+    orderer.ack(middle.localSeq);
+    orderer.ack(middle.localSeq); // twice: no effect
+    orderer.ack(12345); // never released: no effect
+    orderer.flush();
+    const again = new CausalOrderer({ store }).start();
+    assert.deepEqual(hexes(again).sort(), [first, last].map((op) => op.hash.toHex()).sort());
+  });
+});
+
 describe('node table', () => {
   test('hashes crafted to share all but a few bytes still spread over the slots', () => {
     // An author may list any 32-byte values in `previous`; equal prefixes must not pile up in one probe run.

@@ -84,8 +84,10 @@ describe('LWW map batches', () => {
     for (const apply of ['process', 'processAll'] as const) {
       const map = new LwwMap<string>();
       const handles = released.map((o) => map.prepare(o.operation));
-      const bogus = (h: number) => [h + 1e-9, h / 3, -1, handles.length, 2 ** 40, Number.NaN, String(h), null];
-      const batch = released.map((o, i) => ({ ...o, prepared: i % 2 === 0 ? bogus(handles[i])[i % 8] : handles[i] }));
+      // Past the end: within the last chunk of the slab, and far beyond anything reserved.
+      const bogus = (h: number) => [h + 1e-9, h / 3, -1, handles.length, handles.length + 5000, 2 ** 40, Number.NaN, String(h), null];
+      const batch = released.map((o, i) => ({ ...o, prepared: i % 2 === 0 ? bogus(handles[i])[(i >> 1) % 9] : handles[i] }));
+      for (let k = 0; k < 9; k++) map.discard(released[0].operation, bogus(handles[0])[k]); // ignored: not handles it holds
       if (apply === 'processAll') map.processAll(batch);
       else batch.forEach((o) => map.process(o));
       assert.deepEqual(map.snapshot(), reference.snapshot(), apply);

@@ -47,6 +47,17 @@ describe('NumberStack', () => {
     assert.deepEqual(stack.toArray(), [7, 5, 9]);
   });
 
+  test('remove from the middle and the end of a stack that has grown', () => {
+    const stack = new NumberStack();
+    for (let i = 0; i < 100; i++) stack.push(i);
+    assert.equal(stack.remove(50), true);
+    assert.equal(stack.remove(99), true);
+    assert.equal(stack.length, 98);
+    assert.deepEqual(stack.toArray().slice(48, 51), [48, 49, 51]);
+    assert.equal(stack.at(stack.length - 1), 98);
+    assert.equal(new NumberStack().remove(1), false);
+  });
+
   test('clear empties it for reuse', () => {
     const stack = new NumberStack();
     for (let i = 0; i < 100; i++) stack.push(i);

@@ -12,9 +12,10 @@
  * ones) where separate arrays per field would be one miss per field. For the
  * same reason each slot of the hash table packs the id with 8 bits of its
  * hash's tag into 4 bytes, filled to at most three quarters: a probe that
- * does not match almost never reads a record, and the table (512 KiB for
- * 100,000 operations) stays small enough to be mostly cached when a shuffled
- * delivery looks hashes up in no particular order. What costs after a
+ * does not match almost never reads a record, and the table (1 MiB for
+ * 100,000 operations: it doubles past 98,304) stays small enough to be
+ * mostly cached when a shuffled delivery looks hashes up in no particular
+ * order. What costs after a
  * shuffle is the number of distinct pages touched at random (TLB misses), so
  * nothing is placed by id that need not be. The "who waits for this hash" edges
  * are (target, next) pairs in one array with a free list. Per operation that

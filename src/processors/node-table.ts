@@ -15,10 +15,10 @@
  * does not match almost never reads a record, and the table (1 MiB for
  * 100,000 operations: it doubles past 98,304) stays small enough to be
  * mostly cached when a shuffled delivery looks hashes up in no particular
- * order. What costs after a
- * shuffle is the number of distinct pages touched at random (TLB misses), so
- * nothing is placed by id that need not be. The "who waits for this hash" edges
- * are (target, next) pairs in one array with a free list. Per operation that
+ * order. What costs after a shuffle is the number of distinct pages touched
+ * at random (TLB misses), so nothing is placed by id that need not be. The
+ * "who waits for this hash" edges are (target, next) pairs in one array with
+ * a free list. Per operation that
  * is a few probes and record writes, and nothing that survives for the
  * garbage collector to copy except the operation itself while it waits.
  */
@@ -60,9 +60,9 @@ export class NodeTable<P = unknown> {
    * Held operations and what `prepare` made of them, side by side (at 2h - 2
    * and 2h - 1 for the stored h = place + 1; freed places reused): JS
    * objects cannot live in the records. Places are given out as operations
-   * arrive, not by id (an id is
-   * given when a hash is first met, often long before its operation
-   * arrives), so that holding writes front to back instead of all over.
+   * arrive, not by id (an id is given when a hash is first met, often long
+   * before its operation arrives), so that holding writes front to back
+   * instead of all over.
    */
   readonly #held = new RefSlab<StoredOperation | P>();
   /** Places given out in `#held` so far. */
@@ -372,21 +372,20 @@ const SEED = globalThis.crypto.getRandomValues(new Uint32Array(1))[0];
 /** Slot (and tag) of a hash: all eight words, mixed with the seed. */
 export function slotOf(b: Uint8Array): number {
   let h = SEED;
-  for (let j = 0; j < 32; j += 4) {
-    h = Math.imul(h ^ wordAt(b, j), 0x9e3779b1);
-    h ^= h >>> 15;
-  }
+  for (let j = 0; j < 32; j += 4) h = mix(h, wordAt(b, j));
   return finish(h);
 }
 
 /** `slotOf` of a hash stored as words (a record). */
 function slotOfWords(words: Int32Array, at: number): number {
   let h = SEED;
-  for (let k = at; k < at + 8; k++) {
-    h = Math.imul(h ^ words[k], 0x9e3779b1);
-    h ^= h >>> 15;
-  }
+  for (let k = at; k < at + 8; k++) h = mix(h, words[k]);
   return finish(h);
+}
+
+function mix(h: number, word: number): number {
+  h = Math.imul(h ^ word, 0x9e3779b1);
+  return h ^ (h >>> 15);
 }
 
 /**

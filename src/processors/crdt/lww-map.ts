@@ -16,9 +16,10 @@
  * prepared on release.
  *
  * Nothing is allocated per write that outlives it: a prepared write is a
- * handle into one slab (operation, entry, value; `slabs.ts`), entries are updated in
- * place, and the rest of a stamp (clock, author, hash) is read from the
- * winning operation only when a Lamport tie needs it or someone asks.
+ * handle into one slab (operation, entry, value; `slabs.ts`), entries are
+ * updated in place, and the rest of a stamp (clock, author, hash) is read
+ * from the winning operation only when a Lamport tie needs it or someone
+ * asks.
  *
  * Operation bodies: CBOR `[key, value]` to set, `[key]` to delete (see
  * `encodeLwwWrite`, `lww-body.ts`), or any `decode` given in the config.
@@ -127,10 +128,15 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
    */
   prepare(op: Operation): number {
     const write = this.#read(op);
-    const h = this.#free.length > 0 ? this.#free.pop() : this.#capacity++;
+    let h: number;
+    if (this.#free.length > 0) {
+      h = this.#free.pop();
+    } else {
+      h = this.#capacity++;
+      this.#prepared.reserve(this.#capacity * REFS);
+    }
     const at = h * REFS;
     const refs = this.#prepared;
-    refs.reserve(at + REFS);
     refs.set(at, op);
     refs.set(at + 1, write === undefined ? undefined : this.#slot(write.key));
     refs.set(at + 2, write === undefined ? undefined : write.deleted ? DELETED : write.value);
@@ -273,8 +279,9 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
     const op = this.#opOf.get(h)!;
     this.#opOf.set(h, undefined);
     const lamport = this.#lamportOf[h];
-    // A handle this map no longer holds for that operation: read the write now.
-    const slot = this.#own(op, h) ? this.#applyHandle(h, op, lamport) : this.#applyOp({ operation: op, lamport });
+    // `#claim` checked the handle; if this map no longer holds it for that operation, read the write now.
+    const held = this.#prepared.get(h * REFS) === op;
+    const slot = held ? this.#applyHandle(h, op, lamport) : this.#applyOp({ operation: op, lamport });
     this.#note(slot, batch, changed);
   }
 

@@ -92,6 +92,8 @@ export interface PendingOperation {
 }
 
 const SCAN_PAGE = 1024;
+/** Operations of a `processAll` batch whose hashes are looked up together. */
+const LOOK_AHEAD = Number(process.env.AHEAD ?? 16);
 
 export class CausalOrderer<P = undefined> implements Processor<StoredOperation, OrderedOperation<P>> {
   readonly name = 'causal-order';
@@ -115,6 +117,10 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   #touched = 0;
   /** Scratch: `slotOf` of each dependency of the operation being added, then of the operation itself. */
   #tags: number[] = [];
+  /** Scratch of `processAll`: the checked dependencies of each operation looked up ahead, their tags, where each one's tags start. */
+  #aheadDeps: (Uint8Array[] | string | undefined)[] = [];
+  #aheadTags: number[] = [];
+  #aheadTagsAt: number[] = [];
   /** Scratch: id of each dependency of the operation being added, or -1 if not interned yet. */
   #depIds: number[] = [];
   #stack: number[] = [];
@@ -166,7 +172,38 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     const out: OrderedOperation<P>[] = [];
     this.#makeRoom(out);
     this.#add(op, out);
-    if (this.#overflowed && this.#pendingCount <= this.#maxPending >>> 1 && this.#t.fits(this.#room)) this.#scan(out);
+    this.#rescanIfDrained(out);
+    if (this.#autoAck) this.commit();
+    return out;
+  }
+
+  /**
+   * `process` on each operation in turn, returning everything released.
+   * Faster for a batch that arrives at once (one sync message, one ingest
+   * transaction): the hashes of LOOK_AHEAD operations are looked up together
+   * before any of them is handled, so that after a shuffled delivery their
+   * cache misses overlap instead of coming one operation at a time.
+   */
+  processAll(ops: readonly StoredOperation[]): OrderedOperation<P>[] {
+    const out: OrderedOperation<P>[] = [];
+    const deps = this.#aheadDeps;
+    const tagsAt = this.#aheadTagsAt;
+    for (let first = 0; first < ops.length; first += LOOK_AHEAD) {
+      const end = Math.min(ops.length, first + LOOK_AHEAD);
+      let n = 0;
+      for (let i = first; i < end; i++) {
+        const d = (deps[i - first] = checkedDependencies(ops[i]));
+        tagsAt[i - first] = n;
+        n = this.#tagsOf(ops[i], d, this.#aheadTags, n);
+      }
+      this.#touched |= this.#t.touch(this.#aheadTags, n);
+      for (let i = first; i < end; i++) {
+        this.#makeRoom(out);
+        this.#addChecked(ops[i], out, undefined, deps[i - first]!, this.#aheadTags, tagsAt[i - first]);
+        this.#rescanIfDrained(out);
+      }
+    }
+    deps.fill(undefined);
     if (this.#autoAck) this.commit();
     return out;
   }
@@ -238,15 +275,26 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
 
   /** `prepared`: kept from an earlier `#add` of the same operation (`#forgetReleased`). */
   #add(op: StoredOperation, out: OrderedOperation<P>[], prepared?: P): void {
-    const t = this.#t;
     const deps = checkedDependencies(op);
-    const ownTag = slotOf(op.hash.bytes);
-    if (typeof deps !== 'string') {
-      const tags = this.#tags;
-      for (let i = 0; i < deps.length; i++) tags[i] = slotOf(deps[i]);
-      tags[deps.length] = ownTag;
-      this.#touched |= t.touch(tags, deps.length + 1);
-    }
+    const n = this.#tagsOf(op, deps, this.#tags, 0);
+    this.#touched |= this.#t.touch(this.#tags, n);
+    this.#addChecked(op, out, prepared, deps, this.#tags, 0);
+  }
+
+  /**
+   * Writes `slotOf` of each dependency and then of `op` itself into `tags`
+   * from `at` (only its own for malformed dependencies); returns where they end.
+   */
+  #tagsOf(op: StoredOperation, deps: Uint8Array[] | string, tags: number[], at: number): number {
+    if (typeof deps !== 'string') for (let i = 0; i < deps.length; i++) tags[at++] = slotOf(deps[i]);
+    tags[at++] = slotOf(op.hash.bytes);
+    return at;
+  }
+
+  /** `#add` with the dependencies checked and their tags (then the operation's own) in `tags` from `at`. */
+  #addChecked(op: StoredOperation, out: OrderedOperation<P>[], prepared: P | undefined, deps: Uint8Array[] | string, tags: number[], at: number): void {
+    const t = this.#t;
+    const ownTag = tags[at + (typeof deps === 'string' ? 0 : deps.length)];
     if (!t.fits(1)) {
       this.#overflow(op); // the table is full: leave it in the store for a later scan
       return;
@@ -264,7 +312,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     const waitFor = this.#waitFor;
     const depIds = this.#depIds;
     for (let i = 0; i < deps.length; i++) {
-      const d = (depIds[i] = t.find(deps[i], this.#tags[i]));
+      const d = (depIds[i] = t.find(deps[i], tags[at + i]));
       const state = d < 0 ? UNKNOWN : t.state(d);
       let released = state === RELEASED ? t.lamport(d) : -1;
       if (state === UNKNOWN && this.#askStore) released = this.#lamportOf(hashKey(deps[i])) ?? -1;
@@ -288,7 +336,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
     for (let i = 0; i < missing; i++) {
       const j = waitFor[i];
-      t.addEdge(depIds[j] >= 0 ? depIds[j] : t.intern(deps[j], this.#tags[j]), id);
+      t.addEdge(depIds[j] >= 0 ? depIds[j] : t.intern(deps[j], tags[at + j]), id);
     }
     t.setMissing(id, missing);
     t.setState(id, PENDING);
@@ -346,6 +394,11 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     if (l !== undefined || !this.#askStore) return l;
     // Released in an earlier run? Unacknowledged ones count as not released.
     return releasedInStore(this.#store, keyToHash(key), this.#set, this.#t);
+  }
+
+  /** After an overflow, scans the store again once the pending set has drained to half. */
+  #rescanIfDrained(out: OrderedOperation<P>[]): void {
+    if (this.#overflowed && this.#pendingCount <= this.#maxPending >>> 1 && this.#t.fits(this.#room)) this.#scan(out);
   }
 
   /** Forgets released ids past `maxReleasedCache`, or when the table nears `maxHashes` and that frees enough. */

@@ -3,8 +3,8 @@
  * only after its backlink (unless it is a prune point) and every hash in its
  * `previous` list have been released. Operations with missing dependencies
  * wait in a pending set, indexed by the dependency they miss; releasing one
- * operation releases everything that waited only for it, in a cascade driven
- * by an explicit stack (no recursion, so no depth limit).
+ * operation releases everything that waited only for it, in a cascade, wave
+ * by wave (explicit arrays: no recursion, so no depth limit).
  *
  * Persistence: operations are in the store already (ingest comes first), so
  * the orderer persists only *which* ones have been released and acknowledged
@@ -123,7 +123,9 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   #aheadTagsAt: number[] = [];
   /** Scratch: id of each dependency of the operation being added, or -1 if not interned yet. */
   #depIds: number[] = [];
-  #stack: number[] = [];
+  /** Ready to release: the next wave of a cascade, and the one being released. */
+  #ready: number[] = [];
+  #wave: number[] = [];
   /** Scratch: indexes (in its dependencies) of what the operation being added waits for. */
   #waitFor: number[] = [];
   #set: ReleasedSet;
@@ -343,22 +345,30 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     if (++this.#pendingCount > this.#stats.peakPending) this.#stats.peakPending = this.#pendingCount;
   }
 
-  /** Releases `first` (`op`, not held) and everything that waited only for it, with an explicit stack. */
+  /** Releases `first` (`op`, not held) and everything that waited only for it, wave by wave. */
   #cascade(first: number, op: StoredOperation, prepared: P | undefined, out: OrderedOperation<P>[]): void {
     const t = this.#t;
     if (pruneFlagOf(op.header)) this.#dropBelowPrunePoint(op);
     this.#release(first, op, prepared, out);
-    const stack = this.#stack;
-    while (stack.length > 0) {
-      const id = stack.pop()!;
-      const held = t.op(id)!;
-      const heldPrepared = t.preparedOf(id);
-      t.drop(id);
-      this.#release(id, held, heldPrepared, out);
+    // In waves: everything ready now is released before what that makes ready, so that
+    // the held operations and waiters a wave reads can be loaded together first.
+    while (this.#ready.length > 0) {
+      const wave = this.#ready;
+      this.#ready = this.#wave;
+      this.#wave = wave;
+      if (wave.length > 1) this.#touched |= t.touchWave(wave);
+      for (let i = wave.length - 1; i >= 0; i--) {
+        const id = wave[i];
+        const held = t.op(id)!;
+        const heldPrepared = t.preparedOf(id);
+        t.drop(id);
+        this.#release(id, held, heldPrepared, out);
+      }
+      wave.length = 0;
     }
   }
 
-  /** Releases `id` and wakes what waits for it (pushing what becomes ready on the stack). */
+  /** Releases `id` and wakes what waits for it (what becomes ready joins the next wave). */
   #release(id: number, operation: StoredOperation, prepared: P | undefined, out: OrderedOperation<P>[]): void {
     const t = this.#t;
     t.setState(id, RELEASED);
@@ -385,7 +395,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     t.setMissing(w, missing);
     if (missing === 0) {
       this.#pendingCount--;
-      this.#stack.push(w);
+      this.#ready.push(w);
     }
   }
 

@@ -195,6 +195,23 @@ export class NodeTable<P = unknown> {
     return touched;
   }
 
+  /** Loads what releasing `ids` reads: their held operations and their waiters' records. */
+  touchWave(ids: readonly number[]): number {
+    const i32 = this.#i32;
+    const edges = this.#edges;
+    const held = this.#held;
+    let touched = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const at = ids[i] * WORDS;
+      const h = i32[at + HELD];
+      if (h !== 0 && held.get(2 * h - 2) === undefined) touched |= 1;
+      const w = i32[at + FIRST_WAITER];
+      if (w !== 0) touched |= i32[(w - 1) * WORDS + STATE];
+      for (let e = i32[at + FIRST_EDGE]; e >= 0; e = edges[2 * e + 1]) touched |= i32[edges[2 * e] * WORDS + STATE];
+    }
+    return touched;
+  }
+
   /** The id of a 32-byte hash (whose `slotOf` the caller may pass in), or -1. */
   find(bytes: Uint8Array, tag = slotOf(bytes)): number {
     const found = this.#probe(bytes, tag);

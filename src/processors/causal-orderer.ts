@@ -301,8 +301,9 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
       this.#overflow(op); // the table is full: leave it in the store for a later scan
       return;
     }
-    const id = t.intern(op.hash.bytes, ownTag);
-    if (t.state(id) !== UNKNOWN || isSettled(this.#set, op.localSeq)) {
+    // Interned only once it is sure to be kept: an operation that overflows must not leave an id behind.
+    let id = t.find(op.hash.bytes, ownTag);
+    if ((id >= 0 && t.state(id) !== UNKNOWN) || isSettled(this.#set, op.localSeq)) {
       this.#stats.duplicates++;
       this.#report({ type: 'duplicate', processor: this.name, hash: op.hash });
       return;
@@ -329,6 +330,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
       this.#overflow(op); // not prepared either: it is prepared when a scan picks it up
       return;
     }
+    if (id < 0) id = t.intern(op.hash.bytes, ownTag);
     t.setLamport(id, lamport);
     t.setSeq(id, op.localSeq);
     const p = prepared ?? this.#prepare?.(op);

@@ -184,6 +184,64 @@ describe('causal orderer', () => {
     assertCausal(out);
   });
 
+  test('processAll on a batch gives the releases and reports of process on each: malformed, duplicate, overflow, forgetting', () => {
+    const ops = makeHistory(31, { authors: 4, operations: 300, maxPrevious: 3 });
+    const x = causal(1, 0, undefined, []);
+    const y = causal(2, 0, undefined, []);
+    const bad = causal(0, 0, undefined, [x.hash, y.hash]);
+    const ext = bad.header.extensions;
+    assert.ok(ext?.variant === 'causal');
+    ext.previous.reverse();
+    const run = (feed: (o: CausalOrderer, ops: StoredOperation[]) => OrderedOperation[]) => {
+      // Stored first (in creation order), then delivered shuffled with duplicates.
+      const store = MemoryStore.create();
+      const storedOps = ops.map((op) => (store.ingest(op) as { operation: StoredOperation }).operation);
+      storedOps.push(stored(bad, 10_000)); // the store would refuse it: delivered directly
+      const reports: string[] = [];
+      const orderer = new CausalOrderer({ store, maxPending: 40, maxHashes: 256, maxReleasedCache: 100, onReport: (r) => reports.push(r.type) });
+      const out = feed(orderer, shuffleWithDuplicates(storedOps, 13, 0.2));
+      for (let round = 0; round < 50; round++) {
+        out.push(...orderer.start());
+        orderer.commit();
+      }
+      return { released: out.map((o) => [o.operation.hash.toHex(), o.lamport]), reports, stats: orderer.stats() };
+    };
+    const one = run((o, all) =>
+      all.flatMap((op) => {
+        const out = o.process(op);
+        o.commit();
+        return out;
+      }),
+    );
+    const batched = run((o, all) => {
+      const out: OrderedOperation[] = [];
+      for (let at = 0; at < all.length; at += 37) {
+        out.push(...o.processAll(all.slice(at, at + 37)));
+        o.commit();
+      }
+      return out;
+    });
+    assert.ok(one.reports.includes('overflow') && one.reports.includes('rejected') && one.reports.includes('duplicate'));
+    assert.deepEqual(batched, one);
+    assert.equal(new Set(batched.released.map(([h]) => h)).size, ops.length);
+  });
+
+  test('a flood of operations waiting for what never comes does not fill the table: what is ready is still released', () => {
+    const reports: ProcessorReport[] = [];
+    const orderer = new CausalOrderer({ store: MemoryStore.create(), maxPending: 4, maxHashes: 64, onReport: (r) => reports.push(r) });
+    let seq = 0;
+    for (let i = 0; i < 200; i++) {
+      const never = Hash.digest(new Uint8Array([i, i >> 8, 0xee]));
+      assert.deepEqual(orderer.process(stored(causal(1, 0, undefined, [never], i), ++seq)), []);
+    }
+    assert.ok(reports.filter((r) => r.type === 'overflow').length >= 190);
+    for (let i = 0; i < 20; i++) {
+      const ready = causal(2 + i, 0, undefined, []);
+      assert.deepEqual(hexes(orderer.process(stored(ready, ++seq))), [ready.hash.toHex()]);
+    }
+    assert.equal(orderer.stats().pending, 4);
+  });
+
   test('rejects a bad configuration with a typed error', () => {
     assert.throws(
       () => new CausalOrderer({ store: MemoryStore.create(), maxPending: 0 }),

@@ -28,7 +28,7 @@ import {
   type Stamp,
 } from '../../src/processors/index.ts';
 import { MemoryStore, type Store } from '../../src/store/index.ts';
-import { asStored, makeHistory, shuffleWithDuplicates, storeFactories, TOPIC } from './helpers.ts';
+import { asStored, makeHistory, rng, shuffleWithDuplicates, storeFactories, TOPIC } from './helpers.ts';
 
 const SEED = 20261124;
 const RUNS = 25;
@@ -183,6 +183,41 @@ describe('convergence (fast-check, seed ' + SEED + ')', () => {
         checkAgainstReference(history, states);
       }),
       { seed: SEED + 1, numRuns: RUNS },
+    );
+  });
+
+  test('orderer alone, in batches: processAll releases exactly what process on each would, in the same order', () => {
+    fc.assert(
+      fc.property(historyArb, fc.integer({ min: 1, max: 2 ** 31 - 1 }), ({ seed, authors, operations, maxPrevious, replicas }, chunkSeed) => {
+        const history = makeHistory(seed, { authors, operations, maxPrevious });
+        const states = replicas.map((deliverySeed) => {
+          const delivery = asStored(shuffleWithDuplicates(history, deliverySeed, 0.5));
+          const one = new CausalOrderer({ store: MemoryStore.create() });
+          const expected = delivery.flatMap((op) => one.process(op));
+          const types = newTypes();
+          const batched = new CausalOrderer({ store: MemoryStore.create(), prepare: (op) => types.lww.prepare(op) });
+          const released: OrderedOperation[] = [];
+          const random = rng(chunkSeed);
+          for (let at = 0; at < delivery.length; ) {
+            const size = 1 + Math.floor(random() * 40);
+            const out = batched.processAll(delivery.slice(at, at + size));
+            at += size;
+            released.push(...out);
+            types.lww.processAll(out);
+            for (const o of out) for (const t of [types.set, types.dag, types.view]) t.process(o);
+          }
+          assert.deepEqual(
+            released.map((o) => [o.operation.hash.toHex(), o.lamport]),
+            expected.map((o) => [o.operation.hash.toHex(), o.lamport]),
+          );
+          assert.equal(batched.stats().pending, 0);
+          assert.deepEqual(batched.stats(), one.stats());
+          assertCausal(released);
+          return { released, ...types };
+        });
+        checkAgainstReference(history, states);
+      }),
+      { seed: SEED + 4, numRuns: RUNS },
     );
   });
 

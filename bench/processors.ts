@@ -7,7 +7,15 @@
  * Delivered once uniformly shuffled (nearly everything waits at first) and
  * once in order.
  *
- *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--processes 5] [--runs 3] [--no-cache] [--only shuffled|in-order]
+ * Delivered in batches of `--batch` operations (64 by default), as a
+ * pipeline hands them on: an ingest of an array of operations (one store
+ * transaction, as sync does with what one message carries) releases them to
+ * `CausalOrderer.processAll` together, and what that releases goes to
+ * `LwwMap.processAll`. The same measured one operation at a time
+ * (`process` and `commit` for each, as a node now feeds its topics) is
+ * reported as `oneByOne`.
+ *
+ *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--batch 64] [--processes 5] [--runs 3] [--no-cache] [--only shuffled|in-order]
  *
  * Each of `--processes` fresh node processes makes `--runs` runs of each
  * delivery, alternating; the figures are medians over processes of each
@@ -51,6 +59,8 @@ import { SqliteStore, type StoredOperation } from '../src/store/index.ts';
 interface Options {
   ops: number;
   authors: number;
+  /** Operations per delivered batch; 1 measures one at a time only. */
+  batch: number;
   runs: number;
   processes: number;
   cache: boolean;
@@ -59,10 +69,10 @@ interface Options {
   child: boolean;
 }
 
-const COUNTS = ['--ops', '--authors', '--runs', '--processes'];
+const COUNTS = ['--ops', '--authors', '--batch', '--runs', '--processes'];
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { ops: 100_000, authors: 20, runs: 3, processes: 5, cache: true, child: false };
+  const opts: Options = { ops: 100_000, authors: 20, batch: 64, runs: 3, processes: 5, cache: true, child: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--no-cache') opts.cache = false;
@@ -71,7 +81,7 @@ function parseArgs(args: string[]): Options {
     else if (COUNTS.includes(a)) {
       const n = Number(args[++i]);
       if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${a} needs a positive integer`);
-      opts[a.slice(2) as 'ops' | 'authors' | 'runs' | 'processes'] = n;
+      opts[a.slice(2) as 'ops' | 'authors' | 'batch' | 'runs' | 'processes'] = n;
     } else {
       throw new Error(`unknown argument ${JSON.stringify(a)}`);
     }
@@ -206,25 +216,40 @@ interface RunResult {
  */
 const warmInstances: unknown[] = [];
 
-/** Ordering + LWW map + acknowledgements with batched cursor writes; nothing else is timed. */
-function runOnce(delivery: Wire[], dir: string, label: string): RunResult {
+/**
+ * Ordering + LWW map + acknowledgements with batched cursor writes, in
+ * batches of `batch` operations (1: `process` on each); nothing else is timed.
+ */
+function runOnce(delivery: Wire[], dir: string, label: string, batch: number): RunResult {
   collectGarbage();
   // Received (copied), decoded without the signature check and numbered as they arrive, before the clock starts.
   const stored: StoredOperation[] = delivery.map((w, i) => ({ ...decodeOperationUnverified(w.header.slice(), w.body?.slice()), localSeq: i + 1 }));
+  const batches: StoredOperation[][] = [];
+  for (let i = 0; batch > 1 && i < stored.length; i += batch) batches.push(stored.slice(i, i + batch));
   collectGarbage(); // the previous run's garbage is not this run's cost
-  const store = SqliteStore.open(join(dir, `${label}.db`));
+  const store = SqliteStore.open(join(dir, `${label}-${batch}.db`));
   const map = new LwwMap();
   const orderer = new CausalOrderer({ store, batchSize: 1024, maxPending: stored.length, prepare: (op) => map.prepare(op), discard: (op, p) => map.discard(op, p) });
   let peakRss = process.memoryUsage().rss;
   let released = 0;
   const cpuStart = process.cpuUsage();
   const start = performance.now();
-  for (let i = 0; i < stored.length; i++) {
-    const out = orderer.process(stored[i]);
-    map.processAll(out);
-    released += out.length;
-    orderer.commit();
-    if ((i & 8191) === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  if (batch === 1) {
+    for (let i = 0; i < stored.length; i++) {
+      const out = orderer.process(stored[i]);
+      map.processAll(out);
+      released += out.length;
+      orderer.commit();
+      if ((i & 8191) === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }
+  } else {
+    for (let i = 0; i < batches.length; i++) {
+      const out = orderer.processAll(batches[i]);
+      map.processAll(out);
+      released += out.length;
+      orderer.commit();
+      if ((i & 127) === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }
   }
   orderer.flush();
   const ms = performance.now() - start;
@@ -271,11 +296,21 @@ function measureInProcesses(opts: Options, args: string[]): Record<string, unkno
   const most = (field: string) => Math.max(...samples.map((s) => s[field]));
   const shuffledPerSec = mid('shuffledPerSec');
   const inOrderPerSec = mid('inOrderPerSec');
+  const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
   return {
     shuffledPerSec,
     inOrderPerSec,
-    ratio: Math.round((shuffledPerSec / inOrderPerSec) * 1000) / 1000,
+    ratio: ratio(shuffledPerSec, inOrderPerSec),
     processRatios: samples.map((s) => s.ratio),
+    batch: opts.batch,
+    ...(opts.batch > 1 && {
+      oneByOne: {
+        shuffledPerSec: mid('oneByOneShuffledPerSec'),
+        inOrderPerSec: mid('oneByOneInOrderPerSec'),
+        ratio: ratio(mid('oneByOneShuffledPerSec'), mid('oneByOneInOrderPerSec')),
+        processRatios: samples.map((s) => s.oneByOneRatio),
+      },
+    }),
     peakPending: most('peakPending'),
     peakPendingInOrder: most('peakPendingInOrder'),
     peakRssBytes: most('peakRssBytes'),
@@ -287,7 +322,7 @@ function measureInProcesses(opts: Options, args: string[]): Record<string, unkno
     inOrderMs: mid('inOrderMs'),
     shuffledCpuMs: mid('shuffledCpuMs'),
     inOrderCpuMs: mid('inOrderCpuMs'),
-    cpuRatio: Math.round((mid('inOrderCpuMs') / mid('shuffledCpuMs')) * 1000) / 1000,
+    cpuRatio: ratio(mid('inOrderCpuMs'), mid('shuffledCpuMs')),
     cursorWrites: samples[0].cursorWrites,
     lwwKeys: samples[0].lwwKeys,
     node: process.version,
@@ -300,22 +335,34 @@ function measure(opts: Options): Record<string, unknown> {
   const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-proc-'));
   try {
     const mixed = shuffled(ops, 42); // as benchDeliveries
-    // JIT warm-up: a shuffled prefix (most of it stays pending), the first 10,000 shuffled (released in cascades), in order.
-    runOnce(mixed.slice(0, 10_000), dir, 'warmup');
-    runOnce(shuffled(ops.slice(0, 10_000), 7), dir, 'warmup-cascade');
-    runOnce(ops.slice(0, 10_000), dir, 'warmup-in-order');
-    const shuffledRuns: RunResult[] = [];
-    const inOrderRuns: RunResult[] = [];
-    for (let r = 0; r < opts.runs; r++) {
-      if (opts.only !== 'in-order') shuffledRuns.push(runOnce(mixed, dir, `shuffled-${r}`));
-      if (opts.only !== 'shuffled') inOrderRuns.push(runOnce(ops, dir, `in-order-${r}`));
+    const batches = opts.batch > 1 ? [opts.batch, 1] : [1];
+    // JIT warm-up, in each way of delivering: a shuffled prefix (most of it stays pending), the first 10,000 shuffled (released in cascades), in order.
+    for (const batch of batches) {
+      runOnce(mixed.slice(0, 10_000), dir, 'warmup', batch);
+      runOnce(shuffled(ops.slice(0, 10_000), 7), dir, 'warmup-cascade', batch);
+      runOnce(ops.slice(0, 10_000), dir, 'warmup-in-order', batch);
     }
+    const runs = batches.map(() => ({ shuffled: [] as RunResult[], inOrder: [] as RunResult[] }));
+    for (let r = 0; r < opts.runs; r++) {
+      batches.forEach((batch, b) => {
+        if (opts.only !== 'in-order') runs[b].shuffled.push(runOnce(mixed, dir, `shuffled-${r}`, batch));
+        if (opts.only !== 'shuffled') runs[b].inOrder.push(runOnce(ops, dir, `in-order-${r}`, batch));
+      });
+    }
+    const { shuffled: shuffledRuns, inOrder: inOrderRuns } = runs[0];
     const shuffledPerSec = median(shuffledRuns.map((x) => x.perSec)) ?? 0;
     const inOrderPerSec = median(inOrderRuns.map((x) => x.perSec)) ?? 0;
+    const oneByOne = runs.length > 1 ? runs[1] : undefined;
+    const oneShuffled = oneByOne ? median(oneByOne.shuffled.map((x) => x.perSec)) ?? 0 : 0;
+    const oneInOrder = oneByOne ? median(oneByOne.inOrder.map((x) => x.perSec)) ?? 0 : 0;
     return {
       shuffledPerSec,
       inOrderPerSec,
       ratio: Math.round((shuffledPerSec / inOrderPerSec) * 1000) / 1000,
+      batch: opts.batch,
+      oneByOneShuffledPerSec: oneShuffled,
+      oneByOneInOrderPerSec: oneInOrder,
+      oneByOneRatio: Math.round((oneShuffled / oneInOrder) * 1000) / 1000,
       peakPending: Math.max(...shuffledRuns.map((x) => x.peakPending)),
       peakPendingInOrder: Math.max(...inOrderRuns.map((x) => x.peakPending)),
       peakRssBytes: Math.max(...shuffledRuns.map((x) => x.peakRss), ...inOrderRuns.map((x) => x.peakRss)),

@@ -93,7 +93,7 @@ export interface PendingOperation {
 
 const SCAN_PAGE = 1024;
 /** Operations of a `processAll` batch whose hashes are looked up together. */
-const LOOK_AHEAD = Number(process.env.AHEAD ?? 16);
+const LOOK_AHEAD = 32;
 
 export class CausalOrderer<P = undefined> implements Processor<StoredOperation, OrderedOperation<P>> {
   readonly name = 'causal-order';

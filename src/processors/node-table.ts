@@ -32,17 +32,24 @@ export const PENDING = 1;
 export const RELEASED = 2;
 export const DROPPED = 3;
 
-/** Record layout, in 32-bit words: hash in words 0-7, then the fields. */
+/**
+ * Record layout, in 32-bit words: hash in words 0-7, then the fields. A
+ * large typed array starts 16 bytes into a page (malloc's header), so a
+ * record's first 48 bytes share one cache line and its last 16 bytes sit
+ * in the next: what a lookup, a wait and a wake touch (hash, Lamport
+ * timestamp, state, first waiter) is in the first 48.
+ */
 const WORDS = 16;
+/** In 64-bit words: the Lamport timestamp (words 8-9). */
+const LAMPORT = 4;
 /** State in the low 2 bits, missing-dependency count above. */
-const STATE = 8;
-/** Place + 1 in `#held` of the operation held for the id, 0 for none. */
-const HELD = 9;
-const FIRST_EDGE = 10;
+const STATE = 10;
 /** The first waiter, inline (id + 1, 0 for none): most hashes have one or two, and an edge is one more miss. */
 const FIRST_WAITER = 11;
-/** In 64-bit words: Lamport timestamp and localSeq. */
-const LAMPORT = 6;
+/** Place + 1 in `#held` of the operation held for the id, 0 for none. */
+const HELD = 12;
+const FIRST_EDGE = 13;
+/** In 64-bit words: localSeq (words 14-15). */
 const SEQ = 7;
 
 /** Most ids a table can hold: an id + 1 must fit in 23 bits of a slot. */

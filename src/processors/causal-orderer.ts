@@ -128,6 +128,8 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
   #wave: number[] = [];
   /** Scratch: indexes (in its dependencies) of what the operation being added waits for. */
   #waitFor: number[] = [];
+  /** Released by a call that a callback's exception cut short: the next call returns them first. */
+  #carried: OrderedOperation<P>[] | undefined;
   #set: ReleasedSet;
   /** localSeq of what was released (or settled otherwise) and not acknowledged yet. */
   readonly #unacked = new NumberStack();
@@ -164,17 +166,30 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
 
   /** Rebuilds the pending index from the store and releases what is ready. */
   start(): OrderedOperation<P>[] {
-    const out: OrderedOperation<P>[] = [];
-    this.#scan(out);
+    const out = this.#takeCarried();
+    try {
+      this.#scan(out);
+    } catch (err) {
+      throw this.#carry(out, err);
+    }
     if (this.#autoAck) this.commit();
     return out;
   }
 
+  /**
+   * Handles one operation (already in the store) and returns what it
+   * releases. If a callback (`prepare`, `onReport`, `discard`) throws, what
+   * was released before it is returned by the next call.
+   */
   process(op: StoredOperation): OrderedOperation<P>[] {
-    const out: OrderedOperation<P>[] = [];
-    this.#makeRoom(out);
-    this.#add(op, out);
-    this.#rescanIfDrained(out);
+    const out = this.#takeCarried();
+    try {
+      this.#makeRoom(out);
+      this.#add(op, out);
+      this.#rescanIfDrained(out);
+    } catch (err) {
+      throw this.#carry(out, err);
+    }
     if (this.#autoAck) this.commit();
     return out;
   }
@@ -184,29 +199,58 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
    * Faster for a batch that arrives at once (one sync message, one ingest
    * transaction): the hashes of LOOK_AHEAD operations are looked up together
    * before any of them is handled, so that after a shuffled delivery their
-   * cache misses overlap instead of coming one operation at a time.
+   * cache misses overlap instead of coming one operation at a time. If
+   * callbacks throw, the first exception is thrown once the whole batch is
+   * handled, and what the batch released comes with the next call.
    */
   processAll(ops: readonly StoredOperation[]): OrderedOperation<P>[] {
-    const out: OrderedOperation<P>[] = [];
+    const out = this.#takeCarried();
     const deps = this.#aheadDeps;
     const tagsAt = this.#aheadTagsAt;
+    let failed: { error: unknown } | undefined;
     for (let first = 0; first < ops.length; first += LOOK_AHEAD) {
       const end = Math.min(ops.length, first + LOOK_AHEAD);
-      let n = 0;
-      for (let i = first; i < end; i++) {
-        const d = (deps[i - first] = checkedDependencies(ops[i]));
-        tagsAt[i - first] = n;
-        n = this.#tagsOf(ops[i], d, this.#aheadTags, n);
+      let looked = true;
+      try {
+        let n = 0;
+        for (let i = first; i < end; i++) {
+          const d = (deps[i - first] = checkedDependencies(ops[i]));
+          tagsAt[i - first] = n;
+          n = this.#tagsOf(ops[i], d, this.#aheadTags, n);
+        }
+        this.#touched |= this.#t.touch(this.#aheadTags, n);
+      } catch {
+        looked = false; // something in the group is not an operation: `#add` each, which throws for that one
       }
-      this.#touched |= this.#t.touch(this.#aheadTags, n);
       for (let i = first; i < end; i++) {
-        this.#makeRoom(out);
-        this.#addChecked(ops[i], out, undefined, deps[i - first]!, this.#aheadTags, tagsAt[i - first]);
-        this.#rescanIfDrained(out);
+        // As `process` on each: an exception stops only its own operation, and the first is thrown at the end.
+        try {
+          this.#makeRoom(out);
+          if (looked) this.#addChecked(ops[i], out, undefined, deps[i - first]!, this.#aheadTags, tagsAt[i - first]);
+          else this.#add(ops[i], out);
+          this.#rescanIfDrained(out);
+        } catch (error) {
+          failed ??= { error };
+        }
+        if (this.#autoAck) this.commit();
       }
     }
     deps.fill(undefined);
-    if (this.#autoAck) this.commit();
+    if (failed) throw this.#carry(out, failed.error);
+    return out;
+  }
+
+  /** Keeps `out` (released, not yet returned) for the next call, and gives back `err` to throw. */
+  #carry(out: OrderedOperation<P>[], err: unknown): unknown {
+    this.#carried = out;
+    return err;
+  }
+
+  /** What a call cut short by a callback's exception released, or a new array. */
+  #takeCarried(): OrderedOperation<P>[] {
+    const out = this.#carried;
+    if (out === undefined) return [];
+    this.#carried = undefined;
     return out;
   }
 

@@ -34,10 +34,11 @@ export const DROPPED = 3;
 
 /**
  * Record layout, in 32-bit words: hash in words 0-7, then the fields. A
- * large typed array starts 16 bytes into a page (malloc's header), so a
- * record's first 48 bytes share one cache line and its last 16 bytes sit
- * in the next: what a lookup, a wait and a wake touch (hash, Lamport
- * timestamp, state, first waiter) is in the first 48.
+ * typed array that glibc's malloc maps on its own (128 KiB and more, unless
+ * its threshold has risen) starts 16 bytes into a page, so a record's first
+ * 48 bytes share one cache line and its last 16 bytes sit in the next: what
+ * a lookup, a wait and a wake touch (hash, Lamport timestamp, state, first
+ * waiter) is in the first 48. (A speed matter only: any start is correct.)
  */
 const WORDS = 16;
 /** In 64-bit words: the Lamport timestamp (words 8-9). */

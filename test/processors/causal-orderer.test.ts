@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { createOperation, Hash, isWalkawayError, type Operation } from '../../src/core/index.ts';
-import { CausalOrderer, type OrderedOperation, type ProcessorReport } from '../../src/processors/index.ts';
+import { CausalOrderer, type CausalOrdererConfig, type OrderedOperation, type ProcessorReport } from '../../src/processors/index.ts';
 import { slotOf } from '../../src/processors/node-table.ts';
 import { MemoryStore, type StoredOperation } from '../../src/store/index.ts';
 import { asStored, authorKey, LOG_ID, makeHistory, shuffleWithDuplicates, storeFactories } from './helpers.ts';
@@ -184,7 +184,7 @@ describe('causal orderer', () => {
     assertCausal(out);
   });
 
-  test('processAll on a batch gives the releases and reports of process on each: malformed, duplicate, overflow, forgetting', () => {
+  describe('processAll on batches gives the releases, reports and stats of process on each', () => {
     const ops = makeHistory(31, { authors: 4, operations: 300, maxPrevious: 3 });
     const x = causal(1, 0, undefined, []);
     const y = causal(2, 0, undefined, []);
@@ -192,38 +192,61 @@ describe('causal orderer', () => {
     const ext = bad.header.extensions;
     assert.ok(ext?.variant === 'causal');
     ext.previous.reverse();
-    const run = (feed: (o: CausalOrderer, ops: StoredOperation[]) => OrderedOperation[]) => {
-      // Stored first (in creation order), then delivered shuffled with duplicates.
+    const BATCH = 37;
+
+    /** Stored first (in creation order), then delivered shuffled with duplicates, BATCH at a time with a commit after each. */
+    function run(config: Partial<CausalOrdererConfig<number>>, batched: boolean, failAt = 0) {
       const store = MemoryStore.create();
       const storedOps = ops.map((op) => (store.ingest(op) as { operation: StoredOperation }).operation);
       storedOps.push(stored(bad, 10_000)); // the store would refuse it: delivered directly
+      const delivery = shuffleWithDuplicates(storedOps, 13, 0.2);
       const reports: string[] = [];
-      const orderer = new CausalOrderer({ store, maxPending: 40, maxHashes: 256, maxReleasedCache: 100, onReport: (r) => reports.push(r.type) });
-      const out = feed(orderer, shuffleWithDuplicates(storedOps, 13, 0.2));
-      for (let round = 0; round < 50; round++) {
-        out.push(...orderer.start());
+      let prepared = 0;
+      const prepare = () => {
+        if (++prepared === failAt) throw new Error('prepare failed');
+        return prepared;
+      };
+      const orderer = new CausalOrderer<number>({ store, prepare, onReport: (r) => reports.push(r.type), ...config });
+      const out: OrderedOperation<number>[] = [];
+      const thrown: string[] = [];
+      const attempt = (f: () => OrderedOperation<number>[]) => {
+        try {
+          out.push(...f());
+        } catch (err) {
+          thrown.push((err as Error).message);
+        }
+      };
+      for (let at = 0; at < delivery.length; at += BATCH) {
+        const batch = delivery.slice(at, at + BATCH);
+        if (batched) attempt(() => orderer.processAll(batch));
+        else for (const op of batch) attempt(() => orderer.process(op));
         orderer.commit();
       }
-      return { released: out.map((o) => [o.operation.hash.toHex(), o.lamport]), reports, stats: orderer.stats() };
-    };
-    const one = run((o, all) =>
-      all.flatMap((op) => {
-        const out = o.process(op);
-        o.commit();
-        return out;
-      }),
-    );
-    const batched = run((o, all) => {
-      const out: OrderedOperation[] = [];
-      for (let at = 0; at < all.length; at += 37) {
-        out.push(...o.processAll(all.slice(at, at + 37)));
-        o.commit();
+      for (let round = 0; round < 50; round++) {
+        attempt(() => orderer.start());
+        orderer.commit();
       }
-      return out;
-    });
-    assert.ok(one.reports.includes('overflow') && one.reports.includes('rejected') && one.reports.includes('duplicate'));
-    assert.deepEqual(batched, one);
-    assert.equal(new Set(batched.released.map(([h]) => h)).size, ops.length);
+      const released = out.map((o) => [o.operation.hash.toHex(), o.lamport, o.prepared]);
+      return { released, reports, thrown, stats: orderer.stats() };
+    }
+
+    const cases: [string, Partial<CausalOrdererConfig<number>>, number][] = [
+      ['malformed, duplicates, overflow and scans, forgetting within a batch', { maxPending: 40, maxHashes: 256, maxReleasedCache: 20 }, 0],
+      ['a small table: forgetting to make room within a batch', { maxPending: 300, maxHashes: 96, maxReleasedCache: 1000 }, 0],
+      ['autoAck: acknowledged after each operation, so forgetting keeps nothing', { autoAck: true, maxHashes: 128, maxReleasedCache: 50 }, 0],
+      ['a prepare that throws: the rest of the batch is handled, what was released comes with the next call', {}, 280],
+    ];
+    for (const [name, config, failAt] of cases) {
+      test(name, () => {
+        const one = run(config, false, failAt);
+        const batched = run(config, true, failAt);
+        assert.deepEqual(batched, one);
+        const hashes = new Set(one.released.map(([h]) => h));
+        assert.ok(one.reports.includes('rejected') && one.reports.includes('duplicate'));
+        if (failAt > 0) assert.deepEqual(one.thrown, ['prepare failed']);
+        else assert.equal(hashes.size, ops.length);
+      });
+    }
   });
 
   test('a flood of operations waiting for what never comes does not fill the table: what is ready is still released', () => {

@@ -254,13 +254,27 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     return out;
   }
 
-  /** Acknowledges every operation released so far; writes the cursor every `batchSize`. */
+  /** Acknowledges every operation released and returned so far; writes the cursor every `batchSize`. */
   commit(): void {
     const unacked = this.#unacked;
     if (unacked.length === 0) return;
+    if (this.#carried !== undefined) return this.#commitReturned(this.#carried);
     for (let i = 0; i < unacked.length; i++) settle(this.#set, unacked.at(i));
     this.#sinceFlush += unacked.length;
     unacked.clear();
+    if (this.#sinceFlush >= this.#batchSize) this.flush();
+  }
+
+  /** `commit` while `carried` waits to be returned: those stay unacknowledged (a crash now must not lose them). */
+  #commitReturned(carried: OrderedOperation<P>[]): void {
+    const keep = new Set(carried.map((o) => o.operation.localSeq));
+    const unacked = this.#unacked.toArray();
+    this.#unacked.clear();
+    for (const seq of unacked) {
+      if (keep.has(seq)) this.#unacked.push(seq);
+      else settle(this.#set, seq);
+    }
+    this.#sinceFlush += unacked.length - this.#unacked.length;
     if (this.#sinceFlush >= this.#batchSize) this.flush();
   }
 

@@ -249,6 +249,25 @@ describe('causal orderer', () => {
     }
   });
 
+  test('what a batch released before a callback threw is not acknowledged by commit until it is returned: a restart brings it again', () => {
+    const store = MemoryStore.create();
+    const storedOps = makeHistory(41, { authors: 3, operations: 60 }).map((op) => (store.ingest(op) as { operation: StoredOperation }).operation);
+    let prepared = 0;
+    const orderer = new CausalOrderer({ store, prepare: () => (++prepared === 20 ? assert.fail('prepare failed') : prepared) });
+    assert.throws(() => orderer.processAll(storedOps.slice(0, 40)), /prepare failed/);
+    orderer.commit();
+    orderer.flush();
+    // A crash here: the 19 released before the exception were never returned, so they come again.
+    const restarted = new CausalOrderer({ store });
+    assert.deepEqual(hexes(restarted.start()).slice(0, 19), hexes(storedOps.slice(0, 19).map((operation) => ({ operation, lamport: 0 }))));
+    // Without the crash, the next call returns them first, then acknowledges them.
+    const next = orderer.processAll(storedOps.slice(40));
+    assert.deepEqual(hexes(next.slice(0, 19)), hexes(storedOps.slice(0, 19).map((operation) => ({ operation, lamport: 0 }))));
+    orderer.commit();
+    orderer.flush();
+    assert.ok(!hexes(new CausalOrderer({ store }).start()).includes(storedOps[0].hash.toHex()));
+  });
+
   test('a flood of operations waiting for what never comes does not fill the table: what is ready is still released', () => {
     const reports: ProcessorReport[] = [];
     const orderer = new CausalOrderer({ store: MemoryStore.create(), maxPending: 4, maxHashes: 64, onReport: (r) => reports.push(r) });

@@ -492,9 +492,13 @@ export class Node extends EventEmitter {
     if (event.type === 'operation') {
       const op = event.operation as StoredOperation;
       const stored = typeof op.localSeq === 'number' ? op : this.store.getOperation(op.hash);
-      if (stored) state.stored(stored);
+      if (stored) state.storedBySync(stored);
       state.noteHeights(peer, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
-    } else if (event.type === 'progress' || event.type === 'presync') {
+      return;
+    }
+    // Every other event ends a batch of stored operations (progress follows each ingest).
+    state.flushSynced();
+    if (event.type === 'progress' || event.type === 'presync') {
       this.emit('sync:progress', { topic: state.hex, peer, ...('progress' in event ? event.progress : { direction: event.direction, operations: event.operations, bytes: event.bytes }) });
     } else if (event.type === 'synced') {
       // Both directions are done: the peer holds at least what we held.
@@ -504,6 +508,7 @@ export class Node extends EventEmitter {
 
   #onSyncEnd(peer: string, topic: Uint8Array, stats: { stored?: number; sent?: { operations: number }; received?: { operations: number } } | undefined, error?: Error): void {
     const state = this.#topics.get(toHex(topic));
+    state?.flushSynced();
     if (state) this.#drainAhead(state);
     this.emit('sync:end', {
       topic: toHex(topic),

@@ -56,11 +56,15 @@ export class TopicState {
   readonly #self: string;
   readonly #orderer: CausalOrderer;
   #heads = new Map<string, Hash>();
+  /** Stored by sync, not ordered yet (`storedBySync`). */
+  #synced: StoredOperation[] = [];
+  readonly #onProblem: (message: string) => void;
   #ephemeralSeen = new Set<string>();
   #unacked = 0;
 
   constructor(store: Store, topic: Uint8Array, self: string, onOverflow: (message: string) => void) {
     this.#store = store;
+    this.#onProblem = onOverflow;
     this.topic = topic;
     this.hex = toHex(topic);
     this.logId = logIdForTopic(topic);
@@ -83,10 +87,38 @@ export class TopicState {
 
   /** An operation now in the store: order it and hand it to the subscribers. */
   stored(op: StoredOperation): void {
+    this.flushSynced();
     this.#emit(this.#orderer.process(op));
   }
 
+  /**
+   * An operation that sync stored, one of a batch: ordered with the rest of
+   * its batch (`flushSynced`, at the latest in a microtask), so the orderer
+   * looks their hashes up together.
+   */
+  storedBySync(op: StoredOperation): void {
+    if (this.#synced.push(op) === 1) queueMicrotask(() => this.#flushLater());
+  }
+
+  /** Orders what sync stored and is not ordered yet. */
+  flushSynced(): void {
+    if (this.#synced.length === 0) return;
+    const ops = this.#synced;
+    this.#synced = [];
+    this.#emit(this.#orderer.processAll(ops));
+  }
+
+  /** `flushSynced` from a microtask, where an exception would have no caller to reach. */
+  #flushLater(): void {
+    try {
+      this.flushSynced();
+    } catch (err) {
+      this.#onProblem(`ordering synced operations failed: ${(err as Error).message}`);
+    }
+  }
+
   heads(): Hash[] {
+    this.flushSynced();
     return [...this.#heads.values()];
   }
 
@@ -98,6 +130,7 @@ export class TopicState {
 
   /** Replays, in causal order, every operation stored after `cursor`, to one new subscriber. */
   replay(rx: Receiver<TopicEvent>, cursor: number): void {
+    this.flushSynced();
     const released = new Set<string>();
     let waiting: StoredOperation[] = [];
     for (let after = cursor; ; ) {
@@ -213,6 +246,7 @@ export class TopicState {
   }
 
   close(): void {
+    this.flushSynced();
     for (const rx of [...this.receivers]) rx.close();
     for (const rx of [...this.ephemeral]) rx.close();
     this.#orderer.flush();

@@ -153,3 +153,17 @@ test('leave ends the topic streams and the node stops serving the topic', async 
   assert.equal(await ended, true);
   assert.deepEqual(a.neighbors('short-lived'), { active: [], passive: [] });
 });
+
+test('a long history synced to a late node is ordered in batches and reaches its subscriber whole and in order', async () => {
+  const a = await node();
+  const { tx } = a.stream('history');
+  const want = Array.from({ length: 300 }, (_, i) => `m${i}`);
+  for (const m of want) await tx.publish(bytes(m));
+  const b = await node({ bootstrap: a.addresses });
+  const got = await collect(b.stream('history').rx, want);
+  assert.deepEqual(got.map(text), want, 'one author: causal order is log order');
+  assert.deepEqual(
+    got.map((e) => e.lamport),
+    want.map((_, i) => i),
+  );
+});

@@ -11,9 +11,10 @@
  * pipeline hands them on: an ingest of an array of operations (one store
  * transaction, as sync does with what one message carries) releases them to
  * `CausalOrderer.processAll` together, and what that releases goes to
- * `LwwMap.processAll`. The same measured one operation at a time
- * (`process` and `commit` for each, as a node now feeds its topics) is
- * reported as `oneByOne`.
+ * `LwwMap.processAll` (a node's topic orders what sync stored the same
+ * way). The same measured one operation at a time (`process` and `commit`
+ * for each, as a node orders gossip and its own publishes) is reported as
+ * `oneByOne`.
  *
  *   npx tsx bench/processors.ts [--ops 100000] [--authors 20] [--batch 64] [--processes 5] [--runs 3] [--no-cache] [--only shuffled|in-order]
  *

@@ -360,7 +360,8 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
       return;
     }
     // Interned only once it is sure to be kept: an operation that overflows must not leave an id behind.
-    let id = t.find(op.hash.bytes, ownTag);
+    const own = t.lookup(op.hash.bytes, ownTag);
+    let id = own >= 0 ? own : -1;
     if ((id >= 0 && t.state(id) !== UNKNOWN) || isSettled(this.#set, op.localSeq)) {
       this.#stats.duplicates++;
       this.#report({ type: 'duplicate', processor: this.name, hash: op.hash });
@@ -388,7 +389,7 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
       this.#overflow(op); // not prepared either: it is prepared when a scan picks it up
       return;
     }
-    if (id < 0) id = t.intern(op.hash.bytes, ownTag);
+    if (id < 0) id = t.intern(op.hash.bytes, ownTag, own);
     t.setLamport(id, lamport);
     t.setSeq(id, op.localSeq);
     const p = prepared ?? this.#prepare?.(op);

@@ -64,6 +64,8 @@ export class NodeTable<P = unknown> {
   /** Open addressing, linear probing: (id + 1) << 8 | top 8 bits of the hash's slotOf, or 0 for empty. */
   #slots = new Int32Array(4096);
   #count = 0;
+  /** `#count` when `lookup` last missed: its slot holds until the next intern. */
+  #missedAt = -1;
   /**
    * Held operations and what `prepare` made of them, side by side (at 2h - 2
    * and 2h - 1 for the stored h = place + 1; freed places reused): JS
@@ -227,11 +229,23 @@ export class NodeTable<P = unknown> {
   }
 
   /**
-   * The id of a 32-byte hash (whose `slotOf` the caller may pass in),
-   * interned on first sight; the caller checks `fits` first.
+   * `find`, but a miss is returned as `~slot` of the empty slot where the
+   * hash would go: passed to `intern` before anything else is interned, it
+   * spares that probe (a stale one only costs the probe).
    */
-  intern(bytes: Uint8Array, tag = slotOf(bytes)): number {
+  lookup(bytes: Uint8Array, tag: number): number {
     const found = this.#probe(bytes, tag);
+    if (found < 0) this.#missedAt = this.#count;
+    return found;
+  }
+
+  /**
+   * The id of a 32-byte hash (whose `slotOf` the caller may pass in),
+   * interned on first sight; the caller checks `fits` first. `missed`: what
+   * `lookup` of this hash returned, if it missed.
+   */
+  intern(bytes: Uint8Array, tag = slotOf(bytes), missed = 0): number {
+    const found = missed < 0 && this.#missedAt === this.#count ? missed : this.#probe(bytes, tag);
     if (found >= 0) return found;
     const i = ~found;
     const slots = this.#slots;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { createOperation, Hash, isWalkawayError, type Operation } from '../../src/core/index.ts';
 import { CausalOrderer, type CausalOrdererConfig, type OrderedOperation, type ProcessorReport } from '../../src/processors/index.ts';
-import { slotOf } from '../../src/processors/node-table.ts';
+import { NodeTable, slotOf } from '../../src/processors/node-table.ts';
 import { MemoryStore, type StoredOperation } from '../../src/store/index.ts';
 import { asStored, authorKey, LOG_ID, makeHistory, shuffleWithDuplicates, storeFactories } from './helpers.ts';
 
@@ -282,6 +282,25 @@ describe('causal orderer', () => {
       assert.deepEqual(hexes(orderer.process(stored(ready, ++seq))), [ready.hash.toHex()]);
     }
     assert.equal(orderer.stats().pending, 4);
+  });
+
+  test('node table: a lookup miss spares the probe of the intern right after, and a stale one is probed again', () => {
+    const t = new NodeTable();
+    const hashes = Array.from({ length: 5000 }, (_, i) => Hash.digest(new Uint8Array([i, i >> 8, 0x5a])).bytes);
+    for (let i = 0; i < hashes.length; i += 2) {
+      const a = hashes[i];
+      const b = hashes[i + 1];
+      const missA = t.lookup(a, slotOf(a));
+      const missB = t.lookup(b, slotOf(b));
+      assert.ok(missA < 0 && missB < 0);
+      assert.equal(t.intern(b, slotOf(b), missB), i); // fresh: inserted where the lookup stopped
+      assert.equal(t.intern(a, slotOf(a), missA), i + 1); // stale (b went in, maybe a rehash): probed again
+    }
+    for (let i = 0; i < hashes.length; i += 2) {
+      assert.equal(t.find(hashes[i + 1]), i);
+      assert.equal(t.find(hashes[i]), i + 1);
+    }
+    assert.equal(t.size, hashes.length);
   });
 
   test('rejects a bad configuration with a typed error', () => {

@@ -8,8 +8,8 @@ const C = DEFAULT_PLUMTREE_CONFIG;
 const P = new Uint8Array([1, 2, 3]);
 
 /** Node 0 with eager peers `eager` and lazy peers `lazy`. */
-function tree(eager: number[], lazy: number[], config = {}): PlumTree<number> {
-  const pt = new PlumTree<number>(0, new MidRandom(), config);
+function tree(eager: number[], lazy: number[], config = {}, validate?: (payload: Uint8Array) => boolean): PlumTree<number> {
+  const pt = new PlumTree<number>(0, new MidRandom(), config, validate);
   for (const p of [...eager, ...lazy]) pt.handle({ type: 'neighbor-up', peer: p }, 0);
   // New neighbours start lazy; a graft (without id) makes a link eager.
   for (const p of eager) pt.handle({ type: 'recv', from: p, message: { type: 'graft', id: null } }, 0);
@@ -23,6 +23,34 @@ function publishedId(out: PlumTreeOutput<number>[]): string {
 }
 
 describe('PlumTree', () => {
+  it('a payload that fails validation is neither cached, forwarded, announced nor delivered, and its id stays free', () => {
+    const bad = new Uint8Array([0xba, 0xd0]);
+    const pt = tree([1, 2], [3], {}, (payload) => payload[0] !== 0xba);
+    const out = pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm1', payload: bad, hop: 1 } }, 10);
+    assert.deepEqual(out, [{ type: 'emit', event: { type: 'invalid', from: 1, id: 'm1' } }]);
+    assert.equal(pt.stats.invalid, 1);
+    assert.equal(pt.hasDelivered('m1'), false);
+    assert.deepEqual(pt.sizes(), { received: 0, cache: 0, missing: 0 });
+    // A graft for that id gets nothing back: it was never cached.
+    assert.deepEqual(pt.handle({ type: 'recv', from: 2, message: { type: 'graft', id: 'm1' } }, 11), []);
+    // The real message under the same id is still delivered and forwarded.
+    const real = pt.handle({ type: 'recv', from: 2, message: { type: 'gossip', id: 'm1', payload: P, hop: 1 } }, 12);
+    assert.ok(real.some((o) => o.type === 'emit' && o.event.type === 'deliver' && o.event.id === 'm1'));
+    assert.ok(real.some((o) => o.type === 'send' && o.to === 1 && o.message.type === 'gossip'));
+  });
+
+  it('gossip, IHAVE and GRAFT from a peer that is not a neighbour are ignored', () => {
+    const pt = tree([1], [2]);
+    assert.deepEqual(pt.handle({ type: 'recv', from: 9, message: { type: 'gossip', id: 's1', payload: P, hop: 1 } }, 10), []);
+    assert.deepEqual(pt.handle({ type: 'recv', from: 9, message: { type: 'ihave', ids: ['s2'], hops: [0] } }, 10), []);
+    const published = pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 11);
+    const id = publishedId(published);
+    assert.deepEqual(pt.handle({ type: 'recv', from: 9, message: { type: 'graft', id } }, 12), [], 'a stranger cannot pull cached payloads');
+    assert.equal(pt.hasDelivered('s1'), false);
+    assert.equal(pt.stats.strangers, 3);
+    assert.deepEqual([...pt.eagerPeers()], [1]);
+  });
+
   it('publish: eager push to tree peers, one batched IHAVE per lazy peer after the dispatch delay', () => {
     const pt = tree([1, 2], [3]);
     const out = pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 100);

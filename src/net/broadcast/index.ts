@@ -22,4 +22,5 @@ export {
   type PlumTreeOutput,
   type PlumTreeStats,
   type PlumTreeTimer,
+  type PayloadValidator,
 } from './types.ts';

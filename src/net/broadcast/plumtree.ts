@@ -10,6 +10,7 @@ import {
   type PlumTreeOutput,
   type PlumTreeStats,
   type PlumTreeTimer,
+  type PayloadValidator,
 } from './types.ts';
 import { checkPlumTreeMessage } from './validate.ts';
 
@@ -46,8 +47,9 @@ interface IhaveBatch {
 export class PlumTree<P extends PeerId = PeerId> {
   readonly self: P;
   readonly config: Readonly<PlumTreeConfig>;
-  readonly stats: PlumTreeStats = { delivered: 0, duplicates: 0, grafts: 0, prunes: 0, optimisations: 0, dropped: 0 };
+  readonly stats: PlumTreeStats = { delivered: 0, duplicates: 0, grafts: 0, prunes: 0, optimisations: 0, dropped: 0, invalid: 0, strangers: 0 };
   private readonly rng: Random;
+  private readonly validate: PayloadValidator;
   private readonly eager: P[] = [];
   private readonly lazy: P[] = [];
   /** Delivered ids and when (insertion order is time order). */
@@ -58,9 +60,10 @@ export class PlumTree<P extends PeerId = PeerId> {
   private dispatchArmed = false;
   private nextSweep = 0;
 
-  constructor(self: P, rng: Random, config: Partial<PlumTreeConfig> = {}) {
+  constructor(self: P, rng: Random, config: Partial<PlumTreeConfig> = {}, validate: PayloadValidator = () => true) {
     this.self = self;
     this.rng = rng;
+    this.validate = validate;
     this.config = { ...DEFAULT_PLUMTREE_CONFIG, ...config };
   }
 
@@ -152,6 +155,12 @@ export class PlumTree<P extends PeerId = PeerId> {
   }
 
   private onMessage(from: P, msg: PlumTreeMessage, now: number, out: PlumTreeOutput<P>[]): void {
+    // Only the topic's overlay neighbours take part in its tree: a stranger's
+    // gossip, graft or announcement is ignored (a prune only ever demotes).
+    if (msg.type !== 'prune' && !this.isNeighbor(from)) {
+      this.stats.strangers++;
+      return;
+    }
     switch (msg.type) {
       case 'gossip':
         return this.onGossip(from, msg.id, msg.payload, msg.hop, now, out);
@@ -159,7 +168,7 @@ export class PlumTree<P extends PeerId = PeerId> {
         for (let i = 0; i < msg.ids.length; i++) this.onIhave(from, msg.ids[i], msg.hops[i], out);
         return;
       case 'graft': {
-        if (this.isNeighbor(from)) this.makeEager(from);
+        this.makeEager(from);
         if (msg.id === null) return;
         const entry = this.cache.get(msg.id);
         if (entry) out.push({ type: 'send', to: from, message: { type: 'gossip', id: msg.id, payload: entry.payload, hop: entry.hop + 1 } });
@@ -187,13 +196,20 @@ export class PlumTree<P extends PeerId = PeerId> {
       out.push({ type: 'send', to: from, message: { type: 'prune' } });
       return;
     }
+    if (!this.validate(payload)) {
+      // Nothing of it is kept: the id stays unknown, the missing entry (if an
+      // IHAVE came first) keeps its other announcers for the graft timer.
+      this.stats.invalid++;
+      out.push({ type: 'emit', event: { type: 'invalid', from, id } });
+      return;
+    }
     this.stats.delivered++;
     this.received.set(id, now);
     const missing = this.missing.get(id);
     this.missing.delete(id);
     const grafted = missing && missing.grafted.length > 0 && !missing.grafted.includes(from) ? missing.grafted[0] : null;
     this.cache.set(id, { payload, hop, from, at: now, grafted });
-    if (this.isNeighbor(from)) this.makeEager(from);
+    this.makeEager(from);
     out.push({ type: 'emit', event: { type: 'deliver', id, payload, hop, from } });
     if (grafted !== null && this.eager.includes(grafted) && this.eager.includes(from)) {
       // An IHAVE beat this copy by more than the graft timeout: the lazy

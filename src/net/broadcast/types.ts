@@ -32,7 +32,19 @@ export type PlumTreeEvent<P extends PeerId = PeerId> =
   | { type: 'deliver'; id: string; payload: Uint8Array; hop: number; from: P }
   /** This node published a message under this id (always the first output of a publish). */
   | { type: 'published'; id: string; payload: Uint8Array }
-  | { type: 'dropped'; from: P; reason: string };
+  | { type: 'dropped'; from: P; reason: string }
+  /**
+   * A payload failed the node's validation on first receipt: it was not
+   * cached, forwarded, announced or delivered, and its id stays unknown (so a
+   * forgery cannot shadow the real message under the same id).
+   */
+  | { type: 'invalid'; from: P; id: string };
+
+/**
+ * Checks a payload before the tree caches, forwards or delivers it (for a
+ * node: decode and signature). Pure: same answer for the same bytes.
+ */
+export type PayloadValidator = (payload: Uint8Array) => boolean;
 
 export type PlumTreeOutput<P extends PeerId = PeerId> =
   | { type: 'send'; to: P; message: PlumTreeMessage }
@@ -46,6 +58,10 @@ export interface PlumTreeStats {
   prunes: number;
   optimisations: number;
   dropped: number;
+  /** Payloads that failed validation. */
+  invalid: number;
+  /** Broadcast messages from peers that are not neighbours (ignored). */
+  strangers: number;
 }
 
 export interface PlumTreeConfig {

@@ -6,6 +6,7 @@ import {
   type PlumTreeMessage,
   type PlumTreeOutput,
   type PlumTreeTimer,
+  type PayloadValidator,
 } from '../broadcast/types.ts';
 import { HyParView } from '../membership/hyparview.ts';
 import { mixSeed, SplitMix32, type Random } from '../membership/random.ts';
@@ -75,11 +76,17 @@ export class Overlay<P extends PeerId = PeerId> {
   readonly membership: HyParView<P>;
   readonly broadcast: PlumTree<P>;
 
-  constructor(self: P, rngOrSeed: Random | number, config: Partial<{ hyparview: Partial<HyParViewConfig>; plumtree: Partial<PlumTreeConfig> }> = {}) {
+  /** `validate` checks each new payload before the tree caches, forwards or delivers it. */
+  constructor(
+    self: P,
+    rngOrSeed: Random | number,
+    config: Partial<{ hyparview: Partial<HyParViewConfig>; plumtree: Partial<PlumTreeConfig> }> = {},
+    validate?: PayloadValidator,
+  ) {
     this.self = self;
     const rng = typeof rngOrSeed === 'number' ? new SplitMix32(mixSeed(rngOrSeed)) : rngOrSeed;
     this.membership = new HyParView(self, rng, config.hyparview);
-    this.broadcast = new PlumTree(self, rng, config.plumtree);
+    this.broadcast = new PlumTree(self, rng, config.plumtree, validate);
     const tree = this.broadcast;
     this.membership.setKeepPreference((peer) => tree.isEager(peer));
   }

@@ -1,9 +1,14 @@
 /**
- * `npm run bench -- <name> [args]`: runs bench/<name>.ts, prints its figures
- * as a table and writes them to bench/results/<name>.json. Without a name,
- * runs every benchmark in turn. Benchmarks export `run(args)`.
+ * `npm run bench -- <name> [args] [--save] [--out PATH]`: runs
+ * bench/<name>.ts and prints its figures as a table. Only `--save` writes
+ * bench/results/<name>.json (the committed figures); `--out PATH` writes
+ * elsewhere. Every written result carries the commit and the machine's load
+ * before and after. Without a name, runs every benchmark in turn.
+ * Benchmarks export `run(args)`.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { printTable } from './table.ts';
@@ -19,27 +24,56 @@ function available(): string[] {
     .sort();
 }
 
-async function runOne(name: string, args: string[]): Promise<void> {
+function commitOf(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: here, encoding: 'utf8' }).trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Takes `--save` and `--out PATH` out of a benchmark's arguments. */
+function outputOf(name: string, args: string[]): { path?: string; rest: string[] } {
+  const rest: string[] = [];
+  let path: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--save') path = join(here, 'results', `${name}.json`);
+    else if (args[i] === '--out') path = args[++i];
+    else rest.push(args[i]);
+  }
+  return { path, rest };
+}
+
+async function runOne(name: string, allArgs: string[]): Promise<void> {
   const file = join(here, `${name}.ts`);
   if (!/^[a-z0-9]+$/.test(name) || !existsSync(file)) {
     console.error(`unknown benchmark ${JSON.stringify(name)}; available: ${available().join(', ')}`);
     process.exit(2);
   }
   const mod = (await import(pathToFileURL(file).href)) as { run: (args: string[]) => Promise<Record<string, unknown>> };
+  const { path: out, rest: args } = outputOf(name, allArgs);
   console.log(`# ${name}`);
+  const loadBefore = loadavg();
   const result = await mod.run(args);
+  const machine = { commit: commitOf(), cpus: cpus().length, cpuModel: cpus()[0]?.model, loadBefore, loadAfter: loadavg() };
   printTable(result);
-  mkdirSync(join(here, 'results'), { recursive: true });
-  const out = join(here, 'results', `${name}.json`);
-  writeFileSync(out, JSON.stringify({ ...result, measuredAt: new Date().toISOString() }, null, 2) + '\n');
+  console.log(`commit ${machine.commit}, load ${loadBefore[0].toFixed(2)} -> ${machine.loadAfter[0].toFixed(2)}`);
+  if (!out) return;
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ ...result, machine, measuredAt: new Date().toISOString() }, null, 2) + '\n');
   console.log(`wrote ${out}`);
 }
 
-const [name, ...args] = process.argv.slice(2);
-if (name === '--help' || name === '-h') {
-  console.log(`usage: npm run bench -- <name> [args]\navailable: ${available().join(', ')}`);
+const argv = process.argv.slice(2);
+const named = argv.length > 0 && !argv[0].startsWith('--');
+const name = named ? argv[0] : undefined;
+const args = named ? argv.slice(1) : argv;
+if (argv[0] === '--help' || argv[0] === '-h') {
+  console.log(`usage: npm run bench -- <name> [args] [--save | --out PATH]\navailable: ${available().join(', ')}`);
 } else if (name) {
   await runOne(name, args);
 } else {
-  for (const each of available()) await runOne(each, []);
+  for (const each of available()) await runOne(each, args);
 }

@@ -15,7 +15,7 @@ import type { PeerId } from '@libp2p/interface';
 import { mdns } from '@libp2p/mdns';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
-import { preSharedKey } from '@libp2p/pnet';
+import { privateNetwork } from './private-network.ts';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -83,7 +83,7 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionProtector: preSharedKey({ psk: pnetKey(options.networkId), timeout: SLOW_PEER_MS }),
+    connectionProtector: privateNetwork({ psk: pnetKey(options.networkId), timeoutMs: SLOW_PEER_MS }),
     connectionManager: PATIENT_CONNECTION_MANAGER,
     connectionGater: {
       denyDialPeer: (peer) => !allowed(peer),

@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { ChatSession, type ChatEvent } from '../../src/cli/chat-session.ts';
 import { startWebServer, type WebServer } from '../../src/cli/web-server.ts';
 import { newToken, tokenMatches } from '../../src/cli/web-guard.ts';
+import { ChatProcess, tempDirs } from '../helpers/chat-process.ts';
 
 interface Reply {
   status: number;
@@ -237,6 +238,32 @@ test('event streams need the token, deliver messages, and are capped in number',
   });
   assert.equal(reopened?.status, 200, 'a closed stream frees its place');
   reopened?.close();
+});
+
+test('the URL that `walkaway chat --web 0 --json` prints opens the API; without its token nothing does', async () => {
+  const { dirs, cleanup } = tempDirs(1);
+  const p = await ChatProcess.chat('web-url-test', dirs[0], ['--name', 'cli', '--web', '0']);
+  try {
+    const url = new URL((await p.waitFor((l) => l.type === 'web', 20_000, 'web url')).url as string);
+    assert.equal(url.hostname, '127.0.0.1');
+    assert.match(url.hash, /^#token=[A-Za-z0-9_-]{43}$/);
+    const token = url.hash.slice('#token='.length);
+    const get = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: Number(url.port), path: '/api/snapshot', headers, agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal(await get({ authorization: `Bearer ${token}` }), 200);
+    assert.equal(await get({}), 401);
+    assert.equal(await get({ authorization: `Bearer ${token}`, host: `attacker.example:${url.port}` }), 403);
+  } finally {
+    await p.kill();
+    cleanup();
+  }
 });
 
 async function until(check: () => boolean | Promise<boolean>, attempts = 500): Promise<void> {

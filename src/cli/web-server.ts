@@ -122,6 +122,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   // Browsers send Origin on cross-origin requests and on every POST: it must be the page's own.
   const claimed = req.headers.origin;
   if (claimed !== undefined && claimed !== origin) throw new HttpError(403, 'FORBIDDEN_ORIGIN', 'requests from other origins are refused');
+  if (req.method !== 'GET' && claimed === undefined) throw new HttpError(403, 'FORBIDDEN_ORIGIN', 'a request other than GET must carry the Origin of the page');
   const target = req.url ?? '';
   if (!target.startsWith('/') || target.startsWith('//')) throw new HttpError(400, 'INVALID_ARGUMENT', 'the request target must be a path');
   const path = new URL(target, origin).pathname;
@@ -148,7 +149,6 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   }
   if (path === '/api/send') {
     if (req.method !== 'POST') throw methodNotAllowed('POST');
-    if (claimed === undefined) throw new HttpError(403, 'FORBIDDEN_ORIGIN', 'a POST must carry the Origin of the page');
     if (!isJson(req.headers['content-type'])) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
     const text = parseSend(await readBody(req, res));
     const hash = await ctx.chat.send(text);

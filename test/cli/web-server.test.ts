@@ -210,6 +210,11 @@ test('bodies over 64 KiB get a typed 413, declared or streamed; bad JSON a 400; 
   }
   assert.equal((await http('PUT', '/api/send', { ...own(), ...auth() })).status, 405);
   assert.equal((await http('POST', '/', own())).status, 405);
+  for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS']) {
+    const reply = await http(method, '/', auth());
+    assert.equal(reply.status, 403, `${method} without Origin`);
+    assert.equal(JSON.parse(reply.body).error, 'FORBIDDEN_ORIGIN');
+  }
   assert.match(await raw(`GET http://127.0.0.1:${web.port}/api/snapshot HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\nConnection: close\r\n\r\n`), /^HTTP\/1.1 400 /);
   assert.match(await raw('\x00\x01garbage\r\n\r\n'), /^HTTP\/1.1 400 /);
   assert.match(await raw(`GET / HTTP/1.1\r\nConnection: close\r\n\r\n`), /^HTTP\/1.1 (400|403) /, 'no Host header');

@@ -1,31 +1,79 @@
 /**
  * The chat page, served by the node on 127.0.0.1: the page itself (web/),
- * a snapshot, server-sent events, and POST /send.
+ * and an API for it: GET /api/snapshot, GET /api/events (server-sent
+ * events) and POST /api/send. Every request passes the checks of
+ * web-guard.ts; the API also needs the per-launch token, which the URL the
+ * CLI prints carries in its fragment (never sent to a server, never in a
+ * Referer) and the page sends as `Authorization: Bearer <token>`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { ChatSession, ChatEvent } from './chat-session.ts';
+import { SECURITY_HEADERS, bearerToken, isJson, newToken, originOfHost, tokenMatches } from './web-guard.ts';
 
-const PAGE = new URL('../../web/index.html', import.meta.url);
 const MAX_BODY = 64 * 1024;
+const MAX_TEXT = 16_000;
+const MAX_EVENT_STREAMS = 16;
+/** An event stream whose client stops reading is dropped once this much waits for it. */
+const MAX_STREAM_BACKLOG = 1024 * 1024;
 
-export interface WebServer {
-  url: string;
-  server: Server;
+const FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/chat.js': { file: 'chat.js', type: 'text/javascript; charset=utf-8' },
+  '/chat.css': { file: 'chat.css', type: 'text/css; charset=utf-8' },
+};
+
+export interface WebServerOptions {
+  /** The token's randomness (32 bytes); default node:crypto randomBytes. */
+  random?: (n: number) => Uint8Array;
+  maxEventStreams?: number;
 }
 
-export async function startWebServer(chat: ChatSession, port: number, nextFreeIfTaken: boolean): Promise<WebServer> {
-  const clients = new Set<ServerResponse>();
-  chat.on('event', (event: ChatEvent) => {
+export interface WebServer {
+  /** The page's URL with the token in its fragment: what the CLI prints. */
+  url: string;
+  /** The page's origin, e.g. http://127.0.0.1:7077 */
+  origin: string;
+  port: number;
+  token: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Answers with a status and a typed JSON error: `{ "error": CODE, "message": ... }`. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function startWebServer(chat: ChatSession, port: number, nextFreeIfTaken: boolean, options: WebServerOptions = {}): Promise<WebServer> {
+  const token = newToken(options.random);
+  const files = new Map(Object.entries(FILES).map(([path, f]) => [path, { body: readFileSync(new URL(`../../web/${f.file}`, import.meta.url)), type: f.type }]));
+  const streams = new Set<ServerResponse>();
+  const maxStreams = options.maxEventStreams ?? MAX_EVENT_STREAMS;
+  const onEvent = (event: ChatEvent) => {
     const data = `data: ${JSON.stringify(event)}\n\n`;
-    for (const res of clients) res.write(data);
-  });
+    for (const res of streams) {
+      if (res.writableLength > MAX_STREAM_BACKLOG) {
+        streams.delete(res);
+        res.destroy();
+      } else res.write(data);
+    }
+  };
+  chat.on('event', onEvent);
+  let listening = 0;
   const server = createServer((req, res) => {
-    handle(chat, clients, req, res).catch((err: Error) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(err.message);
-    });
+    const ctx: Context = { chat, token, port: listening, files, streams, maxStreams };
+    handle(ctx, req, res).catch((err: unknown) => answerError(res, err));
   });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.maxConnections = 256;
   for (let attempt = 0; ; attempt++) {
     const tryPort = port === 0 ? 0 : port + attempt;
     try {
@@ -41,61 +89,146 @@ export async function startWebServer(chat: ChatSession, port: number, nextFreeIf
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !nextFreeIfTaken || attempt >= 50) throw err;
     }
   }
+  server.on('error', () => {});
   server.unref();
   const address = server.address();
-  const actual = typeof address === 'object' && address ? address.port : port;
-  return { url: `http://127.0.0.1:${actual}/`, server };
+  listening = typeof address === 'object' && address ? address.port : port;
+  const origin = `http://127.0.0.1:${listening}`;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      chat.off('event', onEvent);
+      for (const res of streams) res.destroy();
+      streams.clear();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return { url: `${origin}/#token=${token}`, origin, port: listening, token, server, close };
 }
 
-async function handle(chat: ChatSession, clients: Set<ServerResponse>, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  if (req.method === 'GET' && url.pathname === '/') {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    return void res.end(readFileSync(PAGE));
-  }
-  if (req.method === 'GET' && url.pathname === '/snapshot') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    return void res.end(JSON.stringify(chat.snapshot()));
-  }
-  if (req.method === 'GET' && url.pathname === '/events') {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    res.write(': connected\n\n');
-    clients.add(res);
-    req.on('close', () => clients.delete(res));
-    return;
-  }
-  if (req.method === 'POST' && url.pathname === '/send') {
-    const body = await readBody(req);
-    let text: unknown;
-    try {
-      text = (JSON.parse(body) as { text?: unknown }).text;
-    } catch {
-      text = undefined;
-    }
-    if (typeof text !== 'string' || text.trim() === '' || text.length > 16_000) {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ error: 'send {"text": "..."} with a non-empty text' }));
-    }
-    const hash = await chat.send(text.trim());
-    res.writeHead(200, { 'content-type': 'application/json' });
-    return void res.end(JSON.stringify({ hash }));
-  }
-  res.writeHead(404, { 'content-type': 'text/plain' });
-  res.end('not found');
+interface Context {
+  chat: ChatSession;
+  token: string;
+  port: number;
+  files: Map<string, { body: Buffer; type: string }>;
+  streams: Set<ServerResponse>;
+  maxStreams: number;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  req.on('error', () => res.destroy());
+  // DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends Host: evil.example.
+  const origin = originOfHost(req.headers.host, ctx.port);
+  if (!origin) throw new HttpError(403, 'FORBIDDEN_HOST', 'the Host header must name this server: 127.0.0.1 or localhost with its port');
+  // Browsers send Origin on cross-origin requests and on every POST: it must be the page's own.
+  const claimed = req.headers.origin;
+  if (claimed !== undefined && claimed !== origin) throw new HttpError(403, 'FORBIDDEN_ORIGIN', 'requests from other origins are refused');
+  if (req.method !== 'GET' && claimed === undefined) throw new HttpError(403, 'FORBIDDEN_ORIGIN', 'a request other than GET must carry the Origin of the page');
+  const target = req.url ?? '';
+  if (!target.startsWith('/') || target.startsWith('//')) throw new HttpError(400, 'INVALID_ARGUMENT', 'the request target must be a path');
+  const path = new URL(target, origin).pathname;
+
+  const file = ctx.files.get(path);
+  if (file) {
+    if (req.method !== 'GET') throw methodNotAllowed('GET');
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': file.type });
+    return void res.end(file.body);
+  }
+  if (!path.startsWith('/api/')) throw new HttpError(404, 'NOT_FOUND', 'no such page');
+
+  if (!tokenMatches(ctx.token, bearerToken(req.headers.authorization))) {
+    res.setHeader('www-authenticate', 'Bearer');
+    throw new HttpError(401, 'UNAUTHORIZED', 'send the token of the printed URL as "Authorization: Bearer <token>"');
+  }
+  if (path === '/api/snapshot') {
+    if (req.method !== 'GET') throw methodNotAllowed('GET');
+    return answerJson(res, 200, ctx.chat.snapshot());
+  }
+  if (path === '/api/events') {
+    if (req.method !== 'GET') throw methodNotAllowed('GET');
+    return openEventStream(ctx, req, res);
+  }
+  if (path === '/api/send') {
+    if (req.method !== 'POST') throw methodNotAllowed('POST');
+    if (!isJson(req.headers['content-type'])) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
+    const text = parseSend(await readBody(req, res));
+    const hash = await ctx.chat.send(text);
+    return answerJson(res, 200, { hash });
+  }
+  throw new HttpError(404, 'NOT_FOUND', 'no such endpoint');
+}
+
+function openEventStream(ctx: Context, req: IncomingMessage, res: ServerResponse): void {
+  if (ctx.streams.size >= ctx.maxStreams) throw new HttpError(503, 'TOO_MANY_STREAMS', `at most ${ctx.maxStreams} event streams at once`);
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', connection: 'keep-alive' });
+  res.write(': connected\n\n');
+  ctx.streams.add(res);
+  const drop = () => ctx.streams.delete(res);
+  req.on('close', drop);
+  res.on('close', drop);
+  res.on('error', drop);
+}
+
+function parseSend(body: string): string {
+  let text: unknown;
+  try {
+    text = (JSON.parse(body) as { text?: unknown } | null)?.text;
+  } catch {
+    text = undefined;
+  }
+  if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_TEXT) {
+    throw new HttpError(400, 'INVALID_ARGUMENT', `send {"text": "..."} with a non-empty text of at most ${MAX_TEXT} characters`);
+  }
+  return text.trim();
+}
+
+/** Reads at most MAX_BODY bytes; more (declared or sent) is a 413 and the connection closes. */
+function readBody(req: IncomingMessage, res: ServerResponse): Promise<string> {
+  const tooLarge = () => {
+    res.setHeader('connection', 'close');
+    return new HttpError(413, 'TOO_LARGE', `a request body is at most ${MAX_BODY} bytes`);
+  };
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     let size = 0;
+    let done = false;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
+      if (done) return;
       size += chunk.length;
       if (size > MAX_BODY) {
-        reject(new Error('request body too large'));
-        req.destroy();
+        done = true;
+        chunks.length = 0;
+        reject(tooLarge());
       } else chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('end', () => {
+      if (!done) resolve(Buffer.concat(chunks).toString('utf8'));
+      done = true;
+    });
+    req.on('close', () => {
+      if (!done) reject(new HttpError(400, 'INVALID_ARGUMENT', 'the request ended early'));
+      done = true;
+    });
   });
+}
+
+function methodNotAllowed(allow: string): HttpError {
+  return new HttpError(405, 'METHOD_NOT_ALLOWED', `only ${allow} here`);
+}
+
+function answerJson(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(value));
+}
+
+/** Every failure answers (or, once a response has started, closes the connection). */
+function answerError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent || res.destroyed) return void res.destroy();
+  const e = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL', err instanceof Error ? err.message : 'internal error');
+  try {
+    answerJson(res, e.status, { error: e.code, message: e.message });
+  } catch {
+    res.destroy();
+  }
 }

@@ -1,7 +1,10 @@
 /**
  * Benchmark `core`: raw Ed25519 sign/verify on one thread (the per-core
  * physical limit), then our create and ingest paths into SQLite, and their
- * ratios to the raw rates. `npm run bench -- core [--ops N] [--authors A]`
+ * ratios to the raw rates; then the cost of durable commits: publish (one
+ * operation per transaction) and ingest (batches) with `synchronous=FULL`
+ * (the default) against NORMAL, interleaved in the same run.
+ * `npm run bench -- core [--ops N] [--authors A] [--reps R] [--publish-ops P]`
  */
 import * as nodeCrypto from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +19,7 @@ import {
   type Hash,
   type Operation,
 } from '../src/core/index.ts';
-import { SqliteStore } from '../src/store/index.ts';
+import { SqliteStore, type Durability } from '../src/store/index.ts';
 import { createLogInWorker } from './core-create.ts';
 
 const BATCH = 1000;
@@ -156,9 +159,68 @@ async function ingest(
   return { perSec: ratePerSec(wire.length, performance.now() - start), cpuUsPerOp: cpuSince(cpu) / wire.length };
 }
 
+/** Publish as the Node does: create (sign) one operation, store it in its own transaction. */
+function publishOneByOne(store: SqliteStore, ops: number): number {
+  const log = signedLog(PrivateKey.generate(), new Uint8Array(32).fill(9), ops);
+  const start = performance.now();
+  for (const operation of log) {
+    if (store.ingest(operation).status !== 'inserted') throw new Error('publish bench: an operation was not stored');
+  }
+  return ratePerSec(ops, performance.now() - start);
+}
+
+function spread(values: number[]): { median: number; min: number; max: number; runs: number[] } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs: values };
+}
+
+/**
+ * FULL against NORMAL, interleaved (the order alternates every repetition) so
+ * that drifting load on the machine hits both alike; a fresh file each run.
+ */
+async function durabilityCost(
+  dir: string,
+  wire: [Uint8Array, Uint8Array | undefined][],
+  pool: VerifyPool,
+  reps: number,
+  publishOps: number,
+): Promise<Record<string, unknown>> {
+  const publish: Record<Durability, number[]> = { full: [], normal: [] };
+  const ingested: Record<Durability, number[]> = { full: [], normal: [] };
+  for (let rep = 0; rep < reps; rep++) {
+    const order: Durability[] = rep % 2 === 0 ? ['full', 'normal'] : ['normal', 'full'];
+    for (const durability of order) {
+      const pubStore = SqliteStore.open(join(dir, `publish-${durability}-${rep}.db`), { durability });
+      publish[durability].push(publishOneByOne(pubStore, publishOps));
+      pubStore.close();
+      const ingestStore = SqliteStore.open(join(dir, `ingest-${durability}-${rep}.db`), { durability });
+      ingested[durability].push((await ingest(ingestStore, wire, pool)).perSec);
+      ingestStore.close();
+    }
+  }
+  const p = { full: spread(publish.full), normal: spread(publish.normal) };
+  const i = { full: spread(ingested.full), normal: spread(ingested.normal) };
+  return {
+    publishFullPerSec: p.full,
+    publishNormalPerSec: p.normal,
+    publishFullOverNormal: round(p.full.median / p.normal.median),
+    ingestFullPerSec: i.full,
+    ingestNormalPerSec: i.normal,
+    ingestFullOverNormal: round(i.full.median / i.normal.median),
+    reps,
+    publishOps,
+    ingestOps: wire.length,
+    note: `publish: sign + one transaction per operation; ingest: batches of ${BATCH}, verify on workers; medians, min, max over reps; a fresh file per run in the OS temp dir`,
+  };
+}
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const ops = flag(args, '--ops', 40_000);
   const authors = flag(args, '--authors', 100);
+  const reps = flag(args, '--reps', 3);
+  const publishOps = flag(args, '--publish-ops', 2000);
   const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-core-'));
   try {
     const { signPerSec, verifyPerSec, verifyCpuUs } = rawEd25519();
@@ -167,6 +229,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const wire = interleave(makeAuthorsLogs(authors, Math.ceil(ops / authors)));
     const pool = await VerifyPool.create();
     const { perSec: ingestPerSec, cpuUsPerOp: ingestCpuUsPerOp } = await ingest(SqliteStore.open(join(dir, 'ingest.db')), wire, pool);
+    const durability = await durabilityCost(dir, wire, pool, reps, publishOps);
     await pool.close();
     return {
       signPerSec,
@@ -175,6 +238,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       ingestPerSec,
       createOverSign: round(createPerSec / signPerSec),
       ingestOverVerify: round(ingestPerSec / verifyPerSec),
+      publishFullOverNormal: durability.publishFullOverNormal,
+      ingestFullOverNormal: durability.ingestFullOverNormal,
+      durability,
       detail: {
         createSerialPerSec,
         createSerialOverSign: round(createSerialPerSec / signPerSec),

@@ -49,6 +49,7 @@ export interface NodeOptions {
   dataDir?: string;
   /** Default: 'sqlite' with a dataDir, else 'memory'. */
   storage?: 'memory' | 'sqlite';
+  /** SQLite commits: 'full' (default) survive a power cut; 'normal' is faster (src/store/sqlite.ts). */ durability?: 'full' | 'normal';
   privateKey?: PrivateKey;
   /** A string (hashed with a domain prefix) or 32 bytes. Default "walkaway". */
   networkId?: string | Uint8Array;
@@ -194,7 +195,7 @@ export class Node extends EventEmitter {
     if (storage !== 'memory' && storage !== 'sqlite') throw new WalkawayError('INVALID_ARGUMENT', `storage must be 'memory' or 'sqlite'`);
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
     const privateKey = options.privateKey ?? (options.dataDir ? loadIdentity(options.dataDir) : PrivateKey.generate());
-    const store: Store = storage === 'sqlite' ? SqliteStore.open(options.dataDir ? join(options.dataDir, 'store.db') : ':memory:') : MemoryStore.create();
+    const store: Store = storage === 'sqlite' ? SqliteStore.open(options.dataDir ? join(options.dataDir, 'store.db') : ':memory:', { durability: options.durability }) : MemoryStore.create();
     const networkId = toNetworkId(options.networkId);
     const book = new AddressBook(options.dataDir ? join(options.dataDir, 'addresses.json') : undefined);
     const host = await createHost({

@@ -19,6 +19,6 @@ export type {
   ForkEvidence,
 } from './types.ts';
 export { MemoryStore } from './memory.ts';
-export { SqliteStore } from './sqlite.ts';
+export { SqliteStore, type Durability, type SqliteStoreOptions } from './sqlite.ts';
 export { SCHEMA_VERSION } from './sqlite-schema.ts';
 export { openStore, type StoreOptions } from './open.ts';

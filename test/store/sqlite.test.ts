@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { isWalkawayError } from '../../src/core/index.ts';
-import { SqliteStore } from '../../src/store/index.ts';
+import { openStore, SqliteStore } from '../../src/store/index.ts';
 import { runStoreContract } from '../contract/store.ts';
 import { keyFor, logIdFor, makeLog } from '../helpers/ops.ts';
 
@@ -81,4 +81,35 @@ test('sqlite: a big log pages with bounded reads', () => {
   }
   assert.equal(seen, 300);
   store.close();
+});
+
+test('sqlite: commits are durable by default (WAL with synchronous=FULL); normal is an option', () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'store.db');
+    const ops = makeLog(keyFor(5), 3, { logId: logIdFor(2) });
+    let store = SqliteStore.open(path);
+    assert.deepEqual(store.pragmas(), { journalMode: 'wal', synchronous: 'full' });
+    store.ingest(ops[0]);
+    store.close();
+    // The level belongs to the connection: the same file opens in either mode.
+    store = SqliteStore.open(path, { durability: 'normal' });
+    assert.deepEqual(store.pragmas(), { journalMode: 'wal', synchronous: 'normal' });
+    store.ingestBatch(ops.slice(1).map((operation) => ({ operation })));
+    store.close();
+    const viaOpenStore = openStore({ storage: 'sqlite', path });
+    assert.ok(viaOpenStore instanceof SqliteStore);
+    assert.equal(viaOpenStore.pragmas().synchronous, 'full');
+    assert.equal(viaOpenStore.readLog(keyFor(5).publicKey, logIdFor(2), -1, 10).length, 3, 'what either mode committed is there');
+    viaOpenStore.close();
+    const fast = openStore({ storage: 'sqlite', path, durability: 'normal' }) as SqliteStore;
+    assert.equal(fast.pragmas().synchronous, 'normal');
+    fast.close();
+    assert.throws(
+      () => SqliteStore.open(path, { durability: 'off' as 'full' }),
+      (err) => isWalkawayError(err, 'INVALID_ARGUMENT'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

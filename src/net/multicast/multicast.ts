@@ -3,28 +3,26 @@
  * joined topic, broadcast-only sync (src/sync/broadcast.ts: announcements of
  * log heights and the operations others lack) and ephemeral messages, for
  * peers that have no connection yet. Nothing is ever answered; loss only
- * slows convergence. Datagrams start with an 8-byte tag of the network id
- * (other networks' traffic is dropped) and a kind byte.
+ * slows convergence.
  *
- * Privacy: topic ids travel in clear on the LAN, and a topic id is all it
- * takes to join. So this channel is opt-in (`multicast: true`).
+ * Privacy: every datagram is sealed (multicast-crypto.ts, wire format v2)
+ * with a key derived from the network id and the topic, and names its topic
+ * only by an opaque tag; a listener who cannot guess the topic learns sizes,
+ * timing and which datagrams share a topic, nothing else. Still opt-in
+ * (`multicast: true`): a guessable topic name is no secret.
+ *
+ * Receiving is bounded: datagram size, unknown tags dropped before any
+ * crypto, a datagram and byte budget per sender and overall, and
+ * authentication failures counted and dropped.
  */
 import dgram from 'node:dgram';
-import { encode } from 'cborg';
-import {
-  bytesEqual,
-  concatBytes,
-  crypto,
-  decodeStrictCbor,
-  toHex,
-  unsignedBytesOf,
-  utf8,
-  WalkawayError,
-  type Operation,
-} from '../../core/index.ts';
+import { randomBytes as systemRandomBytes } from '@noble/ciphers/utils.js';
+import { toHex, unsignedBytesOf, WalkawayError, type Operation } from '../../core/index.ts';
 import type { Store, StoredOperation } from '../../store/index.ts';
 import { BroadcastSync, type BroadcastOutput, type IngestResult } from '../../sync/index.ts';
 import type { Log } from '../../log.ts';
+import { ReceiveBudget, type ReceiveBudgetConfig } from './multicast-budget.ts';
+import { deriveTopicKeys, NONCE_BYTES, open, seal, SEAL_OVERHEAD, topicTagOf, type TopicKeys } from './multicast-crypto.ts';
 
 export interface MulticastOptions {
   store: Store;
@@ -39,28 +37,81 @@ export interface MulticastOptions {
   onStored: (topic: Uint8Array, op: StoredOperation) => void;
   onEphemeral: (topic: Uint8Array, bytes: Uint8Array) => void;
   log: Log;
+  /** Source of nonces (seeded in tests). */
+  randomBytes?: (length: number) => Uint8Array;
+  /** Milliseconds, for the receive budgets (a fake clock in tests). */
+  now?: () => number;
+  budget?: Partial<ReceiveBudgetConfig>;
 }
 
+/** What the receive path did with datagrams, by outcome. */
+export interface MulticastStats {
+  sent: number;
+  received: number;
+  /** Too short, too long or another wire version. */
+  malformed: number;
+  /** A tag of no topic joined here (another topic or network, or noise). */
+  unknownTopic: number;
+  /** Over the sender's or the overall budget. */
+  overBudget: number;
+  /** Tag known, but the seal does not open: forged, altered or another key. */
+  unauthenticated: number;
+  /** Opened, then refused by the broadcast machine or of an unknown kind. */
+  rejected: number;
+  accepted: number;
+}
+
+/**
+ * Operations held for a gap, per topic: each came in a datagram of at most
+ * MAX_DATAGRAM bytes, so this bounds the held bytes too (about 15 MB).
+ */
+const MAX_PENDING = 256;
 const KIND_SYNC = 0;
 const KIND_EPHEMERAL = 1;
-const TAG_BYTES = 8;
-const MAX_DATAGRAM = 60_000;
+/** Largest datagram sent or accepted (a UDP datagram is at most 65,507 bytes). */
+export const MAX_DATAGRAM = 60_000;
+
+interface Joined {
+  machine: BroadcastSync;
+  keys: TopicKeys;
+}
 
 export class MulticastChannel {
-  readonly #o: Required<Omit<MulticastOptions, 'interface'>> & { interface?: string };
-  readonly #tag: Uint8Array;
-  readonly #machines = new Map<string, BroadcastSync>();
+  readonly #o: Required<Omit<MulticastOptions, 'interface' | 'budget'>> & { interface?: string };
+  readonly #joined = new Map<string, Joined>();
+  /** Topic tag (hex) to the joined topic's key (hex): the receive path's only lookup. */
+  readonly #byTag = new Map<string, string>();
+  readonly #budget: ReceiveBudget;
+  readonly #stats: MulticastStats = {
+    sent: 0,
+    received: 0,
+    malformed: 0,
+    unknownTopic: 0,
+    overBudget: 0,
+    unauthenticated: 0,
+    rejected: 0,
+    accepted: 0,
+  };
   #socket: dgram.Socket | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: MulticastOptions) {
-    this.#o = { group: '239.255.77.77', port: 47077, tickMs: 2000, ...options };
-    this.#tag = crypto().blake3(concatBytes(utf8('walkaway/multicast/'), options.networkId)).subarray(0, TAG_BYTES);
+    this.#o = {
+      group: '239.255.77.77',
+      port: 47077,
+      tickMs: 2000,
+      randomBytes: systemRandomBytes,
+      now: () => performance.now(),
+      ...options,
+    };
+    this.#budget = new ReceiveBudget(options.budget ?? {}, this.#o.now());
   }
 
   async start(): Promise<void> {
     const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-    socket.on('message', (datagram) => this.#receive(new Uint8Array(datagram.buffer, datagram.byteOffset, datagram.byteLength)));
+    socket.on('message', (datagram, from) =>
+      this.receive(new Uint8Array(datagram.buffer, datagram.byteOffset, datagram.byteLength), `${from.address}:${from.port}`),
+    );
     socket.on('error', (err) => this.#o.log(`multicast: ${err.message}`));
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -84,39 +135,96 @@ export class MulticastChannel {
     this.#socket = undefined;
   }
 
+  stats(): MulticastStats {
+    return { ...this.#stats };
+  }
+
   join(topic: Uint8Array): void {
     const key = toHex(topic);
-    if (!this.#machines.has(key)) this.#machines.set(key, new BroadcastSync(topic));
+    if (this.#joined.has(key)) return;
+    const keys = deriveTopicKeys(this.#o.networkId, topic);
+    this.#joined.set(key, { machine: new BroadcastSync(topic, { maxPending: MAX_PENDING }), keys });
+    this.#byTag.set(toHex(keys.tag), key);
   }
 
   leave(topic: Uint8Array): void {
-    this.#machines.delete(toHex(topic));
+    const key = toHex(topic);
+    const joined = this.#joined.get(key);
+    if (!joined) return;
+    this.#joined.delete(key);
+    this.#byTag.delete(toHex(joined.keys.tag));
   }
 
   /** Announces every topic's heights now (also run on a timer). */
   tick(): void {
-    for (const machine of this.#machines.values()) {
-      this.#apply(machine, machine.handle({ type: 'tick', heights: this.#o.store.heights(machine.topic) }));
+    this.#budget.expire(this.#o.now());
+    for (const joined of this.#joined.values()) {
+      this.#apply(joined, joined.machine.handle({ type: 'tick', heights: this.#o.store.heights(joined.machine.topic) }));
     }
   }
 
   sendEphemeral(topic: Uint8Array, bytes: Uint8Array): void {
-    if (this.#machines.has(toHex(topic))) this.#send(KIND_EPHEMERAL, encode([topic, bytes]));
+    const joined = this.#joined.get(toHex(topic));
+    if (joined) this.#send(joined, KIND_EPHEMERAL, bytes);
   }
 
-  #apply(machine: BroadcastSync, outputs: BroadcastOutput[]): void {
+  /**
+   * One datagram from the LAN (the socket calls this; tests may too). Cheap
+   * checks first: size, then the tag, then the sender's budget; only then
+   * the AEAD and the decoders. Never throws.
+   */
+  receive(datagram: Uint8Array, sender: string): void {
+    this.#stats.received++;
+    const tag = datagram.length <= MAX_DATAGRAM ? topicTagOf(datagram) : undefined;
+    if (!tag) {
+      this.#stats.malformed++;
+      return;
+    }
+    const joined = this.#joined.get(this.#byTag.get(toHex(tag)) ?? '');
+    if (!joined) {
+      this.#stats.unknownTopic++;
+      return;
+    }
+    if (!this.#budget.admit(sender, datagram.length, this.#o.now())) {
+      this.#stats.overBudget++;
+      return;
+    }
+    const opened = open(joined.keys, datagram);
+    if (opened instanceof WalkawayError) {
+      this.#stats.unauthenticated++;
+      return;
+    }
+    try {
+      if (opened.kind === KIND_SYNC) {
+        const before = joined.machine.stats.dropped;
+        this.#apply(joined, joined.machine.handle({ type: 'recv', packet: opened.payload }));
+        this.#stats[joined.machine.stats.dropped > before ? 'rejected' : 'accepted']++;
+      } else if (opened.kind === KIND_EPHEMERAL) {
+        this.#stats.accepted++;
+        this.#o.onEphemeral(joined.machine.topic, opened.payload);
+      } else {
+        this.#stats.rejected++;
+      }
+    } catch (err) {
+      this.#stats.rejected++;
+      this.#o.log(`multicast: datagram dropped: ${(err as Error).message}`);
+    }
+  }
+
+  #apply(joined: Joined, outputs: BroadcastOutput[]): void {
+    const machine = joined.machine;
     for (const out of outputs) {
       switch (out.type) {
         case 'broadcast':
-          this.#send(KIND_SYNC, out.packet);
+          this.#send(joined, KIND_SYNC, out.packet);
           break;
         case 'read-log': {
           const page = this.#o.store.readLog(out.author, out.logId, out.afterSeq, out.limit);
-          this.#apply(machine, machine.handle({ type: 'log-page', operations: page }));
+          this.#apply(joined, machine.handle({ type: 'log-page', operations: page }));
           break;
         }
         case 'ingest':
-          this.#apply(machine, machine.handle({ type: 'ingested', results: [this.#ingest(machine.topic, out.request)] }));
+          this.#apply(joined, machine.handle({ type: 'ingested', results: [this.#ingest(machine.topic, out.request)] }));
           break;
         case 'emit':
           if (out.event.type === 'dropped') this.#o.log(`multicast: dropped ${out.event.error.message}`);
@@ -137,27 +245,11 @@ export class MulticastChannel {
     return { request, outcome };
   }
 
-  #send(kind: number, payload: Uint8Array): void {
+  #send(joined: Joined, kind: number, payload: Uint8Array): void {
     const socket = this.#socket;
-    if (!socket || payload.length + TAG_BYTES + 1 > MAX_DATAGRAM) return;
-    const datagram = concatBytes(this.#tag, new Uint8Array([kind]), payload);
+    if (!socket || payload.length + 1 + SEAL_OVERHEAD > MAX_DATAGRAM) return;
+    const datagram = seal(joined.keys, kind, payload, this.#o.randomBytes(NONCE_BYTES));
+    this.#stats.sent++;
     socket.send(datagram, this.#o.port, this.#o.group, (err) => err && this.#o.log(`multicast send: ${err.message}`));
-  }
-
-  #receive(datagram: Uint8Array): void {
-    if (datagram.length <= TAG_BYTES + 1 || !bytesEqual(datagram.subarray(0, TAG_BYTES), this.#tag)) return;
-    const kind = datagram[TAG_BYTES];
-    const payload = datagram.subarray(TAG_BYTES + 1);
-    try {
-      if (kind === KIND_SYNC) {
-        for (const machine of this.#machines.values()) this.#apply(machine, machine.handle({ type: 'recv', packet: payload }));
-      } else if (kind === KIND_EPHEMERAL) {
-        const value = decodeStrictCbor(payload, 'multicast ephemeral datagram');
-        if (!Array.isArray(value) || !(value[0] instanceof Uint8Array) || !(value[1] instanceof Uint8Array)) return;
-        if (this.#machines.has(toHex(value[0]))) this.#o.onEphemeral(value[0], value[1]);
-      }
-    } catch (err) {
-      this.#o.log(`multicast: bad datagram: ${(err as Error).message}`);
-    }
   }
 }

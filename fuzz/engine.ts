@@ -62,17 +62,25 @@ export interface FuzzOptions {
   crashDir?: string;
   corpusDir?: string;
   quiet?: boolean;
+  /** Shrink the first input of each untyped error (default true; up to 5 s each). */
+  minimize?: boolean;
 }
 
 export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 export const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.trim(), 'hex'));
 
-/** The committed corpus of a target: one hex input per line, `#` comments. */
-export function readCorpus(dir: string | undefined, name: string): Uint8Array[] {
-  if (!dir) return [];
-  const file = join(dir, `${name}.hex`);
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map(fromHex);
+/**
+ * The committed corpus of a target: one hex input per line, `#` comments.
+ * Lines after `# regressions` are inputs that once failed: run every time,
+ * but not mutated (they are often large and slow on purpose).
+ */
+export function readCorpus(dir: string | undefined, name: string): { seeds: Uint8Array[]; regressions: Uint8Array[] } {
+  const file = dir ? join(dir, `${name}.hex`) : '';
+  if (!file || !existsSync(file)) return { seeds: [], regressions: [] };
+  const text = readFileSync(file, 'utf8');
+  const cut = text.indexOf('# regressions');
+  const parse = (part: string) => part.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map(fromHex);
+  return cut < 0 ? { seeds: parse(text), regressions: [] } : { seeds: parse(text.slice(0, cut)), regressions: parse(text.slice(cut)) };
 }
 
 function signature(err: unknown): string {
@@ -92,9 +100,10 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
   const budget = target.budgetUsPerKiB ?? DECODE_BUDGET_US_PER_KIB;
   const wanted = Math.min(options.inputs, target.maxInputs ?? Infinity);
   const seeds = await target.seeds(new Rng(`seeds/${target.name}`));
+  const corpus = readCorpus(options.corpusDir, target.name);
   const pool: Uint8Array[] = [];
   const inPool = new Set<string>();
-  for (const input of [...seeds, ...readCorpus(options.corpusDir, target.name)]) {
+  for (const input of [...seeds, ...corpus.seeds]) {
     const key = toHex(input);
     if (!inPool.has(key)) pool.push(input);
     inPool.add(key);
@@ -180,8 +189,8 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
 
   for (let i = 0; i < wanted; i++) {
     if ((i & 255) === 0 && Date.now() > deadline) break;
-    // The seeds and the committed corpus (regressions included) first, unchanged; then generated inputs.
-    const input = i < fixed ? pool[i] : nextInput();
+    // The committed regressions, the seeds and the corpus first, unchanged; then generated inputs.
+    const input = i < corpus.regressions.length ? corpus.regressions[i] : i < corpus.regressions.length + fixed ? pool[i - corpus.regressions.length] : nextInput();
     let us = target.async ? await onceAsync(input) : onceSync(input);
     let err = thrown;
     report.inputs++;
@@ -197,7 +206,7 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
       const sig = signature(err);
       if (!seen.has(sig) && seen.size < MAX_FINDINGS) {
         seen.add(sig);
-        const small = await minimize(input, sig);
+        const small = options.minimize === false ? input : await minimize(input, sig);
         const file = save(`untyped-${seen.size}`, small);
         const finding: Finding = { error: describe(err), bytes: input.length, hex: toHex(input).slice(0, HEX_SHOWN), minimizedHex: toHex(small), file };
         report.findings.push(finding);

@@ -12,7 +12,7 @@ import { ChatSession } from '../../src/cli/chat-session.ts';
 import { startWebServer, type WebServer } from '../../src/cli/web-server.ts';
 import { utf8Bytes, type Target } from '../target.ts';
 
-const WAIT_MS = 250;
+const WAIT_MS = 150;
 let chat: ChatSession | undefined;
 let server: WebServer | undefined;
 let port = 0;

@@ -40,7 +40,8 @@ function table(reports: TargetReport[]): string {
 
 function runInWorker(name: string, options: FuzzOptions): Promise<TargetReport> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { name, options } });
+    // The main thread's stack (about 1 MB), not a worker's 4 MB: a stack overflow happens where it would in a node.
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { name, options }, resourceLimits: { stackSizeMb: 1 } });
     let report: TargetReport | undefined;
     worker.on('message', (r: TargetReport) => (report = r));
     worker.on('error', reject);

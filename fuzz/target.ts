@@ -25,6 +25,13 @@ export interface Target {
   close?(): Promise<void> | void;
 }
 
+/**
+ * Targets that verify an Ed25519 signature per input: one verification, with
+ * a KeyObject made for a key not seen before (src/core/crypto-node.ts caches
+ * them), costs 100-350 µs here, more than the general bound of a sub-KiB input.
+ */
+export const SIGNATURE_BUDGET_US_PER_KIB = 1000;
+
 export const expectWalkawayError = (err: unknown): boolean => isWalkawayError(err);
 
 export const utf8Bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

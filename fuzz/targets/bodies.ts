@@ -3,7 +3,7 @@ import { decodeOperation } from '../../src/core/index.ts';
 import { decodeChat, encodeChat } from '../../src/cli/chat-message.ts';
 import { signEphemeral, verifyEphemeral } from '../../src/node/ephemeral.ts';
 import { decodePayload, encodePayload } from '../../src/node/payload.ts';
-import { utf8Bytes, type Target } from '../target.ts';
+import { SIGNATURE_BUDGET_US_PER_KIB, utf8Bytes, type Target } from '../target.ts';
 import { seededKey, seededOperations } from './fixtures.ts';
 
 export const chatBody: Target = {
@@ -28,6 +28,7 @@ export const payload: Target = {
   name: 'payload',
   format: 'cbor',
   about: 'decodePayload, then decodeOperation(header, body) or verifyEphemeral, as the node does',
+  budgetUsPerKiB: SIGNATURE_BUDGET_US_PER_KIB,
   seeds: (rng) => {
     const out = seededOperations(rng).map((op) => encodePayload({ kind: 'operation', headerBytes: op.headerBytes, body: op.body }));
     const key = seededKey(rng);

@@ -8,7 +8,7 @@ import { extensionsFromCbor, extensionsToCbor } from '../../src/core/extensions.
 import { decodeHeaderFast } from '../../src/core/header-fast.ts';
 import { decodeHeaderGeneric } from '../../src/core/header.ts';
 import { toHex } from '../engine.ts';
-import type { Target } from '../target.ts';
+import { SIGNATURE_BUDGET_US_PER_KIB, type Target } from '../target.ts';
 import { seededOperations } from './fixtures.ts';
 
 const headers = (rng: Parameters<Target['seeds']>[0]) => seededOperations(rng).map((op) => op.headerBytes);
@@ -60,6 +60,7 @@ export const operation: Target = {
   name: 'operation',
   format: 'cbor',
   about: 'decodeOperation: header shape, limits, signature',
+  budgetUsPerKiB: SIGNATURE_BUDGET_US_PER_KIB,
   seeds: headers,
   run: (input) => decodeOperation(input),
 };

@@ -2,13 +2,14 @@
 import { networkId, topicId } from '../../src/core/index.ts';
 import { signEphemeral, verifyEphemeral } from '../../src/node/ephemeral.ts';
 import { decodeTicket, encodeTicket } from '../../src/node/ticket.ts';
-import { utf8Bytes, type Target } from '../target.ts';
+import { SIGNATURE_BUDGET_US_PER_KIB, utf8Bytes, type Target } from '../target.ts';
 import { seededKey } from './fixtures.ts';
 
 export const ephemeral: Target = {
   name: 'ephemeral',
   format: 'cbor',
   about: 'verifyEphemeral: size, shape, signature',
+  budgetUsPerKiB: SIGNATURE_BUDGET_US_PER_KIB,
   seeds: (rng) => {
     const key = seededKey(rng);
     return Array.from({ length: 12 }, (_, i) =>

@@ -190,7 +190,15 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
   for (let i = 0; i < wanted; i++) {
     if ((i & 255) === 0 && Date.now() > deadline) break;
     // The committed regressions, the seeds and the corpus first, unchanged; then generated inputs.
-    const input = i < corpus.regressions.length ? corpus.regressions[i] : i < corpus.regressions.length + fixed ? pool[i - corpus.regressions.length] : nextInput();
+    // Regressions run again as the last inputs, with the JIT warm: how deep a decoder recurses before
+    // the stack overflows depends on it, so a nesting depth may fail only warm (or only cold).
+    const regressions = corpus.regressions.length;
+    const lastRun = wanted - regressions;
+    const input =
+      i < regressions ? corpus.regressions[i]
+      : i < regressions + fixed ? pool[i - regressions]
+      : i >= lastRun && lastRun >= regressions + fixed ? corpus.regressions[i - lastRun]
+      : nextInput();
     let us = target.async ? await onceAsync(input) : onceSync(input);
     let err = thrown;
     report.inputs++;

@@ -4,7 +4,7 @@ import { decodeStrictCbor } from '../../src/core/index.ts';
 import { checkPlumTreeMessage } from '../../src/net/broadcast/validate.ts';
 import { decodeGossipFrame, encodeGossipFrame } from '../../src/net/gossip/wire.ts';
 import { checkHyParViewMessage } from '../../src/net/membership/validate.ts';
-import type { OverlayMessage } from '../../src/net/overlay/index.ts';
+import { overlayMessageKind, type OverlayMessage } from '../../src/net/overlay/overlay.ts';
 import { encodePayload } from '../../src/node/payload.ts';
 import { signEphemeral } from '../../src/node/ephemeral.ts';
 import type { Rng } from '../prng.ts';
@@ -40,18 +40,19 @@ const MAX_IHAVE = 256;
 export const gossipFrame: Target = {
   name: 'gossip-frame',
   format: 'cbor',
-  about: 'decodeGossipFrame, then the membership and broadcast checks of its overlay message',
+  about: 'decodeGossipFrame, then overlayMessageKind and the check of that kind, as the overlay does',
   seeds: (rng) => [
     ...overlayMessages(rng).map((message) => encodeGossipFrame({ kind: 'overlay', topic: TOPIC, message })),
     encodeGossipFrame({ kind: 'addresses', peers: [[peer(rng), ['/ip4/127.0.0.1/tcp/4077', '/dns4/example.org/tcp/443/wss']], [peer(rng), []]] }),
   ].map((b) => new Uint8Array(b)),
   run: (input) => {
     const frame = decodeGossipFrame(input);
-    if (frame.kind === 'overlay') {
-      checkHyParViewMessage(frame.message, MAX_SHUFFLE_PEERS);
-      checkPlumTreeMessage(frame.message, MAX_MESSAGE, MAX_IHAVE);
-    }
-    return frame;
+    if (frame.kind !== 'overlay') return frame;
+    // As the overlay does: the kind of message by its type, then that machine's check.
+    const kind = overlayMessageKind(frame.message);
+    if (kind === 'membership') return checkHyParViewMessage(frame.message, MAX_SHUFFLE_PEERS);
+    if (kind === 'broadcast') return checkPlumTreeMessage(frame.message, MAX_MESSAGE, MAX_IHAVE);
+    return kind;
   },
 };
 

@@ -49,11 +49,19 @@ export class GossipAttacker {
 
   /** Connects to the victim and joins the topic's overlay (the victim's neighbour from then on). */
   async join(target: string, victimId: string): Promise<void> {
-    this.#host = await createHost({ privateKey: this.key, networkId: this.net, listen: ['/ip4/127.0.0.1/tcp/0'] });
-    this.#gossip = new GossipService({ host: this.#host, networkId: this.net, book: new AddressBook(undefined), seed: 7, onEvent: () => {} });
-    await this.#gossip.start();
+    if (!this.#host) {
+      this.#host = await createHost({ privateKey: this.key, networkId: this.net, listen: ['/ip4/127.0.0.1/tcp/0'] });
+      this.#gossip = new GossipService({ host: this.#host, networkId: this.net, book: new AddressBook(undefined), seed: 7, onEvent: () => {} });
+      await this.#gossip.start();
+    }
     await this.#host.dial(multiaddr(target));
     this.#gossip.join(this.topic, [victimId]);
+  }
+
+  /** Drops the raw stream (the next send opens a new one, redialling if need be). */
+  reset(): void {
+    this.#stream?.abort(new Error('reset'));
+    this.#stream = undefined;
   }
 
   /** Can the attacker open a new connection to `target` now? */
@@ -109,13 +117,14 @@ export function forgedOperation(body: string): Uint8Array {
   return encodePayload({ kind: 'operation', headerBytes: withSignature(encodeHeader(op.header), bad), body: op.body });
 }
 
-/** A valid seq-0 operation of a throwaway key in the topic's log. */
-export function throwawayOperation(logId: Uint8Array, body: Uint8Array): { op: Operation; payload: Uint8Array } {
-  const op = createOperation({
-    privateKey: PrivateKey.generate(),
-    body,
-    seqNum: 0,
-    extensions: { variant: 'causal', logId, timestamp: Date.now() * 1000, previous: [] },
-  });
+/**
+ * A validly signed operation of a throwaway key in the topic's log: seq 0,
+ * or (`ahead`) seq 3 whose backlink nobody has, so it waits for its gap.
+ */
+export function throwawayOperation(logId: Uint8Array, body: Uint8Array, ahead = false): { op: Operation; payload: Uint8Array } {
+  const privateKey = PrivateKey.generate();
+  const extensions = { variant: 'causal' as const, logId, timestamp: Date.now() * 1000, previous: [] };
+  const first = ahead ? createOperation({ privateKey, body, seqNum: 0, extensions }) : undefined;
+  const op = createOperation({ privateKey, body, seqNum: ahead ? 3 : 0, backlink: first?.hash, extensions });
   return { op, payload: encodePayload({ kind: 'operation', headerBytes: op.headerBytes, body: op.body }) };
 }

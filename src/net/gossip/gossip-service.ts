@@ -148,11 +148,11 @@ export class GossipService {
   }
 
   /** Sizes of every structure the network fills, for memory checks (see docs/design-notes.md). */
-  sizes(): { outboundPeers: number; outboundFrames: number; outboundBytes: number; unreachable: number; penalised: number; banned: number } {
+  sizes(): { outboundPeers: number; outboundFrames: number; outboundBytes: number; unreachable: number; penalised: number; banned: number; bans: number } {
     let frames = 0;
     for (const out of this.#out.values()) frames += out.queue.length;
     const { tracked, banned } = this.penalties.sizes(performance.now());
-    return { outboundPeers: this.#out.size, outboundFrames: frames, outboundBytes: this.#queuedBytes, unreachable: this.#unreachable.size, penalised: tracked, banned };
+    return { outboundPeers: this.#out.size, outboundFrames: frames, outboundBytes: this.#queuedBytes, unreachable: this.#unreachable.size, penalised: tracked, banned, bans: this.penalties.banCount };
   }
 
   /** The broadcast tree's cache sizes of a topic. */
@@ -301,7 +301,8 @@ export class GossipService {
     this.#dropOutbound(peer, new Error('banned'));
     this.#peerDown(peer);
     try {
-      void this.#o.host.hangUp(peerIdOfPublicKey(peer)).catch(() => {});
+      // Abort, not a graceful close: a graceful one waits for the peer's streams to end.
+      for (const connection of this.#o.host.getConnections(peerIdOfPublicKey(peer))) connection.abort(new Error('banned'));
     } catch {
       // not a valid peer id: nothing to hang up
     }

@@ -54,7 +54,16 @@ export class GossipAttacker {
       this.#gossip = new GossipService({ host: this.#host, networkId: this.net, book: new AddressBook(undefined), seed: 7, onEvent: () => {} });
       await this.#gossip.start();
     }
-    await this.#host.dial(multiaddr(target));
+    // A loaded machine now and then resets a fresh TCP connection: try again, as any peer would.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#host.dial(multiaddr(target));
+        break;
+      } catch (err) {
+        if (attempt === 5) throw err;
+        await wait(500);
+      }
+    }
     this.#gossip.join(this.topic, [victimId]);
   }
 

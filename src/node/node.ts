@@ -13,10 +13,8 @@ import type { Libp2p } from 'libp2p';
 import {
   bytesEqual,
   createOperation,
-  decodeOperationUnverified,
   logIdOf,
   pruneFlagOf,
-  unsignedBytesOf,
   networkId as toNetworkId,
   nowMicros,
   PrivateKey,
@@ -29,6 +27,7 @@ import {
 import { createLog, type Log } from '../log.ts';
 import { AddressBook } from '../net/address-book.ts';
 import { GossipService } from '../net/gossip/gossip-service.ts';
+import { Penalties } from '../net/gossip/penalties.ts';
 import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
 import { createHost } from '../net/transport/host.ts';
@@ -38,7 +37,10 @@ import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../s
 import type { SyncEvent } from '../sync/index.ts';
 import { Connections } from './connections.ts';
 import { signEphemeral, verifyEphemeral } from './ephemeral.ts';
-import { decodePayload, encodePayload } from './payload.ts';
+import { GapSyncs } from './gap-syncs.ts';
+import { GossipValidator } from './gossip-validator.ts';
+import { nodeStats, type NodeStats } from './node-stats.ts';
+import { encodePayload } from './payload.ts';
 import type { Receiver } from './receiver.ts';
 import { SyncManager } from './sync-manager.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
@@ -104,8 +106,6 @@ const ANTI_ENTROPY_MS = 30_000;
  * before a graft costs repair time only when a link really failed.
  */
 const REAL_NETWORK_OVERLAY = { plumtree: { graftTimeout1Ms: 400, graftTimeout2Ms: 400 } };
-/** How long an operation that came ahead of its backlink waits for gossip before a sync asks for the gap. */
-const GAP_GRACE_MS = 750;
 
 export class Node extends EventEmitter {
   readonly id: string;
@@ -123,10 +123,11 @@ export class Node extends EventEmitter {
   readonly #topics = new Map<string, TopicState>();
   readonly #maxGossipBytes: number;
   readonly #log: Log;
+  readonly #validator: GossipValidator;
   #lamport = 0;
   #closed = false;
   #antiEntropy: NodeJS.Timeout | undefined;
-  #gapSyncs = new Map<string, NodeJS.Timeout>();
+  readonly #gapSyncs = new GapSyncs();
 
   private constructor(parts: {
     privateKey: PrivateKey;
@@ -136,6 +137,7 @@ export class Node extends EventEmitter {
     book: AddressBook;
     maxGossipBytes: number;
     multicast?: NodeOptions['multicast'];
+    penalties: Penalties;
   }) {
     super();
     this.privateKey = parts.privateKey;
@@ -148,6 +150,7 @@ export class Node extends EventEmitter {
     this.#maxGossipBytes = parts.maxGossipBytes;
     this.#log = createLog('walkaway:node');
     this.on('error', () => {}); // errors are events; an unhandled one must not crash the app
+    this.#validator = new GossipValidator(this.store, (message) => this.#log(message));
     this.#gossip = new GossipService({
       host: this.host,
       networkId: this.networkId,
@@ -155,6 +158,8 @@ export class Node extends EventEmitter {
       config: REAL_NETWORK_OVERLAY,
       seed: globalThis.crypto.getRandomValues(new Uint32Array(1))[0],
       onEvent: (topic, event) => this.#onOverlayEvent(topic, event),
+      validate: (_topic, payload) => this.#validator.validate(payload),
+      penalties: parts.penalties,
       log: createLog('walkaway:gossip'),
     });
     this.#sync = new SyncManager({
@@ -198,6 +203,8 @@ export class Node extends EventEmitter {
     const store: Store = storage === 'sqlite' ? SqliteStore.open(options.dataDir ? join(options.dataDir, 'store.db') : ':memory:', { durability: options.durability }) : MemoryStore.create();
     const networkId = toNetworkId(options.networkId);
     const book = new AddressBook(options.dataDir ? join(options.dataDir, 'addresses.json') : undefined);
+    // Shared by the gossip service (which bans) and the host's connection gater (which keeps banned peers out).
+    const penalties = new Penalties();
     const host = await createHost({
       privateKey,
       networkId,
@@ -206,6 +213,7 @@ export class Node extends EventEmitter {
       relayServer: options.relay,
       allow: options.allow,
       deny: options.deny,
+      isBanned: (peer) => penalties.isBanned(peer, performance.now()),
     });
     const node = new Node({
       privateKey,
@@ -215,6 +223,7 @@ export class Node extends EventEmitter {
       book,
       maxGossipBytes: options.maxGossipBytes ?? DEFAULT_MAX_GOSSIP_BYTES,
       multicast: options.multicast,
+      penalties,
     });
     await node.#start(options.bootstrap ?? []);
     return node;
@@ -270,11 +279,9 @@ export class Node extends EventEmitter {
     return this.#topics.get(toHex(topicId(topic)))?.seenBy(op) ?? [];
   }
 
-  /** Counters for monitoring and benchmarks: gossip messages sent by type, broadcast stats per topic. */
-  stats(): { sent: Record<string, number>; topics: Record<string, Record<string, number> | undefined>; syncSessions: number } {
-    const topics: Record<string, Record<string, number> | undefined> = {};
-    for (const state of this.#topics.values()) topics[state.hex] = this.#gossip.stats(state.topic);
-    return { sent: { ...this.#gossip.sent }, topics, syncSessions: this.#sync.running() };
+  /** Counters for monitoring and benchmarks, and the sizes of every capped structure (node-stats.ts). */
+  stats(): NodeStats {
+    return nodeStats(this.#gossip, this.#topics.values(), this.#sync, this.#gapSyncs.size);
   }
 
   peers(): string[] {
@@ -290,7 +297,7 @@ export class Node extends EventEmitter {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#antiEntropy);
-    for (const timer of this.#gapSyncs.values()) clearTimeout(timer);
+    this.#gapSyncs.clear();
     this.#connections.stop();
     this.#sync.stop();
     this.#gossip.stop();
@@ -415,16 +422,15 @@ export class Node extends EventEmitter {
     }
   }
 
+  /** A payload the overlay validated (gossip-validator.ts) and delivered. */
   #onGossip(state: TopicState, bytes: Uint8Array, from: string): void {
     try {
-      const payload = decodePayload(bytes);
-      if (payload.kind === 'ephemeral') return this.#onEphemeral(state.topic, payload.bytes);
-      const op = decodeOperationUnverified(payload.headerBytes, payload.body);
-      state.noteHeights(from, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
-      if (this.store.hasOperation(op.hash)) return; // a duplicate costs no signature check
-      if (!op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature)) {
-        return this.#log(`gossip operation from ${from.slice(0, 8)} has a bad signature`);
-      }
+      const verified = this.#validator.take(bytes);
+      if (verified.kind === 'ephemeral') return state.deliverEphemeral(verified.message, verified.bytes);
+      const op = verified.op;
+      // Only now, verified and from a neighbour, does the sender count as holding it.
+      if (state.neighbors.has(from)) state.noteHeights(from, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
+      if (verified.known) return;
       const latest = this.store.latest(op.header.publicKey, logIdOf(op.header));
       const gap = op.header.seqNum > (latest ? latest.header.seqNum + 1 : 0) && !pruneFlagOf(op.header);
       if (gap) {
@@ -463,17 +469,12 @@ export class Node extends EventEmitter {
     }
   }
 
-  /** Coalesces gap-triggered syncs per peer and topic, after a short grace period. */
+  /** A sync with `peer` for a gap, after a short grace period (gap-syncs.ts). */
   #syncSoon(peer: string, state: TopicState): void {
-    const key = `${peer}:${state.hex}`;
-    if (this.#gapSyncs.has(key)) return;
-    const timer = setTimeout(() => {
-      this.#gapSyncs.delete(key);
+    this.#gapSyncs.schedule(peer, state.hex, () => {
       this.#drainAhead(state);
       if (state.aheadCount > 0 && this.#topics.get(state.hex) === state) this.#sync.sync(peer, state.topic);
-    }, GAP_GRACE_MS);
-    timer.unref();
-    this.#gapSyncs.set(key, timer);
+    });
   }
 
   #onEphemeral(topic: Uint8Array, bytes: Uint8Array): void {
@@ -485,7 +486,6 @@ export class Node extends EventEmitter {
       this.#log(`bad ephemeral message: ${(err as Error).message}`);
     }
   }
-
 
   #onSyncEvent(peer: string, topic: Uint8Array, event: SyncEvent): void {
     const state = this.#topics.get(toHex(topic));

@@ -27,6 +27,12 @@ export interface SyncManagerOptions {
 }
 
 const RETRY_MS = [1000, 2000, 5000, 10_000, 30_000];
+/** Sessions at once, all peers: each holds a little state and a stream; more peers wait their turn. */
+const MAX_SESSIONS = 128;
+/** Sessions at once with one peer (it may share many topics; yamux already caps its streams). */
+const MAX_SESSIONS_PER_PEER = 16;
+/** (peer, topic) pairs with a retry pending: the oldest is given up first. */
+const MAX_RETRIES = 1024;
 
 export class SyncManager {
   readonly protocol: string;
@@ -47,6 +53,7 @@ export class SyncManager {
       (stream, connection) => {
         const peer = publicKeyOfPeer(connection.remotePeer);
         if (!peer || this.#stopped) return stream.abort(new Error('not serving'));
+        if (this.#sessions.size >= MAX_SESSIONS || this.#sessionsWith(peer) >= MAX_SESSIONS_PER_PEER) return stream.abort(new Error('busy'));
         this.#run(peer, undefined, streamToDuplex(stream), 'acceptor');
       },
       { runOnLimitedConnection: true, maxInboundStreams: 32 },
@@ -84,6 +91,17 @@ export class SyncManager {
 
   running(): number {
     return this.#sessions.size;
+  }
+
+  /** Per-peer state held, for memory checks. */
+  sizes(): { sessions: number; retries: number; again: number } {
+    return { sessions: this.#sessions.size, retries: this.#retries.size, again: this.#again.size };
+  }
+
+  #sessionsWith(peer: string): number {
+    let n = 0;
+    for (const key of this.#sessions.keys()) if (key.startsWith(`${peer}:`)) n++;
+    return n;
   }
 
   async #dial(peer: string, topic: Uint8Array, key: string): Promise<void> {
@@ -138,6 +156,12 @@ export class SyncManager {
     clearTimeout(retry.timer);
     retry.timer = setTimeout(() => this.sync(peer, topic), delay);
     retry.timer.unref();
+    this.#retries.delete(key);
     this.#retries.set(key, retry);
+    if (this.#retries.size > MAX_RETRIES) {
+      const [oldest, state] = this.#retries.entries().next().value!;
+      clearTimeout(state.timer);
+      this.#retries.delete(oldest);
+    }
   }
 }

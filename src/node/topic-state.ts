@@ -8,7 +8,9 @@
 import { crypto, Hash, logIdForTopic, logIdOf, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
 import { CausalOrderer, type OrderedOperation } from '../processors/index.ts';
 import type { LogHeight, Store, StoredOperation } from '../store/index.ts';
+import { AheadBuffer } from './ahead-buffer.ts';
 import type { EphemeralMessage } from './ephemeral.ts';
+import { PeerHeights } from './peer-heights.ts';
 import { Receiver } from './receiver.ts';
 
 export interface TopicEvent {
@@ -32,13 +34,30 @@ export interface EphemeralEvent extends Omit<EphemeralMessage, 'author'> {
   own: boolean;
 }
 
-const MAX_AHEAD = 1024;
-
-function aheadKey(op: Operation): string {
-  return `${op.header.publicKey.toHex()}:${toHex(logIdOf(op.header))}`;
-}
+/**
+ * Heads named in one header's `previous`: 300 heads made a header over the
+ * 8 KiB receivers accept. TODO: import MAX_PREVIOUS from src/core/limits.ts
+ * (the core helper adds it there; createOperation refuses more).
+ */
+const MAX_PREVIOUS = 16;
+/** Heads tracked per topic: a flood of throwaway authors' seq-0 operations stops here. */
+const MAX_HEADS = 1024;
+/** Ephemeral message ids remembered for de-duplication. */
 const MAX_EPHEMERAL_SEEN = 4096;
+/** Undelivered events per subscriber (and their bytes): an app that stops reading is cut off, not the node. */
+const MAX_RX_EVENTS = 16_384;
+const MAX_RX_BYTES = 64 * 1024 * 1024;
+/** Ephemeral events per subscriber: lossy by nature, the oldest go. */
+const MAX_RX_EPHEMERAL = 1024;
 const SCAN_PAGE = 1000;
+
+interface Head {
+  hash: Hash;
+  author: string;
+  lamport: number;
+}
+
+const eventBytes = (e: { body?: Uint8Array }) => 256 + (e.body?.length ?? 0);
 
 export class TopicState {
   readonly topic: Uint8Array;
@@ -47,15 +66,14 @@ export class TopicState {
   readonly neighbors = new Set<string>();
   readonly receivers = new Set<Receiver<TopicEvent>>();
   readonly ephemeral = new Set<Receiver<EphemeralEvent>>();
-  /** Operations that came by gossip before their backlink: log key -> seqNum -> operation. */
-  readonly #ahead = new Map<string, Map<number, Operation>>();
-  #aheadCount = 0;
-  /** peer -> (log key -> highest seqNum it is known to hold). */
-  readonly peerHeights = new Map<string, Map<string, number>>();
+  /** Operations that came by gossip before their backlink. */
+  readonly #ahead = new AheadBuffer();
+  readonly #peerHeights = new PeerHeights();
   readonly #store: Store;
   readonly #self: string;
   readonly #orderer: CausalOrderer;
-  #heads = new Map<string, Hash>();
+  /** Operations nothing stored depends on yet, in order of release. */
+  #heads = new Map<string, Head>();
   /** Stored by sync, not ordered yet (`storedBySync`). */
   #synced: StoredOperation[] = [];
   readonly #onProblem: (message: string) => void;
@@ -117,13 +135,47 @@ export class TopicState {
     }
   }
 
+  /**
+   * The `previous` of the next publish: at most MAX_PREVIOUS heads, this
+   * node's own head first, then the highest Lamport timestamps (ties: lower
+   * hash). Heads left out stay heads, concurrent with the new operation
+   * (docs/design-notes.md, "Heads").
+   */
   heads(): Hash[] {
     this.flushSynced();
-    return [...this.#heads.values()];
+    const byPreference = (a: Head, b: Head) =>
+      Number(b.author === this.#self) - Number(a.author === this.#self) || b.lamport - a.lamport || (a.hash.toHex() < b.hash.toHex() ? -1 : 1);
+    return [...this.#heads.values()].sort(byPreference).slice(0, MAX_PREVIOUS).map((h) => h.hash);
+  }
+
+  /** Sizes of what this topic holds for the network, for memory checks. */
+  sizes(): { heads: number; ahead: number; aheadBytes: number; peerHeightPeers: number; peerHeightEntries: number; ephemeralSeen: number; rxQueued: number; rxBytes: number } {
+    let rxQueued = 0;
+    let rxBytes = 0;
+    for (const rx of [...this.receivers, ...this.ephemeral]) {
+      rxQueued += rx.queued;
+      rxBytes += rx.bytes;
+    }
+    const heights = this.#peerHeights.sizes();
+    return {
+      heads: this.#heads.size,
+      ahead: this.#ahead.count,
+      aheadBytes: this.#ahead.bytes,
+      peerHeightPeers: heights.peers,
+      peerHeightEntries: heights.entries,
+      ephemeralSeen: this.#ephemeralSeen.size,
+      rxQueued,
+      rxBytes,
+    };
   }
 
   subscribe(signal?: AbortSignal): Receiver<TopicEvent> {
-    const rx: Receiver<TopicEvent> = new Receiver(() => this.receivers.delete(rx), signal);
+    const rx: Receiver<TopicEvent> = new Receiver<TopicEvent>(() => this.receivers.delete(rx), signal, {
+      maxItems: MAX_RX_EVENTS,
+      maxBytes: MAX_RX_BYTES,
+      sizeOf: eventBytes,
+      onFull: 'fail',
+    });
     this.receivers.add(rx);
     return rx;
   }
@@ -148,7 +200,7 @@ export class TopicState {
           const ready = deps.every((h) => released.has(h.toHex()) || (this.#store.getOperation(h)?.localSeq ?? 0) <= cursor);
           if (ready) {
             released.add(op.hash.toHex());
-            rx.push(this.#event({ operation: op, lamport: this.#orderer.lamportOf(op.hash) ?? 0 }, () => {}));
+            rx.preload(this.#event({ operation: op, lamport: this.#orderer.lamportOf(op.hash) ?? 0 }, () => {}));
             progress = true;
           } else still.push(op);
         }
@@ -158,7 +210,12 @@ export class TopicState {
   }
 
   subscribeEphemeral(signal?: AbortSignal): Receiver<EphemeralEvent> {
-    const rx: Receiver<EphemeralEvent> = new Receiver(() => this.ephemeral.delete(rx), signal);
+    const rx: Receiver<EphemeralEvent> = new Receiver<EphemeralEvent>(() => this.ephemeral.delete(rx), signal, {
+      maxItems: MAX_RX_EPHEMERAL,
+      maxBytes: MAX_RX_EPHEMERAL * 17 * 1024,
+      sizeOf: eventBytes,
+      onFull: 'drop-oldest',
+    });
     this.ephemeral.add(rx);
     return rx;
   }
@@ -173,76 +230,39 @@ export class TopicState {
     for (const rx of this.ephemeral) rx.push(event);
   }
 
-  /** Keeps an operation that came ahead of its backlink (bounded: the oldest log's go first). */
-  keepAhead(op: Operation): void {
-    const key = aheadKey(op);
-    let log = this.#ahead.get(key);
-    if (!log) this.#ahead.set(key, (log = new Map()));
-    if (!log.has(op.header.seqNum)) this.#aheadCount++;
-    log.set(op.header.seqNum, op);
-    while (this.#aheadCount > MAX_AHEAD) {
-      const [oldestKey, oldest] = this.#ahead.entries().next().value!;
-      const [seq] = oldest.keys();
-      oldest.delete(seq);
-      this.#aheadCount--;
-      if (oldest.size === 0) this.#ahead.delete(oldestKey);
-    }
+  /** Keeps a verified operation that came ahead of its backlink (bounded: ahead-buffer.ts). */
+  keepAhead(op: Operation, now = performance.now()): void {
+    this.#ahead.keep(op, now);
   }
 
   /** Takes the waiting operation that follows `op` in its log, if one came early. */
   takeNextAhead(op: Operation): Operation | undefined {
-    const key = aheadKey(op);
-    const log = this.#ahead.get(key);
-    const next = log?.get(op.header.seqNum + 1);
-    if (!log || !next) return undefined;
-    log.delete(op.header.seqNum + 1);
-    this.#aheadCount--;
-    if (log.size === 0) this.#ahead.delete(key);
-    return next;
+    return this.#ahead.takeNext(op);
   }
 
   /** The lowest waiting operation of every log (after a sync, they may fit now). */
   firstAhead(): Operation[] {
-    const out: Operation[] = [];
-    for (const log of this.#ahead.values()) {
-      let first: Operation | undefined;
-      for (const op of log.values()) if (!first || op.header.seqNum < first.header.seqNum) first = op;
-      if (first) out.push(first);
-    }
-    return out;
+    return this.#ahead.firstOfEachLog();
   }
 
   /** Drops waiting operations at or below `seqNum` of this operation's log (stored by now). */
   dropAheadUpTo(op: Operation): void {
-    const key = aheadKey(op);
-    const log = this.#ahead.get(key);
-    if (!log) return;
-    for (const seq of [...log.keys()]) {
-      if (seq > op.header.seqNum) continue;
-      log.delete(seq);
-      this.#aheadCount--;
-    }
-    if (log.size === 0) this.#ahead.delete(key);
+    this.#ahead.dropUpTo(op);
   }
 
   get aheadCount(): number {
-    return this.#aheadCount;
+    return this.#ahead.count;
   }
 
   /** Records that `peer` holds at least these heights (after a sync with it). */
-  noteHeights(peer: string, heights: LogHeight[]): void {
-    let known = this.peerHeights.get(peer);
-    if (!known) this.peerHeights.set(peer, (known = new Map()));
-    for (const h of heights) {
-      const key = `${h.author.toHex()}:${toHex(h.logId)}`;
-      known.set(key, Math.max(known.get(key) ?? -1, h.seqNum));
-    }
+  noteHeights(peer: string, heights: LogHeight[], now = performance.now()): void {
+    this.#peerHeights.note(peer, heights, now);
   }
 
   /** Peers known to hold `op` (from sync, or because they sent it). */
   seenBy(op: { author: string; seqNum: number }): string[] {
     const key = `${op.author}:${toHex(this.logId)}`;
-    return [...this.peerHeights].filter(([, heights]) => (heights.get(key) ?? -1) >= op.seqNum).map(([peer]) => peer);
+    return this.#peerHeights.holders(key, op.seqNum);
   }
 
   close(): void {
@@ -254,14 +274,14 @@ export class TopicState {
 
   #emit(released: OrderedOperation[]): void {
     for (const ordered of released) {
-      this.#advanceHeads(ordered.operation);
+      this.#advanceHeads(ordered.operation, ordered.lamport);
       this.#noteReferences(ordered.operation);
       if (this.receivers.size === 0) continue;
       for (const rx of this.receivers) {
         this.#unacked++;
         let acked = false;
         const localSeq = ordered.operation.localSeq;
-        rx.push(
+        const pushed = rx.push(
           this.#event(ordered, () => {
             if (acked) return;
             acked = true;
@@ -270,6 +290,8 @@ export class TopicState {
             if (--this.#unacked === 0) this.#orderer.commit();
           }),
         );
+        // A receiver that overflowed took nothing: it will never acknowledge this.
+        if (!pushed && --this.#unacked === 0) this.#orderer.commit();
       }
     }
   }
@@ -303,26 +325,41 @@ export class TopicState {
     this.noteHeights(author, held);
   }
 
-  #advanceHeads(op: Operation): void {
+  /**
+   * The operation replaces the heads it depends on. Over MAX_HEADS the head
+   * with the lowest Lamport timestamp (the earliest released of those) is
+   * forgotten: it stays concurrent with everything published later here.
+   */
+  #advanceHeads(op: Operation, lamport: number): void {
     if (op.header.backlink) this.#heads.delete(op.header.backlink.toHex());
     for (const h of previousOf(op.header)) this.#heads.delete(h.toHex());
-    this.#heads.set(op.hash.toHex(), op.hash);
+    this.#addHead(op.hash.toHex(), { hash: op.hash, author: op.header.publicKey.toHex(), lamport });
+  }
+
+  #addHead(hex: string, head: Head): void {
+    this.#heads.set(hex, head);
+    if (this.#heads.size <= MAX_HEADS) return;
+    let lowest: [string, Head] | undefined;
+    for (const entry of this.#heads) {
+      if (entry[1].author !== this.#self && (!lowest || entry[1].lamport < lowest[1].lamport)) lowest = entry;
+    }
+    if (lowest) this.#heads.delete(lowest[0]);
   }
 
   /** Heads = operations of the topic that no other operation of it depends on. */
   #loadHeads(): void {
     const referenced = new Set<string>();
-    const all = new Map<string, Hash>();
+    const all = new Map<string, Omit<Head, 'lamport'>>();
     for (let after = 0; ; ) {
       const page = this.#store.operationsAfter(after, SCAN_PAGE, this.topic);
       if (page.length === 0) break;
       after = page[page.length - 1].localSeq;
       for (const op of page) {
-        all.set(op.hash.toHex(), op.hash);
+        all.set(op.hash.toHex(), { hash: op.hash, author: op.header.publicKey.toHex() });
         if (op.header.backlink) referenced.add(op.header.backlink.toHex());
         for (const h of previousOf(op.header)) referenced.add(h.toHex());
       }
     }
-    for (const [hex, hash] of all) if (!referenced.has(hex)) this.#heads.set(hex, hash);
+    for (const [hex, head] of all) if (!referenced.has(hex)) this.#addHead(hex, { ...head, lamport: this.#orderer.lamportOf(head.hash) ?? 0 });
   }
 }

@@ -70,6 +70,16 @@ try {
 } catch {
   // hung up
 }
+// By now the node has banned this peer: a new connection is refused by its gater.
+await host.hangUp(multiaddr(target)).catch(() => {});
+let again = 'refused';
+try {
+  await host.dialProtocol(multiaddr(target), protocolId(net, 'gossip'));
+  again = 'connected';
+} catch {
+  // refused
+}
+console.log(`reconnect: ${again}`);
 console.log('done');
 await host.stop();
 process.exit(0);

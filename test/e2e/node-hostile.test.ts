@@ -26,6 +26,7 @@ test('a peer that sends malformed frames and invalid operations does not stop a 
   await b.waitFor((l) => l.type === 'neighbor', 30_000, 'a neighbour');
   const report = await attack(a.address, 'hostile');
   assert.match(report, /done/, `the attacker ran to the end: ${report.slice(-500)}`);
+  assert.match(report, /reconnect: refused/, 'the attacker was banned: its new connection was refused');
   assert.equal(a.child.exitCode, null, 'the attacked node is still running');
   a.send('still here');
   b.send('me too');

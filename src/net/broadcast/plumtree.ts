@@ -59,6 +59,7 @@ export class PlumTree<P extends PeerId = PeerId> {
   private readonly ihaveQueue = new Map<P, IhaveBatch>();
   private dispatchArmed = false;
   private nextSweep = 0;
+  private cacheBytes = 0;
 
   constructor(self: P, rng: Random, config: Partial<PlumTreeConfig> = {}, validate: PayloadValidator = () => true) {
     this.self = self;
@@ -86,6 +87,13 @@ export class PlumTree<P extends PeerId = PeerId> {
   /** Cache sizes, for memory checks. */
   sizes(): { received: number; cache: number; missing: number } {
     return { received: this.received.size, cache: this.cache.size, missing: this.missing.size };
+  }
+
+  /** `sizes()` with the cached payload bytes and the queued IHAVE ids (each capped: see the config). */
+  memory(): { received: number; cache: number; cacheBytes: number; missing: number; ihaveQueued: number } {
+    let ihaveQueued = 0;
+    for (const batch of this.ihaveQueue.values()) ihaveQueued += batch.ids.length;
+    return { ...this.sizes(), cacheBytes: this.cacheBytes, ihaveQueued };
   }
 
   /**
@@ -143,8 +151,8 @@ export class PlumTree<P extends PeerId = PeerId> {
       throw new WalkawayError('INVALID_ARGUMENT', `message id ${msgId} was already used`, { id: msgId });
     }
     out.push({ type: 'emit', event: { type: 'published', id: msgId, payload } });
-    this.received.set(msgId, now);
-    this.cache.set(msgId, { payload, hop: 0, from: null, at: now, grafted: null });
+    this.remember(msgId, now);
+    this.cacheSet(msgId, { payload, hop: 0, from: null, at: now, grafted: null });
     this.push(msgId, payload, 0, null, out);
   }
 
@@ -204,11 +212,11 @@ export class PlumTree<P extends PeerId = PeerId> {
       return;
     }
     this.stats.delivered++;
-    this.received.set(id, now);
+    this.remember(id, now);
     const missing = this.missing.get(id);
     this.missing.delete(id);
     const grafted = missing && missing.grafted.length > 0 && !missing.grafted.includes(from) ? missing.grafted[0] : null;
-    this.cache.set(id, { payload, hop, from, at: now, grafted });
+    this.cacheSet(id, { payload, hop, from, at: now, grafted });
     this.makeEager(from);
     out.push({ type: 'emit', event: { type: 'deliver', id, payload, hop, from } });
     if (grafted !== null && this.eager.includes(grafted) && this.eager.includes(from)) {
@@ -254,6 +262,8 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     entry = { peers: [from], hops: [hop], grafted: [] };
     this.missing.set(id, entry);
+    // Over the cap the oldest goes (its pending timer then finds nothing to do).
+    if (this.missing.size > this.config.maxMissing) this.missing.delete(this.missing.keys().next().value!);
     if (this.eager.length === 0) {
       // Nothing could bring it over the tree: graft at once.
       this.graftNext(id, entry, out);
@@ -367,8 +377,28 @@ export class PlumTree<P extends PeerId = PeerId> {
     const cacheLimit = now - this.config.messageCacheMs;
     for (const [id, entry] of this.cache) {
       if (entry.at > cacheLimit) break;
-      this.cache.delete(id);
+      this.cacheDelete(id, entry);
     }
+  }
+
+  private remember(id: string, now: number): void {
+    this.received.set(id, now);
+    if (this.received.size > this.config.maxReceivedIds) this.received.delete(this.received.keys().next().value!);
+  }
+
+  /** Caches a payload for grafts; over the count or byte cap the oldest entries go. */
+  private cacheSet(id: string, entry: CacheEntry<P>): void {
+    this.cache.set(id, entry);
+    this.cacheBytes += entry.payload.length;
+    for (const [oldId, old] of this.cache) {
+      if (this.cache.size <= this.config.maxCacheEntries && this.cacheBytes <= this.config.maxCacheBytes) break;
+      this.cacheDelete(oldId, old);
+    }
+  }
+
+  private cacheDelete(id: string, entry: CacheEntry<P>): void {
+    this.cache.delete(id);
+    this.cacheBytes -= entry.payload.length;
   }
 }
 

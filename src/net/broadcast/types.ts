@@ -89,6 +89,14 @@ export interface PlumTreeConfig {
   idCacheMs: number;
   /** Expired cache entries are swept at most this often (on the next input). */
   sweepIntervalMs: number;
+  /** Payload bytes cached for grafts, all peers together (the oldest go first). */
+  maxCacheBytes: number;
+  /** Payloads cached for grafts (the oldest go first). */
+  maxCacheEntries: number;
+  /** Delivered ids remembered (the oldest go first; a forgotten one is deduplicated by the node's store). */
+  maxReceivedIds: number;
+  /** Announced ids waiting for a graft (the oldest go first). */
+  maxMissing: number;
   /**
    * New neighbours join the lazy set, and the tree grows only by GRAFT. This
    * keeps links made by repair or rotation from sending duplicates; a node
@@ -114,6 +122,13 @@ export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
   messageCacheMs: 30_000,
   idCacheMs: 90_000,
   sweepIntervalMs: 1_000,
+  // 8 MiB of payloads is 30 s of 270 KiB/s, well over a chat's rate; a flood of valid 15 KB messages stops there.
+  maxCacheBytes: 8 * 1024 * 1024,
+  maxCacheEntries: 4096,
+  // Ids are at most 128 characters: at most ~8 MiB of ids, 90 s of 360 messages a second.
+  maxReceivedIds: 32_768,
+  // Each is a few small arrays; a graft round (two timeouts) empties an entry anyway.
+  maxMissing: 4096,
   newNeighborsEager: false,
   announceRecentMs: 3_000,
 });

@@ -13,12 +13,20 @@ import type { AddressBook } from '../address-book.ts';
 import { Overlay, type OverlayConfig, type OverlayEvent, type OverlayInput, type OverlayMessage, type OverlayOutput } from '../overlay/index.ts';
 import { protocolId } from '../transport/host.ts';
 import { peerIdOfPublicKey, publicKeyOfPeer } from '../transport/peer-ids.ts';
+import { Penalties, type Offence } from './penalties.ts';
 import { decodeGossipFrame, encodeGossipFrame, peersNamedIn, type GossipFrame } from './wire.ts';
 
 /** Frames are bounded: a gossip message (16 KiB by default) plus its envelope. */
 const MAX_FRAME_BYTES = 64 * 1024;
 /** Frames queued for one slow or unreachable peer before new ones are dropped. */
 const MAX_QUEUED_FRAMES = 4096;
+/** Bytes queued for one peer: 4096 full-size frames would be 64 MiB; 4 MiB is seconds of any link. */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/** Bytes queued for all peers together: a node with many slow peers stays bounded too. */
+const MAX_QUEUED_BYTES_TOTAL = 32 * 1024 * 1024;
+/** Unreachable peers remembered (dial backoff), and how long after the backoff ends. */
+const MAX_UNREACHABLE = 4096;
+const UNREACHABLE_FORGET_MS = 10 * 60_000;
 
 export interface GossipServiceOptions {
   host: Libp2p;
@@ -28,6 +36,13 @@ export interface GossipServiceOptions {
   seed: number;
   config?: Partial<{ hyparview: Partial<OverlayConfig['hyparview']>; plumtree: Partial<OverlayConfig['plumtree']> }>;
   onEvent: (topic: Uint8Array, event: OverlayEvent<string>) => void;
+  /**
+   * Checks a payload on first receipt, before the tree caches, forwards or
+   * delivers it (the node decodes it and verifies the signature).
+   */
+  validate?: (topic: Uint8Array, payload: Uint8Array) => boolean;
+  /** Misbehaviour scores; shared with the host's connection gater so a banned peer stays out. */
+  penalties?: Penalties;
   log?: (message: string) => void;
 }
 
@@ -43,6 +58,7 @@ interface Outbound {
   /** A flush is scheduled: frames queued in one tick go out as one write. */
   scheduled: boolean;
   queue: Uint8Array[];
+  bytes: number;
 }
 
 export class GossipService {
@@ -53,6 +69,8 @@ export class GossipService {
   #out = new Map<string, Outbound>();
   #stopped = false;
   #seq = 0;
+  #queuedBytes = 0;
+  readonly penalties: Penalties;
   /**
    * Peers whose dial failed, and until when frames to them are dropped. The
    * overlay hears of a failure once; its own timers pace any retry. Without
@@ -64,6 +82,7 @@ export class GossipService {
     this.#o = options;
     this.protocol = protocolId(options.networkId, 'gossip');
     this.self = publicKeyOfPeer(options.host.peerId)!;
+    this.penalties = options.penalties ?? new Penalties();
   }
 
   async start(): Promise<void> {
@@ -84,8 +103,7 @@ export class GossipService {
   stop(): void {
     this.#stopped = true;
     for (const key of [...this.#overlays.keys()]) this.#drop(key);
-    for (const out of this.#out.values()) out.stream?.abort(new Error('gossip stopped'));
-    this.#out.clear();
+    for (const peer of [...this.#out.keys()]) this.#dropOutbound(peer, new Error('gossip stopped'));
   }
 
   has(topic: Uint8Array): boolean {
@@ -98,7 +116,9 @@ export class GossipService {
     let entry = this.#overlays.get(key);
     if (!entry) {
       const seed = (this.#o.seed ^ hashSeed(key)) >>> 0;
-      entry = { topic, overlay: new Overlay<string>(this.self, seed, this.#o.config), timers: new Set() };
+      const validate = this.#o.validate;
+      const overlay = new Overlay<string>(this.self, seed, this.#o.config, validate && ((payload) => validate(topic, payload)));
+      entry = { topic, overlay, timers: new Set() };
       this.#overlays.set(key, entry);
     }
     const known = peers.filter((p) => p !== this.self);
@@ -125,6 +145,23 @@ export class GossipService {
   stats(topic: Uint8Array): Record<string, number> | undefined {
     const entry = this.#overlays.get(toHex(topic));
     return entry ? { ...entry.overlay.broadcast.stats } : undefined;
+  }
+
+  /** Sizes of every structure the network fills, for memory checks (see docs/design-notes.md). */
+  sizes(): { outboundPeers: number; outboundFrames: number; outboundBytes: number; unreachable: number; penalised: number; banned: number; bans: number } {
+    let frames = 0;
+    for (const out of this.#out.values()) frames += out.queue.length;
+    const { tracked, banned } = this.penalties.sizes(performance.now());
+    return { outboundPeers: this.#out.size, outboundFrames: frames, outboundBytes: this.#queuedBytes, unreachable: this.#unreachable.size, penalised: tracked, banned, bans: this.penalties.banCount };
+  }
+
+  /** The broadcast tree's cache sizes of a topic. */
+  overlaySizes(topic: Uint8Array): ReturnType<Overlay<string>['broadcast']['memory']> | undefined {
+    return this.#overlays.get(toHex(topic))?.overlay.broadcast.memory();
+  }
+
+  isBanned(peer: string): boolean {
+    return this.penalties.isBanned(peer, performance.now());
   }
 
   views(topic: Uint8Array): { active: string[]; passive: string[] } {
@@ -167,6 +204,8 @@ export class GossipService {
           break;
         }
         case 'emit':
+          if (out.event.type === 'invalid') this.#offend(out.event.from, 'invalid');
+          else if (out.event.type === 'dropped') this.#offend(out.event.from, 'malformed');
           this.#o.onEvent(entry.topic, out.event);
           break;
       }
@@ -187,11 +226,16 @@ export class GossipService {
   }
 
   #write(peer: string, frame: GossipFrame): void {
-    if (this.#isBackingOff(peer)) return;
+    if (this.#isBackingOff(peer) || this.isBanned(peer)) return;
     let out = this.#out.get(peer);
-    if (!out) this.#out.set(peer, (out = { opening: false, scheduled: false, queue: [] }));
-    if (out.queue.length >= MAX_QUEUED_FRAMES) return this.#o.log?.(`gossip: queue to ${peer.slice(0, 8)} full, frame dropped`);
-    out.queue.push(encodeGossipFrame(frame));
+    if (!out) this.#out.set(peer, (out = { opening: false, scheduled: false, queue: [], bytes: 0 }));
+    const bytes = encodeGossipFrame(frame);
+    if (out.queue.length >= MAX_QUEUED_FRAMES || out.bytes + bytes.length > MAX_QUEUED_BYTES || this.#queuedBytes + bytes.length > MAX_QUEUED_BYTES_TOTAL) {
+      return this.#o.log?.(`gossip: queue to ${peer.slice(0, 8)} full, frame dropped`);
+    }
+    out.queue.push(bytes);
+    out.bytes += bytes.length;
+    this.#queuedBytes += bytes.length;
     if (out.stream) this.#scheduleFlush(peer, out);
     else if (!out.opening) void this.#open(peer, out);
   }
@@ -212,12 +256,12 @@ export class GossipService {
       out.stream = stream;
       this.#unreachable.delete(peer);
       stream.addEventListener('close', () => {
-        if (this.#out.get(peer) === out) this.#out.delete(peer);
+        if (this.#out.get(peer) === out) this.#dropOutbound(peer);
       });
       this.#flush(peer, out);
     } catch (err) {
       this.#o.log?.(`gossip: cannot reach ${peer.slice(0, 8)}: ${(err as Error).message}`);
-      this.#out.delete(peer);
+      if (this.#out.get(peer) === out) this.#dropOutbound(peer);
       this.#failed(peer);
     } finally {
       out.opening = false;
@@ -229,11 +273,38 @@ export class GossipService {
     if (out.queue.length === 0 || stream.writableNeedsDrain) return;
     const frames = encodeFrames(out.queue);
     out.queue = [];
+    this.#queuedBytes -= out.bytes;
+    out.bytes = 0;
     try {
       if (!stream.send(frames)) stream.onDrain().then(() => this.#flush(peer, out), () => {});
     } catch {
-      this.#out.delete(peer);
+      if (this.#out.get(peer) === out) this.#dropOutbound(peer);
       this.#peerDown(peer);
+    }
+  }
+
+  /** Forgets a peer's outbound stream and what was queued for it. */
+  #dropOutbound(peer: string, reason?: Error): void {
+    const out = this.#out.get(peer);
+    if (!out) return;
+    this.#out.delete(peer);
+    this.#queuedBytes -= out.bytes;
+    out.queue = [];
+    out.bytes = 0;
+    if (reason) out.stream?.abort(reason);
+  }
+
+  /** Adds an offence to a peer's score; over the threshold, bans it. */
+  #offend(peer: string, offence: Offence): void {
+    if (peer === this.self || !this.penalties.penalise(peer, offence, performance.now())) return;
+    this.#o.log?.(`gossip: ${peer.slice(0, 8)} banned (${offence})`);
+    this.#dropOutbound(peer, new Error('banned'));
+    this.#peerDown(peer);
+    try {
+      // Abort, not a graceful close: a graceful one waits for the peer's streams to end.
+      for (const connection of this.#o.host.getConnections(peerIdOfPublicKey(peer))) connection.abort(new Error('banned'));
+    } catch {
+      // not a valid peer id: nothing to hang up
     }
   }
 
@@ -245,7 +316,7 @@ export class GossipService {
         return undefined;
       }
     })();
-    if (!peerId) return this.#run(entry, { type: 'peer-down', peer });
+    if (!peerId || this.isBanned(peer)) return this.#run(entry, { type: 'peer-down', peer });
     if (this.#o.host.getConnections(peerId).length > 0 || this.#isBackingOff(peer)) return;
     this.#o.host.dial(peerId).then(
       () => this.#unreachable.delete(peer),
@@ -263,8 +334,13 @@ export class GossipService {
     if (this.#isBackingOff(peer)) return;
     const attempts = (this.#unreachable.get(peer)?.attempts ?? 0) + 1;
     const delay = Math.min(30_000, 500 * 2 ** Math.min(attempts - 1, 6));
-    this.#unreachable.set(peer, { until: performance.now() + delay, attempts });
-    if (this.#unreachable.size > 4096) this.#unreachable.delete(this.#unreachable.keys().next().value!);
+    const now = performance.now();
+    this.#unreachable.delete(peer); // re-inserted last: the map stays in order of `until`, give or take the backoff
+    this.#unreachable.set(peer, { until: now + delay, attempts });
+    for (const [old, state] of this.#unreachable) {
+      if (this.#unreachable.size <= MAX_UNREACHABLE && now - state.until < UNREACHABLE_FORGET_MS) break;
+      this.#unreachable.delete(old);
+    }
     this.#peerDown(peer);
   }
 
@@ -279,11 +355,21 @@ export class GossipService {
   #inbound(stream: Stream, connection: Connection): void {
     const from = publicKeyOfPeer(connection.remotePeer);
     if (!from) return stream.abort(new Error('peer id is not an Ed25519 key'));
+    if (this.isBanned(from)) return stream.abort(new Error('banned'));
     const decoder = new FrameDecoder(MAX_FRAME_BYTES);
     void (async () => {
       try {
         for await (const chunk of stream) {
-          for (const frame of decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())) this.#receive(from, frame);
+          if (this.isBanned(from)) return stream.abort(new Error('banned'));
+          let frames: Uint8Array[];
+          try {
+            frames = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+          } catch (err) {
+            // Over the frame limit (or a broken length prefix): the stream cannot be read on.
+            this.#offend(from, 'oversized');
+            throw err;
+          }
+          for (const frame of frames) this.#receive(from, frame);
         }
       } catch (err) {
         this.#o.log?.(`gossip: stream from ${from.slice(0, 8)} ended: ${(err as Error).message}`);
@@ -293,11 +379,13 @@ export class GossipService {
   }
 
   #receive(from: string, bytes: Uint8Array): void {
+    if (this.isBanned(from)) return;
     let frame: GossipFrame;
     try {
       frame = decodeGossipFrame(bytes);
     } catch (err) {
       this.#o.log?.(`gossip: dropped a frame from ${from.slice(0, 8)}: ${(err as Error).message}`);
+      this.#offend(from, 'malformed');
       return;
     }
     if (frame.kind === 'addresses') {
@@ -306,7 +394,10 @@ export class GossipService {
     }
     // A topic we have not joined is not answered at all: nothing is revealed.
     const entry = this.#overlays.get(toHex(frame.topic));
-    if (entry) this.#run(entry, { type: 'recv', from, message: frame.message });
+    if (!entry) return;
+    const strangers = entry.overlay.broadcast.stats.strangers;
+    this.#run(entry, { type: 'recv', from, message: frame.message });
+    if (entry.overlay.broadcast.stats.strangers > strangers) this.#offend(from, 'stranger');
   }
 
   #learn(peer: string, addrs: string[]): void {

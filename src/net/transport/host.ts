@@ -35,6 +35,8 @@ export interface HostOptions {
   allow?: string[];
   /** Hex public keys never connected to. */
   deny?: string[];
+  /** Hex public keys kept out for now (the gossip service's bans), asked on every connection. */
+  isBanned?: (peer: string) => boolean;
 }
 
 /** The libp2p pnet key file format, with a key derived from the network id. */
@@ -100,7 +102,7 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
 function isAllowed(peer: PeerId, options: HostOptions): boolean {
   const key = publicKeyOfPeer(peer);
   if (!key) return false;
-  if (options.deny?.includes(key)) return false;
+  if (options.deny?.includes(key) || options.isBanned?.(key)) return false;
   return !options.allow?.length || options.allow.includes(key);
 }
 

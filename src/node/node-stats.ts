@@ -1,0 +1,40 @@
+/**
+ * `node.stats()`: counters for monitoring and benchmarks, and the sizes of
+ * every structure the network fills (the `memory` section), so a benchmark
+ * can check each cap without guessing from RSS.
+ */
+import type { GossipService } from '../net/gossip/gossip-service.ts';
+import type { SyncManager } from './sync-manager.ts';
+import type { TopicState } from './topic-state.ts';
+
+export interface NodeStats {
+  /** Gossip messages sent, by type. */
+  sent: Record<string, number>;
+  /** Broadcast counters per topic (delivered, duplicates, invalid, strangers, ...). */
+  topics: Record<string, Record<string, number> | undefined>;
+  syncSessions: number;
+  memory: {
+    gossip: ReturnType<GossipService['sizes']>;
+    /** The broadcast tree's caches, per topic. */
+    overlays: Record<string, ReturnType<GossipService['overlaySizes']>>;
+    /** Per topic: heads, early arrivals, peer heights, ephemeral ids, undelivered events. */
+    topics: Record<string, ReturnType<TopicState['sizes']>>;
+    sync: ReturnType<SyncManager['sizes']>;
+    gapSyncs: number;
+  };
+}
+
+export function nodeStats(gossip: GossipService, topics: Iterable<TopicState>, sync: SyncManager, gapSyncs: number): NodeStats {
+  const stats: NodeStats = {
+    sent: { ...gossip.sent },
+    topics: {},
+    syncSessions: sync.running(),
+    memory: { gossip: gossip.sizes(), overlays: {}, topics: {}, sync: sync.sizes(), gapSyncs },
+  };
+  for (const state of topics) {
+    stats.topics[state.hex] = gossip.stats(state.topic);
+    stats.memory.overlays[state.hex] = gossip.overlaySizes(state.topic);
+    stats.memory.topics[state.hex] = state.sizes();
+  }
+  return stats;
+}

@@ -3,25 +3,11 @@
  * an attacker host (a real GossipService for the join, raw frames after).
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { after, test } from 'node:test';
 import { logIdForTopic, topicId, toHex } from '../../src/core/index.ts';
 import { Node, type TopicEvent } from '../../src/node/index.ts';
 import type { Receiver } from '../../src/node/receiver.ts';
 import { forgedOperation, frame, GossipAttacker, throwawayOperation, until } from './gossip-attacker.ts';
-
-// Workaround, to remove once the host no longer uses @libp2p/pnet's xsalsa20 (the lead's
-// private-network.ts): xsalsa20 1.2.0 keeps one WASM memory for every connection; once a
-// large write grows it, each other connection's stale view grows it again until it hits
-// 64 MB and throws in a socket handler. Victim, honest peer and attacker share this process,
-// so the flood's writes would trigger it here; growing it once before any connection
-// exists leaves no view stale.
-{
-  const xsalsa20 = createRequire(import.meta.url)('xsalsa20') as (n: Uint8Array, k: Uint8Array) => { update(i: Uint8Array): Uint8Array; finalize(): void };
-  const xor = xsalsa20(new Uint8Array(24), new Uint8Array(32));
-  xor.update(new Uint8Array(48 * 1024 * 1024));
-  xor.finalize();
-}
 
 const open: { close(): Promise<void> }[] = [];
 after(async () => {

@@ -116,7 +116,8 @@ export class Attacker implements SimNode {
     const result: OverlayOutput<number>[] = [];
     for (const o of out) {
       if (o.type === 'send' && o.message.type === 'gossip') {
-        if (this.kind === 'dropper') continue;
+        // Eclipse attackers withhold messages too: relaying would help their victims.
+        if (this.kind === 'dropper' || this.kind === 'flooder') continue;
         if (this.kind === 'forger') {
           result.push({ type: 'send', to: o.to, message: { ...o.message, payload: this.forgedPayload() } });
           continue;

@@ -78,25 +78,3 @@ export class KeyedBudget<K> {
     }
   }
 }
-
-/** Remembers keys for `windowMs` (at most `maxKeys`, oldest dropped first). */
-export class RecentKeys<K> {
-  private readonly seen = new Map<K, number>();
-
-  constructor(private readonly windowMs: number, private readonly maxKeys: number) {}
-
-  /** True if `key` was seen within the window; records it either way. */
-  checkAndAdd(key: K, now: number): boolean {
-    for (const [k, at] of this.seen) {
-      if (now - at < this.windowMs) break;
-      this.seen.delete(k);
-    }
-    if (this.windowMs <= 0) return false;
-    const hit = this.seen.has(key);
-    if (!hit) {
-      this.seen.set(key, now);
-      if (this.seen.size > this.maxKeys) this.seen.delete(this.seen.keys().next().value as K);
-    }
-    return hit;
-  }
-}

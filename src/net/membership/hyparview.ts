@@ -1,4 +1,4 @@
-import { KeyedBudget, RecentKeys, TokenBucket } from './budget.ts';
+import { KeyedBudget, TokenBucket } from './budget.ts';
 import { sample, type Random } from './random.ts';
 import {
   DEFAULT_HYPARVIEW_CONFIG,
@@ -49,7 +49,6 @@ export class HyParView<P extends PeerId = PeerId> {
   private readonly highRequests: KeyedBudget<P>;
   private readonly forwardJoins: KeyedBudget<P>;
   private readonly shuffles: KeyedBudget<P>;
-  private readonly forwardJoinSeen: RecentKeys<P>;
   /** Who put each passive entry there (absent: this node itself). */
   private readonly passiveSource = new Map<P, P>();
 
@@ -63,7 +62,6 @@ export class HyParView<P extends PeerId = PeerId> {
     this.highRequests = new KeyedBudget(c.highRequestBurst, c.highRequestRefillMs, max);
     this.forwardJoins = new KeyedBudget(c.forwardJoinBurst, c.forwardJoinRefillMs, max);
     this.shuffles = new KeyedBudget(c.shuffleBurst, c.shuffleRefillMs, max);
-    this.forwardJoinSeen = new RecentKeys(c.forwardJoinMemoryMs, max);
   }
 
   /**
@@ -242,12 +240,10 @@ export class HyParView<P extends PeerId = PeerId> {
   }
 
   private onForwardJoin(from: P, peer: P, ttl: number, out: HyParViewOutput<P>[]): void {
-    // Walks travel over active links only, within the sender's budget, and
-    // one joiner is acted on once per window (no walk floods naming it).
+    // Walks travel over active links only, within the sender's budget.
     if (!this.active.includes(from)) return this.drop(from, 'forward-join from a peer not in the active view', out);
     if (!this.forwardJoins.take(from, this.now)) return this.drop(from, 'forward-join rate over budget', out);
     if (peer === this.self || this.active.includes(peer)) return;
-    if (this.forwardJoinSeen.checkAndAdd(peer, this.now)) return;
     if (ttl <= 0 || this.active.length <= 1) {
       this.endWalk(from, peer, out);
       return;

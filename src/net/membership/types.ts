@@ -119,8 +119,6 @@ export interface HyParViewConfig {
   /** One sender's FORWARD_JOINs: over budget they are dropped. */
   forwardJoinBurst: number;
   forwardJoinRefillMs: number;
-  /** A forward join naming a peer already acted on within this window is dropped. 0: off. */
-  forwardJoinMemoryMs: number;
   /** One sender's SHUFFLE and SHUFFLE_REPLY messages: over budget they are dropped. */
   shuffleBurst: number;
   shuffleRefillMs: number;
@@ -153,15 +151,14 @@ export const DEFAULT_HYPARVIEW_CONFIG: Readonly<HyParViewConfig> = Object.freeze
   maxShufflePeers: 32,
   protectedActivePeers: 3,
   usefulWindowMs: 60_000,
-  evictionBurst: 4,
-  evictionRefillMs: 5_000,
+  evictionBurst: 10,
+  evictionRefillMs: 2_000,
   joinBurst: 1,
   joinRefillMs: 30_000,
   highRequestBurst: 2,
   highRequestRefillMs: 10_000,
-  forwardJoinBurst: 20,
-  forwardJoinRefillMs: 250,
-  forwardJoinMemoryMs: 30_000,
+  forwardJoinBurst: 50,
+  forwardJoinRefillMs: 50,
   shuffleBurst: 4,
   shuffleRefillMs: 2_000,
   maxPassivePerSource: 5,

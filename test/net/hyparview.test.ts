@@ -262,6 +262,17 @@ describe('HyParView defences against hostile peers', () => {
     assert.equal(hv.passiveView().filter((p) => p >= 300).length, C.maxPassivePerSource);
   });
 
+  it('entries from newcomers and self-introductions share a small pool in the passive view', () => {
+    const hv = withActive(0, [1, 2, 3, 4, 5]);
+    for (let i = 0; i < 20; i++) hv.handle({ type: 'recv', from: 100 + i, message: { type: 'neighbor', priority: 'low' } }, 0);
+    assert.equal(hv.passiveView().length, C.maxUntrustedPassive);
+    hv.handle({ type: 'recv', from: 5, message: { type: 'shuffle', origin: 5, ttl: 0, peers: [200] } }, 0);
+    assert.equal(hv.passiveView().length, C.maxUntrustedPassive); // 200 replaced one of the pool
+    assert.ok(hv.passiveView().includes(200));
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle', origin: 1, ttl: 0, peers: [300, 301, 302] } }, 0);
+    assert.equal(hv.passiveView().length, C.maxUntrustedPassive + 3); // a long-held peer's entries are not capped by the pool
+  });
+
   it('a peer that only vouches for itself never pushes another address out of the passive view', () => {
     const hv = withActive(0, [1, 2, 3, 4, 5], { maxPassivePerSource: 30 });
     const peers = Array.from({ length: 30 }, (_, i) => 100 + i);

@@ -51,6 +51,8 @@ export class HyParView<P extends PeerId = PeerId> {
   private readonly shuffles: KeyedBudget<P>;
   /** Who put each passive entry there (absent: this node itself). */
   private readonly passiveSource = new Map<P, P>();
+  /** Passive entries from newcomer sources or self-introductions (see `addPassive`). */
+  private readonly untrusted = new Set<P>();
 
   constructor(self: P, rng: Random, config: Partial<HyParViewConfig> = {}) {
     this.self = self;
@@ -340,6 +342,7 @@ export class HyParView<P extends PeerId = PeerId> {
     this.useful.clear();
     this.passive.length = 0;
     this.passiveSource.clear();
+    this.untrusted.clear();
     this.pending.clear();
     this.left = true;
   }
@@ -520,6 +523,14 @@ export class HyParView<P extends PeerId = PeerId> {
       for (const p of this.passive) if (this.passiveSource.get(p) === source) own.push(p);
       if (own.length >= quota) this.removePassive(own[this.rng.int(own.length)]);
     }
+    // Entries from newcomers and self-introductions share a small pool, so
+    // many attacker ids, each within its own quota, cannot fill the view.
+    const untrusted = source !== undefined && (source === peer || quota < this.config.maxPassivePerSource);
+    if (untrusted && this.untrusted.size >= this.config.maxUntrustedPassive) {
+      if (source === peer) return;
+      const pool = [...this.untrusted];
+      this.removePassive(pool[this.rng.int(pool.length)]);
+    }
     if (this.passive.length >= this.config.passiveViewCapacity) {
       let i = -1;
       if (preferEvict) {
@@ -529,12 +540,11 @@ export class HyParView<P extends PeerId = PeerId> {
         }
       }
       if (i < 0) i = this.rng.int(this.passive.length);
-      this.passiveSource.delete(this.passive[i]);
-      this.passive[i] = this.passive[this.passive.length - 1];
-      this.passive.pop();
+      this.removePassive(this.passive[i]);
     }
     this.passive.push(peer);
     if (source !== undefined) this.passiveSource.set(peer, source);
+    if (untrusted) this.untrusted.add(peer);
   }
 
   private addAllPassive(peers: readonly P[], preferEvict: readonly P[], source: P, quota = this.quotaOf(source)): void {
@@ -552,6 +562,7 @@ export class HyParView<P extends PeerId = PeerId> {
     const i = this.passive.indexOf(peer);
     if (i < 0) return;
     this.passiveSource.delete(peer);
+    this.untrusted.delete(peer);
     this.passive[i] = this.passive[this.passive.length - 1];
     this.passive.pop();
   }

@@ -130,6 +130,12 @@ export interface HyParViewConfig {
    */
   maxPassivePerSource: number;
   maxPassivePerNewSource: number;
+  /**
+   * Most passive entries from senders of the second kind and from peers
+   * that introduced only themselves, all together; a new one replaces one
+   * of them.
+   */
+  maxUntrustedPassive: number;
   /** Most senders tracked by each per-sender budget (least recently used dropped). */
   maxTrackedSenders: number;
 }
@@ -163,5 +169,6 @@ export const DEFAULT_HYPARVIEW_CONFIG: Readonly<HyParViewConfig> = Object.freeze
   shuffleRefillMs: 2_000,
   maxPassivePerSource: 5,
   maxPassivePerNewSource: 1,
+  maxUntrustedPassive: 10,
   maxTrackedSenders: 1_024,
 });

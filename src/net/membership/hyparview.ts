@@ -450,7 +450,7 @@ export class HyParView<P extends PeerId = PeerId> {
     out.push({ type: 'emit', event: { type: 'neighbor-up', peer } });
   }
 
-  /** Active peers that may be evicted: all but the oldest (`protectedActivePeers`); the view is in join order. */
+  /** Active peers that may be evicted: all but up to `protectedActivePeers` that relay to us (`noteUseful`). */
   private evictable(): P[] {
     const keepCount = Math.min(this.config.protectedActivePeers, this.active.length - 1);
     if (keepCount <= 0) return this.active.slice();

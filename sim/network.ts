@@ -8,10 +8,12 @@
  * bounces back as `peer-down` one link latency after it arrives; a crash
  * resets the connections that peers held to the node.
  */
-import type { PlumTreeConfig } from '../src/net/broadcast/types.ts';
+import type { PayloadValidator, PlumTreeConfig } from '../src/net/broadcast/types.ts';
 import { mixSeed, SplitMix32 } from '../src/net/membership/random.ts';
 import type { HyParViewConfig } from '../src/net/membership/types.ts';
-import { Overlay, type OverlayMessage, type OverlayOutput, type OverlayTimer } from '../src/net/overlay/overlay.ts';
+import {
+  Overlay, type OverlayEvent, type OverlayInput, type OverlayMessage, type OverlayOutput, type OverlayTimer,
+} from '../src/net/overlay/overlay.ts';
 import { EventHeap } from './heap.ts';
 import { Tracker } from './metrics.ts';
 
@@ -26,7 +28,19 @@ export interface SimConfig {
   partitionDetectMs: number;
   hyparview: Partial<HyParViewConfig>;
   plumtree: Partial<PlumTreeConfig>;
+  /** Payload check the nodes' overlays run (none: accept everything). */
+  validate?: PayloadValidator;
 }
+
+/** What the simulator drives: the real overlay, or a wrapper around it (attackers). */
+export interface SimNode {
+  handle(input: OverlayInput<number>, now: number): OverlayOutput<number>[];
+  activeView(): readonly number[];
+  passiveView(): readonly number[];
+}
+
+/** Builds a node other than a plain overlay (given its id and its own seeded random source). */
+export type NodeFactory = (id: number, rng: SplitMix32, sim: Simulator) => SimNode;
 
 export const DEFAULT_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
   seed: 1,
@@ -47,7 +61,7 @@ interface SimEvent {
   node: number;
   peer: number;
   inc: number;
-  data: OverlayMessage<number> | OverlayTimer<number> | null;
+  data: OverlayMessage<number> | OverlayTimer<number> | { type: string } | null;
 }
 
 export interface MessageCounts {
@@ -76,7 +90,7 @@ export class Simulator {
   events = 0;
   private seq = 0;
   private readonly queue = new EventHeap<SimEvent>();
-  private readonly nodes: (Overlay<number> | null)[] = [];
+  private readonly nodes: (SimNode | null)[] = [];
   private readonly inc: number[] = [];
   private readonly want: (Set<number> | null)[] = [];
   private readonly wantedBy: (Set<number> | null)[] = [];
@@ -87,6 +101,9 @@ export class Simulator {
   private readonly aliveList: number[] = [];
   private readonly alivePos: number[] = [];
   private partitioned = false;
+  /** Observers for scenarios that measure more than the tracker does. */
+  onSend: ((from: number, to: number, message: OverlayMessage<number>) => void) | null = null;
+  onEmit: ((node: number, event: OverlayEvent<number>) => void) | null = null;
 
   constructor(config: Partial<SimConfig> = {}) {
     this.config = { ...DEFAULT_SIM_CONFIG, ...config };
@@ -109,7 +126,7 @@ export class Simulator {
     return this.nodes[node] != null;
   }
 
-  overlay(node: number): Overlay<number> | null {
+  overlay(node: number): SimNode | null {
     return this.nodes[node] ?? null;
   }
 
@@ -125,12 +142,12 @@ export class Simulator {
   }
 
   /** Adds a node and lets it join through `contacts`. Returns its id. */
-  addNode(contacts: number[]): number {
+  addNode(contacts: number[], factory?: NodeFactory): number {
     const id = this.nodes.length;
-    const node = new Overlay<number>(id, new SplitMix32(mixSeed(this.config.seed, id, 1)), {
-      hyparview: this.config.hyparview,
-      plumtree: this.config.plumtree,
-    });
+    const rng = new SplitMix32(mixSeed(this.config.seed, id, 1));
+    const node = factory
+      ? factory(id, rng, this)
+      : new Overlay<number>(id, rng, { hyparview: this.config.hyparview, plumtree: this.config.plumtree }, this.config.validate);
     this.nodes.push(node);
     this.inc.push(0);
     this.want.push(new Set());
@@ -224,7 +241,7 @@ export class Simulator {
     let isolated = 0;
     let components = this.aliveList.length;
     for (const a of this.aliveList) {
-      const view = (this.nodes[a] as Overlay<number>).activeView();
+      const view = (this.nodes[a] as SimNode).activeView();
       if (view.length === 0) isolated++;
       for (const b of view) {
         if (parent[b] < 0) continue;
@@ -295,6 +312,7 @@ export class Simulator {
           break;
         case 'emit': {
           const ev = o.event;
+          if (this.onEmit) this.onEmit(node, ev);
           if (ev.type === 'deliver') this.tracker.onDeliver(node, ev.id, ev.hop, this.now);
           else if (ev.type === 'published') this.tracker.onPublished(node, ev.id, this.now, this.nodes.length);
           break;
@@ -304,6 +322,7 @@ export class Simulator {
   }
 
   private send(from: number, to: number, message: OverlayMessage<number>): void {
+    if (this.onSend) this.onSend(from, to, message);
     switch (message.type) {
       case 'gossip':
         this.counts.gossip++;

@@ -17,7 +17,7 @@ export interface ScenarioOptions {
 export interface ScenarioResult {
   figures: Record<string, number | null>;
   messages: Record<string, { reliability: number[]; rmr: number[]; ldh: number[] }>;
-  timeline?: Array<{ t: number; isolated: number; components: number }>;
+  timeline?: Array<Record<string, number>>;
 }
 
 export const PAYLOAD = new Uint8Array(64);

@@ -166,3 +166,122 @@ describe('HyParView', () => {
     assert.equal(hv.activeView().length, C.activeViewCapacity);
   });
 });
+
+/** The events a batch of outputs emitted, by type. */
+function events(outs: HyParViewOutput<number>[]): string[] {
+  return outs.flatMap((o) => (o.type === 'emit' ? [o.event.type] : []));
+}
+
+function sentTo(outs: HyParViewOutput<number>[], type: string): number[] {
+  return outs.flatMap((o) => (o.type === 'send' && o.message.type === type ? [o.to] : []));
+}
+
+describe('HyParView defences against hostile peers', () => {
+  it('FORWARD_JOIN and SHUFFLE travel over active links only: a stranger\'s are dropped', () => {
+    const hv = withActive(0, [1, 2, 3]);
+    const fj = hv.handle({ type: 'recv', from: 50, message: { type: 'forward-join', peer: 51, ttl: 0 } }, 0);
+    assert.deepEqual(events(fj), ['dropped']);
+    const sh = hv.handle({ type: 'recv', from: 50, message: { type: 'shuffle', origin: 50, ttl: 0, peers: [52, 53] } }, 0);
+    assert.deepEqual(events(sh), ['dropped']);
+    const reply = hv.handle({ type: 'recv', from: 50, message: { type: 'shuffle-reply', peers: [54] } }, 0);
+    assert.deepEqual(events(reply), ['dropped']);
+    assert.deepEqual(hv.passiveView(), []);
+  });
+
+  it('one active peer\'s FORWARD_JOINs are rate limited', () => {
+    const hv = withActive(0, [1, 2, 3]);
+    let dropped = 0;
+    for (let i = 0; i < C.forwardJoinBurst + 5; i++) {
+      const out = hv.handle({ type: 'recv', from: 1, message: { type: 'forward-join', peer: 100 + i, ttl: 5 } }, 0);
+      if (events(out).includes('dropped')) dropped++;
+    }
+    assert.equal(dropped, 5);
+    const later = hv.handle({ type: 'recv', from: 1, message: { type: 'forward-join', peer: 200, ttl: 5 } }, C.forwardJoinRefillMs);
+    assert.deepEqual(events(later), []);
+    assert.equal(sentTo(later, 'forward-join').length, 1);
+  });
+
+  it('a sender\'s repeated JOIN starts no new walks', () => {
+    const hv = withActive(0, [1, 2, 3]);
+    const first = hv.handle({ type: 'recv', from: 9, message: { type: 'join' } }, 0);
+    assert.equal(sentTo(first, 'forward-join').length, 3);
+    hv.handle({ type: 'recv', from: 9, message: { type: 'disconnect', alive: true } }, 10);
+    const second = hv.handle({ type: 'recv', from: 9, message: { type: 'join' } }, 20);
+    assert.deepEqual(sentTo(second, 'forward-join'), []);
+    assert.deepEqual(sentTo(second, 'neighbor-reply'), [9]); // answered as a HIGH request
+  });
+
+  it('a sender that keeps sending HIGH is heard as LOW (refused by a full view)', () => {
+    const hv = withActive(0, [1, 2, 3, 4, 5]);
+    const replies: boolean[] = [];
+    for (let i = 0; i <= C.highRequestBurst; i++) {
+      hv.handle({ type: 'recv', from: 9, message: { type: 'disconnect', alive: true } }, i);
+      const out = hv.handle({ type: 'recv', from: 9, message: { type: 'neighbor', priority: 'high' } }, i);
+      const r = out.find((o) => o.type === 'send' && o.message.type === 'neighbor-reply');
+      replies.push((r as { message: { accepted: boolean } }).message.accepted);
+    }
+    assert.deepEqual(replies, [...new Array(C.highRequestBurst).fill(true), false]);
+  });
+
+  it('evictions caused by other peers\' requests are budgeted', () => {
+    const hv = withActive(0, [1, 2, 3, 4, 5]);
+    const accepted: boolean[] = [];
+    for (let i = 0; i <= C.evictionBurst; i++) {
+      const out = hv.handle({ type: 'recv', from: 100 + i, message: { type: 'neighbor', priority: 'high' } }, 0);
+      accepted.push(sentTo(out, 'disconnect').length === 1);
+    }
+    assert.deepEqual(accepted, [...new Array(C.evictionBurst).fill(true), false]);
+    assert.equal(hv.activeView().length, C.activeViewCapacity);
+    const later = hv.handle({ type: 'recv', from: 200, message: { type: 'neighbor', priority: 'high' } }, C.evictionRefillMs);
+    assert.equal(sentTo(later, 'disconnect').length, 1);
+  });
+
+  it('peers that relay valid messages first keep their slots; others are evicted first', () => {
+    const hv = withActive(0, [1, 2, 3, 4, 5]);
+    hv.noteUseful(1, 0);
+    hv.noteUseful(3, 0);
+    for (let i = 0; i < 3; i++) hv.handle({ type: 'recv', from: 100 + i, message: { type: 'neighbor', priority: 'high' } }, 1);
+    assert.ok(hv.activeView().includes(1) && hv.activeView().includes(3));
+    // The protection lapses after the window.
+    hv.handle({ type: 'recv', from: 200, message: { type: 'neighbor', priority: 'high' } }, C.usefulWindowMs + C.evictionRefillMs * 4);
+    const t = C.usefulWindowMs + C.evictionRefillMs * 8;
+    hv.handle({ type: 'recv', from: 201, message: { type: 'neighbor', priority: 'high' } }, t);
+    hv.handle({ type: 'recv', from: 202, message: { type: 'neighbor', priority: 'high' } }, t);
+    hv.handle({ type: 'recv', from: 203, message: { type: 'neighbor', priority: 'high' } }, t);
+    hv.handle({ type: 'recv', from: 204, message: { type: 'neighbor', priority: 'high' } }, t);
+    assert.ok(!hv.activeView().includes(1) || !hv.activeView().includes(3));
+  });
+
+  it('a newcomer active peer fills at most maxPassivePerNewSource passive entries; a long-held one more', () => {
+    const hv = withActive(0, [1, 2, 3, 4]);
+    const junk = Array.from({ length: 20 }, (_, i) => 100 + i);
+    hv.handle({ type: 'recv', from: 4, message: { type: 'shuffle', origin: 4, ttl: 0, peers: junk } }, 0);
+    assert.equal(hv.passiveView().length, C.maxPassivePerNewSource);
+    const good = Array.from({ length: 20 }, (_, i) => 300 + i);
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle', origin: 1, ttl: 0, peers: good } }, 0);
+    assert.equal(hv.passiveView().filter((p) => p >= 300).length, C.maxPassivePerSource);
+  });
+
+  it('entries from newcomers and self-introductions share a small pool in the passive view', () => {
+    const hv = withActive(0, [1, 2, 3, 4, 5]);
+    for (let i = 0; i < 20; i++) hv.handle({ type: 'recv', from: 100 + i, message: { type: 'neighbor', priority: 'low' } }, 0);
+    assert.equal(hv.passiveView().length, C.maxUntrustedPassive);
+    hv.handle({ type: 'recv', from: 5, message: { type: 'shuffle', origin: 5, ttl: 0, peers: [200] } }, 0);
+    assert.equal(hv.passiveView().length, C.maxUntrustedPassive); // 200 replaced one of the pool
+    assert.ok(hv.passiveView().includes(200));
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle', origin: 1, ttl: 0, peers: [300, 301, 302] } }, 0);
+    assert.equal(hv.passiveView().length, C.maxUntrustedPassive + 3); // a long-held peer's entries are not capped by the pool
+  });
+
+  it('a peer that only vouches for itself never pushes another address out of the passive view', () => {
+    const hv = withActive(0, [1, 2, 3, 4, 5], { maxPassivePerSource: 30 });
+    const peers = Array.from({ length: 30 }, (_, i) => 100 + i);
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle', origin: 1, ttl: 0, peers } }, 0);
+    assert.equal(hv.passiveView().length, C.passiveViewCapacity);
+    const before = [...hv.passiveView()].sort();
+    const out = hv.handle({ type: 'recv', from: 99, message: { type: 'neighbor', priority: 'low' } }, 0);
+    assert.deepEqual(sentTo(out, 'neighbor-reply'), [99]);
+    assert.deepEqual([...hv.passiveView()].sort(), before);
+  });
+});
+

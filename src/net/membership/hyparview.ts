@@ -1,3 +1,4 @@
+import { KeyedBudget, TokenBucket } from './budget.ts';
 import { sample, type Random } from './random.ts';
 import {
   DEFAULT_HYPARVIEW_CONFIG,
@@ -37,11 +38,32 @@ export class HyParView<P extends PeerId = PeerId> {
   private started = false;
   private left = false;
   private keep: ((peer: P) => boolean) | null = null;
+  private shuffleOutstanding = false;
+  /** Time of the input being handled (the driver passes it in). */
+  private now = 0;
+  // Defences against hostile peers; see the config fields of the same names.
+  private readonly evictions: TokenBucket;
+  /** When each active peer last gave us a valid message first (see `noteUseful`). */
+  private readonly useful = new Map<P, number>();
+  private readonly joins: KeyedBudget<P>;
+  private readonly highRequests: KeyedBudget<P>;
+  private readonly forwardJoins: KeyedBudget<P>;
+  private readonly shuffles: KeyedBudget<P>;
+  /** Who put each passive entry there (absent: this node itself). */
+  private readonly passiveSource = new Map<P, P>();
+  /** Passive entries from newcomer sources or self-introductions (see `addPassive`). */
+  private readonly untrusted = new Set<P>();
 
   constructor(self: P, rng: Random, config: Partial<HyParViewConfig> = {}) {
     this.self = self;
     this.rng = rng;
-    this.config = { ...DEFAULT_HYPARVIEW_CONFIG, ...config };
+    const c = (this.config = { ...DEFAULT_HYPARVIEW_CONFIG, ...config });
+    const max = c.maxTrackedSenders;
+    this.evictions = new TokenBucket(c.evictionBurst, c.evictionRefillMs);
+    this.joins = new KeyedBudget(c.joinBurst, c.joinRefillMs, max);
+    this.highRequests = new KeyedBudget(c.highRequestBurst, c.highRequestRefillMs, max);
+    this.forwardJoins = new KeyedBudget(c.forwardJoinBurst, c.forwardJoinRefillMs, max);
+    this.shuffles = new KeyedBudget(c.shuffleBurst, c.shuffleRefillMs, max);
   }
 
   /**
@@ -69,9 +91,10 @@ export class HyParView<P extends PeerId = PeerId> {
     return this.left;
   }
 
-  handle(input: HyParViewInput<P>, _now: number): HyParViewOutput<P>[] {
+  handle(input: HyParViewInput<P>, now: number): HyParViewOutput<P>[] {
     const out: HyParViewOutput<P>[] = [];
     if (this.left) return out;
+    if (now > this.now) this.now = now;
     switch (input.type) {
       case 'recv': {
         const reason = checkHyParViewMessage(input.message, this.config.maxShufflePeers);
@@ -111,10 +134,39 @@ export class HyParView<P extends PeerId = PeerId> {
       case 'shuffle':
         return this.onShuffle(from, msg.origin, msg.ttl, msg.peers, out);
       case 'shuffle-reply':
-        this.addAllPassive(msg.peers, this.lastShuffle);
+        // Unasked, only from an active peer; either way within its budget.
+        if (!this.shuffleOutstanding && !this.active.includes(from)) return this.drop(from, 'unsolicited shuffle-reply', out);
+        if (!this.shuffles.take(from, this.now)) return this.drop(from, 'shuffle rate over budget', out);
+        this.addAllPassive(msg.peers, this.lastShuffle, from, this.shuffleOutstanding ? this.config.maxPassivePerSource : undefined);
+        this.shuffleOutstanding = false;
         this.lastShuffle = [];
         return;
     }
+  }
+
+  private drop(from: P, reason: string, out: HyParViewOutput<P>[]): void {
+    out.push({ type: 'emit', event: { type: 'dropped', from, reason } });
+  }
+
+  /**
+   * May another peer's request (JOIN, NEIGHBOR, a forward join ending here)
+   * take an active slot now? Into a free slot, yes; with a full view only
+   * if `mayEvict`, if someone may be evicted, and within the eviction budget.
+   */
+  private admitNewcomer(mayEvict: boolean): boolean {
+    if (!this.fullForNewcomer()) return true;
+    return mayEvict && this.evictable().length > 0 && this.evictions.take(this.now);
+  }
+
+  /**
+   * Full for requests from others: our own pending neighbour requests hold
+   * their slots (else a flood fills a freed slot first and their answers
+   * evict someone, past the eviction budget).
+   */
+  private fullForNewcomer(): boolean {
+    let reserved = 0;
+    for (const kind of this.pending.values()) if (kind !== 'swap') reserved++;
+    return this.active.length + reserved >= this.config.activeViewCapacity;
   }
 
   private onTimer(timer: HyParViewTimer<P>, out: HyParViewOutput<P>[]): void {
@@ -173,6 +225,13 @@ export class HyParView<P extends PeerId = PeerId> {
 
   private onJoin(from: P, out: HyParViewOutput<P>[]): void {
     const known = this.active.includes(from);
+    // A sender's repeated JOINs start no new walks: each is a plain HIGH request.
+    if (!known && !this.joins.take(from, this.now)) return this.onNeighbor(from, 'high', out);
+    if (!known && !this.admitNewcomer(true)) {
+      this.addPassive(from, undefined, from);
+      out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: false } });
+      return;
+    }
     this.addActive(from, out);
     out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: true } });
     if (known) return;
@@ -183,15 +242,25 @@ export class HyParView<P extends PeerId = PeerId> {
   }
 
   private onForwardJoin(from: P, peer: P, ttl: number, out: HyParViewOutput<P>[]): void {
+    // Walks travel over active links only, within the sender's budget.
+    if (!this.active.includes(from)) return this.drop(from, 'forward-join from a peer not in the active view', out);
+    if (!this.forwardJoins.take(from, this.now)) return this.drop(from, 'forward-join rate over budget', out);
     if (peer === this.self || this.active.includes(peer)) return;
     if (ttl <= 0 || this.active.length <= 1) {
-      this.requestNeighbor(peer, 'high', 'neighbor', out);
+      this.endWalk(from, peer, out);
       return;
     }
-    if (ttl === this.config.passiveRandomWalkLength) this.addPassive(peer);
+    if (ttl === this.config.passiveRandomWalkLength) this.addPassive(peer, undefined, from);
     const next = this.randomActive((p) => p === from || p === peer);
-    if (next === undefined) this.requestNeighbor(peer, 'high', 'neighbor', out);
+    if (next === undefined) this.endWalk(from, peer, out);
     else out.push({ type: 'send', to: next, message: { type: 'forward-join', peer, ttl: ttl - 1 } });
+  }
+
+  /** A forward join ends here: ask the joiner, if a newcomer may have a slot. */
+  private endWalk(from: P, peer: P, out: HyParViewOutput<P>[]): void {
+    if (this.pending.has(peer)) return;
+    if (this.admitNewcomer(true)) this.requestNeighbor(peer, 'high', 'neighbor', out);
+    else this.addPassive(peer, undefined, from);
   }
 
   // --- neighbour requests ---------------------------------------------------
@@ -205,13 +274,14 @@ export class HyParView<P extends PeerId = PeerId> {
   }
 
   private onNeighbor(from: P, priority: NeighborPriority, out: HyParViewOutput<P>[]): void {
-    const full = this.active.length >= this.config.activeViewCapacity;
+    const known = this.active.includes(from);
+    // A sender that keeps claiming to be isolated is heard as LOW.
+    if (priority === 'high' && !known && !this.highRequests.take(from, this.now)) priority = 'low';
     // A rotation must not cut a link the keep preference protects (a tree
     // link of the broadcast): with nothing else to give up, say no.
-    const accept =
-      this.active.includes(from) || priority === 'high' || !full || (priority === 'swap' && this.hasLooseLink());
+    const accept = known || this.admitNewcomer(priority === 'high' || (priority === 'swap' && this.hasLooseLink()));
     if (accept) this.addActive(from, out);
-    else this.addPassive(from);
+    else this.addPassive(from, undefined, from);
     out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: accept } });
   }
 
@@ -224,7 +294,7 @@ export class HyParView<P extends PeerId = PeerId> {
       return;
     }
     if (!this.active.includes(from)) out.push({ type: 'disconnect', peer: from });
-    this.addPassive(from);
+    this.addPassive(from, undefined, from);
     this.armRepair(out);
   }
 
@@ -237,7 +307,7 @@ export class HyParView<P extends PeerId = PeerId> {
     } else if (kind !== undefined) {
       out.push({ type: 'disconnect', peer: from });
     }
-    if (alive) this.addPassive(from);
+    if (alive) this.addPassive(from, undefined, from);
     else this.removePassive(from);
     if (kind === 'join') this.tryJoin(out);
     else this.fill(out);
@@ -269,7 +339,10 @@ export class HyParView<P extends PeerId = PeerId> {
     }
     for (const peer of this.pending.keys()) out.push({ type: 'disconnect', peer });
     this.active.length = 0;
+    this.useful.clear();
     this.passive.length = 0;
+    this.passiveSource.clear();
+    this.untrusted.clear();
     this.pending.clear();
     this.left = true;
   }
@@ -318,11 +391,14 @@ export class HyParView<P extends PeerId = PeerId> {
     const peers = sample(this.active, c.shuffleActiveCount, this.rng, (p) => p === target);
     for (const p of sample(this.passive, c.shufflePassiveCount, this.rng, (p) => p === target)) peers.push(p);
     this.lastShuffle = peers.slice();
+    this.shuffleOutstanding = true;
     const message: HyParViewMessage<P> = { type: 'shuffle', origin: this.self, ttl: c.shuffleRandomWalkLength, peers };
     out.push({ type: 'send', to: target, message });
   }
 
   private onShuffle(from: P, origin: P, ttl: number, peers: P[], out: HyParViewOutput<P>[]): void {
+    if (!this.active.includes(from)) return this.drop(from, 'shuffle from a peer not in the active view', out);
+    if (!this.shuffles.take(from, this.now)) return this.drop(from, 'shuffle rate over budget', out);
     if (origin === this.self) return;
     if (ttl - 1 > 0 && this.active.length > 1) {
       const next = this.randomActive((p) => p === from || p === origin);
@@ -333,8 +409,8 @@ export class HyParView<P extends PeerId = PeerId> {
     }
     const reply = sample(this.passive, peers.length + 1, this.rng, (p) => p === origin);
     out.push({ type: 'send', to: origin, message: { type: 'shuffle-reply', peers: reply } });
-    this.addAllPassive(peers, reply);
-    this.addPassive(origin, reply);
+    this.addAllPassive(peers, reply, from);
+    this.addPassive(origin, reply, from);
   }
 
   private shuffleInterval(): number {
@@ -366,36 +442,95 @@ export class HyParView<P extends PeerId = PeerId> {
       out.push({ type: 'send', to: victim, message: { type: 'disconnect', alive: true } });
       out.push({ type: 'disconnect', peer: victim });
       out.push({ type: 'emit', event: { type: 'neighbor-down', peer: victim } });
-      this.addPassive(victim);
+      // Vouched for by itself only: kept if there is room, tried last.
+      this.addPassive(victim, undefined, victim);
     }
     this.active.push(peer);
     out.push({ type: 'connect', peer });
     out.push({ type: 'emit', event: { type: 'neighbor-up', peer } });
   }
 
-  private hasLooseLink(): boolean {
-    const keep = this.keep;
-    return keep === null || this.active.some((p) => !keep(p));
+  /** Active peers that may be evicted: all but up to `protectedActivePeers` that relay to us (`noteUseful`). */
+  private evictable(): P[] {
+    const keepCount = Math.min(this.config.protectedActivePeers, this.active.length - 1);
+    if (keepCount <= 0) return this.active.slice();
+    // Protected: peers that lately gave us a valid message first (in view
+    // order). Only relaying real messages earns it; age does not (an
+    // attacker that got in would keep its slot forever).
+    const kept: P[] = [];
+    for (const p of this.active) if (kept.length < keepCount && this.isUseful(p)) kept.push(p);
+    return this.active.filter((p) => !kept.includes(p));
   }
 
+  private isUseful(peer: P): boolean {
+    const at = this.useful.get(peer);
+    return at !== undefined && this.now - at < this.config.usefulWindowMs;
+  }
+
+  /**
+   * The broadcast layer reports that `peer` gave us a valid message before
+   * anyone else did: evidence that it relays, which protects its slot.
+   */
+  noteUseful(peer: P, now: number): void {
+    if (now > this.now) this.now = now;
+    if (this.active.includes(peer)) this.useful.set(peer, now);
+  }
+
+  private hasLooseLink(): boolean {
+    const keep = this.keep;
+    const candidates = this.evictable();
+    return keep === null ? candidates.length > 0 : candidates.some((p) => !keep(p));
+  }
+
+  /**
+   * A random evictable peer, preferring one that has not lately relayed to
+   * us, then one the keep preference does not hold (a lazy link).
+   */
   private pickVictim(): P {
     const keep = this.keep;
+    let candidates = this.evictable();
+    const idle = candidates.filter((p) => !this.isUseful(p));
+    if (idle.length > 0) candidates = idle;
     if (keep) {
-      const loose = this.active.filter((p) => !keep(p));
-      if (loose.length > 0) return loose[this.rng.int(loose.length)];
+      const loose = candidates.filter((p) => !keep(p));
+      if (loose.length > 0) candidates = loose;
     }
-    return this.active[this.rng.int(this.active.length)];
+    return candidates[this.rng.int(candidates.length)];
   }
 
   private removeActive(peer: P): boolean {
     const i = this.active.indexOf(peer);
     if (i < 0) return false;
     this.active.splice(i, 1);
+    this.useful.delete(peer);
     return true;
   }
 
-  private addPassive(peer: P, preferEvict?: readonly P[]): void {
+  /**
+   * `source`: the peer that told us of `peer` (none: our own knowledge). One
+   * source holds at most `quota` entries (`maxPassivePerSource` for a
+   * long-held active peer or the answer to our shuffle, otherwise
+   * `maxPassivePerNewSource`); past that, its new entries replace its old
+   * ones. Newcomers, where a flood lands, can barely touch the passive view.
+   */
+  private addPassive(peer: P, preferEvict?: readonly P[], source?: P, quota = this.quotaOf(source)): void {
     if (peer === this.self || this.active.includes(peer) || this.passive.includes(peer)) return;
+    // A peer that only vouches for itself (it asked us, or was refused) takes
+    // a free place but never pushes out an address someone else gave us.
+    if (source === peer && this.passive.length >= this.config.passiveViewCapacity) return;
+    if (source !== undefined && source !== peer && quota > 0) {
+      const own: P[] = [];
+      for (const p of this.passive) if (this.passiveSource.get(p) === source) own.push(p);
+      if (own.length >= quota) this.removePassive(own[this.rng.int(own.length)]);
+    }
+    // Entries from newcomers and self-introductions share a small pool, so
+    // many attacker ids, each within its own quota, cannot fill the view.
+    const untrusted = source !== undefined && (source === peer || quota < this.config.maxPassivePerSource);
+    if (untrusted && this.untrusted.size >= this.config.maxUntrustedPassive) {
+      if (source === peer) return;
+      const pool = [...this.untrusted];
+      this.removePassive(pool[this.rng.int(pool.length)]);
+    }
     if (this.passive.length >= this.config.passiveViewCapacity) {
       let i = -1;
       if (preferEvict) {
@@ -405,19 +540,29 @@ export class HyParView<P extends PeerId = PeerId> {
         }
       }
       if (i < 0) i = this.rng.int(this.passive.length);
-      this.passive[i] = this.passive[this.passive.length - 1];
-      this.passive.pop();
+      this.removePassive(this.passive[i]);
     }
     this.passive.push(peer);
+    if (source !== undefined) this.passiveSource.set(peer, source);
+    if (untrusted) this.untrusted.add(peer);
   }
 
-  private addAllPassive(peers: readonly P[], preferEvict: readonly P[]): void {
-    for (const p of peers) this.addPassive(p, preferEvict);
+  private addAllPassive(peers: readonly P[], preferEvict: readonly P[], source: P, quota = this.quotaOf(source)): void {
+    for (const p of peers) this.addPassive(p, preferEvict, source, quota);
+  }
+
+  private quotaOf(source: P | undefined): number {
+    if (source === undefined) return 0;
+    const i = this.active.indexOf(source);
+    const old = i >= 0 && i < this.config.protectedActivePeers;
+    return old ? this.config.maxPassivePerSource : this.config.maxPassivePerNewSource;
   }
 
   private removePassive(peer: P): void {
     const i = this.passive.indexOf(peer);
     if (i < 0) return;
+    this.passiveSource.delete(peer);
+    this.untrusted.delete(peer);
     this.passive[i] = this.passive[this.passive.length - 1];
     this.passive.pop();
   }
@@ -426,7 +571,10 @@ export class HyParView<P extends PeerId = PeerId> {
     return pick(this.active, this.rng, skip);
   }
 
+  /** Prefers addresses that someone else gave us over self-introductions. */
   private randomPassive(): P | undefined {
+    const vouched = pick(this.passive, this.rng, (p) => this.pending.has(p) || this.passiveSource.get(p) === p);
+    if (vouched !== undefined) return vouched;
     return pick(this.passive, this.rng, (p) => this.pending.has(p));
   }
 

@@ -93,6 +93,51 @@ export interface HyParViewConfig {
   rotateBootstrapChance: number;
   /** Longest peer list accepted in a shuffle (larger ones are dropped). */
   maxShufflePeers: number;
+
+  // --- defences against hostile peers (eclipse attempts) -----------------
+  /**
+   * Up to this many active peers that gave us a valid message first within
+   * `usefulWindowMs` (the overlay reports them, `noteUseful`) cannot be
+   * evicted by anyone's request; other evictions prefer peers that did not.
+   */
+  protectedActivePeers: number;
+  usefulWindowMs: number;
+  /**
+   * Evictions that other peers' requests (JOIN, HIGH, SWAP, a forward join
+   * ending here) may cause: a burst, then one per refill interval. Over
+   * budget, such a request is refused (a forward join ends in the passive
+   * view). Bounds how fast newcomers take active slots.
+   */
+  evictionBurst: number;
+  evictionRefillMs: number;
+  /** One sender's JOINs: over budget a JOIN is taken as a HIGH request and not forwarded. */
+  joinBurst: number;
+  joinRefillMs: number;
+  /** One sender's HIGH requests: over budget one is taken as LOW. */
+  highRequestBurst: number;
+  highRequestRefillMs: number;
+  /** One sender's FORWARD_JOINs: over budget they are dropped. */
+  forwardJoinBurst: number;
+  forwardJoinRefillMs: number;
+  /** One sender's SHUFFLE and SHUFFLE_REPLY messages: over budget they are dropped. */
+  shuffleBurst: number;
+  shuffleRefillMs: number;
+  /**
+   * Most passive entries that one sender may have put in the passive view
+   * (more replace its own): one of our `protectedActivePeers` oldest active
+   * peers or the answer to our own shuffle `maxPassivePerSource`, any other
+   * sender `maxPassivePerNewSource`.
+   */
+  maxPassivePerSource: number;
+  maxPassivePerNewSource: number;
+  /**
+   * Most passive entries from senders of the second kind and from peers
+   * that introduced only themselves, all together; a new one replaces one
+   * of them.
+   */
+  maxUntrustedPassive: number;
+  /** Most senders tracked by each per-sender budget (least recently used dropped). */
+  maxTrackedSenders: number;
 }
 
 export const DEFAULT_HYPARVIEW_CONFIG: Readonly<HyParViewConfig> = Object.freeze({
@@ -110,4 +155,20 @@ export const DEFAULT_HYPARVIEW_CONFIG: Readonly<HyParViewConfig> = Object.freeze
   rotateIntervalMs: 60_000,
   rotateBootstrapChance: 0.1,
   maxShufflePeers: 32,
+  protectedActivePeers: 3,
+  usefulWindowMs: 60_000,
+  evictionBurst: 10,
+  evictionRefillMs: 2_000,
+  joinBurst: 1,
+  joinRefillMs: 30_000,
+  highRequestBurst: 2,
+  highRequestRefillMs: 10_000,
+  forwardJoinBurst: 50,
+  forwardJoinRefillMs: 50,
+  shuffleBurst: 4,
+  shuffleRefillMs: 2_000,
+  maxPassivePerSource: 5,
+  maxPassivePerNewSource: 1,
+  maxUntrustedPassive: 10,
+  maxTrackedSenders: 1_024,
 });

@@ -109,7 +109,10 @@ export class Overlay<P extends PeerId = PeerId> {
         }
         if (kind === 'broadcast') {
           if (this.membership.hasLeft()) return [];
-          return this.broadcast.handle(input as { type: 'recv'; from: P; message: PlumTreeMessage }, now);
+          const outs = this.broadcast.handle(input as { type: 'recv'; from: P; message: PlumTreeMessage }, now);
+          // A first valid delivery from a peer protects its membership slot.
+          for (const o of outs) if (o.type === 'emit' && o.event.type === 'deliver') this.membership.noteUseful(o.event.from, now);
+          return outs;
         }
         return [{ type: 'emit', event: { type: 'dropped', from: input.from, reason: 'not an overlay message' } }];
       }

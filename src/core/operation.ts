@@ -94,9 +94,10 @@ export function decodeOperationUnverified(
   }
   const header = decodeHeader(headerBytes);
   const hash = Hash.digest(headerBytes);
-  const presentBody = body && body.length > 0 ? body : undefined;
-  if (presentBody) checkPayload(header, presentBody, hash);
-  return { hash, header, headerBytes, body: presentBody };
+  // As p2panda-core 0.7: a body that is given is checked, even an empty one
+  // (size 0 has no payload hash, so an explicit empty body is PAYLOAD_MISMATCH).
+  if (body !== undefined) checkPayload(header, body, hash);
+  return { hash, header, headerBytes, body };
 }
 
 /**

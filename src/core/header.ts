@@ -104,13 +104,13 @@ export function decodeHeaderGeneric(headerBytes: Uint8Array, options: { trusted?
       version: value[0],
     });
   }
-  const header = readFields(value);
+  const header = readFields(value, options.trusted === true);
   // Canonical means: exactly the bytes our encoder writes for this value.
   if (!options.trusted && !bytesEqual(cborEncode(value), headerBytes)) malformed('header is not canonical CBOR');
   return header;
 }
 
-function readFields(items: unknown[]): Header {
+function readFields(items: unknown[], trusted: boolean): Header {
   let i = 1;
   const next = (): unknown => (i < items.length ? items[i++] : malformed(`header ends after ${items.length} fields`));
   const publicKey = bytesField(next(), PUBLIC_KEY_LENGTH, 'publicKey');
@@ -119,7 +119,7 @@ function readFields(items: unknown[]): Header {
   const payloadHash = payloadSize > 0 ? bytesField(next(), HASH_LENGTH, 'payloadHash') : undefined;
   const seqNum = u32Field(next(), 'seqNum');
   const backlink = seqNum > 0 ? bytesField(next(), HASH_LENGTH, 'backlink') : undefined;
-  const extensions = i < items.length ? extensionsFromCbor(items[i++]) : undefined;
+  const extensions = i < items.length ? extensionsFromCbor(items[i++], trusted) : undefined;
   if (i !== items.length) malformed(`header has ${items.length - i} unexpected trailing fields`);
   return {
     version: HEADER_VERSION,

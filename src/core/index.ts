@@ -11,7 +11,7 @@ export { crypto, setCrypto, type Crypto } from './crypto.ts';
 export { nobleCrypto } from './crypto-noble.ts';
 export { Hash, HASH_LENGTH } from './hash.ts';
 export { PrivateKey, PublicKey, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from './keys.ts';
-export { DEFAULT_LIMITS, type Limits } from './limits.ts';
+export { DEFAULT_LIMITS, MAX_PREVIOUS, type Limits } from './limits.ts';
 export {
   DEFAULT_LOG_ID,
   nowMicros,

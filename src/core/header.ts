@@ -15,6 +15,14 @@ import { Hash, HASH_LENGTH } from './hash.ts';
 import { PublicKey, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from './keys.ts';
 
 export const HEADER_VERSION = 1;
+
+/**
+ * A header is at most 8 fields plus extensions: 5 known fields and
+ * MAX_PREVIOUS hashes, ~50 items at depth 3. Unknown extension variants may
+ * carry more (forward compatibility), up to this budget; its byte size is
+ * `Limits.maxHeaderBytes`, checked by the callers.
+ */
+export const HEADER_CBOR_LIMITS = { maxItems: 512, maxDepth: 8 };
 const U32_MAX = 0xffff_ffff;
 
 export interface Header {
@@ -96,7 +104,7 @@ export function decodeHeader(headerBytes: Uint8Array, options?: { trusted?: bool
  */
 export function decodeHeaderGeneric(headerBytes: Uint8Array, options: { trusted?: boolean } = {}): Header {
   if (!(headerBytes instanceof Uint8Array)) malformed('header bytes must be a Uint8Array');
-  const value = decodeStrictCbor(headerBytes, 'header');
+  const value = decodeStrictCbor(headerBytes, 'header', HEADER_CBOR_LIMITS);
   if (!Array.isArray(value)) malformed('header must be a CBOR array');
   if (value.length === 0 || !isUint(value[0])) malformed('header must start with an unsigned version');
   if (value[0] !== HEADER_VERSION) {

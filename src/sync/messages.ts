@@ -4,10 +4,35 @@
  * treats every frame as hostile: strict CBOR, exact shapes, bounded sizes;
  * anything else is a typed WalkawayError, never an uncaught exception.
  */
-import { decode as cborDecode, encode as cborEncode } from 'cborg';
-import { STRICT_CBOR, WalkawayError } from '../core/index.ts';
+import { encode as cborEncode } from 'cborg';
+import { decodeStrictCbor, WalkawayError, type CborLimits, type Limits } from '../core/index.ts';
 
 export const SYNC_PROTOCOL_VERSION = 1;
+
+/**
+ * Most log heights in one `Have` message: a wire rule (senders split longer
+ * lists, receivers refuse more with TOO_LARGE). 4096 entries of 74 bytes
+ * make a frame of ~300 KB.
+ */
+export const MAX_HAVE_ENTRIES = 4096;
+
+/**
+ * What the generic decoder may build from one frame: the largest honest
+ * message is a full `Have` (4 items per entry + 4), at depth 3
+ * (message, list, entry). Checked while scanning, before anything is built.
+ */
+export const SYNC_CBOR_LIMITS: CborLimits = { maxItems: 4 + 4 * MAX_HAVE_ENTRIES, maxDepth: 3 };
+
+/**
+ * The largest message an honest peer sends under `limits`: an operation
+ * with header and body at their limits (plus 11 bytes of CBOR heads), a fork
+ * (two headers), or a full `Have` (74 bytes per entry). The default
+ * `maxFrameBytes` of a session (~1 MiB + 8 KiB).
+ */
+export function maxMessageBytes(limits: Limits): number {
+  const heads = 16;
+  return Math.max(limits.maxHeaderBytes + limits.maxBodyBytes, 2 * limits.maxHeaderBytes, 74 * MAX_HAVE_ENTRIES) + heads;
+}
 
 /** The height of one log as announced in `Have`. */
 export interface HaveEntry {
@@ -45,7 +70,7 @@ const TAGS: Record<SyncMessageType, number> = {
   close: 8,
 };
 
-const CBOR_OPTIONS = { ...STRICT_CBOR, useMaps: true };
+const CBOR_OPTIONS = { useMaps: true };
 
 const MAX_REASON = 1024;
 
@@ -116,7 +141,7 @@ function writeBstrHead(out: Uint8Array, offset: number, length: number): number 
 
 /** Limits that shape what a message may hold. */
 export interface MessageLimits {
-  /** Most log heights in one `Have` message. */
+  /** Most log heights in one `Have` message (at most MAX_HAVE_ENTRIES). */
   maxHaveEntries: number;
 }
 
@@ -127,12 +152,7 @@ export function decodeMessage(frame: Uint8Array, limits: MessageLimits): SyncMes
     const fast = decodeOperationFast(frame, head === 0x83);
     if (fast) return fast;
   }
-  let value: unknown;
-  try {
-    value = cborDecode(frame, CBOR_OPTIONS);
-  } catch (err) {
-    throw new WalkawayError('MALFORMED', `sync frame is not valid CBOR: ${(err as Error).message}`);
-  }
+  const value = decodeStrictCbor(frame, 'sync frame', SYNC_CBOR_LIMITS, CBOR_OPTIONS);
   if (!Array.isArray(value) || value.length === 0 || !isUint(value[0])) {
     throw new WalkawayError('MALFORMED', 'a sync message is an array starting with an unsigned tag');
   }
@@ -150,7 +170,7 @@ export function decodeMessage(frame: Uint8Array, limits: MessageLimits): SyncMes
       return { type: 'hello', version: uint(value[1], 'version'), topic: bytes(value[2], 'topic', 32), live: bool(value[3], 'live') };
     case TAGS.have:
       arity(value, 3, 3);
-      return { type: 'have', logs: haveEntries(value[1], limits.maxHaveEntries), last: bool(value[2], 'last') };
+      return { type: 'have', logs: haveEntries(value[1], Math.min(limits.maxHaveEntries, MAX_HAVE_ENTRIES)), last: bool(value[2], 'last') };
     case TAGS.presync:
       arity(value, 3, 3);
       return { type: 'presync', operations: uint(value[1], 'operations'), bytes: uint(value[2], 'bytes') };

@@ -17,11 +17,13 @@ export const SYNC_PROTOCOL_VERSION = 1;
 export const MAX_HAVE_ENTRIES = 4096;
 
 /**
- * What the generic decoder may build from one frame: the largest honest
- * message is a full `Have` (4 items per entry + 4), at depth 3
- * (message, list, entry). Checked while scanning, before anything is built.
+ * What the generic decoder may build from one frame, checked while scanning,
+ * before anything is built. Operations and `Have` lists, the only large
+ * messages, are read by hand (`decodeOperationFast`, `decodeHaveFast`)
+ * checking their shape as they go; every other message is at most 5 items.
+ * The generic path still names the errors of a short non-canonical `Have`.
  */
-export const SYNC_CBOR_LIMITS: CborLimits = { maxItems: 4 + 4 * MAX_HAVE_ENTRIES, maxDepth: 3 };
+export const SYNC_CBOR_LIMITS: CborLimits = { maxItems: 16, maxDepth: 3 };
 
 /**
  * The largest message an honest peer sends under `limits`: an operation
@@ -152,6 +154,10 @@ export function decodeMessage(frame: Uint8Array, limits: MessageLimits): SyncMes
     const fast = decodeOperationFast(frame, head === 0x83);
     if (fast) return fast;
   }
+  if (head === 0x83 && frame[1] === TAGS.have) {
+    const have = decodeHaveFast(frame, Math.min(limits.maxHaveEntries, MAX_HAVE_ENTRIES));
+    if (have) return have;
+  }
   const value = decodeStrictCbor(frame, 'sync frame', SYNC_CBOR_LIMITS, CBOR_OPTIONS);
   if (!Array.isArray(value) || value.length === 0 || !isUint(value[0])) {
     throw new WalkawayError('MALFORMED', 'a sync message is an array starting with an unsigned tag');
@@ -213,6 +219,64 @@ function decodeOperationFast(received: Uint8Array, hasBody: boolean): SyncMessag
   }
   if (end !== frame.length) return undefined;
   return { type: frame[1] === TAGS.live ? 'live' : 'operation', header: header.value, body };
+}
+
+/**
+ * `[1, [[author, logId, seqNum]...], last]` exactly as `encodeMessage`
+ * writes it (shortest heads, 32-byte strings, u32 seqNum), read without a
+ * generic decoder: no work beyond the bytes of honest entries. A list over
+ * `max` is TOO_LARGE as soon as its head is read; any other deviation
+ * returns undefined and the generic decoder (small budget) names the error.
+ */
+function decodeHaveFast(frame: Uint8Array, max: number): SyncMessage | undefined {
+  let p = 2;
+  const h = frame[p];
+  let n: number;
+  if (h >= 0x80 && h < 0x98) {
+    n = h - 0x80;
+    p += 1;
+  } else if (h === 0x98 && frame[p + 1] >= 24) {
+    n = frame[p + 1];
+    p += 2;
+  } else if (h === 0x99 && p + 3 <= frame.length && ((frame[p + 1] << 8) | frame[p + 2]) >= 0x100) {
+    n = (frame[p + 1] << 8) | frame[p + 2];
+    p += 3;
+  } else if (h === 0x9a || h === 0x9b) {
+    n = Infinity;
+  } else return undefined;
+  if (n > max) {
+    throw new WalkawayError('TOO_LARGE', `have message with ${n} logs, limit ${max}`, { size: n, limit: max });
+  }
+  // Each entry is 1 + 34 + 34 + (1..5) bytes: the count must fit the frame.
+  if (n * 70 + 1 > frame.length - p) return undefined;
+  const logs: HaveEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    if (frame[p] !== 0x83 || frame[p + 1] !== 0x58 || frame[p + 2] !== 32 || frame[p + 35] !== 0x58 || frame[p + 36] !== 32) return undefined;
+    // Copies (a Buffer's slice would be a view pinning the frame).
+    const author = new Uint8Array(frame.subarray(p + 3, p + 35));
+    const logId = new Uint8Array(frame.subarray(p + 37, p + 69));
+    p += 69;
+    const b = frame[p];
+    let seqNum: number;
+    if (b < 24) {
+      seqNum = b;
+      p += 1;
+    } else if (b === 0x18 && frame[p + 1] >= 24) {
+      seqNum = frame[p + 1];
+      p += 2;
+    } else if (b === 0x19 && p + 3 <= frame.length && ((frame[p + 1] << 8) | frame[p + 2]) >= 0x100) {
+      seqNum = (frame[p + 1] << 8) | frame[p + 2];
+      p += 3;
+    } else if (b === 0x1a && p + 5 <= frame.length) {
+      seqNum = frame[p + 1] * 0x100_0000 + ((frame[p + 2] << 16) | (frame[p + 3] << 8) | frame[p + 4]);
+      if (seqNum < 0x10000) return undefined;
+      p += 5;
+    } else return undefined;
+    logs.push({ author, logId, seqNum });
+  }
+  const last = frame[p];
+  if ((last !== 0xf4 && last !== 0xf5) || p + 1 !== frame.length) return undefined;
+  return { type: 'have', logs, last: last === 0xf5 };
 }
 
 function readBstr(frame: Uint8Array, offset: number): { value: Uint8Array; end: number } | undefined {

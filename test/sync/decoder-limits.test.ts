@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encode as cborEncode } from 'cborg';
+import fc from 'fast-check';
 import { decodeHeader, isWalkawayError, PrivateKey, topicId, networkId } from '../../src/core/index.ts';
 import { decodeGossipFrame, encodeGossipFrame } from '../../src/net/gossip/wire.ts';
 import { signEphemeral, verifyEphemeral } from '../../src/node/ephemeral.ts';
 import { decodePayload } from '../../src/node/payload.ts';
 import { decodeTicket, encodeTicket } from '../../src/node/ticket.ts';
-import { decodeMessage, encodeMessage, MAX_HAVE_ENTRIES, type HaveEntry } from '../../src/sync/index.ts';
+import { decodeMessage, encodeMessage, MAX_HAVE_ENTRIES, type HaveEntry, type SyncMessage } from '../../src/sync/index.ts';
 
 /** Each decoder of remote input takes the largest honest message and refuses one item or level more, without building it. */
 
@@ -14,16 +15,41 @@ const budget = (unit: string) => (e: unknown) => isWalkawayError(e, 'TOO_LARGE')
 const emptyMaps = (n: number) => new Uint8Array([0x99, n >> 8, n & 0xff, ...new Uint8Array(n).fill(0xa0)]);
 
 function have(n: number): Uint8Array {
-  const logs: HaveEntry[] = Array.from({ length: n }, (_, i) => ({ author: new Uint8Array(32).fill(i & 0xff), logId: new Uint8Array(32), seqNum: i }));
+  const seq = [0, 23, 24, 255, 256, 65535, 65536, 0xffff_ffff];
+  const logs: HaveEntry[] = Array.from({ length: n }, (_, i) => ({ author: new Uint8Array(32).fill(i & 0xff), logId: new Uint8Array(32).fill(7), seqNum: seq[i % seq.length] }));
   return encodeMessage({ type: 'have', logs, last: true });
 }
 
 test('sync: a full Have of MAX_HAVE_ENTRIES decodes; one entry more is TOO_LARGE; a frame of empty maps stops at the item budget', () => {
   const full = decodeMessage(have(MAX_HAVE_ENTRIES), { maxHaveEntries: 1_000_000 });
   assert.equal(full.type === 'have' && full.logs.length, MAX_HAVE_ENTRIES);
-  assert.throws(() => decodeMessage(have(MAX_HAVE_ENTRIES + 1), { maxHaveEntries: 1_000_000 }), budget('items'));
+  assert.throws(
+    () => decodeMessage(have(MAX_HAVE_ENTRIES + 1), { maxHaveEntries: 1_000_000 }),
+    (e: unknown) => isWalkawayError(e, 'TOO_LARGE') && e.data.limit === MAX_HAVE_ENTRIES,
+  );
   assert.throws(() => decodeMessage(emptyMaps(60_000), { maxHaveEntries: 1_000_000 }), budget('items'));
   assert.throws(() => decodeMessage(new Uint8Array(100).fill(0x81), { maxHaveEntries: 10 }), budget('depth'));
+});
+
+test('sync: Have lists read by hand accept exactly the canonical bytes; any changed byte is refused with a typed error or re-encodes identically', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 40 }), fc.nat(), fc.integer({ min: 0, max: 255 }), (n, at, value) => {
+      const frame = have(n);
+      const decoded = decodeMessage(frame, { maxHaveEntries: 100 });
+      assert.deepEqual(encodeMessage(decoded), frame);
+      const bent = new Uint8Array(frame);
+      bent[at % bent.length] = value;
+      let again: SyncMessage | undefined;
+      try {
+        again = decodeMessage(bent, { maxHaveEntries: 100 });
+      } catch (e) {
+        assert.ok(isWalkawayError(e), String(e));
+        return;
+      }
+      assert.deepEqual(new Uint8Array(encodeMessage(again)), bent);
+    }),
+    { seed: 77, numRuns: 2000 },
+  );
 });
 
 test('gossip: an ihave of 256 ids and an address frame of 64 peers x 16 addresses decode; a frame of 3000 items does not', () => {

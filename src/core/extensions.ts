@@ -8,6 +8,7 @@
 import { compareBytes } from './bytes.ts';
 import { WalkawayError } from './errors.ts';
 import { Hash, HASH_LENGTH } from './hash.ts';
+import { MAX_PREVIOUS } from './limits.ts';
 
 export const EXTENSIONS_VERSION = 1;
 export const VARIANT_BASIC = 0;
@@ -62,7 +63,8 @@ export function extensionsToCbor(ext: Extensions): unknown[] {
   return [EXTENSIONS_VERSION, VARIANT_CAUSAL, ext.logId, ext.timestamp, sortPrevious(ext.previous).map((h) => h.bytes)];
 }
 
-export function extensionsFromCbor(value: unknown): Extensions {
+/** `trusted`: bytes this process checked before (its store), decoded under the rules they came in with. */
+export function extensionsFromCbor(value: unknown, trusted = false): Extensions {
   if (!Array.isArray(value) || value.length < 2) malformed('extensions must be an array [version, variant, ...]');
   const [version, variantId] = value;
   if (!isUint(version) || !isUint(variantId)) malformed('extensions version and variant must be unsigned integers');
@@ -78,11 +80,17 @@ export function extensionsFromCbor(value: unknown): Extensions {
     if (typeof value[4] !== 'boolean') malformed('extensions pruneFlag must be a boolean');
     return { variant: 'basic', logId, timestamp, pruneFlag: value[4] };
   }
-  return { variant: 'causal', logId, timestamp, previous: decodePrevious(value[4]) };
+  return { variant: 'causal', logId, timestamp, previous: decodePrevious(value[4], trusted) };
 }
 
-function decodePrevious(value: unknown): Hash[] {
+function decodePrevious(value: unknown, trusted: boolean): Hash[] {
   if (!Array.isArray(value)) malformed('extensions previous must be an array of hashes');
+  if (!trusted && value.length > MAX_PREVIOUS) {
+    throw new WalkawayError('TOO_LARGE', `previous names ${value.length} operations, limit ${MAX_PREVIOUS}`, {
+      size: value.length,
+      limit: MAX_PREVIOUS,
+    });
+  }
   const out: Hash[] = [];
   for (let i = 0; i < value.length; i++) {
     const item = value[i];

@@ -11,6 +11,7 @@
  */
 import type { Extensions } from './extensions.ts';
 import { Hash } from './hash.ts';
+import { MAX_PREVIOUS } from './limits.ts';
 import type { Header } from './header.ts';
 import { PublicKey } from './keys.ts';
 
@@ -81,7 +82,8 @@ function readExtensions(b: Uint8Array): Extensions | undefined {
     return { variant: 'basic', logId: copyOf(b, logIdAt, 32), timestamp, pruneFlag: flag === 0xf5 };
   }
   const n = readArrayHead(b);
-  if (n < 0 || n * 34 > b.length - pos) return undefined;
+  // Over MAX_PREVIOUS: the generic path decides (TOO_LARGE, or accepted when trusted).
+  if (n < 0 || n > MAX_PREVIOUS || n * 34 > b.length - pos) return undefined;
   const previous: Hash[] = [];
   let prevAt = -1;
   for (let i = 0; i < n; i++) {

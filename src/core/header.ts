@@ -15,6 +15,14 @@ import { Hash, HASH_LENGTH } from './hash.ts';
 import { PublicKey, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from './keys.ts';
 
 export const HEADER_VERSION = 1;
+
+/**
+ * A header is at most 8 fields plus extensions: 5 known fields and
+ * MAX_PREVIOUS hashes, ~50 items at depth 3. Unknown extension variants may
+ * carry more (forward compatibility), up to this budget; its byte size is
+ * `Limits.maxHeaderBytes`, checked by the callers.
+ */
+export const HEADER_CBOR_LIMITS = { maxItems: 512, maxDepth: 8 };
 const U32_MAX = 0xffff_ffff;
 
 export interface Header {
@@ -96,7 +104,7 @@ export function decodeHeader(headerBytes: Uint8Array, options?: { trusted?: bool
  */
 export function decodeHeaderGeneric(headerBytes: Uint8Array, options: { trusted?: boolean } = {}): Header {
   if (!(headerBytes instanceof Uint8Array)) malformed('header bytes must be a Uint8Array');
-  const value = decodeStrictCbor(headerBytes, 'header');
+  const value = decodeStrictCbor(headerBytes, 'header', HEADER_CBOR_LIMITS);
   if (!Array.isArray(value)) malformed('header must be a CBOR array');
   if (value.length === 0 || !isUint(value[0])) malformed('header must start with an unsigned version');
   if (value[0] !== HEADER_VERSION) {
@@ -104,13 +112,13 @@ export function decodeHeaderGeneric(headerBytes: Uint8Array, options: { trusted?
       version: value[0],
     });
   }
-  const header = readFields(value);
+  const header = readFields(value, options.trusted === true);
   // Canonical means: exactly the bytes our encoder writes for this value.
   if (!options.trusted && !bytesEqual(cborEncode(value), headerBytes)) malformed('header is not canonical CBOR');
   return header;
 }
 
-function readFields(items: unknown[]): Header {
+function readFields(items: unknown[], trusted: boolean): Header {
   let i = 1;
   const next = (): unknown => (i < items.length ? items[i++] : malformed(`header ends after ${items.length} fields`));
   const publicKey = bytesField(next(), PUBLIC_KEY_LENGTH, 'publicKey');
@@ -119,7 +127,7 @@ function readFields(items: unknown[]): Header {
   const payloadHash = payloadSize > 0 ? bytesField(next(), HASH_LENGTH, 'payloadHash') : undefined;
   const seqNum = u32Field(next(), 'seqNum');
   const backlink = seqNum > 0 ? bytesField(next(), HASH_LENGTH, 'backlink') : undefined;
-  const extensions = i < items.length ? extensionsFromCbor(items[i++]) : undefined;
+  const extensions = i < items.length ? extensionsFromCbor(items[i++], trusted) : undefined;
   if (i !== items.length) malformed(`header has ${items.length - i} unexpected trailing fields`);
   return {
     version: HEADER_VERSION,

@@ -5,13 +5,13 @@
  * trusts it. See DESIGN.md (core).
  */
 export * from './errors.ts';
-export { decodeStrictCbor, STRICT_CBOR } from './cbor.ts';
+export { decodeStrictCbor, scanCbor, STRICT_CBOR, DEFAULT_CBOR_LIMITS, type CborLimits } from './cbor.ts';
 export { toHex, fromHex, bytesEqual, compareBytes, concatBytes, utf8 } from './bytes.ts';
 export { crypto, setCrypto, type Crypto } from './crypto.ts';
 export { nobleCrypto } from './crypto-noble.ts';
 export { Hash, HASH_LENGTH } from './hash.ts';
 export { PrivateKey, PublicKey, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from './keys.ts';
-export { DEFAULT_LIMITS, type Limits } from './limits.ts';
+export { DEFAULT_LIMITS, MAX_PREVIOUS, type Limits } from './limits.ts';
 export {
   DEFAULT_LOG_ID,
   nowMicros,
@@ -21,7 +21,7 @@ export {
   type CausalExtensions,
   type UnknownExtensions,
 } from './extensions.ts';
-export { encodeHeader, decodeHeader, unsignedBytesOf, withSignature, HEADER_VERSION, type Header } from './header.ts';
+export { encodeHeader, decodeHeader, unsignedBytesOf, withSignature, HEADER_VERSION, HEADER_CBOR_LIMITS, type Header } from './header.ts';
 export {
   createOperation,
   decodeOperation,

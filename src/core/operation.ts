@@ -9,7 +9,8 @@ import { DEFAULT_LOG_ID, sortPrevious, type Extensions } from './extensions.ts';
 import { Hash } from './hash.ts';
 import { decodeHeader, encodeHeader, HEADER_VERSION, unsignedBytesOf, withSignature, type Header, type UnsignedHeader } from './header.ts';
 import type { PrivateKey } from './keys.ts';
-import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import { DEFAULT_LIMITS, MAX_PREVIOUS, type Limits } from './limits.ts';
+import { SIGNATURE_LENGTH } from './keys.ts';
 
 export interface Operation {
   hash: Hash;
@@ -24,8 +25,15 @@ export interface CreateOperationArgs {
   seqNum: number;
   backlink?: Hash;
   extensions?: Extensions;
+  /** What receivers enforce; an operation they would refuse is not made. */
+  limits?: Limits;
 }
 
+/**
+ * Signs a new operation. Refuses, before signing, anything a receiver would
+ * refuse: a body over `maxBodyBytes`, more than MAX_PREVIOUS hashes in
+ * `previous` (INVALID_ARGUMENT), a signed header over `maxHeaderBytes` (TOO_LARGE).
+ */
 export function createOperation(args: CreateOperationArgs): Operation {
   const { privateKey, seqNum, backlink } = args;
   const body = args.body && args.body.length > 0 ? args.body : undefined;
@@ -35,8 +43,23 @@ export function createOperation(args: CreateOperationArgs): Operation {
   if ((seqNum > 0) !== (backlink !== undefined)) {
     throw new WalkawayError('INVALID_ARGUMENT', 'a backlink is required exactly when seqNum > 0', { seqNum });
   }
+  const limits = args.limits ?? DEFAULT_LIMITS;
+  if (body && body.length > limits.maxBodyBytes) {
+    throw new WalkawayError('TOO_LARGE', `body is ${body.length} bytes, limit ${limits.maxBodyBytes}`, {
+      size: body.length,
+      limit: limits.maxBodyBytes,
+    });
+  }
   let extensions = args.extensions;
-  if (extensions?.variant === 'causal') extensions = { ...extensions, previous: sortPrevious(extensions.previous) };
+  if (extensions?.variant === 'causal') {
+    extensions = { ...extensions, previous: sortPrevious(extensions.previous) };
+    if (extensions.previous.length > MAX_PREVIOUS) {
+      throw new WalkawayError('INVALID_ARGUMENT', `previous names ${extensions.previous.length} operations, limit ${MAX_PREVIOUS}`, {
+        size: extensions.previous.length,
+        limit: MAX_PREVIOUS,
+      });
+    }
+  }
   const unsigned: UnsignedHeader = {
     version: HEADER_VERSION,
     publicKey: privateKey.publicKey,
@@ -47,6 +70,14 @@ export function createOperation(args: CreateOperationArgs): Operation {
     extensions,
   };
   const unsignedBytes = encodeHeader(unsigned);
+  // The signed header is the unsigned one plus the signature field (2 + 64 bytes).
+  const signedLength = unsignedBytes.length + 2 + SIGNATURE_LENGTH;
+  if (signedLength > limits.maxHeaderBytes) {
+    throw new WalkawayError('TOO_LARGE', `header would be ${signedLength} bytes, limit ${limits.maxHeaderBytes}`, {
+      size: signedLength,
+      limit: limits.maxHeaderBytes,
+    });
+  }
   const signature = privateKey.sign(unsignedBytes);
   const headerBytes = withSignature(unsignedBytes, signature);
   return { hash: Hash.digest(headerBytes), header: { ...unsigned, signature }, headerBytes, body };
@@ -94,9 +125,10 @@ export function decodeOperationUnverified(
   }
   const header = decodeHeader(headerBytes);
   const hash = Hash.digest(headerBytes);
-  const presentBody = body && body.length > 0 ? body : undefined;
-  if (presentBody) checkPayload(header, presentBody, hash);
-  return { hash, header, headerBytes, body: presentBody };
+  // As p2panda-core 0.7: a body that is given is checked, even an empty one
+  // (size 0 has no payload hash, so an explicit empty body is PAYLOAD_MISMATCH).
+  if (body !== undefined) checkPayload(header, body, hash);
+  return { hash, header, headerBytes, body };
 }
 
 /**

@@ -3,6 +3,7 @@
  * uses every core: the caller decodes on its own thread
  * (`decodeOperationUnverified`), the pool checks the signatures.
  */
+import { isStrictPublicKey, isStrictSignature } from './ed25519-strict.ts';
 import { WalkawayError } from './errors.ts';
 import type { Operation } from './operation.ts';
 
@@ -64,6 +65,12 @@ export class VerifyPool {
     const results = await Promise.all(parts);
     const out: boolean[] = [];
     for (const r of results) for (const ok of r) out.push(ok === 1);
+    // The workers run plain node:crypto: verify_strict's encoding rules
+    // (ed25519-strict.ts) are applied here, as the backends apply them.
+    for (let i = 0; i < out.length; i++) {
+      const { publicKey, signature } = operations[i].header;
+      if (out[i] && !(isStrictPublicKey(publicKey.bytes) && isStrictSignature(signature))) out[i] = false;
+    }
     return out;
   }
 

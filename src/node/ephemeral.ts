@@ -4,7 +4,7 @@
  * covers `[version, publicKey, timestamp, lamport, body]` (DESIGN.md, net).
  */
 import { encode } from 'cborg';
-import { decodeStrictCbor, PublicKey, WalkawayError, type PrivateKey } from '../core/index.ts';
+import { decodeStrictCbor, PublicKey, WalkawayError, type CborLimits, type PrivateKey } from '../core/index.ts';
 
 export interface EphemeralMessage {
   author: PublicKey;
@@ -16,6 +16,9 @@ export interface EphemeralMessage {
 const VERSION = 1;
 const MAX_BYTES = 16 * 1024;
 
+/** `[version, publicKey, signature, timestamp, lamport, body]`: 7 items, flat. */
+export const EPHEMERAL_CBOR_LIMITS: CborLimits = { maxItems: 7, maxDepth: 1, maxBytes: MAX_BYTES };
+
 export function signEphemeral(key: PrivateKey, body: Uint8Array, timestamp: number, lamport: number): Uint8Array {
   const signature = key.sign(encode([VERSION, key.publicKey.bytes, timestamp, lamport, body]));
   return encode([VERSION, key.publicKey.bytes, signature, timestamp, lamport, body]);
@@ -23,7 +26,7 @@ export function signEphemeral(key: PrivateKey, body: Uint8Array, timestamp: numb
 
 export function verifyEphemeral(bytes: Uint8Array): EphemeralMessage {
   if (bytes.length > MAX_BYTES) throw new WalkawayError('TOO_LARGE', `ephemeral message of ${bytes.length} bytes`);
-  const value = decodeStrictCbor(bytes, 'ephemeral message');
+  const value = decodeStrictCbor(bytes, 'ephemeral message', EPHEMERAL_CBOR_LIMITS);
   if (!Array.isArray(value) || value.length !== 6) throw new WalkawayError('MALFORMED', 'ephemeral message must be a 6-item array');
   const [version, pk, signature, timestamp, lamport, body] = value;
   if (version !== VERSION) throw new WalkawayError('UNSUPPORTED_VERSION', `ephemeral version ${String(version)}`);

@@ -12,10 +12,11 @@
  * log is listed, so an absent log means "none of it") and
  * `[1, topic, [[header, body?]...]]` (operations).
  */
-import { decode as cborDecode, encode as cborEncode } from 'cborg';
+import { encode as cborEncode } from 'cborg';
 import {
   bytesEqual,
   decodeOperationUnverified,
+  decodeStrictCbor,
   DEFAULT_LIMITS,
   logIdForTopic,
   logIdOf,
@@ -187,7 +188,7 @@ export class BroadcastSync {
   #onPacket(packet: Uint8Array): void {
     this.stats.packetsReceived++;
     try {
-      const value = cborDecode(packet, { strict: true, allowIndefinite: false, allowUndefined: false, useMaps: true });
+      const value = decodeStrictCbor(packet, 'broadcast packet', { maxItems: 4096, maxDepth: 3, maxBytes: 65_536 }, { useMaps: true });
       if (!Array.isArray(value) || value.length < 3 || !(value[1] instanceof Uint8Array)) throw new Error('not a broadcast packet');
       if (!bytesEqual(value[1], this.topic)) return;
       if (value[0] === 0 && value.length === 4) this.#onAnnouncement(value[2], value[3]);

@@ -15,7 +15,16 @@
 export { SyncSession, type SyncSessionOptions } from './session.ts';
 export { syncOverStream, SyncHandle, type SyncOptions } from './driver.ts';
 export { IngestPipeline, inlineVerifier, sharedVerifyPool, verifyTips, type Verifier } from './ingest-pipeline.ts';
-export { encodeMessage, decodeMessage, SYNC_PROTOCOL_VERSION, type SyncMessage, type HaveEntry } from './messages.ts';
+export {
+  encodeMessage,
+  decodeMessage,
+  maxMessageBytes,
+  MAX_HAVE_ENTRIES,
+  SYNC_CBOR_LIMITS,
+  SYNC_PROTOCOL_VERSION,
+  type SyncMessage,
+  type HaveEntry,
+} from './messages.ts';
 export { encodeFrames, FrameDecoder } from './frames.ts';
 export { duplexPair } from './pipe.ts';
 export {

@@ -4,10 +4,37 @@
  * treats every frame as hostile: strict CBOR, exact shapes, bounded sizes;
  * anything else is a typed WalkawayError, never an uncaught exception.
  */
-import { decode as cborDecode, encode as cborEncode } from 'cborg';
-import { STRICT_CBOR, WalkawayError } from '../core/index.ts';
+import { encode as cborEncode } from 'cborg';
+import { decodeStrictCbor, WalkawayError, type CborLimits, type Limits } from '../core/index.ts';
 
 export const SYNC_PROTOCOL_VERSION = 1;
+
+/**
+ * Most log heights in one `Have` message: a wire rule (senders split longer
+ * lists, receivers refuse more with TOO_LARGE). 4096 entries of 74 bytes
+ * make a frame of ~300 KB.
+ */
+export const MAX_HAVE_ENTRIES = 4096;
+
+/**
+ * What the generic decoder may build from one frame, checked while scanning,
+ * before anything is built. Operations and `Have` lists, the only large
+ * messages, are read by hand (`decodeOperationFast`, `decodeHaveFast`)
+ * checking their shape as they go; every other message is at most 5 items.
+ * The generic path still names the errors of a short non-canonical `Have`.
+ */
+export const SYNC_CBOR_LIMITS: CborLimits = { maxItems: 16, maxDepth: 3 };
+
+/**
+ * The largest message an honest peer sends under `limits`: an operation
+ * with header and body at their limits (plus 11 bytes of CBOR heads), a fork
+ * (two headers), or a full `Have` (74 bytes per entry). The default
+ * `maxFrameBytes` of a session (~1 MiB + 8 KiB).
+ */
+export function maxMessageBytes(limits: Limits): number {
+  const heads = 16;
+  return Math.max(limits.maxHeaderBytes + limits.maxBodyBytes, 2 * limits.maxHeaderBytes, 74 * MAX_HAVE_ENTRIES) + heads;
+}
 
 /** The height of one log as announced in `Have`. */
 export interface HaveEntry {
@@ -45,7 +72,7 @@ const TAGS: Record<SyncMessageType, number> = {
   close: 8,
 };
 
-const CBOR_OPTIONS = { ...STRICT_CBOR, useMaps: true };
+const CBOR_OPTIONS = { useMaps: true };
 
 const MAX_REASON = 1024;
 
@@ -116,7 +143,7 @@ function writeBstrHead(out: Uint8Array, offset: number, length: number): number 
 
 /** Limits that shape what a message may hold. */
 export interface MessageLimits {
-  /** Most log heights in one `Have` message. */
+  /** Most log heights in one `Have` message (at most MAX_HAVE_ENTRIES). */
   maxHaveEntries: number;
 }
 
@@ -127,12 +154,11 @@ export function decodeMessage(frame: Uint8Array, limits: MessageLimits): SyncMes
     const fast = decodeOperationFast(frame, head === 0x83);
     if (fast) return fast;
   }
-  let value: unknown;
-  try {
-    value = cborDecode(frame, CBOR_OPTIONS);
-  } catch (err) {
-    throw new WalkawayError('MALFORMED', `sync frame is not valid CBOR: ${(err as Error).message}`);
+  if (head === 0x83 && frame[1] === TAGS.have) {
+    const have = decodeHaveFast(frame, Math.min(limits.maxHaveEntries, MAX_HAVE_ENTRIES));
+    if (have) return have;
   }
+  const value = decodeStrictCbor(frame, 'sync frame', SYNC_CBOR_LIMITS, CBOR_OPTIONS);
   if (!Array.isArray(value) || value.length === 0 || !isUint(value[0])) {
     throw new WalkawayError('MALFORMED', 'a sync message is an array starting with an unsigned tag');
   }
@@ -150,7 +176,7 @@ export function decodeMessage(frame: Uint8Array, limits: MessageLimits): SyncMes
       return { type: 'hello', version: uint(value[1], 'version'), topic: bytes(value[2], 'topic', 32), live: bool(value[3], 'live') };
     case TAGS.have:
       arity(value, 3, 3);
-      return { type: 'have', logs: haveEntries(value[1], limits.maxHaveEntries), last: bool(value[2], 'last') };
+      return { type: 'have', logs: haveEntries(value[1], Math.min(limits.maxHaveEntries, MAX_HAVE_ENTRIES)), last: bool(value[2], 'last') };
     case TAGS.presync:
       arity(value, 3, 3);
       return { type: 'presync', operations: uint(value[1], 'operations'), bytes: uint(value[2], 'bytes') };
@@ -193,6 +219,64 @@ function decodeOperationFast(received: Uint8Array, hasBody: boolean): SyncMessag
   }
   if (end !== frame.length) return undefined;
   return { type: frame[1] === TAGS.live ? 'live' : 'operation', header: header.value, body };
+}
+
+/**
+ * `[1, [[author, logId, seqNum]...], last]` exactly as `encodeMessage`
+ * writes it (shortest heads, 32-byte strings, u32 seqNum), read without a
+ * generic decoder: no work beyond the bytes of honest entries. A list over
+ * `max` is TOO_LARGE as soon as its head is read; any other deviation
+ * returns undefined and the generic decoder (small budget) names the error.
+ */
+function decodeHaveFast(frame: Uint8Array, max: number): SyncMessage | undefined {
+  let p = 2;
+  const h = frame[p];
+  let n: number;
+  if (h >= 0x80 && h < 0x98) {
+    n = h - 0x80;
+    p += 1;
+  } else if (h === 0x98 && frame[p + 1] >= 24) {
+    n = frame[p + 1];
+    p += 2;
+  } else if (h === 0x99 && p + 3 <= frame.length && ((frame[p + 1] << 8) | frame[p + 2]) >= 0x100) {
+    n = (frame[p + 1] << 8) | frame[p + 2];
+    p += 3;
+  } else if (h === 0x9a || h === 0x9b) {
+    n = Infinity;
+  } else return undefined;
+  if (n > max) {
+    throw new WalkawayError('TOO_LARGE', `have message with ${n} logs, limit ${max}`, { size: n, limit: max });
+  }
+  // Each entry is 1 + 34 + 34 + (1..5) bytes: the count must fit the frame.
+  if (n * 70 + 1 > frame.length - p) return undefined;
+  const logs: HaveEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    if (frame[p] !== 0x83 || frame[p + 1] !== 0x58 || frame[p + 2] !== 32 || frame[p + 35] !== 0x58 || frame[p + 36] !== 32) return undefined;
+    // Copies (a Buffer's slice would be a view pinning the frame).
+    const author = new Uint8Array(frame.subarray(p + 3, p + 35));
+    const logId = new Uint8Array(frame.subarray(p + 37, p + 69));
+    p += 69;
+    const b = frame[p];
+    let seqNum: number;
+    if (b < 24) {
+      seqNum = b;
+      p += 1;
+    } else if (b === 0x18 && frame[p + 1] >= 24) {
+      seqNum = frame[p + 1];
+      p += 2;
+    } else if (b === 0x19 && p + 3 <= frame.length && ((frame[p + 1] << 8) | frame[p + 2]) >= 0x100) {
+      seqNum = (frame[p + 1] << 8) | frame[p + 2];
+      p += 3;
+    } else if (b === 0x1a && p + 5 <= frame.length) {
+      seqNum = frame[p + 1] * 0x100_0000 + ((frame[p + 2] << 16) | (frame[p + 3] << 8) | frame[p + 4]);
+      if (seqNum < 0x10000) return undefined;
+      p += 5;
+    } else return undefined;
+    logs.push({ author, logId, seqNum });
+  }
+  const last = frame[p];
+  if ((last !== 0xf4 && last !== 0xf5) || p + 1 !== frame.length) return undefined;
+  return { type: 'have', logs, last: last === 0xf5 };
 }
 
 function readBstr(frame: Uint8Array, offset: number): { value: Uint8Array; end: number } | undefined {

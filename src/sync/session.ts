@@ -17,7 +17,7 @@ import {
   type PublicKey,
 } from '../core/index.ts';
 import type { ForkEvidence, LogHeight } from '../store/index.ts';
-import { decodeMessage, SYNC_PROTOCOL_VERSION, type HaveEntry, type SyncMessage } from './messages.ts';
+import { decodeMessage, MAX_HAVE_ENTRIES, SYNC_PROTOCOL_VERSION, type HaveEntry, type SyncMessage } from './messages.ts';
 import {
   DEFAULT_SYNC_CONFIG,
   type IngestKind,
@@ -367,7 +367,7 @@ export class SyncSession {
       this.#local.set(logKey(h.author.bytes, h.logId), h.seqNum);
       entries.push({ author: h.author.bytes, logId: h.logId, seqNum: h.seqNum });
     }
-    const chunk = Math.max(1, this.config.haveChunk);
+    const chunk = Math.min(MAX_HAVE_ENTRIES, Math.max(1, this.config.haveChunk));
     for (let i = 0; i === 0 || i < entries.length; i += chunk) {
       this.#send({ type: 'have', logs: entries.slice(i, i + chunk), last: i + chunk >= entries.length });
     }

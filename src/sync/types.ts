@@ -4,6 +4,7 @@
  */
 import { DEFAULT_LIMITS, type Limits, type Operation, type PublicKey, type WalkawayError } from '../core/index.ts';
 import type { ForkEvidence, IngestOutcome, LogHeight } from '../store/index.ts';
+import { maxMessageBytes } from './messages.ts';
 
 export type SyncRole = 'initiator' | 'acceptor';
 
@@ -39,7 +40,8 @@ export interface SyncConfig {
 }
 
 export const DEFAULT_SYNC_CONFIG: SyncConfig = {
-  maxFrameBytes: 2 * 1024 * 1024,
+  // What an honest message needs (~1 MiB + 8 KiB; was 2 MiB).
+  maxFrameBytes: maxMessageBytes(DEFAULT_LIMITS),
   limits: DEFAULT_LIMITS,
   pageSize: 256,
   haveChunk: 4096,

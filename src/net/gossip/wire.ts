@@ -5,7 +5,7 @@
  * Every field is checked here; the machines check the messages themselves.
  */
 import { encode } from 'cborg';
-import { decodeStrictCbor, WalkawayError } from '../../core/index.ts';
+import { decodeStrictCbor, WalkawayError, type CborLimits } from '../../core/index.ts';
 import type { OverlayMessage } from '../overlay/index.ts';
 
 export type GossipFrame =
@@ -15,12 +15,22 @@ export type GossipFrame =
 const MAX_PEERS = 64;
 const MAX_ADDRS = 16;
 
+/**
+ * What one gossip frame may hold, checked while scanning: an `ihave` of 256
+ * ids and hops (~520 items) or an address frame of 64 peers with 16
+ * addresses each (~1160 items); depth 4 is `[1, [[peer, [addr]]]]`. The
+ * bytes are the frame limit of the gossip stream.
+ */
+export const GOSSIP_CBOR_LIMITS: CborLimits = { maxItems: 2048, maxDepth: 4, maxBytes: 64 * 1024 };
+
 export function encodeGossipFrame(frame: GossipFrame): Uint8Array {
-  return frame.kind === 'overlay' ? encode([0, frame.topic, frame.message]) : encode([1, frame.peers]);
+  if (frame.kind === 'overlay') return encode([0, frame.topic, frame.message]);
+  // Within what receivers decode (GOSSIP_CBOR_LIMITS): at most 64 peers of 16 addresses.
+  return encode([1, frame.peers.slice(0, MAX_PEERS).map(([peer, addrs]) => [peer, addrs.slice(0, MAX_ADDRS)])]);
 }
 
 export function decodeGossipFrame(bytes: Uint8Array): GossipFrame {
-  const value = decodeStrictCbor(bytes, 'gossip frame');
+  const value = decodeStrictCbor(bytes, 'gossip frame', GOSSIP_CBOR_LIMITS);
   if (!Array.isArray(value)) throw new WalkawayError('MALFORMED', 'gossip frame must be an array');
   if (value[0] === 0 && value.length === 3) {
     const [, topic, message] = value;

@@ -5,7 +5,7 @@
  * subscribers of `rx`, operations that arrived by gossip ahead of their
  * backlink, and what each peer is known to hold.
  */
-import { crypto, Hash, logIdForTopic, logIdOf, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
+import { crypto, Hash, logIdForTopic, logIdOf, MAX_PREVIOUS, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
 import { CausalOrderer, type OrderedOperation } from '../processors/index.ts';
 import type { LogHeight, Store, StoredOperation } from '../store/index.ts';
 import { AheadBuffer } from './ahead-buffer.ts';
@@ -35,11 +35,11 @@ export interface EphemeralEvent extends Omit<EphemeralMessage, 'author'> {
 }
 
 /**
- * Heads named in one header's `previous`: 300 heads made a header over the
- * 8 KiB receivers accept. TODO: import MAX_PREVIOUS from src/core/limits.ts
- * (the core helper adds it there; createOperation refuses more).
+ * Heads named in one header's `previous`: 300 heads once made a header over
+ * the 8 KiB receivers accept. Half of what receivers allow (core's
+ * MAX_PREVIOUS), so a later, lower limit still leaves room.
  */
-const MAX_PREVIOUS = 16;
+const HEADS_PER_HEADER = Math.min(16, MAX_PREVIOUS);
 /** Heads tracked per topic: a flood of throwaway authors' seq-0 operations stops here. */
 const MAX_HEADS = 1024;
 /** Ephemeral message ids remembered for de-duplication. */
@@ -136,7 +136,7 @@ export class TopicState {
   }
 
   /**
-   * The `previous` of the next publish: at most MAX_PREVIOUS heads, this
+   * The `previous` of the next publish: at most HEADS_PER_HEADER heads, this
    * node's own head first, then the highest Lamport timestamps (ties: lower
    * hash). Heads left out stay heads, concurrent with the new operation
    * (docs/design-notes.md, "Heads").
@@ -145,7 +145,7 @@ export class TopicState {
     this.flushSynced();
     const byPreference = (a: Head, b: Head) =>
       Number(b.author === this.#self) - Number(a.author === this.#self) || b.lamport - a.lamport || (a.hash.toHex() < b.hash.toHex() ? -1 : 1);
-    return [...this.#heads.values()].sort(byPreference).slice(0, MAX_PREVIOUS).map((h) => h.hash);
+    return [...this.#heads.values()].sort(byPreference).slice(0, HEADS_PER_HEADER).map((h) => h.hash);
   }
 
   /** Sizes of what this topic holds for the network, for memory checks. */

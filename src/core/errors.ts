@@ -46,3 +46,18 @@ export class WalkawayError extends Error {
 export function isWalkawayError(err: unknown, code?: ErrorCode): err is WalkawayError {
   return err instanceof WalkawayError && (code === undefined || err.code === code);
 }
+
+/**
+ * A short, safe description of a value that came off the wire, for error
+ * messages: never recurses into it (String() of a deeply nested array
+ * overflows the stack) and never grows with it.
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null || value === undefined) {
+    return String(value);
+  }
+  if (typeof value === 'string') return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value);
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return typeof value;
+}

@@ -4,7 +4,7 @@
  * covers `[version, publicKey, timestamp, lamport, body]` (DESIGN.md, net).
  */
 import { encode } from 'cborg';
-import { decodeStrictCbor, PublicKey, WalkawayError, type CborLimits, type PrivateKey } from '../core/index.ts';
+import { decodeStrictCbor, describeValue, PublicKey, WalkawayError, type CborLimits, type PrivateKey } from '../core/index.ts';
 
 export interface EphemeralMessage {
   author: PublicKey;
@@ -29,7 +29,7 @@ export function verifyEphemeral(bytes: Uint8Array): EphemeralMessage {
   const value = decodeStrictCbor(bytes, 'ephemeral message', EPHEMERAL_CBOR_LIMITS);
   if (!Array.isArray(value) || value.length !== 6) throw new WalkawayError('MALFORMED', 'ephemeral message must be a 6-item array');
   const [version, pk, signature, timestamp, lamport, body] = value;
-  if (version !== VERSION) throw new WalkawayError('UNSUPPORTED_VERSION', `ephemeral version ${String(version)}`);
+  if (version !== VERSION) throw new WalkawayError('UNSUPPORTED_VERSION', `ephemeral version ${describeValue(version)}`);
   if (!(pk instanceof Uint8Array) || !(signature instanceof Uint8Array) || !(body instanceof Uint8Array)) {
     throw new WalkawayError('MALFORMED', 'ephemeral key, signature and body must be bytes');
   }

@@ -15,20 +15,8 @@ const CORPUS = join(fileURLToPath(new URL('../../fuzz/corpus/', import.meta.url)
 const INPUTS = 3000;
 const WEB_INPUTS = 200;
 
-/** Targets with an open decoder bug (found by the fuzzer, routed to src/): run, reported, not failing the suite. */
-const STRING_OF_TYPE =
-  'String(m.type) of a deeply nested array overflows the stack (RangeError) in checkHyParViewMessage/checkPlumTreeMessage: corpus regressions';
-const STRING_OF_VERSION =
-  'String(version) of a deeply nested array overflows the stack (RangeError) in verifyEphemeral: corpus regressions';
-const KNOWN_OPEN: Record<string, string> = {
-  membership: STRING_OF_TYPE,
-  'broadcast-message': STRING_OF_TYPE,
-  ephemeral: STRING_OF_VERSION,
-  payload: STRING_OF_VERSION,
-};
-
 for (const name of TARGET_NAMES) {
-  test(`fuzz ${name}: ${name === 'web' ? WEB_INPUTS : INPUTS} seeded inputs, no untyped error`, { todo: KNOWN_OPEN[name] }, async () => {
+  test(`fuzz ${name}: ${name === 'web' ? WEB_INPUTS : INPUTS} seeded inputs, no untyped error`, async () => {
     const target = await targetByName(name);
     assert.ok(target, `target ${name} exists`);
     const inputs = name === 'web' ? WEB_INPUTS : INPUTS;

@@ -1,3 +1,4 @@
+import { describeValue } from '../../core/errors.ts';
 import type { PlumTreeMessage } from './types.ts';
 
 const MAX_HOP = 1024;
@@ -35,7 +36,7 @@ export function checkPlumTreeMessage(msg: unknown, maxMessageSize: number, maxIh
     case 'prune':
       return null;
     default:
-      return `unknown broadcast message type ${String(m.type)}`;
+      return `unknown broadcast message type ${describeValue(m.type)}`;
   }
 }
 

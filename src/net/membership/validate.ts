@@ -1,3 +1,4 @@
+import { describeValue } from '../../core/errors.ts';
 import type { HyParViewMessage, PeerId } from './types.ts';
 
 /** Largest TTL accepted from a peer; larger values are a protocol error. */
@@ -43,7 +44,7 @@ export function checkHyParViewMessage(msg: unknown, maxPeers: number): string | 
     case 'shuffle-reply':
       return isPeerList(m.peers, maxPeers) ? null : `shuffle-reply needs at most ${maxPeers} peer ids`;
     default:
-      return `unknown membership message type ${String(m.type)}`;
+      return `unknown membership message type ${describeValue(m.type)}`;
   }
 }
 

@@ -8,7 +8,7 @@ import { overlayMessageKind, type OverlayMessage } from '../../src/net/overlay/o
 import { encodePayload } from '../../src/node/payload.ts';
 import { signEphemeral } from '../../src/node/ephemeral.ts';
 import type { Rng } from '../prng.ts';
-import { utf8Bytes, type Target } from '../target.ts';
+import { SIGNATURE_BUDGET_US_PER_KIB, utf8Bytes, type Target } from '../target.ts';
 import { seededKey, seededOperations, TOPIC } from './fixtures.ts';
 import { multicastDatagrams, receiveDatagram } from './multicast.ts';
 
@@ -80,7 +80,9 @@ export const broadcastMessage: Target = {
 export const multicast: Target = {
   name: 'multicast',
   format: 'bytes',
-  about: 'a received multicast datagram: network tag, kind, broadcast sync or ephemeral (see targets/multicast.ts)',
+  about: 'a received multicast datagram (v2): topic tag, AEAD, then broadcast sync or a signed ephemeral (see targets/multicast.ts)',
   seeds: (rng) => multicastDatagrams(rng, seededOperations(rng, 6)),
   run: receiveDatagram,
+  // An opened ephemeral datagram carries one signature check.
+  budgetUsPerKiB: SIGNATURE_BUDGET_US_PER_KIB,
 };

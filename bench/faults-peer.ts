@@ -22,6 +22,9 @@ const now = () => performance.timeOrigin + performance.now();
 const LOCAL = ['/ip4/127.0.0.1/tcp/0'];
 
 /** Flood sizes of the issue: 100 address frames, 6,000 junk frames of 15 KB, 30,000 forged operations. */
+/** The attacker gives up after this long, whatever is left of the flood. */
+const FLOOD_LIMIT_MS = 90_000;
+
 export const FLOOD = { addressFrames: 100, peersPerAddressFrame: 20, junkFrames: 6_000, junkBytes: 15_000, forgedOps: 30_000 };
 
 async function victim(dataDir: string, topic: string): Promise<void> {
@@ -87,7 +90,7 @@ async function attacker(topicName: string, address: string): Promise<void> {
   const topic = topicId(topicName);
   const forged = forgedPayloads(FLOOD.forgedOps);
   const junk = new Uint8Array(FLOOD.junkBytes).fill(0xa5);
-  const counts = { identities: 0, framesSent: 0, bytesSent: 0, refused: 0 };
+  const counts = { identities: 0, bytesSent: 0, refused: 0 };
   let next = 0;
   // Batches of the whole flood; a new identity joins (and a new stream
   // carries the rest) whenever the victim hangs up on the last one.
@@ -102,13 +105,13 @@ async function attacker(topicName: string, address: string): Promise<void> {
     }
     addressBatches.push(encodeFrames([encodeGossipFrame({ kind: 'addresses', peers })]));
   }
-  for (let j = 0; j < FLOOD.junkFrames; j += 50) {
+  for (let j = 0; j < FLOOD.junkFrames; j += 10) {
     const msgs = [];
-    for (let k = j; k < Math.min(FLOOD.junkFrames, j + 50); k++) msgs.push({ type: 'gossip', id: `junk-${k}`, payload: junk, hop: 1 });
+    for (let k = j; k < Math.min(FLOOD.junkFrames, j + 10); k++) msgs.push({ type: 'gossip', id: `junk-${k}`, payload: junk, hop: 1 });
     junkBatches.push(frames(topic, msgs));
   }
-  for (let j = 0; j < forged.length; j += 500) {
-    const msgs = forged.slice(j, j + 500).map((payload, k) => ({ type: 'gossip', id: `forged-${j + k}`, payload, hop: 1 }));
+  for (let j = 0; j < forged.length; j += 100) {
+    const msgs = forged.slice(j, j + 100).map((payload, k) => ({ type: 'gossip', id: `forged-${j + k}`, payload, hop: 1 }));
     forgedBatches.push(frames(topic, msgs));
   }
   // The three kinds interleaved, so that every part of the flood is in flight at once.
@@ -127,7 +130,7 @@ async function attacker(topicName: string, address: string): Promise<void> {
   }
   say({ type: 'ready', batches: batches.length });
   const started = now();
-  while (next < batches.length && now() - started < 120_000) {
+  while (next < batches.length && now() - started < FLOOD_LIMIT_MS) {
     const node = await Node.create({ listen: LOCAL, mdns: false, bootstrap: [address] });
     counts.identities++;
     node.stream(topicName);
@@ -137,20 +140,23 @@ async function attacker(topicName: string, address: string): Promise<void> {
     });
     try {
       const stream = await node.host.dialProtocol(multiaddr(address), protocolId(node.networkId, 'gossip'));
-      while (next < batches.length) {
+      // Until the victim cuts this identity off; then the next one goes on.
+      while (next < batches.length && stream.status === 'open' && node.host.getConnections().length > 0) {
         const batch = batches[next];
         if (!stream.send(batch)) await stream.onDrain({ signal: AbortSignal.timeout(5000) });
-        counts.framesSent++;
+        await new Promise((resolve) => setImmediate(resolve));
+        if (stream.status !== 'open') break;
         counts.bytesSent += batch.length;
         next++;
       }
+      if (next < batches.length) counts.refused++;
       await stream.close().catch(() => {});
     } catch {
       counts.refused++;
     }
     await node.close().catch(() => {});
   }
-  say({ type: 'done', ms: now() - started, ...counts, batchesSent: next });
+  say({ type: 'done', ms: now() - started, ...counts, batchesSent: next, batches: batches.length });
   process.exit(0);
 }
 

@@ -104,7 +104,7 @@ export class Connections {
   }
 
   /**
-   * Removes from libp2p's peer store every peer we have no connection to:
+   * Removes from libp2p's peer store every untagged peer we have no connection to:
    * their addresses stay in the address book (verified ones) or are gone
    * (hearsay), and libp2p asks again through the gate when it dials them.
    */
@@ -116,7 +116,8 @@ export class Connections {
       const peers = await this.#host.peerStore.all();
       let removed = 0;
       for (const p of peers) {
-        if (p.id.equals(this.#host.peerId) || this.#host.getConnections(p.id).length > 0) continue;
+        // Tagged peers are libp2p's own business (a relay we hold a reservation with).
+        if (p.id.equals(this.#host.peerId) || p.tags.size > 0 || this.#host.getConnections(p.id).length > 0) continue;
         await this.#host.peerStore.delete(p.id).catch(() => {});
         removed++;
       }

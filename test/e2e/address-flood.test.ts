@@ -187,6 +187,8 @@ test('address frames naming thousands of fake peers cause a trickle of loopback 
   // Errors that slipped through to the CLI's last-resort handler (the process kept running).
   const slipped = victim.lines.filter((l) => l.type === 'error' && /network error/.test(String(l.message)));
   console.log(`# ${slipped.length} uncaught network errors logged by the victim: ${JSON.stringify(slipped.slice(0, 3))}`);
+  // Without the WebSocket fix (src/net/polyfill.ts) the late 404 lands here (and, before the CLI policy, ended the process).
+  assert.equal(slipped.length, 0, 'every socket error was handled where it happened');
   console.log(`# ${framesRead} of 100 flood frames read, ${reopened} streams reopened; ${attempts.length} dials (${hits.length} tcp and ${ws.hits.length} ws connections seen) in ${elapsedS.toFixed(1)} s; peer store per sweep ${stats.map((s) => s.peerStore).join(',')}; learned ${last.learned} (${last.learnedBytes} bytes)`);
 
   // Still serving the honest peer.

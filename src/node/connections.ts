@@ -40,6 +40,8 @@ export class Connections {
   #stopped = false;
   #discovered = 0;
   #sweeping = false;
+  /** Peers that entered libp2p's peer store through us (the gate) or discovery: what the sweep may remove. */
+  #swept = new Set<string>();
 
   constructor(host: Libp2p, book: AddressBook, log: Log) {
     this.#host = host;
@@ -68,6 +70,7 @@ export class Connections {
       if (++this.#discovered >= SWEEP_AFTER_DISCOVERIES) void this.sweep();
       const { id, multiaddrs } = event.detail;
       const peer = publicKeyOfPeer(id);
+      this.#track(id.toString());
       if (!peer || this.#host.getConnections(id).length > 0) return;
       const lan = multiaddrs.flatMap((a) => acceptRemoteAddress(a.toString(), id.toString(), 'private') ?? acceptRemoteAddress(a.toString(), id.toString(), 'loopback') ?? []);
       const chosen = this.#gatedAddresses(peer, lan);
@@ -104,9 +107,12 @@ export class Connections {
   }
 
   /**
-   * Removes from libp2p's peer store every untagged peer we have no connection to:
-   * their addresses stay in the address book (verified ones) or are gone
-   * (hearsay), and libp2p asks again through the gate when it dials them.
+   * Removes from libp2p's peer store the peers that came in through the gate
+   * or discovery and have no connection (nor tag): their addresses stay in
+   * the address book (verified ones) or are gone (hearsay), and libp2p asks
+   * again through the gate when it dials them. Peers libp2p added itself (a
+   * relay and its reservation, identified connections) are left to libp2p's
+   * own expiry (10 min for addresses, 1 h for peers).
    */
   async sweep(): Promise<void> {
     if (this.#sweeping || this.#stopped) return;
@@ -116,8 +122,9 @@ export class Connections {
       const peers = await this.#host.peerStore.all();
       let removed = 0;
       for (const p of peers) {
-        // Tagged peers are libp2p's own business (a relay we hold a reservation with).
-        if (p.id.equals(this.#host.peerId) || p.tags.size > 0 || this.#host.getConnections(p.id).length > 0) continue;
+        const key = p.id.toString();
+        if (!this.#swept.has(key) || p.tags.size > 0 || this.#host.getConnections(p.id).length > 0) continue;
+        this.#swept.delete(key);
         await this.#host.peerStore.delete(p.id).catch(() => {});
         removed++;
       }
@@ -137,7 +144,14 @@ export class Connections {
   #gatedAddresses(peer: string, addresses: string[]): Multiaddr[] {
     if (this.#stopped) return [];
     const chosen = this.gate.take(peer, addresses, performance.now());
-    if (chosen.length > 0) this.#log(`dial gate: ${peer.slice(0, 8)} may dial ${chosen.join(' ')}`);
+    if (chosen.length > 0) {
+      this.#log(`dial gate: ${peer.slice(0, 8)} may dial ${chosen.join(' ')}`);
+      try {
+        this.#track(peerIdOfPublicKey(peer).toString());
+      } catch {
+        // not a key: libp2p will not dial it either
+      }
+    }
     return chosen.flatMap((a) => {
       try {
         return [multiaddr(a)];
@@ -145,6 +159,11 @@ export class Connections {
         return [];
       }
     });
+  }
+
+  #track(peerId: string): void {
+    this.#swept.add(peerId);
+    while (this.#swept.size > this.gate.config.maxTracked) this.#swept.delete(this.#swept.values().next().value!);
   }
 
   /** The most local scope of our open connections to `peer`, if any. */

@@ -148,7 +148,8 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
       denyOutboundEncryptedConnection: (peer) => !allowed(peer),
       // Loopback and private addresses are where LAN peers and tests live;
       // what peers may make us dial is filtered before (address-filter.ts).
-      // Every address dial passes here: DEBUG=walkaway:dial lists them.
+      // libp2p asks here before it dials an address (with /p2p/<id> when it
+      // dials a peer) and when it checks one is dialable: DEBUG=walkaway:dial.
       denyDialMultiaddr: (address) => {
         dialLog(`dial ${address.toString()}`);
         return false;

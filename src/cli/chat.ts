@@ -8,6 +8,7 @@ import { isTicket } from '../node/index.ts';
 import { parse, port, text, UsageError } from './args.ts';
 import { ChatSession, type ChatEvent } from './chat-session.ts';
 import { startWebServer } from './web-server.ts';
+import { keepRunningOnNetworkErrors } from './network-errors.ts';
 
 export const CHAT_HELP = `usage: walkaway chat <topic | ticket> [options]
 
@@ -65,6 +66,7 @@ export async function chatCommand(argv: string[]): Promise<void> {
   const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true });
   const print = json ? (e: ChatEvent) => console.log(JSON.stringify(e)) : textPrinter(chat);
   chat.on('event', print);
+  keepRunningOnNetworkErrors((message) => print({ type: 'error', message }));
   print(chat.ready());
   if (values.web) {
     const web = await startWebServer(chat, webPort ?? DEFAULT_WEB_PORT, webPort === undefined);

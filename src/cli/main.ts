@@ -14,6 +14,7 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { mkdirSync } from 'node:fs';
 import { parse, port, text, UsageError } from './args.ts';
 import { CHAT_HELP, chatCommand } from './chat.ts';
+import { keepRunningOnNetworkErrors } from './network-errors.ts';
 
 const HELP = `usage: walkaway <command> [options]
 
@@ -87,6 +88,7 @@ async function relayCommand(argv: string[]): Promise<void> {
   });
   const ready = { type: 'ready', id: node.id, peerId: node.peerId, addresses: node.addresses, relay: true };
   console.log(values.json ? JSON.stringify(ready) : `relay ${node.id.slice(0, 8)} listening on ${node.addresses.join(' ')}`);
+  keepRunningOnNetworkErrors((message) => (values.json ? console.log(JSON.stringify({ type: 'error', message })) : console.error(`! ${message}`)));
   const stop = () => void node.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -6,7 +6,6 @@
  */
 import type { Connection, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
-import { multiaddr } from '@multiformats/multiaddr';
 import { toHex, WalkawayError } from '../../core/index.ts';
 import { encodeFrames, FrameDecoder } from '../../sync/index.ts';
 import type { AddressBook } from '../address-book.ts';
@@ -389,7 +388,7 @@ export class GossipService {
       return;
     }
     if (frame.kind === 'addresses') {
-      for (const [peer, addrs] of frame.peers) this.#learn(peer, addrs);
+      this.#o.book.learn(from, frame.peers);
       return;
     }
     // A topic we have not joined is not answered at all: nothing is revealed.
@@ -398,20 +397,6 @@ export class GossipService {
     const strangers = entry.overlay.broadcast.stats.strangers;
     this.#run(entry, { type: 'recv', from, message: frame.message });
     if (entry.overlay.broadcast.stats.strangers > strangers) this.#offend(from, 'stranger');
-  }
-
-  #learn(peer: string, addrs: string[]): void {
-    if (peer === this.self || addrs.length === 0) return;
-    const valid = addrs.flatMap((a) => {
-      try {
-        return [multiaddr(a)];
-      } catch {
-        return [];
-      }
-    });
-    if (valid.length === 0) return;
-    this.#o.book.add(peer, valid.map(String));
-    void this.#o.host.peerStore.merge(peerIdOfPublicKey(peer), { multiaddrs: valid }).catch(() => {});
   }
 }
 

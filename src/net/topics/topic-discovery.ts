@@ -5,6 +5,11 @@
  * topics with that salt and answers only the hashes it shares. A peer learns
  * nothing about topics it does not hold (topics are 32 random bytes, or the
  * hash of a name: a guessable name can be tested by whoever guesses it).
+ *
+ * Bounded: at most 2 questions answered at once per peer and 64 overall, 12
+ * questions per peer per minute (the record of who asked expires after a
+ * minute and holds at most 1024 peers), one question of ours in flight per
+ * peer and 64 overall, and every read times out.
  */
 import { encode } from 'cborg';
 import type { Connection, Stream } from '@libp2p/interface';
@@ -17,6 +22,30 @@ import { publicKeyOfPeer } from '../transport/peer-ids.ts';
 const MAX_TOPICS = 1024;
 const MAX_FRAME = 64 + MAX_TOPICS * 40;
 const TIMEOUT_MS = 10_000;
+const MAX_ANSWERING_PER_PEER = 2;
+const MAX_ANSWERING = 64;
+const MAX_QUESTIONS_PER_MINUTE = 12;
+const MAX_ASKERS_TRACKED = 1024;
+const MAX_ASKING = 64;
+
+/** Counts per peer in one-minute windows, at most `max` peers (oldest window forgotten first). */
+class PerMinute {
+  #windows = new Map<string, { start: number; count: number }>();
+  constructor(readonly max: number) {}
+  /** Counts one event of `peer` at `now`; returns the count in its current window. */
+  hit(peer: string, now: number): number {
+    let w = this.#windows.get(peer);
+    if (!w || now - w.start >= 60_000) {
+      this.#windows.delete(peer);
+      this.#windows.set(peer, (w = { start: now, count: 0 }));
+    }
+    for (const [key, old] of this.#windows) {
+      if (this.#windows.size <= this.max && now - old.start < 60_000) break;
+      this.#windows.delete(key);
+    }
+    return ++w.count;
+  }
+}
 
 export interface TopicDiscoveryOptions {
   host: Libp2p;
@@ -31,6 +60,10 @@ export interface TopicDiscoveryOptions {
 export class TopicDiscovery {
   readonly protocol: string;
   readonly #o: TopicDiscoveryOptions;
+  #answering = new Map<string, number>();
+  /** Peers asked now; true if the topics changed meanwhile and they are to be asked again. */
+  #asking = new Map<string, boolean>();
+  #questions = new PerMinute(MAX_ASKERS_TRACKED);
 
   constructor(options: TopicDiscoveryOptions) {
     this.#o = options;
@@ -40,6 +73,7 @@ export class TopicDiscovery {
   async start(): Promise<void> {
     await this.#o.host.handle(this.protocol, (stream, connection) => void this.#answer(stream, connection), {
       runOnLimitedConnection: true,
+      maxInboundStreams: MAX_ANSWERING_PER_PEER,
     });
     this.#o.host.addEventListener('peer:connect', (event) => {
       const peer = publicKeyOfPeer(event.detail);
@@ -58,8 +92,11 @@ export class TopicDiscovery {
   async ask(peer: string): Promise<void> {
     const topics = this.#o.topics();
     if (topics.length === 0) return;
+    if (this.#asking.has(peer)) return void this.#asking.set(peer, true);
+    if (this.#asking.size >= MAX_ASKING) return this.#o.log?.(`topics: too many questions in flight, ${peer.slice(0, 8)} not asked`);
     const connection = this.#o.host.getConnections().find((c) => publicKeyOfPeer(c.remotePeer) === peer && c.status === 'open');
     if (!connection) return;
+    this.#asking.set(peer, false);
     const salt = globalThis.crypto.getRandomValues(new Uint8Array(32));
     const byHash = new Map(topics.map((t) => [toHex(saltedHash(salt, t)), t]));
     try {
@@ -73,11 +110,21 @@ export class TopicDiscovery {
       if (shared.length > 0) this.#o.onShared(peer, shared);
     } catch (err) {
       this.#o.log?.(`topics: asking ${peer.slice(0, 8)} failed: ${(err as Error).message}`);
+    } finally {
+      const again = this.#asking.get(peer);
+      this.#asking.delete(peer);
+      if (again) void this.ask(peer);
     }
   }
 
   async #answer(stream: Stream, connection: Connection): Promise<void> {
-    const peer = publicKeyOfPeer(connection.remotePeer);
+    const peer = publicKeyOfPeer(connection.remotePeer) ?? '';
+    const busy = this.#answering.get(peer) ?? 0;
+    if (busy >= MAX_ANSWERING_PER_PEER || this.#answering.size >= MAX_ANSWERING || this.#questions.hit(peer, performance.now()) > MAX_QUESTIONS_PER_MINUTE) {
+      this.#o.log?.(`topics: too many questions from ${peer.slice(0, 8)}, refused`);
+      return stream.abort(new WalkawayError('PENDING_OVERFLOW', 'too many topic questions'));
+    }
+    this.#answering.set(peer, busy + 1);
     try {
       const request = (await readOne(stream)) as { salt?: unknown; hashes?: unknown };
       const { salt, hashes } = request;
@@ -90,8 +137,12 @@ export class TopicDiscovery {
       await stream.close().catch(() => {});
       if (peer && shared.length > 0) this.#o.onShared(peer, shared);
     } catch (err) {
-      this.#o.log?.(`topics: bad question from ${peer?.slice(0, 8)}: ${(err as Error).message}`);
+      this.#o.log?.(`topics: bad question from ${peer.slice(0, 8)}: ${(err as Error).message}`);
       stream.abort(err as Error);
+    } finally {
+      const left = (this.#answering.get(peer) ?? 1) - 1;
+      if (left > 0) this.#answering.set(peer, left);
+      else this.#answering.delete(peer);
     }
   }
 }
@@ -100,11 +151,18 @@ function saltedHash(salt: Uint8Array, topic: Uint8Array): Uint8Array {
   return crypto().blake3(concatBytes(salt, topic));
 }
 
+/** Reads one frame; a peer that sends nothing for TIMEOUT_MS has its stream aborted. */
 async function readOne(stream: Stream): Promise<unknown> {
   const decoder = new FrameDecoder(MAX_FRAME);
-  for await (const chunk of stream) {
-    const frames = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
-    if (frames.length > 0) return decodeStrictCbor(frames[0], 'topic message');
+  const timer = setTimeout(() => stream.abort(new WalkawayError('TIMEOUT', 'no topic message in time')), TIMEOUT_MS);
+  timer.unref();
+  try {
+    for await (const chunk of stream) {
+      const frames = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+      if (frames.length > 0) return decodeStrictCbor(frames[0], 'topic message');
+    }
+  } finally {
+    clearTimeout(timer);
   }
   throw new WalkawayError('CLOSED', 'stream ended before a topic message');
 }

@@ -3,6 +3,11 @@
  * ping, DCUtR, circuit relay (client always, server on request), mDNS on
  * request, a private-network key derived from the network id (strangers
  * cannot even finish a handshake), and allow/deny lists by public key.
+ * Bounded: connections, pending inbound connections, parallel dials, the dial
+ * queue; peer-store addresses expire. Addresses that peers told us about
+ * never enter libp2p's peer store before a dial: a peer router asks the
+ * node's own address source (address book + dial gate, src/node/connections.ts)
+ * when libp2p dials a peer it has no address for.
  */
 import '../polyfill.ts';
 import { noise } from '@chainsafe/libp2p-noise';
@@ -11,7 +16,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { dcutr } from '@libp2p/dcutr';
 import { identify } from '@libp2p/identify';
-import type { PeerId } from '@libp2p/interface';
+import type { PeerId, PeerInfo, PeerRouting } from '@libp2p/interface';
 import { mdns } from '@libp2p/mdns';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
@@ -19,6 +24,8 @@ import { privateNetwork } from './private-network.ts';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import { createLog } from '../../log.ts';
 import { concatBytes, crypto, toHex, utf8, type PrivateKey } from '../../core/index.ts';
 import { publicKeyOfPeer } from './peer-ids.ts';
 
@@ -66,6 +73,39 @@ export const PATIENT_CONNECTION_MANAGER = {
   inboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
 };
 
+/**
+ * Limits on what libp2p itself holds and does (its defaults are 300
+ * connections, 100 parallel dials, a queue of 500 dials, 25 addresses per peer).
+ */
+export function boundedConnectionManager(relayServer = false) {
+  return {
+    ...PATIENT_CONNECTION_MANAGER,
+    maxConnections: relayServer ? 512 : 128,
+    maxParallelDials: 16,
+    maxDialQueueLength: 64,
+    maxPeerAddrsToDial: 8,
+    maxIncomingPendingConnections: 16,
+    // Inbound connections per second from one IP address (libp2p's default).
+    inboundConnectionThreshold: 5,
+  };
+}
+
+/** Peer-store addresses expire after 10 minutes, address-less peers after an hour. */
+export const PEER_STORE_LIMITS = { maxAddressAge: 10 * 60_000, maxPeerAge: 60 * 60_000 };
+
+/** Where a host looks up addresses of a peer it dials by id and has none for. */
+export type AddressSource = (peer: string) => Multiaddr[];
+
+const addressSources = new WeakMap<Libp2p, { source?: AddressSource }>();
+
+/** Installs the address source of a host (the node's address book behind its dial gate). */
+export function setAddressSource(host: Libp2p, source: AddressSource): void {
+  const slot = addressSources.get(host);
+  if (slot) slot.source = source;
+}
+
+const dialLog = createLog('walkaway:dial');
+
 export async function createHost(options: HostOptions): Promise<Libp2p> {
   const libp2pKey = await generateKeyPairFromSeed('Ed25519', options.privateKey.toBytes());
   const allowed = (peer: PeerId) => isAllowed(peer, options);
@@ -79,24 +119,49 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     // needs more, and the relay serves one network id only (pnet).
     services.relay = circuitRelayServer({ reservations: { applyDefaultLimit: false, maxReservations: 256 } });
   }
-  return createLibp2p({
+  const slot: { source?: AddressSource } = {};
+  const router: PeerRouting = {
+    async findPeer(peerId: PeerId): Promise<PeerInfo> {
+      const key = publicKeyOfPeer(peerId);
+      const multiaddrs = key && slot.source ? slot.source(key) : [];
+      if (multiaddrs.length === 0) throw new Error('no dialable address known');
+      return { id: peerId, multiaddrs };
+    },
+    // No DHT: nothing is ever found. It waits until aborted, because an empty
+    // answer makes libp2p's random walk (relay discovery) spin in a hot loop.
+    async *getClosestPeers(_key, options) {
+      const signal = options?.signal;
+      if (signal && !signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    },
+  };
+  const host = await createLibp2p({
     privateKey: libp2pKey,
     addresses: { listen: [...options.listen, '/p2p-circuit'] },
     transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: privateNetwork({ psk: pnetKey(options.networkId), timeoutMs: SLOW_PEER_MS }),
-    connectionManager: PATIENT_CONNECTION_MANAGER,
+    connectionManager: boundedConnectionManager(options.relayServer),
+    peerStore: PEER_STORE_LIMITS,
+    peerRouters: [() => router],
     connectionGater: {
       denyDialPeer: (peer) => !allowed(peer),
       denyInboundEncryptedConnection: (peer) => !allowed(peer),
       denyOutboundEncryptedConnection: (peer) => !allowed(peer),
-      // Loopback and private addresses are where LAN peers and tests live.
-      denyDialMultiaddr: () => false,
+      // Loopback and private addresses are where LAN peers and tests live;
+      // what peers may make us dial is filtered before (address-filter.ts).
+      // libp2p asks here before it dials an address (with /p2p/<id> when it
+      // dials a peer) and when it checks one is dialable: DEBUG=walkaway:dial.
+      denyDialMultiaddr: (address) => {
+        dialLog(`dial ${address.toString()}`);
+        return false;
+      },
     },
     peerDiscovery: options.mdns ? [mdns()] : [],
     services,
   });
+  addressSources.set(host, slot);
+  return host;
 }
 
 function isAllowed(peer: PeerId, options: HostOptions): boolean {

@@ -19,7 +19,7 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
-import { preSharedKey } from '@libp2p/pnet';
+import { privateNetwork } from '../src/net/transport/private-network.ts';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -42,7 +42,7 @@ const side: Side = {
       streamMuxers: [yamux()],
       // The same slow-peer timeouts as a Walkaway host (src/net/transport/host.ts):
       // libp2p's 1 s pnet default fails on a loaded machine.
-      connectionProtector: preSharedKey({ psk: pnetKey(networkId('walkaway-bench-net')), timeout: SLOW_PEER_MS }),
+      connectionProtector: privateNetwork({ psk: pnetKey(networkId('walkaway-bench-net')), timeoutMs: SLOW_PEER_MS }),
       connectionManager: PATIENT_CONNECTION_MANAGER,
       services: { identify: identify({ timeout: SLOW_PEER_MS }), pubsub: gossipsub() },
     });

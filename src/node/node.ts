@@ -33,7 +33,7 @@ import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
 import { createHost } from '../net/transport/host.ts';
 import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
-import { loadIdentity } from '../data-dir.ts';
+import { loadIdentity, lockDataDir, type DataDirLock } from '../data-dir.ts';
 import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../store/index.ts';
 import type { SyncEvent } from '../sync/index.ts';
 import { Connections } from './connections.ts';
@@ -125,6 +125,7 @@ export class Node extends EventEmitter {
   readonly #log: Log;
   #lamport = 0;
   #closed = false;
+  #lock: DataDirLock | undefined;
   #antiEntropy: NodeJS.Timeout | undefined;
   #gapSyncs = new Map<string, NodeJS.Timeout>();
 
@@ -194,6 +195,17 @@ export class Node extends EventEmitter {
     const storage = options.storage ?? (options.dataDir ? 'sqlite' : 'memory');
     if (storage !== 'memory' && storage !== 'sqlite') throw new WalkawayError('INVALID_ARGUMENT', `storage must be 'memory' or 'sqlite'`);
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+    // One node per data directory (process-wide and across processes): released by close().
+    const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
+    try {
+      return await Node.#open(options, storage, lock);
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
+  }
+
+  static async #open(options: NodeOptions, storage: 'memory' | 'sqlite', lock: DataDirLock | undefined): Promise<Node> {
     const privateKey = options.privateKey ?? (options.dataDir ? loadIdentity(options.dataDir) : PrivateKey.generate());
     const store: Store = storage === 'sqlite' ? SqliteStore.open(options.dataDir ? join(options.dataDir, 'store.db') : ':memory:', { durability: options.durability }) : MemoryStore.create();
     const networkId = toNetworkId(options.networkId);
@@ -216,6 +228,7 @@ export class Node extends EventEmitter {
       maxGossipBytes: options.maxGossipBytes ?? DEFAULT_MAX_GOSSIP_BYTES,
       multicast: options.multicast,
     });
+    node.#lock = lock;
     await node.#start(options.bootstrap ?? []);
     return node;
   }
@@ -299,6 +312,7 @@ export class Node extends EventEmitter {
     this.#book.flush();
     await this.host.stop();
     this.store.close();
+    this.#lock?.release();
   }
 
   async #start(bootstrap: string[]): Promise<void> {

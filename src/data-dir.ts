@@ -83,7 +83,7 @@ export function lockDataDir(path: string): DataDirLock {
   const content = `${process.pid}\n${token}\n`;
   const temp = `${file}.${token}`;
   const locked = (pid: number | string) =>
-    new WalkawayError('LOCKED', `data directory ${dir} is in use by process ${pid} (a stale lock of a dead process is taken over; else remove ${file})`, { path: dir, pid });
+    new WalkawayError('LOCKED', `data directory ${dir} is in use by process ${pid} (if that is no walkaway, remove ${file})`, { path: dir, pid });
   if (held.has(file)) throw locked(process.pid);
   writeFileSync(temp, content, { mode: 0o600 });
   try {

@@ -1,8 +1,17 @@
 #!/usr/bin/env node
-// The `walkaway` command: Node 20 cannot run TypeScript, so register tsx's
-// loader first, then start the CLI (src/cli/main.ts).
-import { register } from 'tsx/esm/api';
+// The `walkaway` command. An installed package runs the compiled CLI
+// (dist/cli/main.js, plain JavaScript). A clone of the repository, which has
+// src/, runs the TypeScript sources through tsx (a devDependency) so that
+// `npm start` and the tests never see a stale build.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import('../dist/cli/main.js'));
+}
 await main(process.argv.slice(2));

@@ -8,5 +8,5 @@ export * from './store/index.ts';
 export * from './sync/index.ts';
 export * from './processors/index.ts';
 export * from './net/index.ts';
-export { openDataDir, defaultDataDir, loadIdentity, type DataDir } from './data-dir.ts';
+export { openDataDir, defaultDataDir, loadIdentity, lockDataDir, type DataDir, type DataDirLock } from './data-dir.ts';
 export * from './node/index.ts';

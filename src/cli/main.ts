@@ -130,7 +130,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (isWalkawayError(err)) {
       console.error(`walkaway: ${err.message}`);
-      process.exit(err.code === 'INVALID_ARGUMENT' || err.code === 'MALFORMED' ? 2 : 1);
+      process.exit(err.code === 'LOCKED' ? 3 : err.code === 'INVALID_ARGUMENT' || err.code === 'MALFORMED' ? 2 : 1);
     }
     console.error(`walkaway: ${(err as Error).message ?? String(err)}`);
     process.exit(1);

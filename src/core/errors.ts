@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   CLOSED: 'the session or stream was closed',
   PENDING_OVERFLOW: "a bounded pending set (or the causal orderer's table of hashes) is full",
   INVALID_ARGUMENT: 'a caller passed a value outside what the function accepts',
+  LOCKED: 'the data directory is in use by another process or node',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -32,7 +32,7 @@ import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
 import { createHost } from '../net/transport/host.ts';
 import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
-import { loadIdentity } from '../data-dir.ts';
+import { loadIdentity, lockDataDir, type DataDirLock } from '../data-dir.ts';
 import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../store/index.ts';
 import type { SyncEvent } from '../sync/index.ts';
 import { Connections } from './connections.ts';
@@ -126,6 +126,7 @@ export class Node extends EventEmitter {
   readonly #validator: GossipValidator;
   #lamport = 0;
   #closed = false;
+  #lock: DataDirLock | undefined;
   #antiEntropy: NodeJS.Timeout | undefined;
   readonly #gapSyncs = new GapSyncs();
 
@@ -199,6 +200,17 @@ export class Node extends EventEmitter {
     const storage = options.storage ?? (options.dataDir ? 'sqlite' : 'memory');
     if (storage !== 'memory' && storage !== 'sqlite') throw new WalkawayError('INVALID_ARGUMENT', `storage must be 'memory' or 'sqlite'`);
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+    // One node per data directory (process-wide and across processes): released by close().
+    const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
+    try {
+      return await Node.#open(options, storage, lock);
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
+  }
+
+  static async #open(options: NodeOptions, storage: 'memory' | 'sqlite', lock: DataDirLock | undefined): Promise<Node> {
     const privateKey = options.privateKey ?? (options.dataDir ? loadIdentity(options.dataDir) : PrivateKey.generate());
     const store: Store = storage === 'sqlite' ? SqliteStore.open(options.dataDir ? join(options.dataDir, 'store.db') : ':memory:', { durability: options.durability }) : MemoryStore.create();
     const networkId = toNetworkId(options.networkId);
@@ -225,6 +237,7 @@ export class Node extends EventEmitter {
       multicast: options.multicast,
       penalties,
     });
+    node.#lock = lock;
     await node.#start(options.bootstrap ?? []);
     return node;
   }
@@ -306,6 +319,7 @@ export class Node extends EventEmitter {
     this.#book.flush();
     await this.host.stop();
     this.store.close();
+    this.#lock?.release();
   }
 
   async #start(bootstrap: string[]): Promise<void> {

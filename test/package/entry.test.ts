@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as walkaway from '../src/index.ts';
+import * as walkaway from '../../src/index.ts';
 
 test('the package entry re-exports every layer', () => {
   const expected = {

@@ -28,6 +28,8 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/chat.js': { file: 'chat.js', type: 'text/javascript; charset=utf-8' },
   '/chat.css': { file: 'chat.css', type: 'text/css; charset=utf-8' },
   '/qr.js': { file: 'qr.js', type: 'text/javascript; charset=utf-8' },
+  '/outbox.js': { file: 'outbox.js', type: 'text/javascript; charset=utf-8' },
+  '/sidebar.js': { file: 'sidebar.js', type: 'text/javascript; charset=utf-8' },
 };
 
 export interface WebServerOptions {

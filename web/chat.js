@@ -132,6 +132,14 @@ function readToken() {
   return sessionStorage.getItem('walkaway-token');
 }
 const token = readToken();
+// Pasting the new URL of a restarted node into this tab changes only the
+// fragment (no new page load): take its token and start over.
+window.addEventListener('hashchange', () => {
+  if (new URLSearchParams(location.hash.slice(1)).get('token')) {
+    readToken();
+    location.reload();
+  }
+});
 
 /** The banner: empty when all is well. */
 function status(text) {
@@ -168,7 +176,7 @@ async function loadSnapshot() {
   const wanted = localStorage.getItem('walkaway-name');
   if (wanted && wanted !== snap.name) await post('/api/name', { name: wanted }).then(() => { snap.name = wanted; }, () => {});
   state.name = snap.name;
-  $('me').textContent = `${snap.name} · ${short(snap.id)} · topic ${short(snap.topic)}`;
+  $('me').textContent = `${snap.name} · ${short(snap.id)}${snap.room ? ` · topic ${short(snap.topic)}` : ''}`;
   $('my-name').textContent = snap.name;
   showTitle();
   for (const id of settle(snap.messages)) dropPending(id);
@@ -185,7 +193,8 @@ async function follow() {
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = '';
   for (;;) {
-    const { value, done } = await reader.read();
+    // A dead node ends the stream or breaks it ("network error"): either way the caller reconnects.
+    const { value, done } = await reader.read().catch(() => ({ done: true }));
     if (done) return;
     buffered += value;
     const frames = buffered.split('\n\n');
@@ -219,7 +228,7 @@ async function start() {
       wait = 1000;
       void sendWaiting();
       await follow();
-      offline('Connection to the node lost, reconnecting');
+      offline('The node is not answering (connection lost), reconnecting');
     } catch (err) {
       offline(err.message);
       if (err.status === 401) return;

@@ -114,7 +114,8 @@ export function decodeMatrix(m: boolean[][]): { text: string; version: number; l
 /**
  * The module matrix of a rendered code: `grey` holds width*height values
  * 0-255. The code is the dark bounding box; the top-left finder's first
- * row (7 modules) gives the module size; each module is read at its centre.
+ * row (7 modules) tells roughly how many modules a side has; each module
+ * is read at its centre.
  */
 export function matrixFromImage(grey: ArrayLike<number>, width: number, height: number): boolean[][] {
   const dark = (x: number, y: number) => grey[y * width + x] < 128;
@@ -129,8 +130,10 @@ export function matrixFromImage(grey: ArrayLike<number>, width: number, height: 
   if (top < 0) throw new Error('no dark pixels');
   let run = 0;
   while (dark(left + run, top + 1)) run++;
-  const moduleSize = run / 7;
-  const size = Math.round((right - left + 1) / moduleSize);
+  // The finder's run gives a first guess; a QR side is 17 + 4 * version modules.
+  const guess = (right - left + 1) / (run / 7);
+  const size = 17 + 4 * Math.round((guess - 17) / 4);
+  const moduleSize = (right - left + 1) / size;
   return Array.from({ length: size }, (_, r) =>
     Array.from({ length: size }, (_, c) => dark(Math.floor(left + (c + 0.5) * moduleSize), Math.floor(top + (r + 0.5) * moduleSize))),
   );

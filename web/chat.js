@@ -54,8 +54,21 @@ function addMessage(m, live) {
   if (m.own && !m.seen) meta.append(span('unseen', 'not yet seen by others'));
   const li = item(m.own ? 'msg own' : 'msg', meta, span('text', m.text));
   li.dataset.hash = m.hash;
+  if (m.text.length > LONG) clamp(li, m.text.length);
   insert(li);
   if (stick && !document.hidden) toBottom();
+}
+
+/** Texts longer than this show their first lines and a button for the rest. */
+const LONG = 1500;
+function clamp(li, length) {
+  li.classList.add('long');
+  const more = document.createElement('button');
+  more.type = 'button';
+  more.className = 'link more';
+  more.textContent = `Show all ${length.toLocaleString()} characters`;
+  more.addEventListener('click', () => { li.classList.remove('long'); more.remove(); });
+  li.append(more);
 }
 
 /** Messages that arrive while the tab is hidden or scrolled up sit below a "new messages" line. */
@@ -98,6 +111,8 @@ function addPending(entry) {
 const dropPending = (id) => document.querySelector(`[data-pending="${CSS.escape(id)}"]`)?.remove();
 
 function render() {
+  // Like the terminal: "not yet seen by others" matters only while no neighbour is there.
+  document.body.classList.toggle('alone', state.active.length === 0);
   list($('peers'), [...state.peers].map(short), 'none yet');
   list($('online'), state.online.map((p) => `${p.name} (${short(p.id)})`), 'just you');
   drawOverlay($('overlay'), state.active, state.passive);
@@ -255,6 +270,7 @@ $('invite-open').addEventListener('click', async () => {
   try {
     const { ticket } = await (await api('/api/invite')).json();
     $('ticket').value = ticket;
+    $('ticket').scrollTop = 0;
     drawQr($('qr'), ticket);
   } catch (err) {
     $('ticket').value = `no ticket: ${err.message}`;
@@ -311,5 +327,6 @@ function side(open) {
 }
 $('side-toggle').addEventListener('click', () => side(!document.body.classList.contains('side-open')));
 $('scrim').addEventListener('click', () => side(false));
+$('side-close').addEventListener('click', () => side(false));
 
 start();

@@ -105,6 +105,11 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
   const long = ['#messages li.msg:last-child'];
   await assertOnScreen(desktop, ['#send-button', '#text', '#side', '#invite-open', '#messages'], 'desktop', long);
   await assertOnScreen(phone, ['#send-button', '#text', '#side-toggle', '#invite-open', '#messages'], 'phone', long);
+  // Long texts show their first lines; "Show all" unfolds the whole word, still wrapped.
+  for (const page of [desktop, phone]) await page.locator('#messages li.long .more', { hasText: 'Show all 20,000 characters' }).click();
+  assert.equal(await desktop.locator('#messages li.long').count(), 0);
+  await assertOnScreen(desktop, ['#send-button', '#text', '#side', '#invite-open'], 'desktop, unfolded', long);
+  await assertOnScreen(phone, ['#send-button', '#text', '#side-toggle', '#invite-open'], 'phone, unfolded', long);
   await desktop.screenshot({ path: `${ARTIFACTS}chat-long-word-desktop.png` });
   await phone.screenshot({ path: `${ARTIFACTS}chat-long-word-phone.png` });
   for (const page of [desktop, phone]) await page.locator('#text').fill('');
@@ -128,6 +133,12 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
   await desktop.screenshot({ path: `${ARTIFACTS}chat-invite.png` });
   await desktop.click('#invite-close');
 
+  // Day lines; and bobby's page, scrolled up, gets daphne's next message below a "new messages" line.
+  assert.ok((await phone.locator('#messages li.day').count()) >= 1);
+  for (let i = 0; i < 20; i++) bobby.send(`filler ${i}`);
+  await phone.locator('#messages li.msg', { hasText: 'filler 19' }).waitFor({ timeout: 30_000 });
+  await phone.evaluate(() => { document.getElementById('messages')!.scrollTop = 0; });
+
   // A new name: bobby's terminal and page show it on daphne's next message.
   await desktop.click('#rename-open');
   await desktop.fill('#name', 'Daphne Q.');
@@ -140,6 +151,12 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
   const shown = phone.locator('#messages li.msg', { hasText: 'a message under my new name' });
   await shown.waitFor({ timeout: 30_000 });
   assert.equal(await shown.locator('.name').textContent(), 'Daphne Q.');
+  const afterMarker = await phone.evaluate(() => document.querySelector('#messages li.unread-marker')?.nextElementSibling?.textContent ?? '');
+  assert.match(afterMarker, /a message under my new name/);
+  assert.match(await phone.title(), /^\(1\) /);
+  await phone.locator('#jump', { hasText: '1 new message' }).click();
+  await phone.waitForFunction(() => !document.title.startsWith('('));
+  assert.equal(await phone.locator('#jump').isVisible(), false);
 
   await desktop.screenshot({ path: `${ARTIFACTS}chat-desktop-light.png` });
   await desktop.emulateMedia({ colorScheme: 'dark' });

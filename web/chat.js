@@ -51,9 +51,15 @@ function addMessage(m, live) {
   const meta = document.createElement('span');
   meta.className = 'meta';
   meta.append(span('name', m.name), span('time', when.toTimeString().slice(0, 5)));
+  meta.title = when.toLocaleString();
   if (m.own && !m.seen) meta.append(span('unseen', 'not yet seen by others'));
   const li = item(m.own ? 'msg own' : 'msg', meta, span('text', m.text));
   li.dataset.hash = m.hash;
+  li.dataset.author = m.author;
+  li.dataset.us = String(m.timestamp);
+  // A run of messages by one author within five minutes shows the name once.
+  const prev = (before ? before.previousElementSibling : messages.lastElementChild);
+  if (prev?.classList.contains('msg') && prev.dataset.author === m.author && prev.querySelector('.name')?.textContent === m.name && Number(m.timestamp) - Number(prev.dataset.us) < 300e6) li.classList.add('cont');
   if (m.text.length > LONG) clamp(li, m.text.length);
   insert(li);
   if (stick && !document.hidden) toBottom();
@@ -119,9 +125,10 @@ function render() {
 }
 
 function progress(stored, expected) {
-  const pct = expected > 0 ? Math.min(100, Math.round((stored / expected) * 100)) : 0;
-  $('progress').firstElementChild.style.width = pct + '%';
-  $('progress-text').textContent = !state.connected ? 'node offline' : expected > 0 ? `${stored} / ${expected} operations` : 'idle';
+  // The session keeps the last progress it saw; a finished one is no news.
+  const running = state.connected && expected > 0 && stored < expected;
+  $('progress').firstElementChild.style.width = running ? `${Math.round((stored / expected) * 100)}%` : '0%';
+  $('progress-text').textContent = !state.connected ? 'node offline' : running ? `${stored} / ${expected} operations` : 'idle';
 }
 
 function apply(e) {
@@ -198,7 +205,8 @@ async function loadSnapshot() {
   snap.messages.forEach((m) => addMessage(m, false));
   state.active = snap.active; state.passive = snap.passive; state.peers = new Set(snap.peers); state.online = snap.online;
   state.connected = true;
-  progress(snap.progress.stored, snap.progress.expected);
+  // The snapshot's progress is the last one the session saw, even after the sync ended: live events tell.
+  progress(0, 0);
   render();
 }
 

@@ -6,7 +6,8 @@
  * that reads back to it; a new name reaches the other peer; and a message
  * typed while the node is down waits in the page and is delivered exactly
  * once after the node restarts on the same data dir and web port and the
- * user opens the new URL. Screenshots go to test/artifacts/ (ignored by git).
+ * user opens the new URL (and a send whose answer was lost is not sent
+ * again). Screenshots go to test/artifacts/ (ignored by git).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -187,6 +188,7 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
   const late = await bobby.waitFor((l) => l.type === 'message' && l.text === 'typed while the node was down', 60_000, 'the queued message');
   assert.equal(late.name, 'Daphne Q.');
   await desktop.locator('#messages li.pending').waitFor({ state: 'detached', timeout: 30_000 });
+  const beforeSend = await desktop.evaluate(() => Date.now());
   await desktop.fill('#text', 'sent after the queued one');
   await desktop.press('#text', 'Enter');
   await bobby.waitForTexts(['sent after the queued one'], 60_000);
@@ -196,4 +198,17 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
   await desktop.locator('#messages li.msg', { hasText: 'sent after the queued one' }).waitFor({ timeout: 30_000 });
   assert.equal(await desktop.locator('#messages li.msg', { hasText: 'typed while the node was down' }).count(), 1);
   assert.equal(await desktop.locator('#banner').isVisible(), false);
+
+  // A send whose answer was lost (the node published it, then died before answering) stays
+  // in the outbox, tried: the next snapshot shows it published, so it is not sent again.
+  await desktop.evaluate(([text, at]) => {
+    localStorage.setItem('walkaway-outbox', JSON.stringify([{ id: 'lost-answer-0123456789', text, queuedAt: at, triedAt: at }]));
+  }, ['sent after the queued one', beforeSend] as const);
+  await desktop.reload();
+  await desktop.waitForFunction(() => localStorage.getItem('walkaway-outbox') === '[]');
+  await desktop.fill('#text', 'the last one');
+  await desktop.press('#text', 'Enter');
+  await bobby.waitForTexts(['the last one'], 60_000);
+  assert.equal(bobby.texts().filter((t) => t === 'sent after the queued one').length, 1);
+  assert.equal(bobby.texts().filter((t) => t === 'typed while the node was down').length, 1);
 });

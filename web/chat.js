@@ -278,13 +278,13 @@ $('invite-open').addEventListener('click', async () => {
   try {
     const { ticket } = await (await api('/api/invite')).json();
     $('ticket').value = ticket;
-    $('ticket').scrollTop = 0;
     drawQr($('qr'), ticket);
   } catch (err) {
     $('ticket').value = `no ticket: ${err.message}`;
     $('qr').replaceChildren();
   }
   dialog.showModal();
+  $('ticket').scrollTop = 0;
 });
 $('invite-close').addEventListener('click', () => $('invite').close());
 $('ticket-copy').addEventListener('click', () => {

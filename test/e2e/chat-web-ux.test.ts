@@ -133,6 +133,12 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
   assert.equal(await readQr(desktop), ticket);
   await desktop.screenshot({ path: `${ARTIFACTS}chat-invite.png` });
   await desktop.click('#invite-close');
+  await phone.click('#invite-open');
+  await phone.locator('#invite').waitFor({ state: 'visible' });
+  await assertOnScreen(phone, ['#invite', '#qr', '#invite-close'], 'phone, invite');
+  assert.equal(await readQr(phone), await phone.locator('#ticket').inputValue());
+  await phone.screenshot({ path: `${ARTIFACTS}chat-phone-invite.png` });
+  await phone.click('#invite-close');
 
   // Day lines; and bobby's page, scrolled up, gets daphne's next message below a "new messages" line.
   assert.ok((await phone.locator('#messages li.day').count()) >= 1);

@@ -1,64 +1,140 @@
-// The chat page: a snapshot, then the event stream, and a form that posts /api/send.
+// The chat page: a snapshot, then the event stream; sends go through the
+// outbox (outbox.js) so that nothing typed is lost while the node is away.
 // Every API call carries the per-launch token; see src/cli/web-server.ts.
+import { enqueue, flush, pending, settle } from './outbox.js';
+import { qrMatrix } from './qr.js';
+import { drawOverlay, list, short } from './sidebar.js';
+
 const $ = (id) => document.getElementById(id);
-const short = (id) => String(id).slice(0, 8);
-const state = { active: [], passive: [], peers: new Set(), online: [] };
+const state = { active: [], passive: [], peers: new Set(), online: [], room: '', unread: 0, lastDay: '', connected: true };
 
-function time(us) { return new Date(Number(us) / 1000).toTimeString().slice(0, 8); }
+const timeOf = (us) => new Date(Number(us) / 1000);
+const dayLabel = (d) => {
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (d.toDateString() === today.toDateString()) return 'Today';
+  if (d.toDateString() === yesterday.toDateString()) return 'Yesterday';
+  return d.toLocaleDateString(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+};
 
-function addMessage(m) {
-  if (document.querySelector(`[data-hash="${m.hash}"]`)) return;
+const messages = $('messages');
+const atBottom = () => messages.scrollTop + messages.clientHeight >= messages.scrollHeight - 24;
+const toBottom = () => { messages.scrollTop = messages.scrollHeight; };
+
+function item(className, ...children) {
   const li = document.createElement('li');
+  li.className = className;
+  li.append(...children);
+  return li;
+}
+function span(className, text) {
+  const s = document.createElement('span');
+  s.className = className;
+  s.textContent = text;
+  return s;
+}
+
+/** Adds a message, with a day separator when its day differs from the last one's. */
+function addMessage(m, live) {
+  if (document.querySelector(`[data-hash="${CSS.escape(m.hash)}"]`)) return;
+  const stick = atBottom();
+  const when = timeOf(m.timestamp);
+  const day = when.toDateString();
+  const before = messages.querySelector('li.pending');
+  const insert = (li) => messages.insertBefore(li, before);
+  if (day !== state.lastDay) {
+    state.lastDay = day;
+    insert(item('day', dayLabel(when)));
+  }
+  const unseen = live && !m.own && (document.hidden || !stick);
+  if (unseen) markUnread();
+  const meta = document.createElement('span');
+  meta.className = 'meta';
+  meta.append(span('name', m.name), span('time', when.toTimeString().slice(0, 5)));
+  meta.title = when.toLocaleString();
+  if (m.own && !m.seen) meta.append(span('unseen', 'not yet seen by others'));
+  const li = item(m.own ? 'msg own' : 'msg', meta, span('text', m.text));
   li.dataset.hash = m.hash;
-  if (m.own) li.className = 'own';
-  const t = document.createElement('span'); t.className = 'time'; t.textContent = time(m.timestamp);
-  const n = document.createElement('span'); n.className = 'name'; n.textContent = m.name;
-  const x = document.createElement('span'); x.className = 'text'; x.textContent = m.text;
-  li.append(t, n, x);
-  if (m.own && !m.seen) { const u = document.createElement('span'); u.className = 'unseen'; u.textContent = 'not yet seen by others'; li.append(u); }
-  const list = $('messages');
-  const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 20;
-  list.append(li);
-  if (atBottom) list.scrollTop = list.scrollHeight;
+  li.dataset.author = m.author;
+  li.dataset.us = String(m.timestamp);
+  // A run of messages by one author within five minutes shows the name once.
+  const prev = (before ? before.previousElementSibling : messages.lastElementChild);
+  if (prev?.classList.contains('msg') && prev.dataset.author === m.author && prev.querySelector('.name')?.textContent === m.name && Number(m.timestamp) - Number(prev.dataset.us) < 300e6) li.classList.add('cont');
+  if (m.text.length > LONG) clamp(li, m.text.length);
+  insert(li);
+  if (stick && !document.hidden) toBottom();
 }
 
-function list(el, items, empty) {
-  el.replaceChildren(...(items.length ? items : [empty]).map((text) => { const li = document.createElement('li'); li.textContent = text; return li; }));
+/** Texts longer than this show their first lines and a button for the rest. */
+const LONG = 1500;
+function clamp(li, length) {
+  li.classList.add('long');
+  const more = document.createElement('button');
+  more.type = 'button';
+  more.className = 'link more';
+  more.textContent = `Show all ${length.toLocaleString()} characters`;
+  more.addEventListener('click', () => { li.classList.remove('long'); more.remove(); });
+  li.append(more);
 }
 
-function drawOverlay() {
-  const svg = $('overlay');
-  const ns = 'http://www.w3.org/2000/svg';
-  const parts = [];
-  const ring = (ids, r, color) => ids.forEach((id, i) => {
-    const a = (i / Math.max(ids.length, 1)) * 2 * Math.PI - Math.PI / 2;
-    const x = Math.cos(a) * r, y = Math.sin(a) * r;
-    if (color === '#0a6') { const l = document.createElementNS(ns, 'line'); Object.entries({ x1: 0, y1: 0, x2: x, y2: y, stroke: '#0a6' }).forEach(([k, v]) => l.setAttribute(k, v)); parts.push(l); }
-    const c = document.createElementNS(ns, 'circle'); Object.entries({ cx: x, cy: y, r: 6, fill: color }).forEach(([k, v]) => c.setAttribute(k, v)); parts.push(c);
-    const t = document.createElementNS(ns, 'text'); t.setAttribute('x', x + 8); t.setAttribute('y', y + 3); t.textContent = short(id); parts.push(t);
-  });
-  ring(state.passive, 90, '#bbb');
-  ring(state.active, 50, '#0a6');
-  const me = document.createElementNS(ns, 'circle'); Object.entries({ cx: 0, cy: 0, r: 9, fill: '#1d1d1f' }).forEach(([k, v]) => me.setAttribute(k, v)); parts.push(me);
-  svg.replaceChildren(...parts);
+/** Messages that arrive while the tab is hidden or scrolled up sit below a "new messages" line. */
+function markUnread() {
+  if (state.unread === 0) {
+    messages.querySelector('li.unread-marker')?.remove();
+    messages.insertBefore(item('unread-marker', 'new messages'), messages.querySelector('li.pending'));
+  }
+  state.unread++;
+  $('jump').hidden = false;
+  $('jump').textContent = `${state.unread} new message${state.unread === 1 ? '' : 's'} ↓`;
+  showTitle();
 }
+function readAll() {
+  if (state.unread === 0 || document.hidden || !atBottom()) return;
+  state.unread = 0;
+  $('jump').hidden = true;
+  showTitle();
+}
+messages.addEventListener('scroll', readAll);
+document.addEventListener('visibilitychange', readAll);
+$('jump').addEventListener('click', () => { toBottom(); readAll(); });
+
+function showTitle() {
+  const room = state.room || 'walkaway chat';
+  document.title = `${state.unread ? `(${state.unread}) ` : ''}${room} · walkaway`;
+  $('title').textContent = room;
+}
+
+/** A message typed here that the node has not taken yet. */
+function addPending(entry) {
+  const meta = document.createElement('span');
+  meta.className = 'meta';
+  meta.append(span('name', state.name ?? 'you'), span('pending-note', 'waiting to be sent'));
+  const li = item('msg own pending', meta, span('text', entry.text));
+  li.dataset.pending = entry.id;
+  messages.append(li);
+  toBottom();
+}
+const dropPending = (id) => document.querySelector(`[data-pending="${CSS.escape(id)}"]`)?.remove();
 
 function render() {
+  // Like the terminal: "not yet seen by others" matters only while no neighbour is there.
+  document.body.classList.toggle('alone', state.active.length === 0);
   list($('peers'), [...state.peers].map(short), 'none yet');
   list($('online'), state.online.map((p) => `${p.name} (${short(p.id)})`), 'just you');
-  drawOverlay();
+  drawOverlay($('overlay'), state.active, state.passive);
 }
 
 function progress(stored, expected) {
-  const pct = expected > 0 ? Math.min(100, Math.round((stored / expected) * 100)) : 0;
-  $('progress').firstElementChild.style.width = pct + '%';
-  $('progress-text').textContent = expected > 0 ? `${stored} / ${expected} operations` : 'idle';
+  // The session keeps the last progress it saw; a finished one is no news.
+  const running = state.connected && expected > 0 && stored < expected;
+  $('progress').firstElementChild.style.width = running ? `${Math.round((stored / expected) * 100)}%` : '0%';
+  $('progress-text').textContent = !state.connected ? 'node offline' : running ? `${stored} / ${expected} operations` : 'idle';
 }
 
 function apply(e) {
   switch (e.type) {
-    case 'message': addMessage(e); break;
-    case 'seen': document.querySelector(`[data-hash="${e.hash}"] .unseen`)?.remove(); break;
+    case 'message': addMessage(e, true); break;
+    case 'seen': document.querySelector(`[data-hash="${CSS.escape(e.hash)}"] .unseen`)?.remove(); break;
     case 'peer': e.event === 'connect' ? state.peers.add(e.peer) : state.peers.delete(e.peer); render(); break;
     case 'neighbor': state.active = e.active; state.passive = e.passive; render(); break;
     case 'presence': state.online = e.online; render(); break;
@@ -78,24 +154,59 @@ function readToken() {
   return sessionStorage.getItem('walkaway-token');
 }
 const token = readToken();
-const auth = { authorization: `Bearer ${token}` };
+// Pasting the new URL of a restarted node into this tab changes only the
+// fragment (no new page load): take its token and start over.
+window.addEventListener('hashchange', () => {
+  if (new URLSearchParams(location.hash.slice(1)).get('token')) {
+    readToken();
+    location.reload();
+  }
+});
 
-function status(text) { $('status').textContent = text; }
+/** The banner: empty when all is well. */
+function status(text) {
+  $('status').textContent = text;
+  $('banner').hidden = text === '';
+}
+function offline(why) {
+  state.connected = false;
+  progress(0, 0);
+  const waiting = pending().length;
+  status(`${why}${waiting ? ` · ${waiting} message${waiting === 1 ? '' : 's'} will be sent when it is back` : ' · what you write is kept and sent when it is back'}`);
+}
+const RESTARTED = 'The node was restarted or this page has no token: open the address it printed (…/#token=…)';
 
+class ApiError extends Error {
+  constructor(message, status) { super(message); this.status = status; }
+}
 async function api(path, init = {}) {
-  const res = await fetch(path, { ...init, headers: { ...auth, ...(init.headers ?? {}) }, cache: 'no-store', credentials: 'omit' });
-  if (res.status === 401) throw new Error('this page needs the URL that walkaway printed (with #token=...)');
-  if (!res.ok) throw new Error(`${res.status}: ${(await res.json().catch(() => ({}))).message ?? res.statusText}`);
+  let res;
+  try {
+    res = await fetch(path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) }, cache: 'no-store', credentials: 'omit' });
+  } catch {
+    throw new ApiError('The node is not answering', 0);
+  }
+  if (res.status === 401) throw new ApiError(RESTARTED, 401);
+  if (!res.ok) throw new ApiError(`${res.status}: ${(await res.json().catch(() => ({}))).message ?? res.statusText}`, res.status);
   return res;
 }
+const post = (path, value) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
 
 async function loadSnapshot() {
   const snap = await (await api('/api/snapshot')).json();
-  $('title').textContent = `walkaway chat · ${short(snap.topic)}`;
-  $('me').textContent = `${snap.name} · ${snap.id}`;
-  snap.messages.forEach(addMessage);
+  state.room = typeof snap.room === 'string' && snap.room ? snap.room : `topic ${short(snap.topic)}`;
+  const wanted = localStorage.getItem('walkaway-name');
+  if (wanted && wanted !== snap.name) await post('/api/name', { name: wanted }).then(() => { snap.name = wanted; }, () => {});
+  state.name = snap.name;
+  $('me').textContent = `${snap.name} · ${short(snap.id)}${snap.room ? ` · topic ${short(snap.topic)}` : ''}`;
+  $('my-name').textContent = snap.name;
+  showTitle();
+  for (const id of settle(snap.messages)) dropPending(id);
+  snap.messages.forEach((m) => addMessage(m, false));
   state.active = snap.active; state.passive = snap.passive; state.peers = new Set(snap.peers); state.online = snap.online;
-  progress(snap.progress.stored, snap.progress.expected);
+  state.connected = true;
+  // The snapshot's progress is the last one the session saw, even after the sync ended: live events tell.
+  progress(0, 0);
   render();
 }
 
@@ -105,7 +216,8 @@ async function follow() {
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = '';
   for (;;) {
-    const { value, done } = await reader.read();
+    // A dead node ends the stream or breaks it ("network error"): either way the caller reconnects.
+    const { value, done } = await reader.read().catch(() => ({ done: true }));
     if (done) return;
     buffered += value;
     const frames = buffered.split('\n\n');
@@ -117,34 +229,112 @@ async function follow() {
   }
 }
 
+function sendWaiting() {
+  return flush(
+    (entry) => post('/api/send', { text: entry.text, id: entry.id }).catch((err) => {
+      err.retry = err.status === 0 || err.status === 401 || err.status >= 500;
+      if (err.retry) offline(err.message);
+      throw err;
+    }),
+    dropPending,
+    (entry, err) => { dropPending(entry.id); status(`not sent: ${err.message}`); },
+  );
+}
+
 async function start() {
-  if (!token) return status('open the URL that walkaway printed (with #token=...)');
-  for (let wait = 1000; ; wait = Math.min(wait * 2, 30_000)) {
+  for (const entry of pending()) addPending(entry);
+  if (!token) return offline(RESTARTED);
+  for (let wait = 1000; ; wait = Math.min(wait * 2, 5000)) {
     try {
       await loadSnapshot();
       status('');
       wait = 1000;
+      void sendWaiting();
       await follow();
-      status('connection lost, reconnecting');
+      offline('The node is not answering (connection lost), reconnecting');
     } catch (err) {
-      status(err.message);
-      if (String(err.message).includes('#token')) return;
+      offline(err.message);
+      if (err.status === 401) return;
     }
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 
-$('send').addEventListener('submit', async (ev) => {
+$('send').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const text = $('text').value.trim();
   if (!text) return;
   $('text').value = '';
+  messages.querySelector('li.unread-marker')?.remove();
+  addPending(enqueue(text));
+  if (state.connected) void sendWaiting();
+  else offline($('status').textContent.split(' · ')[0] || 'The node is not answering');
+});
+
+// Invite: the ticket as text and as a QR code (drawn here, see qr.js).
+$('invite-open').addEventListener('click', async () => {
+  const dialog = $('invite');
+  $('invite-room').textContent = state.room;
   try {
-    await api('/api/send', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+    const { ticket } = await (await api('/api/invite')).json();
+    $('ticket').value = ticket;
+    drawQr($('qr'), ticket);
   } catch (err) {
-    $('text').value = text;
-    status(`not sent: ${err.message}`);
+    $('ticket').value = `no ticket: ${err.message}`;
+    $('qr').replaceChildren();
+  }
+  dialog.showModal();
+  $('ticket').scrollTop = 0;
+});
+$('invite-close').addEventListener('click', () => $('invite').close());
+$('ticket-copy').addEventListener('click', () => {
+  $('ticket').select();
+  navigator.clipboard?.writeText($('ticket').value).then(() => { $('ticket-copy').textContent = 'Copied'; }, () => {});
+});
+
+function drawQr(svg, text) {
+  const m = qrMatrix(text, 'M');
+  const quiet = 4;
+  const size = m.length + quiet * 2;
+  let d = '';
+  m.forEach((row, r) => row.forEach((dark, c) => { if (dark) d += `M${c + quiet} ${r + quiet}h1v1h-1z`; }));
+  const ns = 'http://www.w3.org/2000/svg';
+  const bg = document.createElementNS(ns, 'rect');
+  bg.setAttribute('width', size); bg.setAttribute('height', size);
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', d);
+  svg.setAttribute('viewBox', `0 0 ${size} ${size}`);
+  svg.setAttribute('shape-rendering', 'crispEdges');
+  svg.dataset.modules = String(m.length);
+  svg.replaceChildren(bg, path);
+}
+
+// Your name: changed on the node (peers see it on the next messages) and remembered by this browser.
+$('rename-open').addEventListener('click', () => { $('name').value = state.name ?? ''; $('rename').showModal(); });
+$('rename-cancel').addEventListener('click', () => $('rename').close());
+$('rename-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const name = $('name').value.trim();
+  if (!name) return;
+  try {
+    await post('/api/name', { name });
+    localStorage.setItem('walkaway-name', name);
+    state.name = name;
+    $('my-name').textContent = name;
+    $('me').textContent = $('me').textContent.replace(/^[^·]*·/, `${name} ·`);
+    $('rename').close();
+  } catch (err) {
+    status(`name not changed: ${err.message}`);
   }
 });
+
+// Phones: the sidebar slides in behind a button.
+function side(open) {
+  document.body.classList.toggle('side-open', open);
+  $('side-toggle').setAttribute('aria-expanded', String(open));
+}
+$('side-toggle').addEventListener('click', () => side(!document.body.classList.contains('side-open')));
+$('scrim').addEventListener('click', () => side(false));
+$('side-close').addEventListener('click', () => side(false));
 
 start();

@@ -1,7 +1,8 @@
 /**
  * The chat page, served by the node on 127.0.0.1: the page itself (web/),
  * and an API for it: GET /api/snapshot, GET /api/events (server-sent
- * events) and POST /api/send. Every request passes the checks of
+ * events), POST /api/send, GET /api/invite (the room's ticket) and POST
+ * /api/name (the name on your next messages). Every request passes the checks of
  * web-guard.ts; the API also needs the per-launch token, which the URL the
  * CLI prints carries in its fragment (never sent to a server, never in a
  * Referer) and the page sends as `Authorization: Bearer <token>`.
@@ -9,11 +10,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { ChatSession, ChatEvent } from './chat-session.ts';
+import { fromHex } from '../core/index.ts';
 import { SECURITY_HEADERS, bearerToken, isJson, newToken, originOfHost, tokenMatches } from './web-guard.ts';
 
 const MAX_BODY = 64 * 1024;
 const MAX_TEXT = 16_000;
 const MAX_EVENT_STREAMS = 16;
+const MAX_NAME = 64;
+/** Send ids remembered per launch, so a page that retries a send publishes it once. */
+const MAX_SEND_IDS = 1024;
+const SEND_ID = /^[A-Za-z0-9_-]{8,64}$/;
 /** An event stream whose client stops reading is dropped once this much waits for it. */
 const MAX_STREAM_BACKLOG = 1024 * 1024;
 
@@ -21,6 +27,9 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/chat.js': { file: 'chat.js', type: 'text/javascript; charset=utf-8' },
   '/chat.css': { file: 'chat.css', type: 'text/css; charset=utf-8' },
+  '/qr.js': { file: 'qr.js', type: 'text/javascript; charset=utf-8' },
+  '/outbox.js': { file: 'outbox.js', type: 'text/javascript; charset=utf-8' },
+  '/sidebar.js': { file: 'sidebar.js', type: 'text/javascript; charset=utf-8' },
 };
 
 export interface WebServerOptions {
@@ -56,6 +65,7 @@ export async function startWebServer(chat: ChatSession, port: number, nextFreeIf
   const files = new Map(Object.entries(FILES).map(([path, f]) => [path, { body: readFileSync(new URL(`../../web/${f.file}`, import.meta.url)), type: f.type }]));
   const streams = new Set<ServerResponse>();
   const maxStreams = options.maxEventStreams ?? MAX_EVENT_STREAMS;
+  const sent = new Map<string, Promise<string>>();
   const onEvent = (event: ChatEvent) => {
     const data = `data: ${JSON.stringify(event)}\n\n`;
     for (const res of streams) {
@@ -68,7 +78,7 @@ export async function startWebServer(chat: ChatSession, port: number, nextFreeIf
   chat.on('event', onEvent);
   let listening = 0;
   const server = createServer((req, res) => {
-    const ctx: Context = { chat, token, port: listening, files, streams, maxStreams };
+    const ctx: Context = { chat, token, port: listening, files, streams, maxStreams, sent };
     handle(ctx, req, res).catch((err: unknown) => answerError(res, err));
   });
   server.headersTimeout = 10_000;
@@ -112,6 +122,8 @@ interface Context {
   files: Map<string, { body: Buffer; type: string }>;
   streams: Set<ServerResponse>;
   maxStreams: number;
+  /** Send id -> its publication, oldest first, at most MAX_SEND_IDS. */
+  sent: Map<string, Promise<string>>;
 }
 
 async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -150,9 +162,21 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   if (path === '/api/send') {
     if (req.method !== 'POST') throw methodNotAllowed('POST');
     if (!isJson(req.headers['content-type'])) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
-    const text = parseSend(await readBody(req, res));
-    const hash = await ctx.chat.send(text);
-    return answerJson(res, 200, { hash });
+    const { text, id } = parseSend(await readBody(req, res));
+    return answerJson(res, 200, { hash: await sendOnce(ctx, text, id) });
+  }
+  if (path === '/api/invite') {
+    if (req.method !== 'GET') throw methodNotAllowed('GET');
+    const ready = ctx.chat.ready();
+    return answerJson(res, 200, { ticket: ctx.chat.node.ticket(fromHex(ctx.chat.topicHex)), topic: ctx.chat.topicHex, room: ready.room ?? null });
+  }
+  if (path === '/api/name') {
+    if (req.method !== 'POST') throw methodNotAllowed('POST');
+    if (!isJson(req.headers['content-type'])) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
+    const name = parseName(await readBody(req, res));
+    // ChatSession reads `name` on every send and presence announcement; see the note in docs/interfaces.md.
+    (ctx.chat as { name: string }).name = name;
+    return answerJson(res, 200, { name });
   }
   throw new HttpError(404, 'NOT_FOUND', 'no such endpoint');
 }
@@ -168,17 +192,47 @@ function openEventStream(ctx: Context, req: IncomingMessage, res: ServerResponse
   res.on('error', drop);
 }
 
-function parseSend(body: string): string {
-  let text: unknown;
+function parseJsonObject(body: string): Record<string, unknown> {
   try {
-    text = (JSON.parse(body) as { text?: unknown } | null)?.text;
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   } catch {
-    text = undefined;
+    return {};
   }
+}
+
+function parseSend(body: string): { text: string; id?: string } {
+  const { text, id } = parseJsonObject(body);
   if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_TEXT) {
     throw new HttpError(400, 'INVALID_ARGUMENT', `send {"text": "..."} with a non-empty text of at most ${MAX_TEXT} characters`);
   }
-  return text.trim();
+  if (id !== undefined && (typeof id !== 'string' || !SEND_ID.test(id))) {
+    throw new HttpError(400, 'INVALID_ARGUMENT', 'a send id is 8 to 64 characters of A-Z a-z 0-9 _ -');
+  }
+  return { text: text.trim(), id };
+}
+
+/** Publishes a text; a send id seen before in this launch answers the first publication's hash instead. */
+function sendOnce(ctx: Context, text: string, id: string | undefined): Promise<string> {
+  if (id === undefined) return ctx.chat.send(text);
+  const known = ctx.sent.get(id);
+  if (known) return known;
+  const publication = ctx.chat.send(text);
+  ctx.sent.set(id, publication);
+  // A failed publication may be retried under the same id.
+  publication.catch(() => ctx.sent.get(id) === publication && ctx.sent.delete(id));
+  if (ctx.sent.size > MAX_SEND_IDS) ctx.sent.delete(ctx.sent.keys().next().value!);
+  return publication;
+}
+
+function parseName(body: string): string {
+  const { name } = parseJsonObject(body);
+  const trimmed = typeof name === 'string' ? name.trim() : '';
+  // No control characters: names print in terminals.
+  if (trimmed === '' || trimmed.length > MAX_NAME || /[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) {
+    throw new HttpError(400, 'INVALID_ARGUMENT', `send {"name": "..."} with a name of 1 to ${MAX_NAME} characters, no control characters`);
+  }
+  return trimmed;
 }
 
 /** Reads at most MAX_BODY bytes; more (declared or sent) is a 413 and the connection closes. */

@@ -61,7 +61,7 @@ function apply(e) {
     case 'seen': document.querySelector(`[data-hash="${e.hash}"] .unseen`)?.remove(); break;
     case 'peer': e.event === 'connect' ? state.peers.add(e.peer) : state.peers.delete(e.peer); render(); break;
     case 'neighbor': state.active = e.active; state.passive = e.passive; render(); break;
-    case 'presence': state.online = e.online; render(); break;
+    case 'presence': state.online = e.here; render(); break;
     case 'sync': if (e.event === 'progress') progress(e.stored, e.expected); if (e.event === 'end') progress(0, 0); break;
   }
 }

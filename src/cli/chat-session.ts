@@ -46,7 +46,8 @@ export class ChatSession extends EventEmitter {
     this.topicHex = toHex(this.#stream.topic);
     this.#now = options.now ?? (() => performance.now());
     const cursor = node.store.getCursor(SEEN_CURSOR + this.topicHex);
-    if (cursor) this.#seenUpTo = Number(new TextDecoder().decode(cursor)) || -1;
+    const stored = cursor ? Number(new TextDecoder().decode(cursor)) : -1;
+    if (Number.isSafeInteger(stored) && stored >= 0) this.#seenUpTo = stored;
   }
 
   static async start(options: ChatOptions): Promise<ChatSession> {
@@ -85,6 +86,11 @@ export class ChatSession extends EventEmitter {
 
   online(): { id: string; name: string }[] {
     return this.#presenceTable.online();
+  }
+
+  /** The highest seqNum of our log that a peer is known to hold (-1: none); kept across restarts. */
+  get seenUpTo(): number {
+    return this.#seenUpTo;
   }
 
   /** Whether a peer was ever met (connected or heard): "none yet" before, "no one online" after. */

@@ -44,7 +44,7 @@ function drawOverlay() {
 }
 
 function render() {
-  list($('peers'), [...state.peers].map(short), 'none yet');
+  list($('peers'), [...state.peers].map(short), (state.everSeen ||= state.peers.size > 0) ? 'no one online' : 'none yet');
   list($('online'), state.online.map((p) => `${p.name} (${short(p.id)})`), 'just you');
   drawOverlay();
 }

@@ -20,7 +20,7 @@ interface Args {
   timeScale: number;
 }
 
-const USAGE = `usage: npm run sim -- <${Object.keys(SCENARIOS).join('|')}> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE] [--time-scale X]`;
+const USAGE = `usage: walkaway sim <${Object.keys(SCENARIOS).join('|')}> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE] [--time-scale X]\n(or, in a checkout: npm run sim -- <scenario> ...)`;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { scenario: '', nodes: 1000, seeds: 5, seed: 1, fail: 0.5, json: null, timeScale: 1 };
@@ -53,7 +53,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function fail(message: string): never {
-  console.error(`${message}\n${USAGE}`);
+  console.error(`walkaway sim: ${message}; see "walkaway sim --help"`);
   process.exit(2);
 }
 

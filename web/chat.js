@@ -119,7 +119,7 @@ const dropPending = (id) => document.querySelector(`[data-pending="${CSS.escape(
 function render() {
   // Like the terminal: "not yet seen by others" matters only while no neighbour is there.
   document.body.classList.toggle('alone', state.active.length === 0);
-  list($('peers'), [...state.peers].map(short), 'none yet');
+  list($('peers'), [...state.peers].map(short), (state.everSeen ||= state.peers.size > 0) ? 'no one online' : 'none yet');
   list($('online'), state.online.map((p) => `${p.name} (${short(p.id)})`), 'just you');
   drawOverlay($('overlay'), state.active, state.passive);
 }
@@ -137,7 +137,7 @@ function apply(e) {
     case 'seen': document.querySelector(`[data-hash="${CSS.escape(e.hash)}"] .unseen`)?.remove(); break;
     case 'peer': e.event === 'connect' ? state.peers.add(e.peer) : state.peers.delete(e.peer); render(); break;
     case 'neighbor': state.active = e.active; state.passive = e.passive; render(); break;
-    case 'presence': state.online = e.online; render(); break;
+    case 'presence': state.online = e.here; render(); break;
     case 'sync': if (e.event === 'progress') progress(e.stored, e.expected); if (e.event === 'end') progress(0, 0); break;
   }
 }
@@ -203,7 +203,7 @@ async function loadSnapshot() {
   showTitle();
   for (const id of settle(snap.messages)) dropPending(id);
   snap.messages.forEach((m) => addMessage(m, false));
-  state.active = snap.active; state.passive = snap.passive; state.peers = new Set(snap.peers); state.online = snap.online;
+  state.active = snap.active; state.passive = snap.passive; state.peers = new Set(snap.peers); state.online = snap.online; state.everSeen = snap.everSeen;
   state.connected = true;
   // The snapshot's progress is the last one the session saw, even after the sync ended: live events tell.
   progress(0, 0);

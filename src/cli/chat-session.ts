@@ -7,17 +7,20 @@ import { EventEmitter } from 'node:events';
 import { toHex, WalkawayError } from '../core/index.ts';
 import { Node, type NodeOptions, type TopicStream } from '../node/index.ts';
 import { decodeChat, encodeChat } from './chat-message.ts';
+import { PRESENCE_HEARTBEAT_MS, PRESENCE_SWEEP_MS, PresenceTable } from './presence.ts';
 
 export type ChatEvent = Record<string, unknown> & { type: string };
 
 export interface ChatOptions extends NodeOptions {
   topic: string;
   name: string;
+  /** A monotonic clock in milliseconds for presence (default performance.now). */
+  now?: () => number;
 }
 
-const PRESENCE_MS = 5000;
-const ONLINE_MS = 15_000;
 const HISTORY = 500;
+/** The store cursor that keeps, across restarts, the highest own seqNum a peer is known to hold. */
+const SEEN_CURSOR = 'walkaway-chat/seen/';
 
 export class ChatSession extends EventEmitter {
   readonly node: Node;
@@ -25,10 +28,13 @@ export class ChatSession extends EventEmitter {
   readonly topicHex: string;
   readonly #stream: TopicStream;
   readonly #presence: ReturnType<Node['ephemeralStream']>;
-  readonly #online = new Map<string, { name: string; lastSeen: number }>();
+  readonly #presenceTable = new PresenceTable();
+  readonly #now: () => number;
+  #peerEverSeen = false;
+  #seenUpTo = -1;
   readonly #history: ChatEvent[] = [];
   readonly #unseen = new Map<string, number>();
-  #timer: NodeJS.Timeout | undefined;
+  #timers: NodeJS.Timeout[] = [];
   #progress = { expected: 0, stored: 0 };
 
   private constructor(node: Node, options: ChatOptions) {
@@ -38,6 +44,10 @@ export class ChatSession extends EventEmitter {
     this.#stream = node.stream(options.topic);
     this.#presence = node.ephemeralStream(options.topic);
     this.topicHex = toHex(this.#stream.topic);
+    this.#now = options.now ?? (() => performance.now());
+    const cursor = node.store.getCursor(SEEN_CURSOR + this.topicHex);
+    const stored = cursor ? Number(new TextDecoder().decode(cursor)) : -1;
+    if (Number.isSafeInteger(stored) && stored >= 0) this.#seenUpTo = stored;
   }
 
   static async start(options: ChatOptions): Promise<ChatSession> {
@@ -69,17 +79,27 @@ export class ChatSession extends EventEmitter {
       active: views.active,
       passive: views.passive,
       online: this.online(),
+      everSeen: this.everSeen,
       progress: this.#progress,
     };
   }
 
   online(): { id: string; name: string }[] {
-    const now = Date.now();
-    return [...this.#online].filter(([, p]) => now - p.lastSeen < ONLINE_MS).map(([id, p]) => ({ id, name: p.name }));
+    return this.#presenceTable.online();
+  }
+
+  /** The highest seqNum of our log that a peer is known to hold (-1: none); kept across restarts. */
+  get seenUpTo(): number {
+    return this.#seenUpTo;
+  }
+
+  /** Whether a peer was ever met (connected or heard): "none yet" before, "no one online" after. */
+  get everSeen(): boolean {
+    return this.#peerEverSeen || this.#presenceTable.everSeen;
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#timer);
+    for (const timer of this.#timers) clearInterval(timer);
     await this.node.close();
   }
 
@@ -89,7 +109,10 @@ export class ChatSession extends EventEmitter {
 
   #wire(): void {
     const node = this.node;
-    node.on('peer:connect', ({ peer }) => this.#emit({ type: 'peer', event: 'connect', peer }));
+    node.on('peer:connect', ({ peer }) => {
+      this.#peerEverSeen = true;
+      this.#emit({ type: 'peer', event: 'connect', peer });
+    });
     node.on('peer:disconnect', ({ peer }) => this.#emit({ type: 'peer', event: 'disconnect', peer }));
     node.on('neighbor:up', ({ topic, peer }) => topic === this.topicHex && this.#emitOverlay('up', peer));
     node.on('neighbor:down', ({ topic, peer }) => topic === this.topicHex && this.#emitOverlay('down', peer));
@@ -115,8 +138,22 @@ export class ChatSession extends EventEmitter {
     void this.#readPresence();
     const announce = () => void this.#presence.tx.publish(encodeChat({ type: 'presence', name: this.name })).catch(() => {});
     announce();
-    this.#timer = setInterval(announce, PRESENCE_MS);
-    this.#timer.unref();
+    this.#timers = [setInterval(announce, PRESENCE_HEARTBEAT_MS), setInterval(() => this.sweepPresence(), PRESENCE_SWEEP_MS)];
+    for (const timer of this.#timers) timer.unref();
+  }
+
+  /** Emits `presence` with `online: false` for each peer unheard past the expiry (run by a timer; tests call it). */
+  sweepPresence(): void {
+    for (const gone of this.#presenceTable.expire(this.#now())) {
+      this.#emit({ type: 'presence', author: gone.id, name: gone.name, online: false, here: this.online() });
+    }
+  }
+
+  /** Notes a presence heartbeat (from the ephemeral stream; tests call it). */
+  heardPresence(author: string, name: string): void {
+    if (this.#presenceTable.heard(author, name, this.#now())) {
+      this.#emit({ type: 'presence', author, name, online: true, here: this.online() });
+    }
   }
 
   #emitOverlay(event: 'up' | 'down', peer: string): void {
@@ -129,7 +166,8 @@ export class ChatSession extends EventEmitter {
     for await (const event of this.#stream.rx) {
       const chat = decodeChat(event.body);
       if (chat?.type === 'message') {
-        const seen = event.own ? this.node.seenBy(this.#stream.topic, event).length > 0 : true;
+        const seen = event.own ? event.seqNum <= this.#seenUpTo || this.node.seenBy(this.#stream.topic, event).length > 0 : true;
+        if (event.own && seen) this.#markSeen(event.seqNum);
         const message: ChatEvent = {
           type: 'message',
           topic: this.topicHex,
@@ -155,20 +193,33 @@ export class ChatSession extends EventEmitter {
     for await (const event of this.#presence.rx) {
       const chat = decodeChat(event.body);
       if (chat?.type !== 'presence' || event.own) continue;
-      const isNew = !this.#online.has(event.author);
-      this.#online.set(event.author, { name: chat.name, lastSeen: Date.now() });
-      if (isNew) this.#emit({ type: 'presence', author: event.author, name: chat.name, online: this.online() });
+      this.heardPresence(event.author, chat.name);
     }
   }
 
   /** Own messages written alone become "seen" once a peer is known to hold them. */
   #checkSeen(): void {
+    // A peer that holds an entry of our log holds every entry before it.
+    for (const seqNum of this.#unseen.values()) {
+      if (seqNum > this.#seenUpTo && this.node.seenBy(this.#stream.topic, { author: this.node.id, seqNum }).length > 0) this.#markSeen(seqNum);
+    }
     for (const [hash, seqNum] of this.#unseen) {
-      if (this.node.seenBy(this.#stream.topic, { author: this.node.id, seqNum }).length === 0) continue;
+      if (seqNum > this.#seenUpTo) continue;
       this.#unseen.delete(hash);
       const entry = this.#history.find((m) => m.hash === hash);
       if (entry) entry.seen = true;
       this.#emit({ type: 'seen', hash });
+    }
+  }
+
+  /** Remembers (in the store, so it survives a restart) that peers hold our log up to `seqNum`. */
+  #markSeen(seqNum: number): void {
+    if (seqNum <= this.#seenUpTo) return;
+    this.#seenUpTo = seqNum;
+    try {
+      this.node.store.setCursor(SEEN_CURSOR + this.topicHex, new TextEncoder().encode(String(seqNum)));
+    } catch {
+      // the store is closing: the mark is recomputed from the next sync
     }
   }
 }

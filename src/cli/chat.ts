@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { defaultDataDir } from '../data-dir.ts';
 import { fromHex } from '../core/index.ts';
 import { isTicket } from '../node/index.ts';
-import { parse, port, text, UsageError } from './args.ts';
+import { address, parse, port, text, UsageError } from './args.ts';
 import { ChatSession, type ChatEvent } from './chat-session.ts';
 import { startWebServer } from './web-server.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
@@ -48,20 +48,23 @@ const DEFAULT_PORT = 4077;
 const DEFAULT_WEB_PORT = 7077;
 
 export async function chatCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, OPTIONS, 1);
+  const { values, positionals } = parse(argv, OPTIONS, 1, 'chat');
   if (values.help) return void console.log(CHAT_HELP);
   const topic = positionals[0];
-  if (!topic) throw new UsageError('chat needs a topic or a ticket');
-  if (topic.length > 4096) throw new UsageError('the topic is too long');
+  if (!topic) throw new UsageError('chat needs a topic or a ticket; see "walkaway chat --help"');
+  text(topic, 'the topic or ticket', 4096);
   const name = text(values.name, '--name', 64) ?? (userInfo().username || 'anonymous');
   const dataDir = text(values.data, '--data', 4096) ?? defaultDataDir();
   const p2pPort = port(values.port, '--port');
   const webPort = port(values['web-port'], '--web');
   const network = text(values.network, '--network');
   const json = values.json === true;
-  const bootstrap = (values.bootstrap as string[] | undefined) ?? [];
-  const listen = values.listen as string[] | undefined;
+  const bootstrap = ((values.bootstrap as string[] | undefined) ?? []).map((a) => address(a, '--bootstrap', 'dial'));
+  const listen = (values.listen as string[] | undefined)?.map((a) => address(a, '--listen', 'listen'));
+  if (bootstrap.length > 64 || (listen?.length ?? 0) > 16) throw new UsageError('at most 64 --bootstrap and 16 --listen addresses');
+  if (listen && p2pPort !== undefined) throw new UsageError('--listen and --port exclude each other; see "walkaway chat --help"');
   if (isTicket(topic) && network) throw new UsageError('a ticket carries its network id: drop --network');
+  if (values['web-port'] !== undefined && !values.web) throw new UsageError('--web-port is spelled --web PORT; see "walkaway chat --help"');
 
   const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true });
   const print = json ? (e: ChatEvent) => console.log(JSON.stringify(e)) : textPrinter(chat);
@@ -161,23 +164,29 @@ function textPrinter(chat: ChatSession): (e: ChatEvent) => void {
       case 'peer':
         return console.log(`* peer ${short(e.peer)} ${e.event === 'connect' ? 'connected' : 'disconnected'}`);
       case 'presence':
-        return console.log(`* ${e.name} is here`);
+        if (e.online) return console.log(`* ${e.name} is here`);
+        return console.log(`* ${e.name} left${(e.here as unknown[]).length === 0 ? ': no one online' : ''}`);
       case 'alone':
         return console.log('* no peers for this topic yet: messages are kept and delivered when peers are met');
       case 'sync':
         if (e.event === 'progress') return bar(Number(e.stored), Number(e.expected));
-        if (e.event === 'end' && Number(e.stored) > 0) return console.log(`* synced with ${short(e.peer)}: ${e.stored} new operations`);
+        if (e.event === 'end' && Number(e.stored) > 0) return console.log(`* synced with ${short(e.peer)}: ${plural(Number(e.stored), 'new operation')}`);
         return;
       case 'error':
         return console.error(`! ${e.message}`);
       case 'info':
         return console.log(`* ${e.message}`);
       case 'peers':
-        return console.log(`* peers: ${(e.peers as string[]).map(short).join(' ') || 'none'}`);
+        return console.log(`* peers: ${(e.peers as string[]).map(short).join(' ') || (chat.everSeen ? 'no one online' : 'none yet')}`);
       case 'addresses':
         return console.log(`* listening on ${(e.addresses as string[]).join(' ')}`);
     }
   };
+}
+
+/** "1 new operation", "2 new operations". */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** A progress bar on stderr for big backlogs (terminals only). */

@@ -1,6 +1,7 @@
 /**
- * The `walkaway` command. Bad arguments print a clear message and exit 2,
- * never a stack trace.
+ * The `walkaway` command. Every failure is one line on stderr and an exit
+ * code from EXIT (documented in HELP and docs/interfaces.md), never a stack
+ * trace.
  */
 import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
@@ -13,7 +14,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { mkdirSync } from 'node:fs';
 import { parse, port, text, UsageError } from './args.ts';
-import { CHAT_HELP, chatCommand } from './chat.ts';
+import { chatCommand } from './chat.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 
 const HELP = `usage: walkaway <command> [options]
@@ -23,10 +24,21 @@ Commands:
   id                    print this node's public key
   ticket <topic>        print an invite ticket for a topic
   relay                 run a circuit relay node for a network
-  sim <scenario> ...    run the gossip overlay simulator (npm run sim)
-  bench <name> ...      run a benchmark (npm run bench)
+  sim <scenario> ...    run the gossip overlay simulator (same as npm run sim --)
+  bench <name> ...      run a benchmark (same as npm run bench --)
 
-Run "walkaway <command> --help" for the options of each.`;
+Run "walkaway <command> --help" for the options of each.
+Set DEBUG=walkaway:* to see what each layer does (on stderr).
+
+Exit codes:
+  0  done (chat and relay: closed with Ctrl-C / SIGTERM)
+  1  unexpected error (a bug: please report it)
+  2  bad usage: an unknown command or flag, or a bad value
+  3  the data directory is in use by another walkaway process
+  4  cannot listen on the address (not an address of this machine, or in use)`;
+
+/** The exit codes; each failure prints one line on stderr. */
+export const EXIT = { OK: 0, UNEXPECTED: 1, USAGE: 2, DATA_DIR_LOCKED: 3, CANNOT_LISTEN: 4 } as const;
 
 const ID_HELP = `usage: walkaway id [--data DIR]
 
@@ -54,7 +66,7 @@ directly talk through it (including full syncs: no relay limits).
 const here = fileURLToPath(new URL('../..', import.meta.url));
 
 async function idCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { data: { type: 'string' } }, 0);
+  const { values } = parse(argv, { data: { type: 'string' } }, 0, 'id');
   if (values.help) return void console.log(ID_HELP);
   const dir = text(values.data, '--data', 4096) ?? defaultDataDir();
   mkdirSync(dir, { recursive: true });
@@ -62,9 +74,10 @@ async function idCommand(argv: string[]): Promise<void> {
 }
 
 async function ticketCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' } }, 1);
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' } }, 1, 'ticket');
   if (values.help) return void console.log(TICKET_HELP);
-  if (!positionals[0]) throw new UsageError('ticket needs a topic');
+  if (!positionals[0]) throw new UsageError('ticket needs a topic; see "walkaway ticket --help"');
+  const topic = text(positionals[0], 'the topic', 1024)!;
   const dir = text(values.data, '--data', 4096) ?? defaultDataDir();
   mkdirSync(dir, { recursive: true });
   const key = loadIdentity(dir);
@@ -72,11 +85,11 @@ async function ticketCommand(argv: string[]): Promise<void> {
   const p = port(values.port, '--port') ?? 4077;
   const ips = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4').map((i) => i!.address);
   const addresses = ips.map((ip) => `/ip4/${ip}/tcp/${p}/p2p/${peerId}`);
-  console.log(encodeTicket({ networkId: toNetworkId(text(values.network, '--network')), topic: topicId(positionals[0]), addresses }));
+  console.log(encodeTicket({ networkId: toNetworkId(text(values.network, '--network')), topic: topicId(topic), addresses }));
 }
 
 async function relayCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { port: { type: 'string' }, network: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } }, 0);
+  const { values } = parse(argv, { port: { type: 'string' }, network: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } }, 0, 'relay');
   if (values.help) return void console.log(RELAY_HELP);
   const p = port(values.port, '--port') ?? 4078;
   const node = await Node.create({
@@ -114,6 +127,9 @@ export async function main(argv: string[]): Promise<void> {
       case 'sim':
         return await forward('sim/cli.ts', rest);
       case 'bench':
+        if (/^-/.test(rest[0] ?? '') && !['--help', '-h', '--save', '--out'].includes(rest[0])) {
+          throw new UsageError(`unknown flag ${rest[0].slice(0, 80)}; see "walkaway bench --help"`);
+        }
         return await forward('bench/run.ts', rest);
       case undefined:
       case '--help':
@@ -121,20 +137,29 @@ export async function main(argv: string[]): Promise<void> {
       case 'help':
         return void console.log(HELP);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+        throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 80))}; see "walkaway --help"`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`walkaway: ${err.message}\n\n${command === 'chat' ? CHAT_HELP : HELP}`);
-      process.exit(2);
-    }
-    if (isWalkawayError(err)) {
-      console.error(`walkaway: ${err.message}`);
-      process.exit(err.code === 'LOCKED' ? 3 : err.code === 'INVALID_ARGUMENT' || err.code === 'MALFORMED' ? 2 : 1);
-    }
-    console.error(`walkaway: ${(err as Error).message ?? String(err)}`);
-    process.exit(1);
+    const [code, message] = failure(err);
+    console.error(`walkaway: ${message}`);
+    process.exit(code);
   }
+}
+
+/** The exit code and the one line that say why a command failed. */
+export function failure(err: unknown): [number, string] {
+  const e = (err ?? {}) as { code?: unknown; message?: unknown };
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const firstLine = message.split('\n')[0].replace(/[:\s]+$/, '').slice(0, 300);
+  if (err instanceof UsageError) return [EXIT.USAGE, firstLine];
+  if (e.code === 'LOCKED') return [EXIT.DATA_DIR_LOCKED, firstLine];
+  const listen = /(\/\S+): \w*Error: listen (EADDRINUSE|EADDRNOTAVAIL)/.exec(message) ?? /listen (EADDRINUSE|EADDRNOTAVAIL)\S*/.exec(message);
+  if (listen || e.code === 'EADDRINUSE' || e.code === 'EADDRNOTAVAIL') {
+    const what = /EADDRINUSE/.test(message) || e.code === 'EADDRINUSE' ? 'the address is in use' : 'the address is not one of this machine';
+    return [EXIT.CANNOT_LISTEN, `cannot listen on ${listen?.[2] ? listen[1] : 'the address'}: ${what}`];
+  }
+  if (isWalkawayError(err)) return [err.code === 'INVALID_ARGUMENT' || err.code === 'MALFORMED' ? EXIT.USAGE : EXIT.UNEXPECTED, firstLine];
+  return [EXIT.UNEXPECTED, firstLine];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));

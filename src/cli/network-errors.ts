@@ -3,8 +3,9 @@
  * caught: an error that comes from the network (a socket, a libp2p stream or
  * connection, a peer's bad input) is logged as one line and the process keeps
  * running: no remote peer can end it. Any other error is a bug of ours: it is
- * printed with its stack and the process exits 1, since its state can no
- * longer be trusted. At most 20 lines a minute are printed.
+ * printed as one line (with its stack only under DEBUG=walkaway:*) and the
+ * process exits 1, since its state can no longer be trusted. At most 20 lines
+ * a minute are printed.
  */
 import { isWalkawayError } from '../core/index.ts';
 
@@ -36,12 +37,13 @@ export function keepRunningOnNetworkErrors(report: (message: string) => void): v
   let suppressed = 0;
   const handle = (err: unknown) => {
     if (!isNetworkError(err)) {
-      console.error(`walkaway: internal error: ${(err as Error)?.stack ?? String(err)}`);
+      const stack = process.env.DEBUG?.includes('walkaway') ? (err as Error)?.stack : undefined;
+      console.error(`walkaway: internal error: ${stack ?? String(err).split('\n')[0]}`);
       process.exit(1);
     }
     const now = performance.now();
     if (now - windowStart > 60_000) {
-      if (suppressed > 0) report(`${suppressed} more network errors were not shown`);
+      if (suppressed > 0) report(`${suppressed} more network error${suppressed === 1 ? ' was' : 's were'} not shown`);
       windowStart = now;
       lines = 0;
       suppressed = 0;

@@ -274,6 +274,7 @@ export class Node extends EventEmitter {
     this.#gossip.leave(state.topic);
     state.close();
     this.#topics.delete(state.hex);
+    this.#log(`topic ${state.hex.slice(0, 8)}: left`);
     this.#multicast?.leave(state.topic);
   }
 
@@ -323,6 +324,8 @@ export class Node extends EventEmitter {
   }
 
   async #start(bootstrap: string[]): Promise<void> {
+    this.host.addEventListener('connection:open', ({ detail: c }) => this.#log(`connection opened: ${c.remotePeer.toString().slice(-8)} ${c.direction} ${c.remoteAddr.toString()}`));
+    this.host.addEventListener('connection:close', ({ detail: c }) => this.#log(`connection closed: ${c.remotePeer.toString().slice(-8)} ${c.direction} ${c.remoteAddr.toString()}`));
     this.host.addEventListener('peer:connect', (event) => {
       const peer = publicKeyOfPeer(event.detail);
       if (peer) this.emit('peer:connect', { peer });
@@ -373,6 +376,7 @@ export class Node extends EventEmitter {
     if (!state) {
       state = new TopicState(this.store, topic, this.id, (message) => this.#log(`topic ${hex.slice(0, 8)}: ${message}`));
       this.#topics.set(hex, state);
+      this.#log(`topic ${hex.slice(0, 8)}: joined`);
       this.#gossip.join(topic, []);
       this.#multicast?.join(topic);
       this.#discovery.askAll();
@@ -415,6 +419,7 @@ export class Node extends EventEmitter {
       case 'neighbor-up': {
         const peer = event.peer!;
         state.neighbors.add(peer);
+        this.#log(`topic ${state.hex.slice(0, 8)}: neighbour ${peer.slice(0, 8)} up (${state.neighbors.size} active)`);
         this.emit('neighbor:up', { topic: state.hex, peer });
         if (this.#sync.dialsFor(peer)) this.#sync.sync(peer, topic);
         break;
@@ -422,6 +427,7 @@ export class Node extends EventEmitter {
       case 'neighbor-down': {
         const peer = event.peer!;
         state.neighbors.delete(peer);
+        this.#log(`topic ${state.hex.slice(0, 8)}: neighbour ${peer.slice(0, 8)} down (${state.neighbors.size} active)`);
         this.#sync.forget(peer, topic);
         this.emit('neighbor:down', { topic: state.hex, peer });
         if (state.neighbors.size === 0) this.emit('topic:alone', { topic: state.hex });
@@ -464,8 +470,10 @@ export class Node extends EventEmitter {
   #storeAndFollow(state: TopicState, first: Operation): void {
     for (let op: Operation | undefined = first; op; op = state.takeNextAhead(op)) {
       const outcome = this.store.ingest(op, state.topic);
-      if (outcome.status === 'inserted') state.stored(outcome.operation);
-      else if (outcome.status === 'rejected') {
+      if (outcome.status === 'inserted') {
+        this.#log(`topic ${state.hex.slice(0, 8)}: ingested 1 operation from gossip, author ${op.header.publicKey.toHex().slice(0, 8)} seq ${op.header.seqNum}`);
+        state.stored(outcome.operation);
+      } else if (outcome.status === 'rejected') {
         this.#log(`operation ${op.hash.toHex().slice(0, 8)} rejected: ${outcome.error.message}`);
         return;
       }

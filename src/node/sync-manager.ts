@@ -126,6 +126,7 @@ export class SyncManager {
       key = `${peer}:${toHex(t)}`;
       topic = t;
       this.#sessions.set(key, handle);
+      this.#o.log(`sync: ${role} session with ${peer.slice(0, 8)} on topic ${toHex(t).slice(0, 8)} started`);
       this.#o.onStart(peer, t, role);
     };
     if (topic) begin(topic);
@@ -142,6 +143,7 @@ export class SyncManager {
   #finish(peer: string, topic: Uint8Array | undefined, key: string | undefined, handle: SyncHandle, stats?: SyncStats, error?: Error): void {
     if (key && this.#sessions.get(key) === handle) this.#sessions.delete(key);
     if (!topic || !key) return;
+    this.#o.log(`sync: session with ${peer.slice(0, 8)} on topic ${toHex(topic).slice(0, 8)} ended${error ? ` with ${error.message}` : ''}: ${stats ? `sent ${stats.sent.operations} ops ${stats.sent.bytes} B, received ${stats.received.operations} ops ${stats.received.bytes} B, stored ${stats.stored}, duplicates ${stats.duplicates}, rejected ${stats.rejected}` : 'no stats'}`);
     this.#o.onEnd(peer, topic, stats, error);
     if (error && handle.session.role === 'initiator') return this.#scheduleRetry(peer, topic, key);
     this.#retries.delete(key);

@@ -123,6 +123,7 @@ export class TopicState {
     if (this.#synced.length === 0) return;
     const ops = this.#synced;
     this.#synced = [];
+    this.#onProblem(`ingested ${ops.length} operation(s) from sync, authors ${[...new Set(ops.map((o) => o.header.publicKey.toHex().slice(0, 8)))].join(' ')}`);
     this.#emit(this.#orderer.processAll(ops));
   }
 
@@ -273,6 +274,7 @@ export class TopicState {
   }
 
   #emit(released: OrderedOperation[]): void {
+    if (released.length > 0) this.#onProblem(`processor released ${released.length} operation(s) in causal order (${this.receivers.size} subscriber(s))`);
     for (const ordered of released) {
       this.#advanceHeads(ordered.operation, ordered.lamport);
       this.#noteReferences(ordered.operation);

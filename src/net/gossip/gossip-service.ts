@@ -396,6 +396,7 @@ export class GossipService {
     if (!entry) return;
     const strangers = entry.overlay.broadcast.stats.strangers;
     this.#run(entry, { type: 'recv', from, message: frame.message });
+    if (frame.message.type === 'gossip') this.#o.log?.(`gossip: broadcast from ${from.slice(0, 8)} on topic ${toHex(entry.topic).slice(0, 8)}, hop ${frame.message.hop}; so far ${entry.overlay.broadcast.stats.delivered} delivered, ${entry.overlay.broadcast.stats.duplicates} duplicates, ${this.sent.gossip ?? 0} gossip sent`);
     if (entry.overlay.broadcast.stats.strangers > strangers) this.#offend(from, 'stranger');
   }
 }

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { toHex, WalkawayError } from '../core/index.ts';
-import { Node, type NodeOptions, type TopicStream } from '../node/index.ts';
+import { isTicket, Node, type NodeOptions, type TopicStream } from '../node/index.ts';
 import { decodeChat, encodeChat } from './chat-message.ts';
 import { PRESENCE_HEARTBEAT_MS, PRESENCE_SWEEP_MS, PresenceTable } from './presence.ts';
 
@@ -24,8 +24,10 @@ const SEEN_CURSOR = 'walkaway-chat/seen/';
 
 export class ChatSession extends EventEmitter {
   readonly node: Node;
-  readonly name: string;
+  /** The room's name as the user typed it; undefined when joined by ticket (tickets carry no name). */
+  readonly room: string | undefined;
   readonly topicHex: string;
+  #name: string;
   readonly #stream: TopicStream;
   readonly #presence: ReturnType<Node['ephemeralStream']>;
   readonly #presenceTable = new PresenceTable();
@@ -40,7 +42,8 @@ export class ChatSession extends EventEmitter {
   private constructor(node: Node, options: ChatOptions) {
     super();
     this.node = node;
-    this.name = options.name;
+    this.#name = options.name;
+    this.room = isTicket(options.topic) ? undefined : options.topic;
     this.#stream = node.stream(options.topic);
     this.#presence = node.ephemeralStream(options.topic);
     this.topicHex = toHex(this.#stream.topic);
@@ -57,6 +60,17 @@ export class ChatSession extends EventEmitter {
     return chat;
   }
 
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Changes the name on the next messages, and tells who is online now. */
+  rename(name: string): void {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 64) throw new WalkawayError('INVALID_ARGUMENT', 'a name is 1 to 64 characters');
+    this.#name = name;
+    void this.#presence.tx.publish(encodeChat({ type: 'presence', name })).catch(() => {});
+  }
+
   /** Publishes a line; resolves to its operation hash (hex). */
   async send(text: string): Promise<string> {
     if (typeof text !== 'string' || text.length === 0) throw new WalkawayError('INVALID_ARGUMENT', 'a message is a non-empty string');
@@ -65,7 +79,7 @@ export class ChatSession extends EventEmitter {
   }
 
   ready(): ChatEvent {
-    return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, name: this.name };
+    return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, room: this.room ?? null, name: this.name };
   }
 
   /** What a page that opens now needs to draw. */
@@ -125,6 +139,7 @@ export class ChatSession extends EventEmitter {
     });
     node.on('sync:end', (e) => {
       if (e.topic !== this.topicHex) return;
+      this.#progress = { expected: 0, stored: 0 };
       this.#emit({ type: 'sync', event: 'end', peer: e.peer, received: e.received, stored: e.stored, sent: e.sent, error: e.error });
       this.#checkSeen();
     });

@@ -175,7 +175,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     if (!isJson(req.headers['content-type'])) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
     const name = parseName(await readBody(req, res));
     // ChatSession reads `name` on every send and presence announcement; see the note in docs/interfaces.md.
-    (ctx.chat as { name: string }).name = name;
+    ctx.chat.rename(name);
     return answerJson(res, 200, { name });
   }
   throw new HttpError(404, 'NOT_FOUND', 'no such endpoint');

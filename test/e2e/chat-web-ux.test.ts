@@ -89,12 +89,10 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
   await desktop.goto(urlA);
   await phone.goto(await urlOf(bobby));
 
-  // The room's name (or, until the session tells it, the topic's short hash) is the title and the header.
-  const room = typeof daphne.ready.room === 'string' ? daphne.ready.room : `topic ${String(daphne.ready.topic).slice(0, 8)}`;
-  await desktop.waitForFunction((r) => document.title.includes(r), room);
-  assert.equal(await desktop.locator('#title').textContent(), room);
-  if (typeof daphne.ready.room === 'string') assert.equal(room, TOPIC);
-  else console.log('# the session does not tell the room name yet (ready.room): the title shows the topic hash');
+  // The room's name is the title and the header.
+  assert.equal(daphne.ready.room, TOPIC);
+  await desktop.waitForFunction((r) => document.title.includes(r), TOPIC);
+  assert.equal(await desktop.locator('#title').textContent(), TOPIC);
 
   // A 20,000-character word, sent from bobby's terminal, wraps on both pages.
   const word = 'w'.repeat(20_000);

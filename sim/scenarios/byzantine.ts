@@ -9,8 +9,13 @@
  * repeated deliveries, the honest share of honest nodes' active views
  * (sampled every 5 s through the attack) and passive views, RMR over the
  * payload messages honest nodes sent, LDH at honest nodes.
+ *
+ * Honest nodes run the node's overlay settings (REAL_NETWORK_OVERLAY) and
+ * its driver's ban policy (src/net/gossip/peer-guard.ts with the default
+ * penalties); `penalties: false` in the options turns the policy off.
  */
 import { ATTACK_KINDS, Attacker, isSigned, signedPayload, type AttackKind, type AttackPlan } from '../attackers.ts';
+import { REAL_NETWORK_OVERLAY } from '../../src/node/overlay-config.ts';
 import { median } from '../metrics.ts';
 import type { MessageResult } from '../metrics.ts';
 import {
@@ -29,9 +34,17 @@ interface Tally {
   maxHop: number;
 }
 
-export function runByzantine(opts: ScenarioOptions): ScenarioResult {
+export function runByzantine(opts: ScenarioOptions & { penalties?: boolean }): ScenarioResult {
   const base = startRun();
-  const sim = newSim({ ...opts, sim: { ...opts.sim, validate: isSigned } });
+  const sim = newSim({
+    ...opts,
+    sim: {
+      penalties: opts.penalties === false ? undefined : {},
+      ...opts.sim,
+      plumtree: { ...REAL_NETWORK_OVERLAY.plumtree, ...opts.sim?.plumtree },
+      validate: isSigned,
+    },
+  });
   const scale = opts.timeScale ?? 1;
   const n = opts.nodes;
   const nAttack = Math.round(n * ATTACKER_SHARE);
@@ -45,6 +58,11 @@ export function runByzantine(opts: ScenarioOptions): ScenarioResult {
   // Per-message tallies at honest nodes (the tracker counts attackers too).
   const tallies = new Map<string, Tally>();
   let forgedDeliveries = 0, repeatDeliveries = 0, invalidRejected = 0;
+  // The node's store: an operation is stored (and reaches the app) once per
+  // hash, so a replay the overlay delivers again is refused there.
+  const stored = new Map<string, Uint8Array>();
+  let storeRefused = 0, appRepeatDeliveries = 0;
+  const appDelivered = new Map<string, Uint8Array>();
   sim.onSend = (from, _to, m) => {
     if (m.type !== 'gossip' || attacker[from] === 1) return;
     const t = tallies.get(m.id);
@@ -55,6 +73,20 @@ export function runByzantine(opts: ScenarioOptions): ScenarioResult {
     if (ev.type === 'invalid') invalidRejected++;
     if (ev.type !== 'deliver') return;
     if (!isSigned(ev.payload)) forgedDeliveries++;
+    else {
+      const hash = Buffer.from(ev.payload).toString('base64');
+      let held = stored.get(hash);
+      if (!held) stored.set(hash, (held = new Uint8Array(n)));
+      if (held[node] === 1) storeRefused++;
+      else {
+        held[node] = 1;
+        // What the app saw, by broadcast id: a second app delivery of one id would count here.
+        let seen = appDelivered.get(ev.id);
+        if (!seen) appDelivered.set(ev.id, (seen = new Uint8Array(n)));
+        if (seen[node] === 1) appRepeatDeliveries++;
+        seen[node] = 1;
+      }
+    }
     const t = tallies.get(ev.id);
     if (!t) return;
     if (t.delivered[node] === 1) {
@@ -141,6 +173,10 @@ export function runByzantine(opts: ScenarioOptions): ScenarioResult {
       reliabilityMin: round(Math.min(...results.map((r) => r.reliability)), 6),
       forgedDeliveries,
       repeatDeliveries,
+      storeRefused,
+      appRepeatDeliveries,
+      bans: sim.bans.total,
+      honestBanned: sim.bans.ofGuarded,
       invalidRejected,
       activeHonestMin: round(Math.min(...samples.map((s) => s.activeHonestMin))),
       activeHonestMedian: round(last.activeHonestMedian),

@@ -181,6 +181,10 @@ export function runByzantine(opts: ScenarioOptions & { penalties?: boolean }): S
       activeHonestMin: round(Math.min(...samples.map((s) => s.activeHonestMin))),
       activeHonestMedian: round(last.activeHonestMedian),
       noMajorityNodesMax: Math.max(...samples.map((s) => s.noMajority)),
+      noMajorityNodesMean: round(mean(samples.map((s) => s.noMajority)), 2),
+      // The same for views of the same sizes filled uniformly at random (what membership alone can hope for).
+      noMajorityUniformMean: round(mean(samples.map((s) => s.noMajorityUniform)), 2),
+      activeAttackerShare: round(sumOf(samples, 'attackerLinks') / Math.max(1, sumOf(samples, 'links'))),
       isolatedMax: Math.max(...samples.map((s) => s.isolated)),
       activeSizeMean: round(last.activeSizeMean, 3),
       passivePollutionMean: round(last.passivePollutionMean),
@@ -195,7 +199,8 @@ export function runByzantine(opts: ScenarioOptions & { penalties?: boolean }): S
     },
     messages: { attack: summarize(results) },
     timeline: samples.map((s) => ({
-      t: s.t - t0, activeHonestMin: round(s.activeHonestMin) as number, noMajority: s.noMajority, isolated: s.isolated,
+      t: s.t - t0, activeHonestMin: round(s.activeHonestMin) as number, noMajority: s.noMajority,
+      noMajorityUniform: round(s.noMajorityUniform, 2) as number, isolated: s.isolated,
       passivePollutionMean: round(s.passivePollutionMean) as number,
     })),
   };
@@ -206,7 +211,12 @@ interface ViewSample {
   activeHonestMin: number;
   activeHonestMedian: number;
   noMajority: number;
+  /** Expected `noMajority` if each view, at its size, held uniformly random peers. */
+  noMajorityUniform: number;
   isolated: number;
+  /** Active links of honest nodes, and how many of them go to attackers. */
+  links: number;
+  attackerLinks: number;
   activeSizeMean: number;
   passivePollutionMean: number;
   passivePollutionMax: number;
@@ -215,7 +225,8 @@ interface ViewSample {
 /** Honest share of each honest node's active view; attacker share of its passive view. */
 function sampleViews(sim: ReturnType<typeof newSim>, honestIds: number[], attacker: Uint8Array): ViewSample {
   const shares: number[] = [], pollution: number[] = [];
-  let noMajority = 0, isolated = 0, activeTotal = 0;
+  let noMajority = 0, isolated = 0, activeTotal = 0, noMajorityUniform = 0, attackerLinks = 0;
+  const q = attackerCount(attacker) / (attacker.length - 1);
   for (const id of honestIds) {
     const o = sim.overlay(id);
     if (!o) continue;
@@ -223,9 +234,11 @@ function sampleViews(sim: ReturnType<typeof newSim>, honestIds: number[], attack
     let good = 0;
     for (const p of active) if (attacker[p] === 0) good++;
     activeTotal += active.length;
+    attackerLinks += active.length - good;
     if (active.length === 0) isolated++;
     shares.push(active.length === 0 ? 0 : good / active.length);
     if (good * 2 <= active.length || active.length === 0) noMajority++;
+    noMajorityUniform += pNoMajority(active.length, q);
     let bad = 0;
     for (const p of passive) if (attacker[p] === 1) bad++;
     pollution.push(passive.length === 0 ? 0 : bad / passive.length);
@@ -235,11 +248,40 @@ function sampleViews(sim: ReturnType<typeof newSim>, honestIds: number[], attack
     activeHonestMin: Math.min(...shares),
     activeHonestMedian: median(shares) ?? 0,
     noMajority,
+    noMajorityUniform,
     isolated,
+    links: activeTotal,
+    attackerLinks,
     activeSizeMean: activeTotal / Math.max(1, shares.length),
     passivePollutionMean: mean(pollution),
     passivePollutionMax: Math.max(...pollution),
   };
+}
+
+function sumOf(samples: ViewSample[], key: 'links' | 'attackerLinks'): number {
+  let s = 0;
+  for (const x of samples) s += x[key];
+  return s;
+}
+
+function attackerCount(attacker: Uint8Array): number {
+  let k = 0;
+  for (const a of attacker) k += a;
+  return k;
+}
+
+/** P(at least half of k uniformly random peers are attackers), attacker share q. */
+function pNoMajority(k: number, q: number): number {
+  if (k === 0) return 1;
+  let p = 0;
+  for (let bad = Math.ceil(k / 2); bad <= k; bad++) p += binomial(k, bad) * q ** bad * (1 - q) ** (k - bad);
+  return p;
+}
+
+function binomial(n: number, k: number): number {
+  let c = 1;
+  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+  return c;
 }
 
 function mean(xs: number[]): number {

@@ -100,9 +100,14 @@ export function runByzantine(opts: ScenarioOptions & { penalties?: boolean }): S
   let seq = 0;
   const publish = (): string => {
     const origin = honestIds[sim.rng.int(honestIds.length)];
-    const id = sim.publish(origin, signedPayload(origin, seq++));
+    const payload = signedPayload(origin, seq++);
+    const id = sim.publish(origin, payload);
     const delivered = new Uint8Array(n);
     delivered[origin] = 1;
+    // The origin's store holds what it published.
+    const held = new Uint8Array(n);
+    held[origin] = 1;
+    stored.set(Buffer.from(payload).toString('base64'), held);
     tallies.set(id, { delivered, honestPayload: 0, honestDelivered: 1, maxHop: 0 });
     return id;
   };

@@ -38,7 +38,6 @@ export class HyParView<P extends PeerId = PeerId> {
   private started = false;
   /** When `noteStarved` last asked for a new peer. */
   private lastRescue = -Infinity;
-  private rescues = 0;
   /**
    * Peers the driver reported down, and when (oldest first): others' lists
    * do not bring them back for `downMemoryMs`. A banned peer stays out, and
@@ -505,11 +504,7 @@ export class HyParView<P extends PeerId = PeerId> {
     const out: HyParViewOutput<P>[] = [];
     if (this.left || !this.started || this.now - this.lastRescue < this.config.starvedRetryMs) return out;
     if (this.active.some((p) => this.isUseful(p))) return out;
-    // Alternately a bootstrap contact (chosen by the user, not the network)
-    // and a passive peer: the passive view may be full of attackers.
-    this.rescues++;
-    let candidate = this.rescues % 2 === 1 ? this.randomBootstrap() : undefined;
-    if (candidate === undefined) candidate = this.randomPassive();
+    const candidate = this.randomPassive();
     if (candidate === undefined) return out;
     this.lastRescue = this.now;
     const full = this.active.length >= this.config.activeViewCapacity;

@@ -7,8 +7,18 @@
  * Failure detection follows TCP: a send to a crashed or unreachable node
  * bounces back as `peer-down` one link latency after it arrives; a crash
  * resets the connections that peers held to the node.
+ *
+ * With `penalties` set, every plain (honest) node runs the node driver's
+ * policy on misbehaving peers (src/net/gossip/peer-guard.ts, as the gossip
+ * service does): its overlay's `invalid`/`dropped` events and stranger
+ * messages score the sender; a ban feeds the overlay `peer-down` (out of
+ * every view) and hangs up on the peer (it sees `peer-down` too); while
+ * banned, the peer's messages bounce like a refused stream and a `connect`
+ * to it is answered with `peer-down`.
  */
 import type { PayloadValidator, PlumTreeConfig } from '../src/net/broadcast/types.ts';
+import { Penalties, type PenaltyConfig } from '../src/net/gossip/penalties.ts';
+import { PeerGuard } from '../src/net/gossip/peer-guard.ts';
 import { mixSeed, SplitMix32 } from '../src/net/membership/random.ts';
 import type { HyParViewConfig } from '../src/net/membership/types.ts';
 import {
@@ -30,6 +40,8 @@ export interface SimConfig {
   plumtree: Partial<PlumTreeConfig>;
   /** Payload check the nodes' overlays run (none: accept everything). */
   validate?: PayloadValidator;
+  /** The driver's ban policy at plain nodes (none: no policy, as before). */
+  penalties?: Partial<PenaltyConfig>;
 }
 
 /** What the simulator drives: the real overlay, or a wrapper around it (attackers). */
@@ -91,6 +103,9 @@ export class Simulator {
   private seq = 0;
   private readonly queue = new EventHeap<SimEvent>();
   private readonly nodes: (SimNode | null)[] = [];
+  private readonly guards: (PeerGuard<number> | null)[] = [];
+  /** Bans issued by guarded nodes, and how many were of a guarded (honest) peer. */
+  readonly bans = { total: 0, ofGuarded: 0 };
   private readonly inc: number[] = [];
   private readonly want: (Set<number> | null)[] = [];
   private readonly wantedBy: (Set<number> | null)[] = [];
@@ -149,6 +164,8 @@ export class Simulator {
       ? factory(id, rng, this)
       : new Overlay<number>(id, rng, { hyparview: this.config.hyparview, plumtree: this.config.plumtree }, this.config.validate);
     this.nodes.push(node);
+    const guarded = !factory && this.config.penalties !== undefined;
+    this.guards.push(guarded ? new PeerGuard<number>(id, new Penalties<number>(this.config.penalties)) : null);
     this.inc.push(0);
     this.want.push(new Set());
     this.wantedBy.push(new Set());
@@ -165,6 +182,7 @@ export class Simulator {
   crash(node: number): void {
     if (!this.nodes[node]) return;
     this.nodes[node] = null;
+    this.guards[node] = null;
     this.inc[node]++;
     this.leftAt[node] = this.now;
     const pos = this.alivePos[node];
@@ -258,11 +276,18 @@ export class Simulator {
   private dispatch(ev: SimEvent): void {
     const node = this.nodes[ev.node];
     if (ev.kind === MSG) {
-      if (!node || this.inc[ev.node] !== ev.inc || !this.reachable(ev.peer, ev.node)) {
+      const guard = this.guards[ev.node];
+      if (!node || this.inc[ev.node] !== ev.inc || !this.reachable(ev.peer, ev.node) || (guard && !guard.admits(ev.peer, this.now))) {
         this.scheduleDown(ev.peer, ev.node, this.latency(ev.peer, ev.node));
         return;
       }
-      this.apply(ev.node, node.handle({ type: 'recv', from: ev.peer, message: ev.data as OverlayMessage<number> }, this.now));
+      const input: OverlayInput<number> = { type: 'recv', from: ev.peer, message: ev.data as OverlayMessage<number> };
+      if (!guard) return this.apply(ev.node, node.handle(input, this.now));
+      // As the gossip service: a broadcast message from a non-neighbour is a (small) offence.
+      const broadcast = (node as Overlay<number>).broadcast;
+      const strangers = broadcast.stats.strangers;
+      this.apply(ev.node, node.handle(input, this.now));
+      if (broadcast.stats.strangers > strangers && guard.offend(ev.peer, 'stranger', this.now)) this.ban(ev.node, ev.peer);
     } else if (ev.kind === TIMER) {
       if (!node || this.inc[ev.node] !== ev.inc) return;
       this.apply(ev.node, node.handle({ type: 'timer', timer: ev.data as OverlayTimer<number> }, this.now));
@@ -302,7 +327,9 @@ export class Simulator {
           this.schedule(this.now + o.delayMs, TIMER, node, 0, o.timer);
           break;
         case 'connect':
-          if (this.nodes[o.peer]) {
+          if (this.guards[node] && !this.guards[node]!.admits(o.peer, this.now)) {
+            this.refuse(node, o.peer);
+          } else if (this.nodes[o.peer]) {
             this.want[node]?.add(o.peer);
             this.wantedBy[o.peer]?.add(node);
           }
@@ -313,12 +340,29 @@ export class Simulator {
         case 'emit': {
           const ev = o.event;
           if (this.onEmit) this.onEmit(node, ev);
+          const banned = this.guards[node]?.review(ev, this.now);
+          if (banned !== undefined) this.ban(node, banned);
           if (ev.type === 'deliver') this.tracker.onDeliver(node, ev.id, ev.hop, this.now);
           else if (ev.type === 'published') this.tracker.onPublished(node, ev.id, this.now, this.nodes.length);
           break;
         }
       }
     }
+  }
+
+  /** A guarded node bans `peer`: it hangs up (the peer sees the drop) and the overlay hears `peer-down`. */
+  private ban(node: number, peer: number): void {
+    this.bans.total++;
+    if (this.guards[peer]) this.bans.ofGuarded++;
+    this.scheduleDown(peer, node, this.latency(node, peer));
+    this.refuse(node, peer);
+  }
+
+  /** The driver answers a banned peer with `peer-down`, as for a failed dial. */
+  private refuse(node: number, peer: number): void {
+    this.dropWant(node, peer);
+    const overlay = this.nodes[node];
+    if (overlay) this.apply(node, overlay.handle({ type: 'peer-down', peer }, this.now));
   }
 
   private send(from: number, to: number, message: OverlayMessage<number>): void {

@@ -9,8 +9,13 @@
  * repeated deliveries, the honest share of honest nodes' active views
  * (sampled every 5 s through the attack) and passive views, RMR over the
  * payload messages honest nodes sent, LDH at honest nodes.
+ *
+ * Honest nodes run the node's overlay settings (REAL_NETWORK_OVERLAY) and
+ * its driver's ban policy (src/net/gossip/peer-guard.ts with the default
+ * penalties); `penalties: false` in the options turns the policy off.
  */
 import { ATTACK_KINDS, Attacker, isSigned, signedPayload, type AttackKind, type AttackPlan } from '../attackers.ts';
+import { REAL_NETWORK_OVERLAY } from '../../src/node/overlay-config.ts';
 import { median } from '../metrics.ts';
 import type { MessageResult } from '../metrics.ts';
 import {
@@ -29,9 +34,17 @@ interface Tally {
   maxHop: number;
 }
 
-export function runByzantine(opts: ScenarioOptions): ScenarioResult {
+export function runByzantine(opts: ScenarioOptions & { penalties?: boolean }): ScenarioResult {
   const base = startRun();
-  const sim = newSim({ ...opts, sim: { ...opts.sim, validate: isSigned } });
+  const sim = newSim({
+    ...opts,
+    sim: {
+      penalties: opts.penalties === false ? undefined : {},
+      ...opts.sim,
+      plumtree: { ...REAL_NETWORK_OVERLAY.plumtree, ...opts.sim?.plumtree },
+      validate: isSigned,
+    },
+  });
   const scale = opts.timeScale ?? 1;
   const n = opts.nodes;
   const nAttack = Math.round(n * ATTACKER_SHARE);
@@ -45,6 +58,11 @@ export function runByzantine(opts: ScenarioOptions): ScenarioResult {
   // Per-message tallies at honest nodes (the tracker counts attackers too).
   const tallies = new Map<string, Tally>();
   let forgedDeliveries = 0, repeatDeliveries = 0, invalidRejected = 0;
+  // The node's store: an operation is stored (and reaches the app) once per
+  // hash, so a replay the overlay delivers again is refused there.
+  const stored = new Map<string, Uint8Array>();
+  let storeRefused = 0, appRepeatDeliveries = 0;
+  const appDelivered = new Map<string, Uint8Array>();
   sim.onSend = (from, _to, m) => {
     if (m.type !== 'gossip' || attacker[from] === 1) return;
     const t = tallies.get(m.id);
@@ -55,6 +73,20 @@ export function runByzantine(opts: ScenarioOptions): ScenarioResult {
     if (ev.type === 'invalid') invalidRejected++;
     if (ev.type !== 'deliver') return;
     if (!isSigned(ev.payload)) forgedDeliveries++;
+    else {
+      const hash = Buffer.from(ev.payload).toString('base64');
+      let held = stored.get(hash);
+      if (!held) stored.set(hash, (held = new Uint8Array(n)));
+      if (held[node] === 1) storeRefused++;
+      else {
+        held[node] = 1;
+        // What the app saw, by broadcast id: a second app delivery of one id would count here.
+        let seen = appDelivered.get(ev.id);
+        if (!seen) appDelivered.set(ev.id, (seen = new Uint8Array(n)));
+        if (seen[node] === 1) appRepeatDeliveries++;
+        seen[node] = 1;
+      }
+    }
     const t = tallies.get(ev.id);
     if (!t) return;
     if (t.delivered[node] === 1) {
@@ -68,9 +100,14 @@ export function runByzantine(opts: ScenarioOptions): ScenarioResult {
   let seq = 0;
   const publish = (): string => {
     const origin = honestIds[sim.rng.int(honestIds.length)];
-    const id = sim.publish(origin, signedPayload(origin, seq++));
+    const payload = signedPayload(origin, seq++);
+    const id = sim.publish(origin, payload);
     const delivered = new Uint8Array(n);
     delivered[origin] = 1;
+    // The origin's store holds what it published.
+    const held = new Uint8Array(n);
+    held[origin] = 1;
+    stored.set(Buffer.from(payload).toString('base64'), held);
     tallies.set(id, { delivered, honestPayload: 0, honestDelivered: 1, maxHop: 0 });
     return id;
   };
@@ -141,10 +178,18 @@ export function runByzantine(opts: ScenarioOptions): ScenarioResult {
       reliabilityMin: round(Math.min(...results.map((r) => r.reliability)), 6),
       forgedDeliveries,
       repeatDeliveries,
+      storeRefused,
+      appRepeatDeliveries,
+      bans: sim.bans.total,
+      honestBanned: sim.bans.ofGuarded,
       invalidRejected,
       activeHonestMin: round(Math.min(...samples.map((s) => s.activeHonestMin))),
       activeHonestMedian: round(last.activeHonestMedian),
       noMajorityNodesMax: Math.max(...samples.map((s) => s.noMajority)),
+      noMajorityNodesMean: round(mean(samples.map((s) => s.noMajority)), 2),
+      // The same for views of the same sizes filled uniformly at random (what membership alone can hope for).
+      noMajorityUniformMean: round(mean(samples.map((s) => s.noMajorityUniform)), 2),
+      activeAttackerShare: round(sumOf(samples, 'attackerLinks') / Math.max(1, sumOf(samples, 'links'))),
       isolatedMax: Math.max(...samples.map((s) => s.isolated)),
       activeSizeMean: round(last.activeSizeMean, 3),
       passivePollutionMean: round(last.passivePollutionMean),
@@ -159,7 +204,8 @@ export function runByzantine(opts: ScenarioOptions): ScenarioResult {
     },
     messages: { attack: summarize(results) },
     timeline: samples.map((s) => ({
-      t: s.t - t0, activeHonestMin: round(s.activeHonestMin) as number, noMajority: s.noMajority, isolated: s.isolated,
+      t: s.t - t0, activeHonestMin: round(s.activeHonestMin) as number, noMajority: s.noMajority,
+      noMajorityUniform: round(s.noMajorityUniform, 2) as number, isolated: s.isolated,
       passivePollutionMean: round(s.passivePollutionMean) as number,
     })),
   };
@@ -170,7 +216,12 @@ interface ViewSample {
   activeHonestMin: number;
   activeHonestMedian: number;
   noMajority: number;
+  /** Expected `noMajority` if each view, at its size, held uniformly random peers. */
+  noMajorityUniform: number;
   isolated: number;
+  /** Active links of honest nodes, and how many of them go to attackers. */
+  links: number;
+  attackerLinks: number;
   activeSizeMean: number;
   passivePollutionMean: number;
   passivePollutionMax: number;
@@ -179,7 +230,8 @@ interface ViewSample {
 /** Honest share of each honest node's active view; attacker share of its passive view. */
 function sampleViews(sim: ReturnType<typeof newSim>, honestIds: number[], attacker: Uint8Array): ViewSample {
   const shares: number[] = [], pollution: number[] = [];
-  let noMajority = 0, isolated = 0, activeTotal = 0;
+  let noMajority = 0, isolated = 0, activeTotal = 0, noMajorityUniform = 0, attackerLinks = 0;
+  const q = attackerCount(attacker) / (attacker.length - 1);
   for (const id of honestIds) {
     const o = sim.overlay(id);
     if (!o) continue;
@@ -187,9 +239,11 @@ function sampleViews(sim: ReturnType<typeof newSim>, honestIds: number[], attack
     let good = 0;
     for (const p of active) if (attacker[p] === 0) good++;
     activeTotal += active.length;
+    attackerLinks += active.length - good;
     if (active.length === 0) isolated++;
     shares.push(active.length === 0 ? 0 : good / active.length);
     if (good * 2 <= active.length || active.length === 0) noMajority++;
+    noMajorityUniform += pNoMajority(active.length, q);
     let bad = 0;
     for (const p of passive) if (attacker[p] === 1) bad++;
     pollution.push(passive.length === 0 ? 0 : bad / passive.length);
@@ -199,11 +253,40 @@ function sampleViews(sim: ReturnType<typeof newSim>, honestIds: number[], attack
     activeHonestMin: Math.min(...shares),
     activeHonestMedian: median(shares) ?? 0,
     noMajority,
+    noMajorityUniform,
     isolated,
+    links: activeTotal,
+    attackerLinks,
     activeSizeMean: activeTotal / Math.max(1, shares.length),
     passivePollutionMean: mean(pollution),
     passivePollutionMax: Math.max(...pollution),
   };
+}
+
+function sumOf(samples: ViewSample[], key: 'links' | 'attackerLinks'): number {
+  let s = 0;
+  for (const x of samples) s += x[key];
+  return s;
+}
+
+function attackerCount(attacker: Uint8Array): number {
+  let k = 0;
+  for (const a of attacker) k += a;
+  return k;
+}
+
+/** P(at least half of k uniformly random peers are attackers), attacker share q. */
+function pNoMajority(k: number, q: number): number {
+  if (k === 0) return 1;
+  let p = 0;
+  for (let bad = Math.ceil(k / 2); bad <= k; bad++) p += binomial(k, bad) * q ** bad * (1 - q) ** (k - bad);
+  return p;
+}
+
+function binomial(n: number, k: number): number {
+  let c = 1;
+  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+  return c;
 }
 
 function mean(xs: number[]): number {

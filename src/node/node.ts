@@ -40,6 +40,7 @@ import { signEphemeral, verifyEphemeral } from './ephemeral.ts';
 import { GapSyncs } from './gap-syncs.ts';
 import { GossipValidator } from './gossip-validator.ts';
 import { nodeStats, type NodeStats } from './node-stats.ts';
+import { REAL_NETWORK_OVERLAY } from './overlay-config.ts';
 import { encodePayload } from './payload.ts';
 import type { Receiver } from './receiver.ts';
 import { SyncManager } from './sync-manager.ts';
@@ -98,14 +99,6 @@ export interface EphemeralStream {
 
 const DEFAULT_MAX_GOSSIP_BYTES = 16 * 1024 - 512;
 const ANTI_ENTROPY_MS = 30_000;
-/**
- * Over real connections every hop also verifies and stores, and a busy
- * machine adds tens to hundreds of milliseconds: with the simulator's 80 ms
- * a late eager copy looked missing, so nodes grafted, got duplicates and
- * pruned, and the tree never settled (measured by bench/net). Waiting longer
- * before a graft costs repair time only when a link really failed.
- */
-const REAL_NETWORK_OVERLAY = { plumtree: { graftTimeout1Ms: 400, graftTimeout2Ms: 400 } };
 
 export class Node extends EventEmitter {
   readonly id: string;

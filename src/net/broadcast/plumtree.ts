@@ -47,7 +47,7 @@ interface IhaveBatch {
 export class PlumTree<P extends PeerId = PeerId> {
   readonly self: P;
   readonly config: Readonly<PlumTreeConfig>;
-  readonly stats: PlumTreeStats = { delivered: 0, duplicates: 0, grafts: 0, prunes: 0, optimisations: 0, dropped: 0, invalid: 0, strangers: 0 };
+  readonly stats: PlumTreeStats = { delivered: 0, duplicates: 0, grafts: 0, prunes: 0, optimisations: 0, dropped: 0, invalid: 0, strangers: 0, abandoned: 0 };
   private readonly rng: Random;
   private readonly validate: PayloadValidator;
   private readonly eager: P[] = [];
@@ -304,6 +304,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     // Nobody left to ask; a later IHAVE starts over.
     this.missing.delete(id);
+    this.stats.abandoned++;
   }
 
   private maybeOptimise(eagerPeer: P, eagerHop: number, lazyPeer: P, lazyHop: number, out: PlumTreeOutput<P>[]): void {

@@ -62,6 +62,8 @@ export interface PlumTreeStats {
   invalid: number;
   /** Broadcast messages from peers that are not neighbours (ignored). */
   strangers: number;
+  /** Missing messages given up on: every announcer was grafted and none delivered. */
+  abandoned: number;
 }
 
 export interface PlumTreeConfig {

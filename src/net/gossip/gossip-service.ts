@@ -13,6 +13,7 @@ import { Overlay, type OverlayConfig, type OverlayEvent, type OverlayInput, type
 import { protocolId } from '../transport/host.ts';
 import { peerIdOfPublicKey, publicKeyOfPeer } from '../transport/peer-ids.ts';
 import { Penalties, type Offence } from './penalties.ts';
+import { PeerGuard } from './peer-guard.ts';
 import { decodeGossipFrame, encodeGossipFrame, peersNamedIn, type GossipFrame } from './wire.ts';
 
 /** Frames are bounded: a gossip message (16 KiB by default) plus its envelope. */
@@ -70,6 +71,8 @@ export class GossipService {
   #seq = 0;
   #queuedBytes = 0;
   readonly penalties: Penalties;
+  /** The offence rules and bans, shared with the simulator (sim/network.ts). */
+  readonly #guard: PeerGuard;
   /**
    * Peers whose dial failed, and until when frames to them are dropped. The
    * overlay hears of a failure once; its own timers pace any retry. Without
@@ -82,6 +85,7 @@ export class GossipService {
     this.protocol = protocolId(options.networkId, 'gossip');
     this.self = publicKeyOfPeer(options.host.peerId)!;
     this.penalties = options.penalties ?? new Penalties();
+    this.#guard = new PeerGuard(this.self, this.penalties);
   }
 
   async start(): Promise<void> {
@@ -160,7 +164,7 @@ export class GossipService {
   }
 
   isBanned(peer: string): boolean {
-    return this.penalties.isBanned(peer, performance.now());
+    return !this.#guard.admits(peer, performance.now());
   }
 
   views(topic: Uint8Array): { active: string[]; passive: string[] } {
@@ -202,11 +206,12 @@ export class GossipService {
           entry.timers.add(timer);
           break;
         }
-        case 'emit':
-          if (out.event.type === 'invalid') this.#offend(out.event.from, 'invalid');
-          else if (out.event.type === 'dropped') this.#offend(out.event.from, 'malformed');
+        case 'emit': {
+          const banned = this.#guard.review(out.event, performance.now());
+          if (banned !== undefined) this.#ban(banned, out.event.type);
           this.#o.onEvent(entry.topic, out.event);
           break;
+        }
       }
     }
   }
@@ -295,8 +300,12 @@ export class GossipService {
 
   /** Adds an offence to a peer's score; over the threshold, bans it. */
   #offend(peer: string, offence: Offence): void {
-    if (peer === this.self || !this.penalties.penalise(peer, offence, performance.now())) return;
-    this.#o.log?.(`gossip: ${peer.slice(0, 8)} banned (${offence})`);
+    if (this.#guard.offend(peer, offence, performance.now())) this.#ban(peer, offence);
+  }
+
+  /** Hangs up on a peer just banned and takes it out of every view. */
+  #ban(peer: string, why: string): void {
+    this.#o.log?.(`gossip: ${peer.slice(0, 8)} banned (${why})`);
     this.#dropOutbound(peer, new Error('banned'));
     this.#peerDown(peer);
     try {

@@ -54,10 +54,10 @@ interface Record_ {
   bannedUntil: number;
 }
 
-export class Penalties {
+export class Penalties<P = string> {
   readonly config: Readonly<PenaltyConfig>;
   /** Insertion order is last-touched order (a touched record is moved to the end). */
-  readonly #peers = new Map<string, Record_>();
+  readonly #peers = new Map<P, Record_>();
   /** Bans issued so far (for stats). */
   banCount = 0;
 
@@ -66,7 +66,7 @@ export class Penalties {
   }
 
   /** Adds an offence; returns true when it bans the peer (only on the transition). */
-  penalise(peer: string, offence: Offence, now: number): boolean {
+  penalise(peer: P, offence: Offence, now: number): boolean {
     const record = this.#touch(peer, now);
     if (now < record.bannedUntil) return false;
     record.score = this.#decayed(record, now) + PENALTY_POINTS[offence];
@@ -79,12 +79,12 @@ export class Penalties {
     return true;
   }
 
-  isBanned(peer: string, now: number): boolean {
+  isBanned(peer: P, now: number): boolean {
     const record = this.#peers.get(peer);
     return record !== undefined && now < record.bannedUntil;
   }
 
-  score(peer: string, now: number): number {
+  score(peer: P, now: number): number {
     const record = this.#peers.get(peer);
     return record ? this.#decayed(record, now) : 0;
   }
@@ -100,7 +100,7 @@ export class Penalties {
     return record.score * 2 ** (-(now - record.at) / this.config.halfLifeMs);
   }
 
-  #touch(peer: string, now: number): Record_ {
+  #touch(peer: P, now: number): Record_ {
     this.#expire(now);
     let record = this.#peers.get(peer);
     if (record) this.#peers.delete(peer);

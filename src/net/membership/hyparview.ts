@@ -36,6 +36,14 @@ export class HyParView<P extends PeerId = PeerId> {
   private lastShuffle: P[] = [];
   private repairArmed = false;
   private started = false;
+  /** When `noteStarved` last asked for a new peer. */
+  private lastRescue = -Infinity;
+  /**
+   * Peers the driver reported down, and when (oldest first): others' lists
+   * do not bring them back for `downMemoryMs`. A banned peer stays out, and
+   * a crashed one is not re-learnt from stale shuffles.
+   */
+  private readonly down = new Map<P, number>();
   private left = false;
   private keep: ((peer: P) => boolean) | null = null;
   private shuffleOutstanding = false;
@@ -314,6 +322,12 @@ export class HyParView<P extends PeerId = PeerId> {
   }
 
   private onPeerDown(peer: P, out: HyParViewOutput<P>[]): void {
+    this.down.delete(peer);
+    this.down.set(peer, this.now);
+    for (const [p, at] of this.down) {
+      if (this.down.size <= this.config.maxDownRemembered && this.now - at < this.config.downMemoryMs) break;
+      this.down.delete(p);
+    }
     const kind = this.pending.get(peer);
     this.pending.delete(peer);
     const wasActive = this.removeActive(peer);
@@ -388,8 +402,9 @@ export class HyParView<P extends PeerId = PeerId> {
     const target = this.randomActive();
     if (target === undefined) return;
     const c = this.config;
-    const peers = sample(this.active, c.shuffleActiveCount, this.rng, (p) => p === target);
-    for (const p of sample(this.passive, c.shufflePassiveCount, this.rng, (p) => p === target)) peers.push(p);
+    const relays = this.active.some((p) => this.isUseful(p));
+    const peers = sample(this.active, c.shuffleActiveCount, this.rng, (p) => p === target || (relays && !this.isUseful(p)));
+    for (const p of sample(this.passive, c.shufflePassiveCount, this.rng, (p) => p === target || !this.vouched(p))) peers.push(p);
     this.lastShuffle = peers.slice();
     this.shuffleOutstanding = true;
     const message: HyParViewMessage<P> = { type: 'shuffle', origin: this.self, ttl: c.shuffleRandomWalkLength, peers };
@@ -407,7 +422,7 @@ export class HyParView<P extends PeerId = PeerId> {
         return;
       }
     }
-    const reply = sample(this.passive, peers.length + 1, this.rng, (p) => p === origin);
+    const reply = sample(this.passive, peers.length + 1, this.rng, (p) => p === origin || !this.vouched(p));
     out.push({ type: 'send', to: origin, message: { type: 'shuffle-reply', peers: reply } });
     this.addAllPassive(peers, reply, from);
     this.addPassive(origin, reply, from);
@@ -476,6 +491,27 @@ export class HyParView<P extends PeerId = PeerId> {
     if (this.active.includes(peer)) this.useful.set(peer, now);
   }
 
+  /**
+   * The broadcast layer gave up on a message: every peer that announced it
+   * was asked and none delivered. If no active peer relays to us either, we
+   * are cut off by peers that announce but never deliver (an eclipse that
+   * proves nothing against any one of them): ask a passive peer for a slot
+   * at HIGH priority, as an isolated node does; with a full view, the answer
+   * evicts a peer that does not relay. At most once per `starvedRetryMs`.
+   */
+  noteStarved(now: number): HyParViewOutput<P>[] {
+    if (now > this.now) this.now = now;
+    const out: HyParViewOutput<P>[] = [];
+    if (this.left || !this.started || this.now - this.lastRescue < this.config.starvedRetryMs) return out;
+    if (this.active.some((p) => this.isUseful(p))) return out;
+    const candidate = this.randomPassive();
+    if (candidate === undefined) return out;
+    this.lastRescue = this.now;
+    const full = this.active.length >= this.config.activeViewCapacity;
+    this.requestNeighbor(candidate, 'high', full ? 'swap' : 'neighbor', out);
+    return out;
+  }
+
   private hasLooseLink(): boolean {
     const keep = this.keep;
     const candidates = this.evictable();
@@ -515,6 +551,7 @@ export class HyParView<P extends PeerId = PeerId> {
    */
   private addPassive(peer: P, preferEvict?: readonly P[], source?: P, quota = this.quotaOf(source)): void {
     if (peer === this.self || this.active.includes(peer) || this.passive.includes(peer)) return;
+    if (source !== undefined && source !== peer && this.wentDown(peer)) return;
     // A peer that only vouches for itself (it asked us, or was refused) takes
     // a free place but never pushes out an address someone else gave us.
     if (source === peer && this.passive.length >= this.config.passiveViewCapacity) return;
@@ -553,9 +590,28 @@ export class HyParView<P extends PeerId = PeerId> {
 
   private quotaOf(source: P | undefined): number {
     if (source === undefined) return 0;
-    const i = this.active.indexOf(source);
-    const old = i >= 0 && i < this.config.protectedActivePeers;
-    return old ? this.config.maxPassivePerSource : this.config.maxPassivePerNewSource;
+    // While messages flow, only a peer that relays to us vouches for others
+    // (an attacker that got in early is old but never relays); in a quiet
+    // overlay, age stands in.
+    const trusted = this.active.some((p) => this.isUseful(p))
+      ? this.isUseful(source)
+      : this.active.indexOf(source) >= 0 && this.active.indexOf(source) < this.config.protectedActivePeers;
+    return trusted ? this.config.maxPassivePerSource : this.config.maxPassivePerNewSource;
+  }
+
+  /**
+   * Whether a passive entry is passed on in shuffles: not one that only a
+   * newcomer or the peer itself vouched for. Otherwise honest nodes spread
+   * the ids attackers feed them, and the pools that bound one node's
+   * pollution do not bound the network's.
+   */
+  private vouched(peer: P): boolean {
+    return !this.untrusted.has(peer) && this.passiveSource.get(peer) !== peer;
+  }
+
+  private wentDown(peer: P): boolean {
+    const at = this.down.get(peer);
+    return at !== undefined && this.now - at < this.config.downMemoryMs;
   }
 
   private removePassive(peer: P): void {

@@ -102,6 +102,11 @@ export interface HyParViewConfig {
    */
   protectedActivePeers: number;
   usefulWindowMs: number;
+  /** Least time between two HIGH requests of a node the broadcast layer reports starved (`noteStarved`). */
+  starvedRetryMs: number;
+  /** How long a peer reported down is not taken back from others' lists, and how many are remembered. */
+  downMemoryMs: number;
+  maxDownRemembered: number;
   /**
    * Evictions that other peers' requests (JOIN, HIGH, SWAP, a forward join
    * ending here) may cause: a burst, then one per refill interval. Over
@@ -157,6 +162,9 @@ export const DEFAULT_HYPARVIEW_CONFIG: Readonly<HyParViewConfig> = Object.freeze
   maxShufflePeers: 32,
   protectedActivePeers: 3,
   usefulWindowMs: 60_000,
+  starvedRetryMs: 5_000,
+  downMemoryMs: 60_000,
+  maxDownRemembered: 256,
   evictionBurst: 10,
   evictionRefillMs: 2_000,
   joinBurst: 1,

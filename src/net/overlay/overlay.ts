@@ -118,7 +118,13 @@ export class Overlay<P extends PeerId = PeerId> {
       }
       case 'timer':
         if (BROADCAST_TIMERS.has(input.timer.type)) {
-          return this.broadcast.handle({ type: 'timer', timer: input.timer as PlumTreeTimer }, now);
+          const abandoned = this.broadcast.stats.abandoned;
+          const outs: OverlayOutput<P>[] = this.broadcast.handle({ type: 'timer', timer: input.timer as PlumTreeTimer }, now);
+          // Every announcer of a message failed us: the membership looks for a peer that relays.
+          if (this.broadcast.stats.abandoned > abandoned) {
+            for (const o of this.fromMembership(this.membership.noteStarved(now), now)) outs.push(o);
+          }
+          return outs;
         }
         return this.fromMembership(this.membership.handle({ type: 'timer', timer: input.timer as HyParViewTimer<P> }, now), now);
       case 'command': {

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { after, test } from 'node:test';
 import { BIN, tempDirs } from '../helpers/chat-process.ts';
 
-const { dirs, cleanup } = tempDirs(2);
+const { dirs, cleanup } = tempDirs(3);
 after(cleanup);
 
 function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -86,7 +86,7 @@ test('an address this machine cannot listen on: one line, exit 4', async () => {
   try {
     await expectFailures([
       [['chat', 'cli-errors', '--no-mdns', '--data', dirs[1], '--listen', '/ip4/1.2.3.4/tcp/1'], 4, /^walkaway: cannot listen on \/ip4\/1\.2\.3\.4\/tcp\/1: the address is not one of this machine$/],
-      [['chat', 'cli-errors', '--no-mdns', '--data', dirs[1], '--port', String(port)], 4, /cannot listen on .*: the address is in use/],
+      [['chat', 'cli-errors', '--no-mdns', '--data', dirs[2], '--port', String(port)], 4, /cannot listen on .*: the address is in use/],
       [['relay', '--port', String(port)], 4, /cannot listen on .*: the address is in use/],
     ]);
   } finally {

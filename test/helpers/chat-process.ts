@@ -47,9 +47,10 @@ export class ChatProcess {
     return p;
   }
 
-  /** Starts `walkaway chat <topic> --json` with a data dir, port 0 and no mDNS. */
+  /** Starts `walkaway chat <topic> --json` with a data dir, no mDNS, and port 0 unless `extra` names `--listen`. */
   static chat(topic: string, dataDir: string, extra: string[] = []): Promise<ChatProcess> {
-    return ChatProcess.start(['chat', topic, '--json', '--no-mdns', '--port', '0', '--data', dataDir, ...extra]);
+    const port = extra.includes('--listen') ? [] : ['--port', '0'];
+    return ChatProcess.start(['chat', topic, '--json', '--no-mdns', ...port, '--data', dataDir, ...extra]);
   }
 
   get address(): string {

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { logIdForTopic, topicId, toHex } from '../../src/core/index.ts';
+import { createOperation, encodeHeader, logIdForTopic, PrivateKey, PublicKey, topicId, toHex, withSignature } from '../../src/core/index.ts';
+import { encodePayload } from '../../src/node/payload.ts';
 import { Node, type TopicEvent } from '../../src/node/index.ts';
 import type { Receiver } from '../../src/node/receiver.ts';
 import { forgedOperation, frame, GossipAttacker, throwawayOperation, until } from './gossip-attacker.ts';
@@ -165,4 +166,31 @@ test('memory flood: junk and forged gossip leave every cap holding and honest me
   // After the flood: the honest peer is still heard, live.
   await tx.publish(bytes('after the flood'));
   await until(() => atVictim.texts.includes('after the flood'), 'honest message after the flood');
+});
+
+test('an operation "signed" by the small-order identity key (valid for any message under plain RFC 8032) is rejected over gossip', async () => {
+  const victim = await node();
+  const honest = await node({ bootstrap: victim.addresses });
+  const atHonest = reader(honest.stream('weak').rx);
+  const atVictim = reader(victim.stream('weak').rx);
+  await until(() => victim.neighbors('weak').active.includes(honest.id), 'honest and victim neighbours');
+  const bad = await attacker('weak', victim);
+  const hex = toHex(topicId('weak'));
+
+  // The identity point (y = 1) as the author, R = identity and S = 0: OpenSSL accepts this for every message.
+  const identity = new Uint8Array(32);
+  identity[0] = 1;
+  const template = createOperation({ privateKey: PrivateKey.generate(), body: bytes('weak signature'), seqNum: 0 });
+  const header = { ...template.header, publicKey: PublicKey.fromBytes(identity) };
+  const signature = new Uint8Array(64);
+  signature[0] = 1;
+  const payload = encodePayload({ kind: 'operation', headerBytes: withSignature(encodeHeader(header), signature), body: template.body });
+  await bad.gossip([payload], victim.addresses[0]);
+  await until(() => (victim.stats().topics[hex]?.invalid ?? 0) >= 1, 'the victim to reject the weak signature');
+
+  await honest.stream('weak').tx.publish(bytes('honest after'));
+  await until(() => atVictim.texts.includes('honest after'), 'honest gossip at the victim');
+  assert.ok(!atVictim.texts.includes('weak signature') && !atHonest.texts.includes('weak signature'), 'delivered nowhere');
+  assert.equal(honest.stats().topics[hex]?.invalid ?? 0, 0, 'never forwarded to the honest peer');
+  assert.ok(!victim.store.heights(topicId('weak')).some((h) => h.author.toHex() === toHex(identity)), 'never stored');
 });

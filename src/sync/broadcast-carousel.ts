@@ -2,7 +2,8 @@
  * The carousel of broadcast-only sync (broadcast.ts): on a link where nobody
  * can answer, the sender cannot learn what a listener lacks, so every tick it
  * sends a bounded page of what it holds. New operations go first (in log
- * order, so a listener can apply them without waiting), then a cursor cycles
+ * order, so a listener can apply them without waiting; for a log first seen,
+ * its newest page), then a cursor cycles
  * through everything held, so every operation goes out again periodically
  * and a listener converges however much the medium loses.
  *
@@ -41,7 +42,8 @@ export class BroadcastCarousel {
     for (const key of keys) {
       if (left <= 0) return reads;
       const mine = local.get(key)!;
-      const top = this.#top.get(key) ?? -1;
+      // A log first seen (at start, or new to this peer): its newest page counts as new.
+      const top = this.#top.get(key) ?? Math.max(-1, mine.seqNum - budget);
       if (mine.seqNum <= top) continue;
       const limit = Math.min(left, mine.seqNum - top);
       reads.push({ key, author: mine.author, logId: mine.logId, afterSeq: top, limit, cycle: false });

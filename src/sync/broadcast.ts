@@ -49,6 +49,12 @@ export interface BroadcastConfig {
    * listens or not (0 turns it off: then only announced gaps are served).
    */
   carouselOpsPerTick: number;
+  /**
+   * While announcements are heard (a back channel exists and feedback
+   * serves what peers lack), the carousel runs only every this many ticks:
+   * it stays for listeners that cannot answer, at a lower rate.
+   */
+  carouselEveryWhenAnswered: number;
   /** Announcements and sent operations are remembered for this many ticks. */
   memoryTicks: number;
   /** Operations held while waiting for a gap before them to fill. */
@@ -60,6 +66,7 @@ export const DEFAULT_BROADCAST_CONFIG: BroadcastConfig = {
   maxPacketBytes: 1200,
   opsPerTick: 64,
   carouselOpsPerTick: 16,
+  carouselEveryWhenAnswered: 4,
   memoryTicks: 3,
   maxPending: 1024,
   limits: DEFAULT_LIMITS,
@@ -169,6 +176,8 @@ export class BroadcastSync {
       this.#out.push({ type: 'read-log', author: mine.author, logId: mine.logId, afterSeq: heard.seqNum, limit });
       this.#reads.push({ source: 'feedback' });
     }
+    const answered = this.#heard.size > 0;
+    if (answered && this.#tick % Math.max(1, this.config.carouselEveryWhenAnswered) !== 0) return;
     const plan = this.#carousel.plan(this.#local, this.config.carouselOpsPerTick);
     for (const { key, author, logId, afterSeq, limit, cycle } of plan) {
       this.#out.push({ type: 'read-log', author, logId, afterSeq, limit });

@@ -59,6 +59,11 @@ export interface BroadcastConfig {
   memoryTicks: number;
   /** Operations held while waiting for a gap before them to fill. */
   maxPending: number;
+  /**
+   * Ticks an operation waits there before it is forgotten: a carousel sends
+   * in log order and comes round again, so a stale wait only costs room.
+   */
+  pendingTicks: number;
   limits: Limits;
 }
 
@@ -69,6 +74,7 @@ export const DEFAULT_BROADCAST_CONFIG: BroadcastConfig = {
   carouselEveryWhenAnswered: 4,
   memoryTicks: 3,
   maxPending: 1024,
+  pendingTicks: 64,
   limits: DEFAULT_LIMITS,
 };
 
@@ -126,7 +132,7 @@ export class BroadcastSync {
   #heard = new Map<string, Heard>();
   /** `logKey:seq` of operations sent or heard on the medium, with the tick. */
   #seen = new Map<string, number>();
-  #pending = new Map<string, Operation>();
+  #pending = new Map<string, { op: Operation; tick: number }>();
   #budget = 0;
   #carouselBudget = 0;
   readonly #carousel = new BroadcastCarousel();
@@ -288,7 +294,7 @@ export class BroadcastSync {
     if (seq === height + 1 || pruneFlagOf(op.header)) {
       this.#out.push({ type: 'ingest', request: { operation: op, topic: this.topic, kind: 'live' } });
     } else if (this.#pending.size < this.config.maxPending) {
-      this.#pending.set(`${key}:${seq}`, op);
+      this.#pending.set(`${key}:${seq}`, { op, tick: this.#tick });
     }
   }
 
@@ -306,7 +312,7 @@ export class BroadcastSync {
       if (!mine || mine.seqNum < op.header.seqNum) this.#local.set(key, { author, logId, seqNum: op.header.seqNum });
       this.stats.stored++;
       this.#out.push({ type: 'emit', event: { type: 'operation', operation: op } });
-      const next = this.#pending.get(`${key}:${op.header.seqNum + 1}`);
+      const next = this.#pending.get(`${key}:${op.header.seqNum + 1}`)?.op;
       if (next) {
         this.#pending.delete(`${key}:${op.header.seqNum + 1}`);
         this.#offer(next);
@@ -318,9 +324,10 @@ export class BroadcastSync {
     const horizon = this.#tick - this.config.memoryTicks;
     for (const [key, tick] of this.#seen) if (tick < horizon) this.#seen.delete(key);
     for (const [key, heard] of this.#heard) if (heard.tick < horizon) this.#heard.delete(key);
-    for (const [key, op] of this.#pending) {
+    const stale = this.#tick - this.config.pendingTicks;
+    for (const [key, { op, tick }] of this.#pending) {
       const height = this.#local.get(key.slice(0, key.lastIndexOf(':')))?.seqNum ?? -1;
-      if (op.header.seqNum <= height) this.#pending.delete(key);
+      if (op.header.seqNum <= height || tick < stale) this.#pending.delete(key);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decode as cborDecode } from 'cborg';
+import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import { unsignedBytesOf, WalkawayError, type Operation } from '../../src/core/index.ts';
 import { MemoryStore, type IngestOutcome } from '../../src/store/index.ts';
 import { BroadcastSync, type BroadcastConfig, type BroadcastInput, type BroadcastOutput } from '../../src/sync/index.ts';
@@ -159,4 +159,30 @@ test('the carousel sends the newest page first, then every held operation again 
     assert.ok(ticks.length >= 3, `sent at ticks ${ticks.join(',')}`);
     for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i] - ticks[i - 1] <= 9, `sent at ticks ${ticks.join(',')}`);
   }
+});
+
+/** An operations packet carrying `list`, as a sender would broadcast it. */
+function opsPacket(list: Operation[]): Uint8Array {
+  return cborEncode([1, TOPIC, list.map((o) => (o.body ? [o.headerBytes, o.body] : [o.headerBytes]))]);
+}
+
+test('a listener holds operations that arrive before their backlink and applies them when it comes', () => {
+  const log = ops.slice(0, 10);
+  const b = peer({ maxPending: 16 });
+  for (const op of [...log].reverse().slice(0, 9)) run(b, { type: 'recv', packet: opsPacket([op]) });
+  assert.equal(hashesOf(b.store).length, 0, 'nothing applies ahead of the gap');
+  run(b, { type: 'recv', packet: opsPacket([log[0]]) });
+  assert.deepEqual(hashesOf(b.store), log.map((o) => o.hash.toHex()).sort(), 'the gap filled, the held nine followed');
+});
+
+test('held operations are capped in number and forgotten after pendingTicks', () => {
+  const log = ops.slice(0, 10);
+  const b = peer({ maxPending: 3, pendingTicks: 5 });
+  for (const op of log.slice(1)) run(b, { type: 'recv', packet: opsPacket([op]) }); // 9 ahead of the gap, 3 held
+  run(b, { type: 'recv', packet: opsPacket([log[0]]) });
+  assert.equal(hashesOf(b.store).length, 4, 'the gap and the three held');
+  for (const op of log.slice(5)) run(b, { type: 'recv', packet: opsPacket([op]) }); // held again, behind seq 4
+  for (let tick = 0; tick < 7; tick++) run(b, { type: 'tick', heights: b.store.heights(TOPIC) });
+  run(b, { type: 'recv', packet: opsPacket([log[4]]) });
+  assert.equal(hashesOf(b.store).length, 5, 'what waited longer than pendingTicks was forgotten');
 });

@@ -2,10 +2,17 @@
  * Broadcast-only sync, for links where nobody can answer (a radio, a UDP
  * multicast group, a USB stick passed around). A sans-IO machine, one per
  * peer and topic: on every `tick` it broadcasts a compact announcement of its
- * log heights, and the operations that announcements heard recently show
- * someone lacks. No reply is ever expected; loss, duplicates and reordering
- * only slow convergence down. Operations that arrive ahead of a gap wait in a
- * bounded buffer. Bad packets are counted and dropped, never fatal.
+ * log heights, the operations that announcements heard recently show someone
+ * lacks (where a back channel exists), and a carousel page of what it holds,
+ * new first, then cycling through the rest (broadcast-carousel.ts), so a
+ * listener that can never answer converges too. No reply is ever expected;
+ * loss, duplicates and reordering only slow convergence down. Operations that
+ * arrive ahead of a gap wait in a bounded buffer. Bad packets are counted and
+ * dropped, never fatal.
+ *
+ * Reads: a tick asks the driver for log ranges with `read-log` outputs; the
+ * driver answers each with one `log-page` input, in the order asked (the
+ * machine matches answers to reads by that order).
  *
  * Packets (CBOR): `[0, topic, complete, [[author, logId | null, seqNum]...]]`
  * (an announcement; logId null = the topic's default log; `complete` = every
@@ -27,6 +34,7 @@ import {
   type WalkawayError,
 } from '../core/index.ts';
 import type { LogHeight } from '../store/index.ts';
+import { BroadcastCarousel } from './broadcast-carousel.ts';
 import { logKey } from './session-state.ts';
 import { asWalkawayError } from './session.ts';
 import type { IngestRequest, IngestResult } from './types.ts';
@@ -34,20 +42,39 @@ import type { IngestRequest, IngestResult } from './types.ts';
 export interface BroadcastConfig {
   /** Largest packet (an operation bigger than this goes alone). */
   maxPacketBytes: number;
-  /** Most operations broadcast per tick. */
+  /** Most operations broadcast per tick for logs announced as behind. */
   opsPerTick: number;
+  /**
+   * Most operations the carousel broadcasts per tick, whether anyone
+   * listens or not (0 turns it off: then only announced gaps are served).
+   */
+  carouselOpsPerTick: number;
+  /**
+   * While announcements are heard (a back channel exists and feedback
+   * serves what peers lack), the carousel runs only every this many ticks:
+   * it stays for listeners that cannot answer, at a lower rate.
+   */
+  carouselEveryWhenAnswered: number;
   /** Announcements and sent operations are remembered for this many ticks. */
   memoryTicks: number;
   /** Operations held while waiting for a gap before them to fill. */
   maxPending: number;
+  /**
+   * Ticks an operation waits there before it is forgotten: a carousel sends
+   * in log order and comes round again, so a stale wait only costs room.
+   */
+  pendingTicks: number;
   limits: Limits;
 }
 
 export const DEFAULT_BROADCAST_CONFIG: BroadcastConfig = {
   maxPacketBytes: 1200,
   opsPerTick: 64,
+  carouselOpsPerTick: 16,
+  carouselEveryWhenAnswered: 4,
   memoryTicks: 3,
   maxPending: 1024,
+  pendingTicks: 64,
   limits: DEFAULT_LIMITS,
 };
 
@@ -105,8 +132,12 @@ export class BroadcastSync {
   #heard = new Map<string, Heard>();
   /** `logKey:seq` of operations sent or heard on the medium, with the tick. */
   #seen = new Map<string, number>();
-  #pending = new Map<string, Operation>();
+  #pending = new Map<string, { op: Operation; tick: number }>();
   #budget = 0;
+  #carouselBudget = 0;
+  readonly #carousel = new BroadcastCarousel();
+  /** Reads asked for this tick, oldest first: which budget each answer spends. */
+  #reads: { source: 'feedback' | 'carousel' | 'cycle'; key?: string }[] = [];
 
   constructor(topic: Uint8Array, config: Partial<BroadcastConfig> = {}) {
     this.topic = topic;
@@ -141,12 +172,22 @@ export class BroadcastSync {
     this.#forgetOld();
     this.#announce(heights);
     this.#budget = this.config.opsPerTick;
+    this.#carouselBudget = this.config.carouselOpsPerTick;
+    this.#reads = [];
     for (const [key, mine] of this.#local) {
       const heard = this.#heard.get(key);
       if (!heard || heard.seqNum >= mine.seqNum || this.#budget <= 0) continue;
       // Read past what was sent lately (it is skipped) to fill the budget with new entries.
       const limit = Math.min(this.#budget * (this.config.memoryTicks + 1), mine.seqNum - heard.seqNum);
       this.#out.push({ type: 'read-log', author: mine.author, logId: mine.logId, afterSeq: heard.seqNum, limit });
+      this.#reads.push({ source: 'feedback' });
+    }
+    const answered = this.#heard.size > 0;
+    if (answered && this.#tick % Math.max(1, this.config.carouselEveryWhenAnswered) !== 0) return;
+    const plan = this.#carousel.plan(this.#local, this.config.carouselOpsPerTick);
+    for (const { key, author, logId, afterSeq, limit, cycle } of plan) {
+      this.#out.push({ type: 'read-log', author, logId, afterSeq, limit });
+      this.#reads.push(cycle ? { source: 'cycle', key } : { source: 'carousel' });
     }
   }
 
@@ -162,6 +203,12 @@ export class BroadcastSync {
   }
 
   #onPage(operations: Operation[]): void {
+    // An answer nobody asked for (or past this tick's reads) spends the feedback budget.
+    const read = this.#reads.shift() ?? { source: 'feedback' };
+    if (read.source === 'cycle' && read.key !== undefined && operations.length > 0) {
+      this.#carousel.answered(read.key, operations[operations.length - 1].header.seqNum);
+    }
+    const fromCarousel = read.source !== 'feedback';
     let packet: unknown[][] = [];
     let size = 48;
     const flush = () => {
@@ -172,9 +219,10 @@ export class BroadcastSync {
     };
     for (const op of operations) {
       const key = seenKey(op);
-      if (this.#seen.has(key) || this.#budget <= 0) continue;
+      if (this.#seen.has(key) || (fromCarousel ? this.#carouselBudget : this.#budget) <= 0) continue;
       this.#seen.set(key, this.#tick);
-      this.#budget--;
+      if (fromCarousel) this.#carouselBudget--;
+      else this.#budget--;
       const item = op.body ? [op.headerBytes, op.body] : [op.headerBytes];
       const itemSize = op.headerBytes.length + (op.body?.length ?? 0) + 8;
       if (size + itemSize > this.config.maxPacketBytes) flush();
@@ -246,7 +294,7 @@ export class BroadcastSync {
     if (seq === height + 1 || pruneFlagOf(op.header)) {
       this.#out.push({ type: 'ingest', request: { operation: op, topic: this.topic, kind: 'live' } });
     } else if (this.#pending.size < this.config.maxPending) {
-      this.#pending.set(`${key}:${seq}`, op);
+      this.#pending.set(`${key}:${seq}`, { op, tick: this.#tick });
     }
   }
 
@@ -264,7 +312,7 @@ export class BroadcastSync {
       if (!mine || mine.seqNum < op.header.seqNum) this.#local.set(key, { author, logId, seqNum: op.header.seqNum });
       this.stats.stored++;
       this.#out.push({ type: 'emit', event: { type: 'operation', operation: op } });
-      const next = this.#pending.get(`${key}:${op.header.seqNum + 1}`);
+      const next = this.#pending.get(`${key}:${op.header.seqNum + 1}`)?.op;
       if (next) {
         this.#pending.delete(`${key}:${op.header.seqNum + 1}`);
         this.#offer(next);
@@ -276,9 +324,10 @@ export class BroadcastSync {
     const horizon = this.#tick - this.config.memoryTicks;
     for (const [key, tick] of this.#seen) if (tick < horizon) this.#seen.delete(key);
     for (const [key, heard] of this.#heard) if (heard.tick < horizon) this.#heard.delete(key);
-    for (const [key, op] of this.#pending) {
+    const stale = this.#tick - this.config.pendingTicks;
+    for (const [key, { op, tick }] of this.#pending) {
       const height = this.#local.get(key.slice(0, key.lastIndexOf(':')))?.seqNum ?? -1;
-      if (op.header.seqNum <= height) this.#pending.delete(key);
+      if (op.header.seqNum <= height || tick < stale) this.#pending.delete(key);
     }
   }
 

@@ -9,17 +9,7 @@ import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import { unsignedBytesOf, WalkawayError, type Operation } from '../../src/core/index.ts';
 import { MemoryStore, type IngestOutcome } from '../../src/store/index.ts';
 import { BroadcastSync, type BroadcastConfig, type BroadcastInput, type BroadcastOutput } from '../../src/sync/index.ts';
-import { fill, hashesOf, key, makeLog, TOPIC } from './helpers.ts';
-
-/** mulberry32: a small seeded generator for the simulated medium. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { fill, hashesOf, key, makeLog, rng, TOPIC } from './helpers.ts';
 
 interface Peer {
   store: MemoryStore;

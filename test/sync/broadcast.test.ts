@@ -3,17 +3,7 @@ import { test } from 'node:test';
 import { unsignedBytesOf, WalkawayError } from '../../src/core/index.ts';
 import { MemoryStore, type IngestOutcome } from '../../src/store/index.ts';
 import { BroadcastSync, type BroadcastInput, type BroadcastOutput } from '../../src/sync/index.ts';
-import { fill, hashesOf, key, makeLog, TOPIC } from './helpers.ts';
-
-/** mulberry32: a small seeded generator for the simulated medium. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { fill, hashesOf, key, makeLog, rng, TOPIC } from './helpers.ts';
 
 interface Peer {
   store: MemoryStore;

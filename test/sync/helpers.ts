@@ -91,3 +91,13 @@ export function hello(live = false): SyncMessage {
 
 /** Tests verify on the main thread: no worker start-up per test file. */
 export const TEST_OPTIONS = { verifier: inlineVerifier } as const;
+
+/** mulberry32: a small seeded generator for the simulated medium. */
+export function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

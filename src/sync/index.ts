@@ -35,7 +35,7 @@ export {
   type BroadcastOutput,
   type BroadcastEvent,
   type BroadcastStats,
-} from './broadcast.ts';
+} from './broadcast-sync.ts';
 export {
   DEFAULT_SYNC_CONFIG,
   type SyncConfig,

@@ -15,7 +15,7 @@
  * (`rejected`, MISSING_KEY). Time comes from the injected clock.
  */
 import { WalkawayError, previousOf, type Hash } from '../core/index.ts';
-import type { OrderedOperation, Processor, ReportSink } from '../processors/index.ts';
+import type { OrderedOperation, Outputs, Processor, ReportSink } from '../processors/index.ts';
 import type { GroupEncryption } from './data-scheme.ts';
 import { BODY_KIND, decodeEnvelope } from './envelope.ts';
 import type { TopicKey } from './topic-key.ts';
@@ -33,6 +33,9 @@ export interface DecryptConfig {
   /** Control bodies the group scheme asks to publish on the topic (acks, welcomes, fresh secrets). */
   onPublish?: (body: Uint8Array) => void;
 }
+
+/** Control messages remembered as read, so that a replay of the topic does not feed them to the channels twice. */
+const MAX_CONTROLS_SEEN = 65_536;
 
 export const DEFAULT_DECRYPT_CONFIG = { maxPending: 4096, maxPendingBytes: 16 * 1024 * 1024, pendingTtlMs: 24 * 3600_000 };
 
@@ -56,6 +59,7 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
   /** Waiting operations in arrival order (a Map keeps insertion order), by hash hex. */
   private readonly waiting = new Map<string, Waiting>();
   private waitingBytes = 0;
+  private readonly controlsSeen = new Set<string>();
   private readonly counts = { opened: 0, rejected: 0, expired: 0, overflowed: 0 };
   private readonly limits: typeof DEFAULT_DECRYPT_CONFIG;
 
@@ -71,24 +75,31 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
     return { ...this.counts, waiting: this.waiting.size, waitingBytes: this.waitingBytes };
   }
 
-  async process(input: OrderedOperation): Promise<OrderedOperation[]> {
+  /** Synchronous except for a group control message (HPKE is asynchronous). */
+  process(input: OrderedOperation): Outputs<OrderedOperation> {
+    return this.processAll([input]);
+  }
+
+  processAll(inputs: readonly OrderedOperation[]): Outputs<OrderedOperation> {
     const now = this.config.now();
     this.expire(now);
     const out: OrderedOperation[] = [];
-    await this.handle(input, now, out);
+    for (let i = 0; i < inputs.length; i++) {
+      const control = this.handle(inputs[i], now, out);
+      if (control) return this.continueAsync(control, inputs.slice(i + 1), now, out);
+    }
     return out;
   }
 
-  async processAll(inputs: readonly OrderedOperation[]): Promise<OrderedOperation[]> {
-    const now = this.config.now();
-    this.expire(now);
-    const out: OrderedOperation[] = [];
-    for (const input of inputs) await this.handle(input, now, out);
+  private async continueAsync(first: Promise<void>, rest: readonly OrderedOperation[], now: number, out: OrderedOperation[]): Promise<OrderedOperation[]> {
+    await first;
+    for (const input of rest) await this.handle(input, now, out);
     return out;
   }
 
-  private async handle(input: OrderedOperation, now: number, out: OrderedOperation[]): Promise<void> {
-    const { body } = input.operation;
+  /** Handles one operation; a promise only for a group control message. */
+  private handle(input: OrderedOperation, now: number, out: OrderedOperation[]): Promise<void> | undefined {
+    const { body, hash } = input.operation;
     if (!body) {
       if (this.waitsOnOthers(input)) this.wait(input, now);
       else out.push(input);
@@ -98,29 +109,46 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
     try {
       envelope = decodeEnvelope(body);
     } catch (err) {
-      return this.reject(input.operation.hash, err);
+      this.reject(hash, err);
+      return;
     }
     const { mode } = this.config;
     // Control messages never wait: they carry keys, and each author's must be read in its log order.
     if (envelope.kind === BODY_KIND.control) {
-      if (mode.type !== 'group') return this.reject(input.operation.hash, new WalkawayError('MALFORMED', 'a group control message on a topic-key topic'));
-      try {
-        const result = await mode.group.receive({ author: input.operation.header.publicKey.toBytes(), lamport: input.lamport, message: envelope.message }, now);
-        for (const b of result.publish) this.config.onPublish?.(b);
-        if (result.secrets.length > 0) this.release(out);
-      } catch (err) {
-        this.reject(input.operation.hash, err);
+      if (mode.type !== 'group') {
+        this.reject(hash, new WalkawayError('MALFORMED', 'a group control message on a topic-key topic'));
+        return;
       }
+      const key = hash.toHex();
+      if (this.controlsSeen.has(key)) return; // a replay: its keys are in the state already
+      return this.receiveControl(mode.group, input, envelope.message, now, out).then(() => {
+        this.controlsSeen.add(key);
+        if (this.controlsSeen.size > MAX_CONTROLS_SEEN) this.controlsSeen.delete(this.controlsSeen.values().next().value!);
+      });
+    }
+    if (this.waiting.has(hash.toHex())) return; // a replay of one that waits already
+    if (this.waitsOnOthers(input)) {
+      this.wait(input, now);
       return;
     }
-    if (this.waitsOnOthers(input)) return this.wait(input, now);
     const author = input.operation.header.publicKey.toBytes();
     try {
       const plaintext = mode.type === 'topic-key' ? mode.key.open(body, author) : mode.group.open(author, envelope);
       this.counts.opened++;
       out.push({ ...input, operation: { ...input.operation, body: plaintext } });
     } catch (err) {
-      if (mode.type === 'group' && err instanceof WalkawayError && err.code === 'MISSING_KEY') return this.wait(input, now);
+      if (mode.type === 'group' && err instanceof WalkawayError && err.code === 'MISSING_KEY') this.wait(input, now);
+      else this.reject(hash, err);
+    }
+  }
+
+  private async receiveControl(group: GroupEncryption, input: OrderedOperation, message: Uint8Array, now: number, out: OrderedOperation[]): Promise<void> {
+    try {
+      const author = input.operation.header.publicKey.toBytes();
+      const result = await group.receive({ author, lamport: input.lamport, message }, now);
+      for (const b of result.publish) this.config.onPublish?.(b);
+      if (result.secrets.length > 0) this.release(out);
+    } catch (err) {
       this.reject(input.operation.hash, err);
     }
   }

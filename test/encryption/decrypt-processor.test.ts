@@ -136,3 +136,27 @@ test('group: a changed control message or body is reported, never passed on', as
   assert.deepEqual(await processor.process(garbage.next(new Uint8Array([1, 2, 0, 0]))), []);
   assert.equal(reports.length, 2);
 });
+
+test('topic key: the slot stays synchronous, so the chain does not queue behind it', () => {
+  const random = seededRandom('decrypt-sync');
+  const key = TopicKey.fromBytes(random(32), topic);
+  const { processor } = harness({ type: 'topic-key', key });
+  const alice = writer(1);
+  const out = processor.process(alice.next(key.seal(utf8('now'), alice.author, random)));
+  assert.ok(Array.isArray(out));
+  assert.deepEqual(text(out), ['now']);
+});
+
+test('group: a replayed topic (the chain replays through its slots) is read again without errors', async () => {
+  const { alice, a, b } = await groupOf('decrypt-replay');
+  const created = await a.create(new Uint8Array(32), T0);
+  const control = alice.next(created.publish[0]);
+  await harness({ type: 'group', group: a }).processor.process(control);
+  const chat = writer(1, 2);
+  const m1 = chat.next(a.seal(utf8('once')));
+  const { processor, reports } = harness({ type: 'group', group: b });
+  assert.deepEqual(text(await processor.processAll([control, m1])), ['once']);
+  // The replay: the same operations again, from the start.
+  assert.deepEqual(text(await processor.processAll([control, m1])), ['once']);
+  assert.deepEqual(reports, []);
+});

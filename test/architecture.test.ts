@@ -1,8 +1,8 @@
 /**
  * The house rule that imports flow one way (docs/design.md, STYLE.md):
- * core <- store <- {sync, processors} <- net <- node <- cli. A file of a
- * layer imports only from its own layer and the layers below it; sync and
- * processors do not import each other. Files directly in src/ (the package
+ * core <- store <- {sync, processors} <- net <- node <- auth <- encryption
+ * <- cli. A file of a layer imports only from its own layer and the layers
+ * below it; sync and processors do not import each other. Files directly in src/ (the package
  * entry, the logger, the data directory) are outside the order, but nothing
  * below the node imports the data directory.
  */
@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
-const RANK: Record<string, number> = { core: 0, store: 1, sync: 2, processors: 2, net: 3, node: 4, cli: 5 };
+const RANK: Record<string, number> = { core: 0, store: 1, sync: 2, processors: 2, net: 3, node: 4, auth: 5, encryption: 6, cli: 7 };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -47,7 +47,7 @@ import { SyncManager } from './sync-manager.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
 import { TopicState, type EphemeralEvent, type TopicEvent } from './topic-state.ts';
 import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
-import type { AppProcessor } from '../processors/index.ts';
+import type { AppProcessor, SlotProcessor } from '../processors/index.ts';
 
 export interface NodeOptions {
   /** Identity (`identity.key`), store (`store.db`) and address book live here. */
@@ -89,6 +89,12 @@ export interface StreamOptions {
   processors?: AppProcessor[];
   /** Where the processors' outputs go. */
   onOutput?: (output: unknown, processor: string) => void;
+  /**
+   * Encrypted bodies (src/encryption builds this): `seal` runs on every body
+   * published here before it is signed, `decrypt` takes the chain's
+   * decryption slot. Give it with the topic's first stream.
+   */
+  encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
 }
 
 export interface TopicStream {
@@ -252,11 +258,14 @@ export class Node extends EventEmitter {
   /** The persisted, eventually consistent stream of a topic (or a ticket's topic). */
   stream(topicOrTicket: string | Uint8Array, options: StreamOptions = {}): TopicStream {
     const state = this.#join(topicOrTicket);
+    const { encryption } = options;
+    if (encryption) state.useSlot('decrypt', encryption.decrypt);
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
     if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
     state.start();
-    const publish = (body: Uint8Array, opts?: PublishOptions) => Promise.resolve(this.#publish(state, body, opts));
+    const publish = (body: Uint8Array, opts?: PublishOptions) =>
+      Promise.resolve(this.#publish(state, encryption && body instanceof Uint8Array ? encryption.seal(body) : body, opts));
     return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle() };
   }
 

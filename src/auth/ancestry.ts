@@ -23,9 +23,11 @@ export class Ancestry {
     const index = this.#anc.length;
     const bits = new Uint32Array((index + 31) >>> 5);
     let prefix = 0;
-    for (const d of deps) {
+    for (let k = 0; k < deps.length; k++) {
+      const d = deps[k];
       const parent = this.#anc[d];
-      for (let w = 0; w < parent.length; w++) bits[w] |= parent[w];
+      if (k === 0) bits.set(parent);
+      else for (let w = 0; w < parent.length; w++) bits[w] |= parent[w];
       bits[d >>> 5] |= 1 << (d & 31);
       if (this.#prefix[d] > prefix) prefix = this.#prefix[d];
     }

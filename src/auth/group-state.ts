@@ -47,17 +47,30 @@ import {
 
 /** Which operations a query counts: every admitted one, or only the effective ones. */
 export type Mode = 'raw' | 'final';
-/** The part of the graph a query looks at. */
-export type Past = (index: number) => boolean;
+/**
+ * The part of the graph a query looks at: the strict ancestors of the
+ * operation with this index, every operation (`ALL`), or a predicate.
+ */
+export type Past = number | ((index: number) => boolean);
 
 interface AuthNode {
   op: AuthOp;
   group: string;
   raw: boolean;
   effective: boolean;
+  /** What the operation sets each member key it names to (null: removed). */
+  effects: Map<string, Access | null>;
 }
 
-const ALL: Past = () => true;
+function nodeOf(op: AuthOp, group: string): AuthNode {
+  const a = op.action;
+  const effects = new Map<string, Access | null>();
+  if (a.type === 'create') for (const g of a.members) effects.set(memberKey(g.member), g.access);
+  else effects.set(memberKey(a.member), a.type === 'remove' ? null : a.access);
+  return { op, group, raw: false, effective: false, effects };
+}
+
+const ALL = Number.POSITIVE_INFINITY;
 
 export class GroupState {
   readonly config: GroupStateConfig;
@@ -102,6 +115,28 @@ export class GroupState {
     return i === undefined ? undefined : this.#nodes[i].effective ? 'effective' : 'ignored';
   }
 
+  /**
+   * Applies a local author's new operation only if it takes effect: its
+   * dependencies must be the current heads, and it must be valid there
+   * counting effective operations. Otherwise nothing is stored and the
+   * result says why, so an app never publishes an action that would be
+   * ignored (apply() would admit it, without effect, from a once-manager).
+   */
+  propose(op: AuthOp): ApplyResult {
+    const heads = this.heads();
+    if (op.deps.length !== heads.length || op.deps.some((d) => !heads.includes(d))) {
+      return { type: 'rejected', id: op.id, error: new WalkawayError('INVALID_ARGUMENT', 'a proposed auth operation must depend on exactly the current heads') };
+    }
+    if (this.#byId.has(op.id)) return { type: 'duplicate', id: op.id };
+    const index = this.#anc.add(op.deps.map((d) => this.#byId.get(d)!));
+    const group = op.action.type === 'create' ? op.id : op.action.group;
+    this.#nodes.push(nodeOf(op, group));
+    const error = this.#admissible(index) ?? this.check(index, 'final');
+    this.#nodes.pop();
+    this.#anc.pop();
+    return error ? { type: 'rejected', id: op.id, error } : this.apply(op);
+  }
+
   /** Applies one operation delivered after all of its dependencies. */
   apply(op: AuthOp): ApplyResult {
     return this.applyAll([op]).results[0];
@@ -114,6 +149,7 @@ export class GroupState {
   applyAll(ops: readonly AuthOp[]): { results: ApplyResult[]; changes: MemberChange[] } {
     const results: ApplyResult[] = [];
     const fast: number[] = [];
+    const resultOf = new Map<number, number>();
     let rebuild = false;
     for (const op of ops) {
       const r = this.#admit(op);
@@ -124,6 +160,7 @@ export class GroupState {
       if (!rebuild && this.#anc.prefix(r) === r) fast.push(r);
       else rebuild = true;
       results.push({ type: 'applied', id: op.id, rebuilt: false, changes: [] });
+      resultOf.set(r, results.length - 1);
     }
     let changes: MemberChange[] = [];
     if (rebuild) {
@@ -134,7 +171,7 @@ export class GroupState {
         const node = this.#nodes[i];
         node.effective = this.check(i, 'final') === null;
         const own = node.effective ? this.#refresh(node) : [];
-        const result = results.find((r) => r.id === node.op.id) as Extract<ApplyResult, { type: 'applied' }>;
+        const result = results[resultOf.get(i)!] as Extract<ApplyResult, { type: 'applied' }>;
         result.changes = own;
         changes.push(...own);
       }
@@ -147,18 +184,18 @@ export class GroupState {
   #admit(op: AuthOp): number | ApplyResult {
     if (this.#byId.has(op.id)) return { type: 'duplicate', id: op.id };
     const refuse = (error: WalkawayError): ApplyResult => ({ type: 'rejected', id: op.id, error });
-    if (this.#nodes.length >= this.config.maxOperations) {
-      return refuse(new WalkawayError('TOO_LARGE', `the auth state holds ${this.config.maxOperations} operations, its limit`));
-    }
     const deps: number[] = [];
     for (const d of op.deps) {
       const i = this.#byId.get(d);
       if (i === undefined) return refuse(new WalkawayError('NOT_FOUND', `auth dependency ${d} is not applied yet`, { dependency: d }));
       deps.push(i);
     }
+    if (this.#nodes.length >= this.config.maxOperations) {
+      return refuse(new WalkawayError('TOO_LARGE', `the auth state holds ${this.config.maxOperations} operations, its limit`));
+    }
     const a = op.action;
     const group = a.type === 'create' ? op.id : a.group;
-    const named = a.type === 'create' ? a.members.map((g) => memberKey(g.member)) : [memberKey(a.member)];
+    const named = namedKeys(op);
     const touched = this.#touches.get(group);
     const fresh = named.filter((k) => !touched?.has(k)).length;
     if ((touched?.size ?? 0) + fresh > this.config.maxMembersPerGroup) {
@@ -168,7 +205,7 @@ export class GroupState {
       return refuse(new WalkawayError('TOO_LARGE', `the auth state holds ${this.config.maxGroups} groups, its limit`));
     }
     const index = this.#anc.add(deps);
-    const node: AuthNode = { op, group, raw: false, effective: false };
+    const node = nodeOf(op, group);
     this.#nodes.push(node);
     const error = this.#admissible(index);
     if (error) {
@@ -205,7 +242,7 @@ export class GroupState {
   #admissible(index: number): WalkawayError | null {
     const { op, group } = this.#nodes[index];
     const a = op.action;
-    const past: Past = (i) => this.#anc.before(i, index);
+    const past: Past = index;
     const refuse = (why: string) => new WalkawayError('NOT_PERMITTED', `${a.type} by ${op.author}: ${why}`, { id: op.id, group });
     const named = a.type === 'create' ? a.members.map((g) => g.member) : [a.member];
     for (const m of named) {
@@ -223,7 +260,7 @@ export class GroupState {
   /** Whether any admitted operation in `past` ever granted `individual` `level` in `group`, nesting included. */
   #everGranted(group: string, individual: string, level: number, past: Past, path: string[]): boolean {
     const grants = (key: string, g: string) =>
-      (this.#touches.get(g)?.get(key) ?? []).some((i) => past(i) && (effectOf(this.#nodes[i].op, key)?.level ?? -1) >= level);
+      (this.#touches.get(g)?.get(key) ?? []).some((i) => this.#in(past, i) && (this.#nodes[i].effects.get(key)?.level ?? -1) >= level);
     if (grants(`i:${individual}`, group)) return true;
     if (path.length > this.config.maxDepth) return false;
     for (const sub of this.#subgroups.get(group) ?? []) {
@@ -241,7 +278,7 @@ export class GroupState {
   check(index: number, mode: Mode): WalkawayError | null {
     const { op, group } = this.#nodes[index];
     const a = op.action;
-    const past: Past = (i) => this.#anc.before(i, index);
+    const past: Past = index;
     const refuse = (why: string) => new WalkawayError('NOT_PERMITTED', `${a.type} by ${op.author}: ${why}`, { id: op.id, group });
     if (a.type === 'create') {
       for (const g of a.members) {
@@ -273,9 +310,13 @@ export class GroupState {
     }
   }
 
+  #in(past: Past, i: number): boolean {
+    return typeof past === 'number' ? past === ALL || this.#anc.before(i, past) : past(i);
+  }
+
   groupExists(group: string, past: Past): boolean {
     const i = this.#created.get(group);
-    return i !== undefined && past(i);
+    return i !== undefined && this.#in(past, i);
   }
 
   /**
@@ -291,14 +332,14 @@ export class GroupState {
     for (let k = list.length - 1; k >= 0; k--) {
       const i = list[k];
       if (i < covered) break;
-      if (!past(i) || !(mode === 'final' ? this.#nodes[i].effective : this.#nodes[i].raw)) continue;
+      if (!this.#in(past, i) || !(mode === 'final' ? this.#nodes[i].effective : this.#nodes[i].raw)) continue;
       if (latest.some((c) => this.#anc.before(i, c))) continue;
       latest.push(i);
       if (this.#anc.prefix(i) > covered) covered = this.#anc.prefix(i);
     }
     let result: Access | null = null;
     for (const i of latest) {
-      const effect = effectOf(this.#nodes[i].op, key);
+      const effect = this.#nodes[i].effects.get(key);
       if (!effect) return null;
       if (!result || compareAccess(effect, result) < 0) result = effect;
     }
@@ -349,12 +390,16 @@ export class GroupState {
     let first = this.#nodes.length;
     for (const i of ignored.keys()) first = Math.min(first, i);
     for (const i of mutual) first = Math.min(first, i);
+    // Members whose operations so far differ between raw-valid and effective ("group key").
+    const dirty = new Set<string>();
     for (let i = 0; i < this.#nodes.length; i++) {
       const node = this.#nodes[i];
       // Before the first ignored or exempt operation, counting effective operations is counting raw-valid ones.
-      if (i < first) node.effective = node.raw;
-      else if (mutual.has(i)) node.effective = node.raw;
-      else node.effective = !ignored.has(i) && this.check(i, 'final') === null;
+      if (i < first || mutual.has(i)) node.effective = node.raw;
+      else if (ignored.has(i)) node.effective = false;
+      else if (this.#readsOnlyClean(node, dirty)) node.effective = node.raw;
+      else node.effective = this.check(i, 'final') === null;
+      if (node.effective !== node.raw) for (const key of namedKeys(node.op)) dirty.add(`${node.group} ${key}`);
     }
     const before = this.#current;
     this.#current = new Map();
@@ -372,10 +417,22 @@ export class GroupState {
     return changes;
   }
 
+  /**
+   * Whether checking `node` counting effective operations would read only
+   * members whose operations are all as raw-valid as they are effective, so
+   * that the answer is its raw validity. Nesting is not traced: a group
+   * with subgroups is always checked.
+   */
+  #readsOnlyClean(node: AuthNode, dirty: Set<string>): boolean {
+    const a = node.op.action;
+    if (a.type === 'create') return true;
+    if (a.member.kind === 'group' || (this.#subgroups.get(node.group)?.length ?? 0) > 0) return false;
+    return !dirty.has(`${node.group} ${memberKey(a.member)}`) && !dirty.has(`${node.group} i:${node.op.author}`);
+  }
+
   /** After an operation that extends every head: the members it names, now. */
   #refresh(node: AuthNode): MemberChange[] {
-    const a = node.op.action;
-    const keys = a.type === 'create' ? a.members.map((g) => memberKey(g.member)) : [memberKey(a.member)];
+    const keys = namedKeys(node.op);
     const now = this.#current.get(node.group) ?? new Map<string, Access>();
     this.#current.set(node.group, now);
     const changes: MemberChange[] = [];
@@ -400,7 +457,7 @@ export class GroupState {
       subgroups: this.#subgroups,
       maxDepth: this.config.maxDepth,
       memberAt: (group: string, individual: string, index: number) =>
-        this.accessOf(group, individual, (i) => this.#anc.before(i, index), 'raw', Number.NEGATIVE_INFINITY) !== null,
+        this.accessOf(group, individual, index, 'raw', Number.NEGATIVE_INFINITY) !== null,
     };
   }
 
@@ -459,7 +516,7 @@ export class GroupState {
     return out;
   }
 
-  #pastOf(ids: readonly string[]): Past {
+  #pastOf(ids: readonly string[]): (i: number) => boolean {
     const at = ids.map((id) => {
       const i = this.#byId.get(id);
       if (i === undefined) throw new WalkawayError('NOT_FOUND', `no auth operation ${id}`);
@@ -469,10 +526,9 @@ export class GroupState {
   }
 }
 
-/** What `op` sets `key` to: a grant, or null for a removal. */
-function effectOf(op: AuthOp, key: string): Access | null {
+/** The member keys an operation sets. */
+function namedKeys(op: AuthOp): string[] {
   const a = op.action;
-  if (a.type === 'remove') return null;
-  if (a.type === 'create') return a.members.find((g) => memberKey(g.member) === key)!.access;
-  return a.access;
+  return a.type === 'create' ? a.members.map((g) => memberKey(g.member)) : [memberKey(a.member)];
 }
+

@@ -3,7 +3,8 @@
  * concurrent removal. A removal (or a demotion below manage) of member M in
  * group G ignores, among the operations of G concurrent with it:
  * - every operation authored by M, or by an individual who was in M (when
- *   M is a group, e.g. a person's devices) at that operation's dependencies;
+ *   M is a group, e.g. a person's devices) at that operation's dependencies,
+ *   except leaving (removing oneself), which is always allowed;
  * - every add of M (a concurrent re-add does not undo the removal).
  * Operations after the removal on its own branch are untouched, so removing
  * and later re-adding someone works.
@@ -59,6 +60,12 @@ export function delegatedBy(op: AuthOp): Member | null {
   return null;
 }
 
+/** Leaving is always allowed: a removal of its own author is never ignored. */
+function leaves(op: AuthOp): boolean {
+  const a = op.action;
+  return a.type === 'remove' && a.member.kind === 'individual' && a.member.id === op.author;
+}
+
 export function resolveStrongRemoval(view: StrongRemovalView): ResolvedIgnores {
   const { nodes, ancestry } = view;
   const isolated = ancestry.isolated();
@@ -71,6 +78,7 @@ export function resolveStrongRemoval(view: StrongRemovalView): ResolvedIgnores {
   for (let r = 0; r < nodes.length; r++) {
     if (isolated[r] || !nodes[r].raw) continue;
     const { op, group } = nodes[r];
+    if (leaves(op)) continue;
     const removed = removedBy(op);
     if (removed || delegatedBy(op)) {
       const list = authority.get(group) ?? [];
@@ -85,7 +93,7 @@ export function resolveStrongRemoval(view: StrongRemovalView): ResolvedIgnores {
     const byAuthor = view.byAuthor.get(group);
     for (const author of authors) {
       for (const c of byAuthor?.get(author) ?? []) {
-        if (!ancestry.concurrent(c, r)) continue;
+        if (!ancestry.concurrent(c, r) || leaves(nodes[c].op)) continue;
         if (removed.kind === 'individual' || view.memberAt(removed.id, author, c)) ignore(c, r);
       }
     }

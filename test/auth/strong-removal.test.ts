@@ -166,6 +166,15 @@ test('a removal cycle through a delegation: everyone in the cycle leaves, the de
   assert.deepEqual(levels(s, g.id('0'), ['A', 'B', 'C', 'D', 'Z']), { A: '-', B: '-', C: '-', D: '-', Z: MANAGE });
 });
 
+test('leaving is never ignored: a member demoted while leaving is gone', () => {
+  const g = new Graph();
+  g.create('0', 'A', [[ind('A'), MANAGE], [ind('B'), MANAGE]]);
+  g.demote('1', 'A', ['0'], '0', ind('B'), READ);
+  g.remove('2', 'B', ['0'], '0', ind('B'));
+  const s = settle(g);
+  assert.deepEqual(levels(s, g.id('0'), ['A', 'B']), { A: MANAGE, B: '-' });
+});
+
 test('strangers cannot enter the graph; demoted members lose management', () => {
   const g = new Graph();
   g.create('0', 'A', ABC);

@@ -31,6 +31,7 @@ import { Penalties } from '../net/gossip/penalties.ts';
 import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
 import { createHost } from '../net/transport/host.ts';
+import { RelayKeeper } from '../net/transport/relay-keeper.ts';
 import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
 import { loadIdentity, lockDataDir, type DataDirLock } from '../data-dir.ts';
 import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../store/index.ts';
@@ -62,6 +63,8 @@ export interface NodeOptions {
   mdns?: boolean;
   /** Serve as a circuit relay for this network. */
   relay?: boolean;
+  /** Relays to use when this node is not reachable directly: multiaddrs ending in /p2p/<relay>. */
+  relays?: string[];
   allow?: string[];
   deny?: string[];
   /** Largest operation (header + body) sent by gossip; larger ones travel by sync only. */
@@ -117,6 +120,7 @@ export class Node extends EventEmitter {
   readonly #maxGossipBytes: number;
   readonly #log: Log;
   readonly #validator: GossipValidator;
+  #relayKeeper: RelayKeeper | undefined;
   #lamport = 0;
   #closed = false;
   #lock: DataDirLock | undefined;
@@ -231,6 +235,7 @@ export class Node extends EventEmitter {
       penalties,
     });
     node.#lock = lock;
+    node.#relayKeeper = new RelayKeeper({ host, relays: options.relays, log: createLog('walkaway:relays') });
     await node.#start(options.bootstrap ?? []);
     return node;
   }
@@ -306,6 +311,7 @@ export class Node extends EventEmitter {
     clearInterval(this.#antiEntropy);
     this.#gapSyncs.clear();
     this.#connections.stop();
+    this.#relayKeeper?.stop();
     this.#sync.stop();
     this.#gossip.stop();
     this.#multicast?.stop();
@@ -332,6 +338,7 @@ export class Node extends EventEmitter {
     await this.#discovery.start();
     await this.#multicast?.start();
     this.#connections.start();
+    this.#relayKeeper?.start();
     this.#connections.dialKnown();
     this.#connections.bootstrap(bootstrap);
     this.#antiEntropy = setInterval(() => this.#syncRandomNeighbours(), ANTI_ENTROPY_MS);

@@ -32,6 +32,7 @@ import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
 import { createHost } from '../net/transport/host.ts';
 import { RelayKeeper } from '../net/transport/relay-keeper.ts';
+import { Redialer } from '../net/transport/redialer.ts';
 import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
 import { loadIdentity, lockDataDir, type DataDirLock } from '../data-dir.ts';
 import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../store/index.ts';
@@ -121,6 +122,7 @@ export class Node extends EventEmitter {
   readonly #log: Log;
   readonly #validator: GossipValidator;
   #relayKeeper: RelayKeeper | undefined;
+  #redialer: Redialer | undefined;
   #lamport = 0;
   #closed = false;
   #lock: DataDirLock | undefined;
@@ -236,6 +238,7 @@ export class Node extends EventEmitter {
     });
     node.#lock = lock;
     node.#relayKeeper = new RelayKeeper({ host, relays: options.relays, log: createLog('walkaway:relays') });
+    node.#redialer = new Redialer({ host, log: createLog('walkaway:redial') });
     await node.#start(options.bootstrap ?? []);
     return node;
   }
@@ -312,6 +315,7 @@ export class Node extends EventEmitter {
     this.#gapSyncs.clear();
     this.#connections.stop();
     this.#relayKeeper?.stop();
+    this.#redialer?.stop();
     this.#sync.stop();
     this.#gossip.stop();
     this.#multicast?.stop();
@@ -339,6 +343,7 @@ export class Node extends EventEmitter {
     await this.#multicast?.start();
     this.#connections.start();
     this.#relayKeeper?.start();
+    this.#redialer?.start();
     this.#connections.dialKnown();
     this.#connections.bootstrap(bootstrap);
     this.#antiEntropy = setInterval(() => this.#syncRandomNeighbours(), ANTI_ENTROPY_MS);

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
-const RANK: Record<string, number> = { core: 0, store: 1, sync: 2, processors: 2, net: 3, node: 4, cli: 5 };
+const RANK: Record<string, number> = { core: 0, store: 1, sync: 2, processors: 2, net: 3, node: 4, webxdc: 5, cli: 6 };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

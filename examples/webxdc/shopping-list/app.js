@@ -35,14 +35,16 @@ function apply(update) {
   }
 }
 
-function summary() {
-  const open = [...items.values()].filter((i) => !i.done).length;
+/** "N to buy" as it will be once `change` (id -> done) is applied. */
+function summary(change = {}) {
+  const done = new Map([...[...items].map(([id, i]) => [id, i.done]), ...Object.entries(change)]);
+  const open = [...done.values()].filter((d) => !d).length;
   return `${open} to buy`;
 }
 
 function toggle(id, done) {
   const item = items.get(id);
-  window.webxdc.sendUpdate({ payload: { op: 'toggle', id, done }, info: `${window.webxdc.selfName} ${done ? 'got' : 'needs'} ${item.text}`, summary: summary() }, '');
+  window.webxdc.sendUpdate({ payload: { op: 'toggle', id, done }, info: `${window.webxdc.selfName} ${done ? 'got' : 'needs'} ${item.text}`, summary: summary({ [id]: done }) }, '');
 }
 
 document.getElementById('add').addEventListener('submit', (e) => {
@@ -51,7 +53,7 @@ document.getElementById('add').addEventListener('submit', (e) => {
   const text = input.value.trim();
   if (!text) return;
   const id = `${window.webxdc.selfAddr.slice(0, 8)}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-  window.webxdc.sendUpdate({ payload: { op: 'add', id, text, by: window.webxdc.selfName }, info: `${window.webxdc.selfName} added ${text}`, document: 'Shopping list', summary: `${[...items.values()].filter((i) => !i.done).length + 1} to buy` }, '');
+  window.webxdc.sendUpdate({ payload: { op: 'add', id, text, by: window.webxdc.selfName }, info: `${window.webxdc.selfName} added ${text}`, document: 'Shopping list', summary: summary({ [id]: false }) }, '');
   input.value = '';
 });
 

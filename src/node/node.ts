@@ -46,6 +46,8 @@ import type { Receiver } from './receiver.ts';
 import { SyncManager } from './sync-manager.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
 import { TopicState, type EphemeralEvent, type TopicEvent } from './topic-state.ts';
+import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
+import type { AppProcessor } from '../processors/index.ts';
 
 export interface NodeOptions {
   /** Identity (`identity.key`), store (`store.db`) and address book live here. */
@@ -83,12 +85,20 @@ export interface StreamOptions {
   /** Replay every operation stored after this cursor (0: from the start) before live events. */
   from?: number;
   signal?: AbortSignal;
+  /** App processors at the end of the topic's chain; each gets the topic's history first (processors/chain.ts). */
+  processors?: AppProcessor[];
+  /** Where the processors' outputs go. */
+  onOutput?: (output: unknown, processor: string) => void;
 }
 
 export interface TopicStream {
   topic: Uint8Array;
   tx: { publish(body: Uint8Array, options?: PublishOptions): Promise<Hash> };
   rx: Receiver<TopicEvent>;
+  /** Deletes an operation's body here; its header stays (the log stays whole, sync sends the header). */
+  deleteBody(hash: Hash): boolean;
+  /** Resolves once what is stored so far has passed the topic's processors. */
+  settled(): Promise<void>;
 }
 
 export interface EphemeralStream {
@@ -244,8 +254,29 @@ export class Node extends EventEmitter {
     const state = this.#join(topicOrTicket);
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
+    if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
     state.start();
-    return { topic: state.topic, tx: { publish: (body, opts) => Promise.resolve(this.#publish(state, body, opts)) }, rx };
+    const publish = (body: Uint8Array, opts?: PublishOptions) => Promise.resolve(this.#publish(state, body, opts));
+    return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle() };
+  }
+
+  /** Live views of a topic: the base convergent types, with `change` events (views.ts). */
+  map<V = unknown>(topic: string | Uint8Array): LiveMap<V> {
+    return new LiveMap<V>(this.#viewSource(topic));
+  }
+  growSet<T = unknown>(topic: string | Uint8Array): LiveSet<T> {
+    return new LiveSet<T>(this.#viewSource(topic));
+  }
+  dag(topic: string | Uint8Array): LiveDag {
+    return new LiveDag(this.#viewSource(topic));
+  }
+  log(topic: string | Uint8Array): LiveLog {
+    return new LiveLog(this.#viewSource(topic));
+  }
+
+  #viewSource(topic: string | Uint8Array): ViewSource {
+    const state = this.#join(topic);
+    return { state, self: this.id, publish: (body, opts) => this.#publish(state, body, opts) };
   }
 
   /** Live messages of a topic: signed, de-duplicated, never stored. */

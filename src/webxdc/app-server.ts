@@ -50,7 +50,9 @@ const web = (file: string) => readFileSync(new URL(`../../web/webxdc/${file}`, i
 const OWN_FILES: Record<string, { file: string; type: string }> = {
   '/.walkaway/shell.js': { file: 'shell.js', type: 'text/javascript; charset=utf-8' },
   '/.walkaway/shell.css': { file: 'shell.css', type: 'text/css; charset=utf-8' },
+  '/.walkaway/guard.js': { file: 'guard.js', type: 'text/javascript; charset=utf-8' },
 };
+const GUARD_TAG = Buffer.from('<script src="/.walkaway/guard.js"></script>');
 
 class HttpError extends Error {
   constructor(
@@ -124,7 +126,10 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
       if (path === '/.walkaway/events') return void (await streamUpdates(app, req, res, url, updateStreams));
       if (path === '/.walkaway/realtime') return void streamRealtime(req, res, realtimeStreams);
       const file = app.archive?.files.get(path.replace(/^\//, '').normalize('NFC') || 'index.html');
-      if (file && !path.startsWith('/.walkaway/')) return send(res, 200, file, contentType(path), APP_CSP);
+      if (file && !path.startsWith('/.walkaway/')) {
+        const type = contentType(path);
+        return send(res, 200, type.startsWith('text/html') ? withGuard(file) : file, type, APP_CSP);
+      }
       throw new HttpError(404, 'NOT_FOUND', 'no such file in the app');
     }
     if (req.method !== 'POST') throw new HttpError(405, 'METHOD', 'GET or POST');
@@ -187,6 +192,14 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
         server.closeAllConnections();
       }),
   };
+}
+
+/** The page with guard.js first: after a doctype (a script before it would switch the page to quirks mode), else at the start. */
+export function withGuard(html: Uint8Array): Buffer {
+  const head = Buffer.from(html.subarray(0, 1024)).toString('latin1');
+  const doctype = /^(\ufeff|\xef\xbb\xbf)?\s*<!doctype[^>]*>/i.exec(head);
+  const at = doctype ? doctype[0].length : 0;
+  return Buffer.concat([html.subarray(0, at), GUARD_TAG, html.subarray(at)]);
 }
 
 function info(app: WebxdcApp) {

@@ -1,8 +1,8 @@
 /**
  * The house rule that imports flow one way (docs/design.md, STYLE.md):
  * core < store < {sync, processors} < net < node < auth < encryption <
- * {cli, webxdc}. A file of a layer imports only from its own layer and the
- * layers below it; layers of one rank (sync and processors, cli and webxdc)
+ * webxdc < cli. A file of a layer imports only from its own layer and the
+ * layers below it; layers of one rank (sync and processors)
  * do not import each other. Files directly in src/ (the package entry, the
  * logger, the data directory) are outside the order, but nothing below the
  * node imports the data directory. The linter (biome.json,
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src');
-const RANK: Record<string, number> = { core: 0, store: 1, sync: 2, processors: 2, net: 3, node: 4, auth: 5, encryption: 6, cli: 7, webxdc: 7 };
+const RANK: Record<string, number> = { core: 0, store: 1, sync: 2, processors: 2, net: 3, node: 4, auth: 5, encryption: 6, webxdc: 7, cli: 8 };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -1,8 +1,8 @@
 /**
  * The house rule that imports flow one way (docs/design.md, STYLE.md):
  * core < store < {sync, processors} < net < node < auth < encryption <
- * {cli, webxdc}. A file of a layer imports only from its own layer and the
- * layers below it; layers of one rank (sync and processors, cli and webxdc)
+ * webxdc < cli. A file of a layer imports only from its own layer and the
+ * layers below it; layers of one rank (sync and processors)
  * do not import each other. Files directly in src/ (the package entry, the
  * logger, the data directory) are outside the order, but nothing below the
  * node imports the data directory. The linter (biome.jsonc,
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src');
-const RANK: Record<string, number> = { core: 0, store: 1, sync: 2, processors: 2, net: 3, node: 4, auth: 5, encryption: 6, cli: 7, webxdc: 7 };
+const RANK: Record<string, number> = { core: 0, store: 1, sync: 2, processors: 2, net: 3, node: 4, auth: 5, encryption: 6, webxdc: 7, cli: 8 };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -53,6 +53,20 @@ test('imports flow downward: a layer imports only itself and the layers below it
   }
   assert.ok(checked > 100, `the check saw the imports (${checked})`);
   assert.deepEqual(wrong, [], 'imports against the layer order');
+});
+
+test('auth is a pure layer: it imports only core (and processors’ types), never IO', () => {
+  const wrong: string[] = [];
+  for (const file of files(join(SRC, 'auth'))) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/^import\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms)) {
+      const spec = m[2];
+      if (spec.startsWith('./') || spec === 'cborg') continue;
+      const to = spec.startsWith('.') ? layerOf(normalize(join(dirname(file), spec))) : spec;
+      if (to === 'core' || (to === 'processors' && m[1])) continue;
+      wrong.push(`${relative(SRC, file)} -> ${spec}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
 });
 
 /** Runs the repository's Biome on `cwd` and returns the paths it flags for an import across layers. */

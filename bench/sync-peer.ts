@@ -25,6 +25,7 @@ import { countSocketBytes, diskBytes, peakRss } from './sync-rss.ts';
 export const BENCH_TOPIC = topicId('walkaway/bench/sync');
 const NETWORK = networkId('walkaway-bench-sync');
 const PROTOCOL = protocolId(NETWORK, 'sync');
+const GRACE_MS = Number(process.env.SYNC_BENCH_GRACE_MS ?? 120_000);
 
 function fillStore(store: SqliteStore, authors: number, opsPerAuthor: number, bodyBytes: number): void {
   const logId = logIdForTopic(BENCH_TOPIC);
@@ -55,7 +56,10 @@ async function serve(db: string, transport: string): Promise<void> {
   const store = SqliteStore.open(db);
   await sharedVerifyPool();
   const run = (stream: import('node:stream').Duplex) => {
-    const handle = syncOverStream(store, stream, { role: 'acceptor', topic: BENCH_TOPIC });
+    // closeGraceMs: the default (1 s) resets the stream when the fetcher's
+    // ingest lags the last page by more than that, which on a loaded machine
+    // loses the end of the sync (issue 21 findings); the bench waits instead.
+    const handle = syncOverStream(store, stream, { role: 'acceptor', topic: BENCH_TOPIC, config: { closeGraceMs: GRACE_MS } });
     handle.done.then(
       (stats) => say({ type: 'served', sent: stats.sent.operations }),
       (err) => say({ type: 'error', code: err.code, message: err.message }),

@@ -255,7 +255,7 @@ async function runSide(name: SideName, o: Options, details: Record<string, Msg>)
       const args = walkaway ? [join(dir, `node-${i}`), o.storage] : [name === 'gossipsub-tuned' ? 'tuned' : 'default', String(o.nodes)];
       children.push(new Child(i, walkaway ? './net-walkaway.ts' : './net-gossipsub.ts', args, flags));
     }
-    const ready = await Promise.all(children.map((c) => c.next('ready', 120_000)));
+    const ready = await Promise.all(children.map((c) => c.next('ready', 400_000)));
     const startedMs = performance.now() - t0;
     const hub = ready[0];
     // The star: every node dials node 0. GossipSub nodes also dial the others

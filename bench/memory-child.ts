@@ -8,8 +8,9 @@
  * Stages: `bare` (runtime and tsx loaded), `loaded` (the side's modules
  * imported), `started` (host/node/core created), `joined` (one topic),
  * `ops-10k` / `ops-<N>` (10,000 and N 100-byte items published and stored
- * by this process, each side its own way: a Walkaway publish, a GossipSub
- * publish, a Hypercore append), `topics-<T>` (T topics joined in all).
+ * by this process, each side its own way: Walkaway operations of another
+ * author stored in batches as sync stores them, GossipSub publishes, Hypercore
+ * appends in batches of 1,000), `topics-<T>` (T topics joined in all).
  */
 const [side, dir, opsArg = '100000', topicsArg = '10'] = process.argv.slice(2);
 const OPS = Number(opsArg);
@@ -51,9 +52,34 @@ async function walkaway(): Promise<void> {
   };
   void drain(stream);
   await stage('joined');
-  await publishAll((i) => stream.tx.publish(body(i)), 0, Math.min(10_000, OPS));
+  // Operations of another author arriving in batches of 1,000 (the sync path's
+  // store calls; publishing 100k own operations one transaction each would
+  // take most of an hour on the loaded bench machine).
+  const core = await import('../src/core/index.ts');
+  const topic = core.topicId('walkaway/bench/memory/0');
+  const logId = core.logIdForTopic(topic);
+  const author = core.PrivateKey.fromBytes(new Uint8Array(32).fill(77));
+  let backlink: InstanceType<typeof core.Hash> | undefined;
+  const ingest = (from: number, to: number) => {
+    for (let i = from; i < to; i += 1000) {
+      const batch = [];
+      for (let seq = i; seq < Math.min(to, i + 1000); seq++) {
+        const operation = core.createOperation({
+          privateKey: author,
+          body: body(seq),
+          seqNum: seq,
+          backlink,
+          extensions: { variant: 'basic', logId, timestamp: 1_700_000_000_000_000 + seq, pruneFlag: false },
+        });
+        backlink = operation.hash;
+        batch.push({ operation, topic });
+      }
+      node.store.ingestBatch(batch);
+    }
+  };
+  ingest(0, Math.min(10_000, OPS));
   await stage('ops-10k');
-  await publishAll((i) => stream.tx.publish(body(i)), 10_000, OPS);
+  ingest(10_000, OPS);
   await stage(`ops-${OPS}`);
   for (let t = 1; t < TOPICS; t++) void drain(node.stream(`walkaway/bench/memory/${t}`));
   await stage(`topics-${TOPICS}`);
@@ -99,7 +125,11 @@ async function hypercore(): Promise<void> {
   await stage('started');
   await stage('joined');
   const append = async (from: number, to: number) => {
-    for (let i = from; i < to; i++) await cores[0].append(body(i));
+    for (let i = from; i < to; i += 1000) {
+      const items = [];
+      for (let j = i; j < Math.min(to, i + 1000); j++) items.push(body(j));
+      await cores[0].append(items);
+    }
   };
   await append(0, Math.min(10_000, OPS));
   await stage('ops-10k');

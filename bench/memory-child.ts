@@ -59,7 +59,7 @@ async function walkaway(): Promise<void> {
   const topic = core.topicId('walkaway/bench/memory/0');
   const logId = core.logIdForTopic(topic);
   const author = core.PrivateKey.fromBytes(new Uint8Array(32).fill(77));
-  let backlink: InstanceType<typeof core.Hash> | undefined;
+  let backlink: import("../src/core/index.ts").Hash | undefined;
   const ingest = (from: number, to: number) => {
     for (let i = from; i < to; i += 1000) {
       const batch = [];

@@ -62,12 +62,24 @@ async function serve(db: string, transport: string): Promise<void> {
     const handle = syncOverStream(store, stream, { role: 'acceptor', topic: BENCH_TOPIC, config: { closeGraceMs: GRACE_MS } });
     handle.done.then(
       (stats) => say({ type: 'served', sent: stats.sent.operations }),
-      (err) => say({ type: 'error', code: err.code, message: err.message }),
+      (err) => {
+        process.stderr.write(`sync-peer serve: session failed: ${err.code} ${err.message}\n`);
+        say({ type: 'error', code: err.code, message: err.message });
+      },
     );
   };
   if (transport === 'libp2p') {
     const host = await createHost({ privateKey: PrivateKey.fromBytes(new Uint8Array(32).fill(201)), networkId: NETWORK, listen: ['/ip4/127.0.0.1/tcp/0'] });
-    await host.handle(PROTOCOL, (stream) => run(streamToDuplex(stream)), { maxInboundStreams: 4 });
+    await host.handle(
+      PROTOCOL,
+      (stream) => {
+        stream.addEventListener('close', (e: any) => {
+          if (e.error) process.stderr.write(`sync-peer serve: stream closed: ${e.error?.name} ${e.error?.message}\n`);
+        });
+        run(streamToDuplex(stream));
+      },
+      { maxInboundStreams: 4 },
+    );
     const address = host.getMultiaddrs().find((a) => a.toString().includes('/tcp/'))!.toString();
     say({ type: 'ready', address });
   } else {
@@ -95,7 +107,12 @@ async function fetch(db: string, transport: string, address: string, verify: Ver
   let firstMs = NaN;
   let duplex: import('node:stream').Duplex;
   if (host) {
-    duplex = streamToDuplex(await host.dialProtocol(multiaddr(address), PROTOCOL));
+    const stream = await host.dialProtocol(multiaddr(address), PROTOCOL);
+    // Why a libp2p stream ended early (stderr, for the report).
+    stream.addEventListener('close', (e: any) => {
+      if (e.error) process.stderr.write(`sync-peer fetch: stream closed: ${e.error?.name} ${e.error?.message} status=${(stream as any).status} read=${(stream as any).readStatus} remoteWrite=${(stream as any).remoteWriteStatus}\n`);
+    });
+    duplex = streamToDuplex(stream);
   } else {
     const socket = net.connect(Number(address), '127.0.0.1');
     socket.setNoDelay(true);

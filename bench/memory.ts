@@ -1,6 +1,7 @@
 /**
  * Benchmark `memory` (issue 21): RSS and V8 heap of one idle process per
- * side at stages (bench/memory-child.ts): runtime only, modules loaded,
+ * side at stages (bench/memory-child.mjs, plain node, Walkaway from the
+ * built dist/: run `npm run build` first): runtime only, modules loaded,
  * started, one topic joined, after 10k and N items published and stored,
  * after T topics. Sides: a Walkaway node (SQLite, libp2p host), a libp2p
  * host with GossipSub (no store: GossipSub keeps nothing), a Hypercore 11
@@ -10,7 +11,7 @@
  *   npm run bench -- memory [--ops 100000] [--topics 10] [--reps 3] [--save]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,7 +26,7 @@ const MB = 2 ** 20;
 async function sample(side: string, ops: number, topics: number): Promise<Sample> {
   const dir = mkdtempSync(join(tmpdir(), `walkaway-bench-memory-${side}-`));
   try {
-    const proc = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', here('./memory-child.ts'), side, dir, String(ops), String(topics)], {
+    const proc = spawn(process.execPath, ['--expose-gc', here('./memory-child.mjs'), side, dir, String(ops), String(topics)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const out: Sample = {};
@@ -54,6 +55,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const topics = Number(flag(args, 'topics', '10'));
   const reps = Number(flag(args, 'reps', '3'));
   const sides = flag(args, 'sides', SIDES.join(',')).split(',');
+  if (!existsSync(here('../dist/node/index.js'))) throw new Error('memory: build first (npm run build): the child loads Walkaway from dist/');
   const result = await interleave(Object.fromEntries(sides.map((s) => [s, () => sample(s, ops, topics)])), reps);
   const m = (s: string) => medians(result.sides[s]);
   const w = m('walkaway');

@@ -1,9 +1,11 @@
 /**
- * Child process of the memory benchmark (bench/memory.ts): one process of a
+ * Child process of the memory benchmark (bench/memory.ts), plain JavaScript
+ * run by plain `node` (no TypeScript loader: tsx alone adds about 32 MB of
+ * RSS), Walkaway from the built `dist/` (`npm run build`): one process of a
  * side, measured at stages; prints one JSON line per stage with RSS, V8 heap
  * (used and total), external and array-buffer memory, after a full GC.
  *
- *   node --expose-gc --import tsx bench/memory-child.ts <walkaway|gossipsub|hypercore> <dir> <ops> <topics>
+ *   node --expose-gc bench/memory-child.mjs <walkaway|gossipsub|hypercore> <dir> <ops> <topics>
  *
  * Stages: `bare` (runtime and tsx loaded), `loaded` (the side's modules
  * imported), `started` (host/node/core created), `joined` (one topic),
@@ -18,12 +20,12 @@ const TOPICS = Number(topicsArg);
 
 const settle = async () => {
   for (let i = 0; i < 3; i++) {
-    (globalThis as { gc?: () => void }).gc?.();
+    globalThis.gc?.();
     await new Promise((r) => setTimeout(r, 100));
   }
 };
 
-async function stage(name: string, extra: Record<string, unknown> = {}): Promise<void> {
+async function stage(name, extra = {}) {
   await settle();
   const m = process.memoryUsage();
   process.stdout.write(
@@ -31,23 +33,23 @@ async function stage(name: string, extra: Record<string, unknown> = {}): Promise
   );
 }
 
-const body = (i: number) => {
+const body = (i) => {
   const b = new Uint8Array(100).fill(i & 0xff);
   new DataView(b.buffer).setUint32(0, i);
   return b;
 };
 
-async function publishAll(publish: (i: number) => Promise<unknown>, from: number, to: number): Promise<void> {
+async function publishAll(publish, from, to) {
   for (let i = from; i < to; i++) await publish(i);
 }
 
-async function walkaway(): Promise<void> {
-  const { Node } = await import('../src/node/index.ts');
+async function walkaway() {
+  const { Node } = await import('../dist/node/index.js');
   await stage('loaded');
   const node = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, storage: 'sqlite', dataDir: dir, networkId: 'walkaway-bench-memory' });
   await stage('started');
   const stream = node.stream('walkaway/bench/memory/0');
-  const drain = async (s: ReturnType<typeof node.stream>) => {
+  const drain = async (s) => {
     for await (const event of s.rx) event.ack();
   };
   void drain(stream);
@@ -55,12 +57,12 @@ async function walkaway(): Promise<void> {
   // Operations of another author arriving in batches of 1,000 (the sync path's
   // store calls; publishing 100k own operations one transaction each would
   // take most of an hour on the loaded bench machine).
-  const core = await import('../src/core/index.ts');
+  const core = await import('../dist/core/index.js');
   const topic = core.topicId('walkaway/bench/memory/0');
   const logId = core.logIdForTopic(topic);
   const author = core.PrivateKey.fromBytes(new Uint8Array(32).fill(77));
-  let backlink: import("../src/core/index.ts").Hash | undefined;
-  const ingest = (from: number, to: number) => {
+  let backlink;
+  const ingest = (from, to) => {
     for (let i = from; i < to; i += 1000) {
       const batch = [];
       for (let seq = i; seq < Math.min(to, i + 1000); seq++) {
@@ -86,8 +88,8 @@ async function walkaway(): Promise<void> {
   await node.close();
 }
 
-async function gossipsub(): Promise<void> {
-  await import('../src/net/polyfill.ts');
+async function gossipsub() {
+  await import('../dist/net/polyfill.js');
   const { noise } = await import('@chainsafe/libp2p-noise');
   const { yamux } = await import('@chainsafe/libp2p-yamux');
   const { gossipsub: gs } = await import('@libp2p/gossipsub');
@@ -106,7 +108,7 @@ async function gossipsub(): Promise<void> {
   const pubsub = host.services.pubsub;
   pubsub.subscribe('walkaway/bench/memory/0');
   await stage('joined');
-  const publish = (i: number) => pubsub.publish('walkaway/bench/memory/0', body(i));
+  const publish = (i) => pubsub.publish('walkaway/bench/memory/0', body(i));
   await publishAll(publish, 0, Math.min(10_000, OPS));
   await stage('ops-10k');
   await publishAll(publish, 10_000, OPS);
@@ -116,15 +118,14 @@ async function gossipsub(): Promise<void> {
   await host.stop();
 }
 
-async function hypercore(): Promise<void> {
-  const specifier: string = 'hypercore';
-  const Hypercore = ((await import(specifier)) as { default: new (dir: string) => any }).default;
+async function hypercore() {
+  const Hypercore = (await import('hypercore')).default;
   await stage('loaded');
   const cores = [new Hypercore(`${dir}/0`)];
   await cores[0].ready();
   await stage('started');
   await stage('joined');
-  const append = async (from: number, to: number) => {
+  const append = async (from, to) => {
     for (let i = from; i < to; i += 1000) {
       const items = [];
       for (let j = i; j < Math.min(to, i + 1000); j++) items.push(body(j));

@@ -133,7 +133,7 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
     }
     const author = input.operation.header.publicKey.toBytes();
     try {
-      const plaintext = mode.type === 'topic-key' ? mode.key.open(body, author) : mode.group.open(author, envelope);
+      const plaintext = mode.type === 'topic-key' ? mode.key.openEnvelope(envelope, author) : mode.group.open(author, envelope);
       this.counts.opened++;
       out.push({ ...input, operation: { ...input.operation, body: plaintext } });
     } catch (err) {

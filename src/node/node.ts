@@ -31,6 +31,8 @@ import { Penalties } from '../net/gossip/penalties.ts';
 import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
 import { createHost } from '../net/transport/host.ts';
+import { RelayKeeper } from '../net/transport/relay-keeper.ts';
+import { Redialer } from '../net/transport/redialer.ts';
 import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
 import { loadIdentity, lockDataDir, type DataDirLock } from '../data-dir.ts';
 import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../store/index.ts';
@@ -64,6 +66,8 @@ export interface NodeOptions {
   mdns?: boolean;
   /** Serve as a circuit relay for this network. */
   relay?: boolean;
+  /** Relays to use when this node is not reachable directly: multiaddrs ending in /p2p/<relay>. */
+  relays?: string[];
   allow?: string[];
   deny?: string[];
   /** Largest operation (header + body) sent by gossip; larger ones travel by sync only. */
@@ -133,6 +137,8 @@ export class Node extends EventEmitter {
   readonly #maxGossipBytes: number;
   readonly #log: Log;
   readonly #validator: GossipValidator;
+  #relayKeeper: RelayKeeper | undefined;
+  #redialer: Redialer | undefined;
   #lamport = 0;
   #closed = false;
   #lock: DataDirLock | undefined;
@@ -247,6 +253,8 @@ export class Node extends EventEmitter {
       penalties,
     });
     node.#lock = lock;
+    node.#relayKeeper = new RelayKeeper({ host, relays: options.relays, log: createLog('walkaway:relays') });
+    node.#redialer = new Redialer({ host, log: createLog('walkaway:redial') });
     await node.#start(options.bootstrap ?? []);
     return node;
   }
@@ -346,6 +354,8 @@ export class Node extends EventEmitter {
     clearInterval(this.#antiEntropy);
     this.#gapSyncs.clear();
     this.#connections.stop();
+    this.#relayKeeper?.stop();
+    this.#redialer?.stop();
     this.#sync.stop();
     this.#gossip.stop();
     this.#multicast?.stop();
@@ -372,6 +382,8 @@ export class Node extends EventEmitter {
     await this.#discovery.start();
     await this.#multicast?.start();
     this.#connections.start();
+    this.#relayKeeper?.start();
+    this.#redialer?.start();
     this.#connections.dialKnown();
     this.#connections.bootstrap(bootstrap);
     this.#antiEntropy = setInterval(() => this.#syncRandomNeighbours(), ANTI_ENTROPY_MS);

@@ -71,7 +71,10 @@ function oursRun(bodies: Uint8Array[], key: TopicKey, signer: PrivateKey): numbe
   let elapsed = cpuNow() - start;
   // Not timed: the operations that carry the sealed bodies (signing dominates).
   const ops: OrderedOperation[] = sealed.map((body, i) => ({
-    operation: { ...createOperation({ privateKey: signer, body, seqNum: 0, extensions: { variant: 'basic', logId: new Uint8Array(32), timestamp: i, pruneFlag: false } }), localSeq: i },
+    operation: {
+      ...createOperation({ privateKey: signer, body, seqNum: 0, extensions: { variant: 'basic', logId: new Uint8Array(32), timestamp: i, pruneFlag: false } }),
+      localSeq: i,
+    },
     lamport: 0,
   }));
   const processor = new DecryptProcessor({ mode: { type: 'topic-key', key }, now: () => 0 });

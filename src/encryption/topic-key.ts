@@ -61,4 +61,3 @@ export class TopicKey {
     return this.body.open(envelope, author);
   }
 }
-

@@ -111,7 +111,10 @@ for (const policy of ['all', 'from-welcome'] as const) {
       old.map((id) => tryOpen(h, 'erin', id)),
       policy === 'all' ? oldTexts : ['MISSING_KEY', 'MISSING_KEY'],
     );
-    assert.deepEqual(old.map((id) => tryOpen(h, 'bob', id)), oldTexts);
+    assert.deepEqual(
+      old.map((id) => tryOpen(h, 'bob', id)),
+      oldTexts,
+    );
     for (const id of fresh) {
       assert.ok(tryOpen(h, 'erin', id).startsWith('new'));
       assert.ok(tryOpen(h, 'bob', id).startsWith('new'));
@@ -210,10 +213,7 @@ test('a member whose pre-key expired gets no secret until it publishes a fresh b
     [[h.get('bob').hex, 'KEY_EXPIRED']],
   );
   // A fresh member state for bob (a rotated pre-key), published as a bundle; alice's next update reaches him.
-  const fresh = GroupEncryption.create(
-    { ...(h.get('bob').enc as unknown as { config: ConstructorParameters<typeof GroupEncryption>[0] }).config },
-    h.now,
-  );
+  const fresh = GroupEncryption.create({ ...(h.get('bob').enc as unknown as { config: ConstructorParameters<typeof GroupEncryption>[0] }).config }, h.now);
   h.get('bob').enc = fresh;
   h.get('alice').enc.learnBundle(fresh.bundle());
   await h.update('alice');

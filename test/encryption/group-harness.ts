@@ -103,7 +103,10 @@ export class GroupHarness {
   async create(founder: string): Promise<void> {
     const f = this.get(founder);
     await this.auth(founder, 'add', founder, 'manage');
-    await this.apply(f, await f.enc.create(this.log[this.log.length - 1].kind === 'auth' ? (this.log.at(-1) as { state: Uint8Array }).state : new Uint8Array(32), this.now));
+    await this.apply(
+      f,
+      await f.enc.create(this.log[this.log.length - 1].kind === 'auth' ? (this.log.at(-1) as { state: Uint8Array }).state : new Uint8Array(32), this.now),
+    );
   }
 
   /** Appends an auth op by `author` and processes it there at once. */

@@ -50,7 +50,7 @@ import type { Receiver } from './receiver.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
 import { TopicState, type EphemeralEvent, type TopicEvent } from './topic-state.ts';
 import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
-import type { AppProcessor, SlotProcessor } from '../processors/index.ts';
+import type { AppProcessor, ChainSlot, SlotProcessor } from '../processors/index.ts';
 
 export interface NodeOptions {
   /** Identity (`identity.key`), store (`store.db`) and address book live here. */
@@ -317,6 +317,11 @@ export class Node extends EventEmitter {
     const publish = (body: Uint8Array, opts?: PublishOptions) =>
       Promise.resolve(this.#publish(state, encryption && body instanceof Uint8Array ? encryption.seal(body) : body, opts));
     return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle() };
+  }
+
+  /** Puts an access-control or decryption processor in the topic's chain (processors/chain.ts). */
+  useSlot(topic: string | Uint8Array, slot: ChainSlot, processor: SlotProcessor): void {
+    this.#join(topic).useSlot(slot, processor);
   }
 
   /** Live views of a topic: the base convergent types, with `change` events (views.ts). */

@@ -498,9 +498,19 @@ export class GroupState {
     return out;
   }
 
-  /** An individual's access to `group` now (nesting included), or null. */
-  access(group: string, individual: string, time: number): Access | null {
-    return this.accessOf(group, individual, ALL, 'final', time);
+  /**
+   * An individual's access to `group` at `time` (nesting included), or null;
+   * `at` (operation ids) selects the state after those operations instead
+   * of the heads (an empty list: before any).
+   */
+  access(group: string, individual: string, time: number, at?: readonly string[]): Access | null {
+    return this.accessOf(group, individual, at ? this.#pastOf(at) : ALL, 'final', time);
+  }
+
+  /** The ids among `ids` that no other of them follows (unknown ids are dropped). */
+  maximal(ids: readonly string[]): string[] {
+    const known = [...new Set(ids)].map((id) => this.#byId.get(id)).filter((i): i is number => i !== undefined);
+    return known.filter((i) => !known.some((j) => this.#anc.before(i, j))).sort((a, b) => a - b).map((i) => this.#nodes[i].op.id);
   }
 
   /** Whether `individual` holds at least `level` in `group` at `time`. */
@@ -523,6 +533,12 @@ export class GroupState {
       return i;
     });
     return (i) => at.some((h) => h === i || this.#anc.before(i, h));
+  }
+
+  /** The author and timestamp of an admitted operation. */
+  authorOf(id: string): { author: string; timestamp: number } | undefined {
+    const i = this.#byId.get(id);
+    return i === undefined ? undefined : { author: this.#nodes[i].op.author, timestamp: this.#nodes[i].op.timestamp };
   }
 }
 

@@ -25,4 +25,5 @@ export {
   authOpOf,
   type AuthBody,
 } from './codec.ts';
+export { AccessControlProcessor, authLogIdFor, type AccessControlConfig, type AccessEvent } from './access-processor.ts';
 export { individual, groupMember, createIdentity, addDevice, removeDevice, grantIdentity, devicesOf } from './identity.ts';

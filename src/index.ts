@@ -10,3 +10,4 @@ export * from './processors/index.ts';
 export * from './net/index.ts';
 export { openDataDir, defaultDataDir, loadIdentity, lockDataDir, type DataDir, type DataDirLock } from './data-dir.ts';
 export * from './node/index.ts';
+export * from './auth/index.ts';

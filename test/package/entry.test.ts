@@ -14,6 +14,7 @@ test('the package entry re-exports every layer', () => {
     processors: ['pipeline', 'CausalOrderer', 'LwwMap', 'GrowOnlySet', 'OperationDag', 'LogView'],
     net: ['HyParView', 'PlumTree'],
     node: ['Node'],
+    auth: ['GroupState', 'AccessControlProcessor', 'encodeAuthBody', 'decodeAuthBody'],
   };
   const entry = walkaway as Record<string, unknown>;
   for (const [layer, names] of Object.entries(expected)) {

@@ -26,4 +26,5 @@ export {
   type AuthBody,
 } from './codec.ts';
 export { AccessControlProcessor, authLogIdFor, type AccessControlConfig, type AccessEvent } from './access-processor.ts';
+export { membershipView, readerChangeOf, type MembershipView } from './membership-view.ts';
 export { individual, groupMember, createIdentity, addDevice, removeDevice, grantIdentity, devicesOf } from './identity.ts';

@@ -14,6 +14,7 @@ import {
   createIdentity,
   devicesOf,
   grantIdentity,
+  membershipView,
   removeDevice,
   type AuthOp,
   type GroupAction,
@@ -132,4 +133,17 @@ test('bounds: operations, members per group and groups are capped with TOO_LARGE
   const orphan: AuthOp = { id: key('orphan'), author: key('A'), deps: [key('nowhere')], timestamp: 1, action: g.ops[1].action };
   const r = new GroupState().apply(orphan);
   assert.equal(r.type === 'rejected' && r.error.code, 'NOT_FOUND');
+});
+
+test('the encryption layer’s view: readers now, managers at an auth operation', () => {
+  const c = new Chain();
+  const g = c.do('A', { type: 'create', members: [{ member: ind('A'), access: { level: MANAGE } }, { member: ind('P'), access: { level: PULL } }] });
+  const promote = c.do('A', { type: 'add', group: g.id, member: ind('M'), access: { level: MANAGE } });
+  c.do('A', { type: 'add', group: g.id, member: ind('R'), access: { level: READ } });
+  const view = membershipView(c.state, g.id, () => 1000);
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  assert.deepEqual(view.readers().map(hex).sort(), [key('A'), key('M'), key('R')].sort(), 'pull members hold no secrets');
+  assert.deepEqual(view.managersAt(Buffer.from(g.id, 'hex'))!.map(hex), [key('A')]);
+  assert.deepEqual(view.managersAt(Buffer.from(promote.id, 'hex'))!.map(hex).sort(), [key('A'), key('M')].sort());
+  assert.equal(view.managersAt(new Uint8Array(32)), undefined);
 });

@@ -31,6 +31,8 @@ import { Penalties } from '../net/gossip/penalties.ts';
 import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
 import { createHost } from '../net/transport/host.ts';
+import { RelayKeeper } from '../net/transport/relay-keeper.ts';
+import { Redialer } from '../net/transport/redialer.ts';
 import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
 import { loadIdentity, lockDataDir, type DataDirLock } from '../data-dir.ts';
 import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../store/index.ts';
@@ -47,7 +49,7 @@ import { SyncManager } from './sync-manager.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
 import { TopicState, type EphemeralEvent, type TopicEvent } from './topic-state.ts';
 import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
-import type { AppProcessor } from '../processors/index.ts';
+import type { AppProcessor, SlotProcessor } from '../processors/index.ts';
 
 export interface NodeOptions {
   /** Identity (`identity.key`), store (`store.db`) and address book live here. */
@@ -64,6 +66,8 @@ export interface NodeOptions {
   mdns?: boolean;
   /** Serve as a circuit relay for this network. */
   relay?: boolean;
+  /** Relays to use when this node is not reachable directly: multiaddrs ending in /p2p/<relay>. */
+  relays?: string[];
   allow?: string[];
   deny?: string[];
   /** Largest operation (header + body) sent by gossip; larger ones travel by sync only. */
@@ -89,6 +93,12 @@ export interface StreamOptions {
   processors?: AppProcessor[];
   /** Where the processors' outputs go. */
   onOutput?: (output: unknown, processor: string) => void;
+  /**
+   * Encrypted bodies (src/encryption builds this): `seal` runs on every body
+   * published here before it is signed, `decrypt` takes the chain's
+   * decryption slot. Give it with the topic's first stream.
+   */
+  encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
 }
 
 export interface TopicStream {
@@ -127,6 +137,8 @@ export class Node extends EventEmitter {
   readonly #maxGossipBytes: number;
   readonly #log: Log;
   readonly #validator: GossipValidator;
+  #relayKeeper: RelayKeeper | undefined;
+  #redialer: Redialer | undefined;
   #lamport = 0;
   #closed = false;
   #lock: DataDirLock | undefined;
@@ -241,6 +253,8 @@ export class Node extends EventEmitter {
       penalties,
     });
     node.#lock = lock;
+    node.#relayKeeper = new RelayKeeper({ host, relays: options.relays, log: createLog('walkaway:relays') });
+    node.#redialer = new Redialer({ host, log: createLog('walkaway:redial') });
     await node.#start(options.bootstrap ?? []);
     return node;
   }
@@ -252,11 +266,14 @@ export class Node extends EventEmitter {
   /** The persisted, eventually consistent stream of a topic (or a ticket's topic). */
   stream(topicOrTicket: string | Uint8Array, options: StreamOptions = {}): TopicStream {
     const state = this.#join(topicOrTicket);
+    const { encryption } = options;
+    if (encryption) state.useSlot('decrypt', encryption.decrypt);
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
     if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
     state.start();
-    const publish = (body: Uint8Array, opts?: PublishOptions) => Promise.resolve(this.#publish(state, body, opts));
+    const publish = (body: Uint8Array, opts?: PublishOptions) =>
+      Promise.resolve(this.#publish(state, encryption && body instanceof Uint8Array ? encryption.seal(body) : body, opts));
     return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle() };
   }
 
@@ -337,6 +354,8 @@ export class Node extends EventEmitter {
     clearInterval(this.#antiEntropy);
     this.#gapSyncs.clear();
     this.#connections.stop();
+    this.#relayKeeper?.stop();
+    this.#redialer?.stop();
     this.#sync.stop();
     this.#gossip.stop();
     this.#multicast?.stop();
@@ -363,6 +382,8 @@ export class Node extends EventEmitter {
     await this.#discovery.start();
     await this.#multicast?.start();
     this.#connections.start();
+    this.#relayKeeper?.start();
+    this.#redialer?.start();
     this.#connections.dialKnown();
     this.#connections.bootstrap(bootstrap);
     this.#antiEntropy = setInterval(() => this.#syncRandomNeighbours(), ANTI_ENTROPY_MS);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encode } from 'cborg';
 import { isWalkawayError } from '../../src/core/index.ts';
-import { AUTH_BODY_LIMITS, MAX_AUTH_DEPS, MAX_CREATE_GRANTS, decodeAuthBody, encodeAuthBody, type AuthBody } from '../../src/auth/index.ts';
+import { MAX_AUTH_DEPS, MAX_CREATE_GRANTS, decodeAuthBody, encodeAuthBody, type AuthBody } from '../../src/auth/index.ts';
+import { AUTH_BODY_LIMITS } from '../../src/auth/codec.ts';
 import { key } from './helpers.ts';
 
 const G = key('group');

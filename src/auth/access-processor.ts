@@ -20,17 +20,7 @@
  *
  * Idempotent, as slots must be: a repeated operation gets the same answer.
  */
-import {
-  Hash,
-  WalkawayError,
-  concatBytes,
-  isWalkawayError,
-  logIdOf,
-  previousOf,
-  timestampOf,
-  utf8,
-  bytesEqual,
-} from '../core/index.ts';
+import { Hash, WalkawayError, concatBytes, isWalkawayError, logIdOf, previousOf, timestampOf, utf8, bytesEqual } from '../core/index.ts';
 import type { OrderedOperation, ProcessorReport } from '../processors/types.ts';
 import { authOpOf, decodeAuthBody } from './codec.ts';
 import type { GroupState } from './group-state.ts';

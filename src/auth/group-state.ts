@@ -456,8 +456,7 @@ export class GroupState {
       byAuthor: this.#byAuthor,
       subgroups: this.#subgroups,
       maxDepth: this.config.maxDepth,
-      memberAt: (group: string, individual: string, index: number) =>
-        this.accessOf(group, individual, index, 'raw', Number.NEGATIVE_INFINITY) !== null,
+      memberAt: (group: string, individual: string, index: number) => this.accessOf(group, individual, index, 'raw', Number.NEGATIVE_INFINITY) !== null,
     };
   }
 
@@ -510,7 +509,10 @@ export class GroupState {
   /** The ids among `ids` that no other of them follows (unknown ids are dropped). */
   maximal(ids: readonly string[]): string[] {
     const known = [...new Set(ids)].map((id) => this.#byId.get(id)).filter((i): i is number => i !== undefined);
-    return known.filter((i) => !known.some((j) => this.#anc.before(i, j))).sort((a, b) => a - b).map((i) => this.#nodes[i].op.id);
+    return known
+      .filter((i) => !known.some((j) => this.#anc.before(i, j)))
+      .sort((a, b) => a - b)
+      .map((i) => this.#nodes[i].op.id);
   }
 
   /** Whether `individual` holds at least `level` in `group` at `time`. */
@@ -547,4 +549,3 @@ function namedKeys(op: AuthOp): string[] {
   const a = op.action;
   return a.type === 'create' ? a.members.map((g) => memberKey(g.member)) : [memberKey(a.member)];
 }
-

@@ -8,17 +8,7 @@ import { test } from 'node:test';
 import { createOperation, PrivateKey, type Hash, type Operation } from '../../src/core/index.ts';
 import { ProcessorChain, type OrderedOperation, type ProcessorReport } from '../../src/processors/index.ts';
 import { MemoryStore } from '../../src/store/index.ts';
-import {
-  AccessControlProcessor,
-  authLogIdFor,
-  encodeAuthBody,
-  GroupState,
-  MANAGE,
-  READ,
-  WRITE,
-  type AccessEvent,
-  type GroupAction,
-} from '../../src/auth/index.ts';
+import { AccessControlProcessor, authLogIdFor, encodeAuthBody, GroupState, MANAGE, READ, WRITE, type AccessEvent, type GroupAction } from '../../src/auth/index.ts';
 import { Seeded } from './helpers.ts';
 
 const TOPIC = new Uint8Array(32).fill(7);
@@ -44,12 +34,22 @@ function scenario() {
   const [a, b, c, d] = [A, B, C, D].map((k) => new Author(k));
   const ops: Operation[] = [];
   const auth = (author: Author, action: GroupAction, deps: Operation[], t: number) => {
-    const op = author.next(AUTH_LOG, encodeAuthBody({ deps: deps.map((o) => o.hash.toHex()), action }), deps.map((o) => o.hash), t);
+    const op = author.next(
+      AUTH_LOG,
+      encodeAuthBody({ deps: deps.map((o) => o.hash.toHex()), action }),
+      deps.map((o) => o.hash),
+      t,
+    );
     ops.push(op);
     return op;
   };
   const write = (author: Author, text: string, previous: Operation[], t: number) => {
-    const op = author.next(TOPIC, new TextEncoder().encode(text), previous.map((o) => o.hash), t);
+    const op = author.next(
+      TOPIC,
+      new TextEncoder().encode(text),
+      previous.map((o) => o.hash),
+      t,
+    );
     ops.push(op);
     return op;
   };
@@ -73,7 +73,12 @@ function run(ops: Operation[], group: string) {
   const delivered: string[] = [];
   const events: AccessEvent[] = [];
   const reports: ProcessorReport[] = [];
-  const chain = new ProcessorChain({ store, topic: TOPIC, onDelivered: (o: OrderedOperation[]) => delivered.push(...o.map((x) => new TextDecoder().decode(x.operation.body))), onProblem: (m) => assert.fail(m) });
+  const chain = new ProcessorChain({
+    store,
+    topic: TOPIC,
+    onDelivered: (o: OrderedOperation[]) => delivered.push(...o.map((x) => new TextDecoder().decode(x.operation.body))),
+    onProblem: (m) => assert.fail(m),
+  });
   chain.useSlot('access', new AccessControlProcessor({ topic: TOPIC, group, state: new GroupState(), onEvent: (e) => events.push(e), onReport: (r) => reports.push(r) }));
   for (const op of ops) {
     const outcome = store.ingest(op, TOPIC);
@@ -92,8 +97,16 @@ test('only writers’ writes reach the app; the others are dropped with a reason
   assert.match((rejected[0] as { error: Error }).error.message, /holds read at its dependencies, write needed/);
   assert.equal(reports.filter((r) => r.type === 'rejected' && r.processor === 'access').length, 4);
   const readers = events.filter((e) => e.type === 'readers').map((e) => e.type === 'readers' && `${e.change} ${e.member.slice(0, 4)}`);
-  assert.deepEqual(readers, [`added ${A.publicKey.toHex().slice(0, 4)}`, `added ${B.publicKey.toHex().slice(0, 4)}`, `added ${C.publicKey.toHex().slice(0, 4)}`, `removed ${B.publicKey.toHex().slice(0, 4)}`]);
-  assert.ok(events.some((e) => e.type === 'member' && e.member.id === B.publicKey.toHex() && e.access === null), 'the removal is a member event');
+  assert.deepEqual(readers, [
+    `added ${A.publicKey.toHex().slice(0, 4)}`,
+    `added ${B.publicKey.toHex().slice(0, 4)}`,
+    `added ${C.publicKey.toHex().slice(0, 4)}`,
+    `removed ${B.publicKey.toHex().slice(0, 4)}`,
+  ]);
+  assert.ok(
+    events.some((e) => e.type === 'member' && e.member.id === B.publicKey.toHex() && e.access === null),
+    'the removal is a member event',
+  );
 });
 
 test('every delivery order gives the same decisions (judged by each write’s causal past)', () => {

@@ -12,7 +12,7 @@
  * docs/auth.md has the rules and their reasons.
  */
 export * from './types.ts';
-export { GroupState, type Mode, type Past } from './group-state.ts';
+export { GroupState } from './group-state.ts';
 export {
   AUTH_BODY_VERSION,
   MAX_AUTH_DEPS,

@@ -39,12 +39,24 @@ export type AccessEvent =
 export interface AccessControlConfig {
   topic: Uint8Array;
   /** The topic's access group: the id of the operation that created it (hex). */
-  group: string;
+  group?: string;
+  /**
+   * Or the topic's owner (hex public key): its first create on this topic
+   * becomes the group. Its log is delivered in order, so every replica picks
+   * the same create; this is what a private topic's ticket can carry before
+   * the group exists.
+   */
+  owner?: string;
   /** The group state; shared by a node's topics, so that identities (device groups) count everywhere. */
   state: GroupState;
   minWriteLevel?: number;
-  /** Which operations are auth operations (default: those on `authLogIdFor(topic)`). */
-  isAuth?: (op: OrderedOperation['operation']) => boolean;
+  /**
+   * The auth body of an auth operation, undefined for a write. Default: the
+   * body of an operation on `authLogIdFor(topic)`. A topic that carries its
+   * auth operations on its own log (as the node's `publish` does today)
+   * marks them its own way, e.g. with a prefix this strips.
+   */
+  authBodyOf?: (op: OrderedOperation['operation']) => Uint8Array | undefined | null;
   onReport?: (report: ProcessorReport) => void;
   onEvent?: (event: AccessEvent) => void;
   /** Most operations whose known auth heads are remembered (the oldest go first). */
@@ -62,13 +74,21 @@ export class AccessControlProcessor {
   /** operation hash → the auth operations (maximal ids) in its causal past. */
   readonly #known = new Map<string, string[]>();
   #readers: Map<string, Access>;
+  #group: string | undefined;
 
   constructor(config: AccessControlConfig) {
+    if ((config.group === undefined) === (config.owner === undefined)) throw new TypeError('the access processor needs a group or an owner, not both');
     this.#config = config;
+    this.#group = config.group;
     this.#authLog = authLogIdFor(config.topic);
     this.#minWrite = config.minWriteLevel ?? WRITE;
     this.#maxTracked = config.maxTracked ?? 65_536;
-    this.#readers = config.state.members(config.group, { time: Number.NEGATIVE_INFINITY, minLevel: READ });
+    this.#readers = this.#group ? config.state.members(this.#group, { time: Number.NEGATIVE_INFINITY, minLevel: READ }) : new Map();
+  }
+
+  /** The topic's group, once known. */
+  get group(): string | undefined {
+    return this.#group;
   }
 
   process(input: OrderedOperation): OrderedOperation[] {
@@ -79,13 +99,13 @@ export class AccessControlProcessor {
     const deps = previousOf(op.header).map((h) => h.toHex());
     if (op.header.backlink) deps.push(op.header.backlink.toHex());
     const known = this.#knownBy(deps);
-    const isAuth = this.#config.isAuth ? this.#config.isAuth(op) : bytesEqual(logIdOf(op.header), this.#authLog);
-    if (isAuth) {
-      this.#applyAuth(hash, author, time, deps, known, op.body);
+    const authBody = this.#config.authBodyOf ? this.#config.authBodyOf(op) : bytesEqual(logIdOf(op.header), this.#authLog) ? (op.body ?? null) : undefined;
+    if (authBody !== undefined) {
+      this.#applyAuth(hash, author, time, known, authBody ?? undefined);
       return [];
     }
     this.#remember(hash, known ?? this.#config.state.heads());
-    const access = this.#config.state.access(this.#config.group, author, time, known);
+    const access = this.#group ? this.#config.state.access(this.#group, author, time, known) : null;
     if (access && access.level >= this.#minWrite) return [input];
     const has = access ? levelName(access.level) : 'no access';
     const error = new WalkawayError('NOT_PERMITTED', `write by ${author} dropped: it holds ${has} at its dependencies, ${levelName(this.#minWrite)} needed`, {
@@ -100,14 +120,15 @@ export class AccessControlProcessor {
     return inputs.flatMap((i) => this.process(i));
   }
 
-  #applyAuth(hash: string, author: string, time: number, deps: string[], known: string[] | undefined, body: Uint8Array | undefined): void {
+  #applyAuth(hash: string, author: string, time: number, known: string[] | undefined, body: Uint8Array | undefined): void {
     const state = this.#config.state;
     let applied: ReturnType<GroupState['apply']>;
     try {
       if (!body) throw new WalkawayError('MALFORMED', 'an auth operation without a body');
       const decoded = decodeAuthBody(body);
-      const missing = decoded.deps.find((d) => !deps.includes(d));
-      if (missing) throw new WalkawayError('MALFORMED', `auth dependency ${missing} is not among the operation's previous or backlink`);
+      // Only what the operation causally depends on, so that no replica judges it by an auth operation that merely came earlier.
+      const missing = known ? decoded.deps.find((d) => !state.precedes(d, known)) : undefined;
+      if (missing) throw new WalkawayError('MALFORMED', `auth dependency ${missing} is not in the operation's causal past`);
       applied = state.apply(authOpOf(hash, author, time, decoded));
     } catch (err) {
       if (!isWalkawayError(err)) throw err;
@@ -120,9 +141,12 @@ export class AccessControlProcessor {
     }
     this.#remember(hash, state.maximal([...(known ?? []), hash]));
     if (applied.type === 'duplicate') return;
+    if (!this.#group && author === this.#config.owner && state.groups().includes(hash)) this.#group = hash;
+    const group = this.#group;
+    if (!group) return;
     const emit = this.#config.onEvent;
-    for (const change of applied.changes) if (change.group === this.#config.group) emit?.({ ...change, op: hash });
-    const readers = state.members(this.#config.group, { time, minLevel: READ });
+    for (const change of applied.changes) if (change.group === group) emit?.({ ...change, op: hash });
+    const readers = state.members(group, { time, minLevel: READ });
     for (const member of readers.keys()) if (!this.#readers.has(member)) emit?.({ type: 'readers', change: 'added', member, by: author, op: hash });
     for (const member of this.#readers.keys()) if (!readers.has(member)) emit?.({ type: 'readers', change: 'removed', member, by: author, op: hash });
     this.#readers = readers;

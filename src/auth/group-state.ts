@@ -278,6 +278,16 @@ export class GroupState {
     return out;
   }
 
+  /** Whether admitted operation `id` is one of `at` or happened before one of them. */
+  precedes(id: string, at: readonly string[]): boolean {
+    const i = this.#g.byId.get(id);
+    if (i === undefined) return false;
+    return at.some((h) => {
+      const j = this.#g.byId.get(h);
+      return j !== undefined && (i === j || this.#g.anc.before(i, j));
+    });
+  }
+
   /** The author and timestamp of an admitted operation. */
   authorOf(id: string): { author: string; timestamp: number } | undefined {
     const i = this.#g.byId.get(id);

@@ -217,7 +217,11 @@ export class GroupEncryption {
     const secret = this.config.random(32);
     const secretId = keyIdOf(secret, this.config.topic);
     const history = this.history === 'all' ? this.historyForWelcome() : [];
-    const recipients = this.config.membership.readers().map(toHex).filter((r) => r !== this.me).sort();
+    const recipients = this.config.membership
+      .readers()
+      .map(toHex)
+      .filter((r) => r !== this.me)
+      .sort();
     const boxes: { recipient: Uint8Array; message: Uint8Array }[] = [];
     const failed: { member: string; error: WalkawayError }[] = [];
     for (const r of recipients) {

@@ -39,3 +39,4 @@ export { GroupEncryption, type GroupEncryptionConfig, type GroupEncryptionState 
 export { DecryptProcessor, DEFAULT_DECRYPT_CONFIG, type DecryptConfig, type DecryptMode, type DecryptStats } from './decrypt-processor.ts';
 export type { ControlInput, GroupMembership, GroupOutput, HistoryPolicy, MembershipChange } from './types.ts';
 export { topicKeyEncryption, type TopicEncryption, type TopicKeyEncryptionOptions } from './encrypted-topic.ts';
+export { AuthMembership, readerChanges } from './auth-membership.ts';

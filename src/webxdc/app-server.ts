@@ -118,9 +118,11 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
       return void res.end();
     }
     if (!tokenMatches(token, cookieValue(req.headers.cookie, cookieName(port)))) throw new HttpError(403, 'BAD_TOKEN', 'open the app with the URL the command printed');
-    // Fetches the app or its bridge make are same-origin; anything else (another port is another site-origin) is refused.
+    // Fetches the app and its bridge make are same-origin; from another origin (another port is another origin,
+    // though the same site) only a navigation, such as the chat page opening the app, is let through.
     const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new HttpError(403, 'BAD_ORIGIN', 'requests from other origins are refused');
+    const navigation = req.headers['sec-fetch-mode'] === 'navigate' && site === 'same-site';
+    if (site !== undefined && site !== 'same-origin' && site !== 'none' && !navigation) throw new HttpError(403, 'BAD_ORIGIN', 'requests from other origins are refused');
 
     if (req.method === 'GET') {
       if (path === '/') return send(res, 200, shell, 'text/html; charset=utf-8', SHELL_CSP);

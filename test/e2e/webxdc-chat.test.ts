@@ -26,13 +26,15 @@ after(async () => {
   cleanup();
 });
 
-async function openShared(page: Page, title: string): Promise<string> {
+/** Clicks Open on the room's message: the chat page opens the app in a new tab (a same-site navigation). */
+async function openShared(page: Page, title: string): Promise<{ url: string; tab: Page }> {
   const message = page.locator('#messages li', { hasText: `shared the app "${title}"` });
   await message.waitFor({ timeout: 30_000 });
-  await message.locator('button.open-app').click();
+  const [tab] = await Promise.all([page.context().waitForEvent('page', { timeout: 90_000 }), message.locator('button.open-app').click()]);
   const link = message.locator('a.app-link');
-  await link.waitFor({ timeout: 60_000 });
-  return (await link.getAttribute('href'))!;
+  await link.waitFor({ timeout: 10_000 });
+  await tab.waitForLoadState();
+  return { url: (await link.getAttribute('href'))!, tab };
 }
 
 test('an .xdc shared into a room opens on the other node and both run one instance', { skip: missing }, async () => {
@@ -60,13 +62,10 @@ test('an .xdc shared into a room opens on the other node and both run one instan
   assert.equal(announced.app.title, 'Shopping list');
   assert.equal(announced.name, 'daphne');
 
-  const appUrlB = await openShared(chatB, 'Shopping list');
-  const appUrlA = await openShared(chatA, 'Shopping list');
+  const { url: appUrlB, tab: appB } = await openShared(chatB, 'Shopping list');
+  const { url: appUrlA, tab: appA } = await openShared(chatA, 'Shopping list');
   assert.notEqual(new URL(appUrlA).origin, new URL(appUrlB).origin);
-  const appA = await browser.newPage();
-  const appB = await browser.newPage();
-  await appB.goto(appUrlB);
-  await appA.goto(appUrlA);
+  assert.equal(new URL(appB.url()).origin, new URL(appUrlB).origin, 'the tab shows the app');
   await appB.frameLocator('#app').locator('#item').fill('tea');
   await appB.frameLocator('#app').locator('#add button').click();
   await appA.frameLocator('#app').locator('#items li', { hasText: 'tea' }).waitFor({ timeout: 30_000 });

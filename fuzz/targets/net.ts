@@ -1,14 +1,14 @@
 /** src/net: gossip frames between hosts, membership and broadcast messages, multicast datagrams. */
 import { encode } from 'cborg';
 import { decodeStrictCbor } from '../../src/core/index.ts';
-import { checkPlumTreeMessage } from '../../src/net/broadcast/validate.ts';
+import { checkPlumTreeMessage } from '../../src/net/plumtree/validate.ts';
 import { decodeGossipFrame, encodeGossipFrame } from '../../src/net/gossip/wire.ts';
 import { checkHyParViewMessage } from '../../src/net/membership/validate.ts';
 import { overlayMessageKind, type OverlayMessage } from '../../src/net/overlay/overlay.ts';
 import { encodePayload } from '../../src/node/payload.ts';
 import { signEphemeral } from '../../src/node/ephemeral.ts';
 import type { Rng } from '../prng.ts';
-import { SIGNATURE_BUDGET_US_PER_KIB, utf8Bytes, type Target } from '../target.ts';
+import { SIGNATURE_BUDGET_US_PER_KIB, type Target } from '../target.ts';
 import { seededKey, seededOperations, TOPIC } from './fixtures.ts';
 import { multicastDatagrams, receiveDatagram } from './multicast.ts';
 

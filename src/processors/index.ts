@@ -52,7 +52,6 @@ export {
   type CausalGraph,
   type ClockOrder,
 } from './clocks.ts';
-export { compareStamps, hashKey, stampOf } from './keys.ts';
 export { GrowOnlySet, type GrowOnlySetConfig, type GrowOnlySetChange } from './crdt/grow-only-set.ts';
 export {
   LwwMap,

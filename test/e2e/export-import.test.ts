@@ -26,7 +26,7 @@ function run(args: string[]): Promise<{ status: number | null; stdout: string; s
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c));
     child.stderr.on('data', (c: Buffer) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
     child.on('exit', (status) => {
       clearTimeout(timer);
       resolve({ status, stdout, stderr });

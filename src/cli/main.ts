@@ -14,6 +14,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { mkdirSync } from 'node:fs';
 import { parse, port, text, UsageError } from './args.ts';
+import { appCommand } from './app.ts';
 import { chatCommand } from './chat.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 import { BadFileError, exportCommand, importCommand } from './export-import.ts';
@@ -22,6 +23,8 @@ const HELP = `usage: walkaway <command> [options]
 
 Commands:
   chat <topic|ticket>   join a topic and chat (terminal, --json, --web)
+  app <file.xdc> [<topic|ticket>]
+                        run a webxdc app peer to peer, served on 127.0.0.1
   id                    print this node's public key
   ticket <topic>        print an invite ticket for a topic
   relay                 run a circuit relay node for a network
@@ -122,6 +125,8 @@ export async function main(argv: string[]): Promise<void> {
     switch (command) {
       case 'chat':
         return await chatCommand(rest);
+      case 'app':
+        return await appCommand(rest);
       case 'id':
         return await idCommand(rest);
       case 'ticket':

@@ -48,6 +48,8 @@ import type { Receiver } from './receiver.ts';
 import { SyncManager } from './sync-manager.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
 import { TopicState, type EphemeralEvent, type TopicEvent } from './topic-state.ts';
+import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
+import type { AppProcessor, SlotProcessor } from '../processors/index.ts';
 
 export interface NodeOptions {
   /** Identity (`identity.key`), store (`store.db`) and address book live here. */
@@ -87,12 +89,26 @@ export interface StreamOptions {
   /** Replay every operation stored after this cursor (0: from the start) before live events. */
   from?: number;
   signal?: AbortSignal;
+  /** App processors at the end of the topic's chain; each gets the topic's history first (processors/chain.ts). */
+  processors?: AppProcessor[];
+  /** Where the processors' outputs go. */
+  onOutput?: (output: unknown, processor: string) => void;
+  /**
+   * Encrypted bodies (src/encryption builds this): `seal` runs on every body
+   * published here before it is signed, `decrypt` takes the chain's
+   * decryption slot. Give it with the topic's first stream.
+   */
+  encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
 }
 
 export interface TopicStream {
   topic: Uint8Array;
   tx: { publish(body: Uint8Array, options?: PublishOptions): Promise<Hash> };
   rx: Receiver<TopicEvent>;
+  /** Deletes an operation's body here; its header stays (the log stays whole, sync sends the header). */
+  deleteBody(hash: Hash): boolean;
+  /** Resolves once what is stored so far has passed the topic's processors. */
+  settled(): Promise<void>;
 }
 
 export interface EphemeralStream {
@@ -250,10 +266,34 @@ export class Node extends EventEmitter {
   /** The persisted, eventually consistent stream of a topic (or a ticket's topic). */
   stream(topicOrTicket: string | Uint8Array, options: StreamOptions = {}): TopicStream {
     const state = this.#join(topicOrTicket);
+    const { encryption } = options;
+    if (encryption) state.useSlot('decrypt', encryption.decrypt);
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
+    if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
     state.start();
-    return { topic: state.topic, tx: { publish: (body, opts) => Promise.resolve(this.#publish(state, body, opts)) }, rx };
+    const publish = (body: Uint8Array, opts?: PublishOptions) =>
+      Promise.resolve(this.#publish(state, encryption && body instanceof Uint8Array ? encryption.seal(body) : body, opts));
+    return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle() };
+  }
+
+  /** Live views of a topic: the base convergent types, with `change` events (views.ts). */
+  map<V = unknown>(topic: string | Uint8Array): LiveMap<V> {
+    return new LiveMap<V>(this.#viewSource(topic));
+  }
+  growSet<T = unknown>(topic: string | Uint8Array): LiveSet<T> {
+    return new LiveSet<T>(this.#viewSource(topic));
+  }
+  dag(topic: string | Uint8Array): LiveDag {
+    return new LiveDag(this.#viewSource(topic));
+  }
+  log(topic: string | Uint8Array): LiveLog {
+    return new LiveLog(this.#viewSource(topic));
+  }
+
+  #viewSource(topic: string | Uint8Array): ViewSource {
+    const state = this.#join(topic);
+    return { state, self: this.id, publish: (body, opts) => this.#publish(state, body, opts) };
   }
 
   /** Live messages of a topic: signed, de-duplicated, never stored. */

@@ -44,14 +44,14 @@ export class LabNode {
   /** A net-child.ts node in `ns`. */
   static async child(lab: Lab, ns: string, name: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<LabNode> {
     const node = new LabNode(name, lab.spawn(ns, ['--import', 'tsx', CHILD, JSON.stringify(options)], env));
-    node.ready = await node.waitFor((l) => l.type === 'ready', 60_000, 'ready');
+    node.ready = await node.waitFor((l) => l.type === 'ready', 180_000, 'ready');
     return node;
   }
 
   /** `walkaway <args> --json` in `ns`. */
   static async cli(lab: Lab, ns: string, name: string, args: string[]): Promise<LabNode> {
     const node = new LabNode(name, lab.spawn(ns, [BIN, ...args]));
-    node.ready = await node.waitFor((l) => l.type === 'ready', 60_000, 'ready');
+    node.ready = await node.waitFor((l) => l.type === 'ready', 180_000, 'ready');
     return node;
   }
 

@@ -82,8 +82,15 @@ test('multicast: operations of 3 KB, 200 KB and 900 KB arrive whole, in datagram
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  assert.deepEqual(b.stored.map((op) => op.hash.toHex()), ops.map((op) => op.hash.toHex()), 'B stored all three, whole');
-  assert.deepEqual(b.stored.map((op) => op.body?.length), sizes);
+  assert.deepEqual(
+    b.stored.map((op) => op.hash.toHex()),
+    ops.map((op) => op.hash.toHex()),
+    'B stored all three, whole',
+  );
+  assert.deepEqual(
+    b.stored.map((op) => op.body?.length),
+    sizes,
+  );
   assert.ok(a.channel.stats().fragmentsSent > 900_000 / DATAGRAM_TARGET, `fragments sent: ${a.channel.stats().fragmentsSent}`);
   assert.ok(b.channel.stats().reassembled >= 3);
   assert.equal(a.channel.stats().notSent, 0);

@@ -12,4 +12,6 @@ import './partition.netns.ts';
 const unavailable = netnsUnavailable();
 const attempts = Number(process.env.NETNS_ATTEMPTS ?? 10);
 
-test(`behind two NATs: through a relay, DCUtR tried ${attempts} times, the relay killed mid-conversation`, { skip: unavailable && `skipped: ${unavailable}` }, (t) => natScenario(t, attempts));
+test(`behind two NATs: through a relay, DCUtR tried ${attempts} times, the relay killed mid-conversation`, { skip: unavailable && `skipped: ${unavailable}` }, (t) =>
+  natScenario(t, attempts),
+);

@@ -17,7 +17,10 @@ export class LabNode {
   readonly #waiters = new Set<() => void>();
   ready!: Line;
 
-  constructor(readonly name: string, readonly child: ChildProcessWithoutNullStreams) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcessWithoutNullStreams,
+  ) {
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -87,7 +90,11 @@ export class LabNode {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`${this.name}: timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-10)).slice(0, 3000)}; stderr: ${this.stderr.join('').slice(-1500)}`));
+        reject(
+          new Error(
+            `${this.name}: timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-10)).slice(0, 3000)}; stderr: ${this.stderr.join('').slice(-1500)}`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

@@ -11,4 +11,6 @@ import { netnsUnavailable } from './netns.ts';
 
 const unavailable = netnsUnavailable();
 
-test('behind two NATs: through a relay, DCUtR tried once, the relay killed mid-conversation', { skip: unavailable && `skipped: ${unavailable}` }, (t) => natScenario(t, 1));
+test('behind two NATs: through a relay, DCUtR tried once, the relay killed mid-conversation', { skip: unavailable && `skipped: ${unavailable}` }, (t) =>
+  natScenario(t, 1),
+);

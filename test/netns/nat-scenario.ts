@@ -52,15 +52,26 @@ export async function natScenario(t: TestContext, ATTEMPTS: number): Promise<voi
       return host;
     });
 
-    const relayArgs = (n: number) => ['chat', 'relays-lobby', '--json', '--no-mdns', '--relay', '--port', '4001', '--network', NETWORK, '--name', `relay${n}`, '--data', join(dataRoot, `r${n}`)];
+    const relayArgs = (n: number) => [
+      'chat',
+      'relays-lobby',
+      '--json',
+      '--no-mdns',
+      '--relay',
+      '--port',
+      '4001',
+      '--network',
+      NETWORK,
+      '--name',
+      `relay${n}`,
+      '--data',
+      join(dataRoot, `r${n}`),
+    ];
     const [r1, r2] = await Promise.all([LabNode.cli(lab, r1ns, 'relay1', relayArgs(1)), LabNode.cli(lab, r2ns, 'relay2', relayArgs(2))]);
     const relayAddress = (r: LabNode, ip: string) => `/ip4/${ip}/tcp/4001/p2p/${r.peerId}`;
     const relays = [relayAddress(r1, '10.99.0.2'), relayAddress(r2, '10.99.0.3')];
     const options = { topic: TOPIC, listen: ['/ip4/0.0.0.0/tcp/4001'], relays };
-    const [a, b] = await Promise.all([
-      LabNode.child(lab, homes[0], 'A', options),
-      LabNode.child(lab, homes[1], 'B', options, { DEBUG: 'libp2p:dcutr*' }),
-    ]);
+    const [a, b] = await Promise.all([LabNode.child(lab, homes[0], 'A', options), LabNode.child(lab, homes[1], 'B', options, { DEBUG: 'libp2p:dcutr*' })]);
     const circuit = (n: LabNode) => n.addresses().find((x) => x.includes('/p2p-circuit'));
     await Promise.all([a, b].map((n) => n.waitFor(() => circuit(n) !== undefined, 30_000, 'a relay reservation')));
 
@@ -82,10 +93,18 @@ export async function natScenario(t: TestContext, ATTEMPTS: number): Promise<voi
       // DCUtR runs right after identify on the relayed connection: give it a few seconds.
       const direct = await a
         .waitFor((l) => l.type === 'conn' && l.event === 'open' && l.peer === b.peerId && !l.relayed, 8_000, 'a direct connection', mark)
-        .then(() => true, () => false);
+        .then(
+          () => true,
+          () => false,
+        );
       if (direct) upgraded++;
     }
-    const dcutrLog = b.stderr.join('').split('\n').filter((l) => /dcutr/.test(l)).slice(-3).map((l) => l.replace(/^\S+\s+/, '').slice(0, 200));
+    const dcutrLog = b.stderr
+      .join('')
+      .split('\n')
+      .filter((l) => /dcutr/.test(l))
+      .slice(-3)
+      .map((l) => l.replace(/^\S+\s+/, '').slice(0, 200));
     t.diagnostic(`DCUtR upgrades: ${upgraded}/${ATTEMPTS}${upgraded < ATTEMPTS ? `; B's last DCUtR log lines: ${JSON.stringify(dcutrLog)}` : ''}`);
 
     // The conversation, through whatever connection A and B have now.

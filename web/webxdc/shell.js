@@ -4,6 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const frame = $('app');
 let shared = null;
+let infoHref = null;
 
 function clip(text, n) {
   return text.length > n ? `${text.slice(0, n - 1)}…` : text;
@@ -12,7 +13,13 @@ function clip(text, n) {
 function show(update) {
   if (typeof update.document === 'string') $('document').textContent = clip(update.document, 20);
   if (typeof update.summary === 'string') $('summary').textContent = clip(update.summary, 20);
-  if (typeof update.info === 'string') $('info').textContent = clip(update.info, 50);
+  if (typeof update.info === 'string') {
+    $('info').textContent = clip(update.info, 50);
+    // update.href: a link into the app (spec); clicking the info line opens it in the frame, on this origin only.
+    const target = typeof update.href === 'string' ? new URL(update.href, `${location.origin}/`) : null;
+    infoHref = target && target.origin === location.origin && !target.pathname.startsWith('/.walkaway/') ? target.href : null;
+    $('info').classList.toggle('link', infoHref !== null);
+  }
   document.title = [$('document').textContent, $('name').textContent].filter(Boolean).join(' – ');
 }
 
@@ -53,3 +60,6 @@ $('share-send').addEventListener('click', () => {
     .then(async (r) => ($('share-status').textContent = r.ok ? 'Sent.' : (await r.json()).message));
 });
 $('share-close').addEventListener('click', () => $('share').close());
+$('info').addEventListener('click', () => {
+  if (infoHref) frame.src = infoHref;
+});

@@ -29,13 +29,14 @@ fetch('/.walkaway/info').then((r) => r.json()).then((info) => {
   $('name').textContent = info.name;
   if (info.icon) Object.assign($('icon'), { src: `/${info.icon}`, hidden: false });
   show({ document: info.document ?? undefined, summary: info.summary ?? undefined });
-  const events = new EventSource(`/.walkaway/events?after=${info.maxSerial}`);
-  events.addEventListener('update', (e) => show(JSON.parse(e.data).update));
 });
 
+// The app's webxdc.js passes each update's info, document, summary and href up (the shell opens no event
+// stream of its own: a browser keeps at most 6 connections to one origin, and each tab of the app needs 1 or 2).
 window.addEventListener('message', (e) => {
   if (e.origin !== location.origin || e.source !== frame.contentWindow) return;
   const m = e.data;
+  if (m && m.type === 'walkaway:update') return show(m);
   if (!m || m.type !== 'walkaway:send-to-chat') return;
   shared = m;
   $('share-text').textContent = m.text ?? '';

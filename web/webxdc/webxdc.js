@@ -22,6 +22,11 @@
       if (serial <= lastSerial) return;
       lastSerial = serial;
       const received = { ...update, serial, max_serial };
+      // For the shell around the app: the bar shows the latest info, document and summary.
+      if (window.parent !== window) {
+        const { info, document: doc, summary, href } = update;
+        window.parent.postMessage({ type: 'walkaway:update', info, document: doc, summary, href }, location.origin);
+      }
       try {
         if (listener) listener(received);
       } catch (err) {

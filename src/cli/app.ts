@@ -89,7 +89,7 @@ export async function appCommand(argv: string[]): Promise<void> {
 
 /** An .xdc file or a folder laid out like one; a file that is not an app is a usage error. */
 function readApp(path: string): WebxdcArchive {
-  let stat;
+  let stat: ReturnType<typeof statSync>;
   try {
     stat = statSync(path);
   } catch {

@@ -37,7 +37,7 @@ window.addEventListener('message', (e) => {
   if (e.origin !== location.origin || e.source !== frame.contentWindow) return;
   const m = e.data;
   if (m && m.type === 'walkaway:update') return show(m);
-  if (!m || m.type !== 'walkaway:send-to-chat') return;
+  if (m?.type !== 'walkaway:send-to-chat') return;
   shared = m;
   $('share-text').textContent = m.text ?? '';
   $('share-file').textContent = m.file ? `File: ${m.file.name} (${m.file.blob.size} bytes)` : '';

@@ -33,7 +33,7 @@
         console.error('webxdc: the update listener threw', err);
       }
     });
-    source.addEventListener('caught-up', () => onCaughtUp && onCaughtUp());
+    source.addEventListener('caught-up', () => onCaughtUp?.());
     // The browser would reconnect from the first serial; reconnect from the last one instead.
     source.onerror = () => {
       if (source !== updates) return;

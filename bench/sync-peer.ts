@@ -11,7 +11,8 @@
 import net from 'node:net';
 import { createOperation, logIdForTopic, PrivateKey, topicId, type Operation } from '../src/core/index.ts';
 import { SqliteStore } from '../src/store/index.ts';
-import { sharedVerifyPool, syncOverStream, type VerifyMode } from '../src/sync/index.ts';
+import { syncOverStream, type VerifyMode } from '../src/sync/index.ts';
+import { sharedVerifyPool } from '../src/sync/ingest-pipeline.ts';
 import { RssSampler } from './sync-rss.ts';
 
 export const BENCH_TOPIC = topicId('walkaway/bench/sync');

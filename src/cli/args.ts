@@ -26,16 +26,16 @@ export function parse(argv: string[], options: Options, maxPositionals: number, 
       if (/^\d+$/.test(argv[i + 1] ?? '')) args.push('--web-port', argv[++i]);
     } else args.push(argv[i]);
   }
-  let parsed;
+  let parsed: Parsed;
   try {
-    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as Parsed;
   } catch (err) {
     throw new UsageError(`${describeParseError(err as Error & { code?: string })}; ${seeHelp}`);
   }
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[maxPositionals].slice(0, 80))}; ${seeHelp}`);
   }
-  return parsed as Parsed;
+  return parsed;
 }
 
 /** node:util's messages are long and multi-line; ours name the flag only. */

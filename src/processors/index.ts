@@ -3,6 +3,9 @@
  * (`process(input)` returns what the input releases) compose with
  * `pipeline(...)`; `ProcessorStream` turns a pipeline into an `AsyncIterable`.
  *
+ * A topic's chain (`ProcessorChain`): prune > causal order > access slot >
+ * decryption slot > the app's processors (chain.ts).
+ *
  * Built in: ingest (decode, validate, store), prune, causal ordering across
  * authors (an operation comes out only after its backlink and its `previous`
  * hashes; pending operations are bounded and rebuilt from the store after a
@@ -26,6 +29,14 @@ export { pipeline, fanout, ProcessorStream } from './pipeline.ts';
 export { IngestProcessor, type IngestInput, type IngestConfig } from './ingest.ts';
 export { PruneProcessor, type PruneConfig } from './prune.ts';
 export {
+  ProcessorChain,
+  CHAIN_SLOTS,
+  type ChainSlot,
+  type SlotProcessor,
+  type AppProcessor,
+  type ProcessorChainConfig,
+} from './chain.ts';
+export {
   CausalOrderer,
   DEFAULT_CAUSAL_ORDERER_CONFIG,
   type CausalOrdererConfig,
@@ -41,7 +52,6 @@ export {
   type CausalGraph,
   type ClockOrder,
 } from './clocks.ts';
-export { compareStamps, hashKey, stampOf } from './keys.ts';
 export { GrowOnlySet, type GrowOnlySetConfig, type GrowOnlySetChange } from './crdt/grow-only-set.ts';
 export {
   LwwMap,

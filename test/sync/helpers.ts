@@ -1,7 +1,8 @@
 /** Fixtures for the sync tests: deterministic keys and logs, store pairs, raw frames. */
 import { createOperation, logIdForTopic, PrivateKey, topicId, type Operation } from '../../src/core/index.ts';
 import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.ts';
-import { encodeFrames, encodeMessage, inlineVerifier, SYNC_PROTOCOL_VERSION, type SyncMessage } from '../../src/sync/index.ts';
+import { encodeFrames, inlineVerifier, SYNC_PROTOCOL_VERSION, type SyncMessage } from '../../src/sync/index.ts';
+import { encodeMessage } from '../../src/sync/messages.ts';
 
 export const TOPIC = topicId('walkaway/sync-test');
 export const LOG_ID = logIdForTopic(TOPIC);

@@ -3,17 +3,16 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { createOperation, decodeOperationUnverified, unsignedBytesOf } from '../../src/core/index.ts';
 import {
-  decodeMessage,
-  duplexPair,
-  encodeMessage,
   FrameDecoder,
   encodeFrames,
   inlineVerifier,
   syncOverStream,
-  verifyTips,
   type IngestRequest,
   type SyncMessage,
 } from '../../src/sync/index.ts';
+import { decodeMessage, encodeMessage } from '../../src/sync/messages.ts';
+import { duplexPair } from '../../src/sync/pipe.ts';
+import { verifyTips } from '../../src/sync/ingest-pipeline.ts';
 import { fill, hashesOf, key, makeLog, openStore, TEST_OPTIONS, TOPIC } from './helpers.ts';
 
 const LOGS = Array.from({ length: 4 }, (_, i) => makeLog(key(60 + i), 25));

@@ -179,11 +179,6 @@ export class GroupEncryption {
     return this.keyFor(envelope).open(envelope, author);
   }
 
-  /** Id (hex) of the secret a body was sealed under, if this member holds it. */
-  holds(secretId: string): boolean {
-    return this.state.secrets.has(secretId);
-  }
-
   /** Id (hex) of the secret `seal` uses now. */
   latestSecretId(): string | undefined {
     return latestSealable(this.state.secrets)?.[0];

@@ -110,6 +110,8 @@ export interface StreamOptions {
    * decryption slot. Give it with the topic's first stream.
    */
   encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
+  /** Access control: takes the chain's access slot (src/auth's AccessControlProcessor). Give it with the topic's first stream. */
+  access?: SlotProcessor;
 }
 
 export interface TopicStream {
@@ -310,6 +312,7 @@ export class Node extends EventEmitter {
     const state = this.#join(topicOrTicket);
     const { encryption } = options;
     if (encryption) state.useSlot('decrypt', encryption.decrypt);
+    if (options.access) state.useSlot('access', options.access);
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
     if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);

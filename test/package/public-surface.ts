@@ -26,7 +26,7 @@ export const SUBPATH_VALUES: Record<string, string[]> = {
   store: ['SqliteStore', 'MemoryStore', 'openStore'],
   sync: ['SyncSession', 'syncOverStream', 'BroadcastSync', 'FrameDecoder', 'encodeFrames'],
   processors: ['pipeline', 'ProcessorChain', 'CausalOrderer', 'PruneProcessor', 'LwwMap', 'GrowOnlySet', 'OperationDag', 'LogView'],
-  net: ['HyParView', 'PlumTree', 'Overlay', 'Topics', 'createRandom'],
+  net: ['HyParView', 'PlumTree', 'Overlay', 'TopicOverlays', 'createRandom', 'Libp2pTransport', 'MemoryNetwork', 'MemoryTransport'],
   node: ['Node', 'LiveMap', 'decodeTicket'],
   auth: ['GroupState', 'AccessControlProcessor', 'encodeAuthBody', 'decodeAuthBody', 'authLogIdFor', 'membershipView', 'createIdentity'],
 };

@@ -136,7 +136,11 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     addresses: { listen: [...options.listen, '/p2p-circuit'] },
     transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // yamux grows a stream's receive window up to 16 MiB, but libp2p aborts a
+    // stream whose unread buffer passes 4 MiB: a paused reader (sync ingest
+    // behind on a busy machine) lost its session. 2 MiB keeps the sender
+    // within the buffer.
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 2 * 1024 * 1024 } })],
     connectionProtector: privateNetwork({ psk: pnetKey(options.networkId), timeoutMs: SLOW_PEER_MS }),
     connectionManager: boundedConnectionManager(options.relayServer),
     peerStore: PEER_STORE_LIMITS,

@@ -73,8 +73,14 @@ test('grow-only set, DAG and log views; stream processors get the history and th
   const dagA = a.dag('notes');
   const first = await dagA.append(new Uint8Array([1]));
   const second = await dagA.append(new Uint8Array([2]));
-  assert.deepEqual(dagA.heads().map((h) => h.toHex()), [second.toHex()]);
-  assert.deepEqual(dagA.topological().map((h) => h.toHex()), [first.toHex(), second.toHex()]);
+  assert.deepEqual(
+    dagA.heads().map((h) => h.toHex()),
+    [second.toHex()],
+  );
+  assert.deepEqual(
+    dagA.topological().map((h) => h.toHex()),
+    [first.toHex(), second.toHex()],
+  );
 
   const logB = b.log('notes');
   await until(logB, () => logB.entries(a.privateKey.publicKey).length === 2, 'a log of two entries at b');
@@ -131,7 +137,11 @@ test('after a restart a view starts from the stored history, acknowledged or not
     a = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'] });
     const again = a.map<number>('board');
     assert.deepEqual(again.entries(), before);
-    assert.deepEqual(before, [['k0', 3], ['k1', 4], ['k2', 2]]);
+    assert.deepEqual(before, [
+      ['k0', 3],
+      ['k1', 4],
+      ['k2', 2],
+    ]);
     await a.close();
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  * layers below it; layers of one rank (sync and processors)
  * do not import each other. Files directly in src/ (the package entry, the
  * logger, the data directory) are outside the order, but nothing below the
- * node imports the data directory. The linter (biome.json,
+ * node imports the data directory. The linter (biome.jsonc,
  * `noRestrictedImports` per layer folder) holds the same order while code is
  * written; the last test here checks that it does.
  */
@@ -80,11 +80,11 @@ function boundaryFindings(cwd: string, ...args: string[]): { status: number | nu
 }
 
 test('the linter rejects every import against the layer order and accepts every other', () => {
-  // A scratch tree with biome.json and, for each pair of layers, a file of one importing the other
+  // A scratch tree with biome.jsonc and, for each pair of layers, a file of one importing the other
   // (directly in the layer folder and one folder deeper), plus an import of the data directory.
   const dir = mkdtempSync(join(tmpdir(), 'walkaway-layers-'));
   try {
-    copyFileSync(join(ROOT, 'biome.json'), join(dir, 'biome.json'));
+    copyFileSync(join(ROOT, 'biome.jsonc'), join(dir, 'biome.jsonc'));
     const expected: string[] = [];
     const probe = (path: string, specifier: string, wrong: boolean) => {
       mkdirSync(join(dir, dirname(path)), { recursive: true });

@@ -4,6 +4,7 @@
  * carrying the backlink), then, if still waiting, a sync with its sender
  * asks for the gap. Bounded: past the cap a gap waits for anti-entropy.
  */
+import { realRuntime, type Runtime, type TimerHandle } from '../core/index.ts';
 
 /** How long an operation that came ahead of its backlink waits for gossip before a sync asks for the gap. */
 export const GAP_GRACE_MS = 750;
@@ -11,7 +12,12 @@ export const GAP_GRACE_MS = 750;
 export const MAX_GAP_SYNCS = 256;
 
 export class GapSyncs {
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new Map<string, TimerHandle>();
+  readonly #runtime: Runtime;
+
+  constructor(runtime: Runtime = realRuntime()) {
+    this.#runtime = runtime;
+  }
 
   get size(): number {
     return this.#timers.size;
@@ -21,16 +27,15 @@ export class GapSyncs {
   schedule(peer: string, topicHex: string, due: () => void): void {
     const key = `${peer}:${topicHex}`;
     if (this.#timers.has(key) || this.#timers.size >= MAX_GAP_SYNCS) return;
-    const timer = setTimeout(() => {
+    const timer = this.#runtime.setTimer(GAP_GRACE_MS, () => {
       this.#timers.delete(key);
       due();
-    }, GAP_GRACE_MS);
-    timer.unref();
+    });
     this.#timers.set(key, timer);
   }
 
   clear(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const timer of this.#timers.values()) this.#runtime.clearTimer(timer);
     this.#timers.clear();
   }
 }

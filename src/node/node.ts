@@ -13,11 +13,13 @@ import type { Libp2p } from 'libp2p';
 import {
   bytesEqual,
   createOperation,
+  every,
   logIdOf,
   pruneFlagOf,
   networkId as toNetworkId,
-  nowMicros,
   PrivateKey,
+  realRuntime,
+  type Runtime,
   toHex,
   topicId,
   WalkawayError,
@@ -26,26 +28,25 @@ import {
 } from '../core/index.ts';
 import { createLog, type Log } from '../log.ts';
 import { AddressBook } from '../net/address-book.ts';
+import { Connections } from '../net/connections.ts';
+import { TopicDiscovery } from '../net/discovery/topic-discovery.ts';
 import { GossipService } from '../net/gossip/gossip-service.ts';
 import { Penalties } from '../net/gossip/penalties.ts';
 import { MulticastChannel } from '../net/multicast/multicast.ts';
-import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
-import { createHost } from '../net/transport/host.ts';
 import { RelayKeeper } from '../net/transport/relay-keeper.ts';
 import { Redialer } from '../net/transport/redialer.ts';
-import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
+import { SyncService } from '../net/sync/sync-service.ts';
+import { Libp2pTransport } from '../net/transport/libp2p-transport.ts';
+import type { Transport } from '../net/transport/transport.ts';
 import { loadIdentity, lockDataDir, type DataDirLock } from '../data-dir.ts';
 import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../store/index.ts';
-import type { SyncEvent } from '../sync/index.ts';
-import { Connections } from './connections.ts';
+import type { SyncEvent, Verifier } from '../sync/index.ts';
 import { signEphemeral, verifyEphemeral } from './ephemeral.ts';
 import { GapSyncs } from './gap-syncs.ts';
 import { GossipValidator } from './gossip-validator.ts';
 import { nodeStats, type NodeStats } from './node-stats.ts';
-import { REAL_NETWORK_OVERLAY } from './overlay-config.ts';
 import { encodePayload } from './payload.ts';
 import type { Receiver } from './receiver.ts';
-import { SyncManager } from './sync-manager.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
 import { TopicState, type EphemeralEvent, type TopicEvent } from './topic-state.ts';
 import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
@@ -78,6 +79,16 @@ export interface NodeOptions {
    * clear there.
    */
   multicast?: boolean | { group?: string; port?: number; interface?: string; tickMs?: number };
+  /**
+   * The network under the node (default: a libp2p host built from `listen`,
+   * `relay`, `mdns`, `allow`, `deny`). A `MemoryTransport` runs the node in
+   * memory (tests, the simulator); its `self` must be this node's public key.
+   */
+  transport?: Transport;
+  /** Clock, timers and randomness of every driver (default: the process's; the simulator's is virtual). */
+  runtime?: Runtime;
+  /** Signature checks of synced operations (default: a worker pool; the simulator checks inline). */
+  verifier?: Verifier;
 }
 
 export interface PublishOptions {
@@ -99,6 +110,8 @@ export interface StreamOptions {
    * decryption slot. Give it with the topic's first stream.
    */
   encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
+  /** Access control: takes the chain's access slot (src/auth's AccessControlProcessor). Give it with the topic's first stream. */
+  access?: SlotProcessor;
 }
 
 export interface TopicStream {
@@ -126,9 +139,10 @@ export class Node extends EventEmitter {
   readonly privateKey: PrivateKey;
   readonly networkId: Uint8Array;
   readonly store: Store;
-  readonly host: Libp2p;
+  readonly transport: Transport;
+  readonly #runtime: Runtime;
   readonly #gossip: GossipService;
-  readonly #sync: SyncManager;
+  readonly #sync: SyncService;
   readonly #discovery: TopicDiscovery;
   readonly #connections: Connections;
   readonly #multicast: MulticastChannel | undefined;
@@ -142,14 +156,16 @@ export class Node extends EventEmitter {
   #lamport = 0;
   #closed = false;
   #lock: DataDirLock | undefined;
-  #antiEntropy: NodeJS.Timeout | undefined;
-  readonly #gapSyncs = new GapSyncs();
+  #stopAntiEntropy: (() => void) | undefined;
+  readonly #gapSyncs: GapSyncs;
 
   private constructor(parts: {
     privateKey: PrivateKey;
     networkId: Uint8Array;
     store: Store;
-    host: Libp2p;
+    transport: Transport;
+    runtime: Runtime;
+    verifier?: Verifier;
     book: AddressBook;
     maxGossipBytes: number;
     multicast?: NodeOptions['multicast'];
@@ -158,28 +174,33 @@ export class Node extends EventEmitter {
     super();
     this.privateKey = parts.privateKey;
     this.id = parts.privateKey.publicKey.toHex();
-    this.peerId = parts.host.peerId.toString();
+    this.transport = parts.transport;
+    this.#runtime = parts.runtime;
+    this.#gapSyncs = new GapSyncs(parts.runtime);
+    this.peerId = parts.transport.peerId;
     this.networkId = parts.networkId;
     this.store = parts.store;
-    this.host = parts.host;
+    const runtime = parts.runtime;
     this.#book = parts.book;
     this.#maxGossipBytes = parts.maxGossipBytes;
     this.#log = createLog('walkaway:node');
     this.on('error', () => {}); // errors are events; an unhandled one must not crash the app
     this.#validator = new GossipValidator(this.store, (message) => this.#log(message));
     this.#gossip = new GossipService({
-      host: this.host,
+      transport: this.transport,
+      runtime,
       networkId: this.networkId,
       book: this.#book,
-      config: REAL_NETWORK_OVERLAY,
-      seed: globalThis.crypto.getRandomValues(new Uint32Array(1))[0],
+      seed: new DataView(runtime.randomBytes(4).buffer).getUint32(0),
       onEvent: (topic, event) => this.#onOverlayEvent(topic, event),
       validate: (_topic, payload) => this.#validator.validate(payload),
       penalties: parts.penalties,
       log: createLog('walkaway:gossip'),
     });
-    this.#sync = new SyncManager({
-      host: this.host,
+    this.#sync = new SyncService({
+      transport: this.transport,
+      runtime,
+      verifier: parts.verifier,
       store: this.store,
       networkId: this.networkId,
       self: this.id,
@@ -190,7 +211,8 @@ export class Node extends EventEmitter {
       log: createLog('walkaway:sync'),
     });
     this.#discovery = new TopicDiscovery({
-      host: this.host,
+      transport: this.transport,
+      runtime,
       networkId: this.networkId,
       topics: () => [...this.#topics.values()].map((t) => t.topic),
       onShared: (peer, topics) => {
@@ -198,7 +220,7 @@ export class Node extends EventEmitter {
       },
       log: createLog('walkaway:topics'),
     });
-    this.#connections = new Connections(this.host, this.#book, createLog('walkaway:connections'));
+    this.#connections = new Connections(this.transport, this.#book, runtime, createLog('walkaway:connections'));
     if (parts.multicast) {
       this.#multicast = new MulticastChannel({
         ...(typeof parts.multicast === 'object' ? parts.multicast : {}),
@@ -230,37 +252,59 @@ export class Node extends EventEmitter {
     const store: Store = storage === 'sqlite' ? SqliteStore.open(options.dataDir ? join(options.dataDir, 'store.db') : ':memory:', { durability: options.durability }) : MemoryStore.create();
     const networkId = toNetworkId(options.networkId);
     const book = new AddressBook(options.dataDir ? join(options.dataDir, 'addresses.json') : undefined);
-    // Shared by the gossip service (which bans) and the host's connection gater (which keeps banned peers out).
+    const runtime = options.runtime ?? realRuntime();
+    if (options.transport && options.transport.self !== privateKey.publicKey.toHex()) {
+      throw new WalkawayError('INVALID_ARGUMENT', "the transport's self is not this node's public key");
+    }
+    const transport =
+      options.transport ??
+      (await Libp2pTransport.create(
+        {
+          privateKey,
+          networkId,
+          listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+          mdns: options.mdns ?? false,
+          relayServer: options.relay,
+          allow: options.allow,
+          deny: options.deny,
+        },
+        runtime,
+        createLog('walkaway:node'),
+      ));
+    // Shared by the gossip service (which bans) and the transport's gater (which keeps banned peers out).
     const penalties = new Penalties();
-    const host = await createHost({
-      privateKey,
-      networkId,
-      listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
-      mdns: options.mdns ?? false,
-      relayServer: options.relay,
-      allow: options.allow,
-      deny: options.deny,
-      isBanned: (peer) => penalties.isBanned(peer, performance.now()),
-    });
+    transport.setRefusal((peer) => penalties.isBanned(peer, runtime.now()));
     const node = new Node({
       privateKey,
       networkId,
       store,
-      host,
+      transport,
+      runtime,
+      verifier: options.verifier,
       book,
       maxGossipBytes: options.maxGossipBytes ?? DEFAULT_MAX_GOSSIP_BYTES,
       multicast: options.multicast,
       penalties,
     });
     node.#lock = lock;
-    node.#relayKeeper = new RelayKeeper({ host, relays: options.relays, log: createLog('walkaway:relays') });
-    node.#redialer = new Redialer({ host, log: createLog('walkaway:redial') });
+    if (transport instanceof Libp2pTransport) {
+      // Relay failover and redialling are libp2p's concern (docs/network-breaks.md).
+      const host = transport.host;
+      node.#relayKeeper = new RelayKeeper({ host, relays: options.relays, log: createLog('walkaway:relays') });
+      node.#redialer = new Redialer({ host, log: createLog('walkaway:redial') });
+    }
     await node.#start(options.bootstrap ?? []);
     return node;
   }
 
+  /** The libp2p host under the node (INVALID_ARGUMENT when the node runs over another transport). */
+  get host(): Libp2p {
+    if (this.transport instanceof Libp2pTransport) return this.transport.host;
+    throw new WalkawayError('INVALID_ARGUMENT', 'this node does not run over libp2p');
+  }
+
   get addresses(): string[] {
-    return this.host.getMultiaddrs().map(String);
+    return this.transport.addresses();
   }
 
   /** The persisted, eventually consistent stream of a topic (or a ticket's topic). */
@@ -268,6 +312,7 @@ export class Node extends EventEmitter {
     const state = this.#join(topicOrTicket);
     const { encryption } = options;
     if (encryption) state.useSlot('decrypt', encryption.decrypt);
+    if (options.access) state.useSlot('access', options.access);
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
     if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
@@ -306,7 +351,7 @@ export class Node extends EventEmitter {
     const state = this.#join(topicOrTicket);
     const rx = state.subscribeEphemeral(options.signal);
     const publish = async (body: Uint8Array) => {
-      const bytes = signEphemeral(this.privateKey, body, nowMicros(), ++this.#lamport);
+      const bytes = signEphemeral(this.privateKey, body, this.#runtime.wallMicros(), ++this.#lamport);
       state.deliverEphemeral(verifyEphemeral(bytes), bytes);
       this.#gossip.publish(state.topic, encodePayload({ kind: 'ephemeral', bytes }));
       this.#multicast?.sendEphemeral(state.topic, bytes);
@@ -345,7 +390,7 @@ export class Node extends EventEmitter {
   }
 
   peers(): string[] {
-    return this.host.getPeers().flatMap((p) => publicKeyOfPeer(p) ?? []);
+    return this.transport.peers();
   }
 
   /** Starts a sync of `topic` with `peer` now (also done on every new neighbour). */
@@ -356,7 +401,7 @@ export class Node extends EventEmitter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#antiEntropy);
+    this.#stopAntiEntropy?.();
     this.#gapSyncs.clear();
     this.#connections.stop();
     this.#relayKeeper?.stop();
@@ -366,22 +411,14 @@ export class Node extends EventEmitter {
     this.#multicast?.stop();
     for (const state of this.#topics.values()) state.close();
     this.#book.flush();
-    await this.host.stop();
+    await this.transport.stop();
     this.store.close();
     this.#lock?.release();
   }
 
   async #start(bootstrap: string[]): Promise<void> {
-    this.host.addEventListener('connection:open', ({ detail: c }) => this.#log(`connection opened: ${c.remotePeer.toString().slice(-8)} ${c.direction} ${c.remoteAddr.toString()}`));
-    this.host.addEventListener('connection:close', ({ detail: c }) => this.#log(`connection closed: ${c.remotePeer.toString().slice(-8)} ${c.direction} ${c.remoteAddr.toString()}`));
-    this.host.addEventListener('peer:connect', (event) => {
-      const peer = publicKeyOfPeer(event.detail);
-      if (peer) this.emit('peer:connect', { peer });
-    });
-    this.host.addEventListener('peer:disconnect', (event) => {
-      const peer = publicKeyOfPeer(event.detail);
-      if (peer) this.emit('peer:disconnect', { peer });
-    });
+    this.transport.on('peer:connect', ({ peer }) => this.emit('peer:connect', { peer }));
+    this.transport.on('peer:disconnect', ({ peer }) => this.emit('peer:disconnect', { peer }));
     await this.#gossip.start();
     await this.#sync.start();
     await this.#discovery.start();
@@ -391,8 +428,7 @@ export class Node extends EventEmitter {
     this.#redialer?.start();
     this.#connections.dialKnown();
     this.#connections.bootstrap(bootstrap);
-    this.#antiEntropy = setInterval(() => this.#syncRandomNeighbours(), ANTI_ENTROPY_MS);
-    this.#antiEntropy.unref();
+    this.#stopAntiEntropy = every(this.#runtime, ANTI_ENTROPY_MS, () => this.#syncRandomNeighbours());
   }
 
   /**
@@ -404,7 +440,7 @@ export class Node extends EventEmitter {
     for (const state of this.#topics.values()) {
       const neighbours = [...state.neighbors];
       if (neighbours.length === 0) continue;
-      this.#sync.sync(neighbours[Math.floor(Math.random() * neighbours.length)], state.topic);
+      this.#sync.sync(neighbours[Math.floor(this.#runtime.random() * neighbours.length)], state.topic);
     }
   }
 
@@ -438,7 +474,7 @@ export class Node extends EventEmitter {
   #publish(state: TopicState, body: Uint8Array, options: PublishOptions = {}): Hash {
     if (!(body instanceof Uint8Array)) throw new WalkawayError('INVALID_ARGUMENT', 'publish takes a Uint8Array');
     const latest = this.store.latest(this.privateKey.publicKey, state.logId);
-    const timestamp = nowMicros();
+    const timestamp = this.#runtime.wallMicros();
     const op = createOperation({
       privateKey: this.privateKey,
       body,
@@ -499,14 +535,14 @@ export class Node extends EventEmitter {
       if (verified.kind === 'ephemeral') return state.deliverEphemeral(verified.message, verified.bytes);
       const op = verified.op;
       // Only now, verified and from a neighbour, does the sender count as holding it.
-      if (state.neighbors.has(from)) state.noteHeights(from, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
+      if (state.neighbors.has(from)) state.noteHeights(from, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }], this.#runtime.now());
       if (verified.known) return;
       const latest = this.store.latest(op.header.publicKey, logIdOf(op.header));
       const gap = op.header.seqNum > (latest ? latest.header.seqNum + 1 : 0) && !pruneFlagOf(op.header);
       if (gap) {
         // Gossip has no order: wait for the backlink; if it is still missing
         // in a moment (gossip may be carrying it), sync with the sender.
-        state.keepAhead(op);
+        state.keepAhead(op, this.#runtime.now());
         this.#syncSoon(from, state);
         return;
       }
@@ -566,7 +602,7 @@ export class Node extends EventEmitter {
       const op = event.operation as StoredOperation;
       const stored = typeof op.localSeq === 'number' ? op : this.store.getOperation(op.hash);
       if (stored) state.storedBySync(stored);
-      state.noteHeights(peer, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
+      state.noteHeights(peer, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }], this.#runtime.now());
       return;
     }
     // Every other event ends a batch of stored operations (progress follows each ingest).
@@ -575,7 +611,7 @@ export class Node extends EventEmitter {
       this.emit('sync:progress', { topic: state.hex, peer, ...('progress' in event ? event.progress : { direction: event.direction, operations: event.operations, bytes: event.bytes }) });
     } else if (event.type === 'synced') {
       // Both directions are done: the peer holds at least what we held.
-      state.noteHeights(peer, this.store.heights(topic));
+      state.noteHeights(peer, this.store.heights(topic), this.#runtime.now());
     }
   }
 

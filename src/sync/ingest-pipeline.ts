@@ -37,6 +37,8 @@ export interface IngestPipelineOptions {
   onResults: (results: IngestResult[]) => void;
   /** Called when the number of batches in flight changes (for backpressure). */
   onBacklog: (batchesInFlight: number) => void;
+  /** Runs a function after the current work (default `setImmediate`; the simulator's clock in a simulation). */
+  defer?: (fn: () => void) => void;
 }
 
 export class IngestPipeline {
@@ -63,7 +65,7 @@ export class IngestPipeline {
     else if (this.#inFlight === 0 && !this.#flushScheduled) {
       // Idle: do not wait for a full batch, only for the current chunk to be parsed.
       this.#flushScheduled = true;
-      setImmediate(() => {
+      (this.#o.defer ?? setImmediate)(() => {
         this.#flushScheduled = false;
         if (this.#inFlight === 0) this.#launch();
       });

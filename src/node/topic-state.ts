@@ -5,7 +5,7 @@
  * subscribers of `rx`, operations that arrived by gossip ahead of their
  * backlink, and what each peer is known to hold.
  */
-import { crypto, Hash, logIdForTopic, logIdOf, MAX_PREVIOUS, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
+import { crypto, type Hash, logIdForTopic, logIdOf, MAX_PREVIOUS, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
 import { ProcessorChain, type AppProcessor, type ChainSlot, type OrderedOperation, type SlotProcessor } from '../processors/index.ts';
 import type { LogHeight, Store, StoredOperation } from '../store/index.ts';
 import { AheadBuffer } from './ahead-buffer.ts';

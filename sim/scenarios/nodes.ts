@@ -6,7 +6,7 @@
  * join, which start empty), and every node writing to one LWW map.
  *
  * Timeline (scaled by --time-scale): nodes join 50 ms apart, each through a
- * random node already in; 10 s to settle; then a writing phase of 60 s in
+ * random node already in (a newcomer of the churn through three); 10 s to settle; then a writing phase of 60 s in
  * which each node writes twice at random instants (a key out of 64), the
  * churn happens at random instants, and the network is split from 15 s to
  * 45 s into it. The writing phase ends, and the partition heals, at 60 s.
@@ -61,7 +61,7 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
   const live = () => nodes.filter((n) => n.alive);
   let operations = 0;
 
-  const spawn = async (contact?: SimNode): Promise<SimNode> => {
+  const spawn = async (contacts: SimNode[]): Promise<SimNode> => {
     const index = nodes.length;
     const privateKey = PrivateKey.fromBytes(new VirtualClock().runtime(mixSeed(seed, index, 0x6b)).randomBytes(32));
     const id = privateKey.publicKey.toHex();
@@ -71,7 +71,7 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
       runtime: clock.runtime(mixSeed(seed, index, 2)),
       verifier: inlineVerifier,
       networkId: 'walkaway-sim',
-      bootstrap: contact ? [`/memory/${contact.id}`] : [],
+      bootstrap: contacts.map((c) => `/memory/${c.id}`),
     });
     const sim: SimNode = { index, id, node, stream: node.stream(TOPIC), map: new LwwMap(), alive: true, writes: 0 };
     nodes.push(sim);
@@ -98,7 +98,7 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
   for (let i = 0; i < opts.nodes; i++) {
     await clock.runUntil(i * JOIN_SPACING_MS);
     const others = live();
-    await spawn(others.length ? others[rng.int(others.length)] : undefined);
+    await spawn(others.length ? [others[rng.int(others.length)]] : []);
   }
   await clock.runUntil(clock.now + SETTLE_MS * scale);
 
@@ -130,8 +130,9 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
       if (step.slot?.sim) write(step.slot.sim);
     } else if (step.kind === 'crash') await crash(step.slot!.sim!);
     else if (step.kind === 'join') {
+      // A newcomer knows three nodes (any may have crashed, or be across the split).
       const others = live();
-      step.slot!.sim = await spawn(others[rng.int(others.length)]);
+      step.slot!.sim = await spawn([0, 1, 2].map(() => others[rng.int(others.length)]));
     } else if (step.kind === 'split') {
       for (const sim of nodes) side.set(sim.id, rng.int(2));
       net.partition((peer) => side.get(peer) ?? 0);
@@ -153,6 +154,16 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
     }
   }
   const survivors = live();
+  if (process.env.SIM_DEBUG) {
+    const groups = new Map<string, number>();
+    for (const sim of survivors) groups.set(fingerprint(sim), (groups.get(fingerprint(sim)) ?? 0) + 1);
+    console.error(`distinct states: ${[...groups.values()].join(' ')}; components ${components(survivors)}`);
+    for (const sim of survivors) {
+      const hs = sim.node.store.heights(sim.stream.topic);
+      const st = sim.node.stats();
+      console.error(`${sim.index} ${sim.id.slice(0, 6)} logs ${hs.length} ops ${hs.reduce((a, h) => a + h.seqNum + 1, 0)} map ${sim.map.snapshot().length} active ${sim.node.neighbors(sim.stream.topic).active.length} peers ${sim.node.peers().length} sync ${st.syncSessions} ${JSON.stringify(st.memory.sync)}`);
+    }
+  }
   const traffic = [...net.traffic.values()];
   const bytes = traffic.reduce((s, c) => s + c.bytes, 0);
   const retransmissions = traffic.reduce((s, c) => s + c.retransmissions, 0);
@@ -181,6 +192,20 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
   };
   for (const sim of survivors) await sim.node.close();
   return result;
+}
+
+/** Connected components of the survivors' active views (debugging). */
+function components(nodes: SimNode[]): number {
+  const ids = new Map(nodes.map((n, i) => [n.id, i]));
+  const parent = nodes.map((_, i) => i);
+  const find = (x: number): number => (parent[x] === x ? x : (parent[x] = find(parent[x])));
+  for (const [i, n] of nodes.entries()) {
+    for (const peer of n.node.neighbors(n.stream.topic).active) {
+      const j = ids.get(peer);
+      if (j !== undefined) parent[find(i)] = find(j);
+    }
+  }
+  return new Set(nodes.map((_, i) => find(i))).size;
 }
 
 /** Do all these nodes hold the same log heights and the same map? */

@@ -103,7 +103,9 @@ export class ChatProcess {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-8)).slice(0, 3000)}; stderr: ${this.stderr.join('').slice(-1500)}`));
+        reject(
+          new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-8)).slice(0, 3000)}; stderr: ${this.stderr.join('').slice(-1500)}`),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

@@ -8,7 +8,17 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex, topicId } from '../core/index.ts';
-import { topicKeyEncryption } from '../encryption/index.ts';
+import {
+  groupStateFile,
+  groupTopicEncryption,
+  openGroupState,
+  systemRandom,
+  topicKeyEncryption,
+  type GroupMembership,
+  type GroupTopicEncryption,
+  type HistoryPolicy,
+  type PersistedGroup,
+} from '../encryption/index.ts';
 import { decodeTicket, isTicket, type Node, type StreamOptions } from '../node/index.ts';
 import { UsageError } from './args.ts';
 
@@ -89,6 +99,40 @@ export function resolveTopicKey(options: { dataDir: string; topic: string; flag?
 export function topicKeyChat(topic: string, key: Uint8Array): ChatEncryption {
   const id = topicIdOf(topic);
   return { mode: 'topic-key', key, forNode: (node) => ({ encryption: topicKeyEncryption({ topic: id, key, author: node.privateKey.publicKey.toBytes() }) }) };
+}
+
+/** A room encrypted for the members of a group; `current()` is set once the session's node exists. */
+export interface GroupChat extends ChatEncryption {
+  mode: 'group';
+  /** The member's persisted state and the topic's encryption (create, update, membership changes). */
+  current(): { persisted: PersistedGroup; topic: GroupTopicEncryption } | undefined;
+}
+
+/**
+ * A group-encrypted room whose state is kept in the data directory
+ * (`group-state/<topic id hex>`, written after every change), so that a
+ * restarted chat still reads it. A new member publishes its pre-key bundle
+ * on the topic. The membership comes from the caller (the group CRDT).
+ */
+export function groupChat(options: { dataDir: string; topic: string; membership: GroupMembership; history?: HistoryPolicy; now?: () => number }): GroupChat {
+  const id = topicIdOf(options.topic);
+  const now = options.now ?? Date.now;
+  let current: { persisted: PersistedGroup; topic: GroupTopicEncryption } | undefined;
+  return {
+    mode: 'group',
+    current: () => current,
+    forNode(node) {
+      const config = { identity: node.privateKey, topic: id, membership: options.membership, random: systemRandom, history: options.history };
+      const persisted = openGroupState(groupStateFile(options.dataDir, id), config, now());
+      const topic = groupTopicEncryption({ group: persisted.group, now, onStateChange: persisted.save });
+      current = { persisted, topic };
+      const attach = (publish: (body: Uint8Array) => unknown) => {
+        topic.attach(publish);
+        if (!persisted.restored) topic.publishBundle();
+      };
+      return { encryption: topic, attach };
+    },
+  };
 }
 
 /** The line the terminal prints at start. */

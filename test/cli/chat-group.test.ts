@@ -7,12 +7,12 @@
  * feeds it in `--private` chats.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { groupChat } from '../../src/cli/chat-encryption.ts';
 import { ChatSession, type ChatEvent } from '../../src/cli/chat-session.ts';
-import { loadIdentity } from '../../src/data-dir.ts';
+import { PrivateKey } from '../../src/core/index.ts';
 import type { GroupMembership } from '../../src/encryption/index.ts';
 import { tempDirs } from '../helpers/chat-process.ts';
 
@@ -34,8 +34,8 @@ async function until(ok: () => boolean, what: string, timeoutMs = 60_000): Promi
 }
 
 test('a group-encrypted room: members read each other, and a restarted member still reads', async () => {
-  for (const dir of dirs) mkdirSync(dir, { recursive: true });
-  const keys = dirs.map((dir) => loadIdentity(dir).publicKey.toBytes());
+  const identities = dirs.map((_, i) => PrivateKey.fromBytes(new Uint8Array(32).fill(i + 11)));
+  const keys = identities.map((k) => k.publicKey.toBytes());
   const membership: GroupMembership = { readers: () => keys, managersAt: () => [keys[0]] };
   const texts = (chat: ChatSession) => {
     const seen: string[] = [];
@@ -44,11 +44,11 @@ test('a group-encrypted room: members read each other, and a restarted member st
   };
 
   const annGroup = groupChat({ dataDir: dirs[0], topic: TOPIC, membership });
-  const ann = await ChatSession.start({ ...base, name: 'ann', dataDir: dirs[0], encryption: annGroup });
+  const ann = await ChatSession.start({ ...base, name: 'ann', dataDir: dirs[0], privateKey: identities[0], encryption: annGroup });
   open.push(ann);
   const annTexts = texts(ann);
   let benGroup = groupChat({ dataDir: dirs[1], topic: TOPIC, membership });
-  let ben = await ChatSession.start({ ...base, name: 'ben', dataDir: dirs[1], encryption: benGroup, bootstrap: ann.node.addresses });
+  let ben = await ChatSession.start({ ...base, name: 'ben', dataDir: dirs[1], privateKey: identities[1], encryption: benGroup, bootstrap: ann.node.addresses });
   open.push(ben);
   let benTexts = texts(ben);
   assert.equal(ann.ready().encryption, 'group');
@@ -63,7 +63,7 @@ test('a group-encrypted room: members read each other, and a restarted member st
   await ben.close();
   open.splice(open.indexOf(ben), 1);
   benGroup = groupChat({ dataDir: dirs[1], topic: TOPIC, membership });
-  ben = await ChatSession.start({ ...base, name: 'ben', dataDir: dirs[1], encryption: benGroup, bootstrap: ann.node.addresses });
+  ben = await ChatSession.start({ ...base, name: 'ben', dataDir: dirs[1], privateKey: identities[1], encryption: benGroup, bootstrap: ann.node.addresses });
   open.push(ben);
   benTexts = texts(ben);
   assert.equal(benGroup.current()!.persisted.restored, true);

@@ -10,7 +10,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { ChatSession, ChatEvent } from './chat-session.ts';
-import { fromHex } from '../core/index.ts';
 import { ChatApps, handleAppRequest } from './chat-apps.ts';
 import { SECURITY_HEADERS, bearerToken, isJson, newToken, originOfHost, tokenMatches } from './web-guard.ts';
 
@@ -176,7 +175,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   if (path === '/api/invite') {
     if (req.method !== 'GET') throw methodNotAllowed('GET');
     const ready = ctx.chat.ready();
-    return answerJson(res, 200, { ticket: ctx.chat.node.ticket(fromHex(ctx.chat.topicHex)), topic: ctx.chat.topicHex, room: ready.room ?? null });
+    return answerJson(res, 200, { ticket: ctx.chat.ticket(), topic: ctx.chat.topicHex, room: ready.room ?? null });
   }
   if (path === '/api/name') {
     if (req.method !== 'POST') throw methodNotAllowed('POST');

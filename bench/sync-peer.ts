@@ -11,7 +11,8 @@
 import net from 'node:net';
 import { createOperation, logIdForTopic, PrivateKey, topicId, type Operation } from '../src/core/index.ts';
 import { SqliteStore } from '../src/store/index.ts';
-import { sharedVerifyPool, syncOverStream, type VerifyMode } from '../src/sync/index.ts';
+import { sharedVerifyPool, storeIngest } from '../src/node/inbound/index.ts';
+import { syncOverStream, type VerifyMode } from '../src/sync/index.ts';
 import { RssSampler } from './sync-rss.ts';
 
 export const BENCH_TOPIC = topicId('walkaway/bench/sync');
@@ -44,10 +45,11 @@ async function serve(db: string, authors: number, opsPerAuthor: number, bodyByte
   const store = SqliteStore.open(db);
   fillStore(store, authors, opsPerAuthor, bodyBytes);
   await sharedVerifyPool();
+  const ingest = storeIngest(store);
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     const cpu = process.cpuUsage();
-    const handle = syncOverStream(store, socket, { role: 'acceptor', topic: BENCH_TOPIC });
+    const handle = syncOverStream(store, socket, { ingest, role: 'acceptor', topic: BENCH_TOPIC });
     handle.done.then(
       (stats) => process.stdout.write(JSON.stringify({ type: 'served', sent: stats.sent.operations, cpuMs: cpuMs(cpu) }) + '\n'),
       (err) => process.stdout.write(JSON.stringify({ type: 'error', code: err.code, message: err.message }) + '\n'),
@@ -67,7 +69,7 @@ async function fetch(db: string, port: number, verify: VerifyMode): Promise<void
   const start = performance.now();
   const socket = net.connect(port, '127.0.0.1');
   socket.setNoDelay(true);
-  const handle = syncOverStream(store, socket, { role: 'initiator', topic: BENCH_TOPIC, config: { verify } });
+  const handle = syncOverStream(store, socket, { ingest: storeIngest(store), role: 'initiator', topic: BENCH_TOPIC, config: { verify } });
   const stats = await handle.done;
   const ms = performance.now() - start;
   const peakRssBytes = rss.stop();

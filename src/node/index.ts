@@ -3,6 +3,6 @@
  * `stream(topic)` gives `{ tx, rx }` for the persisted, eventually consistent
  * stream of a topic, `ephemeralStream(topic)` for live-only messages.
  */
-export { Node, type NodeOptions, type PublishOptions, type StreamOptions, type TopicStream, type EphemeralStream } from './node.ts';
+export { Node, type ForkEvent, type NodeOptions, type PublishOptions, type StreamOptions, type TopicStream, type EphemeralStream } from './node.ts';
 export type { TopicEvent, EphemeralEvent } from './topic-state.ts';
 export { encodeTicket, decodeTicket, isTicket, type Ticket } from './ticket.ts';

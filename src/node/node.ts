@@ -14,7 +14,6 @@ import {
   bytesEqual,
   createOperation,
   logIdOf,
-  pruneFlagOf,
   networkId as toNetworkId,
   nowMicros,
   PrivateKey,
@@ -22,7 +21,6 @@ import {
   topicId,
   WalkawayError,
   type Hash,
-  type Operation,
 } from '../core/index.ts';
 import { createLog, type Log } from '../log.ts';
 import { AddressBook } from '../net/address-book.ts';
@@ -33,12 +31,12 @@ import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
 import { createHost } from '../net/transport/host.ts';
 import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
 import { loadIdentity, lockDataDir, type DataDirLock } from '../data-dir.ts';
-import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../store/index.ts';
+import { MemoryStore, SqliteStore, type Store } from '../store/index.ts';
 import type { SyncEvent } from '../sync/index.ts';
 import { Connections } from './connections.ts';
 import { signEphemeral, verifyEphemeral } from './ephemeral.ts';
-import { GapSyncs } from './gap-syncs.ts';
-import { GossipValidator } from './gossip-validator.ts';
+import { InboundStoreDriver } from './inbound/store-driver.ts';
+import type { ForkReport } from './inbound/types.ts';
 import { nodeStats, type NodeStats } from './node-stats.ts';
 import { REAL_NETWORK_OVERLAY } from './overlay-config.ts';
 import { encodePayload } from './payload.ts';
@@ -89,6 +87,8 @@ export interface TopicStream {
   topic: Uint8Array;
   tx: { publish(body: Uint8Array, options?: PublishOptions): Promise<Hash> };
   rx: Receiver<TopicEvent>;
+  /** Calls `listener` on every fork of an author in this topic (see `ForkEvent`); returns the unsubscribe. */
+  onFork(listener: (fork: ForkEvent) => void): () => void;
 }
 
 export interface EphemeralStream {
@@ -97,8 +97,28 @@ export interface EphemeralStream {
   rx: Receiver<EphemeralEvent>;
 }
 
+/**
+ * The `fork` event (on the node, and through `TopicStream.onFork` on the
+ * topic's stream): an author signed two different operations at one seqNum
+ * of a log. Fired once per fork point on every node that learns of it, by
+ * gossip, sync or multicast; the store keeps both headers as evidence and
+ * accepts nothing of that log from the fork point on.
+ */
+export interface ForkEvent {
+  /** Hex topic id. */
+  topic: string;
+  /** Hex Ed25519 public key of the author who forked. */
+  author: string;
+  /** Hex log id. */
+  logId: string;
+  seqNum: number;
+  /** The two lowest-hash headers at the fork point (signed header bytes). */
+  headers: [Uint8Array, Uint8Array];
+  /** What carried the operation that revealed the fork here. */
+  via: 'gossip' | 'sync' | 'multicast' | 'local';
+}
+
 const DEFAULT_MAX_GOSSIP_BYTES = 16 * 1024 - 512;
-const ANTI_ENTROPY_MS = 30_000;
 
 export class Node extends EventEmitter {
   readonly id: string;
@@ -116,12 +136,10 @@ export class Node extends EventEmitter {
   readonly #topics = new Map<string, TopicState>();
   readonly #maxGossipBytes: number;
   readonly #log: Log;
-  readonly #validator: GossipValidator;
+  readonly #inbound: InboundStoreDriver;
   #lamport = 0;
   #closed = false;
   #lock: DataDirLock | undefined;
-  #antiEntropy: NodeJS.Timeout | undefined;
-  readonly #gapSyncs = new GapSyncs();
 
   private constructor(parts: {
     privateKey: PrivateKey;
@@ -144,21 +162,40 @@ export class Node extends EventEmitter {
     this.#maxGossipBytes = parts.maxGossipBytes;
     this.#log = createLog('walkaway:node');
     this.on('error', () => {}); // errors are events; an unhandled one must not crash the app
-    this.#validator = new GossipValidator(this.store, (message) => this.#log(message));
+    const seed = globalThis.crypto.getRandomValues(new Uint32Array(2));
+    // The one way in: gossip, sync, multicast and publish all store through it.
+    this.#inbound = new InboundStoreDriver({
+      store: this.store,
+      seed: seed[1],
+      onStored: (topic, op, via) => {
+        const state = this.#topics.get(toHex(topic));
+        if (via === 'sync') state?.storedBySync(op);
+        else state?.stored(op);
+      },
+      onBatchEnd: (topic) => this.#topics.get(toHex(topic))?.flushSynced(),
+      onEphemeral: (topic, message, bytes) => this.#topics.get(toHex(topic))?.deliverEphemeral(message, bytes),
+      onHolds: (topic, peer, heights) => this.#topics.get(toHex(topic))?.noteHeights(peer, heights),
+      onFork: (fork) => this.#onFork(fork),
+      onRequestSync: (peer, topic) => {
+        if (this.#topics.has(toHex(topic))) this.#sync.sync(peer, topic);
+      },
+      log: (message) => this.#log(message),
+    });
     this.#gossip = new GossipService({
       host: this.host,
       networkId: this.networkId,
       book: this.#book,
       config: REAL_NETWORK_OVERLAY,
-      seed: globalThis.crypto.getRandomValues(new Uint32Array(1))[0],
+      seed: seed[0],
       onEvent: (topic, event) => this.#onOverlayEvent(topic, event),
-      validate: (_topic, payload) => this.#validator.validate(payload),
+      validate: (_topic, payload) => this.#inbound.check(payload),
       penalties: parts.penalties,
       log: createLog('walkaway:gossip'),
     });
     this.#sync = new SyncManager({
       host: this.host,
       store: this.store,
+      ingest: this.#inbound,
       networkId: this.networkId,
       self: this.id,
       isJoined: (topic) => this.#topics.has(toHex(topic)),
@@ -182,7 +219,7 @@ export class Node extends EventEmitter {
         ...(typeof parts.multicast === 'object' ? parts.multicast : {}),
         store: this.store,
         networkId: this.networkId,
-        onStored: (topic, op) => this.#topics.get(toHex(topic))?.stored(op),
+        ingest: (topic, op, done) => this.#inbound.ingest('multicast', topic, op, (result) => done(result.outcome)),
         onEphemeral: (topic, bytes) => this.#onEphemeral(topic, bytes),
         log: createLog('walkaway:multicast'),
       });
@@ -245,7 +282,12 @@ export class Node extends EventEmitter {
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
     state.start();
-    return { topic: state.topic, tx: { publish: (body, opts) => Promise.resolve(this.#publish(state, body, opts)) }, rx };
+    const onFork = (listener: (fork: ForkEvent) => void) => {
+      const forThisTopic = (fork: ForkEvent) => fork.topic === state.hex && listener(fork);
+      this.on('fork', forThisTopic);
+      return () => void this.off('fork', forThisTopic);
+    };
+    return { topic: state.topic, tx: { publish: (body, opts) => this.#publish(state, body, opts) }, rx, onFork };
   }
 
   /** Live messages of a topic: signed, de-duplicated, never stored. */
@@ -267,6 +309,7 @@ export class Node extends EventEmitter {
     this.#gossip.leave(state.topic);
     state.close();
     this.#topics.delete(state.hex);
+    this.#inbound.feed({ type: 'leave', topic: state.topic });
     this.#log(`topic ${state.hex.slice(0, 8)}: left`);
     this.#multicast?.leave(state.topic);
   }
@@ -288,7 +331,7 @@ export class Node extends EventEmitter {
 
   /** Counters for monitoring and benchmarks, and the sizes of every capped structure (node-stats.ts). */
   stats(): NodeStats {
-    return nodeStats(this.#gossip, this.#topics.values(), this.#sync, this.#gapSyncs.size);
+    return nodeStats(this.#gossip, this.#topics.values(), this.#sync, this.#inbound.machine);
   }
 
   peers(): string[] {
@@ -303,8 +346,7 @@ export class Node extends EventEmitter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#antiEntropy);
-    this.#gapSyncs.clear();
+    this.#inbound.stop();
     this.#connections.stop();
     this.#sync.stop();
     this.#gossip.stop();
@@ -334,21 +376,8 @@ export class Node extends EventEmitter {
     this.#connections.start();
     this.#connections.dialKnown();
     this.#connections.bootstrap(bootstrap);
-    this.#antiEntropy = setInterval(() => this.#syncRandomNeighbours(), ANTI_ENTROPY_MS);
-    this.#antiEntropy.unref();
-  }
-
-  /**
-   * Gossip can lose a message (a neighbour fails mid-broadcast); the last
-   * operation of a log has no successor whose gap would reveal it. So every
-   * topic syncs with one random neighbour now and then.
-   */
-  #syncRandomNeighbours(): void {
-    for (const state of this.#topics.values()) {
-      const neighbours = [...state.neighbors];
-      if (neighbours.length === 0) continue;
-      this.#sync.sync(neighbours[Math.floor(Math.random() * neighbours.length)], state.topic);
-    }
+    // Anti-entropy and gap syncs are the inbound machine's timers.
+    this.#inbound.feed({ type: 'start' });
   }
 
   #join(topicOrTicket: string | Uint8Array): TopicState {
@@ -369,6 +398,7 @@ export class Node extends EventEmitter {
     if (!state) {
       state = new TopicState(this.store, topic, this.id, (message) => this.#log(`topic ${hex.slice(0, 8)}: ${message}`));
       this.#topics.set(hex, state);
+      this.#inbound.feed({ type: 'join', topic });
       this.#log(`topic ${hex.slice(0, 8)}: joined`);
       this.#gossip.join(topic, []);
       this.#multicast?.join(topic);
@@ -378,8 +408,8 @@ export class Node extends EventEmitter {
     return state;
   }
 
-  #publish(state: TopicState, body: Uint8Array, options: PublishOptions = {}): Hash {
-    if (!(body instanceof Uint8Array)) throw new WalkawayError('INVALID_ARGUMENT', 'publish takes a Uint8Array');
+  #publish(state: TopicState, body: Uint8Array, options: PublishOptions = {}): Promise<Hash> {
+    if (!(body instanceof Uint8Array)) return Promise.reject(new WalkawayError('INVALID_ARGUMENT', 'publish takes a Uint8Array'));
     const latest = this.store.latest(this.privateKey.publicKey, state.logId);
     const timestamp = nowMicros();
     const op = createOperation({
@@ -391,18 +421,20 @@ export class Node extends EventEmitter {
         ? { variant: 'basic', logId: state.logId, timestamp, pruneFlag: true }
         : { variant: 'causal', logId: state.logId, timestamp, previous: state.heads() },
     });
-    const outcome = this.store.ingest(op, state.topic);
-    if (outcome.status !== 'inserted') {
-      throw outcome.status === 'rejected' ? outcome.error : new WalkawayError('PROTOCOL', `own operation was ${outcome.status}`);
-    }
-    state.stored(outcome.operation);
-    if (op.headerBytes.length + (op.body?.length ?? 0) <= this.#maxGossipBytes) {
-      this.#gossip.publish(state.topic, encodePayload({ kind: 'operation', headerBytes: op.headerBytes, body: op.body }));
-    } else {
-      // Too large for gossip: it travels by sync, so sync with every neighbour now.
-      for (const peer of state.neighbors) this.#sync.sync(peer, state.topic);
-    }
-    return op.hash;
+    return new Promise((resolve, reject) =>
+      this.#inbound.ingest('local', state.topic, op, ({ outcome }) => {
+        if (outcome.status !== 'inserted') {
+          return reject(outcome.status === 'rejected' ? outcome.error : new WalkawayError('PROTOCOL', `own operation was ${outcome.status}`));
+        }
+        if (op.headerBytes.length + (op.body?.length ?? 0) <= this.#maxGossipBytes) {
+          this.#gossip.publish(state.topic, encodePayload({ kind: 'operation', headerBytes: op.headerBytes, body: op.body }));
+        } else {
+          // Too large for gossip: it travels by sync, so sync with every neighbour now.
+          for (const peer of state.neighbors) this.#sync.sync(peer, state.topic);
+        }
+        resolve(op.hash);
+      }),
+    );
   }
 
   #onOverlayEvent(topic: Uint8Array, event: { type: string; peer?: string; payload?: Uint8Array; from?: string; reason?: string }): void {
@@ -412,6 +444,7 @@ export class Node extends EventEmitter {
       case 'neighbor-up': {
         const peer = event.peer!;
         state.neighbors.add(peer);
+        this.#inbound.feed({ type: 'neighbor-up', topic, peer });
         this.#log(`topic ${state.hex.slice(0, 8)}: neighbour ${peer.slice(0, 8)} up (${state.neighbors.size} active)`);
         this.emit('neighbor:up', { topic: state.hex, peer });
         if (this.#sync.dialsFor(peer)) this.#sync.sync(peer, topic);
@@ -420,6 +453,7 @@ export class Node extends EventEmitter {
       case 'neighbor-down': {
         const peer = event.peer!;
         state.neighbors.delete(peer);
+        this.#inbound.feed({ type: 'neighbor-down', topic, peer });
         this.#log(`topic ${state.hex.slice(0, 8)}: neighbour ${peer.slice(0, 8)} down (${state.neighbors.size} active)`);
         this.#sync.forget(peer, topic);
         this.emit('neighbor:down', { topic: state.hex, peer });
@@ -427,7 +461,7 @@ export class Node extends EventEmitter {
         break;
       }
       case 'deliver':
-        this.#onGossip(state, event.payload!, event.from!);
+        this.#inbound.feed({ type: 'gossip', topic, from: event.from!, payload: event.payload! });
         break;
       case 'dropped':
         this.#log(`overlay dropped a message from ${event.from?.slice(0, 8)}: ${event.reason}`);
@@ -435,61 +469,18 @@ export class Node extends EventEmitter {
     }
   }
 
-  /** A payload the overlay validated (gossip-validator.ts) and delivered. */
-  #onGossip(state: TopicState, bytes: Uint8Array, from: string): void {
-    try {
-      const verified = this.#validator.take(bytes);
-      if (verified.kind === 'ephemeral') return state.deliverEphemeral(verified.message, verified.bytes);
-      const op = verified.op;
-      // Only now, verified and from a neighbour, does the sender count as holding it.
-      if (state.neighbors.has(from)) state.noteHeights(from, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
-      if (verified.known) return;
-      const latest = this.store.latest(op.header.publicKey, logIdOf(op.header));
-      const gap = op.header.seqNum > (latest ? latest.header.seqNum + 1 : 0) && !pruneFlagOf(op.header);
-      if (gap) {
-        // Gossip has no order: wait for the backlink; if it is still missing
-        // in a moment (gossip may be carrying it), sync with the sender.
-        state.keepAhead(op);
-        this.#syncSoon(from, state);
-        return;
-      }
-      this.#storeAndFollow(state, op);
-    } catch (err) {
-      this.#log(`bad gossip from ${from.slice(0, 8)}: ${(err as Error).message}`);
-    }
-  }
-
-  /** Stores a verified operation, then any that waited for it, in log order. */
-  #storeAndFollow(state: TopicState, first: Operation): void {
-    for (let op: Operation | undefined = first; op; op = state.takeNextAhead(op)) {
-      const outcome = this.store.ingest(op, state.topic);
-      if (outcome.status === 'inserted') {
-        this.#log(`topic ${state.hex.slice(0, 8)}: ingested 1 operation from gossip, author ${op.header.publicKey.toHex().slice(0, 8)} seq ${op.header.seqNum}`);
-        state.stored(outcome.operation);
-      } else if (outcome.status === 'rejected') {
-        this.#log(`operation ${op.hash.toHex().slice(0, 8)} rejected: ${outcome.error.message}`);
-        return;
-      }
-    }
-  }
-
-  /** After a sync: operations that waited may fit now. */
-  #drainAhead(state: TopicState): void {
-    for (const op of state.firstAhead()) {
-      const latest = this.store.latest(op.header.publicKey, logIdOf(op.header));
-      if (!latest) continue;
-      state.dropAheadUpTo(latest);
-      const next = state.takeNextAhead(latest);
-      if (next) this.#storeAndFollow(state, next);
-    }
-  }
-
-  /** A sync with `peer` for a gap, after a short grace period (gap-syncs.ts). */
-  #syncSoon(peer: string, state: TopicState): void {
-    this.#gapSyncs.schedule(peer, state.hex, () => {
-      this.#drainAhead(state);
-      if (state.aheadCount > 0 && this.#topics.get(state.hex) === state) this.#sync.sync(peer, state.topic);
-    });
+  /** Forks reach the app after the inbound machine's turn, never inside it. */
+  #onFork(fork: ForkReport): void {
+    const event: ForkEvent = {
+      topic: toHex(fork.topic),
+      author: fork.author.toHex(),
+      logId: toHex(fork.logId),
+      seqNum: fork.seqNum,
+      headers: fork.headers,
+      via: fork.via,
+    };
+    this.#log(`topic ${event.topic.slice(0, 8)}: author ${event.author.slice(0, 8)} forked its log at seqNum ${fork.seqNum} (learnt by ${fork.via})`);
+    queueMicrotask(() => this.emit('fork', event));
   }
 
   #onEphemeral(topic: Uint8Array, bytes: Uint8Array): void {
@@ -506,14 +497,11 @@ export class Node extends EventEmitter {
     const state = this.#topics.get(toHex(topic));
     if (!state) return;
     if (event.type === 'operation') {
-      const op = event.operation as StoredOperation;
-      const stored = typeof op.localSeq === 'number' ? op : this.store.getOperation(op.hash);
-      if (stored) state.storedBySync(stored);
+      // Stored and handed to the chain by the inbound path already.
+      const op = event.operation;
       state.noteHeights(peer, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
       return;
     }
-    // Every other event ends a batch of stored operations (progress follows each ingest).
-    state.flushSynced();
     if (event.type === 'progress' || event.type === 'presync') {
       this.emit('sync:progress', { topic: state.hex, peer, ...('progress' in event ? event.progress : { direction: event.direction, operations: event.operations, bytes: event.bytes }) });
     } else if (event.type === 'synced') {
@@ -523,9 +511,8 @@ export class Node extends EventEmitter {
   }
 
   #onSyncEnd(peer: string, topic: Uint8Array, stats: { stored?: number; sent?: { operations: number }; received?: { operations: number } } | undefined, error?: Error): void {
-    const state = this.#topics.get(toHex(topic));
-    state?.flushSynced();
-    if (state) this.#drainAhead(state);
+    this.#topics.get(toHex(topic))?.flushSynced();
+    this.#inbound.feed({ type: 'sync-ended', topic });
     this.emit('sync:end', {
       topic: toHex(topic),
       peer,

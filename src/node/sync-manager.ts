@@ -8,7 +8,7 @@
 import type { Libp2p } from 'libp2p';
 import { toHex } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
-import { syncOverStream, type SyncEvent, type SyncHandle, type SyncStats } from '../sync/index.ts';
+import { syncOverStream, type SyncEvent, type SyncHandle, type SyncIngest, type SyncStats } from '../sync/index.ts';
 import { protocolId } from '../net/transport/host.ts';
 import { peerIdOfPublicKey, publicKeyOfPeer } from '../net/transport/peer-ids.ts';
 import { streamToDuplex } from '../net/transport/stream-duplex.ts';
@@ -17,6 +17,8 @@ import type { Log } from '../log.ts';
 export interface SyncManagerOptions {
   host: Libp2p;
   store: Store;
+  /** Where sessions hand what they receive: the node's inbound path. */
+  ingest: SyncIngest;
   networkId: Uint8Array;
   self: string;
   isJoined: (topic: Uint8Array) => boolean;
@@ -116,6 +118,7 @@ export class SyncManager {
 
   #run(peer: string, topic: Uint8Array | undefined, stream: ReturnType<typeof streamToDuplex>, role: 'initiator' | 'acceptor'): void {
     const handle = syncOverStream(this.#o.store, stream, {
+      ingest: this.#o.ingest,
       role,
       topic,
       acceptTopic: (t) => this.#o.isJoined(t),

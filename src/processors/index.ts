@@ -3,7 +3,7 @@
  * (`process(input)` returns what the input releases) compose with
  * `pipeline(...)`; `ProcessorStream` turns a pipeline into an `AsyncIterable`.
  *
- * Built in: ingest (decode, validate, store), prune, causal ordering across
+ * Built in (ingest is the node's inbound path, src/node/inbound): prune, causal ordering across
  * authors (an operation comes out only after its backlink and its `previous`
  * hashes; pending operations are bounded and rebuilt from the store after a
  * restart; only the released set is persisted, in batches), Lamport
@@ -23,7 +23,6 @@ export type {
   Stamp,
 } from './types.ts';
 export { pipeline, fanout, ProcessorStream } from './pipeline.ts';
-export { IngestProcessor, type IngestInput, type IngestConfig } from './ingest.ts';
 export { PruneProcessor, type PruneConfig } from './prune.ts';
 export {
   CausalOrderer,

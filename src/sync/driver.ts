@@ -9,16 +9,25 @@ import type { Duplex } from 'node:stream';
 import { toHex, WalkawayError, type Operation } from '../core/index.ts';
 import type { ForkEvidence, Store } from '../store/index.ts';
 import { encodeFrames, FrameDecoder } from './frames.ts';
-import { IngestPipeline, sharedVerifyPool, type Verifier } from './ingest-pipeline.ts';
 import { encodeMessage } from './messages.ts';
 import { SyncSession, type SyncSessionOptions } from './session.ts';
-import { DEFAULT_SYNC_CONFIG, type LogWant, type SyncConfig, type SyncEvent, type SyncInput, type SyncOutput, type SyncStats } from './types.ts';
+import {
+  DEFAULT_SYNC_CONFIG,
+  type LogWant,
+  type SyncConfig,
+  type SyncEvent,
+  type SyncIngest,
+  type SyncIngestSession,
+  type SyncInput,
+  type SyncOutput,
+  type SyncStats,
+} from './types.ts';
 
 export interface SyncOptions extends Omit<SyncSessionOptions, 'config'> {
   signal?: AbortSignal;
   config?: Partial<SyncConfig>;
-  /** Signature checks; defaults to one worker pool shared by the process. */
-  verifier?: Verifier | Promise<Verifier>;
+  /** Checks and stores what the peer sends (the node's inbound path: src/node/inbound). */
+  ingest: SyncIngest;
 }
 
 /**
@@ -101,7 +110,7 @@ class StreamDriver {
   readonly #config: SyncConfig;
   readonly #emit: (event: SyncEvent) => void;
   readonly #decoder: FrameDecoder;
-  readonly #pipeline: IngestPipeline;
+  readonly #pipeline: SyncIngestSession;
   #resolve!: (stats: SyncStats) => void;
   #reject!: (error: WalkawayError) => void;
   #queue: SyncInput[] = [];
@@ -125,9 +134,7 @@ class StreamDriver {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    this.#pipeline = new IngestPipeline({
-      store,
-      verifier: options.verifier ?? sharedVerifyPool(),
+    this.#pipeline = options.ingest.open({
       batchSize: this.#config.batchSize,
       mode: this.#config.verify,
       onResults: (results) => {
@@ -266,6 +273,7 @@ class StreamDriver {
     clearInterval(this.#timer);
     // Everything received before the end (or the error) is still verified and stored.
     await this.#pipeline.idle();
+    this.#pipeline.close();
     await this.#endStream(error !== undefined);
     for (const undo of this.#cleanup) undo();
     this.#stream.on('error', () => {});

@@ -16,7 +16,6 @@ import {
   decodeLwwWrite,
   fanout,
   GrowOnlySet,
-  IngestProcessor,
   LogView,
   LwwMap,
   OperationDag,
@@ -27,6 +26,7 @@ import {
   type Processor,
   type Stamp,
 } from '../../src/processors/index.ts';
+import { InboundStage } from './inbound-stage.ts';
 import { MemoryStore, type Store } from '../../src/store/index.ts';
 import { asStored, makeHistory, rng, shuffleWithDuplicates, storeFactories, TOPIC } from './helpers.ts';
 
@@ -56,7 +56,7 @@ function replicaPipeline(store: Store, types: Omit<Replica, 'released'>, release
   };
   const orderer = new CausalOrderer({ store, topic: TOPIC, batchSize: 5 });
   const flow = pipeline(
-    new IngestProcessor({ store, topic: TOPIC }),
+    new InboundStage({ store, topic: TOPIC }),
     new PruneProcessor({ store }),
     orderer,
     record,

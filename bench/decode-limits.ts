@@ -13,12 +13,15 @@
  * without the scan, for comparison; takes seconds).
  */
 import { decode as cborDecode, encode as cborEncode } from 'cborg';
-import { decodeHeader, DEFAULT_LIMITS, HEADER_CBOR_LIMITS, PrivateKey, STRICT_CBOR, topicId, type CborLimits } from '../src/core/index.ts';
+import { decodeHeader, DEFAULT_LIMITS, PrivateKey, topicId, type CborLimits } from '../src/core/index.ts';
+import { HEADER_CBOR_LIMITS } from '../src/core/header.ts';
+import { STRICT_CBOR } from '../src/core/cbor.ts';
 import { decodeGossipFrame, encodeGossipFrame, GOSSIP_CBOR_LIMITS } from '../src/net/gossip/wire.ts';
 import { EPHEMERAL_CBOR_LIMITS, signEphemeral, verifyEphemeral } from '../src/node/ephemeral.ts';
 import { decodePayload, encodePayload, PAYLOAD_CBOR_LIMITS } from '../src/node/payload.ts';
 import { decodeTicket, encodeTicket, TICKET_CBOR_LIMITS } from '../src/node/ticket.ts';
-import { DEFAULT_SYNC_CONFIG, decodeMessage, encodeMessage, MAX_HAVE_ENTRIES, SYNC_CBOR_LIMITS } from '../src/sync/index.ts';
+import { DEFAULT_SYNC_CONFIG } from '../src/sync/index.ts';
+import { decodeMessage, encodeMessage, MAX_HAVE_ENTRIES, SYNC_CBOR_LIMITS } from '../src/sync/messages.ts';
 
 interface Decoder {
   name: string;

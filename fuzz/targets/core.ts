@@ -34,7 +34,7 @@ export const headerFast: Target = {
   run: (input) => {
     const fast = decodeHeaderFast(input);
     if (fast === undefined) return undefined;
-    let generic;
+    let generic: ReturnType<typeof decodeHeaderGeneric>;
     try {
       generic = decodeHeaderGeneric(input);
     } catch (err) {

@@ -1,5 +1,6 @@
 /** Every fuzz target, by name. `web` starts a real chat node and server when its seeds are asked for. */
 import type { Target } from '../target.ts';
+import { authBody } from './auth.ts';
 import { chatBody, payload } from './bodies.ts';
 import { args } from './cli.ts';
 import { extensions, header, headerFast, operation } from './core.ts';
@@ -9,7 +10,7 @@ import { broadcastSync, syncFrames, syncMessage } from './sync.ts';
 
 export const TARGETS: Target[] = [
   header, headerFast, operation, extensions, chatBody, payload, syncMessage, syncFrames, broadcastSync,
-  gossipFrame, membership, broadcastMessage, multicast, ephemeral, ticket, args,
+  gossipFrame, membership, broadcastMessage, multicast, ephemeral, ticket, args, authBody,
 ];
 
 /** The web target is loaded only when asked for (it imports the whole node). */

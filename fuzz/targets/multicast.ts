@@ -10,7 +10,7 @@
 import { bytesEqual, networkId, type Operation } from '../../src/core/index.ts';
 import { deriveTopicKeys, open, seal, topicTagOf } from '../../src/net/multicast/multicast-crypto.ts';
 import { signEphemeral, verifyEphemeral } from '../../src/node/ephemeral.ts';
-import { BroadcastSync } from '../../src/sync/broadcast.ts';
+import { BroadcastSync } from '../../src/sync/broadcast-sync.ts';
 import type { Rng } from '../prng.ts';
 import { seededKey, TOPIC } from './fixtures.ts';
 

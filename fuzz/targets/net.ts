@@ -8,7 +8,7 @@ import { overlayMessageKind, type OverlayMessage } from '../../src/net/overlay/o
 import { encodePayload } from '../../src/node/payload.ts';
 import { signEphemeral } from '../../src/node/ephemeral.ts';
 import type { Rng } from '../prng.ts';
-import { SIGNATURE_BUDGET_US_PER_KIB, utf8Bytes, type Target } from '../target.ts';
+import { SIGNATURE_BUDGET_US_PER_KIB, type Target } from '../target.ts';
 import { seededKey, seededOperations, TOPIC } from './fixtures.ts';
 import { multicastDatagrams, receiveDatagram } from './multicast.ts';
 

@@ -1,6 +1,6 @@
 /** src/sync: session messages, the length-prefixed framing, and broadcast-only sync packets. */
 import { logIdForTopic, type Operation } from '../../src/core/index.ts';
-import { BroadcastSync, type BroadcastOutput } from '../../src/sync/broadcast.ts';
+import { BroadcastSync, type BroadcastOutput } from '../../src/sync/broadcast-sync.ts';
 import { encodeFrames, FrameDecoder } from '../../src/sync/frames.ts';
 import { decodeMessage, encodeMessage, type SyncMessage } from '../../src/sync/messages.ts';
 import { DEFAULT_SYNC_CONFIG } from '../../src/sync/types.ts';

@@ -26,16 +26,16 @@ export function parse(argv: string[], options: Options, maxPositionals: number, 
       if (/^\d+$/.test(argv[i + 1] ?? '')) args.push('--web-port', argv[++i]);
     } else args.push(argv[i]);
   }
-  let parsed;
+  let parsed: Parsed;
   try {
-    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as Parsed;
   } catch (err) {
     throw new UsageError(`${describeParseError(err as Error & { code?: string })}; ${seeHelp}`);
   }
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[maxPositionals].slice(0, 80))}; ${seeHelp}`);
   }
-  return parsed as Parsed;
+  return parsed;
 }
 
 /** node:util's messages are long and multi-line; ours name the flag only. */
@@ -60,6 +60,7 @@ export function port(value: unknown, name: string): number | undefined {
 export function text(value: unknown, name: string, max = 256): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0 || value.length > max) throw new UsageError(`${name} must be a non-empty string of at most ${max} characters`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`${name} must not contain control characters`);
   return value;
 }

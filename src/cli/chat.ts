@@ -9,6 +9,7 @@ import { address, parse, port, text, UsageError } from './args.ts';
 import { ChatSession, type ChatEvent } from './chat-session.ts';
 import { startWebServer } from './web-server.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
+import { hasPublicAddress, relayAddress } from './relay-flags.ts';
 
 export const CHAT_HELP = `usage: walkaway chat <topic | ticket> [options]
 
@@ -22,6 +23,11 @@ and delivered when peers are met. Lines starting with "/" are commands:
   --port N            TCP port to listen on (default 4077, the next free one if taken; 0: any)
   --bootstrap ADDR    a peer's multiaddr to dial (repeatable)
   --listen ADDR       listen on this multiaddr instead of --port (repeatable; e.g. a relay's .../p2p-circuit)
+  --relay             serve as a circuit relay for peers that cannot reach each other
+                      (default: on when this machine has a public address)
+  --no-relay          never serve as a relay
+  --use-relay ADDR    a relay to use when peers cannot reach this node directly
+                      (a multiaddr ending in /p2p/<relay id>; repeatable)
   --no-mdns           do not look for peers on the LAN with mDNS
   --multicast         also sync and send presence over UDP multicast on the LAN, for peers
                       without a connection (topic ids travel in clear on the LAN)
@@ -37,6 +43,9 @@ const OPTIONS = {
   bootstrap: { type: 'string', multiple: true },
   listen: { type: 'string', multiple: true },
   'no-mdns': { type: 'boolean' },
+  relay: { type: 'boolean' },
+  'no-relay': { type: 'boolean' },
+  'use-relay': { type: 'string', multiple: true },
   multicast: { type: 'boolean' },
   network: { type: 'string' },
   json: { type: 'boolean' },
@@ -64,9 +73,13 @@ export async function chatCommand(argv: string[]): Promise<void> {
   if (bootstrap.length > 64 || (listen?.length ?? 0) > 16) throw new UsageError('at most 64 --bootstrap and 16 --listen addresses');
   if (listen && p2pPort !== undefined) throw new UsageError('--listen and --port exclude each other; see "walkaway chat --help"');
   if (isTicket(topic) && network) throw new UsageError('a ticket carries its network id: drop --network');
+  if (values.relay && values['no-relay']) throw new UsageError('--relay and --no-relay exclude each other');
+  const relays = ((values['use-relay'] as string[] | undefined) ?? []).map((a) => relayAddress(a));
+  if (relays.length > 16) throw new UsageError('at most 16 --use-relay addresses');
+  const relay = values['no-relay'] ? false : values.relay === true || hasPublicAddress();
   if (values['web-port'] !== undefined && !values.web) throw new UsageError('--web-port is spelled --web PORT; see "walkaway chat --help"');
 
-  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true });
+  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true, relay, relays });
   const print = json ? (e: ChatEvent) => console.log(JSON.stringify(e)) : textPrinter(chat);
   chat.on('event', print);
   keepRunningOnNetworkErrors((message) => print({ type: 'error', message }));
@@ -122,6 +135,8 @@ interface StartOptions {
   network?: string;
   mdns: boolean;
   multicast: boolean;
+  relay: boolean;
+  relays: string[];
 }
 
 async function startChat(o: StartOptions): Promise<ChatSession> {
@@ -132,6 +147,8 @@ async function startChat(o: StartOptions): Promise<ChatSession> {
     bootstrap: o.bootstrap,
     mdns: o.mdns,
     multicast: o.multicast,
+    relay: o.relay,
+    relays: o.relays,
     networkId: o.network,
     storage: 'sqlite' as const,
   };

@@ -14,16 +14,22 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { mkdirSync } from 'node:fs';
 import { parse, port, text, UsageError } from './args.ts';
+import { appCommand } from './app.ts';
 import { chatCommand } from './chat.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
+import { BadFileError, exportCommand, importCommand } from './export-import.ts';
 
 const HELP = `usage: walkaway <command> [options]
 
 Commands:
   chat <topic|ticket>   join a topic and chat (terminal, --json, --web)
+  app <file.xdc> [<topic|ticket>]
+                        run a webxdc app peer to peer, served on 127.0.0.1
   id                    print this node's public key
   ticket <topic>        print an invite ticket for a topic
   relay                 run a circuit relay node for a network
+  export <topic> <file> write a topic's operations to a file (a USB stick)
+  import <file>         read a file written by export (every operation checked)
   sim <scenario> ...    run the gossip overlay simulator (same as npm run sim --)
   bench <name> ...      run a benchmark (same as npm run bench --)
 
@@ -35,10 +41,11 @@ Exit codes:
   1  unexpected error (a bug: please report it)
   2  bad usage: an unknown command or flag, or a bad value
   3  the data directory is in use by another walkaway process
-  4  cannot listen on the address (not an address of this machine, or in use)`;
+  4  cannot listen on the address (not an address of this machine, or in use)
+  5  import: the file is damaged, cut short, or of another network id`;
 
 /** The exit codes; each failure prints one line on stderr. */
-export const EXIT = { OK: 0, UNEXPECTED: 1, USAGE: 2, DATA_DIR_LOCKED: 3, CANNOT_LISTEN: 4 } as const;
+export const EXIT = { OK: 0, UNEXPECTED: 1, USAGE: 2, DATA_DIR_LOCKED: 3, CANNOT_LISTEN: 4, BAD_FILE: 5 } as const;
 
 const ID_HELP = `usage: walkaway id [--data DIR]
 
@@ -118,12 +125,18 @@ export async function main(argv: string[]): Promise<void> {
     switch (command) {
       case 'chat':
         return await chatCommand(rest);
+      case 'app':
+        return await appCommand(rest);
       case 'id':
         return await idCommand(rest);
       case 'ticket':
         return await ticketCommand(rest);
       case 'relay':
         return await relayCommand(rest);
+      case 'export':
+        return await exportCommand(rest);
+      case 'import':
+        return await importCommand(rest);
       case 'sim':
         return await forward('sim/cli.ts', rest);
       case 'bench':
@@ -152,6 +165,7 @@ export function failure(err: unknown): [number, string] {
   const message = typeof e.message === 'string' ? e.message : String(err);
   const firstLine = message.split('\n')[0].replace(/[:\s]+$/, '').slice(0, 300);
   if (err instanceof UsageError) return [EXIT.USAGE, firstLine];
+  if (err instanceof BadFileError) return [EXIT.BAD_FILE, firstLine];
   if (e.code === 'LOCKED') return [EXIT.DATA_DIR_LOCKED, firstLine];
   const listen = /(\/\S+): \w*Error: listen (EADDRINUSE|EADDRNOTAVAIL)/.exec(message) ?? /listen (EADDRINUSE|EADDRNOTAVAIL)\S*/.exec(message);
   if (listen || e.code === 'EADDRINUSE' || e.code === 'EADDRNOTAVAIL') {

@@ -229,6 +229,7 @@ function parseName(body: string): string {
   const { name } = parseJsonObject(body);
   const trimmed = typeof name === 'string' ? name.trim() : '';
   // No control characters: names print in terminals.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
   if (trimmed === '' || trimmed.length > MAX_NAME || /[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) {
     throw new HttpError(400, 'INVALID_ARGUMENT', `send {"name": "..."} with a name of 1 to ${MAX_NAME} characters, no control characters`);
   }

@@ -28,6 +28,12 @@ export const ERROR_CODES = {
   PENDING_OVERFLOW: "a bounded pending set (or the causal orderer's table of hashes) is full",
   INVALID_ARGUMENT: 'a caller passed a value outside what the function accepts',
   LOCKED: 'the data directory is in use by another process or node',
+  // auth: group membership and access control
+  NOT_PERMITTED: 'the author lacks the access the action needs at its dependencies, or the action does not fit the group',
+  // encryption: sealed bodies and key agreement
+  DECRYPTION_FAILED: 'a sealed body or key-agreement message does not authenticate under the key it names',
+  MISSING_KEY: 'a sealed body names a key or group secret that is not held here (yet)',
+  KEY_EXPIRED: "a pre-key bundle is outside its lifetime at the caller's time",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

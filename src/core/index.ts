@@ -4,8 +4,8 @@
  * byte that comes in is decoded strictly and validated before anything
  * trusts it. See DESIGN.md (core).
  */
-export * from './errors.ts';
-export { decodeStrictCbor, scanCbor, STRICT_CBOR, DEFAULT_CBOR_LIMITS, type CborLimits } from './cbor.ts';
+export { ERROR_CODES, WalkawayError, isWalkawayError, describeValue, type ErrorCode } from './errors.ts';
+export { decodeStrictCbor, type CborLimits } from './cbor.ts';
 export { toHex, fromHex, bytesEqual, compareBytes, concatBytes, utf8 } from './bytes.ts';
 export { crypto, setCrypto, type Crypto } from './crypto.ts';
 export { nobleCrypto } from './crypto-noble.ts';
@@ -15,13 +15,12 @@ export { DEFAULT_LIMITS, MAX_PREVIOUS, type Limits } from './limits.ts';
 export {
   DEFAULT_LOG_ID,
   nowMicros,
-  sortPrevious,
   type Extensions,
   type BasicExtensions,
   type CausalExtensions,
   type UnknownExtensions,
 } from './extensions.ts';
-export { encodeHeader, decodeHeader, unsignedBytesOf, withSignature, HEADER_VERSION, HEADER_CBOR_LIMITS, type Header } from './header.ts';
+export { encodeHeader, decodeHeader, unsignedBytesOf, withSignature, HEADER_VERSION, type Header } from './header.ts';
 export {
   createOperation,
   decodeOperation,

@@ -202,7 +202,7 @@ export function validateBacklink(previous: Operation | undefined, next: Operatio
       seqNum: h.seqNum,
     });
   }
-  if (!h.backlink || !h.backlink.equals(previous.hash)) {
+  if (!h.backlink?.equals(previous.hash)) {
     throw new WalkawayError('BACKLINK_MISMATCH', `backlink is not the hash of seqNum ${p.seqNum}`, data);
   }
 }

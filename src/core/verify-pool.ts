@@ -14,6 +14,7 @@ interface PendingBatch {
 
 interface WorkerLike {
   postMessage(value: unknown, transfer?: ArrayBuffer[]): void;
+  // biome-ignore lint/suspicious/noExplicitAny: the listener type of Node's EventEmitter, which a Worker must satisfy
   on(event: string, listener: (...args: any[]) => void): void;
   terminate(): Promise<number>;
   ref(): void;

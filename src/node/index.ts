@@ -5,4 +5,7 @@
  */
 export { Node, type ForkEvent, type NodeOptions, type PublishOptions, type StreamOptions, type TopicStream, type EphemeralStream } from './node.ts';
 export type { TopicEvent, EphemeralEvent } from './topic-state.ts';
+export type { Receiver } from './receiver.ts';
+export type { NodeStats } from './node-stats.ts';
+export { LiveMap, LiveSet, LiveDag, LiveLog } from './views.ts';
 export { encodeTicket, decodeTicket, isTicket, type Ticket } from './ticket.ts';

@@ -29,6 +29,8 @@ import { Penalties } from '../net/gossip/penalties.ts';
 import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
 import { createHost } from '../net/transport/host.ts';
+import { RelayKeeper } from '../net/transport/relay-keeper.ts';
+import { Redialer } from '../net/transport/redialer.ts';
 import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
 import { loadIdentity, lockDataDir, type DataDirLock } from '../data-dir.ts';
 import { MemoryStore, SqliteStore, type Store } from '../store/index.ts';
@@ -44,6 +46,8 @@ import type { Receiver } from './receiver.ts';
 import { SyncManager } from './sync-manager.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
 import { TopicState, type EphemeralEvent, type TopicEvent } from './topic-state.ts';
+import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
+import type { AppProcessor, SlotProcessor } from '../processors/index.ts';
 
 export interface NodeOptions {
   /** Identity (`identity.key`), store (`store.db`) and address book live here. */
@@ -60,6 +64,8 @@ export interface NodeOptions {
   mdns?: boolean;
   /** Serve as a circuit relay for this network. */
   relay?: boolean;
+  /** Relays to use when this node is not reachable directly: multiaddrs ending in /p2p/<relay>. */
+  relays?: string[];
   allow?: string[];
   deny?: string[];
   /** Largest operation (header + body) sent by gossip; larger ones travel by sync only. */
@@ -81,12 +87,26 @@ export interface StreamOptions {
   /** Replay every operation stored after this cursor (0: from the start) before live events. */
   from?: number;
   signal?: AbortSignal;
+  /** App processors at the end of the topic's chain; each gets the topic's history first (processors/chain.ts). */
+  processors?: AppProcessor[];
+  /** Where the processors' outputs go. */
+  onOutput?: (output: unknown, processor: string) => void;
+  /**
+   * Encrypted bodies (src/encryption builds this): `seal` runs on every body
+   * published here before it is signed, `decrypt` takes the chain's
+   * decryption slot. Give it with the topic's first stream.
+   */
+  encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
 }
 
 export interface TopicStream {
   topic: Uint8Array;
   tx: { publish(body: Uint8Array, options?: PublishOptions): Promise<Hash> };
   rx: Receiver<TopicEvent>;
+  /** Deletes an operation's body here; its header stays (the log stays whole, sync sends the header). */
+  deleteBody(hash: Hash): boolean;
+  /** Resolves once what is stored so far has passed the topic's processors. */
+  settled(): Promise<void>;
   /** Calls `listener` on every fork of an author in this topic (see `ForkEvent`); returns the unsubscribe. */
   onFork(listener: (fork: ForkEvent) => void): () => void;
 }
@@ -137,6 +157,8 @@ export class Node extends EventEmitter {
   readonly #maxGossipBytes: number;
   readonly #log: Log;
   readonly #inbound: InboundStoreDriver;
+  #relayKeeper: RelayKeeper | undefined;
+  #redialer: Redialer | undefined;
   #lamport = 0;
   #closed = false;
   #lock: DataDirLock | undefined;
@@ -268,6 +290,8 @@ export class Node extends EventEmitter {
       penalties,
     });
     node.#lock = lock;
+    node.#relayKeeper = new RelayKeeper({ host, relays: options.relays, log: createLog('walkaway:relays') });
+    node.#redialer = new Redialer({ host, log: createLog('walkaway:redial') });
     await node.#start(options.bootstrap ?? []);
     return node;
   }
@@ -279,15 +303,39 @@ export class Node extends EventEmitter {
   /** The persisted, eventually consistent stream of a topic (or a ticket's topic). */
   stream(topicOrTicket: string | Uint8Array, options: StreamOptions = {}): TopicStream {
     const state = this.#join(topicOrTicket);
+    const { encryption } = options;
+    if (encryption) state.useSlot('decrypt', encryption.decrypt);
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
+    if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
     state.start();
     const onFork = (listener: (fork: ForkEvent) => void) => {
       const forThisTopic = (fork: ForkEvent) => fork.topic === state.hex && listener(fork);
       this.on('fork', forThisTopic);
       return () => void this.off('fork', forThisTopic);
     };
-    return { topic: state.topic, tx: { publish: (body, opts) => this.#publish(state, body, opts) }, rx, onFork };
+    const publish = (body: Uint8Array, opts?: PublishOptions) =>
+      Promise.resolve(this.#publish(state, encryption && body instanceof Uint8Array ? encryption.seal(body) : body, opts));
+    return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle(), onFork };
+  }
+
+  /** Live views of a topic: the base convergent types, with `change` events (views.ts). */
+  map<V = unknown>(topic: string | Uint8Array): LiveMap<V> {
+    return new LiveMap<V>(this.#viewSource(topic));
+  }
+  growSet<T = unknown>(topic: string | Uint8Array): LiveSet<T> {
+    return new LiveSet<T>(this.#viewSource(topic));
+  }
+  dag(topic: string | Uint8Array): LiveDag {
+    return new LiveDag(this.#viewSource(topic));
+  }
+  log(topic: string | Uint8Array): LiveLog {
+    return new LiveLog(this.#viewSource(topic));
+  }
+
+  #viewSource(topic: string | Uint8Array): ViewSource {
+    const state = this.#join(topic);
+    return { state, self: this.id, publish: (body, opts) => this.#publish(state, body, opts) };
   }
 
   /** Live messages of a topic: signed, de-duplicated, never stored. */
@@ -348,6 +396,8 @@ export class Node extends EventEmitter {
     this.#closed = true;
     this.#inbound.stop();
     this.#connections.stop();
+    this.#relayKeeper?.stop();
+    this.#redialer?.stop();
     this.#sync.stop();
     this.#gossip.stop();
     this.#multicast?.stop();
@@ -374,6 +424,8 @@ export class Node extends EventEmitter {
     await this.#discovery.start();
     await this.#multicast?.start();
     this.#connections.start();
+    this.#relayKeeper?.start();
+    this.#redialer?.start();
     this.#connections.dialKnown();
     this.#connections.bootstrap(bootstrap);
     // Anti-entropy and gap syncs are the inbound machine's timers.

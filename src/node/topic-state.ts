@@ -1,11 +1,11 @@
 /**
- * Everything a node keeps per topic: causal ordering of what was stored
- * (processors' CausalOrderer, released set persisted in the store), the
- * topic's current heads (the `previous` of the next publish), the
+ * Everything a node keeps per topic: the processors chain every stored
+ * operation passes (prune, causal order, the access and decryption slots,
+ * the app's processors: processors/chain.ts), the topic's current heads (the `previous` of the next publish), the
  * subscribers of `rx`, and what each peer is known to hold.
  */
 import { crypto, Hash, logIdForTopic, logIdOf, MAX_PREVIOUS, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
-import { CausalOrderer, type OrderedOperation } from '../processors/index.ts';
+import { ProcessorChain, type AppProcessor, type ChainSlot, type OrderedOperation, type SlotProcessor } from '../processors/index.ts';
 import type { LogHeight, Store, StoredOperation } from '../store/index.ts';
 import type { EphemeralMessage } from './ephemeral.ts';
 import { PeerHeights } from './peer-heights.ts';
@@ -67,7 +67,7 @@ export class TopicState {
   readonly #peerHeights = new PeerHeights();
   readonly #store: Store;
   readonly #self: string;
-  readonly #orderer: CausalOrderer;
+  readonly #chain: ProcessorChain;
   /** Operations nothing stored depends on yet, in order of release. */
   #heads = new Map<string, Head>();
   /** Stored by sync, not ordered yet (`storedBySync`). */
@@ -83,26 +83,62 @@ export class TopicState {
     this.hex = toHex(topic);
     this.logId = logIdForTopic(topic);
     this.#self = self;
-    this.#orderer = new CausalOrderer({
+    this.#chain = new ProcessorChain({
       store,
       topic,
-      autoAck: false,
+      onOrdered: (ordered) => {
+        this.#advanceHeads(ordered.operation, ordered.lamport);
+        this.#noteReferences(ordered.operation);
+      },
+      onDelivered: (ops) => this.#emit(ops),
       onReport: (report) => {
         if (report.type === 'overflow' || report.type === 'rejected') onOverflow(`${report.type}: ${report.error.message}`);
+        else if (report.type === 'pruned') onOverflow(`pruned ${report.deleted} entries below seqNum ${report.seqNum} of ${report.author.toHex().slice(0, 8)}`);
       },
+      onProblem: onOverflow,
     });
     this.#loadHeads();
   }
 
   /** Releases what was stored but never acknowledged before a restart. */
   start(): void {
-    this.#emit(this.#orderer.start());
+    this.#chain.start();
   }
 
-  /** An operation now in the store: order it and hand it to the subscribers. */
+  /** An operation now in the store: through the processors chain to the subscribers. */
   stored(op: StoredOperation): void {
     this.flushSynced();
-    this.#emit(this.#orderer.process(op));
+    this.#chain.process(op);
+  }
+
+  /** Operations now in the store, at once (one ingest transaction): as `stored` on each, in one batch. */
+  storedAll(ops: readonly StoredOperation[]): void {
+    this.flushSynced();
+    this.#chain.processAll(ops);
+  }
+
+  /** Puts an access-control or decryption processor in its slot of this topic's chain. */
+  useSlot(slot: ChainSlot, processor: SlotProcessor): void {
+    this.#chain.useSlot(slot, processor);
+  }
+
+  /** Adds app processors after the slots; each first gets the topic's history (processors/chain.ts). */
+  addProcessors(processors: readonly AppProcessor[], onOutput?: (output: unknown, processor: string) => void, signal?: AbortSignal): () => void {
+    const removals = processors.map((p) => this.#chain.addProcessor(p, onOutput && ((output) => onOutput(output, p.name))));
+    const remove = () => removals.forEach((r) => r());
+    signal?.addEventListener('abort', remove, { once: true });
+    return remove;
+  }
+
+  /** Resolves once deliveries queued behind an asynchronous processor are done. */
+  idle(): Promise<void> {
+    this.flushSynced();
+    return this.#chain.idle();
+  }
+
+  /** Deletes an operation's body here (its header stays, so the log stays whole). */
+  deleteBody(hash: Hash): boolean {
+    return this.#store.deleteBody(hash);
   }
 
   /**
@@ -120,7 +156,7 @@ export class TopicState {
     const ops = this.#synced;
     this.#synced = [];
     this.#onProblem(`ingested ${ops.length} operation(s) from sync, authors ${[...new Set(ops.map((o) => o.header.publicKey.toHex().slice(0, 8)))].join(' ')}`);
-    this.#emit(this.#orderer.processAll(ops));
+    this.#chain.processAll(ops);
   }
 
   /** `flushSynced` from a microtask, where an exception would have no caller to reach. */
@@ -178,30 +214,9 @@ export class TopicState {
   /** Replays, in causal order, every operation stored after `cursor`, to one new subscriber. */
   replay(rx: Receiver<TopicEvent>, cursor: number): void {
     this.flushSynced();
-    const released = new Set<string>();
-    let waiting: StoredOperation[] = [];
-    for (let after = cursor; ; ) {
-      const page = this.#store.operationsAfter(after, SCAN_PAGE, this.topic);
-      if (page.length === 0) break;
-      after = page[page.length - 1].localSeq;
-      waiting.push(...page);
-      // Release every operation whose dependencies are released or older than the cursor.
-      let progress = true;
-      while (progress) {
-        progress = false;
-        const still: StoredOperation[] = [];
-        for (const op of waiting) {
-          const deps = [op.header.backlink, ...previousOf(op.header)].filter((h): h is Hash => !!h);
-          const ready = deps.every((h) => released.has(h.toHex()) || (this.#store.getOperation(h)?.localSeq ?? 0) <= cursor);
-          if (ready) {
-            released.add(op.hash.toHex());
-            rx.preload(this.#event({ operation: op, lamport: this.#orderer.lamportOf(op.hash) ?? 0 }, () => {}));
-            progress = true;
-          } else still.push(op);
-        }
-        waiting = still;
-      }
-    }
+    this.#chain.replay(cursor, (ops) => {
+      for (const ordered of ops) rx.preload(this.#event(ordered, () => {}));
+    });
   }
 
   subscribeEphemeral(signal?: AbortSignal): Receiver<EphemeralEvent> {
@@ -240,14 +255,12 @@ export class TopicState {
     this.flushSynced();
     for (const rx of [...this.receivers]) rx.close();
     for (const rx of [...this.ephemeral]) rx.close();
-    this.#orderer.flush();
+    this.#chain.flush();
   }
 
   #emit(released: OrderedOperation[]): void {
     if (released.length > 0) this.#onProblem(`processor released ${released.length} operation(s) in causal order (${this.receivers.size} subscriber(s))`);
     for (const ordered of released) {
-      this.#advanceHeads(ordered.operation, ordered.lamport);
-      this.#noteReferences(ordered.operation);
       if (this.receivers.size === 0) continue;
       for (const rx of this.receivers) {
         this.#unacked++;
@@ -258,12 +271,12 @@ export class TopicState {
             if (acked) return;
             acked = true;
             // With several subscribers an operation is acknowledged once all have.
-            if (this.receivers.size <= 1) this.#orderer.ack(localSeq);
-            if (--this.#unacked === 0) this.#orderer.commit();
+            if (this.receivers.size <= 1) this.#chain.ack(localSeq);
+            if (--this.#unacked === 0) this.#chain.commit();
           }),
         );
         // A receiver that overflowed took nothing: it will never acknowledge this.
-        if (!pushed && --this.#unacked === 0) this.#orderer.commit();
+        if (!pushed && --this.#unacked === 0) this.#chain.commit();
       }
     }
   }
@@ -332,6 +345,6 @@ export class TopicState {
         for (const h of previousOf(op.header)) referenced.add(h.toHex());
       }
     }
-    for (const [hex, head] of all) if (!referenced.has(hex)) this.#addHead(hex, { ...head, lamport: this.#orderer.lamportOf(head.hash) ?? 0 });
+    for (const [hex, head] of all) if (!referenced.has(hex)) this.#addHead(hex, { ...head, lamport: this.#chain.lamportOf(head.hash) ?? 0 });
   }
 }

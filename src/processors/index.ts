@@ -3,6 +3,9 @@
  * (`process(input)` returns what the input releases) compose with
  * `pipeline(...)`; `ProcessorStream` turns a pipeline into an `AsyncIterable`.
  *
+ * A topic's chain (`ProcessorChain`): prune > causal order > access slot >
+ * decryption slot > the app's processors (chain.ts).
+ *
  * Built in (ingest is the node's inbound path, src/node/inbound): prune, causal ordering across
  * authors (an operation comes out only after its backlink and its `previous`
  * hashes; pending operations are bounded and rebuilt from the store after a
@@ -25,6 +28,14 @@ export type {
 export { pipeline, fanout, ProcessorStream } from './pipeline.ts';
 export { PruneProcessor, type PruneConfig } from './prune.ts';
 export {
+  ProcessorChain,
+  CHAIN_SLOTS,
+  type ChainSlot,
+  type SlotProcessor,
+  type AppProcessor,
+  type ProcessorChainConfig,
+} from './chain.ts';
+export {
   CausalOrderer,
   DEFAULT_CAUSAL_ORDERER_CONFIG,
   type CausalOrdererConfig,
@@ -40,7 +51,6 @@ export {
   type CausalGraph,
   type ClockOrder,
 } from './clocks.ts';
-export { compareStamps, hashKey, stampOf } from './keys.ts';
 export { GrowOnlySet, type GrowOnlySetConfig, type GrowOnlySetChange } from './crdt/grow-only-set.ts';
 export {
   LwwMap,

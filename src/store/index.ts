@@ -20,5 +20,4 @@ export type {
 } from './types.ts';
 export { MemoryStore } from './memory.ts';
 export { SqliteStore, type Durability, type SqliteStoreOptions } from './sqlite.ts';
-export { SCHEMA_VERSION } from './sqlite-schema.ts';
 export { openStore, type StoreOptions } from './open.ts';

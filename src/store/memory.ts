@@ -1,5 +1,5 @@
 /** In-memory store: the same rules as SQLite (shared contract suite), nothing persists. */
-import { Hash, PublicKey, toHex, type Operation } from '../core/index.ts';
+import { type Hash, type PublicKey, toHex, type Operation } from '../core/index.ts';
 import { logAddress, logAddressOf, type ForkRecord, type IngestBackend, type LogAddress, type LogTip } from './backend.ts';
 import { ingestOperation } from './ingest.ts';
 import type {
@@ -58,7 +58,7 @@ export class MemoryStore implements Store, IngestBackend {
 
   deleteBody(hash: Hash): boolean {
     const op = this.#byHash.get(hash.toHex());
-    if (!op || !op.body) return false;
+    if (!op?.body) return false;
     op.body = undefined;
     return true;
   }

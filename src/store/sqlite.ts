@@ -7,7 +7,7 @@
  * speed: a power cut may then roll back the last commits (never corrupt).
  */
 import Database from 'better-sqlite3';
-import { decodeTrustedOperation, Hash, PublicKey, WalkawayError, type Operation } from '../core/index.ts';
+import { decodeTrustedOperation, type Hash, PublicKey, WalkawayError, type Operation } from '../core/index.ts';
 import { bytesKey, logAddress, type ForkRecord, type IngestBackend, type LogAddress, type LogTip } from './backend.ts';
 import { ingestOperation } from './ingest.ts';
 import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema.ts';

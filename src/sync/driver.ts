@@ -262,6 +262,7 @@ class StreamDriver {
     this.#lastProgress = performance.now();
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: the listener type of Node's EventEmitter
   #listen(event: string, listener: (...args: any[]) => void): void {
     this.#stream.on(event, listener);
     this.#cleanup.push(() => this.#stream.off(event, listener));

@@ -15,18 +15,9 @@
  */
 export { SyncSession, type SyncSessionOptions } from './session.ts';
 export { syncOverStream, SyncHandle, type SyncOptions } from './driver.ts';
-export {
-  encodeMessage,
-  decodeMessage,
-  maxMessageBytes,
-  MAX_HAVE_ENTRIES,
-  SYNC_CBOR_LIMITS,
-  SYNC_PROTOCOL_VERSION,
-  type SyncMessage,
-  type HaveEntry,
-} from './messages.ts';
+export { SYNC_PROTOCOL_VERSION, type SyncMessage, type HaveEntry } from './messages.ts';
+// Length-prefixed framing: what any driver that carries frames over a byte stream needs (net's drivers use it).
 export { encodeFrames, FrameDecoder } from './frames.ts';
-export { duplexPair } from './pipe.ts';
 export {
   BroadcastSync,
   DEFAULT_BROADCAST_CONFIG,
@@ -35,7 +26,7 @@ export {
   type BroadcastOutput,
   type BroadcastEvent,
   type BroadcastStats,
-} from './broadcast.ts';
+} from './broadcast-sync.ts';
 export {
   DEFAULT_SYNC_CONFIG,
   type SyncConfig,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import fc from 'fast-check';
-import { decodeStrictCbor, isWalkawayError, scanCbor, STRICT_CBOR } from '../../src/core/index.ts';
+import { decodeStrictCbor, isWalkawayError } from '../../src/core/index.ts';
+import { scanCbor, STRICT_CBOR } from '../../src/core/cbor.ts';
 
 const SEED = 1515;
 const WIDE = { maxItems: 1_000_000, maxDepth: 1000 };

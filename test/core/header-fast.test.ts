@@ -71,7 +71,7 @@ function mutate(b: Uint8Array, m: { kind: string; position: number; value: numbe
   const list = [...b];
   if (m.kind === 'widen') {
     // A wider head with the same value at a byte that may be a head: small integers, array and byte-string heads.
-    const heads = list.map((x, i) => i).filter((i) => list[i] < 24 || (list[i] >= 0x80 && list[i] < 0x98) || list[i] === 0x58);
+    const heads = list.map((_, i) => i).filter((i) => list[i] < 24 || (list[i] >= 0x80 && list[i] < 0x98) || list[i] === 0x58);
     if (heads.length === 0) return b;
     const i = heads[m.position % heads.length];
     const x = list[i];

@@ -74,7 +74,7 @@ test('property: any mutation of a valid header is rejected or decodes to a diffe
       if (kind === 'flip') bytes[at] ^= value || 1;
       else if (kind === 'delete') bytes.splice(at, 1);
       else bytes.splice(at, 0, value);
-      let decoded;
+      let decoded: ReturnType<typeof decodeOperation>;
       try {
         decoded = decodeOperation(new Uint8Array(bytes), op.body);
       } catch (err) {

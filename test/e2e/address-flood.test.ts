@@ -123,7 +123,7 @@ test('address frames naming thousands of fake peers cause a trickle of loopback 
   };
 
   const never = ['/ip4/10.0.0.1/tcp/4001', '/ip4/192.0.2.1/tcp/4001', '/ip4/198.51.100.7/tcp/4001/ws', '/ip4/127.0.0.1/udp/4001/quic-v1'];
-  const addressesOf = (peer: string, i: number) => [
+  const addressesOf = (_peer: string, i: number) => [
     `/ip4/127.0.0.1/tcp/${ports[i % ports.length]}`,
     `/ip4/127.0.0.1/tcp/${ws.port}/ws`,
     `/ip4/127.0.0.1/tcp/${ports[(i + 1) % ports.length]}/p2p/${peerIdOfPublicKey(fakePeer()).toString()}`, // another peer's id

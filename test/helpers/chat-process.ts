@@ -47,6 +47,14 @@ export class ChatProcess {
     return p;
   }
 
+  /** Starts a TypeScript script of the tests (`node --import tsx SCRIPT ...args`) that prints JSON lines, a `ready` first. */
+  static async script(path: string, args: string[]): Promise<ChatProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = new ChatProcess(child);
+    p.ready = await p.waitFor((l) => l.type === 'ready', 30_000, 'ready');
+    return p;
+  }
+
   /** Starts `walkaway chat <topic> --json` with a data dir, no mDNS, and port 0 unless `extra` names `--listen`. */
   static chat(topic: string, dataDir: string, extra: string[] = []): Promise<ChatProcess> {
     const port = extra.includes('--listen') ? [] : ['--port', '0'];

@@ -74,7 +74,7 @@ export function decodeMatrix(m: boolean[][]): { text: string; version: number; l
   const bits: number[] = [];
   for (let right = size - 1; right >= 1; right -= 2) {
     if (right === 6) right = 5;
-    const upward = ((size - 1 - right) >> 1) % 2 === 0 ? true : false;
+    const upward = ((size - 1 - right) >> 1) % 2 === 0;
     for (let k = 0; k < size; k++) {
       const r = upward ? size - 1 - k : k;
       for (const c of [right, right - 1]) if (!fn[r][c]) bits.push(m[r][c] !== MASK[mask](r, c) ? 1 : 0);
@@ -119,11 +119,10 @@ export function decodeMatrix(m: boolean[][]): { text: string; version: number; l
  */
 export function matrixFromImage(grey: ArrayLike<number>, width: number, height: number): boolean[][] {
   const dark = (x: number, y: number) => grey[y * width + x] < 128;
-  let top = -1, left = width, right = -1, bottom = -1;
+  let top = -1, left = width, right = -1;
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
     if (!dark(x, y)) continue;
     if (top < 0) top = y;
-    bottom = y;
     left = Math.min(left, x);
     right = Math.max(right, x);
   }

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { consumerLockfile } from './consumer-lockfile.ts';
+import { INTERNALS, ROOT_VALUES, SUBPATH_VALUES } from './public-surface.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -77,22 +78,48 @@ clearTimeout(guard);
   assert.deepEqual(out.trim().split('\n'), ['hello from a', '32 function']);
 });
 
+test('the packed root exports the app surface, each subpath its layer, and no entry an internal', () => {
+  writeFileSync(
+    join(app, 'surface.mjs'),
+    `const surface = { root: Object.keys(await import('walkaway')) };
+for (const layer of ${JSON.stringify(Object.keys(SUBPATH_VALUES))}) surface[layer] = Object.keys(await import('walkaway/' + layer));
+console.log(JSON.stringify(surface));
+`,
+  );
+  const surface = JSON.parse(run(process.execPath, ['surface.mjs'], { cwd: app })) as Record<string, string[]>;
+  assert.deepEqual(surface.root.sort(), [...ROOT_VALUES].sort());
+  for (const [layer, names] of Object.entries(SUBPATH_VALUES)) {
+    for (const name of names) assert.ok(surface[layer].includes(name), `walkaway/${layer} exports ${name}`);
+    assert.deepEqual(INTERNALS[layer].filter((name) => surface[layer].includes(name)), [], `walkaway/${layer} keeps its internals`);
+  }
+});
+
 test('a TypeScript consumer on nodenext type-checks against the declarations', () => {
   writeFileSync(
     join(app, 'app.ts'),
-    `import { Node, type NodeOptions, type TopicEvent } from 'walkaway';
-import { PrivateKey, WalkawayError, type ErrorCode } from 'walkaway/core';
+    `import { Node, PrivateKey, WalkawayError, type ErrorCode, type Hash, type NodeOptions, type TopicEvent, type TopicStream } from 'walkaway';
+import type { AppProcessor, OrderedOperation, LwwChange, Receiver } from 'walkaway';
+import { topicId } from 'walkaway/core';
 import { SqliteStore } from 'walkaway/store';
 import type { SyncSession } from 'walkaway/sync';
 import { LwwMap } from 'walkaway/processors';
 import { HyParView } from 'walkaway/net';
 import { decodeTicket } from 'walkaway/node';
+// @ts-expect-error SplitMix32 is internal to the net layer
+import { SplitMix32 } from 'walkaway/net';
+// @ts-expect-error hashKey is internal to the processors layer
+import { hashKey } from 'walkaway/processors';
+// @ts-expect-error the root does not re-export the layers
+import { HyParView as FromRoot } from 'walkaway';
+const counter: AppProcessor<number> = { name: 'count', process: (input: OrderedOperation) => [input.lamport] };
 const options: NodeOptions = { storage: 'memory', mdns: false };
 export async function demo(): Promise<string> {
   const node: Node = await Node.create({ ...options, privateKey: PrivateKey.generate() });
-  const { tx, rx } = node.stream('t');
-  await tx.publish(new Uint8Array([1]));
-  for await (const event of rx) { const e: TopicEvent = event; return e.author; }
+  const { tx, rx }: TopicStream = node.stream('t', { processors: [counter] });
+  const hash: Hash = await tx.publish(new Uint8Array([1]));
+  const changes: LwwChange<string>[] = [];
+  const events: Receiver<TopicEvent> = rx;
+  for await (const event of events) { const e: TopicEvent = event; return e.author + hash.toHex() + changes.length + topicId('t').length; }
   const code: ErrorCode = 'MALFORMED';
   throw new WalkawayError(code, String([SqliteStore, LwwMap, HyParView, decodeTicket].length) + (null as SyncSession | null));
 }

@@ -1,22 +1,34 @@
 /**
- * The package entry (`src/index.ts`) exports `Node` and re-exports every
- * layer (DESIGN.md's appendix; docs/interfaces.md).
+ * The package entries in the source tree: the root (`src/index.ts`) exports
+ * the node facade and what an app handles, nothing of the layers' machinery;
+ * each layer's index exports its public names and none of its internals
+ * (public-surface.ts, docs/interfaces.md). consumer.test.ts checks the same
+ * on the packed package.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as walkaway from '../../src/index.ts';
+import * as core from '../../src/core/index.ts';
+import * as root from '../../src/index.ts';
+import * as net from '../../src/net/index.ts';
+import * as node from '../../src/node/index.ts';
+import * as processors from '../../src/processors/index.ts';
+import * as store from '../../src/store/index.ts';
+import * as sync from '../../src/sync/index.ts';
+import { INTERNALS, ROOT_VALUES, SUBPATH_VALUES } from './public-surface.ts';
 
-test('the package entry re-exports every layer', () => {
-  const expected = {
-    core: ['PrivateKey', 'PublicKey', 'Hash', 'createOperation', 'decodeOperation', 'validateBacklink', 'WalkawayError'],
-    store: ['SqliteStore', 'MemoryStore'],
-    sync: ['SyncSession', 'syncOverStream', 'BroadcastSync'],
-    processors: ['pipeline', 'CausalOrderer', 'LwwMap', 'GrowOnlySet', 'OperationDag', 'LogView'],
-    net: ['HyParView', 'PlumTree'],
-    node: ['Node'],
-  };
-  const entry = walkaway as Record<string, unknown>;
-  for (const [layer, names] of Object.entries(expected)) {
-    for (const name of names) assert.equal(typeof entry[name], 'function', `${layer}: ${name}`);
+const layers: Record<string, Record<string, unknown>> = { core, store, sync, processors, net, node };
+
+test('the package root exports exactly the app surface', () => {
+  assert.deepEqual(Object.keys(root).sort(), [...ROOT_VALUES].sort());
+  for (const name of ROOT_VALUES) assert.notEqual((root as Record<string, unknown>)[name], undefined, name);
+});
+
+test('each layer index exports its public names and none of its internals', () => {
+  for (const [layer, names] of Object.entries(SUBPATH_VALUES)) {
+    const exported = layers[layer];
+    for (const name of names) assert.equal(typeof exported[name], 'function', `${layer} exports ${name}`);
+    for (const name of INTERNALS[layer]) assert.ok(!(name in exported), `${layer} keeps ${name} internal`);
   }
+  const internals = Object.values(INTERNALS).flat();
+  assert.deepEqual(internals.filter((name) => name in root), [], 'the root exports no internal');
 });

@@ -12,7 +12,6 @@ import fc from 'fast-check';
 import { compareBytes, type Operation } from '../../src/core/index.ts';
 import {
   CausalOrderer,
-  compareStamps,
   decodeLwwWrite,
   fanout,
   GrowOnlySet,
@@ -21,11 +20,11 @@ import {
   OperationDag,
   pipeline,
   PruneProcessor,
-  stampOf,
   type OrderedOperation,
   type Processor,
   type Stamp,
 } from '../../src/processors/index.ts';
+import { compareStamps, stampOf } from '../../src/processors/keys.ts';
 import { InboundStage } from './inbound-stage.ts';
 import { MemoryStore, type Store } from '../../src/store/index.ts';
 import { asStored, makeHistory, rng, shuffleWithDuplicates, storeFactories, TOPIC } from './helpers.ts';

@@ -7,7 +7,8 @@ import { decodeGossipFrame, encodeGossipFrame } from '../../src/net/gossip/wire.
 import { signEphemeral, verifyEphemeral } from '../../src/node/ephemeral.ts';
 import { decodePayload } from '../../src/node/payload.ts';
 import { decodeTicket, encodeTicket } from '../../src/node/ticket.ts';
-import { decodeMessage, encodeMessage, MAX_HAVE_ENTRIES, type HaveEntry, type SyncMessage } from '../../src/sync/index.ts';
+import type { HaveEntry, SyncMessage } from '../../src/sync/index.ts';
+import { decodeMessage, encodeMessage, MAX_HAVE_ENTRIES } from '../../src/sync/messages.ts';
 
 /** Each decoder of remote input takes the largest honest message and refuses one item or level more, without building it. */
 

@@ -2,7 +2,8 @@
 import { createOperation, logIdForTopic, PrivateKey, topicId, type Operation } from '../../src/core/index.ts';
 import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.ts';
 import { inlineVerifier, storeIngest } from '../../src/node/inbound/index.ts';
-import { encodeFrames, encodeMessage, SYNC_PROTOCOL_VERSION, type SyncIngest, type SyncMessage } from '../../src/sync/index.ts';
+import { encodeFrames, SYNC_PROTOCOL_VERSION, type SyncIngest, type SyncMessage } from '../../src/sync/index.ts';
+import { encodeMessage } from '../../src/sync/messages.ts';
 
 export const TOPIC = topicId('walkaway/sync-test');
 export const LOG_ID = logIdForTopic(TOPIC);

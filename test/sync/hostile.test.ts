@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { encode as cborEncode } from 'cborg';
 import fc from 'fast-check';
 import { isWalkawayError, type Operation } from '../../src/core/index.ts';
-import { duplexPair, syncOverStream, type SyncConfig, type SyncMessage } from '../../src/sync/index.ts';
+import { syncOverStream, type SyncConfig, type SyncMessage } from '../../src/sync/index.ts';
+import { duplexPair } from '../../src/sync/pipe.ts';
 import { frames, hashesOf, hello, key, LOG_ID, makeLog, openStore, testOptions, TOPIC } from './helpers.ts';
 
 const author = key(40);

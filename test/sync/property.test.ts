@@ -3,15 +3,14 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { createOperation, decodeOperationUnverified, unsignedBytesOf } from '../../src/core/index.ts';
 import {
-  decodeMessage,
-  duplexPair,
-  encodeMessage,
   FrameDecoder,
   encodeFrames,
   syncOverStream,
   type IngestRequest,
   type SyncMessage,
 } from '../../src/sync/index.ts';
+import { decodeMessage, encodeMessage } from '../../src/sync/messages.ts';
+import { duplexPair } from '../../src/sync/pipe.ts';
 import { inlineVerifier, verifyTips } from '../../src/node/inbound/index.ts';
 import { fill, hashesOf, key, makeLog, openStore, testOptions, TOPIC } from './helpers.ts';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Store } from '../../src/store/index.ts';
-import { duplexPair, syncOverStream, type SyncOptions, type SyncStats } from '../../src/sync/index.ts';
+import { syncOverStream, type SyncOptions, type SyncStats } from '../../src/sync/index.ts';
+import { duplexPair } from '../../src/sync/pipe.ts';
 import { storeIngest } from '../../src/node/inbound/index.ts';
 import { fill, hashesOf, heightsOf, key, LOG_ID, makeLog, openStore, STORE_PAIRS, testOptions, TOPIC } from './helpers.ts';
 

@@ -13,7 +13,7 @@
  */
 export { HyParView } from './hyparview.ts';
 export { checkHyParViewMessage, isHyParViewMessage, isPeerId } from './validate.ts';
-export { createRandom, mixSeed, sample, SplitMix32, takeRandom, type Random } from './random.ts';
+export { createRandom, type Random } from './random.ts';
 export {
   DEFAULT_HYPARVIEW_CONFIG,
   type HyParViewCommand,

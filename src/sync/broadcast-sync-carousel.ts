@@ -1,5 +1,5 @@
 /**
- * The carousel of broadcast-only sync (broadcast.ts): on a link where nobody
+ * The carousel of broadcast-only sync (broadcast-sync.ts): on a link where nobody
  * can answer, the sender cannot learn what a listener lacks, so every tick it
  * sends a bounded page of what it holds. New operations go first (in log
  * order, so a listener can apply them without waiting; for a log first seen,

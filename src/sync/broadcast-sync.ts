@@ -4,7 +4,7 @@
  * peer and topic: on every `tick` it broadcasts a compact announcement of its
  * log heights, the operations that announcements heard recently show someone
  * lacks (where a back channel exists), and a carousel page of what it holds,
- * new first, then cycling through the rest (broadcast-carousel.ts), so a
+ * new first, then cycling through the rest (broadcast-sync-carousel.ts), so a
  * listener that can never answer converges too. No reply is ever expected;
  * loss, duplicates and reordering only slow convergence down. Operations that
  * arrive ahead of a gap wait in a bounded buffer. Bad packets are counted and
@@ -34,7 +34,7 @@ import {
   type WalkawayError,
 } from '../core/index.ts';
 import type { LogHeight } from '../store/index.ts';
-import { BroadcastCarousel } from './broadcast-carousel.ts';
+import { BroadcastCarousel } from './broadcast-sync-carousel.ts';
 import { logKey } from './session-state.ts';
 import { asWalkawayError } from './session.ts';
 import type { IngestRequest, IngestResult } from './types.ts';

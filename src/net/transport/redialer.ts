@@ -1,0 +1,102 @@
+/**
+ * Heals partitions without the application: a peer whose last connection
+ * closed is dialled again, by its peer id (libp2p's peer store, then the
+ * address book through the dial gate), with back-off (1 s doubling to 30 s)
+ * for up to 15 minutes. When a cable is cut, the overlay loses its
+ * neighbours across it, and its passive view is tried while the cable is
+ * still down and emptied; without this, two halves that both still have
+ * neighbours never look for each other again.
+ *
+ * It never fights the overlay: it dials only while the node has fewer than
+ * `target` peers (below that, an extra connection costs little; above it the
+ * overlay chose to drop the peer). A peer that reconnects, in either
+ * direction, is no longer chased.
+ *
+ * Bounded: 64 lost peers (the oldest is forgotten), one dial per peer at a time.
+ */
+import type { PeerId } from '@libp2p/interface';
+import type { Libp2p } from 'libp2p';
+import type { Log } from '../../log.ts';
+
+const MAX_LOST = 64;
+const GIVE_UP_MS = 15 * 60_000;
+const BACKOFF_MS = [1000, 2000, 4000, 8000, 15_000, 30_000];
+const DEFAULT_TARGET = 8;
+
+interface Lost {
+  peer: PeerId;
+  since: number;
+  attempt: number;
+  timer?: NodeJS.Timeout;
+  dialing: boolean;
+}
+
+export class Redialer {
+  readonly #host: Libp2p;
+  readonly #log: Log;
+  readonly #target: number;
+  readonly #lost = new Map<string, Lost>();
+  #stopped = false;
+
+  constructor(options: { host: Libp2p; log: Log; target?: number }) {
+    this.#host = options.host;
+    this.#log = options.log;
+    this.#target = options.target ?? DEFAULT_TARGET;
+  }
+
+  /** Peers waiting for a redial now. */
+  get lost(): number {
+    return this.#lost.size;
+  }
+
+  start(): void {
+    this.#host.addEventListener('peer:disconnect', ({ detail: peer }) => this.#onLost(peer));
+    this.#host.addEventListener('peer:connect', ({ detail: peer }) => this.#forget(peer.toString()));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const key of [...this.#lost.keys()]) this.#forget(key);
+  }
+
+  #onLost(peer: PeerId): void {
+    const key = peer.toString();
+    if (this.#stopped || this.#lost.has(key)) return;
+    if (this.#lost.size >= MAX_LOST) this.#forget(this.#lost.keys().next().value!);
+    this.#lost.set(key, { peer, since: performance.now(), attempt: 0, dialing: false });
+    this.#schedule(key);
+  }
+
+  #forget(key: string): void {
+    const lost = this.#lost.get(key);
+    if (!lost) return;
+    clearTimeout(lost.timer);
+    this.#lost.delete(key);
+  }
+
+  #schedule(key: string): void {
+    const lost = this.#lost.get(key);
+    if (!lost || this.#stopped) return;
+    if (performance.now() - lost.since > GIVE_UP_MS) return this.#forget(key);
+    lost.timer = setTimeout(() => this.#redial(key), BACKOFF_MS[Math.min(lost.attempt++, BACKOFF_MS.length - 1)]);
+    lost.timer.unref();
+  }
+
+  #redial(key: string): void {
+    const lost = this.#lost.get(key);
+    if (!lost || this.#stopped || lost.dialing) return;
+    if (this.#host.getConnections(lost.peer).length > 0) return this.#forget(key);
+    if (this.#host.getPeers().length >= this.#target) return this.#schedule(key);
+    lost.dialing = true;
+    this.#host.dial(lost.peer).then(
+      () => {
+        this.#log(`redialled ${key.slice(-8)} after ${Math.round(performance.now() - lost.since)} ms`);
+        this.#forget(key);
+      },
+      () => {
+        lost.dialing = false;
+        this.#schedule(key);
+      },
+    );
+  }
+}

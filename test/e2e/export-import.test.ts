@@ -1,0 +1,138 @@
+/**
+ * The file medium with real processes: a chat writes, `walkaway export` puts
+ * the topic in a file, `walkaway import` reads it into another data directory
+ * (every operation checked as if a peer sent it), and the chat there shows
+ * the messages and syncs them on to a peer that never saw the file. Damaged,
+ * forged, cut and foreign files: typed refusals, one line, nothing valid lost.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { networkId, topicId } from '../../src/core/index.ts';
+import { encodeBundleEnd, encodeBundleHead, encodeBundleOperation } from '../../src/sync/bundle.ts';
+import { BIN, ChatProcess, tempDirs } from '../helpers/chat-process.ts';
+import { keyFor, makeLog } from '../helpers/ops.ts';
+
+const { dirs, cleanup } = tempDirs(6);
+after(cleanup);
+const files = dirs[5];
+
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+async function expectFailure(args: string[], code: number, says: RegExp): Promise<void> {
+  const r = await run(args);
+  assert.equal(r.status, code, `walkaway ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const lines = r.stderr.split('\n').filter((l) => l);
+  assert.equal(lines.length, 1, `one stderr line, got ${JSON.stringify(r.stderr)}`);
+  assert.match(lines[0], says);
+  assert.ok(!r.stderr.includes('    at '), 'no stack trace');
+}
+
+async function importJson(file: string, dataDir: string): Promise<Record<string, any>> {
+  const r = await run(['import', file, '--data', dataDir, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+test('a topic travels on a file: export, import checks every operation, a chat syncs it on', async () => {
+  const mkdir = await run(['id', '--data', files]);
+  assert.equal(mkdir.status, 0);
+  const writer = await ChatProcess.chat('usb-room', dirs[0], ['--name', 'ann']);
+  const texts = ['one', 'two', 'three'];
+  for (const t of texts) writer.send(t);
+  await writer.waitForTexts(texts);
+  await writer.kill('SIGTERM');
+
+  const file = join(files, 'usb-room.bundle');
+  const exported = await run(['export', 'usb-room', file, '--data', dirs[0], '--json']);
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.equal(JSON.parse(exported.stdout).operations, 3);
+  await expectFailure(['export', 'usb-room', file, '--data', dirs[0]], 2, /exists; add --force/);
+
+  const first = await importJson(file, dirs[1]);
+  assert.deepEqual([first.operations, first.inserted, first.duplicate, first.rejected], [3, 3, 0, {}]);
+  const again = await importJson(file, dirs[1]);
+  assert.deepEqual([again.inserted, again.duplicate], [0, 3], 'a second import stores nothing twice');
+
+  // The chat on the imported store hands the messages to a peer that never saw the file
+  // (a chat prints what arrives, not its stored history).
+  const reader = await ChatProcess.chat('usb-room', dirs[1], ['--name', 'bob']);
+  const peer = await ChatProcess.chat('usb-room', dirs[2], ['--name', 'cy', '--bootstrap', reader.address]);
+  try {
+    await peer.waitForTexts(texts, 60_000);
+    assert.ok(reader.lines.some((l) => l.type === 'sync' && l.event === 'end' && l.sent === 3), 'the importer sent the 3 imported operations');
+    assert.ok(peer.messages().every((m) => m.name === 'ann'), 'the author is the writer, not the importer');
+  } finally {
+    await Promise.all([reader.kill(), peer.kill()]);
+  }
+});
+
+test('forged, out-of-log and foreign operations are refused one by one; the valid ones are kept', async () => {
+  const topic = topicId('forged-room');
+  const log = makeLog(keyFor(7), 4);
+  const forgedBody = new TextEncoder().encode('entry X'); // same length, other bytes: the payload hash differs
+  const stranger = makeLog(keyFor(8), 3);
+  const parts = [
+    encodeBundleHead({ networkId: networkId(), topic }),
+    encodeBundleOperation(log[0]),
+    encodeBundleOperation(log[1]),
+    encodeBundleOperation({ headerBytes: log[2].headerBytes, body: forgedBody }),
+    encodeBundleOperation(log[3]), // its backlink (seq 2) was refused: a gap
+    encodeBundleOperation({ headerBytes: stranger[0].headerBytes.map((b, i) => (i === stranger[0].headerBytes.length - 1 ? b ^ 1 : b)), body: stranger[0].body }),
+    encodeBundleOperation(stranger[0]),
+    encodeBundleEnd(6),
+  ];
+  const file = join(files, 'forged.bundle');
+  writeFileSync(file, Buffer.concat(parts));
+  const result = await importJson(file, dirs[3]);
+  assert.equal(result.operations, 6);
+  assert.equal(result.inserted, 3, 'log[0], log[1] and the stranger\'s valid operation');
+  assert.equal(result.rejected.PAYLOAD_MISMATCH, 1);
+  assert.equal(result.rejected.INVALID_SIGNATURE, 1);
+  assert.equal(Object.values(result.rejected as Record<string, number>).reduce((a, b) => a + b, 0), 3, JSON.stringify(result.rejected));
+});
+
+test('damaged, cut, foreign and non-bundle files: exit 5 with one line; bad flags: exit 2', async () => {
+  const topic = topicId('damaged-room');
+  const ops = makeLog(keyFor(9), 3);
+  const whole = Buffer.concat([encodeBundleHead({ networkId: networkId(), topic }), ...ops.map(encodeBundleOperation), encodeBundleEnd(3)]);
+  const cut = join(files, 'cut.bundle');
+  writeFileSync(cut, whole.subarray(0, whole.length - 10));
+  await expectFailure(['import', cut, '--data', dirs[4]], 5, /damaged \(2 operations before the damage were imported\): MALFORMED: the bundle is cut short/);
+
+  const foreign = join(files, 'foreign.bundle');
+  writeFileSync(foreign, whole);
+  await expectFailure(['import', foreign, '--data', dirs[4], '--network', 'elsewhere'], 5, /another network id/);
+
+  const huge = join(files, 'huge.bundle');
+  const lying = Buffer.from(whole.subarray(0, encodeBundleHead({ networkId: networkId(), topic }).length));
+  writeFileSync(huge, Buffer.concat([lying, Buffer.from([0xff, 0xff, 0xff, 0xf0])]));
+  await expectFailure(['import', huge, '--data', dirs[4]], 5, /TOO_LARGE: frame of 4294967280 bytes/);
+
+  const notBundle = join(files, 'photo.jpg');
+  writeFileSync(notBundle, Buffer.from('\xff\xd8\xff\xe0 not a bundle'));
+  await expectFailure(['import', notBundle, '--data', dirs[4]], 5, /not a walkaway bundle/);
+  assert.ok(readFileSync(notBundle).length > 0);
+
+  await expectFailure(['import', '--data', dirs[4]], 2, /import needs a file/);
+  await expectFailure(['import', join(files, 'missing.bundle'), '--data', dirs[4]], 2, /no file /);
+  await expectFailure(['import', cut, '--bogus'], 2, /unknown flag --bogus/);
+  await expectFailure(['export', 'damaged-room'], 2, /export needs a topic and a file/);
+  await expectFailure(['export', 'nothing-here', join(files, 'x.bundle'), '--data', dirs[4]], 2, /no operations of topic/);
+  await expectFailure(['export', 'a', 'b', 'c'], 2, /unexpected argument "c"/);
+});

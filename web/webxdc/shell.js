@@ -1,0 +1,53 @@
+// The page around a webxdc app: its name, document and summary, the latest
+// info message (spec: "shown in the chat"), and sendToChat's dialog.
+'use strict';
+const $ = (id) => document.getElementById(id);
+const frame = $('app');
+let shared = null;
+
+function clip(text, n) {
+  return text.length > n ? `${text.slice(0, n - 1)}…` : text;
+}
+
+function show(update) {
+  if (typeof update.document === 'string') $('document').textContent = clip(update.document, 20);
+  if (typeof update.summary === 'string') $('summary').textContent = clip(update.summary, 20);
+  if (typeof update.info === 'string') $('info').textContent = clip(update.info, 50);
+  document.title = [$('document').textContent, $('name').textContent].filter(Boolean).join(' – ');
+}
+
+fetch('/.walkaway/info').then((r) => r.json()).then((info) => {
+  $('name').textContent = info.name;
+  if (info.icon) Object.assign($('icon'), { src: `/${info.icon}`, hidden: false });
+  show({ document: info.document ?? undefined, summary: info.summary ?? undefined });
+  const events = new EventSource(`/.walkaway/events?after=${info.maxSerial}`);
+  events.addEventListener('update', (e) => show(JSON.parse(e.data).update));
+});
+
+window.addEventListener('message', (e) => {
+  if (e.origin !== location.origin || e.source !== frame.contentWindow) return;
+  const m = e.data;
+  if (!m || m.type !== 'walkaway:send-to-chat') return;
+  shared = m;
+  $('share-text').textContent = m.text ?? '';
+  $('share-file').textContent = m.file ? `File: ${m.file.name} (${m.file.blob.size} bytes)` : '';
+  $('share-download').hidden = !m.file;
+  $('share-copy').hidden = !m.text;
+  $('share-send').hidden = !m.text;
+  $('share-status').textContent = '';
+  $('share').showModal();
+});
+
+$('share-download').addEventListener('click', () => {
+  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(shared.file.blob), download: shared.file.name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+});
+$('share-copy').addEventListener('click', () => {
+  navigator.clipboard.writeText(shared.text).then(() => ($('share-status').textContent = 'Copied.'), () => ($('share-status').textContent = 'Copying was refused.'));
+});
+$('share-send').addEventListener('click', () => {
+  fetch('/.walkaway/send-to-chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: shared.text }) })
+    .then(async (r) => ($('share-status').textContent = r.ok ? 'Sent.' : (await r.json()).message));
+});
+$('share-close').addEventListener('click', () => $('share').close());

@@ -26,12 +26,37 @@ export interface InboundHooks {
   log?(message: string): void;
 }
 
+/**
+ * Time and timers of the driver (the process's by default). A `Runtime`
+ * (core) fits, so that the simulator runs the machine on a virtual clock.
+ */
+export interface InboundClock {
+  now(): number;
+  /** Runs `fn` once after `ms` (0: after the current work); never keeps the process alive. */
+  setTimer(ms: number, fn: () => void): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+const PROCESS_CLOCK: InboundClock = {
+  now: () => performance.now(),
+  setTimer(ms, fn) {
+    // Ref'd: a sync batch waiting for its flush must not let the process end under it.
+    if (ms <= 0) return setImmediate(fn);
+    return setTimeout(fn, ms).unref();
+  },
+  clearTimer(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+    clearImmediate(handle as NodeJS.Immediate);
+  },
+};
+
 export interface StoreDriverOptions extends InboundHooks {
   store: Store;
   /** Bulk signature checks for sync; default: one worker pool shared by the process. */
   verifier?: Verifier | Promise<Verifier>;
   seed?: number;
   config?: Partial<InboundConfig>;
+  clock?: InboundClock;
 }
 
 interface SyncCallbacks {
@@ -48,7 +73,8 @@ export class InboundStoreDriver implements SyncIngest {
   readonly #queue: InboundInput[] = [];
   #running = false;
   #stopped = false;
-  readonly #timers = new Map<string, NodeJS.Timeout | NodeJS.Immediate>();
+  readonly #clock: InboundClock;
+  readonly #timers = new Map<string, unknown>();
   readonly #results = new Map<number, (result: IngestResult) => void>();
   readonly #sessions = new Map<number, SyncCallbacks>();
   #nextTicket = 1;
@@ -58,6 +84,7 @@ export class InboundStoreDriver implements SyncIngest {
     this.#o = options;
     this.#store = options.store;
     this.#verifier = options.verifier;
+    this.#clock = options.clock ?? PROCESS_CLOCK;
     this.machine = new Inbound(new SplitMix32(options.seed ?? globalThis.crypto.getRandomValues(new Uint32Array(1))[0]), options.config);
   }
 
@@ -67,7 +94,7 @@ export class InboundStoreDriver implements SyncIngest {
     this.#running = true;
     try {
       while (this.#queue.length > 0) {
-        for (const output of this.machine.handle(this.#queue.shift()!, performance.now())) this.#apply(output);
+        for (const output of this.machine.handle(this.#queue.shift()!, this.#clock.now())) this.#apply(output);
       }
     } finally {
       this.#running = false;
@@ -112,10 +139,7 @@ export class InboundStoreDriver implements SyncIngest {
 
   stop(): void {
     this.#stopped = true;
-    for (const timer of this.#timers.values()) {
-      clearTimeout(timer as NodeJS.Timeout);
-      clearImmediate(timer as NodeJS.Immediate);
-    }
+    for (const timer of this.#timers.values()) this.#clock.clearTimer(timer);
     this.#timers.clear();
   }
 
@@ -193,13 +217,7 @@ export class InboundStoreDriver implements SyncIngest {
       this.#timers.delete(key);
       if (!this.#stopped) this.feed({ type: 'timer', timer });
     };
-    if (afterMs <= 0) {
-      this.#timers.set(key, setImmediate(fire));
-      return;
-    }
-    const handle = setTimeout(fire, afterMs);
-    handle.unref();
-    this.#timers.set(key, handle);
+    this.#timers.set(key, this.#clock.setTimer(afterMs, fire));
   }
 }
 

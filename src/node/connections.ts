@@ -19,7 +19,7 @@ import { acceptRemoteAddress, scopeOfConnection, type Scope } from '../net/trans
 import { DialGate } from '../net/transport/dial-gate.ts';
 import { setAddressSource } from '../net/transport/host.ts';
 import { peerIdOfPublicKey, publicKeyOfPeer } from '../net/transport/peer-ids.ts';
-import type { Log } from '../log.ts';
+import type { Log } from '../core/log.ts';
 
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 /** How often libp2p's peer store is swept of peers without a connection. */

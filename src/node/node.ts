@@ -1,142 +1,40 @@
 /**
- * The node: what applications use. It joins topics and sends and receives,
- * whatever the network does: operations are stored first, travel live over
- * the topic's gossip overlay (PlumTree over HyParView) and are reconciled by
- * log-height sync with every new neighbour; everything received is
- * validated, stored and handed out in causal order.
+ * The node: what applications use. It builds the parts and connects them:
+ * operations are stored first (through the one inbound path, inbound/),
+ * travel live over the topic's gossip overlay (PlumTree over HyParView) and
+ * are reconciled by log-height sync with every new neighbour; what is stored
+ * passes the topic's processors chain (topic-state.ts) to `rx` and views.
  */
 import '../net/polyfill.ts';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Libp2p } from 'libp2p';
-import {
-  bytesEqual,
-  createOperation,
-  logIdOf,
-  networkId as toNetworkId,
-  nowMicros,
-  PrivateKey,
-  toHex,
-  topicId,
-  WalkawayError,
-  type Hash,
-} from '../core/index.ts';
-import { createLog, type Log } from '../log.ts';
-import { AddressBook } from '../net/address-book.ts';
+import { bytesEqual, nowMicros, toHex, topicId, WalkawayError, type Hash, type PrivateKey } from '../core/index.ts';
+import type { DataDirLock } from './data-dir.ts';
+import { createLog, type Log } from '../core/log.ts';
+import type { AddressBook } from '../net/address-book.ts';
 import { GossipService } from '../net/gossip/gossip-service.ts';
-import { Penalties } from '../net/gossip/penalties.ts';
 import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
-import { createHost } from '../net/transport/host.ts';
 import { RelayKeeper } from '../net/transport/relay-keeper.ts';
 import { Redialer } from '../net/transport/redialer.ts';
 import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
-import { loadIdentity, lockDataDir, type DataDirLock } from '../data-dir.ts';
-import { MemoryStore, SqliteStore, type Store } from '../store/index.ts';
-import type { SyncEvent } from '../sync/index.ts';
+import type { Store } from '../store/index.ts';
 import { Connections } from './connections.ts';
 import { signEphemeral, verifyEphemeral } from './ephemeral.ts';
 import { InboundStoreDriver } from './inbound/store-driver.ts';
-import type { ForkReport } from './inbound/types.ts';
+import { forwardHostEvents, inboundHooks, onOverlayEvent, onSyncEnd, onSyncEvent, type NodeWiring, type OverlayEvent } from './network-events.ts';
+import { openNodeParts, type NodeParts } from './node-open.ts';
+import { ownRejection, signNext } from './own-operation.ts';
 import { nodeStats, type NodeStats } from './node-stats.ts';
+import type { EphemeralStream, ForkEvent, NodeOptions, PublishOptions, StreamOptions, TopicStream } from './node-types.ts';
 import { REAL_NETWORK_OVERLAY } from './overlay-config.ts';
 import { encodePayload } from './payload.ts';
-import type { Receiver } from './receiver.ts';
 import { SyncManager } from './sync-manager.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
-import { TopicState, type EphemeralEvent, type TopicEvent } from './topic-state.ts';
+import { TopicState } from './topic-state.ts';
 import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
-import type { AppProcessor, SlotProcessor } from '../processors/index.ts';
 
-export interface NodeOptions {
-  /** Identity (`identity.key`), store (`store.db`) and address book live here. */
-  dataDir?: string;
-  /** Default: 'sqlite' with a dataDir, else 'memory'. */
-  storage?: 'memory' | 'sqlite';
-  /** SQLite commits: 'full' (default) survive a power cut; 'normal' is faster (src/store/sqlite.ts). */ durability?: 'full' | 'normal';
-  privateKey?: PrivateKey;
-  /** A string (hashed with a domain prefix) or 32 bytes. Default "walkaway". */
-  networkId?: string | Uint8Array;
-  /** Multiaddrs to listen on. Default: TCP on all interfaces, a free port. */
-  listen?: string[];
-  bootstrap?: string[];
-  mdns?: boolean;
-  /** Serve as a circuit relay for this network. */
-  relay?: boolean;
-  /** Relays to use when this node is not reachable directly: multiaddrs ending in /p2p/<relay>. */
-  relays?: string[];
-  allow?: string[];
-  deny?: string[];
-  /** Largest operation (header + body) sent by gossip; larger ones travel by sync only. */
-  maxGossipBytes?: number;
-  /**
-   * Also carry broadcast-only sync and ephemeral messages over UDP multicast
-   * on the LAN, for peers without a connection. Opt-in: topic ids travel in
-   * clear there.
-   */
-  multicast?: boolean | { group?: string; port?: number; interface?: string; tickMs?: number };
-}
-
-export interface PublishOptions {
-  /** Set the prune flag: peers may delete this log's entries before it. */
-  prune?: boolean;
-}
-
-export interface StreamOptions {
-  /** Replay every operation stored after this cursor (0: from the start) before live events. */
-  from?: number;
-  signal?: AbortSignal;
-  /** App processors at the end of the topic's chain; each gets the topic's history first (processors/chain.ts). */
-  processors?: AppProcessor[];
-  /** Where the processors' outputs go. */
-  onOutput?: (output: unknown, processor: string) => void;
-  /**
-   * Encrypted bodies (src/encryption builds this): `seal` runs on every body
-   * published here before it is signed, `decrypt` takes the chain's
-   * decryption slot. Give it with the topic's first stream.
-   */
-  encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
-}
-
-export interface TopicStream {
-  topic: Uint8Array;
-  tx: { publish(body: Uint8Array, options?: PublishOptions): Promise<Hash> };
-  rx: Receiver<TopicEvent>;
-  /** Deletes an operation's body here; its header stays (the log stays whole, sync sends the header). */
-  deleteBody(hash: Hash): boolean;
-  /** Resolves once what is stored so far has passed the topic's processors. */
-  settled(): Promise<void>;
-  /** Calls `listener` on every fork of an author in this topic (see `ForkEvent`); returns the unsubscribe. */
-  onFork(listener: (fork: ForkEvent) => void): () => void;
-}
-
-export interface EphemeralStream {
-  topic: Uint8Array;
-  tx: { publish(body: Uint8Array): Promise<void> };
-  rx: Receiver<EphemeralEvent>;
-}
-
-/**
- * The `fork` event (on the node, and through `TopicStream.onFork` on the
- * topic's stream): an author signed two different operations at one seqNum
- * of a log. Fired once per fork point on every node that learns of it, by
- * gossip, sync or multicast; the store keeps both headers as evidence and
- * accepts nothing of that log from the fork point on.
- */
-export interface ForkEvent {
-  /** Hex topic id. */
-  topic: string;
-  /** Hex Ed25519 public key of the author who forked. */
-  author: string;
-  /** Hex log id. */
-  logId: string;
-  seqNum: number;
-  /** The two lowest-hash headers at the fork point (signed header bytes). */
-  headers: [Uint8Array, Uint8Array];
-  /** What carried the operation that revealed the fork here. */
-  via: 'gossip' | 'sync' | 'multicast' | 'local';
-}
+export type { EphemeralStream, ForkEvent, NodeOptions, PublishOptions, StreamOptions, TopicStream } from './node-types.ts';
 
 const DEFAULT_MAX_GOSSIP_BYTES = 16 * 1024 - 512;
 
@@ -149,98 +47,55 @@ export class Node extends EventEmitter {
   readonly host: Libp2p;
   readonly #gossip: GossipService;
   readonly #sync: SyncManager;
+  readonly #inbound: InboundStoreDriver;
   readonly #discovery: TopicDiscovery;
   readonly #connections: Connections;
   readonly #multicast: MulticastChannel | undefined;
+  readonly #relayKeeper: RelayKeeper;
+  readonly #redialer: Redialer;
   readonly #book: AddressBook;
   readonly #topics = new Map<string, TopicState>();
   readonly #maxGossipBytes: number;
-  readonly #log: Log;
-  readonly #inbound: InboundStoreDriver;
-  #relayKeeper: RelayKeeper | undefined;
-  #redialer: Redialer | undefined;
+  readonly #log: Log = createLog('walkaway:node');
+  readonly #lock: DataDirLock | undefined;
   #lamport = 0;
   #closed = false;
-  #lock: DataDirLock | undefined;
 
-  private constructor(parts: {
-    privateKey: PrivateKey;
-    networkId: Uint8Array;
-    store: Store;
-    host: Libp2p;
-    book: AddressBook;
-    maxGossipBytes: number;
-    multicast?: NodeOptions['multicast'];
-    penalties: Penalties;
-  }) {
+  private constructor(parts: NodeParts, options: NodeOptions) {
     super();
-    this.privateKey = parts.privateKey;
-    this.id = parts.privateKey.publicKey.toHex();
-    this.peerId = parts.host.peerId.toString();
-    this.networkId = parts.networkId;
-    this.store = parts.store;
-    this.host = parts.host;
-    this.#book = parts.book;
-    this.#maxGossipBytes = parts.maxGossipBytes;
-    this.#log = createLog('walkaway:node');
     this.on('error', () => {}); // errors are events; an unhandled one must not crash the app
+    ({ privateKey: this.privateKey, networkId: this.networkId, store: this.store, host: this.host, book: this.#book, lock: this.#lock } = parts);
+    this.id = this.privateKey.publicKey.toHex();
+    this.peerId = this.host.peerId.toString();
+    this.#maxGossipBytes = options.maxGossipBytes ?? DEFAULT_MAX_GOSSIP_BYTES;
+    const { host, networkId, store } = this;
     const seed = globalThis.crypto.getRandomValues(new Uint32Array(2));
+    const w = { topics: this.#topics, store, emit: (e: string, payload: unknown) => void this.emit(e, payload), log: (m: string) => this.#log(m) } as NodeWiring;
     // The one way in: gossip, sync, multicast and publish all store through it.
-    this.#inbound = new InboundStoreDriver({
-      store: this.store,
-      seed: seed[1],
-      onStored: (topic, op, via) => {
-        const state = this.#topics.get(toHex(topic));
-        if (via === 'sync') state?.storedBySync(op);
-        else state?.stored(op);
-      },
-      onBatchEnd: (topic) => this.#topics.get(toHex(topic))?.flushSynced(),
-      onEphemeral: (topic, message, bytes) => this.#topics.get(toHex(topic))?.deliverEphemeral(message, bytes),
-      onHolds: (topic, peer, heights) => this.#topics.get(toHex(topic))?.noteHeights(peer, heights),
-      onFork: (fork) => this.#onFork(fork),
-      onRequestSync: (peer, topic) => {
-        if (this.#topics.has(toHex(topic))) this.#sync.sync(peer, topic);
-      },
-      log: (message) => this.#log(message),
-    });
-    this.#gossip = new GossipService({
-      host: this.host,
-      networkId: this.networkId,
-      book: this.#book,
-      config: REAL_NETWORK_OVERLAY,
-      seed: seed[0],
-      onEvent: (topic, event) => this.#onOverlayEvent(topic, event),
-      validate: (_topic, payload) => this.#inbound.check(payload),
-      penalties: parts.penalties,
-      log: createLog('walkaway:gossip'),
-    });
-    this.#sync = new SyncManager({
-      host: this.host,
-      store: this.store,
-      ingest: this.#inbound,
-      networkId: this.networkId,
-      self: this.id,
-      isJoined: (topic) => this.#topics.has(toHex(topic)),
+    this.#inbound = w.inbound = new InboundStoreDriver({ store, seed: seed[1], ...inboundHooks(w) });
+    const joined = (topic: Uint8Array) => this.#topics.has(toHex(topic));
+    const [book, penalties, config] = [this.#book, parts.penalties, REAL_NETWORK_OVERLAY];
+    // Gossip payloads are checked by the inbound path before the overlay caches or forwards them.
+    const validate = (_topic: Uint8Array, payload: Uint8Array) => this.#inbound.check(payload);
+    const onEvent = (topic: Uint8Array, event: OverlayEvent) => onOverlayEvent(w, topic, event);
+    this.#gossip = new GossipService({ host, networkId, book, config, seed: seed[0], validate, penalties, onEvent, log: createLog('walkaway:gossip') });
+    this.#sync = w.sync = new SyncManager({
+      ...{ host, store, ingest: this.#inbound, networkId, self: this.id, isJoined: joined, log: createLog('walkaway:sync') },
       onStart: (peer, topic, role) => this.emit('sync:start', { topic: toHex(topic), peer, role }),
-      onEvent: (peer, topic, event) => this.#onSyncEvent(peer, topic, event),
-      onEnd: (peer, topic, stats, error) => this.#onSyncEnd(peer, topic, stats, error),
-      log: createLog('walkaway:sync'),
+      onEvent: (peer, topic, event) => onSyncEvent(w, peer, topic, event),
+      onEnd: (peer, topic, stats, error) => onSyncEnd(w, peer, topic, stats, error),
     });
-    this.#discovery = new TopicDiscovery({
-      host: this.host,
-      networkId: this.networkId,
-      topics: () => [...this.#topics.values()].map((t) => t.topic),
-      onShared: (peer, topics) => {
-        for (const topic of topics) if (this.#topics.has(toHex(topic))) this.#gossip.join(topic, [peer]);
-      },
-      log: createLog('walkaway:topics'),
-    });
-    this.#connections = new Connections(this.host, this.#book, createLog('walkaway:connections'));
-    if (parts.multicast) {
+    const topics = () => [...this.#topics.values()].map((t) => t.topic);
+    const onShared = (peer: string, shared: Uint8Array[]) => shared.filter(joined).forEach((topic) => this.#gossip.join(topic, [peer]));
+    this.#discovery = new TopicDiscovery({ host, networkId, topics, onShared, log: createLog('walkaway:topics') });
+    this.#connections = new Connections(host, this.#book, createLog('walkaway:connections'));
+    this.#relayKeeper = new RelayKeeper({ host, relays: options.relays, log: createLog('walkaway:relays') });
+    this.#redialer = new Redialer({ host, log: createLog('walkaway:redial') });
+    if (options.multicast) {
       this.#multicast = new MulticastChannel({
-        ...(typeof parts.multicast === 'object' ? parts.multicast : {}),
-        store: this.store,
-        networkId: this.networkId,
+        ...(typeof options.multicast === 'object' ? options.multicast : {}),
+        store,
+        networkId,
         ingest: (topic, op, done) => this.#inbound.ingest('multicast', topic, op, (result) => done(result.outcome)),
         onEphemeral: (topic, bytes) => this.#onEphemeral(topic, bytes),
         log: createLog('walkaway:multicast'),
@@ -249,49 +104,8 @@ export class Node extends EventEmitter {
   }
 
   static async create(options: NodeOptions = {}): Promise<Node> {
-    const storage = options.storage ?? (options.dataDir ? 'sqlite' : 'memory');
-    if (storage !== 'memory' && storage !== 'sqlite') throw new WalkawayError('INVALID_ARGUMENT', `storage must be 'memory' or 'sqlite'`);
-    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-    // One node per data directory (process-wide and across processes): released by close().
-    const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
-    try {
-      return await Node.#open(options, storage, lock);
-    } catch (err) {
-      lock?.release();
-      throw err;
-    }
-  }
-
-  static async #open(options: NodeOptions, storage: 'memory' | 'sqlite', lock: DataDirLock | undefined): Promise<Node> {
-    const privateKey = options.privateKey ?? (options.dataDir ? loadIdentity(options.dataDir) : PrivateKey.generate());
-    const store: Store = storage === 'sqlite' ? SqliteStore.open(options.dataDir ? join(options.dataDir, 'store.db') : ':memory:', { durability: options.durability }) : MemoryStore.create();
-    const networkId = toNetworkId(options.networkId);
-    const book = new AddressBook(options.dataDir ? join(options.dataDir, 'addresses.json') : undefined);
-    // Shared by the gossip service (which bans) and the host's connection gater (which keeps banned peers out).
-    const penalties = new Penalties();
-    const host = await createHost({
-      privateKey,
-      networkId,
-      listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
-      mdns: options.mdns ?? false,
-      relayServer: options.relay,
-      allow: options.allow,
-      deny: options.deny,
-      isBanned: (peer) => penalties.isBanned(peer, performance.now()),
-    });
-    const node = new Node({
-      privateKey,
-      networkId,
-      store,
-      host,
-      book,
-      maxGossipBytes: options.maxGossipBytes ?? DEFAULT_MAX_GOSSIP_BYTES,
-      multicast: options.multicast,
-      penalties,
-    });
-    node.#lock = lock;
-    node.#relayKeeper = new RelayKeeper({ host, relays: options.relays, log: createLog('walkaway:relays') });
-    node.#redialer = new Redialer({ host, log: createLog('walkaway:redial') });
+    const parts = await openNodeParts(options);
+    const node = new Node(parts, options);
     await node.#start(options.bootstrap ?? []);
     return node;
   }
@@ -314,8 +128,7 @@ export class Node extends EventEmitter {
       this.on('fork', forThisTopic);
       return () => void this.off('fork', forThisTopic);
     };
-    const publish = (body: Uint8Array, opts?: PublishOptions) =>
-      Promise.resolve(this.#publish(state, encryption && body instanceof Uint8Array ? encryption.seal(body) : body, opts));
+    const publish = (body: Uint8Array, opts?: PublishOptions) => this.#publish(state, encryption && body instanceof Uint8Array ? encryption.seal(body) : body, opts);
     return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle(), onFork };
   }
 
@@ -396,8 +209,8 @@ export class Node extends EventEmitter {
     this.#closed = true;
     this.#inbound.stop();
     this.#connections.stop();
-    this.#relayKeeper?.stop();
-    this.#redialer?.stop();
+    this.#relayKeeper.stop();
+    this.#redialer.stop();
     this.#sync.stop();
     this.#gossip.stop();
     this.#multicast?.stop();
@@ -409,23 +222,14 @@ export class Node extends EventEmitter {
   }
 
   async #start(bootstrap: string[]): Promise<void> {
-    this.host.addEventListener('connection:open', ({ detail: c }) => this.#log(`connection opened: ${c.remotePeer.toString().slice(-8)} ${c.direction} ${c.remoteAddr.toString()}`));
-    this.host.addEventListener('connection:close', ({ detail: c }) => this.#log(`connection closed: ${c.remotePeer.toString().slice(-8)} ${c.direction} ${c.remoteAddr.toString()}`));
-    this.host.addEventListener('peer:connect', (event) => {
-      const peer = publicKeyOfPeer(event.detail);
-      if (peer) this.emit('peer:connect', { peer });
-    });
-    this.host.addEventListener('peer:disconnect', (event) => {
-      const peer = publicKeyOfPeer(event.detail);
-      if (peer) this.emit('peer:disconnect', { peer });
-    });
+    forwardHostEvents(this.host, (event, payload) => this.emit(event, payload), this.#log);
     await this.#gossip.start();
     await this.#sync.start();
     await this.#discovery.start();
     await this.#multicast?.start();
     this.#connections.start();
-    this.#relayKeeper?.start();
-    this.#redialer?.start();
+    this.#relayKeeper.start();
+    this.#redialer.start();
     this.#connections.dialKnown();
     this.#connections.bootstrap(bootstrap);
     // Anti-entropy and gap syncs are the inbound machine's timers.
@@ -434,50 +238,34 @@ export class Node extends EventEmitter {
 
   #join(topicOrTicket: string | Uint8Array): TopicState {
     if (this.#closed) throw new WalkawayError('CLOSED', 'the node is closed');
-    let topic: Uint8Array;
-    if (isTicket(topicOrTicket)) {
-      const ticket = decodeTicket(topicOrTicket);
-      if (!bytesEqual(ticket.networkId, this.networkId)) {
-        throw new WalkawayError('INVALID_ARGUMENT', 'the ticket is for another network id');
-      }
+    let topic = isTicket(topicOrTicket) ? undefined : topicId(topicOrTicket);
+    if (!topic) {
+      const ticket = decodeTicket(topicOrTicket as string);
+      if (!bytesEqual(ticket.networkId, this.networkId)) throw new WalkawayError('INVALID_ARGUMENT', 'the ticket is for another network id');
       topic = ticket.topic;
       this.#connections.bootstrap(ticket.addresses);
-    } else {
-      topic = topicId(topicOrTicket);
     }
     const hex = toHex(topic);
     let state = this.#topics.get(hex);
-    if (!state) {
-      state = new TopicState(this.store, topic, this.id, (message) => this.#log(`topic ${hex.slice(0, 8)}: ${message}`));
-      this.#topics.set(hex, state);
-      this.#inbound.feed({ type: 'join', topic });
-      this.#log(`topic ${hex.slice(0, 8)}: joined`);
-      this.#gossip.join(topic, []);
-      this.#multicast?.join(topic);
-      this.#discovery.askAll();
-      this.emit('topic:alone', { topic: hex });
-    }
+    if (state) return state;
+    state = new TopicState(this.store, topic, this.id, (message) => this.#log(`topic ${hex.slice(0, 8)}: ${message}`));
+    this.#topics.set(hex, state);
+    this.#inbound.feed({ type: 'join', topic });
+    this.#log(`topic ${hex.slice(0, 8)}: joined`);
+    this.#gossip.join(topic, []);
+    this.#multicast?.join(topic);
+    this.#discovery.askAll();
+    this.emit('topic:alone', { topic: hex });
     return state;
   }
 
+  /** Signs the next operation of this node's log, stores it through the inbound path, then sends it. */
   #publish(state: TopicState, body: Uint8Array, options: PublishOptions = {}): Promise<Hash> {
     if (!(body instanceof Uint8Array)) return Promise.reject(new WalkawayError('INVALID_ARGUMENT', 'publish takes a Uint8Array'));
-    const latest = this.store.latest(this.privateKey.publicKey, state.logId);
-    const timestamp = nowMicros();
-    const op = createOperation({
-      privateKey: this.privateKey,
-      body,
-      seqNum: latest ? latest.header.seqNum + 1 : 0,
-      backlink: latest?.hash,
-      extensions: options.prune
-        ? { variant: 'basic', logId: state.logId, timestamp, pruneFlag: true }
-        : { variant: 'causal', logId: state.logId, timestamp, previous: state.heads() },
-    });
+    const op = signNext(this.store, this.privateKey, state, body, options.prune ?? false, nowMicros());
     return new Promise((resolve, reject) =>
       this.#inbound.ingest('local', state.topic, op, ({ outcome }) => {
-        if (outcome.status !== 'inserted') {
-          return reject(outcome.status === 'rejected' ? outcome.error : new WalkawayError('PROTOCOL', `own operation was ${outcome.status}`));
-        }
+        if (outcome.status !== 'inserted') return reject(ownRejection(outcome));
         if (op.headerBytes.length + (op.body?.length ?? 0) <= this.#maxGossipBytes) {
           this.#gossip.publish(state.topic, encodePayload({ kind: 'operation', headerBytes: op.headerBytes, body: op.body }));
         } else {
@@ -489,89 +277,11 @@ export class Node extends EventEmitter {
     );
   }
 
-  #onOverlayEvent(topic: Uint8Array, event: { type: string; peer?: string; payload?: Uint8Array; from?: string; reason?: string }): void {
-    const state = this.#topics.get(toHex(topic));
-    if (!state) return;
-    switch (event.type) {
-      case 'neighbor-up': {
-        const peer = event.peer!;
-        state.neighbors.add(peer);
-        this.#inbound.feed({ type: 'neighbor-up', topic, peer });
-        this.#log(`topic ${state.hex.slice(0, 8)}: neighbour ${peer.slice(0, 8)} up (${state.neighbors.size} active)`);
-        this.emit('neighbor:up', { topic: state.hex, peer });
-        if (this.#sync.dialsFor(peer)) this.#sync.sync(peer, topic);
-        break;
-      }
-      case 'neighbor-down': {
-        const peer = event.peer!;
-        state.neighbors.delete(peer);
-        this.#inbound.feed({ type: 'neighbor-down', topic, peer });
-        this.#log(`topic ${state.hex.slice(0, 8)}: neighbour ${peer.slice(0, 8)} down (${state.neighbors.size} active)`);
-        this.#sync.forget(peer, topic);
-        this.emit('neighbor:down', { topic: state.hex, peer });
-        if (state.neighbors.size === 0) this.emit('topic:alone', { topic: state.hex });
-        break;
-      }
-      case 'deliver':
-        this.#inbound.feed({ type: 'gossip', topic, from: event.from!, payload: event.payload! });
-        break;
-      case 'dropped':
-        this.#log(`overlay dropped a message from ${event.from?.slice(0, 8)}: ${event.reason}`);
-        break;
-    }
-  }
-
-  /** Forks reach the app after the inbound machine's turn, never inside it. */
-  #onFork(fork: ForkReport): void {
-    const event: ForkEvent = {
-      topic: toHex(fork.topic),
-      author: fork.author.toHex(),
-      logId: toHex(fork.logId),
-      seqNum: fork.seqNum,
-      headers: fork.headers,
-      via: fork.via,
-    };
-    this.#log(`topic ${event.topic.slice(0, 8)}: author ${event.author.slice(0, 8)} forked its log at seqNum ${fork.seqNum} (learnt by ${fork.via})`);
-    queueMicrotask(() => this.emit('fork', event));
-  }
-
   #onEphemeral(topic: Uint8Array, bytes: Uint8Array): void {
-    const state = this.#topics.get(toHex(topic));
-    if (!state) return;
     try {
-      state.deliverEphemeral(verifyEphemeral(bytes), bytes);
+      this.#topics.get(toHex(topic))?.deliverEphemeral(verifyEphemeral(bytes), bytes);
     } catch (err) {
       this.#log(`bad ephemeral message: ${(err as Error).message}`);
     }
-  }
-
-  #onSyncEvent(peer: string, topic: Uint8Array, event: SyncEvent): void {
-    const state = this.#topics.get(toHex(topic));
-    if (!state) return;
-    if (event.type === 'operation') {
-      // Stored and handed to the chain by the inbound path already.
-      const op = event.operation;
-      state.noteHeights(peer, [{ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum }]);
-      return;
-    }
-    if (event.type === 'progress' || event.type === 'presync') {
-      this.emit('sync:progress', { topic: state.hex, peer, ...('progress' in event ? event.progress : { direction: event.direction, operations: event.operations, bytes: event.bytes }) });
-    } else if (event.type === 'synced') {
-      // Both directions are done: the peer holds at least what we held.
-      state.noteHeights(peer, this.store.heights(topic));
-    }
-  }
-
-  #onSyncEnd(peer: string, topic: Uint8Array, stats: { stored?: number; sent?: { operations: number }; received?: { operations: number } } | undefined, error?: Error): void {
-    this.#topics.get(toHex(topic))?.flushSynced();
-    this.#inbound.feed({ type: 'sync-ended', topic });
-    this.emit('sync:end', {
-      topic: toHex(topic),
-      peer,
-      received: stats?.received?.operations ?? 0,
-      stored: stats?.stored ?? 0,
-      sent: stats?.sent?.operations ?? 0,
-      error: error ? { code: (error as WalkawayError).code ?? 'UNKNOWN', message: error.message } : undefined,
-    });
   }
 }

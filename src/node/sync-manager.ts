@@ -12,7 +12,7 @@ import { syncOverStream, type SyncEvent, type SyncHandle, type SyncIngest, type 
 import { protocolId } from '../net/transport/host.ts';
 import { peerIdOfPublicKey, publicKeyOfPeer } from '../net/transport/peer-ids.ts';
 import { streamToDuplex } from '../net/transport/stream-duplex.ts';
-import type { Log } from '../log.ts';
+import type { Log } from '../core/log.ts';
 
 export interface SyncManagerOptions {
   host: Libp2p;

@@ -32,7 +32,7 @@ import {
   type LwwChange,
   type LwwEntry,
 } from '../processors/index.ts';
-import type { PublishOptions } from './node.ts';
+import type { PublishOptions } from './node-types.ts';
 import type { TopicState } from './topic-state.ts';
 
 /** What a view needs of the node: the topic and a way to publish to it. */

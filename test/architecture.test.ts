@@ -5,7 +5,7 @@
  * layers below it; layers of one rank (sync and processors)
  * do not import each other. Only the package entry (src/index.ts) is
  * outside the order: the logger is core's (core/log.ts), the data directory
- * the node's (node/data-dir.ts). The linter (biome.json,
+ * the node's (node/data-dir.ts). The linter (biome.jsonc,
  * `noRestrictedImports` per layer folder) holds the same order while code is
  * written; the last test here checks that it does.
  */
@@ -87,11 +87,11 @@ function boundaryFindings(cwd: string, ...args: string[]): { status: number | nu
 }
 
 test('the linter rejects every import against the layer order and accepts every other', () => {
-  // A scratch tree with biome.json and, for each pair of layers, a file of one importing the other
+  // A scratch tree with biome.jsonc and, for each pair of layers, a file of one importing the other
   // (directly in the layer folder and one folder deeper), plus an import of the node's data directory.
   const dir = mkdtempSync(join(tmpdir(), 'walkaway-layers-'));
   try {
-    copyFileSync(join(ROOT, 'biome.json'), join(dir, 'biome.json'));
+    copyFileSync(join(ROOT, 'biome.jsonc'), join(dir, 'biome.jsonc'));
     const expected: string[] = [];
     const probe = (path: string, specifier: string, wrong: boolean) => {
       mkdirSync(join(dir, dirname(path)), { recursive: true });

@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { isWalkawayError, toHex } from '../core/index.ts';
 import { defaultDataDir } from '../node/data-dir.ts';
 import { isTicket, Node } from '../node/index.ts';
-import { DEFAULT_ARCHIVE_LIMITS, openXdc, openXdcFolder, startAppServer, WebxdcApp, type WebxdcArchive } from '../webxdc/index.ts';
+import { DEFAULT_ARCHIVE_LIMITS, openXdc, openXdcFolder, portForTopic, startAppServer, WebxdcApp, type WebxdcArchive } from '../webxdc/index.ts';
 import { address, parse, port, text, UsageError } from './args.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 
@@ -103,11 +103,6 @@ function readApp(path: string): WebxdcArchive {
     if (isWalkawayError(err)) throw new UsageError(`${path.slice(0, 200)} is not a webxdc app: ${err.message.replace(/^[A-Z_]+: /, '')}`);
     throw err;
   }
-}
-
-/** A port from 20000 to 39999 picked by the topic: the same app instance keeps its origin (and localStorage). */
-export function portForTopic(topic: Uint8Array): number {
-  return 20000 + (((topic[0] << 8) | topic[1]) % 20000);
 }
 
 async function startNode(o: { dataDir: string; bootstrap: string[]; mdns: boolean; p2pPort?: number }): Promise<Node> {

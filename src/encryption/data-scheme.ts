@@ -179,11 +179,6 @@ export class GroupEncryption {
     return this.keyFor(envelope).open(envelope, author);
   }
 
-  /** Id (hex) of the secret a body was sealed under, if this member holds it. */
-  holds(secretId: string): boolean {
-    return this.state.secrets.has(secretId);
-  }
-
   /** Id (hex) of the secret `seal` uses now. */
   latestSecretId(): string | undefined {
     return latestSealable(this.state.secrets)?.[0];
@@ -217,7 +212,11 @@ export class GroupEncryption {
     const secret = this.config.random(32);
     const secretId = keyIdOf(secret, this.config.topic);
     const history = this.history === 'all' ? this.historyForWelcome() : [];
-    const recipients = this.config.membership.readers().map(toHex).filter((r) => r !== this.me).sort();
+    const recipients = this.config.membership
+      .readers()
+      .map(toHex)
+      .filter((r) => r !== this.me)
+      .sort();
     const boxes: { recipient: Uint8Array; message: Uint8Array }[] = [];
     const failed: { member: string; error: WalkawayError }[] = [];
     for (const r of recipients) {

@@ -4,22 +4,24 @@
  * progress and ends, stored operations, forks. Wiring only: every decision
  * was made by a machine (inbound, overlay, sync session) before it got here.
  */
-import type { Libp2p } from 'libp2p';
+import type { EventEmitter } from 'node:events';
 import { logIdOf, toHex, type WalkawayError } from '../core/index.ts';
-import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
+import type { SyncService } from '../net/sync/sync-service.ts';
 import type { Store } from '../store/index.ts';
+import { verifyEphemeral } from './ephemeral.ts';
 import type { SyncEvent, SyncStats } from '../sync/index.ts';
 import type { InboundHooks, InboundStoreDriver } from './inbound/store-driver.ts';
 import type { ForkReport } from './inbound/types.ts';
 import type { ForkEvent } from './node-types.ts';
-import type { SyncManager } from './sync-manager.ts';
 import type { TopicState } from './topic-state.ts';
 
 export interface NodeWiring {
   topics: Map<string, TopicState>;
   store: Store;
   inbound: InboundStoreDriver;
-  sync: SyncManager;
+  sync: SyncService;
+  /** The node's clock (its runtime's), for when peers were seen to hold what. */
+  now(): number;
   emit(event: string, payload: unknown): void;
   log(message: string): void;
 }
@@ -33,7 +35,7 @@ export function inboundHooks(w: NodeWiring): InboundHooks {
     onStored: (topic, op, via) => (via === 'sync' ? state(topic)?.storedBySync(op) : state(topic)?.stored(op)),
     onBatchEnd: (topic) => state(topic)?.flushSynced(),
     onEphemeral: (topic, message, bytes) => state(topic)?.deliverEphemeral(message, bytes),
-    onHolds: (topic, peer, heights) => state(topic)?.noteHeights(peer, heights),
+    onHolds: (topic, peer, heights) => state(topic)?.noteHeights(peer, heights, w.now()),
     onFork: (fork) => onFork(w, fork),
     onRequestSync: (peer, topic) => state(topic) && w.sync.sync(peer, topic),
     log: w.log,
@@ -87,14 +89,14 @@ export function onSyncEvent(w: NodeWiring, peer: string, topic: Uint8Array, even
   if (event.type === 'operation') {
     // Stored and handed to the chain by the inbound path already; the peer holds it.
     const { header } = event.operation;
-    state.noteHeights(peer, [{ author: header.publicKey, logId: logIdOf(header), seqNum: header.seqNum }]);
+    state.noteHeights(peer, [{ author: header.publicKey, logId: logIdOf(header), seqNum: header.seqNum }], w.now());
   } else if (event.type === 'progress') {
     w.emit('sync:progress', { topic: state.hex, peer, ...event.progress });
   } else if (event.type === 'presync') {
     w.emit('sync:progress', { topic: state.hex, peer, direction: event.direction, operations: event.operations, bytes: event.bytes });
   } else if (event.type === 'synced') {
     // Both directions are done: the peer holds at least what we held.
-    state.noteHeights(peer, w.store.heights(topic));
+    state.noteHeights(peer, w.store.heights(topic), w.now());
   }
 }
 
@@ -112,16 +114,19 @@ export function onSyncEnd(w: NodeWiring, peer: string, topic: Uint8Array, stats:
   });
 }
 
-/** The host's connection events to the log, its peer events to the node (as hex public keys). */
-export function forwardHostEvents(host: Libp2p, emit: (event: string, payload: unknown) => void, log: (message: string) => void): void {
-  const logged = (what: string) => (c: { remotePeer: unknown; direction: string; remoteAddr: unknown }) =>
-    log(`connection ${what}: ${String(c.remotePeer).slice(-8)} ${c.direction} ${String(c.remoteAddr)}`);
-  host.addEventListener('connection:open', ({ detail }) => logged('opened')(detail));
-  host.addEventListener('connection:close', ({ detail }) => logged('closed')(detail));
-  for (const name of ['peer:connect', 'peer:disconnect'] as const) {
-    host.addEventListener(name, ({ detail }) => {
-      const peer = publicKeyOfPeer(detail);
-      if (peer) emit(name, { peer });
-    });
+
+/** `stream.onFork`: the node's `fork` events of one topic; returns the unsubscribe. */
+export function forksOfTopic(node: EventEmitter, topicHex: string, listener: (fork: ForkEvent) => void): () => void {
+  const forThisTopic = (fork: ForkEvent) => fork.topic === topicHex && listener(fork);
+  node.on('fork', forThisTopic);
+  return () => void node.off('fork', forThisTopic);
+}
+
+/** An ephemeral message multicast carried (opened, not yet verified). */
+export function onMulticastEphemeral(w: NodeWiring, topic: Uint8Array, bytes: Uint8Array): void {
+  try {
+    w.topics.get(toHex(topic))?.deliverEphemeral(verifyEphemeral(bytes), bytes);
+  } catch (err) {
+    w.log(`bad ephemeral message: ${(err as Error).message}`);
   }
 }

@@ -1,27 +1,29 @@
 /**
  * What `Node.create` opens before the node wires anything: the data
  * directory's lock, the identity, the store, the address book and the
- * libp2p host (with the penalties its connection gater shares with gossip).
- * A failure releases what was opened.
+ * transport (libp2p unless one is given), whose gater shares the penalties
+ * of gossip. A failure releases what was opened.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Libp2p } from 'libp2p';
-import { networkId as toNetworkId, PrivateKey, WalkawayError } from '../core/index.ts';
-import { loadIdentity, lockDataDir, type DataDirLock } from './data-dir.ts';
+import { networkId as toNetworkId, PrivateKey, realRuntime, WalkawayError, type Runtime } from '../core/index.ts';
+import { createLog } from '../core/log.ts';
 import { AddressBook } from '../net/address-book.ts';
 import { Penalties } from '../net/gossip/penalties.ts';
-import { createHost } from '../net/transport/host.ts';
+import { Libp2pTransport } from '../net/transport/libp2p-transport.ts';
+import type { Transport } from '../net/transport/transport.ts';
 import { MemoryStore, SqliteStore, type Store } from '../store/index.ts';
+import { loadIdentity, lockDataDir, type DataDirLock } from './data-dir.ts';
 import type { NodeOptions } from './node-types.ts';
 
 export interface NodeParts {
   privateKey: PrivateKey;
   networkId: Uint8Array;
   store: Store;
-  host: Libp2p;
+  transport: Transport;
+  runtime: Runtime;
   book: AddressBook;
-  /** Shared by the gossip service (which bans) and the host's connection gater (which keeps banned peers out). */
+  /** Shared by the gossip service (which bans) and the transport's gater (which keeps banned peers out). */
   penalties: Penalties;
   lock: DataDirLock | undefined;
 }
@@ -35,22 +37,19 @@ export async function openNodeParts(options: NodeOptions): Promise<NodeParts> {
   let store: Store | undefined;
   try {
     const privateKey = options.privateKey ?? (options.dataDir ? loadIdentity(options.dataDir) : PrivateKey.generate());
+    if (options.transport && options.transport.self !== privateKey.publicKey.toHex()) {
+      throw new WalkawayError('INVALID_ARGUMENT', "the transport's self is not this node's public key");
+    }
     const dbPath = options.dataDir ? join(options.dataDir, 'store.db') : ':memory:';
     store = storage === 'sqlite' ? SqliteStore.open(dbPath, { durability: options.durability }) : MemoryStore.create();
     const networkId = toNetworkId(options.networkId);
     const book = new AddressBook(options.dataDir ? join(options.dataDir, 'addresses.json') : undefined);
+    const runtime = options.runtime ?? realRuntime();
+    const { listen = ['/ip4/0.0.0.0/tcp/0'], mdns = false, relay: relayServer, allow, deny } = options;
+    const transport = options.transport ?? (await Libp2pTransport.create({ privateKey, networkId, listen, mdns, relayServer, allow, deny }, runtime, createLog('walkaway:node')));
     const penalties = new Penalties();
-    const host = await createHost({
-      privateKey,
-      networkId,
-      listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'],
-      mdns: options.mdns ?? false,
-      relayServer: options.relay,
-      allow: options.allow,
-      deny: options.deny,
-      isBanned: (peer) => penalties.isBanned(peer, performance.now()),
-    });
-    return { privateKey, networkId, store, host, book, penalties, lock };
+    transport.setRefusal((peer) => penalties.isBanned(peer, runtime.now()));
+    return { privateKey, networkId, store, transport, runtime, book, penalties, lock };
   } catch (err) {
     store?.close();
     lock?.release();

@@ -4,8 +4,8 @@
  * can check each cap without guessing from RSS.
  */
 import type { GossipService } from '../net/gossip/gossip-service.ts';
+import type { SyncService } from '../net/sync/sync-service.ts';
 import type { Inbound } from './inbound/inbound.ts';
-import type { SyncManager } from './sync-manager.ts';
 import type { TopicState } from './topic-state.ts';
 
 export interface NodeStats {
@@ -20,12 +20,12 @@ export interface NodeStats {
     overlays: Record<string, ReturnType<GossipService['overlaySizes']>>;
     /** Per topic: heads, early arrivals, peer heights, ephemeral ids, undelivered events. */
     topics: Record<string, ReturnType<TopicState['sizes']> & ReturnType<Inbound['sizes']>>;
-    sync: ReturnType<SyncManager['sizes']>;
+    sync: ReturnType<SyncService['sizes']>;
     gapSyncs: number;
   };
 }
 
-export function nodeStats(gossip: GossipService, topics: Iterable<TopicState>, sync: SyncManager, inbound: Inbound): NodeStats {
+export function nodeStats(gossip: GossipService, topics: Iterable<TopicState>, sync: SyncService, inbound: Inbound): NodeStats {
   const stats: NodeStats = {
     sent: { ...gossip.sent },
     topics: {},

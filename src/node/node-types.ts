@@ -2,8 +2,10 @@
  * The shapes applications use with a node: its options, the options of a
  * publish and of a stream, the streams themselves, and the fork event.
  */
-import type { Hash, PrivateKey } from '../core/index.ts';
+import type { Hash, PrivateKey, Runtime } from '../core/index.ts';
+import type { Transport } from '../net/transport/transport.ts';
 import type { AppProcessor, SlotProcessor } from '../processors/index.ts';
+import type { Verifier } from './inbound/signatures.ts';
 import type { Receiver } from './receiver.ts';
 import type { EphemeralEvent, TopicEvent } from './topic-state.ts';
 
@@ -34,6 +36,16 @@ export interface NodeOptions {
    * clear there.
    */
   multicast?: boolean | { group?: string; port?: number; interface?: string; tickMs?: number };
+  /**
+   * The network under the node (default: a libp2p host built from `listen`,
+   * `relay`, `mdns`, `allow`, `deny`). A `MemoryTransport` runs the node in
+   * memory (tests, the simulator); its `self` must be this node's public key.
+   */
+  transport?: Transport;
+  /** Clock, timers and randomness of every driver (default: the process's; the simulator's is virtual). */
+  runtime?: Runtime;
+  /** Signature checks of synced operations (default: a worker pool; the simulator checks inline). */
+  verifier?: Verifier;
 }
 
 export interface PublishOptions {
@@ -55,6 +67,8 @@ export interface StreamOptions {
    * decryption slot. Give it with the topic's first stream.
    */
   encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
+  /** Access control: takes the chain's access slot (src/auth's AccessControlProcessor). Give it with the topic's first stream. */
+  access?: SlotProcessor;
 }
 
 export interface TopicStream {

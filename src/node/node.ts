@@ -8,28 +8,29 @@
 import '../net/polyfill.ts';
 import { EventEmitter } from 'node:events';
 import type { Libp2p } from 'libp2p';
-import { bytesEqual, nowMicros, toHex, topicId, WalkawayError, type Hash, type PrivateKey } from '../core/index.ts';
-import type { DataDirLock } from './data-dir.ts';
+import { bytesEqual, toHex, topicId, WalkawayError, type Hash, type PrivateKey, type Runtime } from '../core/index.ts';
 import { createLog, type Log } from '../core/log.ts';
 import type { AddressBook } from '../net/address-book.ts';
+import { Connections } from '../net/connections.ts';
+import { TopicDiscovery } from '../net/discovery/topic-discovery.ts';
 import { GossipService } from '../net/gossip/gossip-service.ts';
 import { MulticastChannel } from '../net/multicast/multicast.ts';
-import { TopicDiscovery } from '../net/topics/topic-discovery.ts';
-import { RelayKeeper } from '../net/transport/relay-keeper.ts';
+import { SyncService } from '../net/sync/sync-service.ts';
+import { Libp2pTransport } from '../net/transport/libp2p-transport.ts';
 import { Redialer } from '../net/transport/redialer.ts';
-import { publicKeyOfPeer } from '../net/transport/peer-ids.ts';
+import { RelayKeeper } from '../net/transport/relay-keeper.ts';
+import type { Transport } from '../net/transport/transport.ts';
+import type { ChainSlot, SlotProcessor } from '../processors/index.ts';
 import type { Store } from '../store/index.ts';
-import { Connections } from './connections.ts';
+import type { DataDirLock } from './data-dir.ts';
 import { signEphemeral, verifyEphemeral } from './ephemeral.ts';
 import { InboundStoreDriver } from './inbound/store-driver.ts';
-import { forwardHostEvents, inboundHooks, onOverlayEvent, onSyncEnd, onSyncEvent, type NodeWiring, type OverlayEvent } from './network-events.ts';
+import { forksOfTopic, inboundHooks, onMulticastEphemeral, onOverlayEvent, onSyncEnd, onSyncEvent, type NodeWiring, type OverlayEvent } from './network-events.ts';
 import { openNodeParts, type NodeParts } from './node-open.ts';
 import { ownRejection, signNext } from './own-operation.ts';
 import { nodeStats, type NodeStats } from './node-stats.ts';
 import type { EphemeralStream, ForkEvent, NodeOptions, PublishOptions, StreamOptions, TopicStream } from './node-types.ts';
-import { REAL_NETWORK_OVERLAY } from './overlay-config.ts';
 import { encodePayload } from './payload.ts';
-import { SyncManager } from './sync-manager.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
 import { TopicState } from './topic-state.ts';
 import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
@@ -44,15 +45,16 @@ export class Node extends EventEmitter {
   readonly privateKey: PrivateKey;
   readonly networkId: Uint8Array;
   readonly store: Store;
-  readonly host: Libp2p;
+  readonly transport: Transport;
+  readonly #runtime: Runtime;
   readonly #gossip: GossipService;
-  readonly #sync: SyncManager;
+  readonly #sync: SyncService;
   readonly #inbound: InboundStoreDriver;
   readonly #discovery: TopicDiscovery;
   readonly #connections: Connections;
   readonly #multicast: MulticastChannel | undefined;
-  readonly #relayKeeper: RelayKeeper;
-  readonly #redialer: Redialer;
+  readonly #relayKeeper: RelayKeeper | undefined;
+  readonly #redialer: Redialer | undefined;
   readonly #book: AddressBook;
   readonly #topics = new Map<string, TopicState>();
   readonly #maxGossipBytes: number;
@@ -64,40 +66,44 @@ export class Node extends EventEmitter {
   private constructor(parts: NodeParts, options: NodeOptions) {
     super();
     this.on('error', () => {}); // errors are events; an unhandled one must not crash the app
-    ({ privateKey: this.privateKey, networkId: this.networkId, store: this.store, host: this.host, book: this.#book, lock: this.#lock } = parts);
+    ({ privateKey: this.privateKey, networkId: this.networkId, store: this.store, transport: this.transport, book: this.#book, lock: this.#lock } = parts);
     this.id = this.privateKey.publicKey.toHex();
-    this.peerId = this.host.peerId.toString();
+    this.peerId = this.transport.peerId;
     this.#maxGossipBytes = options.maxGossipBytes ?? DEFAULT_MAX_GOSSIP_BYTES;
-    const { host, networkId, store } = this;
-    const seed = globalThis.crypto.getRandomValues(new Uint32Array(2));
-    const w = { topics: this.#topics, store, emit: (e: string, payload: unknown) => void this.emit(e, payload), log: (m: string) => this.#log(m) } as NodeWiring;
-    // The one way in: gossip, sync, multicast and publish all store through it.
-    this.#inbound = w.inbound = new InboundStoreDriver({ store, seed: seed[1], ...inboundHooks(w) });
+    const { transport, networkId, store } = this;
+    const runtime = (this.#runtime = parts.runtime);
+    const seed = new Uint32Array(runtime.randomBytes(8).buffer);
+    const w = { topics: this.#topics, store, now: () => runtime.now(), emit: (e: string, p: unknown) => void this.emit(e, p), log: (m: string) => this.#log(m) } as NodeWiring;
+    // The one way in: gossip, sync, multicast and publish all store through it (its timers run on the runtime).
+    this.#inbound = w.inbound = new InboundStoreDriver({ store, seed: seed[1], clock: runtime, verifier: options.verifier, ...inboundHooks(w) });
     const joined = (topic: Uint8Array) => this.#topics.has(toHex(topic));
-    const [book, penalties, config] = [this.#book, parts.penalties, REAL_NETWORK_OVERLAY];
+    const [book, penalties] = [this.#book, parts.penalties];
     // Gossip payloads are checked by the inbound path before the overlay caches or forwards them.
     const validate = (_topic: Uint8Array, payload: Uint8Array) => this.#inbound.check(payload);
     const onEvent = (topic: Uint8Array, event: OverlayEvent) => onOverlayEvent(w, topic, event);
-    this.#gossip = new GossipService({ host, networkId, book, config, seed: seed[0], validate, penalties, onEvent, log: createLog('walkaway:gossip') });
-    this.#sync = w.sync = new SyncManager({
-      ...{ host, store, ingest: this.#inbound, networkId, self: this.id, isJoined: joined, log: createLog('walkaway:sync') },
+    this.#gossip = new GossipService({ transport, runtime, networkId, book, seed: seed[0], validate, penalties, onEvent, log: createLog('walkaway:gossip') });
+    this.#sync = w.sync = new SyncService({
+      ...{ transport, runtime, store, ingest: this.#inbound, networkId, self: this.id, isJoined: joined, log: createLog('walkaway:sync') },
       onStart: (peer, topic, role) => this.emit('sync:start', { topic: toHex(topic), peer, role }),
       onEvent: (peer, topic, event) => onSyncEvent(w, peer, topic, event),
       onEnd: (peer, topic, stats, error) => onSyncEnd(w, peer, topic, stats, error),
     });
     const topics = () => [...this.#topics.values()].map((t) => t.topic);
     const onShared = (peer: string, shared: Uint8Array[]) => shared.filter(joined).forEach((topic) => this.#gossip.join(topic, [peer]));
-    this.#discovery = new TopicDiscovery({ host, networkId, topics, onShared, log: createLog('walkaway:topics') });
-    this.#connections = new Connections(host, this.#book, createLog('walkaway:connections'));
-    this.#relayKeeper = new RelayKeeper({ host, relays: options.relays, log: createLog('walkaway:relays') });
-    this.#redialer = new Redialer({ host, log: createLog('walkaway:redial') });
+    this.#discovery = new TopicDiscovery({ transport, runtime, networkId, topics, onShared, log: createLog('walkaway:topics') });
+    this.#connections = new Connections(transport, this.#book, runtime, createLog('walkaway:connections'));
+    if (transport instanceof Libp2pTransport) {
+      // Relay failover and redialling are libp2p's concern (docs/network-breaks.md).
+      this.#relayKeeper = new RelayKeeper({ host: transport.host, relays: options.relays, log: createLog('walkaway:relays') });
+      this.#redialer = new Redialer({ host: transport.host, log: createLog('walkaway:redial') });
+    }
     if (options.multicast) {
       this.#multicast = new MulticastChannel({
         ...(typeof options.multicast === 'object' ? options.multicast : {}),
         store,
         networkId,
         ingest: (topic, op, done) => this.#inbound.ingest('multicast', topic, op, (result) => done(result.outcome)),
-        onEphemeral: (topic, bytes) => this.#onEphemeral(topic, bytes),
+        onEphemeral: (topic, bytes) => onMulticastEphemeral(w, topic, bytes),
         log: createLog('walkaway:multicast'),
       });
     }
@@ -110,8 +116,14 @@ export class Node extends EventEmitter {
     return node;
   }
 
+  /** The libp2p host under the node (INVALID_ARGUMENT when the node runs over another transport). */
+  get host(): Libp2p {
+    if (this.transport instanceof Libp2pTransport) return this.transport.host;
+    throw new WalkawayError('INVALID_ARGUMENT', 'this node does not run over libp2p');
+  }
+
   get addresses(): string[] {
-    return this.host.getMultiaddrs().map(String);
+    return this.transport.addresses();
   }
 
   /** The persisted, eventually consistent stream of a topic (or a ticket's topic). */
@@ -119,17 +131,19 @@ export class Node extends EventEmitter {
     const state = this.#join(topicOrTicket);
     const { encryption } = options;
     if (encryption) state.useSlot('decrypt', encryption.decrypt);
+    if (options.access) state.useSlot('access', options.access);
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
     if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
     state.start();
-    const onFork = (listener: (fork: ForkEvent) => void) => {
-      const forThisTopic = (fork: ForkEvent) => fork.topic === state.hex && listener(fork);
-      this.on('fork', forThisTopic);
-      return () => void this.off('fork', forThisTopic);
-    };
+    const onFork = (listener: (fork: ForkEvent) => void) => forksOfTopic(this, state.hex, listener);
     const publish = (body: Uint8Array, opts?: PublishOptions) => this.#publish(state, encryption && body instanceof Uint8Array ? encryption.seal(body) : body, opts);
     return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle(), onFork };
+  }
+
+  /** Puts a processor in a slot of a topic's chain ('access' or 'decrypt'), before its first stream. */
+  useSlot(topic: string | Uint8Array, slot: ChainSlot, processor: SlotProcessor): void {
+    this.#join(topic).useSlot(slot, processor);
   }
 
   /** Live views of a topic: the base convergent types, with `change` events (views.ts). */
@@ -156,7 +170,7 @@ export class Node extends EventEmitter {
     const state = this.#join(topicOrTicket);
     const rx = state.subscribeEphemeral(options.signal);
     const publish = async (body: Uint8Array) => {
-      const bytes = signEphemeral(this.privateKey, body, nowMicros(), ++this.#lamport);
+      const bytes = signEphemeral(this.privateKey, body, this.#runtime.wallMicros(), ++this.#lamport);
       state.deliverEphemeral(verifyEphemeral(bytes), bytes);
       this.#gossip.publish(state.topic, encodePayload({ kind: 'ephemeral', bytes }));
       this.#multicast?.sendEphemeral(state.topic, bytes);
@@ -196,7 +210,7 @@ export class Node extends EventEmitter {
   }
 
   peers(): string[] {
-    return this.host.getPeers().flatMap((p) => publicKeyOfPeer(p) ?? []);
+    return this.transport.peers();
   }
 
   /** Starts a sync of `topic` with `peer` now (also done on every new neighbour). */
@@ -209,27 +223,28 @@ export class Node extends EventEmitter {
     this.#closed = true;
     this.#inbound.stop();
     this.#connections.stop();
-    this.#relayKeeper.stop();
-    this.#redialer.stop();
+    this.#relayKeeper?.stop();
+    this.#redialer?.stop();
     this.#sync.stop();
     this.#gossip.stop();
     this.#multicast?.stop();
     for (const state of this.#topics.values()) state.close();
     this.#book.flush();
-    await this.host.stop();
+    await this.transport.stop();
     this.store.close();
     this.#lock?.release();
   }
 
   async #start(bootstrap: string[]): Promise<void> {
-    forwardHostEvents(this.host, (event, payload) => this.emit(event, payload), this.#log);
+    this.transport.on('peer:connect', ({ peer }) => this.emit('peer:connect', { peer }));
+    this.transport.on('peer:disconnect', ({ peer }) => this.emit('peer:disconnect', { peer }));
     await this.#gossip.start();
     await this.#sync.start();
     await this.#discovery.start();
     await this.#multicast?.start();
     this.#connections.start();
-    this.#relayKeeper.start();
-    this.#redialer.start();
+    this.#relayKeeper?.start();
+    this.#redialer?.start();
     this.#connections.dialKnown();
     this.#connections.bootstrap(bootstrap);
     // Anti-entropy and gap syncs are the inbound machine's timers.
@@ -262,7 +277,7 @@ export class Node extends EventEmitter {
   /** Signs the next operation of this node's log, stores it through the inbound path, then sends it. */
   #publish(state: TopicState, body: Uint8Array, options: PublishOptions = {}): Promise<Hash> {
     if (!(body instanceof Uint8Array)) return Promise.reject(new WalkawayError('INVALID_ARGUMENT', 'publish takes a Uint8Array'));
-    const op = signNext(this.store, this.privateKey, state, body, options.prune ?? false, nowMicros());
+    const op = signNext(this.store, this.privateKey, state, body, options.prune ?? false, this.#runtime.wallMicros());
     return new Promise((resolve, reject) =>
       this.#inbound.ingest('local', state.topic, op, ({ outcome }) => {
         if (outcome.status !== 'inserted') return reject(ownRejection(outcome));
@@ -275,13 +290,5 @@ export class Node extends EventEmitter {
         resolve(op.hash);
       }),
     );
-  }
-
-  #onEphemeral(topic: Uint8Array, bytes: Uint8Array): void {
-    try {
-      this.#topics.get(toHex(topic))?.deliverEphemeral(verifyEphemeral(bytes), bytes);
-    } catch (err) {
-      this.#log(`bad ephemeral message: ${(err as Error).message}`);
-    }
   }
 }

@@ -28,6 +28,11 @@ const REPLAY_PAGE = 256;
 /** What the bridge tells apps about pacing (the spec's `sendUpdateInterval`): no e-mail server to spare here. */
 export const SEND_UPDATE_INTERVAL = 1000;
 
+/** A port from 20000 to 39999 picked by the topic: the same app instance keeps its origin (and localStorage) across restarts. */
+export function portForTopic(topic: Uint8Array): number {
+  return 20000 + (((topic[0] << 8) | topic[1]) % 20000);
+}
+
 export interface AppServerOptions {
   /** 0: any free port. */
   port: number;
@@ -113,16 +118,18 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
       return void res.end();
     }
     if (!tokenMatches(token, cookieValue(req.headers.cookie, cookieName(port)))) throw new HttpError(403, 'BAD_TOKEN', 'open the app with the URL the command printed');
-    // Fetches the app or its bridge make are same-origin; anything else (another port is another site-origin) is refused.
+    // Fetches the app and its bridge make are same-origin; from another origin (another port is another origin,
+    // though the same site) only a navigation, such as the chat page opening the app, is let through.
     const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new HttpError(403, 'BAD_ORIGIN', 'requests from other origins are refused');
+    const navigation = req.headers['sec-fetch-mode'] === 'navigate' && site === 'same-site';
+    if (site !== undefined && site !== 'same-origin' && site !== 'none' && !navigation) throw new HttpError(403, 'BAD_ORIGIN', 'requests from other origins are refused');
 
     if (req.method === 'GET') {
       if (path === '/') return send(res, 200, shell, 'text/html; charset=utf-8', SHELL_CSP);
       const mine = own.get(path);
       if (mine) return send(res, 200, mine.body, mine.type, SHELL_CSP);
       if (path === '/webxdc.js') return send(res, 200, Buffer.from(bridge()), 'text/javascript; charset=utf-8', APP_CSP);
-      if (path === '/.walkaway/info') return sendJson(res, 200, info(app));
+      if (path === '/.walkaway/info') return sendJson(res, 200, { ...info(app), chat: options.sendToChat !== undefined });
       if (path === '/.walkaway/events') return void (await streamUpdates(app, req, res, url, updateStreams));
       if (path === '/.walkaway/realtime') return void streamRealtime(req, res, realtimeStreams);
       const file = app.archive?.files.get(path.replace(/^\//, '').normalize('NFC') || 'index.html');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createOperation, logIdForTopic, PrivateKey, topicId, type Hash } from '../../src/core/index.ts';
-import { PlumTree } from '../../src/net/broadcast/plumtree.ts';
+import { PlumTree } from '../../src/net/plumtree/plumtree.ts';
 import { SplitMix32 } from '../../src/net/membership/random.ts';
 import { PENALTY_POINTS, Penalties } from '../../src/net/gossip/penalties.ts';
 import { AheadBuffer, AHEAD_TTL_MS, MAX_AHEAD, MAX_AHEAD_PER_LOG } from '../../src/node/inbound/ahead-buffer.ts';

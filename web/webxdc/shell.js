@@ -16,7 +16,9 @@ function show(update) {
   document.title = [$('document').textContent, $('name').textContent].filter(Boolean).join(' – ');
 }
 
+let inChat = false;
 fetch('/.walkaway/info').then((r) => r.json()).then((info) => {
+  inChat = info.chat === true;
   $('name').textContent = info.name;
   if (info.icon) Object.assign($('icon'), { src: `/${info.icon}`, hidden: false });
   show({ document: info.document ?? undefined, summary: info.summary ?? undefined });
@@ -33,7 +35,7 @@ window.addEventListener('message', (e) => {
   $('share-file').textContent = m.file ? `File: ${m.file.name} (${m.file.blob.size} bytes)` : '';
   $('share-download').hidden = !m.file;
   $('share-copy').hidden = !m.text;
-  $('share-send').hidden = !m.text;
+  $('share-send').hidden = !m.text || !inChat;
   $('share-status').textContent = '';
   $('share').showModal();
 });

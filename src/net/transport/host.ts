@@ -6,7 +6,7 @@
  * Bounded: connections, pending inbound connections, parallel dials, the dial
  * queue; peer-store addresses expire. Addresses that peers told us about
  * never enter libp2p's peer store before a dial: a peer router asks the
- * node's own address source (address book + dial gate, src/node/connections.ts)
+ * node's own address source (address book + dial gate, src/net/connections.ts)
  * when libp2p dials a peer it has no address for.
  */
 import '../polyfill.ts';
@@ -52,10 +52,7 @@ export function pnetKey(networkId: Uint8Array): Uint8Array {
   return utf8(`/key/swarm/psk/1.0.0/\n/base16/\n${toHex(secret)}`);
 }
 
-/** Protocol ids carry the network id, so networks never mix on one host. */
-export function protocolId(networkId: Uint8Array, name: string): string {
-  return `/walkaway/${toHex(networkId).slice(0, 16)}/${name}/1`;
-}
+export { protocolId } from './protocol.ts';
 
 /**
  * libp2p's defaults (1 s for the pnet nonces, 5-10 s for upgrades and

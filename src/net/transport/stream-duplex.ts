@@ -29,6 +29,8 @@ export function streamToDuplex(stream: Stream): Duplex {
       callback(err);
     },
   });
+  // A remote reset must not crash a process that has no reader on the stream yet: readers see it anyway.
+  duplex.on('error', () => {});
   void (async () => {
     try {
       for await (const chunk of stream) {

@@ -5,7 +5,7 @@
  * With `verify`, signatures are checked in bulk (as sync does), which makes
  * the stage asynchronous.
  */
-import { decodeOperationUnverified, WalkawayError, type Operation } from '../../src/core/index.ts';
+import { decodeOperationUnverified, type Operation, type WalkawayError } from '../../src/core/index.ts';
 import { InboundStoreDriver, type Verifier } from '../../src/node/inbound/index.ts';
 import type { Outputs, Processor, ReportSink } from '../../src/processors/index.ts';
 import type { IngestOutcome, Store, StoredOperation } from '../../src/store/index.ts';

@@ -19,7 +19,7 @@ import dgram from 'node:dgram';
 import { randomBytes as systemRandomBytes } from '@noble/ciphers/utils.js';
 import { toHex, WalkawayError, type Operation } from '../../core/index.ts';
 import type { IngestOutcome, Store } from '../../store/index.ts';
-import { BroadcastSync, type BroadcastOutput, type IngestResult } from '../../sync/index.ts';
+import { BroadcastSync, type BroadcastOutput } from '../../sync/index.ts';
 import type { Log } from '../../core/log.ts';
 import { ReceiveBudget, type ReceiveBudgetConfig } from './multicast-budget.ts';
 import { deriveTopicKeys, NONCE_BYTES, open, seal, SEAL_OVERHEAD, topicTagOf, type TopicKeys } from './multicast-crypto.ts';

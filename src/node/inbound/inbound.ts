@@ -299,7 +299,7 @@ export class Inbound {
   #onForkRead(id: number, headers: [Uint8Array, Uint8Array] | undefined, seqNum: number, out: InboundOutput[]): void {
     const job = this.#jobs.get(id);
     this.#jobs.delete(id);
-    if (!job || job.kind !== 'fork' || !headers) return;
+    if (job?.kind !== 'fork' || !headers) return;
     const key = `${job.author.toHex()}:${toHex(job.logId)}:${seqNum}`;
     if (this.#forks.has(key)) return;
     this.#forks.add(key);
@@ -334,7 +334,7 @@ export class Inbound {
   #onVerified(id: number, verdicts: boolean[], out: InboundOutput[]): void {
     const job = this.#jobs.get(id);
     this.#jobs.delete(id);
-    if (!job || job.kind !== 'verify') return;
+    if (job?.kind !== 'verify') return;
     job.batch.verdicts = verdicts;
     this.#pump(job.session, out);
   }

@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import { multiaddr } from '@multiformats/multiaddr';
 import { userInfo } from 'node:os';
-import { defaultDataDir } from '../data-dir.ts';
+import { defaultDataDir } from '../node/data-dir.ts';
 import { fromHex } from '../core/index.ts';
 import { isTicket } from '../node/index.ts';
 import { address, parse, port, text, UsageError } from './args.ts';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isWalkawayError, topicId } from '../core/index.ts';
-import { defaultDataDir, loadIdentity } from '../data-dir.ts';
+import { defaultDataDir, loadIdentity } from '../node/data-dir.ts';
 import { encodeTicket, Node } from '../node/index.ts';
 import { networkId as toNetworkId } from '../core/index.ts';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';

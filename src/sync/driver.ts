@@ -9,16 +9,25 @@ import type { Duplex } from 'node:stream';
 import { every, realRuntime, toHex, WalkawayError, type Operation, type Runtime } from '../core/index.ts';
 import type { ForkEvidence, Store } from '../store/index.ts';
 import { encodeFrames, FrameDecoder } from './frames.ts';
-import { IngestPipeline, sharedVerifyPool, type Verifier } from './ingest-pipeline.ts';
 import { encodeMessage } from './messages.ts';
 import { SyncSession, type SyncSessionOptions } from './session.ts';
-import { DEFAULT_SYNC_CONFIG, type LogWant, type SyncConfig, type SyncEvent, type SyncInput, type SyncOutput, type SyncStats } from './types.ts';
+import {
+  DEFAULT_SYNC_CONFIG,
+  type LogWant,
+  type SyncConfig,
+  type SyncEvent,
+  type SyncIngest,
+  type SyncIngestSession,
+  type SyncInput,
+  type SyncOutput,
+  type SyncStats,
+} from './types.ts';
 
 export interface SyncOptions extends Omit<SyncSessionOptions, 'config'> {
   signal?: AbortSignal;
   config?: Partial<SyncConfig>;
-  /** Signature checks; defaults to one worker pool shared by the process. */
-  verifier?: Verifier | Promise<Verifier>;
+  /** Checks and stores what the peer sends (the node's inbound path: src/node/inbound). */
+  ingest: SyncIngest;
   /** Clock and timers (stall timer, keepalive, yielding between pages); default: the process's. */
   runtime?: Runtime;
 }
@@ -103,7 +112,7 @@ class StreamDriver {
   readonly #config: SyncConfig;
   readonly #emit: (event: SyncEvent) => void;
   readonly #decoder: FrameDecoder;
-  readonly #pipeline: IngestPipeline;
+  readonly #pipeline: SyncIngestSession;
   #resolve!: (stats: SyncStats) => void;
   #reject!: (error: WalkawayError) => void;
   #queue: SyncInput[] = [];
@@ -130,9 +139,7 @@ class StreamDriver {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    this.#pipeline = new IngestPipeline({
-      store,
-      verifier: options.verifier ?? sharedVerifyPool(),
+    this.#pipeline = options.ingest.open({
       batchSize: this.#config.batchSize,
       mode: this.#config.verify,
       onResults: (results) => {
@@ -140,7 +147,6 @@ class StreamDriver {
         this.feed({ type: 'ingested', results });
       },
       onBacklog: (n) => this.#onBacklog(n),
-      defer: (fn) => void this.#runtime.setTimer(0, fn),
     });
     this.#listen('data', (chunk: Uint8Array) => this.#onData(chunk));
     this.#listen('end', () => this.feed({ type: 'end' }));
@@ -273,6 +279,7 @@ class StreamDriver {
     this.#stopTimer();
     // Everything received before the end (or the error) is still verified and stored.
     await this.#pipeline.idle();
+    this.#pipeline.close();
     await this.#endStream(error !== undefined);
     for (const undo of this.#cleanup) undo();
     this.#stream.on('error', () => {});

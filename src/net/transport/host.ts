@@ -25,7 +25,7 @@ import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import { createLog } from '../../log.ts';
+import { createLog } from '../../core/log.ts';
 import { concatBytes, crypto, toHex, utf8, type PrivateKey } from '../../core/index.ts';
 import { publicKeyOfPeer } from './peer-ids.ts';
 

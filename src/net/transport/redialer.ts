@@ -20,7 +20,7 @@
  */
 import type { PeerId } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
-import type { Log } from '../../log.ts';
+import type { Log } from '../../core/log.ts';
 
 const MAX_LOST = 64;
 const GIVE_UP_MS = 15 * 60_000;

@@ -56,6 +56,9 @@ export function decodeTicket(text: string): Ticket {
     throw new WalkawayError('MALFORMED', 'ticket network id and topic must be 32 bytes');
   }
   if (!Array.isArray(addresses) || !addresses.every((a) => typeof a === 'string')) throw new WalkawayError('MALFORMED', 'ticket addresses must be strings');
+  if (addresses.length > MAX_ADDRESSES) {
+    throw new WalkawayError('TOO_LARGE', `ticket: more than ${MAX_ADDRESSES} addresses`, { unit: 'items', limit: MAX_ADDRESSES, actual: addresses.length });
+  }
   if (owner !== undefined && owner !== null && !(owner instanceof Uint8Array && owner.length === 32)) {
     throw new WalkawayError('MALFORMED', 'ticket owner must be a 32-byte public key');
   }

@@ -153,7 +153,7 @@ class StreamDriver {
     this.#listen('close', () => this.feed({ type: 'end' }));
     this.#listen('error', (err: Error) => this.feed({ type: 'fail', error: new WalkawayError('CLOSED', `stream failed: ${err.message}`) }));
     const interval = Math.max(5, Math.min(this.#config.stallTimeoutMs, this.#config.keepaliveMs) / 4);
-    this.#stopTimer = every(this.#runtime, interval, () => this.#tick());
+    this.#stopTimer = every(this.#runtime, interval, () => this.#tick(), true);
     if (options.signal) {
       const onAbort = () => this.feed({ type: 'close' });
       if (options.signal.aborted) queueMicrotask(onAbort);
@@ -221,7 +221,7 @@ class StreamDriver {
       });
     } else if (!this.#waitingDrain) {
       // Yield to IO between pages even when the stream never pushes back.
-      this.#runtime.setTimer(0, () => this.feed({ type: 'drain' }));
+      this.#runtime.setTimer(0, () => this.feed({ type: 'drain' }), true);
     }
   }
 
@@ -296,7 +296,7 @@ class StreamDriver {
       const grace = this.#runtime.setTimer(this.#config.closeGraceMs, () => {
         stream.destroy();
         resolve();
-      });
+      }, true);
       const done = () => {
         this.#runtime.clearTimer(grace);
         if (failed) stream.destroy();

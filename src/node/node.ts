@@ -219,6 +219,7 @@ export class Node extends EventEmitter {
       log: createLog('walkaway:topics'),
     });
     this.#connections = new Connections(this.transport, this.#book, runtime, createLog('walkaway:connections'));
+    if (this.transport instanceof Libp2pTransport) this.transport.setSweepNote(() => this.#connections.describe());
     if (parts.multicast) {
       this.#multicast = new MulticastChannel({
         ...(typeof parts.multicast === 'object' ? parts.multicast : {}),
@@ -267,7 +268,7 @@ export class Node extends EventEmitter {
           deny: options.deny,
         },
         runtime,
-        createLog('walkaway:node'),
+        createLog('walkaway:connections'),
       ));
     // Shared by the gossip service (which bans) and the transport's gater (which keeps banned peers out).
     const penalties = new Penalties();

@@ -30,7 +30,6 @@ export class Libp2pTransport implements Transport {
   readonly host: Libp2p;
   readonly self: string;
   readonly peerId: string;
-  readonly #runtime: Runtime;
   readonly #listeners = new TransportListeners();
   readonly #log: (message: string) => void;
   #source: (peer: string) => string[] = () => [];
@@ -54,7 +53,6 @@ export class Libp2pTransport implements Transport {
 
   constructor(host: Libp2p, runtime: Runtime = realRuntime(), log: (message: string) => void = () => {}) {
     this.host = host;
-    this.#runtime = runtime;
     this.#log = log;
     this.self = publicKeyOfPeer(host.peerId)!;
     this.peerId = host.peerId.toString();

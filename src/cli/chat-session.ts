@@ -78,6 +78,12 @@ export class ChatSession extends EventEmitter {
     return hash.toHex();
   }
 
+  /** Tells the room about a shared webxdc app (src/cli/chat-apps.ts); it arrives as a message with `app`. */
+  async announceApp(app: { topic: string; title: string; sha: string; size: number }): Promise<string> {
+    const hash = await this.#stream.tx.publish(encodeChat({ type: 'app', name: this.name, app }));
+    return hash.toHex();
+  }
+
   ready(): ChatEvent {
     return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, room: this.room ?? null, name: this.name };
   }
@@ -180,7 +186,7 @@ export class ChatSession extends EventEmitter {
   async #readMessages(): Promise<void> {
     for await (const event of this.#stream.rx) {
       const chat = decodeChat(event.body);
-      if (chat?.type === 'message') {
+      if (chat?.type === 'message' || chat?.type === 'app') {
         const seen = event.own ? event.seqNum <= this.#seenUpTo || this.node.seenBy(this.#stream.topic, event).length > 0 : true;
         if (event.own && seen) this.#markSeen(event.seqNum);
         const message: ChatEvent = {
@@ -188,7 +194,8 @@ export class ChatSession extends EventEmitter {
           topic: this.topicHex,
           author: event.author,
           name: chat.name,
-          text: chat.text,
+          text: chat.type === 'app' ? `shared the app "${chat.app.title}"` : chat.text,
+          ...(chat.type === 'app' ? { app: chat.app } : {}),
           timestamp: event.timestamp ?? 0,
           hash: event.hash.toHex(),
           own: event.own,

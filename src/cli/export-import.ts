@@ -40,7 +40,12 @@ const PAGE = 256;
 const BATCH = 256;
 
 export async function exportCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, network: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, 2, 'export');
+  const { values, positionals } = parse(
+    argv,
+    { data: { type: 'string' }, network: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
+    2,
+    'export',
+  );
   if (values.help) return void console.log(EXPORT_HELP);
   if (positionals.length < 2) throw new UsageError('export needs a topic and a file; see "walkaway export --help"');
   const topicArg = text(positionals[0], 'the topic or ticket', 4096)!;
@@ -116,7 +121,9 @@ export async function importCommand(argv: string[]): Promise<void> {
   const data = openDataDir(dir);
   try {
     const result = await importBundle(file, networkId, data.store);
-    const rejected = Object.entries(result.rejected).map(([code, n]) => `${n} ${code}`).join(', ');
+    const rejected = Object.entries(result.rejected)
+      .map(([code, n]) => `${n} ${code}`)
+      .join(', ');
     console.log(
       values.json
         ? JSON.stringify(result)

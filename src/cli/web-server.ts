@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFileSync } from 'node:fs';
 import type { ChatSession, ChatEvent } from './chat-session.ts';
 import { fromHex } from '../core/index.ts';
+import { ChatApps, handleAppRequest } from './chat-apps.ts';
 import { SECURITY_HEADERS, bearerToken, isJson, newToken, originOfHost, tokenMatches } from './web-guard.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -66,6 +67,7 @@ export async function startWebServer(chat: ChatSession, port: number, nextFreeIf
   const streams = new Set<ServerResponse>();
   const maxStreams = options.maxEventStreams ?? MAX_EVENT_STREAMS;
   const sent = new Map<string, Promise<string>>();
+  const apps = new ChatApps(chat);
   const onEvent = (event: ChatEvent) => {
     const data = `data: ${JSON.stringify(event)}\n\n`;
     for (const res of streams) {
@@ -78,7 +80,7 @@ export async function startWebServer(chat: ChatSession, port: number, nextFreeIf
   chat.on('event', onEvent);
   let listening = 0;
   const server = createServer((req, res) => {
-    const ctx: Context = { chat, token, port: listening, files, streams, maxStreams, sent };
+    const ctx: Context = { chat, token, port: listening, files, streams, maxStreams, sent, apps };
     handle(ctx, req, res).catch((err: unknown) => answerError(res, err));
   });
   server.headersTimeout = 10_000;
@@ -107,6 +109,7 @@ export async function startWebServer(chat: ChatSession, port: number, nextFreeIf
   const close = () =>
     new Promise<void>((resolve) => {
       chat.off('event', onEvent);
+      void apps.close();
       for (const res of streams) res.destroy();
       streams.clear();
       server.close(() => resolve());
@@ -124,6 +127,7 @@ interface Context {
   maxStreams: number;
   /** Send id -> its publication, oldest first, at most MAX_SEND_IDS. */
   sent: Map<string, Promise<string>>;
+  apps: ChatApps;
 }
 
 async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -164,6 +168,10 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     if (!isJson(req.headers['content-type'])) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
     const { text, id } = parseSend(await readBody(req, res));
     return answerJson(res, 200, { hash: await sendOnce(ctx, text, id) });
+  }
+  if (path.startsWith('/api/apps/')) {
+    const answer = await handleAppRequest(ctx.apps, req, path);
+    return answerJson(res, answer.status, answer.body);
   }
   if (path === '/api/invite') {
     if (req.method !== 'GET') throw methodNotAllowed('GET');

@@ -17,7 +17,7 @@
 import { WalkawayError, previousOf, type Hash } from '../core/index.ts';
 import type { OrderedOperation, Outputs, Processor, ReportSink } from '../processors/index.ts';
 import type { GroupEncryption } from './data-scheme.ts';
-import { BODY_KIND, decodeEnvelope } from './envelope.ts';
+import { BODY_KIND, decodeEnvelope, type Envelope } from './envelope.ts';
 import type { TopicKey } from './topic-key.ts';
 
 export type DecryptMode = { type: 'topic-key'; key: TopicKey } | { type: 'group'; group: GroupEncryption };
@@ -105,7 +105,7 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
       else out.push(input);
       return;
     }
-    let envelope;
+    let envelope: Envelope;
     try {
       envelope = decodeEnvelope(body);
     } catch (err) {
@@ -133,7 +133,7 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
     }
     const author = input.operation.header.publicKey.toBytes();
     try {
-      const plaintext = mode.type === 'topic-key' ? mode.key.open(body, author) : mode.group.open(author, envelope);
+      const plaintext = mode.type === 'topic-key' ? mode.key.openEnvelope(envelope, author) : mode.group.open(author, envelope);
       this.counts.opened++;
       out.push({ ...input, operation: { ...input.operation, body: plaintext } });
     } catch (err) {

@@ -50,7 +50,7 @@ import type { Receiver } from './receiver.ts';
 import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
 import { TopicState, type EphemeralEvent, type TopicEvent } from './topic-state.ts';
 import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
-import type { AppProcessor, SlotProcessor } from '../processors/index.ts';
+import type { AppProcessor, ChainSlot, SlotProcessor } from '../processors/index.ts';
 
 export interface NodeOptions {
   /** Identity (`identity.key`), store (`store.db`) and address book live here. */
@@ -110,6 +110,8 @@ export interface StreamOptions {
    * decryption slot. Give it with the topic's first stream.
    */
   encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
+  /** Access control: takes the chain's access slot (src/auth's AccessControlProcessor). Give it with the topic's first stream. */
+  access?: SlotProcessor;
 }
 
 export interface TopicStream {
@@ -311,6 +313,7 @@ export class Node extends EventEmitter {
     const state = this.#join(topicOrTicket);
     const { encryption } = options;
     if (encryption) state.useSlot('decrypt', encryption.decrypt);
+    if (options.access) state.useSlot('access', options.access);
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
     if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
@@ -318,6 +321,11 @@ export class Node extends EventEmitter {
     const publish = (body: Uint8Array, opts?: PublishOptions) =>
       Promise.resolve(this.#publish(state, encryption && body instanceof Uint8Array ? encryption.seal(body) : body, opts));
     return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle() };
+  }
+
+  /** Puts an access-control or decryption processor in the topic's chain (processors/chain.ts). */
+  useSlot(topic: string | Uint8Array, slot: ChainSlot, processor: SlotProcessor): void {
+    this.#join(topic).useSlot(slot, processor);
   }
 
   /** Live views of a topic: the base convergent types, with `change` events (views.ts). */

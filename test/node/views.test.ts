@@ -91,3 +91,24 @@ test('grow-only set, DAG and log views; stream processors get the history and th
   await thirdCame;
   assert.equal(counted.length, 3, 'and then the live operation');
 });
+
+test('node.useSlot: access and decryption processors sit between causal order and what the app gets', async () => {
+  const a = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'] });
+  open.push(a);
+  const order: string[] = [];
+  a.useSlot('slots', 'decrypt', {
+    name: 'xor',
+    process: async (o) => (order.push('decrypt'), [{ ...o, operation: { ...o.operation, body: o.operation.body?.map((b) => b ^ 1) } }]),
+  });
+  a.useSlot('slots', 'access', { name: 'no-0xff', process: (o) => (order.push('access'), o.operation.body?.[0] === 0xff ? [] : [o]) });
+  assert.throws(() => a.useSlot('slots', 'access', { name: 'again', process: (o) => [o] }), /taken/);
+  const seen: number[] = [];
+  const { tx, rx } = a.stream('slots', { processors: [{ name: 'first-byte', process: (o) => [o.operation.body![0]] }], onOutput: (b) => seen.push(b as number) });
+  await tx.publish(new Uint8Array([0xff]));
+  await tx.publish(new Uint8Array([4]));
+  const it = rx[Symbol.asyncIterator]();
+  const { value } = await it.next();
+  assert.deepEqual([...value!.body!], [5], 'the denied operation never came; the other one came decrypted');
+  assert.deepEqual(seen, [5], 'app processors get what passed the slots');
+  assert.deepEqual(order, ['access', 'access', 'decrypt']);
+});

@@ -26,8 +26,9 @@ export const SUBPATH_VALUES: Record<string, string[]> = {
   store: ['SqliteStore', 'MemoryStore', 'openStore'],
   sync: ['SyncSession', 'syncOverStream', 'BroadcastSync', 'FrameDecoder', 'encodeFrames'],
   processors: ['pipeline', 'ProcessorChain', 'CausalOrderer', 'PruneProcessor', 'LwwMap', 'GrowOnlySet', 'OperationDag', 'LogView'],
-  net: ['HyParView', 'PlumTree', 'Overlay', 'TopicOverlays', 'createRandom', 'MemoryNetwork', 'MemoryTransport', 'Libp2pTransport'],
+  net: ['HyParView', 'PlumTree', 'Overlay', 'TopicOverlays', 'createRandom', 'Libp2pTransport', 'MemoryNetwork', 'MemoryTransport'],
   node: ['Node', 'LiveMap', 'decodeTicket'],
+  auth: ['GroupState', 'AccessControlProcessor', 'encodeAuthBody', 'decodeAuthBody', 'authLogIdFor', 'membershipView', 'createIdentity'],
 };
 
 export const INTERNALS: Record<string, string[]> = {
@@ -37,4 +38,5 @@ export const INTERNALS: Record<string, string[]> = {
   processors: ['hashKey', 'compareStamps', 'stampOf', 'keyToHash', 'emptyReleasedSet'],
   net: ['SplitMix32', 'mixSeed', 'sample', 'takeRandom', 'GossipService', 'SyncService', 'AddressBook', 'FrameDecoder'],
   node: ['TopicState', 'GossipValidator', 'AheadBuffer'],
+  auth: ['Ancestry', 'resolveStrongRemoval', 'removedBy', 'AUTH_BODY_LIMITS'],
 };

@@ -23,6 +23,7 @@ import { BroadcastSync, type BroadcastOutput, type IngestResult } from '../../sy
 import type { Log } from '../../log.ts';
 import { ReceiveBudget, type ReceiveBudgetConfig } from './multicast-budget.ts';
 import { deriveTopicKeys, NONCE_BYTES, open, seal, SEAL_OVERHEAD, topicTagOf, type TopicKeys } from './multicast-crypto.ts';
+import { DATAGRAM_TARGET, FRAGMENT_HEADER, fragment, Reassembler } from './multicast-fragments.ts';
 
 export interface MulticastOptions {
   store: Store;
@@ -59,6 +60,11 @@ export interface MulticastStats {
   /** Opened, then refused by the broadcast machine or of an unknown kind. */
   rejected: number;
   accepted: number;
+  /** Datagrams that were fragments of a larger payload (sent), and payloads put back together (received). */
+  fragmentsSent: number;
+  reassembled: number;
+  /** Payloads not sent: over MAX_MESSAGE_BYTES, or the paced send queue was full (the carousel sends again later). */
+  notSent: number;
 }
 
 /**
@@ -68,6 +74,12 @@ export interface MulticastStats {
 const MAX_PENDING = 256;
 const KIND_SYNC = 0;
 const KIND_EPHEMERAL = 1;
+/** A piece of a larger payload (multicast-fragments.ts); older nodes drop it as an unknown kind. */
+const KIND_FRAGMENT = 2;
+/** Sending is paced below a receiver's per-sender budget (500 datagrams/s, multicast-budget.ts). */
+const SEND_PER_SEC = 400;
+const SEND_BURST = 64;
+const MAX_QUEUED = 4096;
 /** Largest datagram sent or accepted (a UDP datagram is at most 65,507 bytes). */
 export const MAX_DATAGRAM = 60_000;
 
@@ -91,7 +103,15 @@ export class MulticastChannel {
     unauthenticated: 0,
     rejected: 0,
     accepted: 0,
+    fragmentsSent: 0,
+    reassembled: 0,
+    notSent: 0,
   };
+  readonly #reassembler = new Reassembler();
+  readonly #queue: Uint8Array[] = [];
+  #tokens = SEND_BURST;
+  #refilledAt = 0;
+  #drainTimer: NodeJS.Timeout | undefined;
   #socket: dgram.Socket | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -131,6 +151,8 @@ export class MulticastChannel {
 
   stop(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#drainTimer);
+    this.#queue.length = 0;
     this.#socket?.close();
     this.#socket = undefined;
   }
@@ -189,10 +211,20 @@ export class MulticastChannel {
       this.#stats.overBudget++;
       return;
     }
-    const opened = open(joined.keys, datagram);
+    let opened = open(joined.keys, datagram);
     if (opened instanceof WalkawayError) {
       this.#stats.unauthenticated++;
       return;
+    }
+    if (opened.kind === KIND_FRAGMENT) {
+      const whole = this.#reassembler.add(sender, opened.payload, this.#o.now());
+      if (!whole) return;
+      this.#stats.reassembled++;
+      if (whole.kind === KIND_FRAGMENT) {
+        this.#stats.rejected++;
+        return;
+      }
+      opened = whole;
     }
     try {
       if (opened.kind === KIND_SYNC) {
@@ -245,11 +277,49 @@ export class MulticastChannel {
     return { request, outcome };
   }
 
+  /** Seals a payload into one datagram, or into fragments when it is larger than a datagram on a real link; sends paced. */
   #send(joined: Joined, kind: number, payload: Uint8Array): void {
+    if (!this.#socket) return;
+    if (payload.length + 1 + SEAL_OVERHEAD <= DATAGRAM_TARGET) {
+      this.#enqueue([seal(joined.keys, kind, payload, this.#o.randomBytes(NONCE_BYTES))]);
+      return;
+    }
+    const parts = fragment(kind, payload, this.#o.randomBytes(8), DATAGRAM_TARGET - 1 - SEAL_OVERHEAD - FRAGMENT_HEADER);
+    if (parts.length === 0 || this.#queue.length + parts.length > MAX_QUEUED) {
+      this.#stats.notSent++;
+      this.#o.log(`multicast: a payload of ${payload.length} bytes not sent (${parts.length === 0 ? 'too large' : 'send queue full'})`);
+      return;
+    }
+    this.#stats.fragmentsSent += parts.length;
+    this.#enqueue(parts.map((part) => seal(joined.keys, KIND_FRAGMENT, part, this.#o.randomBytes(NONCE_BYTES))));
+  }
+
+  #enqueue(datagrams: Uint8Array[]): void {
+    if (this.#queue.length + datagrams.length > MAX_QUEUED) {
+      this.#stats.notSent++;
+      return;
+    }
+    this.#queue.push(...datagrams);
+    this.#drain();
+  }
+
+  #drain(): void {
     const socket = this.#socket;
-    if (!socket || payload.length + 1 + SEAL_OVERHEAD > MAX_DATAGRAM) return;
-    const datagram = seal(joined.keys, kind, payload, this.#o.randomBytes(NONCE_BYTES));
-    this.#stats.sent++;
-    socket.send(datagram, this.#o.port, this.#o.group, (err) => err && this.#o.log(`multicast send: ${err.message}`));
+    if (!socket) return;
+    const now = this.#o.now();
+    this.#tokens = Math.min(SEND_BURST, this.#tokens + ((now - this.#refilledAt) * SEND_PER_SEC) / 1000);
+    this.#refilledAt = now;
+    while (this.#queue.length > 0 && this.#tokens >= 1) {
+      this.#tokens--;
+      this.#stats.sent++;
+      socket.send(this.#queue.shift()!, this.#o.port, this.#o.group, (err) => err && this.#o.log(`multicast send: ${err.message}`));
+    }
+    if (this.#queue.length > 0 && !this.#drainTimer) {
+      this.#drainTimer = setTimeout(() => {
+        this.#drainTimer = undefined;
+        this.#drain();
+      }, 25);
+      this.#drainTimer.unref();
+    }
   }
 }

@@ -46,7 +46,7 @@ export async function openNodeParts(options: NodeOptions): Promise<NodeParts> {
     const book = new AddressBook(options.dataDir ? join(options.dataDir, 'addresses.json') : undefined);
     const runtime = options.runtime ?? realRuntime();
     const { listen = ['/ip4/0.0.0.0/tcp/0'], mdns = false, relay: relayServer, allow, deny } = options;
-    const transport = options.transport ?? (await Libp2pTransport.create({ privateKey, networkId, listen, mdns, relayServer, allow, deny }, runtime, createLog('walkaway:node')));
+    const transport = options.transport ?? (await Libp2pTransport.create({ privateKey, networkId, listen, mdns, relayServer, allow, deny }, runtime, createLog('walkaway:connections')));
     const penalties = new Penalties();
     transport.setRefusal((peer) => penalties.isBanned(peer, runtime.now()));
     return { privateKey, networkId, store, transport, runtime, book, penalties, lock };

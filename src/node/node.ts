@@ -93,6 +93,7 @@ export class Node extends EventEmitter {
     this.#discovery = new TopicDiscovery({ transport, runtime, networkId, topics, onShared, log: createLog('walkaway:topics') });
     this.#connections = new Connections(transport, this.#book, runtime, createLog('walkaway:connections'));
     if (transport instanceof Libp2pTransport) {
+      transport.setSweepNote(() => this.#connections.describe());
       // Relay failover and redialling are libp2p's concern (docs/network-breaks.md).
       this.#relayKeeper = new RelayKeeper({ host: transport.host, relays: options.relays, log: createLog('walkaway:relays') });
       this.#redialer = new Redialer({ host: transport.host, log: createLog('walkaway:redial') });

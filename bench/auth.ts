@@ -98,14 +98,21 @@ export function makeWorkload(actions: number, members: number, conflictShare: nu
       const target = plain[below(plain.length)];
       let pair: [AuthOp, AuthOp];
       if (kind === 0) {
-        const change: GroupAction = target.access.level > PULL
-          ? { type: 'demote', group, member: target.member, access: { level: target.access.level - 1 } }
-          : { type: 'promote', group, member: target.member, access: { level: target.access.level + 1 } };
+        const change: GroupAction =
+          target.access.level > PULL
+            ? { type: 'demote', group, member: target.member, access: { level: target.access.level - 1 } }
+            : { type: 'promote', group, member: target.member, access: { level: target.access.level + 1 } };
         pair = [op(author, { type: 'remove', group, member: target.member }, deps), op(other.member.id, change, deps)];
       } else if (kind === 1) {
-        pair = [op(author, { type: 'remove', group, member: other.member }, deps), op(other.member.id, { type: 'add', group, member: person(nextPerson++), access: { level: WRITE } }, deps)];
+        pair = [
+          op(author, { type: 'remove', group, member: other.member }, deps),
+          op(other.member.id, { type: 'add', group, member: person(nextPerson++), access: { level: WRITE } }, deps),
+        ];
       } else {
-        pair = [op(author, { type: 'remove', group, member: other.member }, deps), op(other.member.id, { type: 'remove', group, member: { kind: 'individual', id: author } }, deps)];
+        pair = [
+          op(author, { type: 'remove', group, member: other.member }, deps),
+          op(other.member.id, { type: 'remove', group, member: { kind: 'individual', id: author } }, deps),
+        ];
       }
       push(pair[0]);
       push(pair[1]);
@@ -119,9 +126,10 @@ export function makeWorkload(actions: number, members: number, conflictShare: nu
       push(op(author, { type: 'remove', group, member: plain[below(plain.length)].member }));
     } else {
       const t = plain[below(plain.length)];
-      const action: GroupAction = t.access.level < WRITE
-        ? { type: 'promote', group, member: t.member, access: { level: t.access.level + 1 } }
-        : { type: 'demote', group, member: t.member, access: { level: t.access.level - 1 } };
+      const action: GroupAction =
+        t.access.level < WRITE
+          ? { type: 'promote', group, member: t.member, access: { level: t.access.level + 1 } }
+          : { type: 'demote', group, member: t.member, access: { level: t.access.level - 1 } };
       push(op(author, action));
     }
   }
@@ -179,7 +187,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const rebuild: number[] = [];
   for (let i = 0; i < 3; i++) {
     // The creator manages the group at the create: admitted, and concurrent with nearly everything.
-    const o: AuthOp = { id: hex(`rebuild/${i}`), author: work.ops[0].author, deps: [work.ops[0].id], timestamp: 999_999, action: { type: 'add', group: work.group, member: person(900_000 + i), access: { level: PULL } } };
+    const o: AuthOp = {
+      id: hex(`rebuild/${i}`),
+      author: work.ops[0].author,
+      deps: [work.ops[0].id],
+      timestamp: 999_999,
+      action: { type: 'add', group: work.group, member: person(900_000 + i), access: { level: PULL } },
+    };
     const t0 = performance.now();
     const r = state.apply(o);
     rebuild.push(performance.now() - t0);
@@ -190,7 +204,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const one: number[] = [];
   const bosses = [...state.directMembers(work.group).entries()].filter(([, a]) => a.level === MANAGE).map(([k]) => k.slice(2));
   for (let i = 0; i < extra; i++) {
-    const o: AuthOp = { id: hex(`extra/${i}`), author: bosses[i % bosses.length], deps: state.heads(), timestamp: 2_000_000 + i, action: { type: 'add', group: work.group, member: person(800_000 + i), access: { level: PULL } } };
+    const o: AuthOp = {
+      id: hex(`extra/${i}`),
+      author: bosses[i % bosses.length],
+      deps: state.heads(),
+      timestamp: 2_000_000 + i,
+      action: { type: 'add', group: work.group, member: person(800_000 + i), access: { level: PULL } },
+    };
     const t0 = performance.now();
     const r = state.apply(o);
     one.push((performance.now() - t0) * 1000);

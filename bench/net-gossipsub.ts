@@ -99,7 +99,7 @@ const side: Side = {
   },
   async connect(bootstrap, all) {
     const own = new Set(host.getMultiaddrs().map(String));
-    // Retried like Walkaway's bootstrap dials (src/node/connections.ts).
+    // Retried like Walkaway's bootstrap dials (src/net/connections.ts).
     const dial = async (a: string) => {
       for (let attempt = 0; attempt < 10; attempt++) {
         try {

@@ -38,7 +38,7 @@ import {
 } from '../src/core/index.ts';
 import { Node } from '../src/node/index.ts';
 import { SqliteStore } from '../src/store/index.ts';
-import { IngestPipeline, sharedVerifyPool } from '../src/sync/ingest-pipeline.ts';
+import { sharedVerifyPool, storeIngest } from '../src/node/inbound/index.ts';
 import { cpuSecondsSince, flag, interleave, medians, ratio, round, type Sample } from './harness.ts';
 
 const TOPIC = topicId('walkaway/bench/ratios');
@@ -93,12 +93,11 @@ async function ingestSample(dir: string, tag: string, wire: Wire): Promise<Sampl
     let stored = 0;
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
-    const pipeline = new IngestPipeline({
-      store,
-      verifier,
+    // The node's inbound path, as a sync session feeds it (src/node/inbound).
+    const pipeline = storeIngest(store, verifier).open({
       batchSize: 1000,
       mode: 'all',
-      onResults: (results) => {
+      onResults: (results: { outcome: { status: string } }[]) => {
         for (const r of results) if (r.outcome.status === 'inserted') stored++;
         if (stored === wire.length) done();
       },

@@ -15,8 +15,8 @@
 import net from 'node:net';
 import { createOperation, logIdForTopic, networkId, PrivateKey, topicId, type Operation } from '../src/core/index.ts';
 import { SqliteStore } from '../src/store/index.ts';
+import { sharedVerifyPool, storeIngest } from '../src/node/inbound/index.ts';
 import { syncOverStream, type VerifyMode } from '../src/sync/index.ts';
-import { sharedVerifyPool } from '../src/sync/ingest-pipeline.ts';
 import { createHost, protocolId } from '../src/net/transport/host.ts';
 import { streamToDuplex } from '../src/net/transport/stream-duplex.ts';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -55,11 +55,12 @@ const say = (msg: Record<string, unknown>) => process.stdout.write(JSON.stringif
 async function serve(db: string, transport: string): Promise<void> {
   const store = SqliteStore.open(db);
   await sharedVerifyPool();
+  const ingest = storeIngest(store);
   const run = (stream: import('node:stream').Duplex) => {
     // closeGraceMs: the default (1 s) resets the stream when the fetcher's
     // ingest lags the last page by more than that, which on a loaded machine
     // loses the end of the sync (issue 21 findings); the bench waits instead.
-    const handle = syncOverStream(store, stream, { role: 'acceptor', topic: BENCH_TOPIC, config: { closeGraceMs: GRACE_MS } });
+    const handle = syncOverStream(store, stream, { ingest, role: 'acceptor', topic: BENCH_TOPIC, config: { closeGraceMs: GRACE_MS } });
     handle.done.then(
       (stats) => say({ type: 'served', sent: stats.sent.operations }),
       (err) => {
@@ -118,7 +119,7 @@ async function fetch(db: string, transport: string, address: string, verify: Ver
     socket.setNoDelay(true);
     duplex = socket;
   }
-  const handle = syncOverStream(store, duplex, { role: 'initiator', topic: BENCH_TOPIC, config: { verify } });
+  const handle = syncOverStream(store, duplex, { ingest: storeIngest(store), role: 'initiator', topic: BENCH_TOPIC, config: { verify } });
   handle.on('operation', () => {
     if (Number.isNaN(firstMs)) firstMs = performance.now() - start;
   });

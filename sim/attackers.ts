@@ -10,7 +10,7 @@
  */
 import { mixSeed, type SplitMix32 } from '../src/net/membership/random.ts';
 import type { HyParViewConfig } from '../src/net/membership/types.ts';
-import type { PlumTreeConfig } from '../src/net/broadcast/types.ts';
+import type { PlumTreeConfig } from '../src/net/plumtree/types.ts';
 import { Overlay, type OverlayInput, type OverlayMessage, type OverlayOutput, type OverlayTimer } from '../src/net/overlay/overlay.ts';
 import type { SimNode } from './network.ts';
 

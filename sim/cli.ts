@@ -49,6 +49,11 @@ function parseArgs(argv: string[]): Args {
     else fail(`unknown argument ${a}`);
   }
   if (!(args.scenario in SCENARIOS)) fail(`unknown scenario ${JSON.stringify(args.scenario)}`);
+  // Whole nodes cost far more than overlay machines: 200 nodes and one seed unless told otherwise.
+  if (args.scenario === 'nodes') {
+    if (!argv.includes('--nodes')) args.nodes = 200;
+    if (!argv.includes('--seeds')) args.seeds = 1;
+  }
   return args;
 }
 
@@ -72,7 +77,7 @@ function printTable(keys: string[], rows: Array<[string, Record<string, number |
   for (const r of cells) console.log(line(r));
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const run = SCENARIOS[args.scenario];
   const perSeed: Array<{ seed: number; result: ScenarioResult }> = [];
@@ -80,7 +85,7 @@ function main(): void {
     (args.scenario === 'failure' ? `, fail ${args.fail}` : ''));
   for (let k = 0; k < args.seeds; k++) {
     const seed = args.seed + k;
-    const result = run({ nodes: args.nodes, seed, fail: args.fail, timeScale: args.timeScale });
+    const result = await run({ nodes: args.nodes, seed, fail: args.fail, timeScale: args.timeScale });
     perSeed.push({ seed, result });
     console.error(`  seed ${seed} done in ${result.figures.wallMs} ms`);
   }
@@ -104,6 +109,10 @@ function main(): void {
       ...(args.scenario === 'failure' ? { fail: args.fail } : {}),
       ...(args.timeScale !== 1 ? { timeScale: args.timeScale } : {}),
       ...medians,
+      // Beside the medians: e.g. `converged: true` when every seed converged (else the value per seed).
+      ...Object.fromEntries(
+        Object.keys(perSeed[0].result.summary ?? {}).map((key) => [key, perSeed.every((p) => p.result.summary?.[key] === perSeed[0].result.summary?.[key]) ? perSeed[0].result.summary?.[key] : perSeed.map((p) => p.result.summary?.[key])]),
+      ),
       worst,
       perSeed: perSeed.map((p) => ({ seed: p.seed, ...p.result.figures, messages: p.result.messages, timeline: p.result.timeline })),
       command: `npm run sim -- ${process.argv.slice(2).join(' ')}`,
@@ -115,4 +124,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

@@ -16,7 +16,7 @@
  * banned, the peer's messages bounce like a refused stream and a `connect`
  * to it is answered with `peer-down`.
  */
-import type { PayloadValidator, PlumTreeConfig } from '../src/net/broadcast/types.ts';
+import type { PayloadValidator, PlumTreeConfig } from '../src/net/plumtree/types.ts';
 import { Penalties, type PenaltyConfig } from '../src/net/gossip/penalties.ts';
 import { PeerGuard } from '../src/net/gossip/peer-guard.ts';
 import { mixSeed, SplitMix32 } from '../src/net/membership/random.ts';

@@ -54,6 +54,7 @@ function addMessage(m, live) {
   meta.title = when.toLocaleString();
   if (m.own && !m.seen) meta.append(span('unseen', 'not yet seen by others'));
   const li = item(m.own ? 'msg own' : 'msg', meta, span('text', m.text));
+  if (m.app) li.append(appButton(m.app));
   li.dataset.hash = m.hash;
   li.dataset.author = m.author;
   li.dataset.us = String(m.timestamp);
@@ -64,6 +65,51 @@ function addMessage(m, live) {
   insert(li);
   if (stick && !document.hidden) toBottom();
 }
+
+/** A shared webxdc app: "Open" serves it from this node (fetched from the peers first) and opens it in a tab. */
+function appButton(app) {
+  const open = document.createElement('button');
+  open.type = 'button';
+  open.className = 'open-app';
+  open.textContent = `Open ${app.title}`;
+  const link = document.createElement('a');
+  link.className = 'app-link';
+  link.target = '_blank';
+  link.rel = 'noopener';
+  link.hidden = true;
+  open.addEventListener('click', async () => {
+    open.disabled = true;
+    open.textContent = `Opening ${app.title}…`;
+    try {
+      const { url } = await (await post('/api/apps/open', { topic: app.topic, sha: app.sha })).json();
+      link.href = url;
+      link.textContent = `${app.title} ↗`;
+      link.hidden = false;
+      open.hidden = true;
+      window.open(url, '_blank', 'noopener');
+    } catch (err) {
+      open.textContent = `Open ${app.title} (${err.message})`;
+    } finally {
+      open.disabled = false;
+    }
+  });
+  const box = document.createElement('span');
+  box.className = 'app';
+  box.append(open, link);
+  return box;
+}
+
+$('share-app').addEventListener('click', () => $('xdc').click());
+$('xdc').addEventListener('change', async () => {
+  const file = $('xdc').files[0];
+  $('xdc').value = '';
+  if (!file) return;
+  try {
+    await api(`/api/apps/share?name=${encodeURIComponent(file.name)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: file });
+  } catch (err) {
+    status(`Cannot share ${file.name}: ${err.message}`);
+  }
+});
 
 /** Texts longer than this show their first lines and a button for the rest. */
 const LONG = 1500;
@@ -192,6 +238,19 @@ async function api(path, init = {}) {
 }
 const post = (path, value) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
 
+// How the room is encrypted (the server's ChatEncryption mode), shown next to the name.
+const ENCRYPTION = {
+  'topic-key': ['🔒 encrypted · topic key', 'Bodies are encrypted with a topic key: only those who hold the key (in a ticket or --key) read them.'],
+  group: ['🔒 encrypted · group', 'Bodies are encrypted for the members of the group: only members read them, and removed members read nothing new.'],
+};
+function showEncryption(mode) {
+  const [label, title] = ENCRYPTION[mode] ?? ['not encrypted', 'Bodies travel in clear: every peer that carries this topic reads them.'];
+  $('encryption').textContent = label;
+  $('encryption').title = title;
+  $('encryption').dataset.mode = ENCRYPTION[mode] ? mode : 'none';
+  $('invite-key').hidden = mode !== 'topic-key';
+}
+
 async function loadSnapshot() {
   const snap = await (await api('/api/snapshot')).json();
   state.room = typeof snap.room === 'string' && snap.room ? snap.room : `topic ${short(snap.topic)}`;
@@ -200,6 +259,7 @@ async function loadSnapshot() {
   state.name = snap.name;
   $('me').textContent = `${snap.name} · ${short(snap.id)}${snap.room ? ` · topic ${short(snap.topic)}` : ''}`;
   $('my-name').textContent = snap.name;
+  showEncryption(snap.encryption);
   showTitle();
   for (const id of settle(snap.messages)) dropPending(id);
   snap.messages.forEach((m) => addMessage(m, false));

@@ -1,7 +1,7 @@
 /** src/net: gossip frames between hosts, membership and broadcast messages, multicast datagrams. */
 import { encode } from 'cborg';
 import { decodeStrictCbor } from '../../src/core/index.ts';
-import { checkPlumTreeMessage } from '../../src/net/broadcast/validate.ts';
+import { checkPlumTreeMessage } from '../../src/net/plumtree/validate.ts';
 import { decodeGossipFrame, encodeGossipFrame } from '../../src/net/gossip/wire.ts';
 import { checkHyParViewMessage } from '../../src/net/membership/validate.ts';
 import { overlayMessageKind, type OverlayMessage } from '../../src/net/overlay/overlay.ts';

@@ -10,12 +10,11 @@
  * (sampled every 5 s through the attack) and passive views, RMR over the
  * payload messages honest nodes sent, LDH at honest nodes.
  *
- * Honest nodes run the node's overlay settings (REAL_NETWORK_OVERLAY) and
+ * Honest nodes run the node's overlay settings (the defaults, as every scenario) and
  * its driver's ban policy (src/net/gossip/peer-guard.ts with the default
  * penalties); `penalties: false` in the options turns the policy off.
  */
 import { ATTACK_KINDS, Attacker, isSigned, signedPayload, type AttackKind, type AttackPlan } from '../attackers.ts';
-import { REAL_NETWORK_OVERLAY } from '../../src/node/overlay-config.ts';
 import { median } from '../metrics.ts';
 import type { MessageResult } from '../metrics.ts';
 import {
@@ -41,7 +40,6 @@ export function runByzantine(opts: ScenarioOptions & { penalties?: boolean }): S
     sim: {
       penalties: opts.penalties === false ? undefined : {},
       ...opts.sim,
-      plumtree: { ...REAL_NETWORK_OVERLAY.plumtree, ...opts.sim?.plumtree },
       validate: isSigned,
     },
   });

@@ -18,6 +18,8 @@ export interface ScenarioResult {
   figures: Record<string, number | null>;
   messages: Record<string, { reliability: number[]; rmr: number[]; ldh: number[] }>;
   timeline?: Array<Record<string, number>>;
+  /** Top-level fields of the JSON beside the figures (e.g. `converged: true`). */
+  summary?: Record<string, unknown>;
 }
 
 export const PAYLOAD = new Uint8Array(64);

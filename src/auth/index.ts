@@ -12,12 +12,9 @@
  * docs/auth.md has the rules and their reasons.
  */
 export * from './types.ts';
-export { Ancestry } from './ancestry.ts';
-export { GroupState, type Mode, type Past } from './group-state.ts';
-export { resolveStrongRemoval, removedBy, delegatedBy, type ResolvedIgnores, type StrongRemovalView } from './strong-removal.ts';
+export { GroupState } from './group-state.ts';
 export {
   AUTH_BODY_VERSION,
-  AUTH_BODY_LIMITS,
   MAX_AUTH_DEPS,
   MAX_CREATE_GRANTS,
   encodeAuthBody,
@@ -25,4 +22,6 @@ export {
   authOpOf,
   type AuthBody,
 } from './codec.ts';
+export { AccessControlProcessor, authLogIdFor, type AccessControlConfig, type AccessEvent } from './access-processor.ts';
+export { membershipView, readerChangeOf, type MembershipView } from './membership-view.ts';
 export { individual, groupMember, createIdentity, addDevice, removeDevice, grantIdentity, devicesOf } from './identity.ts';

@@ -2,9 +2,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isWalkawayError, toHex } from '../core/index.ts';
-import { defaultDataDir } from '../data-dir.ts';
+import { defaultDataDir } from '../node/data-dir.ts';
 import { isTicket, Node } from '../node/index.ts';
-import { DEFAULT_ARCHIVE_LIMITS, openXdc, openXdcFolder, startAppServer, WebxdcApp, type WebxdcArchive } from '../webxdc/index.ts';
+import { DEFAULT_ARCHIVE_LIMITS, openXdc, openXdcFolder, portForTopic, startAppServer, WebxdcApp, type WebxdcArchive } from '../webxdc/index.ts';
 import { address, parse, port, text, UsageError } from './args.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 
@@ -19,7 +19,9 @@ on its own 127.0.0.1 port, cut off from the network (docs/webxdc.md); open
 the URL printed. A folder laid out like the zip works too.
 
   --name NAME         your name in the app (webxdc.selfName; default: your user name)
-  --data DIR          data directory: identity and SQLite store (default ~/.walkaway)
+  --data DIR          data directory: identity and SQLite store (default ~/.walkaway;
+                      one process per directory: beside a running chat, use another,
+                      or share the app from the chat page instead)
   --port N            TCP port for peers (default 4077, the next free one if taken; 0: any)
   --web PORT          the app's port on 127.0.0.1 (default: one derived from the
                       topic, so the app keeps its origin and storage across restarts)
@@ -89,7 +91,7 @@ export async function appCommand(argv: string[]): Promise<void> {
 
 /** An .xdc file or a folder laid out like one; a file that is not an app is a usage error. */
 function readApp(path: string): WebxdcArchive {
-  let stat;
+  let stat: ReturnType<typeof statSync>;
   try {
     stat = statSync(path);
   } catch {
@@ -103,11 +105,6 @@ function readApp(path: string): WebxdcArchive {
     if (isWalkawayError(err)) throw new UsageError(`${path.slice(0, 200)} is not a webxdc app: ${err.message.replace(/^[A-Z_]+: /, '')}`);
     throw err;
   }
-}
-
-/** A port from 20000 to 39999 picked by the topic: the same app instance keeps its origin (and localStorage). */
-export function portForTopic(topic: Uint8Array): number {
-  return 20000 + (((topic[0] << 8) | topic[1]) % 20000);
 }
 
 async function startNode(o: { dataDir: string; bootstrap: string[]; mdns: boolean; p2pPort?: number }): Promise<Node> {

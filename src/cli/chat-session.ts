@@ -5,7 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { toHex, WalkawayError } from '../core/index.ts';
-import { isTicket, Node, type NodeOptions, type TopicStream } from '../node/index.ts';
+import { decodeTicket, encodeTicket, isTicket, Node, type NodeOptions, type TopicStream } from '../node/index.ts';
+import type { ChatEncryption } from './chat-encryption.ts';
 import { decodeChat, encodeChat } from './chat-message.ts';
 import { PRESENCE_HEARTBEAT_MS, PRESENCE_SWEEP_MS, PresenceTable } from './presence.ts';
 
@@ -16,6 +17,8 @@ export interface ChatOptions extends NodeOptions {
   name: string;
   /** A monotonic clock in milliseconds for presence (default performance.now). */
   now?: () => number;
+  /** An encrypted room (chat-encryption.ts); absent: bodies in clear. */
+  encryption?: ChatEncryption;
 }
 
 const HISTORY = 500;
@@ -27,6 +30,7 @@ export class ChatSession extends EventEmitter {
   /** The room's name as the user typed it; undefined when joined by ticket (tickets carry no name). */
   readonly room: string | undefined;
   readonly topicHex: string;
+  readonly encryption: ChatEncryption | undefined;
   #name: string;
   readonly #stream: TopicStream;
   readonly #presence: ReturnType<Node['ephemeralStream']>;
@@ -44,7 +48,10 @@ export class ChatSession extends EventEmitter {
     this.node = node;
     this.#name = options.name;
     this.room = isTicket(options.topic) ? undefined : options.topic;
-    this.#stream = node.stream(options.topic);
+    this.encryption = options.encryption;
+    const encrypted = options.encryption?.forNode(node);
+    this.#stream = node.stream(options.topic, encrypted ? { encryption: encrypted.encryption } : {});
+    encrypted?.attach?.((body) => this.#stream.tx.publish(body));
     this.#presence = node.ephemeralStream(options.topic);
     this.topicHex = toHex(this.#stream.topic);
     this.#now = options.now ?? (() => performance.now());
@@ -78,8 +85,21 @@ export class ChatSession extends EventEmitter {
     return hash.toHex();
   }
 
+  /** Tells the room about a shared webxdc app (src/cli/chat-apps.ts); it arrives as a message with `app`. */
+  async announceApp(app: { topic: string; title: string; sha: string; size: number }): Promise<string> {
+    const hash = await this.#stream.tx.publish(encodeChat({ type: 'app', name: this.name, app }));
+    return hash.toHex();
+  }
+
   ready(): ChatEvent {
-    return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, room: this.room ?? null, name: this.name };
+    const encryption = this.encryption?.mode ?? null;
+    return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, room: this.room ?? null, name: this.name, encryption };
+  }
+
+  /** An invite to this room: a ticket, with the topic key for a keyed room (it travels only inside the ticket). */
+  ticket(): string {
+    const ticket = decodeTicket(this.node.ticket(this.#stream.topic));
+    return encodeTicket(this.encryption?.key ? { ...ticket, key: this.encryption.key } : ticket);
   }
 
   /** What a page that opens now needs to draw. */
@@ -180,7 +200,7 @@ export class ChatSession extends EventEmitter {
   async #readMessages(): Promise<void> {
     for await (const event of this.#stream.rx) {
       const chat = decodeChat(event.body);
-      if (chat?.type === 'message') {
+      if (chat?.type === 'message' || chat?.type === 'app') {
         const seen = event.own ? event.seqNum <= this.#seenUpTo || this.node.seenBy(this.#stream.topic, event).length > 0 : true;
         if (event.own && seen) this.#markSeen(event.seqNum);
         const message: ChatEvent = {
@@ -188,7 +208,8 @@ export class ChatSession extends EventEmitter {
           topic: this.topicHex,
           author: event.author,
           name: chat.name,
-          text: chat.text,
+          text: chat.type === 'app' ? `shared the app "${chat.app.title}"` : chat.text,
+          ...(chat.type === 'app' ? { app: chat.app } : {}),
           timestamp: event.timestamp ?? 0,
           hash: event.hash.toHex(),
           own: event.own,

@@ -2,11 +2,12 @@
 import { createInterface } from 'node:readline';
 import { multiaddr } from '@multiformats/multiaddr';
 import { userInfo } from 'node:os';
-import { defaultDataDir } from '../data-dir.ts';
+import { defaultDataDir } from '../node/data-dir.ts';
 import { fromHex } from '../core/index.ts';
 import { isTicket } from '../node/index.ts';
 import { address, parse, port, text, UsageError } from './args.ts';
 import { ChatSession, type ChatEvent } from './chat-session.ts';
+import { describeEncryption, parseTopicKey, resolveTopicKey, storeTopicKey, topicKeyChat, type ChatEncryption } from './chat-encryption.ts';
 import { startWebServer } from './web-server.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 import { hasPublicAddress, relayAddress } from './relay-flags.ts';
@@ -32,6 +33,9 @@ and delivered when peers are met. Lines starting with "/" are commands:
   --multicast         also sync and send presence over UDP multicast on the LAN, for peers
                       without a connection (topic ids travel in clear on the LAN)
   --network ID        network id (default "walkaway"): only nodes with the same id connect
+  --key HEX           encrypt the room with this topic key (64 hex digits, e.g. from
+                      "openssl rand -hex 32"); kept in the data directory, and put in
+                      the room's tickets (a ticket's key is used without --key)
   --json              one JSON object per line on stdout instead of text
   --web [PORT]        also serve the chat page on 127.0.0.1 (default port 7077, the next free one if taken)
   -h, --help          this help`;
@@ -49,6 +53,7 @@ const OPTIONS = {
   multicast: { type: 'boolean' },
   network: { type: 'string' },
   json: { type: 'boolean' },
+  key: { type: 'string' },
   web: { type: 'boolean' },
   'web-port': { type: 'string' },
 } as const;
@@ -79,11 +84,16 @@ export async function chatCommand(argv: string[]): Promise<void> {
   const relay = values['no-relay'] ? false : values.relay === true || hasPublicAddress();
   if (values['web-port'] !== undefined && !values.web) throw new UsageError('--web-port is spelled --web PORT; see "walkaway chat --help"');
 
-  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true, relay, relays });
+  const key = resolveTopicKey({ dataDir, topic, flag: parseTopicKey(values.key) });
+  const encryption: ChatEncryption | undefined = key ? topicKeyChat(topic, key) : undefined;
+
+  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true, relay, relays, encryption });
+  // Kept once the data directory is ours (the node holds its lock): a restart reads the room without --key.
+  if (key) storeTopicKey(dataDir, fromHex(chat.topicHex), key);
   const print = json ? (e: ChatEvent) => console.log(JSON.stringify(e)) : textPrinter(chat);
   chat.on('event', print);
   keepRunningOnNetworkErrors((message) => print({ type: 'error', message }));
-  print(chat.ready());
+  print({ ...chat.ready(), ticket: chat.ticket() });
   if (values.web) {
     const web = await startWebServer(chat, webPort ?? DEFAULT_WEB_PORT, webPort === undefined);
     print({ type: 'web', url: web.url });
@@ -137,6 +147,7 @@ interface StartOptions {
   multicast: boolean;
   relay: boolean;
   relays: string[];
+  encryption?: ChatEncryption;
 }
 
 async function startChat(o: StartOptions): Promise<ChatSession> {
@@ -151,6 +162,7 @@ async function startChat(o: StartOptions): Promise<ChatSession> {
     relays: o.relays,
     networkId: o.network,
     storage: 'sqlite' as const,
+    encryption: o.encryption,
   };
   if (o.listen?.length) return ChatSession.start({ ...base, listen: o.listen });
   const wanted = o.p2pPort ?? DEFAULT_PORT;
@@ -169,6 +181,8 @@ function textPrinter(chat: ChatSession): (e: ChatEvent) => void {
     switch (e.type) {
       case 'ready':
         console.log(`* you are ${chat.name} (${short(e.id)}), listening on ${(e.addresses as string[]).join(' ')}`);
+        console.log(`* ${describeEncryption(chat.encryption?.mode ?? null)}`);
+        if (chat.encryption) console.log(`* invite with: walkaway chat ${e.ticket}`);
         if (chat.node.peers().length === 0) console.log('* no peers yet: messages are kept and delivered when peers are met');
         return;
       case 'web':

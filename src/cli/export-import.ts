@@ -9,7 +9,7 @@
 import { createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync, renameSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bytesEqual, decodeOperation, isWalkawayError, networkId as toNetworkId, toHex, topicId, WalkawayError, type Operation } from '../core/index.ts';
-import { defaultDataDir, openDataDir } from '../data-dir.ts';
+import { defaultDataDir, openDataDir } from '../node/data-dir.ts';
 import { decodeTicket, isTicket } from '../node/index.ts';
 import { BundleReader, encodeBundleEnd, encodeBundleHead, encodeBundleOperation } from '../sync/bundle.ts';
 import { parse, text, UsageError } from './args.ts';
@@ -40,7 +40,12 @@ const PAGE = 256;
 const BATCH = 256;
 
 export async function exportCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, network: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, 2, 'export');
+  const { values, positionals } = parse(
+    argv,
+    { data: { type: 'string' }, network: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
+    2,
+    'export',
+  );
   if (values.help) return void console.log(EXPORT_HELP);
   if (positionals.length < 2) throw new UsageError('export needs a topic and a file; see "walkaway export --help"');
   const topicArg = text(positionals[0], 'the topic or ticket', 4096)!;
@@ -116,7 +121,9 @@ export async function importCommand(argv: string[]): Promise<void> {
   const data = openDataDir(dir);
   try {
     const result = await importBundle(file, networkId, data.store);
-    const rejected = Object.entries(result.rejected).map(([code, n]) => `${n} ${code}`).join(', ');
+    const rejected = Object.entries(result.rejected)
+      .map(([code, n]) => `${n} ${code}`)
+      .join(', ');
     console.log(
       values.json
         ? JSON.stringify(result)

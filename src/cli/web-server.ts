@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { ChatSession, ChatEvent } from './chat-session.ts';
-import { fromHex } from '../core/index.ts';
+import { ChatApps, handleAppRequest } from './chat-apps.ts';
 import { SECURITY_HEADERS, bearerToken, isJson, newToken, originOfHost, tokenMatches } from './web-guard.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -66,6 +66,7 @@ export async function startWebServer(chat: ChatSession, port: number, nextFreeIf
   const streams = new Set<ServerResponse>();
   const maxStreams = options.maxEventStreams ?? MAX_EVENT_STREAMS;
   const sent = new Map<string, Promise<string>>();
+  const apps = new ChatApps(chat);
   const onEvent = (event: ChatEvent) => {
     const data = `data: ${JSON.stringify(event)}\n\n`;
     for (const res of streams) {
@@ -78,7 +79,7 @@ export async function startWebServer(chat: ChatSession, port: number, nextFreeIf
   chat.on('event', onEvent);
   let listening = 0;
   const server = createServer((req, res) => {
-    const ctx: Context = { chat, token, port: listening, files, streams, maxStreams, sent };
+    const ctx: Context = { chat, token, port: listening, files, streams, maxStreams, sent, apps };
     handle(ctx, req, res).catch((err: unknown) => answerError(res, err));
   });
   server.headersTimeout = 10_000;
@@ -107,6 +108,7 @@ export async function startWebServer(chat: ChatSession, port: number, nextFreeIf
   const close = () =>
     new Promise<void>((resolve) => {
       chat.off('event', onEvent);
+      void apps.close();
       for (const res of streams) res.destroy();
       streams.clear();
       server.close(() => resolve());
@@ -124,6 +126,7 @@ interface Context {
   maxStreams: number;
   /** Send id -> its publication, oldest first, at most MAX_SEND_IDS. */
   sent: Map<string, Promise<string>>;
+  apps: ChatApps;
 }
 
 async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -165,10 +168,14 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     const { text, id } = parseSend(await readBody(req, res));
     return answerJson(res, 200, { hash: await sendOnce(ctx, text, id) });
   }
+  if (path.startsWith('/api/apps/')) {
+    const answer = await handleAppRequest(ctx.apps, req, path);
+    return answerJson(res, answer.status, answer.body);
+  }
   if (path === '/api/invite') {
     if (req.method !== 'GET') throw methodNotAllowed('GET');
     const ready = ctx.chat.ready();
-    return answerJson(res, 200, { ticket: ctx.chat.node.ticket(fromHex(ctx.chat.topicHex)), topic: ctx.chat.topicHex, room: ready.room ?? null });
+    return answerJson(res, 200, { ticket: ctx.chat.ticket(), topic: ctx.chat.topicHex, room: ready.room ?? null });
   }
   if (path === '/api/name') {
     if (req.method !== 'POST') throw methodNotAllowed('POST');

@@ -36,3 +36,4 @@ export {
 } from './operation.ts';
 export { topicId, networkId, logIdForTopic, DEFAULT_NETWORK_ID } from './topic.ts';
 export { VerifyPool } from './verify-pool.ts';
+export { realRuntime, every, type Runtime, type TimerHandle } from './runtime.ts';

@@ -48,12 +48,14 @@ export interface GroupEncryptionState {
   channels: Map<string, TwoPartyState>;
   secrets: SecretTable;
   /** Secrets this member drew, until its own control message comes back with its Lamport time. */
-  ownPending: Map<string, { secret: Uint8Array; recipients: string[] }>;
+  ownPending: Map<string, { secret: Uint8Array; recipients: string[]; afterRemoval?: string }>;
   /** Adds this member made, awaiting the other managers' acks: by state, newcomer and who must still ack. */
   adds: Map<string, { newcomer: string; waitingFor: string[] }>;
   /** Acks seen, by add state. */
   acks: Map<string, Set<string>>;
   removed: boolean;
+  /** The auth state of the last removal this member drew a secret for. */
+  lastRekey?: string;
 }
 
 export class GroupEncryption {
@@ -97,6 +99,11 @@ export class GroupEncryption {
     return this.me;
   }
 
+  /** This member's Ed25519 public key. */
+  get memberKey(): Uint8Array {
+    return this.config.identity.publicKey.toBytes();
+  }
+
   /** My pre-key bundle, encoded (to put in a ticket, or hand to an adder). */
   bundle(): Uint8Array {
     return encodeBundle(bundleOf(this.state.keys, this.config.identity));
@@ -133,11 +140,16 @@ export class GroupEncryption {
         retireAllSecrets(this.state.secrets);
         return empty();
       }
-      // The removed member may hold any secret held here (a welcome's history gives all of them): none seals again.
-      retireAllSecrets(this.state.secrets);
+      // The removed member may hold any secret held here (a welcome's history gives all of them): none seals
+      // again, except one drawn for this very removal (its recipients already exclude everyone it removes).
+      retireAllSecrets(this.state.secrets, { removal: stateHex, member });
       for (const [s, add] of this.state.adds) if (add.newcomer === member) this.state.adds.delete(s);
       this.state.channels.delete(member);
-      return this.rekeyerAfterRemoval(change, by, member) === this.me ? this.distribute('remove', change.state, undefined, now) : empty();
+      if (this.rekeyerAfterRemoval(change, by, member) !== this.me) return empty();
+      // One auth operation can remove several readers (strong removal undoes adds): one fresh secret covers them all.
+      if (this.state.lastRekey === stateHex) return empty();
+      this.state.lastRekey = stateHex;
+      return this.distribute('remove', change.state, undefined, now);
     }
     if (member === this.me || this.state.removed) return empty();
     const managers = (this.config.membership.managersAt(change.state) ?? []).map(toHex);
@@ -179,11 +191,6 @@ export class GroupEncryption {
     return this.keyFor(envelope).open(envelope, author);
   }
 
-  /** Id (hex) of the secret a body was sealed under, if this member holds it. */
-  holds(secretId: string): boolean {
-    return this.state.secrets.has(secretId);
-  }
-
   /** Id (hex) of the secret `seal` uses now. */
   latestSecretId(): string | undefined {
     return latestSealable(this.state.secrets)?.[0];
@@ -217,7 +224,11 @@ export class GroupEncryption {
     const secret = this.config.random(32);
     const secretId = keyIdOf(secret, this.config.topic);
     const history = this.history === 'all' ? this.historyForWelcome() : [];
-    const recipients = this.config.membership.readers().map(toHex).filter((r) => r !== this.me).sort();
+    const recipients = this.config.membership
+      .readers()
+      .map(toHex)
+      .filter((r) => r !== this.me)
+      .sort();
     const boxes: { recipient: Uint8Array; message: Uint8Array }[] = [];
     const failed: { member: string; error: WalkawayError }[] = [];
     for (const r of recipients) {
@@ -233,7 +244,7 @@ export class GroupEncryption {
       }
     }
     const sentTo = boxes.map((b) => toHex(b.recipient));
-    this.state.ownPending.set(toHex(secretId), { secret, recipients: sentTo });
+    this.state.ownPending.set(toHex(secretId), { secret, recipients: sentTo, afterRemoval: reason === 'remove' ? toHex(state) : undefined });
     const message: ControlMessage = { type: 'secret', reason, state, secretId, newcomer: newcomer ? fromHex(newcomer) : undefined, boxes };
     return { publish: [encodeControl(encodeControlMessage(message))], secrets: [], failed };
   }
@@ -248,13 +259,22 @@ export class GroupEncryption {
     const pending = this.state.ownPending.get(id);
     if (!pending) return empty(); // from an earlier run of this member, or a copy of this key elsewhere: nothing to add
     this.state.ownPending.delete(id);
-    this.storeSecret(id, { secret: pending.secret, lamport, creator: this.me, recipients: pending.recipients, sealable: false });
+    this.storeSecret(id, {
+      secret: pending.secret,
+      lamport,
+      creator: this.me,
+      recipients: pending.recipients,
+      afterRemoval: pending.afterRemoval,
+      sealable: false,
+    });
     return { ...empty(), secrets: [id] };
   }
 
   private async receiveSecret(message: Extract<ControlMessage, { type: 'secret' }>, author: string, input: ControlInput): Promise<GroupOutput> {
     const box = message.boxes.find((b) => toHex(b.recipient) === this.me);
     if (!box || this.state.removed) return empty();
+    // Read before (a replay after a restart from persisted state): its channel keys are used up, its secret is here.
+    if (this.state.secrets.has(toHex(message.secretId))) return empty();
     const channel = this.state.channels.get(author) ?? newTwoPartyState();
     const content = decodeBox(await receiveTwoParty(channel, this.state.keys, input.author, box.message));
     this.state.channels.set(author, channel);
@@ -273,7 +293,8 @@ export class GroupEncryption {
       }
     }
     const recipients = message.boxes.map((b) => toHex(b.recipient));
-    this.storeSecret(id, { secret: content.secret, lamport: input.lamport, creator: author, recipients, sealable: false });
+    const afterRemoval = message.reason === 'remove' ? toHex(message.state) : undefined;
+    this.storeSecret(id, { secret: content.secret, lamport: input.lamport, creator: author, recipients, afterRemoval, sealable: false });
     return { ...empty(), secrets: ids };
   }
 

@@ -17,7 +17,7 @@
 import { WalkawayError, previousOf, type Hash } from '../core/index.ts';
 import type { OrderedOperation, Outputs, Processor, ReportSink } from '../processors/index.ts';
 import type { GroupEncryption } from './data-scheme.ts';
-import { BODY_KIND, decodeEnvelope } from './envelope.ts';
+import { BODY_KIND, decodeEnvelope, type Envelope } from './envelope.ts';
 import type { TopicKey } from './topic-key.ts';
 
 export type DecryptMode = { type: 'topic-key'; key: TopicKey } | { type: 'group'; group: GroupEncryption };
@@ -32,6 +32,8 @@ export interface DecryptConfig {
   onReport?: ReportSink;
   /** Control bodies the group scheme asks to publish on the topic (acks, welcomes, fresh secrets). */
   onPublish?: (body: Uint8Array) => void;
+  /** After a group control message changed the scheme's state (persist it here, before its bodies go out). */
+  onStateChange?: () => void;
 }
 
 /** Control messages remembered as read, so that a replay of the topic does not feed them to the channels twice. */
@@ -105,7 +107,7 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
       else out.push(input);
       return;
     }
-    let envelope;
+    let envelope: Envelope;
     try {
       envelope = decodeEnvelope(body);
     } catch (err) {
@@ -133,7 +135,7 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
     }
     const author = input.operation.header.publicKey.toBytes();
     try {
-      const plaintext = mode.type === 'topic-key' ? mode.key.open(body, author) : mode.group.open(author, envelope);
+      const plaintext = mode.type === 'topic-key' ? mode.key.openEnvelope(envelope, author) : mode.group.open(author, envelope);
       this.counts.opened++;
       out.push({ ...input, operation: { ...input.operation, body: plaintext } });
     } catch (err) {
@@ -146,6 +148,7 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
     try {
       const author = input.operation.header.publicKey.toBytes();
       const result = await group.receive({ author, lamport: input.lamport, message }, now);
+      this.config.onStateChange?.();
       for (const b of result.publish) this.config.onPublish?.(b);
       if (result.secrets.length > 0) this.release(out);
     } catch (err) {

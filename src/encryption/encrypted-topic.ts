@@ -1,14 +1,16 @@
 /**
- * What a node stream needs to encrypt one topic with a topic key: the
- * decryption slot and the sealing of published bodies
- * (`node.stream(topic, { encryption: topicKeyEncryption(...) })`). The node
- * layer sits below this one, so the node takes both as plain functions.
+ * What a node stream needs to encrypt one topic: the decryption slot and the
+ * sealing of published bodies (`node.stream(topic, { encryption })`), with a
+ * topic key or with the group data scheme. The node layer sits below this
+ * one, so the node takes both as plain functions.
  */
 import { topicId } from '../core/index.ts';
 import type { ReportSink } from '../processors/index.ts';
+import type { GroupEncryption } from './data-scheme.ts';
 import { DecryptProcessor, type DecryptStats } from './decrypt-processor.ts';
 import { systemRandom, type RandomSource } from './random.ts';
 import { TopicKey } from './topic-key.ts';
+import type { GroupOutput, MembershipChange } from './types.ts';
 
 export interface TopicKeyEncryptionOptions {
   /** The topic's name or id (the same value given to `stream`; a ticket's topic id). */
@@ -33,4 +35,64 @@ export function topicKeyEncryption(options: TopicKeyEncryptionOptions): TopicEnc
   const random = options.random ?? systemRandom;
   const decrypt = new DecryptProcessor({ mode: { type: 'topic-key', key }, now: options.now ?? Date.now, onReport: options.onReport });
   return { decrypt, seal: (body) => key.seal(body, options.author, random), stats: () => decrypt.stats() };
+}
+
+export interface GroupTopicOptions {
+  group: GroupEncryption;
+  now?: () => number;
+  onReport?: ReportSink;
+  /** Most control bodies kept until `attach` (bounded: the oldest go first). */
+  maxQueued?: number;
+  /** After every change of the scheme's state, before the control bodies it made go out (persist it: group-state-file.ts). */
+  onStateChange?: () => void;
+}
+
+/** A group-encrypted topic: the slot, sealing, and the group's control messages published on the topic. */
+export interface GroupTopicEncryption extends TopicEncryption {
+  /** Where control bodies go (the stream's `tx.publish`); bodies made before are sent now. */
+  attach(publish: (body: Uint8Array) => unknown): void;
+  create(state: Uint8Array): Promise<void>;
+  update(state: Uint8Array): Promise<void>;
+  /** A membership change from the group CRDT (`readerChanges`). */
+  changed(change: MembershipChange): Promise<void>;
+  /** Publishes a pre-key bundle on the topic (mine by default, or an invitee's), so that members can send to its owner. */
+  publishBundle(bundle?: Uint8Array): void;
+}
+
+/**
+ * For `node.stream(topic, { encryption })` with the group data scheme. The
+ * scheme's control bodies must go out unsealed: `seal` passes exactly the
+ * body objects the scheme made (remembered by identity, so an app body with
+ * the same bytes is still sealed) and seals everything else.
+ */
+export function groupTopicEncryption(options: GroupTopicOptions): GroupTopicEncryption {
+  const { group } = options;
+  const now = options.now ?? Date.now;
+  const controlBodies = new WeakSet<Uint8Array>();
+  const queued: Uint8Array[] = [];
+  let publisher: ((body: Uint8Array) => unknown) | undefined;
+  const emit = (body: Uint8Array) => {
+    controlBodies.add(body);
+    if (publisher) publisher(body);
+    else if (queued.push(body) > (options.maxQueued ?? 1024)) queued.shift();
+  };
+  const changed = options.onStateChange ?? (() => {});
+  const emitAll = (out: GroupOutput) => {
+    changed();
+    out.publish.forEach(emit);
+  };
+  const decrypt = new DecryptProcessor({ mode: { type: 'group', group }, now, onReport: options.onReport, onPublish: emit, onStateChange: changed });
+  return {
+    decrypt,
+    seal: (body) => (controlBodies.has(body) ? body : group.seal(body)),
+    stats: () => decrypt.stats(),
+    attach(publish) {
+      publisher = publish;
+      for (const body of queued.splice(0)) publish(body);
+    },
+    create: async (state) => emitAll(await group.create(state, now())),
+    update: async (state) => emitAll(await group.update(state, now())),
+    changed: async (change) => emitAll(await group.changed(change, now())),
+    publishBundle: (bundle) => emit(group.bundleMessage(bundle)),
+  };
 }

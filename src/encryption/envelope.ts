@@ -27,10 +27,6 @@ export type Envelope =
   | { kind: SealedKind; keyId: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array; header: Uint8Array }
   | { kind: typeof BODY_KIND.control; message: Uint8Array };
 
-export function encodeSealed(kind: SealedKind, keyId: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  return concatBytes(sealedHeader(kind, keyId), nonce, ciphertext);
-}
-
 export function sealedHeader(kind: SealedKind, keyId: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([ENVELOPE_VERSION, kind]), keyId);
 }

@@ -38,4 +38,13 @@ export { decodeControlMessage, encodeControlMessage, type ControlMessage, type S
 export { GroupEncryption, type GroupEncryptionConfig, type GroupEncryptionState } from './data-scheme.ts';
 export { DecryptProcessor, DEFAULT_DECRYPT_CONFIG, type DecryptConfig, type DecryptMode, type DecryptStats } from './decrypt-processor.ts';
 export type { ControlInput, GroupMembership, GroupOutput, HistoryPolicy, MembershipChange } from './types.ts';
-export { topicKeyEncryption, type TopicEncryption, type TopicKeyEncryptionOptions } from './encrypted-topic.ts';
+export {
+  groupTopicEncryption,
+  topicKeyEncryption,
+  type GroupTopicEncryption,
+  type GroupTopicOptions,
+  type TopicEncryption,
+  type TopicKeyEncryptionOptions,
+} from './encrypted-topic.ts';
+export { AuthMembership, readerChanges } from './auth-membership.ts';
+export { decodeGroupState, encodeGroupState, groupStateFile, openGroupState, saveGroupState, MAX_GROUP_STATE_BYTES, type PersistedGroup } from './group-state-file.ts';

@@ -6,7 +6,7 @@
  */
 import { bytesEqual, fromHex, WalkawayError } from '../core/index.ts';
 import { BodyKey, SECRET_LENGTH } from './body-key.ts';
-import { BODY_KIND, decodeEnvelope } from './envelope.ts';
+import { BODY_KIND, decodeEnvelope, type Envelope } from './envelope.ts';
 import type { RandomSource } from './random.ts';
 
 export class TopicKey {
@@ -47,7 +47,11 @@ export class TopicKey {
    * one sealed under another key, DECRYPTION_FAILED for one that was changed.
    */
   open(body: Uint8Array, author: Uint8Array): Uint8Array {
-    const envelope = decodeEnvelope(body);
+    return this.openEnvelope(decodeEnvelope(body), author);
+  }
+
+  /** As `open`, for a body whose envelope the caller has already split. */
+  openEnvelope(envelope: Envelope, author: Uint8Array): Uint8Array {
     if (envelope.kind !== BODY_KIND.topicKey) {
       throw new WalkawayError('MALFORMED', `a topic-key topic holds only topic-key bodies, got kind ${envelope.kind}`);
     }
@@ -57,4 +61,3 @@ export class TopicKey {
     return this.body.open(envelope, author);
   }
 }
-

@@ -5,5 +5,9 @@
  * runs in the simulator (`sim/`) and over real connections.
  */
 export * from './membership/index.ts';
-export * from './broadcast/index.ts';
+export * from './plumtree/index.ts';
 export * from './overlay/index.ts';
+export type { Transport, TransportEvents, HandleOptions } from './transport/transport.ts';
+export { Libp2pTransport } from './transport/libp2p-transport.ts';
+export { MemoryNetwork, DEFAULT_MEMORY_NETWORK, type MemoryNetworkConfig, type TrafficCounters } from './transport/memory-network.ts';
+export { MemoryTransport } from './transport/memory-transport.ts';

@@ -32,7 +32,7 @@ import {
   type LwwChange,
   type LwwEntry,
 } from '../processors/index.ts';
-import type { PublishOptions } from './node.ts';
+import type { PublishOptions } from './node-types.ts';
 import type { TopicState } from './topic-state.ts';
 
 /** What a view needs of the node: the topic and a way to publish to it. */
@@ -40,7 +40,7 @@ export interface ViewSource {
   state: TopicState;
   /** Hex public key of this node. */
   self: string;
-  publish(body: Uint8Array, options?: PublishOptions): Hash;
+  publish(body: Uint8Array, options?: PublishOptions): Promise<Hash>;
 }
 
 /** Longest LWW key, in UTF-16 code units: keys travel in every write. */
@@ -74,7 +74,7 @@ abstract class LiveView<C> extends EventEmitter<{ change: [C]; error: [Error] }>
 
   protected async write(body: Uint8Array, options?: PublishOptions): Promise<Hash> {
     if (!this.#detach) throw new WalkawayError('CLOSED', 'the view is closed');
-    const hash = this.#source.publish(body, options);
+    const hash = await this.#source.publish(body, options);
     await this.#source.state.idle();
     return hash;
   }

@@ -83,6 +83,7 @@ export class ProcessorChain {
   /** Puts a processor in a slot (one per slot: a second one is an error). */
   useSlot(slot: ChainSlot, processor: SlotProcessor): void {
     if (!CHAIN_SLOTS.includes(slot)) throw new TypeError(`no slot '${String(slot)}' (slots: ${CHAIN_SLOTS.join(', ')})`);
+    if (this.#slots.get(slot) === processor) return; // the same one again (a second stream of the topic)
     if (this.#slots.has(slot)) throw new TypeError(`the '${slot}' slot is taken by ${this.#slots.get(slot)!.name}`);
     this.#slots.set(slot, processor);
   }

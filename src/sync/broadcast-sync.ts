@@ -39,6 +39,9 @@ import { logKey } from './session-state.ts';
 import { asWalkawayError } from './session.ts';
 import type { IngestRequest, IngestResult } from './types.ts';
 
+/** A packet holds one operation at the core limits at most once it is over maxPacketBytes (multicast fragments it). */
+const MAX_PACKET_READ_BYTES = DEFAULT_LIMITS.maxHeaderBytes + DEFAULT_LIMITS.maxBodyBytes + 4096;
+
 export interface BroadcastConfig {
   /** Largest packet (an operation bigger than this goes alone). */
   maxPacketBytes: number;
@@ -236,7 +239,7 @@ export class BroadcastSync {
   #onPacket(packet: Uint8Array): void {
     this.stats.packetsReceived++;
     try {
-      const value = decodeStrictCbor(packet, 'broadcast packet', { maxItems: 4096, maxDepth: 3, maxBytes: 65_536 }, { useMaps: true });
+      const value = decodeStrictCbor(packet, 'broadcast packet', { maxItems: 4096, maxDepth: 3, maxBytes: MAX_PACKET_READ_BYTES }, { useMaps: true });
       if (!Array.isArray(value) || value.length < 3 || !(value[1] instanceof Uint8Array)) throw new Error('not a broadcast packet');
       if (!bytesEqual(value[1], this.topic)) return;
       if (value[0] === 0 && value.length === 4) this.#onAnnouncement(value[2], value[3]);

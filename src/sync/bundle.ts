@@ -30,10 +30,7 @@ export interface BundleHead {
   topic: Uint8Array;
 }
 
-export type BundleItem =
-  | ({ type: 'head' } & BundleHead)
-  | { type: 'operation'; headerBytes: Uint8Array; body: Uint8Array | undefined }
-  | { type: 'end'; count: number };
+export type BundleItem = ({ type: 'head' } & BundleHead) | { type: 'operation'; headerBytes: Uint8Array; body: Uint8Array | undefined } | { type: 'end'; count: number };
 
 export function encodeBundleHead(head: BundleHead): Buffer {
   return Buffer.concat([BUNDLE_MAGIC, encodeFrames([encode([BUNDLE_VERSION, head.networkId, head.topic])])]);
@@ -95,7 +92,8 @@ export class BundleReader {
       return { type: 'head', networkId, topic };
     }
     if (value.length === 1) {
-      if (value[0] !== this.#count) throw new WalkawayError('MALFORMED', `the trailer counts ${String(value[0]).slice(0, 16)} operations, the bundle holds ${this.#count}`);
+      if (value[0] !== this.#count)
+        throw new WalkawayError('MALFORMED', `the trailer counts ${String(value[0]).slice(0, 16)} operations, the bundle holds ${this.#count}`);
       this.#ended = true;
       return { type: 'end', count: this.#count };
     }

@@ -6,19 +6,30 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { toHex, WalkawayError, type Operation } from '../core/index.ts';
+import { every, realRuntime, toHex, WalkawayError, type Operation, type Runtime } from '../core/index.ts';
 import type { ForkEvidence, Store } from '../store/index.ts';
 import { encodeFrames, FrameDecoder } from './frames.ts';
-import { IngestPipeline, sharedVerifyPool, type Verifier } from './ingest-pipeline.ts';
 import { encodeMessage } from './messages.ts';
 import { SyncSession, type SyncSessionOptions } from './session.ts';
-import { DEFAULT_SYNC_CONFIG, type LogWant, type SyncConfig, type SyncEvent, type SyncInput, type SyncOutput, type SyncStats } from './types.ts';
+import {
+  DEFAULT_SYNC_CONFIG,
+  type LogWant,
+  type SyncConfig,
+  type SyncEvent,
+  type SyncIngest,
+  type SyncIngestSession,
+  type SyncInput,
+  type SyncOutput,
+  type SyncStats,
+} from './types.ts';
 
 export interface SyncOptions extends Omit<SyncSessionOptions, 'config'> {
   signal?: AbortSignal;
   config?: Partial<SyncConfig>;
-  /** Signature checks; defaults to one worker pool shared by the process. */
-  verifier?: Verifier | Promise<Verifier>;
+  /** Checks and stores what the peer sends (the node's inbound path: src/node/inbound). */
+  ingest: SyncIngest;
+  /** Clock and timers (stall timer, keepalive, yielding between pages); default: the process's. */
+  runtime?: Runtime;
 }
 
 /**
@@ -101,7 +112,7 @@ class StreamDriver {
   readonly #config: SyncConfig;
   readonly #emit: (event: SyncEvent) => void;
   readonly #decoder: FrameDecoder;
-  readonly #pipeline: IngestPipeline;
+  readonly #pipeline: SyncIngestSession;
   #resolve!: (stats: SyncStats) => void;
   #reject!: (error: WalkawayError) => void;
   #queue: SyncInput[] = [];
@@ -109,15 +120,18 @@ class StreamDriver {
   #outgoing: Uint8Array[] = [];
   #waitingDrain = false;
   #finished = false;
-  #lastProgress = performance.now();
-  #lastSend = performance.now();
-  #timer: NodeJS.Timeout;
+  readonly #runtime: Runtime;
+  #lastProgress: number;
+  #lastSend: number;
+  #stopTimer: () => void;
   #cleanup: (() => void)[] = [];
 
   constructor(store: Store, stream: Duplex, options: SyncOptions, emit: (event: SyncEvent) => void) {
     this.#store = store;
     this.#stream = stream;
     this.#emit = emit;
+    this.#runtime = options.runtime ?? realRuntime();
+    this.#lastProgress = this.#lastSend = this.#runtime.now();
     this.session = new SyncSession(options);
     this.#config = this.session.config;
     this.#decoder = new FrameDecoder(this.#config.maxFrameBytes);
@@ -125,9 +139,7 @@ class StreamDriver {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    this.#pipeline = new IngestPipeline({
-      store,
-      verifier: options.verifier ?? sharedVerifyPool(),
+    this.#pipeline = options.ingest.open({
       batchSize: this.#config.batchSize,
       mode: this.#config.verify,
       onResults: (results) => {
@@ -141,7 +153,7 @@ class StreamDriver {
     this.#listen('close', () => this.feed({ type: 'end' }));
     this.#listen('error', (err: Error) => this.feed({ type: 'fail', error: new WalkawayError('CLOSED', `stream failed: ${err.message}`) }));
     const interval = Math.max(5, Math.min(this.#config.stallTimeoutMs, this.#config.keepaliveMs) / 4);
-    this.#timer = setInterval(() => this.#tick(), interval);
+    this.#stopTimer = every(this.#runtime, interval, () => this.#tick(), true);
     if (options.signal) {
       const onAbort = () => this.feed({ type: 'close' });
       if (options.signal.aborted) queueMicrotask(onAbort);
@@ -197,7 +209,7 @@ class StreamDriver {
     const frames = this.#outgoing;
     this.#outgoing = [];
     if (this.#stream.destroyed || this.#stream.writableEnded) return;
-    this.#lastSend = performance.now();
+    this.#lastSend = this.#runtime.now();
     const ok = this.#stream.write(encodeFrames(frames));
     if (!ok) {
       if (this.#waitingDrain) return;
@@ -209,7 +221,7 @@ class StreamDriver {
       });
     } else if (!this.#waitingDrain) {
       // Yield to IO between pages even when the stream never pushes back.
-      setImmediate(() => this.feed({ type: 'drain' }));
+      this.#runtime.setTimer(0, () => this.feed({ type: 'drain' }), true);
     }
   }
 
@@ -238,7 +250,7 @@ class StreamDriver {
 
   #tick(): void {
     if (this.#finished) return;
-    const now = performance.now();
+    const now = this.#runtime.now();
     if (now - this.#lastProgress > this.#config.stallTimeoutMs) {
       this.feed({
         type: 'fail',
@@ -252,7 +264,7 @@ class StreamDriver {
   }
 
   #progress(): void {
-    this.#lastProgress = performance.now();
+    this.#lastProgress = this.#runtime.now();
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: the listener type of Node's EventEmitter
@@ -264,9 +276,10 @@ class StreamDriver {
   async #finish(error?: WalkawayError): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
-    clearInterval(this.#timer);
+    this.#stopTimer();
     // Everything received before the end (or the error) is still verified and stored.
     await this.#pipeline.idle();
+    this.#pipeline.close();
     await this.#endStream(error !== undefined);
     for (const undo of this.#cleanup) undo();
     this.#stream.on('error', () => {});
@@ -280,12 +293,12 @@ class StreamDriver {
     const stream = this.#stream;
     if (stream.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
-      const grace = setTimeout(() => {
+      const grace = this.#runtime.setTimer(this.#config.closeGraceMs, () => {
         stream.destroy();
         resolve();
-      }, this.#config.closeGraceMs);
+      }, true);
       const done = () => {
-        clearTimeout(grace);
+        this.#runtime.clearTimer(grace);
         if (failed) stream.destroy();
         resolve();
       };

@@ -27,6 +27,40 @@ const MAX_STREAM_BACKLOG = 8 * 1024 * 1024;
 const REPLAY_PAGE = 256;
 /** What the bridge tells apps about pacing (the spec's `sendUpdateInterval`): no e-mail server to spare here. */
 export const SEND_UPDATE_INTERVAL = 1000;
+/**
+ * An app is someone else's code, and what it publishes every peer stores
+ * (updates) or receives (realtime): a runaway app is held to a burst of 100
+ * updates, then 5 a second, and 200 realtime items, then 50 a second (429).
+ */
+const UPDATE_RATE = { burst: 100, perSecond: 5 };
+const REALTIME_RATE = { burst: 200, perSecond: 50 };
+
+/** A token bucket; time in milliseconds from a monotonic clock. */
+export class RateLimit {
+  #tokens: number;
+  #at: number;
+  constructor(
+    readonly burst: number,
+    readonly perSecond: number,
+    now: number,
+  ) {
+    this.#tokens = burst;
+    this.#at = now;
+  }
+
+  take(now: number): boolean {
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.perSecond);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
+/** A port from 20000 to 39999 picked by the topic: the same app instance keeps its origin (and localStorage) across restarts. */
+export function portForTopic(topic: Uint8Array): number {
+  return 20000 + (((topic[0] << 8) | topic[1]) % 20000);
+}
 
 export interface AppServerOptions {
   /** 0: any free port. */
@@ -34,6 +68,8 @@ export interface AppServerOptions {
   /** Try the next ports when `port` is taken. */
   nextFreeIfTaken?: boolean;
   random?: (n: number) => Uint8Array;
+  /** Milliseconds, monotonic (default performance.now): the rate limits' clock. */
+  now?: () => number;
   /** `webxdc.sendToChat` with text: where it goes (the chat the app was shared in); absent: the shell offers a download only. */
   sendToChat?: (text: string) => Promise<void>;
 }
@@ -72,6 +108,12 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
   const updateStreams = new Set<{ res: ServerResponse; after: number; live: boolean }>();
   const realtimeStreams = new Set<ServerResponse>();
   let port = 0;
+  const now = options.now ?? (() => performance.now());
+  const updateRate = new RateLimit(UPDATE_RATE.burst, UPDATE_RATE.perSecond, now());
+  const realtimeRate = new RateLimit(REALTIME_RATE.burst, REALTIME_RATE.perSecond, now());
+  const limited = (rate: RateLimit, what: string) => {
+    if (!rate.take(now())) throw new HttpError(429, 'RATE_LIMITED', `too many ${what}: at most ${rate.perSecond} a second after a burst of ${rate.burst}`);
+  };
 
   const write = (res: ServerResponse, data: string, all: Set<unknown>, entry: unknown) => {
     if (res.writableLength > MAX_STREAM_BACKLOG) {
@@ -113,16 +155,18 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
       return void res.end();
     }
     if (!tokenMatches(token, cookieValue(req.headers.cookie, cookieName(port)))) throw new HttpError(403, 'BAD_TOKEN', 'open the app with the URL the command printed');
-    // Fetches the app or its bridge make are same-origin; anything else (another port is another site-origin) is refused.
+    // Fetches the app and its bridge make are same-origin; from another origin (another port is another origin,
+    // though the same site) only a navigation, such as the chat page opening the app, is let through.
     const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new HttpError(403, 'BAD_ORIGIN', 'requests from other origins are refused');
+    const navigation = req.headers['sec-fetch-mode'] === 'navigate' && site === 'same-site';
+    if (site !== undefined && site !== 'same-origin' && site !== 'none' && !navigation) throw new HttpError(403, 'BAD_ORIGIN', 'requests from other origins are refused');
 
     if (req.method === 'GET') {
       if (path === '/') return send(res, 200, shell, 'text/html; charset=utf-8', SHELL_CSP);
       const mine = own.get(path);
       if (mine) return send(res, 200, mine.body, mine.type, SHELL_CSP);
       if (path === '/webxdc.js') return send(res, 200, Buffer.from(bridge()), 'text/javascript; charset=utf-8', APP_CSP);
-      if (path === '/.walkaway/info') return sendJson(res, 200, info(app));
+      if (path === '/.walkaway/info') return sendJson(res, 200, { ...info(app), chat: options.sendToChat !== undefined });
       if (path === '/.walkaway/events') return void (await streamUpdates(app, req, res, url, updateStreams));
       if (path === '/.walkaway/realtime') return void streamRealtime(req, res, realtimeStreams);
       const file = app.archive?.files.get(path.replace(/^\//, '').normalize('NFC') || 'index.html');
@@ -135,11 +179,13 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
     if (req.method !== 'POST') throw new HttpError(405, 'METHOD', 'GET or POST');
     if (path === '/.walkaway/update') {
       const body = await readBody(req, SEND_UPDATE_MAX_SIZE + 1024, 'application/json');
+      limited(updateRate, 'updates');
       await app.sendUpdate(body.toString('utf8'));
       return sendJson(res, 200, { ok: true });
     }
     if (path === '/.walkaway/realtime') {
       const body = await readBody(req, REALTIME_MAX_SIZE, 'application/octet-stream');
+      limited(realtimeRate, 'realtime items');
       await app.sendRealtime(new Uint8Array(body));
       return sendJson(res, 200, { ok: true });
     }

@@ -2,12 +2,22 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encode } from 'cborg';
 import { isWalkawayError } from '../../src/core/index.ts';
-import { AUTH_BODY_LIMITS, MAX_AUTH_DEPS, MAX_CREATE_GRANTS, decodeAuthBody, encodeAuthBody, type AuthBody } from '../../src/auth/index.ts';
+import { MAX_AUTH_DEPS, MAX_CREATE_GRANTS, decodeAuthBody, encodeAuthBody, type AuthBody } from '../../src/auth/index.ts';
+import { AUTH_BODY_LIMITS } from '../../src/auth/codec.ts';
 import { key } from './helpers.ts';
 
 const G = key('group');
 const bodies: AuthBody[] = [
-  { deps: [], action: { type: 'create', members: [{ member: { kind: 'individual', id: key('A') }, access: { level: 3 } }, { member: { kind: 'group', id: key('P') }, access: { level: 1, expires: 1_700_000_000_000_000 } }] } },
+  {
+    deps: [],
+    action: {
+      type: 'create',
+      members: [
+        { member: { kind: 'individual', id: key('A') }, access: { level: 3 } },
+        { member: { kind: 'group', id: key('P') }, access: { level: 1, expires: 1_700_000_000_000_000 } },
+      ],
+    },
+  },
   { deps: [key('d1'), key('d2')], action: { type: 'add', group: G, member: { kind: 'individual', id: key('B') }, access: { level: 2 } } },
   { deps: [key('d1')], action: { type: 'remove', group: G, member: { kind: 'group', id: key('P') } } },
   { deps: [key('d1')], action: { type: 'promote', group: G, member: { kind: 'individual', id: key('B') }, access: { level: 3, expires: 5 } } },
@@ -19,7 +29,10 @@ test('every action survives encode and decode unchanged', () => {
 });
 
 test('the largest honest body fits the decoder limits', () => {
-  const members = Array.from({ length: MAX_CREATE_GRANTS }, (_, i) => ({ member: { kind: 'individual' as const, id: key(`m${i}`) }, access: { level: 2, expires: Number.MAX_SAFE_INTEGER } }));
+  const members = Array.from({ length: MAX_CREATE_GRANTS }, (_, i) => ({
+    member: { kind: 'individual' as const, id: key(`m${i}`) },
+    access: { level: 2, expires: Number.MAX_SAFE_INTEGER },
+  }));
   const deps = Array.from({ length: MAX_AUTH_DEPS }, (_, i) => key(`d${i}`));
   const bytes = encodeAuthBody({ deps, action: { type: 'create', members } });
   assert.ok(bytes.length <= AUTH_BODY_LIMITS.maxBytes!, `${bytes.length} bytes`);
@@ -46,11 +59,18 @@ test('hostile bodies fail with typed errors', () => {
     ['trailing bytes', new Uint8Array([...encodeAuthBody(bodies[2]), 0]), 'MALFORMED'],
   ];
   for (const [what, bytes, code] of cases) {
-    assert.throws(() => decodeAuthBody(bytes), (err) => isWalkawayError(err) && err.code === code, what);
+    assert.throws(
+      () => decodeAuthBody(bytes),
+      (err) => isWalkawayError(err) && err.code === code,
+      what,
+    );
   }
 });
 
 test('the encoder refuses what decoders would refuse', () => {
   const deps = Array.from({ length: MAX_AUTH_DEPS + 1 }, (_, i) => key(`d${i}`));
-  assert.throws(() => encodeAuthBody({ ...bodies[2], deps }), (err) => isWalkawayError(err, 'TOO_LARGE'));
+  assert.throws(
+    () => encodeAuthBody({ ...bodies[2], deps }),
+    (err) => isWalkawayError(err, 'TOO_LARGE'),
+  );
 });

@@ -14,6 +14,7 @@ import {
   createIdentity,
   devicesOf,
   grantIdentity,
+  membershipView,
   removeDevice,
   type AuthOp,
   type GroupAction,
@@ -38,7 +39,13 @@ class Chain {
 
 test('levels are ordered and only managers change membership; anyone may leave', () => {
   const c = new Chain();
-  const g = c.do('A', { type: 'create', members: [{ member: ind('A'), access: { level: MANAGE } }, { member: ind('W'), access: { level: WRITE } }] }).id;
+  const g = c.do('A', {
+    type: 'create',
+    members: [
+      { member: ind('A'), access: { level: MANAGE } },
+      { member: ind('W'), access: { level: WRITE } },
+    ],
+  }).id;
   const byWriter = c.try('W', { type: 'add', group: g, member: ind('X'), access: { level: READ } });
   assert.equal(byWriter.type === 'rejected' && byWriter.error.code, 'NOT_PERMITTED');
   c.do('A', { type: 'add', group: g, member: ind('R'), access: { level: READ } });
@@ -55,13 +62,25 @@ test('levels are ordered and only managers change membership; anyone may leave',
 
 test('expiry: a grant counts strictly before it expires, also for management', () => {
   const c = new Chain();
-  const g = c.do('A', { type: 'create', members: [{ member: ind('A'), access: { level: MANAGE } }, { member: ind('M'), access: { level: MANAGE, expires: 5000 } }] }).id;
+  const g = c.do('A', {
+    type: 'create',
+    members: [
+      { member: ind('A'), access: { level: MANAGE } },
+      { member: ind('M'), access: { level: MANAGE, expires: 5000 } },
+    ],
+  }).id;
   c.do('A', { type: 'add', group: g, member: ind('B'), access: { level: WRITE, expires: 2000 } });
   assert.ok(c.state.allows(g, key('B'), WRITE, 1999));
   assert.ok(!c.state.allows(g, key('B'), PULL, 2000));
   assert.equal(c.state.members(g, { time: 2000, minLevel: READ }).has(key('B')), false);
   c.do('M', { type: 'add', group: g, member: ind('C'), access: { level: READ } }, 4999);
-  const late: AuthOp = { id: key('late'), author: key('M'), deps: c.state.heads(), timestamp: 5000, action: { type: 'add', group: g, member: ind('D'), access: { level: READ } } };
+  const late: AuthOp = {
+    id: key('late'),
+    author: key('M'),
+    deps: c.state.heads(),
+    timestamp: 5000,
+    action: { type: 'add', group: g, member: ind('D'), access: { level: READ } },
+  };
   assert.equal(c.state.propose(late).type, 'rejected', 'M may not propose it after expiry');
   assert.equal(c.state.apply(late).type, 'applied', 'M was granted manage once: a peer admits it');
   assert.equal(c.state.status(late.id), 'ignored', 'but without effect: it expired at its timestamp');
@@ -69,8 +88,20 @@ test('expiry: a grant counts strictly before it expires, also for management', (
 
 test('nesting: access through a group is capped by the group’s grant; cycles are refused', () => {
   const c = new Chain();
-  const team = c.do('T', { type: 'create', members: [{ member: ind('T'), access: { level: MANAGE } }, { member: ind('U'), access: { level: MANAGE } }] }).id;
-  const g = c.do('A', { type: 'create', members: [{ member: ind('A'), access: { level: MANAGE } }, { member: { kind: 'group', id: team }, access: { level: WRITE } }] }).id;
+  const team = c.do('T', {
+    type: 'create',
+    members: [
+      { member: ind('T'), access: { level: MANAGE } },
+      { member: ind('U'), access: { level: MANAGE } },
+    ],
+  }).id;
+  const g = c.do('A', {
+    type: 'create',
+    members: [
+      { member: ind('A'), access: { level: MANAGE } },
+      { member: { kind: 'group', id: team }, access: { level: WRITE } },
+    ],
+  }).id;
   assert.equal(c.state.access(g, key('U'), 1000)?.level, WRITE, 'capped at the team’s write');
   const readers = c.state.members(g, { time: 1000, minLevel: READ });
   assert.deepEqual([...readers.keys()].sort(), [key('A'), key('T'), key('U')].sort());
@@ -100,13 +131,22 @@ test('multi-device: a device added to a person gets the person’s access everyw
 test('change events name the member, its old and new access, and who changed it', () => {
   const c = new Chain();
   const g = c.do('A', { type: 'create', members: [{ member: ind('A'), access: { level: MANAGE } }] }).id;
-  const op: AuthOp = { id: key('ev'), author: key('A'), deps: c.state.heads(), timestamp: 1000, action: { type: 'add', group: g, member: ind('B'), access: { level: READ } } };
+  const op: AuthOp = {
+    id: key('ev'),
+    author: key('A'),
+    deps: c.state.heads(),
+    timestamp: 1000,
+    action: { type: 'add', group: g, member: ind('B'), access: { level: READ } },
+  };
   const r = c.state.apply(op);
   assert.equal(r.type, 'applied');
   assert.deepEqual(r.type === 'applied' && r.changes, [{ type: 'member', group: g, member: ind('B'), access: { level: READ }, previous: null, by: key('A') }]);
   // A concurrent removal re-resolves and reports the difference.
   const gr = new Graph();
-  gr.create('0', 'A', [[ind('A'), MANAGE], [ind('B'), MANAGE]]);
+  gr.create('0', 'A', [
+    [ind('A'), MANAGE],
+    [ind('B'), MANAGE],
+  ]);
   gr.add('1', 'B', ['0'], '0', ind('C'), WRITE);
   gr.remove('2', 'A', ['0'], '0', ind('B'));
   const s = new GroupState();
@@ -115,7 +155,13 @@ test('change events name the member, its old and new access, and who changed it'
   const after = s.apply(gr.ops[2]);
   assert.ok(after.type === 'applied' && after.rebuilt);
   const changed = after.type === 'applied' ? after.changes.map((ch) => [ch.member.id, ch.access?.level ?? null]) : [];
-  assert.deepEqual(changed.sort(), [[key('B'), null], [key('C'), null]].sort());
+  assert.deepEqual(
+    changed.sort(),
+    [
+      [key('B'), null],
+      [key('C'), null],
+    ].sort(),
+  );
 });
 
 test('bounds: operations, members per group and groups are capped with TOO_LARGE; missing dependencies are NOT_FOUND', () => {
@@ -132,4 +178,23 @@ test('bounds: operations, members per group and groups are capped with TOO_LARGE
   const orphan: AuthOp = { id: key('orphan'), author: key('A'), deps: [key('nowhere')], timestamp: 1, action: g.ops[1].action };
   const r = new GroupState().apply(orphan);
   assert.equal(r.type === 'rejected' && r.error.code, 'NOT_FOUND');
+});
+
+test('the encryption layer’s view: readers now, managers at an auth operation', () => {
+  const c = new Chain();
+  const g = c.do('A', {
+    type: 'create',
+    members: [
+      { member: ind('A'), access: { level: MANAGE } },
+      { member: ind('P'), access: { level: PULL } },
+    ],
+  });
+  const promote = c.do('A', { type: 'add', group: g.id, member: ind('M'), access: { level: MANAGE } });
+  c.do('A', { type: 'add', group: g.id, member: ind('R'), access: { level: READ } });
+  const view = membershipView(c.state, g.id, () => 1000);
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  assert.deepEqual(view.readers().map(hex).sort(), [key('A'), key('M'), key('R')].sort(), 'pull members hold no secrets');
+  assert.deepEqual(view.managersAt(Buffer.from(g.id, 'hex'))!.map(hex), [key('A')]);
+  assert.deepEqual(view.managersAt(Buffer.from(promote.id, 'hex'))!.map(hex).sort(), [key('A'), key('M')].sort());
+  assert.equal(view.managersAt(new Uint8Array(32)), undefined);
 });

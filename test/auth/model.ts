@@ -110,7 +110,8 @@ export function runModel(seed: number): ModelOutcome {
   const shuffled = causalShuffle(all, rng);
   const one = new GroupState();
   for (const op of shuffled) one.apply(op);
-  if (snapshot(one, LATE) !== expected) return outcome(false, `a fresh replica fed one at a time in another causal order differs:\n${snapshot(one, LATE)}\n---\n${expected}`);
+  if (snapshot(one, LATE) !== expected)
+    return outcome(false, `a fresh replica fed one at a time in another causal order differs:\n${snapshot(one, LATE)}\n---\n${expected}`);
   const batch = new GroupState();
   batch.applyAll(causalShuffle(all, rng));
   if (snapshot(batch, LATE) !== expected) return outcome(false, 'a fresh replica fed one batch in another causal order differs');

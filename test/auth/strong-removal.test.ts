@@ -168,7 +168,10 @@ test('a removal cycle through a delegation: everyone in the cycle leaves, the de
 
 test('leaving is never ignored: a member demoted while leaving is gone', () => {
   const g = new Graph();
-  g.create('0', 'A', [[ind('A'), MANAGE], [ind('B'), MANAGE]]);
+  g.create('0', 'A', [
+    [ind('A'), MANAGE],
+    [ind('B'), MANAGE],
+  ]);
   g.demote('1', 'A', ['0'], '0', ind('B'), READ);
   g.remove('2', 'B', ['0'], '0', ind('B'));
   const s = settle(g);

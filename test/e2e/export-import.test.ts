@@ -26,7 +26,7 @@ function run(args: string[]): Promise<{ status: number | null; stdout: string; s
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c));
     child.stderr.on('data', (c: Buffer) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
     child.on('exit', (status) => {
       clearTimeout(timer);
       resolve({ status, stdout, stderr });
@@ -54,9 +54,13 @@ test('a topic travels on a file: export, import checks every operation, a chat s
   assert.equal(mkdir.status, 0);
   const writer = await ChatProcess.chat('usb-room', dirs[0], ['--name', 'ann']);
   const texts = ['one', 'two', 'three'];
-  for (const t of texts) writer.send(t);
-  await writer.waitForTexts(texts);
-  await writer.kill('SIGTERM');
+  try {
+    for (const t of texts) writer.send(t);
+    await writer.waitForTexts(texts);
+  } finally {
+    // SIGTERM: the chat closes its store and releases the data directory for export.
+    await writer.kill('SIGTERM');
+  }
 
   const file = join(files, 'usb-room.bundle');
   const exported = await run(['export', 'usb-room', file, '--data', dirs[0], '--json']);
@@ -72,13 +76,20 @@ test('a topic travels on a file: export, import checks every operation, a chat s
   // The chat on the imported store hands the messages to a peer that never saw the file
   // (a chat prints what arrives, not its stored history).
   const reader = await ChatProcess.chat('usb-room', dirs[1], ['--name', 'bob']);
-  const peer = await ChatProcess.chat('usb-room', dirs[2], ['--name', 'cy', '--bootstrap', reader.address]);
+  let peer: ChatProcess | undefined;
   try {
-    await peer.waitForTexts(texts, 60_000);
-    assert.ok(reader.lines.some((l) => l.type === 'sync' && l.event === 'end' && l.sent === 3), 'the importer sent the 3 imported operations');
-    assert.ok(peer.messages().every((m) => m.name === 'ann'), 'the author is the writer, not the importer');
+    peer = await ChatProcess.chat('usb-room', dirs[2], ['--name', 'cy', '--bootstrap', reader.address]);
+    await peer.waitForTexts(texts, 90_000);
+    assert.ok(
+      reader.lines.some((l) => l.type === 'sync' && l.event === 'end' && l.sent === 3),
+      'the importer sent the 3 imported operations',
+    );
+    assert.ok(
+      peer.messages().every((m) => m.name === 'ann'),
+      'the author is the writer, not the importer',
+    );
   } finally {
-    await Promise.all([reader.kill(), peer.kill()]);
+    await Promise.all([reader.kill(), peer?.kill()]);
   }
 });
 
@@ -101,10 +112,14 @@ test('forged, out-of-log and foreign operations are refused one by one; the vali
   writeFileSync(file, Buffer.concat(parts));
   const result = await importJson(file, dirs[3]);
   assert.equal(result.operations, 6);
-  assert.equal(result.inserted, 3, 'log[0], log[1] and the stranger\'s valid operation');
+  assert.equal(result.inserted, 3, "log[0], log[1] and the stranger's valid operation");
   assert.equal(result.rejected.PAYLOAD_MISMATCH, 1);
   assert.equal(result.rejected.INVALID_SIGNATURE, 1);
-  assert.equal(Object.values(result.rejected as Record<string, number>).reduce((a, b) => a + b, 0), 3, JSON.stringify(result.rejected));
+  assert.equal(
+    Object.values(result.rejected as Record<string, number>).reduce((a, b) => a + b, 0),
+    3,
+    JSON.stringify(result.rejected),
+  );
 });
 
 test('damaged, cut, foreign and non-bundle files: exit 5 with one line; bad flags: exit 2', async () => {

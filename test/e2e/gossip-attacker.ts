@@ -12,6 +12,7 @@ import { createOperation, encodeHeader, networkId, PrivateKey, topicId, withSign
 import { AddressBook } from '../../src/net/address-book.ts';
 import { GossipService } from '../../src/net/gossip/gossip-service.ts';
 import { createHost, protocolId } from '../../src/net/transport/host.ts';
+import { Libp2pTransport } from '../../src/net/transport/libp2p-transport.ts';
 import { encodePayload } from '../../src/node/payload.ts';
 
 export function frame(bytes: Uint8Array): Uint8Array {
@@ -51,7 +52,7 @@ export class GossipAttacker {
   async join(target: string, victimId: string): Promise<void> {
     if (!this.#host) {
       this.#host = await createHost({ privateKey: this.key, networkId: this.net, listen: ['/ip4/127.0.0.1/tcp/0'] });
-      this.#gossip = new GossipService({ host: this.#host, networkId: this.net, book: new AddressBook(undefined), seed: 7, onEvent: () => {} });
+      this.#gossip = new GossipService({ transport: new Libp2pTransport(this.#host), networkId: this.net, book: new AddressBook(undefined), seed: 7, onEvent: () => {} });
       await this.#gossip.start();
     }
     // A loaded machine now and then resets a fresh TCP connection: try again, as any peer would.

@@ -111,7 +111,10 @@ for (const policy of ['all', 'from-welcome'] as const) {
       old.map((id) => tryOpen(h, 'erin', id)),
       policy === 'all' ? oldTexts : ['MISSING_KEY', 'MISSING_KEY'],
     );
-    assert.deepEqual(old.map((id) => tryOpen(h, 'bob', id)), oldTexts);
+    assert.deepEqual(
+      old.map((id) => tryOpen(h, 'bob', id)),
+      oldTexts,
+    );
     for (const id of fresh) {
       assert.ok(tryOpen(h, 'erin', id).startsWith('new'));
       assert.ok(tryOpen(h, 'bob', id).startsWith('new'));
@@ -192,3 +195,30 @@ async function replay(h: GroupHarness, thief: GroupEncryption, victim: string): 
     }
   }
 }
+
+test('a member whose pre-key expired gets no secret until it publishes a fresh bundle', async () => {
+  const h = new GroupHarness('ds-expiry', topic);
+  for (const n of ['alice', 'bob']) h.join(n);
+  await h.create('alice');
+  // bob's pre-key (84 days) has run out by the time alice first writes to him.
+  h.now += 85 * 24 * 3600_000;
+  await h.auth('alice', 'add', 'bob');
+  await h.settle();
+  const id = await h.say('alice', 'bob cannot read this');
+  await h.settle();
+  assert.equal(tryOpen(h, 'bob', id), 'MISSING_KEY');
+  const attempt = await h.get('alice').enc.update(new Uint8Array(32), h.now);
+  assert.deepEqual(
+    attempt.failed.map((f) => [f.member, f.error.code]),
+    [[h.get('bob').hex, 'KEY_EXPIRED']],
+  );
+  // A fresh member state for bob (a rotated pre-key), published as a bundle; alice's next update reaches him.
+  const fresh = GroupEncryption.create({ ...(h.get('bob').enc as unknown as { config: ConstructorParameters<typeof GroupEncryption>[0] }).config }, h.now);
+  h.get('bob').enc = fresh;
+  h.get('alice').enc.learnBundle(fresh.bundle());
+  await h.update('alice');
+  await h.settle();
+  const later = await h.say('alice', 'now bob reads');
+  await h.settle();
+  assert.equal(tryOpen(h, 'bob', later), 'now bob reads');
+});

@@ -106,12 +106,20 @@ test('group: waiting is bounded by count and bytes, and expires', async () => {
   await processor.process(chat.next(a.seal(utf8('two'))));
   const big = writer(1, 3);
   await processor.process(big.next(a.seal(new Uint8Array(2000))));
-  assert.deepEqual(reports.map((r) => r.type), ['overflow'], 'over the byte cap');
+  assert.deepEqual(
+    reports.map((r) => r.type),
+    ['overflow'],
+    'over the byte cap',
+  );
   clock.now += 30_000;
   const other = writer(1, 4);
   await processor.process(other.next(a.seal(utf8('three'))));
   await processor.process(other.next(a.seal(utf8('four: no room'))));
-  assert.deepEqual(reports.map((r) => r.type), ['overflow', 'overflow'], 'over the count cap');
+  assert.deepEqual(
+    reports.map((r) => r.type),
+    ['overflow', 'overflow'],
+    'over the count cap',
+  );
   assert.equal(processor.stats().waiting, 3);
   clock.now += 30_000; // the first two are now 60 s old
   const late = writer(1, 5);

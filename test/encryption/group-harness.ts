@@ -9,7 +9,9 @@
  * strong-remove rule of p2panda-auth, reduced to what these tests need).
  * The membership model stands in for src/auth, which is written in parallel.
  */
+import { GroupState, MANAGE, READ, type AuthOp } from '../../src/auth/index.ts';
 import { PrivateKey, toHex } from '../../src/core/index.ts';
+import { AuthMembership, readerChanges } from '../../src/encryption/auth-membership.ts';
 import { GroupEncryption, type GroupEncryptionConfig } from '../../src/encryption/data-scheme.ts';
 import { decodeEnvelope } from '../../src/encryption/envelope.ts';
 import { seededRandom, type RandomSource } from '../../src/encryption/random.ts';
@@ -20,7 +22,19 @@ export const T0 = 1_800_000_000_000;
 type Level = 'read' | 'manage';
 type Entry =
   | { id: number; kind: 'body'; author: string; lamport: number; body: Uint8Array }
-  | { id: number; kind: 'auth'; author: string; lamport: number; op: 'add' | 'remove'; member: string; level: Level; state: Uint8Array; seen: Set<number> };
+  | {
+      id: number;
+      kind: 'auth';
+      author: string;
+      lamport: number;
+      op: 'add' | 'remove';
+      member: string;
+      level: Level;
+      state: Uint8Array;
+      seen: Set<number>;
+      /** The same change as an operation of the real group CRDT (`membership: 'crdt'`). */
+      authOp?: AuthOp;
+    };
 
 class ModelMembership implements GroupMembership {
   readonly levels = new Map<string, Level>();
@@ -38,12 +52,32 @@ class ModelMembership implements GroupMembership {
   }
 }
 
+/** The real group CRDT (src/auth) behind the data scheme's interface; the group id is known once created. */
+class CrdtMembership implements GroupMembership {
+  readonly auth = new GroupState();
+  group: string | undefined;
+  constructor(private readonly clock: () => number) {}
+  private view(): AuthMembership | undefined {
+    return this.group ? new AuthMembership(this.auth, this.group, this.clock) : undefined;
+  }
+  readers(): Uint8Array[] {
+    return this.view()?.readers() ?? [];
+  }
+  readerIds(): string[] {
+    return this.view()?.readerIds() ?? [];
+  }
+  managersAt(state: Uint8Array): Uint8Array[] | undefined {
+    return this.view()?.managersAt(state);
+  }
+}
+
 export interface Member {
   name: string;
   key: Uint8Array;
   hex: string;
   enc: GroupEncryption;
   membership: ModelMembership;
+  crdt: CrdtMembership;
   cursor: number;
   lamport: number;
   processed: Set<number>;
@@ -63,6 +97,8 @@ export class GroupHarness {
     seed: string,
     private readonly topic: Uint8Array,
     private readonly history: HistoryPolicy = 'all',
+    /** 'model': the small membership model above; 'crdt': the group CRDT of src/auth. */
+    readonly driver: 'model' | 'crdt' = 'model',
   ) {
     this.random = seededRandom(seed);
   }
@@ -73,13 +109,21 @@ export class GroupHarness {
     const hex = toHex(key);
     this.keys.set(hex, key);
     const membership = new ModelMembership(this.keys);
-    const config: GroupEncryptionConfig = { identity, topic: this.topic, membership, random: this.random, history: this.history };
+    const crdt = new CrdtMembership(() => this.now * 1000);
+    const config: GroupEncryptionConfig = {
+      identity,
+      topic: this.topic,
+      membership: this.driver === 'crdt' ? crdt : membership,
+      random: this.random,
+      history: this.history,
+    };
     const m: Member = {
       name,
       key,
       hex,
       enc: GroupEncryption.create(config, this.now),
       membership,
+      crdt,
       cursor: 0,
       lamport: 0,
       processed: new Set(),
@@ -103,7 +147,10 @@ export class GroupHarness {
   async create(founder: string): Promise<void> {
     const f = this.get(founder);
     await this.auth(founder, 'add', founder, 'manage');
-    await this.apply(f, await f.enc.create(this.log[this.log.length - 1].kind === 'auth' ? (this.log.at(-1) as { state: Uint8Array }).state : new Uint8Array(32), this.now));
+    await this.apply(
+      f,
+      await f.enc.create(this.log[this.log.length - 1].kind === 'auth' ? (this.log.at(-1) as { state: Uint8Array }).state : new Uint8Array(32), this.now),
+    );
   }
 
   /** Appends an auth op by `author` and processes it there at once. */
@@ -120,9 +167,23 @@ export class GroupHarness {
       state: this.random(32),
       seen: new Set(a.processed),
     };
+    if (this.driver === 'crdt') entry.authOp = this.authOpOf(a, entry);
     this.log.push(entry);
     await this.catchUp(a);
     return entry.id;
+  }
+
+  /** The auth operation of the group CRDT for a change, with the heads its author has seen as dependencies. */
+  private authOpOf(a: Member, e: Extract<Entry, { kind: 'auth' }>): AuthOp {
+    const id = toHex(e.state);
+    const base = { id, author: a.hex, deps: a.crdt.auth.heads(), timestamp: this.now * 1000 };
+    const group = a.crdt.group;
+    const member = { kind: 'individual' as const, id: e.member };
+    if (!group) return { ...base, action: { type: 'create', members: [{ member, access: { level: MANAGE } }] } };
+    if (e.op === 'remove') return { ...base, action: { type: 'remove', group, member } };
+    const access = { level: e.level === 'manage' ? MANAGE : READ };
+    const known = a.crdt.readerIds().includes(e.member);
+    return { ...base, action: known ? { type: 'promote', group, member, access } : { type: 'add', group, member, access } };
   }
 
   async publish(author: Member, body: Uint8Array): Promise<number> {
@@ -167,6 +228,7 @@ export class GroupHarness {
   }
 
   private async applyAuth(m: Member, e: Extract<Entry, { kind: 'auth' }>): Promise<void> {
+    if (e.authOp) return this.applyAuthOp(m, e, e.authOp);
     const view = m.membership;
     const isFounding = view.levels.size === 0 && e.op === 'add' && e.author === e.member;
     if (!isFounding && view.levels.get(e.author) !== 'manage') return; // not a manager in this view: ignored
@@ -187,6 +249,18 @@ export class GroupHarness {
     if (isFounding) return;
     for (const c of changes) {
       await this.apply(m, await m.enc.changed({ type: c.type, state: e.state, by: this.keys.get(e.author)!, member: this.keys.get(c.member)! }, this.now));
+    }
+  }
+
+  /** The real CRDT: apply, then tell the data scheme who started or stopped reading. */
+  private async applyAuthOp(m: Member, e: Extract<Entry, { kind: 'auth' }>, op: AuthOp): Promise<void> {
+    const view = m.crdt;
+    if (op.action.type === 'create') view.group = op.id;
+    const before = view.readerIds();
+    const result = view.auth.apply(op);
+    if (result.type !== 'applied' || op.action.type === 'create') return;
+    for (const change of readerChanges(before, view.readerIds(), e.state, this.keys.get(e.author)!)) {
+      await this.apply(m, await m.enc.changed(change, this.now));
     }
   }
 

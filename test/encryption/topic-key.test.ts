@@ -27,26 +27,50 @@ test('a changed byte anywhere in a sealed body is DECRYPTION_FAILED, never garba
   for (let i = 18; i < body.length; i++) {
     const changed = body.slice();
     changed[i] ^= 0x01;
-    assert.throws(() => tk.open(changed, alice), (err) => isWalkawayError(err, 'DECRYPTION_FAILED'), `byte ${i}`);
+    assert.throws(
+      () => tk.open(changed, alice),
+      (err) => isWalkawayError(err, 'DECRYPTION_FAILED'),
+      `byte ${i}`,
+    );
   }
   // The key id part names another key: the body is not for this key.
   const renamed = body.slice();
   renamed[5] ^= 0x01;
-  assert.throws(() => tk.open(renamed, alice), (err) => isWalkawayError(err, 'MISSING_KEY'));
+  assert.throws(
+    () => tk.open(renamed, alice),
+    (err) => isWalkawayError(err, 'MISSING_KEY'),
+  );
   const reversioned = body.slice();
   reversioned[0] = 2;
-  assert.throws(() => tk.open(reversioned, alice), (err) => isWalkawayError(err, 'UNSUPPORTED_VERSION'));
-  assert.throws(() => tk.open(body.subarray(0, 40), alice), (err) => isWalkawayError(err, 'MALFORMED'));
+  assert.throws(
+    () => tk.open(reversioned, alice),
+    (err) => isWalkawayError(err, 'UNSUPPORTED_VERSION'),
+  );
+  assert.throws(
+    () => tk.open(body.subarray(0, 40), alice),
+    (err) => isWalkawayError(err, 'MALFORMED'),
+  );
 });
 
 test('a body is bound to its author and its topic', () => {
   const tk = TopicKey.fromBytes(key, topic);
   const body = tk.seal(utf8('signed by alice'), alice, random);
-  assert.throws(() => tk.open(body, bob), (err) => isWalkawayError(err, 'DECRYPTION_FAILED'), 'copied into an operation by bob');
+  assert.throws(
+    () => tk.open(body, bob),
+    (err) => isWalkawayError(err, 'DECRYPTION_FAILED'),
+    'copied into an operation by bob',
+  );
   const other = TopicKey.fromBytes(key, topicId('walkaway/test/other'));
-  assert.throws(() => other.open(body, alice), (err) => isWalkawayError(err, 'MISSING_KEY'), 'other topic derives another key');
+  assert.throws(
+    () => other.open(body, alice),
+    (err) => isWalkawayError(err, 'MISSING_KEY'),
+    'other topic derives another key',
+  );
   const wrongKey = TopicKey.fromBytes(random(32), topic);
-  assert.throws(() => wrongKey.open(body, alice), (err) => isWalkawayError(err, 'MISSING_KEY'));
+  assert.throws(
+    () => wrongKey.open(body, alice),
+    (err) => isWalkawayError(err, 'MISSING_KEY'),
+  );
 });
 
 test('keys differ per topic and per purpose', () => {
@@ -70,6 +94,12 @@ test('nonces do not repeat over 20000 bodies from one source, nor across two sou
 });
 
 test('a topic key is exactly 32 bytes', () => {
-  assert.throws(() => TopicKey.fromBytes(new Uint8Array(31), topic), (err) => isWalkawayError(err, 'INVALID_ARGUMENT'));
-  assert.throws(() => TopicKey.fromHex('00', topic), (err) => isWalkawayError(err, 'INVALID_ARGUMENT'));
+  assert.throws(
+    () => TopicKey.fromBytes(new Uint8Array(31), topic),
+    (err) => isWalkawayError(err, 'INVALID_ARGUMENT'),
+  );
+  assert.throws(
+    () => TopicKey.fromHex('00', topic),
+    (err) => isWalkawayError(err, 'INVALID_ARGUMENT'),
+  );
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Overlay, Topics, type OverlayOutput, type TopicsOutput } from '../../src/net/index.ts';
+import { Overlay, TopicOverlays, type OverlayOutput, type TopicOverlaysOutput } from '../../src/net/index.ts';
 
 /** Delivers every send between in-memory machines until nothing moves (timers ignored). */
 function pump(nodes: Map<number, Overlay<number>>, queue: Array<{ from: number; out: OverlayOutput<number> }>): number {
@@ -48,12 +48,12 @@ describe('Overlay', () => {
   });
 });
 
-describe('Topics', () => {
+describe('TopicOverlays', () => {
   it('runs one overlay per topic over shared, reference-counted connections', () => {
-    const t = new Topics<string>('me', 1);
+    const t = new TopicOverlays<string>('me', 1);
     const a = t.handle({ type: 'command', topic: 'a', command: { type: 'join', peers: ['x'] } }, 0);
     const b = t.handle({ type: 'command', topic: 'b', command: { type: 'join', peers: ['x'] } }, 0);
-    const conns = (outs: TopicsOutput<string>[]) => outs.filter((o) => o.type === 'connect' || o.type === 'disconnect');
+    const conns = (outs: TopicOverlaysOutput<string>[]) => outs.filter((o) => o.type === 'connect' || o.type === 'disconnect');
     assert.deepEqual(conns(a), [{ type: 'connect', peer: 'x' }]);
     assert.deepEqual(conns(b), [], 'the second topic reuses the connection');
     assert.ok(a.some((o) => o.type === 'send' && o.topic === 'a' && o.message.type === 'join'));
@@ -69,7 +69,7 @@ describe('Topics', () => {
   });
 
   it('a broken connection reaches every topic overlay that used it', () => {
-    const t = new Topics<string>('me', 2);
+    const t = new TopicOverlays<string>('me', 2);
     for (const topic of ['a', 'b']) {
       t.handle({ type: 'command', topic, command: { type: 'join', peers: ['x'] } }, 0);
       t.handle({ type: 'recv', from: 'x', topic, message: { type: 'neighbor-reply', accepted: true } }, 1);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isWalkawayError } from '../../src/core/errors.ts';
-import { DEFAULT_PLUMTREE_CONFIG, GOSSIP_ENVELOPE_OVERHEAD, PlumTree, type PlumTreeOutput } from '../../src/net/broadcast/index.ts';
+import { DEFAULT_PLUMTREE_CONFIG, GOSSIP_ENVELOPE_OVERHEAD, PlumTree, type PlumTreeOutput } from '../../src/net/plumtree/index.ts';
 import { MidRandom } from './helpers.ts';
 
 const C = DEFAULT_PLUMTREE_CONFIG;

@@ -17,7 +17,10 @@ export class LabNode {
   readonly #waiters = new Set<() => void>();
   ready!: Line;
 
-  constructor(readonly name: string, readonly child: ChildProcessWithoutNullStreams) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcessWithoutNullStreams,
+  ) {
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -44,14 +47,14 @@ export class LabNode {
   /** A net-child.ts node in `ns`. */
   static async child(lab: Lab, ns: string, name: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<LabNode> {
     const node = new LabNode(name, lab.spawn(ns, ['--import', 'tsx', CHILD, JSON.stringify(options)], env));
-    node.ready = await node.waitFor((l) => l.type === 'ready', 60_000, 'ready');
+    node.ready = await node.waitFor((l) => l.type === 'ready', 180_000, 'ready');
     return node;
   }
 
   /** `walkaway <args> --json` in `ns`. */
   static async cli(lab: Lab, ns: string, name: string, args: string[]): Promise<LabNode> {
     const node = new LabNode(name, lab.spawn(ns, [BIN, ...args]));
-    node.ready = await node.waitFor((l) => l.type === 'ready', 60_000, 'ready');
+    node.ready = await node.waitFor((l) => l.type === 'ready', 180_000, 'ready');
     return node;
   }
 
@@ -87,7 +90,11 @@ export class LabNode {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`${this.name}: timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-10)).slice(0, 3000)}; stderr: ${this.stderr.join('').slice(-1500)}`));
+        reject(
+          new Error(
+            `${this.name}: timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-10)).slice(0, 3000)}; stderr: ${this.stderr.join('').slice(-1500)}`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

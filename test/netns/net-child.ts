@@ -17,7 +17,14 @@ const options = JSON.parse(process.argv[2] ?? '{}') as {
 };
 
 const out = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ at: Math.round(performance.now()), ...line })}\n`);
-const node = await Node.create({ networkId: 'netns-test', storage: 'memory', listen: options.listen, bootstrap: options.bootstrap, relay: options.relay, relays: options.relays });
+const node = await Node.create({
+  networkId: 'netns-test',
+  storage: 'memory',
+  listen: options.listen,
+  bootstrap: options.bootstrap,
+  relay: options.relay,
+  relays: options.relays,
+});
 const stream = node.stream(options.topic);
 const decoder = new TextDecoder();
 
@@ -60,7 +67,12 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     const peer = node.host.getConnections().find((c) => c.remotePeer.toString() === cmd.addr)?.remotePeer;
     void (peer ? node.host.hangUp(peer) : Promise.resolve()).then(() => out({ type: 'hung-up', peer: cmd.addr }));
   } else if (cmd.cmd === 'connections') {
-    out({ type: 'connections', connections: node.host.getConnections().map((c) => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), relayed: c.remoteAddr.toString().includes('/p2p-circuit') })) });
+    out({
+      type: 'connections',
+      connections: node.host
+        .getConnections()
+        .map((c) => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), relayed: c.remoteAddr.toString().includes('/p2p-circuit') })),
+    });
   } else if (cmd.cmd === 'exit') {
     void node.close().then(() => process.exit(0));
   }

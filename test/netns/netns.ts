@@ -29,7 +29,9 @@ export function netnsUnavailable(): string | undefined {
     ip(['netns', 'add', probe]);
     ip(['netns', 'exec', probe, 'nft', 'list', 'ruleset']);
   } catch (err) {
-    return `namespaces not permitted here: ${String((err as Error).message).split('\n')[0].slice(0, 160)}`;
+    return `namespaces not permitted here: ${String((err as Error).message)
+      .split('\n')[0]
+      .slice(0, 160)}`;
   } finally {
     try {
       ip(['netns', 'del', probe]);
@@ -95,7 +97,10 @@ export class Lab {
     const n = this.#links++;
     const [ia, ib] = [`v${n}a`, `v${n}b`];
     ip(['link', 'add', ia, 'netns', a, 'type', 'veth', 'peer', 'name', ib, 'netns', b]);
-    for (const [ns, iface, address] of [[a, ia, aAddress], [b, ib, bAddress]] as const) {
+    for (const [ns, iface, address] of [
+      [a, ia, aAddress],
+      [b, ib, bAddress],
+    ] as const) {
       if (address) this.exec(ns, ['ip', 'addr', 'add', address, 'dev', iface]);
       this.exec(ns, ['ip', 'link', 'set', iface, 'up']);
     }

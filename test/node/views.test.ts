@@ -4,6 +4,9 @@
  * processors given to `stream`.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Node, type LiveMap } from '../../src/node/index.ts';
 import { LwwMap, type LwwChange } from '../../src/processors/index.ts';
@@ -70,8 +73,14 @@ test('grow-only set, DAG and log views; stream processors get the history and th
   const dagA = a.dag('notes');
   const first = await dagA.append(new Uint8Array([1]));
   const second = await dagA.append(new Uint8Array([2]));
-  assert.deepEqual(dagA.heads().map((h) => h.toHex()), [second.toHex()]);
-  assert.deepEqual(dagA.topological().map((h) => h.toHex()), [first.toHex(), second.toHex()]);
+  assert.deepEqual(
+    dagA.heads().map((h) => h.toHex()),
+    [second.toHex()],
+  );
+  assert.deepEqual(
+    dagA.topological().map((h) => h.toHex()),
+    [first.toHex(), second.toHex()],
+  );
 
   const logB = b.log('notes');
   await until(logB, () => logB.entries(a.privateKey.publicKey).length === 2, 'a log of two entries at b');
@@ -90,4 +99,51 @@ test('grow-only set, DAG and log views; stream processors get the history and th
   await a.stream('notes').tx.publish(new Uint8Array([3]));
   await thirdCame;
   assert.equal(counted.length, 3, 'and then the live operation');
+});
+
+test('node.useSlot: access and decryption processors sit between causal order and what the app gets', async () => {
+  const a = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'] });
+  open.push(a);
+  const order: string[] = [];
+  a.useSlot('slots', 'decrypt', {
+    name: 'xor',
+    process: async (o) => (order.push('decrypt'), [{ ...o, operation: { ...o.operation, body: o.operation.body?.map((b) => b ^ 1) } }]),
+  });
+  a.useSlot('slots', 'access', { name: 'no-0xff', process: (o) => (order.push('access'), o.operation.body?.[0] === 0xff ? [] : [o]) });
+  assert.throws(() => a.useSlot('slots', 'access', { name: 'again', process: (o) => [o] }), /taken/);
+  const seen: number[] = [];
+  const { tx, rx } = a.stream('slots', { processors: [{ name: 'first-byte', process: (o) => [o.operation.body![0]] }], onOutput: (b) => seen.push(b as number) });
+  await tx.publish(new Uint8Array([0xff]));
+  await tx.publish(new Uint8Array([4]));
+  const it = rx[Symbol.asyncIterator]();
+  const { value } = await it.next();
+  assert.deepEqual([...value!.body!], [5], 'the denied operation never came; the other one came decrypted');
+  assert.deepEqual(seen, [5], 'app processors get what passed the slots');
+  assert.deepEqual(order, ['access', 'access', 'decrypt']);
+});
+
+test('after a restart a view starts from the stored history, acknowledged or not', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'walkaway-views-'));
+  try {
+    let a = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'] });
+    // Part of the topic is acknowledged by a stream subscriber, the rest never is.
+    const { rx } = a.stream('board');
+    const board = a.map<number>('board');
+    for (let i = 0; i < 5; i++) await board.set(`k${i % 3}`, i);
+    const it = rx[Symbol.asyncIterator]();
+    for (let i = 0; i < 3; i++) (await it.next()).value!.ack();
+    const before = board.entries();
+    await a.close();
+    a = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'] });
+    const again = a.map<number>('board');
+    assert.deepEqual(again.entries(), before);
+    assert.deepEqual(before, [
+      ['k0', 3],
+      ['k1', 4],
+      ['k2', 2],
+    ]);
+    await a.close();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as auth from '../../src/auth/index.ts';
 import * as core from '../../src/core/index.ts';
 import * as root from '../../src/index.ts';
 import * as net from '../../src/net/index.ts';
@@ -16,7 +17,7 @@ import * as store from '../../src/store/index.ts';
 import * as sync from '../../src/sync/index.ts';
 import { INTERNALS, ROOT_VALUES, SUBPATH_VALUES } from './public-surface.ts';
 
-const layers: Record<string, Record<string, unknown>> = { core, store, sync, processors, net, node };
+const layers: Record<string, Record<string, unknown>> = { core, store, sync, processors, net, node, auth };
 
 test('the package root exports exactly the app surface', () => {
   assert.deepEqual(Object.keys(root).sort(), [...ROOT_VALUES].sort());

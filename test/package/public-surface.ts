@@ -26,8 +26,9 @@ export const SUBPATH_VALUES: Record<string, string[]> = {
   store: ['SqliteStore', 'MemoryStore', 'openStore'],
   sync: ['SyncSession', 'syncOverStream', 'BroadcastSync', 'FrameDecoder', 'encodeFrames'],
   processors: ['pipeline', 'ProcessorChain', 'CausalOrderer', 'PruneProcessor', 'LwwMap', 'GrowOnlySet', 'OperationDag', 'LogView'],
-  net: ['HyParView', 'PlumTree', 'Overlay', 'Topics', 'createRandom'],
+  net: ['HyParView', 'PlumTree', 'Overlay', 'TopicOverlays', 'createRandom', 'Libp2pTransport', 'MemoryNetwork', 'MemoryTransport'],
   node: ['Node', 'LiveMap', 'decodeTicket'],
+  auth: ['GroupState', 'AccessControlProcessor', 'encodeAuthBody', 'decodeAuthBody', 'authLogIdFor', 'membershipView', 'createIdentity'],
 };
 
 export const INTERNALS: Record<string, string[]> = {
@@ -35,6 +36,7 @@ export const INTERNALS: Record<string, string[]> = {
   store: ['SCHEMA_VERSION', 'ingestOperation', 'prepareStatements'],
   sync: ['IngestPipeline', 'sharedVerifyPool', 'verifyTips', 'encodeMessage', 'decodeMessage', 'maxMessageBytes', 'MAX_HAVE_ENTRIES', 'SYNC_CBOR_LIMITS', 'duplexPair'],
   processors: ['hashKey', 'compareStamps', 'stampOf', 'keyToHash', 'emptyReleasedSet'],
-  net: ['SplitMix32', 'mixSeed', 'sample', 'takeRandom', 'GossipService', 'AddressBook', 'FrameDecoder'],
-  node: ['TopicState', 'GossipValidator', 'SyncManager', 'AheadBuffer'],
+  net: ['SplitMix32', 'mixSeed', 'sample', 'takeRandom', 'GossipService', 'SyncService', 'AddressBook', 'FrameDecoder'],
+  node: ['TopicState', 'GossipValidator', 'AheadBuffer'],
+  auth: ['Ancestry', 'resolveStrongRemoval', 'removedBy', 'AUTH_BODY_LIMITS'],
 };

@@ -1,17 +1,19 @@
 /**
- * Drives one gossip overlay per topic (HyParView + PlumTree machines) over a
- * libp2p host: one protocol, one outbound stream per peer shared by every
- * topic, length-prefixed CBOR frames. Timers are real timers; time is the
- * monotonic clock. Peers are hex Ed25519 public keys (= libp2p peer ids).
+ * Drives the topic overlays (`TopicOverlays`: one HyParView + PlumTree
+ * overlay per topic, connections counted across topics) over a `Transport`:
+ * one protocol, one outbound stream per peer shared by every topic,
+ * length-prefixed CBOR frames. Time and timers come from a `Runtime` (the
+ * process's clock, or the simulator's virtual one). Peers are hex Ed25519
+ * public keys.
  */
-import type { Connection, Stream } from '@libp2p/interface';
-import type { Libp2p } from 'libp2p';
-import { toHex, WalkawayError } from '../../core/index.ts';
+import type { Duplex } from 'node:stream';
+import { realRuntime, toHex, WalkawayError, type Runtime, type TimerHandle } from '../../core/index.ts';
 import { encodeFrames, FrameDecoder } from '../../sync/index.ts';
 import type { AddressBook } from '../address-book.ts';
-import { Overlay, type OverlayConfig, type OverlayEvent, type OverlayInput, type OverlayMessage, type OverlayOutput } from '../overlay/index.ts';
-import { protocolId } from '../transport/host.ts';
-import { peerIdOfPublicKey, publicKeyOfPeer } from '../transport/peer-ids.ts';
+import type { OverlayConfig, OverlayEvent, OverlayMessage } from '../overlay/overlay.ts';
+import { TopicOverlays, type TopicOverlaysInput, type TopicOverlaysOutput } from '../overlay/topic-overlays.ts';
+import { protocolId } from '../transport/protocol.ts';
+import type { Transport } from '../transport/transport.ts';
 import { Penalties, type Offence } from './penalties.ts';
 import { PeerGuard } from './peer-guard.ts';
 import { decodeGossipFrame, encodeGossipFrame, peersNamedIn, type GossipFrame } from './wire.ts';
@@ -27,13 +29,16 @@ const MAX_QUEUED_BYTES_TOTAL = 32 * 1024 * 1024;
 /** Unreachable peers remembered (dial backoff), and how long after the backoff ends. */
 const MAX_UNREACHABLE = 4096;
 const UNREACHABLE_FORGET_MS = 10 * 60_000;
+const PEER_KEY = /^[0-9a-f]{64}$/;
 
 export interface GossipServiceOptions {
-  host: Libp2p;
+  transport: Transport;
   networkId: Uint8Array;
   book: AddressBook;
   /** Seed of the machines' random source (a real node passes fresh randomness). */
   seed: number;
+  /** Default: the process's clock and timers. */
+  runtime?: Runtime;
   config?: Partial<{ hyparview: Partial<OverlayConfig['hyparview']>; plumtree: Partial<OverlayConfig['plumtree']> }>;
   onEvent: (topic: Uint8Array, event: OverlayEvent<string>) => void;
   /**
@@ -46,17 +51,13 @@ export interface GossipServiceOptions {
   log?: (message: string) => void;
 }
 
-interface TopicOverlay {
-  topic: Uint8Array;
-  overlay: Overlay<string>;
-  timers: Set<NodeJS.Timeout>;
-}
-
 interface Outbound {
-  stream?: Stream;
+  stream?: Duplex;
   opening: boolean;
   /** A flush is scheduled: frames queued in one tick go out as one write. */
   scheduled: boolean;
+  /** Waiting for the stream's 'drain'. */
+  draining: boolean;
   queue: Uint8Array[];
   bytes: number;
 }
@@ -65,7 +66,11 @@ export class GossipService {
   readonly protocol: string;
   readonly self: string;
   readonly #o: GossipServiceOptions;
-  #overlays = new Map<string, TopicOverlay>();
+  readonly #transport: Transport;
+  readonly #runtime: Runtime;
+  readonly #overlays: TopicOverlays<string>;
+  /** Topics joined (hex), and the timers each overlay set. */
+  #topics = new Map<string, { topic: Uint8Array; timers: Set<TimerHandle> }>();
   #out = new Map<string, Outbound>();
   #stopped = false;
   #seq = 0;
@@ -79,135 +84,126 @@ export class GossipService {
    * this, a dead peer that is the only contact is redialled in a hot loop.
    */
   #unreachable = new Map<string, { until: number; attempts: number }>();
+  /** Messages sent, by type (gossip, ihave, graft, prune, join, ...). */
+  readonly sent: Record<string, number> = {};
 
   constructor(options: GossipServiceOptions) {
     this.#o = options;
+    this.#transport = options.transport;
+    this.#runtime = options.runtime ?? realRuntime();
     this.protocol = protocolId(options.networkId, 'gossip');
-    this.self = publicKeyOfPeer(options.host.peerId)!;
+    this.self = options.transport.self;
     this.penalties = options.penalties ?? new Penalties();
     this.#guard = new PeerGuard(this.self, this.penalties);
+    const validate = options.validate;
+    this.#overlays = new TopicOverlays<string>(this.self, options.seed, options.config, validate && ((key, payload) => validate(this.#topics.get(key)!.topic, payload)));
   }
 
   async start(): Promise<void> {
-    await this.#o.host.handle(this.protocol, (stream, connection) => this.#inbound(stream, connection), {
-      runOnLimitedConnection: true,
-      maxInboundStreams: 64,
-    });
-    this.#o.host.addEventListener('peer:connect', (event) => {
-      const peer = publicKeyOfPeer(event.detail);
-      if (peer) this.#unreachable.delete(peer);
-    });
-    this.#o.host.addEventListener('peer:disconnect', (event) => {
-      const peer = publicKeyOfPeer(event.detail);
-      if (peer) this.#peerDown(peer);
-    });
+    await this.#transport.handle(this.protocol, (stream, peer) => this.#inbound(stream, peer), { maxInboundStreams: 64 });
+    this.#transport.on('peer:connect', ({ peer }) => this.#unreachable.delete(peer));
+    this.#transport.on('peer:disconnect', ({ peer }) => this.#peerDown(peer));
   }
 
   stop(): void {
+    for (const key of [...this.#topics.keys()]) this.#dropTimers(key);
     this.#stopped = true;
-    for (const key of [...this.#overlays.keys()]) this.#drop(key);
     for (const peer of [...this.#out.keys()]) this.#dropOutbound(peer, new Error('gossip stopped'));
   }
 
   has(topic: Uint8Array): boolean {
-    return this.#overlays.has(toHex(topic));
+    return this.#topics.has(toHex(topic));
   }
 
   /** Joins (or re-joins through more peers) the overlay of `topic`. */
   join(topic: Uint8Array, peers: string[]): void {
     const key = toHex(topic);
-    let entry = this.#overlays.get(key);
-    if (!entry) {
-      const seed = (this.#o.seed ^ hashSeed(key)) >>> 0;
-      const validate = this.#o.validate;
-      const overlay = new Overlay<string>(this.self, seed, this.#o.config, validate && ((payload) => validate(topic, payload)));
-      entry = { topic, overlay, timers: new Set() };
-      this.#overlays.set(key, entry);
-    }
-    const known = peers.filter((p) => p !== this.self);
-    this.#run(entry, { type: 'command', command: { type: 'join', peers: known } });
+    if (!this.#topics.has(key)) this.#topics.set(key, { topic, timers: new Set() });
+    this.#run({ type: 'command', topic: key, command: { type: 'join', peers: peers.filter((p) => p !== this.self) } });
   }
 
   leave(topic: Uint8Array): void {
     const key = toHex(topic);
-    const entry = this.#overlays.get(key);
-    if (!entry) return;
-    this.#run(entry, { type: 'command', command: { type: 'leave' } });
-    this.#drop(key);
+    if (!this.#topics.has(key)) return;
+    this.#run({ type: 'command', topic: key, command: { type: 'leave' } });
+    this.#dropTimers(key);
+    this.#topics.delete(key);
   }
 
   /** Broadcasts `payload`; throws TOO_LARGE over the gossip limit. Returns the message id. */
   publish(topic: Uint8Array, payload: Uint8Array): string {
-    const entry = this.#overlays.get(toHex(topic));
-    if (!entry) throw new WalkawayError('INVALID_ARGUMENT', 'publish to a topic that was not joined');
-    const id = `${this.self.slice(0, 16)}:${Date.now().toString(36)}:${(this.#seq++).toString(36)}`;
-    this.#run(entry, { type: 'command', command: { type: 'publish', payload, id } });
+    const key = toHex(topic);
+    if (!this.#topics.has(key)) throw new WalkawayError('INVALID_ARGUMENT', 'publish to a topic that was not joined');
+    const id = `${this.self.slice(0, 16)}:${Math.floor(this.#runtime.wallMicros() / 1000).toString(36)}:${(this.#seq++).toString(36)}`;
+    this.#run({ type: 'command', topic: key, command: { type: 'publish', payload, id } });
     return id;
   }
 
   stats(topic: Uint8Array): Record<string, number> | undefined {
-    const entry = this.#overlays.get(toHex(topic));
-    return entry ? { ...entry.overlay.broadcast.stats } : undefined;
+    const overlay = this.#overlays.overlay(toHex(topic));
+    return overlay ? { ...overlay.broadcast.stats } : undefined;
   }
 
   /** Sizes of every structure the network fills, for memory checks (see docs/design-notes.md). */
   sizes(): { outboundPeers: number; outboundFrames: number; outboundBytes: number; unreachable: number; penalised: number; banned: number; bans: number } {
     let frames = 0;
     for (const out of this.#out.values()) frames += out.queue.length;
-    const { tracked, banned } = this.penalties.sizes(performance.now());
+    const { tracked, banned } = this.penalties.sizes(this.#runtime.now());
     return { outboundPeers: this.#out.size, outboundFrames: frames, outboundBytes: this.#queuedBytes, unreachable: this.#unreachable.size, penalised: tracked, banned, bans: this.penalties.banCount };
   }
 
   /** The broadcast tree's cache sizes of a topic. */
-  overlaySizes(topic: Uint8Array): ReturnType<Overlay<string>['broadcast']['memory']> | undefined {
-    return this.#overlays.get(toHex(topic))?.overlay.broadcast.memory();
+  overlaySizes(topic: Uint8Array) {
+    return this.#overlays.overlay(toHex(topic))?.broadcast.memory();
   }
 
   isBanned(peer: string): boolean {
-    return !this.#guard.admits(peer, performance.now());
+    return !this.#guard.admits(peer, this.#runtime.now());
   }
 
   views(topic: Uint8Array): { active: string[]; passive: string[] } {
-    const entry = this.#overlays.get(toHex(topic));
-    return { active: [...(entry?.overlay.activeView() ?? [])], passive: [...(entry?.overlay.passiveView() ?? [])] };
+    const overlay = this.#overlays.overlay(toHex(topic));
+    return { active: [...(overlay?.activeView() ?? [])], passive: [...(overlay?.passiveView() ?? [])] };
   }
 
-  #drop(key: string): void {
-    const entry = this.#overlays.get(key);
+  #dropTimers(key: string): void {
+    const entry = this.#topics.get(key);
     if (!entry) return;
-    for (const t of entry.timers) clearTimeout(t);
-    this.#overlays.delete(key);
+    for (const t of entry.timers) this.#runtime.clearTimer(t);
+    entry.timers.clear();
   }
 
-  #run(entry: TopicOverlay, input: OverlayInput<string>): void {
+  #run(input: TopicOverlaysInput<string>): void {
     if (this.#stopped) return;
     // Only publish may throw (a typed TOO_LARGE); it propagates to the caller.
-    const outputs = entry.overlay.handle(input, performance.now());
-    this.#apply(entry, outputs);
+    this.#apply(this.#overlays.handle(input, this.#runtime.now()));
   }
 
-  #apply(entry: TopicOverlay, outputs: OverlayOutput<string>[]): void {
+  #apply(outputs: TopicOverlaysOutput<string>[]): void {
     for (const out of outputs) {
       switch (out.type) {
         case 'send':
-          this.#send(entry, out.to, out.message);
+          this.#send(out.topic, out.to, out.message);
           break;
         case 'connect':
-          this.#connect(entry, out.peer);
+          this.#connect(out.peer);
           break;
         case 'disconnect':
-          break; // the connection may serve other topics; HyParView told the peer itself
+          break; // no topic needs the peer now; HyParView told it, and the connection may serve sync
         case 'set-timer': {
-          const timer = setTimeout(() => {
+          const entry = this.#topics.get(out.topic);
+          if (!entry) break;
+          const timer = this.#runtime.setTimer(out.delayMs, () => {
             entry.timers.delete(timer);
-            if (this.#overlays.get(toHex(entry.topic)) === entry) this.#run(entry, { type: 'timer', timer: out.timer });
-          }, out.delayMs);
-          timer.unref();
+            if (this.#topics.get(out.topic) === entry) this.#run({ type: 'timer', topic: out.topic, timer: out.timer });
+          });
           entry.timers.add(timer);
           break;
         }
         case 'emit': {
-          const banned = this.#guard.review(out.event, performance.now());
+          const entry = this.#topics.get(out.topic);
+          if (!entry) break;
+          const banned = this.#guard.review(out.event, this.#runtime.now());
           if (banned !== undefined) this.#ban(banned, out.event.type);
           this.#o.onEvent(entry.topic, out.event);
           break;
@@ -216,14 +212,13 @@ export class GossipService {
     }
   }
 
-  /** Messages sent, by type (gossip, ihave, graft, prune, join, ...). */
-  readonly sent: Record<string, number> = {};
-
-  #send(entry: TopicOverlay, peer: string, message: OverlayMessage<string>): void {
+  #send(key: string, peer: string, message: OverlayMessage<string>): void {
+    const entry = this.#topics.get(key);
+    if (!entry) return;
     this.sent[message.type] = (this.sent[message.type] ?? 0) + 1;
     const named = peersNamedIn(message).filter((p) => p !== peer);
     if (named.length > 0) {
-      const peers: [string, string[]][] = named.map((p) => [p, p === this.self ? this.#ownAddresses() : this.#o.book.get(p)]);
+      const peers: [string, string[]][] = named.map((p) => [p, p === this.self ? this.#transport.addresses() : this.#o.book.get(p)]);
       this.#write(peer, { kind: 'addresses', peers });
     }
     this.#write(peer, { kind: 'overlay', topic: entry.topic, message });
@@ -232,7 +227,7 @@ export class GossipService {
   #write(peer: string, frame: GossipFrame): void {
     if (this.#isBackingOff(peer) || this.isBanned(peer)) return;
     let out = this.#out.get(peer);
-    if (!out) this.#out.set(peer, (out = { opening: false, scheduled: false, queue: [], bytes: 0 }));
+    if (!out) this.#out.set(peer, (out = { opening: false, scheduled: false, draining: false, queue: [], bytes: 0 }));
     const bytes = encodeGossipFrame(frame);
     if (out.queue.length >= MAX_QUEUED_FRAMES || out.bytes + bytes.length > MAX_QUEUED_BYTES || this.#queuedBytes + bytes.length > MAX_QUEUED_BYTES_TOTAL) {
       return this.#o.log?.(`gossip: queue to ${peer.slice(0, 8)} full, frame dropped`);
@@ -247,22 +242,26 @@ export class GossipService {
   #scheduleFlush(peer: string, out: Outbound): void {
     if (out.scheduled) return;
     out.scheduled = true;
-    setImmediate(() => {
+    this.#runtime.setTimer(0, () => {
       out.scheduled = false;
-      this.#flush(peer, out);
+      if (this.#out.get(peer) === out) this.#flush(out);
     });
   }
 
   async #open(peer: string, out: Outbound): Promise<void> {
     out.opening = true;
     try {
-      const stream = await this.#o.host.dialProtocol(peerIdOfPublicKey(peer), this.protocol, { runOnLimitedConnection: true });
+      const stream = await this.#transport.open(peer, this.protocol);
+      if (this.#out.get(peer) !== out) return void stream.destroy();
       out.stream = stream;
       this.#unreachable.delete(peer);
-      stream.addEventListener('close', () => {
+      stream.on('error', (err: Error) => this.#o.log?.(`gossip: stream to ${peer.slice(0, 8)} failed: ${err.message}`));
+      stream.on('close', () => {
         if (this.#out.get(peer) === out) this.#dropOutbound(peer);
       });
-      this.#flush(peer, out);
+      // Nothing is read on our outbound stream: what the peer sends on it is discarded.
+      stream.resume();
+      this.#flush(out);
     } catch (err) {
       this.#o.log?.(`gossip: cannot reach ${peer.slice(0, 8)}: ${(err as Error).message}`);
       if (this.#out.get(peer) === out) this.#dropOutbound(peer);
@@ -272,18 +271,19 @@ export class GossipService {
     }
   }
 
-  #flush(peer: string, out: Outbound): void {
+  #flush(out: Outbound): void {
     const stream = out.stream!;
-    if (out.queue.length === 0 || stream.writableNeedsDrain) return;
+    if (out.queue.length === 0 || out.draining || stream.destroyed) return;
     const frames = encodeFrames(out.queue);
     out.queue = [];
     this.#queuedBytes -= out.bytes;
     out.bytes = 0;
-    try {
-      if (!stream.send(frames)) stream.onDrain().then(() => this.#flush(peer, out), () => {});
-    } catch {
-      if (this.#out.get(peer) === out) this.#dropOutbound(peer);
-      this.#peerDown(peer);
+    if (!stream.write(frames)) {
+      out.draining = true;
+      stream.once('drain', () => {
+        out.draining = false;
+        this.#flush(out);
+      });
     }
   }
 
@@ -295,12 +295,12 @@ export class GossipService {
     this.#queuedBytes -= out.bytes;
     out.queue = [];
     out.bytes = 0;
-    if (reason) out.stream?.abort(reason);
+    if (reason) out.stream?.destroy(reason);
   }
 
   /** Adds an offence to a peer's score; over the threshold, bans it. */
   #offend(peer: string, offence: Offence): void {
-    if (this.#guard.offend(peer, offence, performance.now())) this.#ban(peer, offence);
+    if (this.#guard.offend(peer, offence, this.#runtime.now())) this.#ban(peer, offence);
   }
 
   /** Hangs up on a peer just banned and takes it out of every view. */
@@ -308,25 +308,13 @@ export class GossipService {
     this.#o.log?.(`gossip: ${peer.slice(0, 8)} banned (${why})`);
     this.#dropOutbound(peer, new Error('banned'));
     this.#peerDown(peer);
-    try {
-      // Abort, not a graceful close: a graceful one waits for the peer's streams to end.
-      for (const connection of this.#o.host.getConnections(peerIdOfPublicKey(peer))) connection.abort(new Error('banned'));
-    } catch {
-      // not a valid peer id: nothing to hang up
-    }
+    this.#transport.hangUp(peer, new Error('banned'));
   }
 
-  #connect(entry: TopicOverlay, peer: string): void {
-    const peerId = (() => {
-      try {
-        return peerIdOfPublicKey(peer);
-      } catch {
-        return undefined;
-      }
-    })();
-    if (!peerId || this.isBanned(peer)) return this.#run(entry, { type: 'peer-down', peer });
-    if (this.#o.host.getConnections(peerId).length > 0 || this.#isBackingOff(peer)) return;
-    this.#o.host.dial(peerId).then(
+  #connect(peer: string): void {
+    if (!PEER_KEY.test(peer) || this.isBanned(peer)) return this.#run({ type: 'peer-down', peer });
+    if (this.#transport.isConnected(peer) || this.#isBackingOff(peer)) return;
+    this.#transport.dial(peer).then(
       () => this.#unreachable.delete(peer),
       () => this.#failed(peer),
     );
@@ -334,7 +322,7 @@ export class GossipService {
 
   #isBackingOff(peer: string): boolean {
     const state = this.#unreachable.get(peer);
-    return state !== undefined && performance.now() < state.until;
+    return state !== undefined && this.#runtime.now() < state.until;
   }
 
   /** A dial failed: tell the overlays once, then drop frames to the peer for a while. */
@@ -342,7 +330,7 @@ export class GossipService {
     if (this.#isBackingOff(peer)) return;
     const attempts = (this.#unreachable.get(peer)?.attempts ?? 0) + 1;
     const delay = Math.min(30_000, 500 * 2 ** Math.min(attempts - 1, 6));
-    const now = performance.now();
+    const now = this.#runtime.now();
     this.#unreachable.delete(peer); // re-inserted last: the map stays in order of `until`, give or take the backoff
     this.#unreachable.set(peer, { until: now + delay, attempts });
     for (const [old, state] of this.#unreachable) {
@@ -353,25 +341,19 @@ export class GossipService {
   }
 
   #peerDown(peer: string): void {
-    for (const entry of [...this.#overlays.values()]) this.#run(entry, { type: 'peer-down', peer });
+    this.#run({ type: 'peer-down', peer });
   }
 
-  #ownAddresses(): string[] {
-    return this.#o.host.getMultiaddrs().map((a) => a.toString());
-  }
-
-  #inbound(stream: Stream, connection: Connection): void {
-    const from = publicKeyOfPeer(connection.remotePeer);
-    if (!from) return stream.abort(new Error('peer id is not an Ed25519 key'));
-    if (this.isBanned(from)) return stream.abort(new Error('banned'));
+  #inbound(stream: Duplex, from: string): void {
+    if (this.isBanned(from)) return void stream.destroy(new Error('banned'));
     const decoder = new FrameDecoder(MAX_FRAME_BYTES);
     void (async () => {
       try {
         for await (const chunk of stream) {
-          if (this.isBanned(from)) return stream.abort(new Error('banned'));
+          if (this.isBanned(from)) return void stream.destroy(new Error('banned'));
           let frames: Uint8Array[];
           try {
-            frames = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+            frames = decoder.push(chunk as Uint8Array);
           } catch (err) {
             // Over the frame limit (or a broken length prefix): the stream cannot be read on.
             this.#offend(from, 'oversized');
@@ -381,7 +363,7 @@ export class GossipService {
         }
       } catch (err) {
         this.#o.log?.(`gossip: stream from ${from.slice(0, 8)} ended: ${(err as Error).message}`);
-        stream.abort(err as Error);
+        stream.destroy(err as Error);
       }
     })();
   }
@@ -397,21 +379,16 @@ export class GossipService {
       return;
     }
     if (frame.kind === 'addresses') {
-      this.#o.book.learn(from, frame.peers);
+      this.#o.book.learn(from, frame.peers, Math.floor(this.#runtime.wallMicros() / 1000));
       return;
     }
     // A topic we have not joined is not answered at all: nothing is revealed.
-    const entry = this.#overlays.get(toHex(frame.topic));
-    if (!entry) return;
-    const strangers = entry.overlay.broadcast.stats.strangers;
-    this.#run(entry, { type: 'recv', from, message: frame.message });
-    if (frame.message.type === 'gossip') this.#o.log?.(`gossip: broadcast from ${from.slice(0, 8)} on topic ${toHex(entry.topic).slice(0, 8)}, hop ${frame.message.hop}; so far ${entry.overlay.broadcast.stats.delivered} delivered, ${entry.overlay.broadcast.stats.duplicates} duplicates, ${this.sent.gossip ?? 0} gossip sent`);
-    if (entry.overlay.broadcast.stats.strangers > strangers) this.#offend(from, 'stranger');
+    const key = toHex(frame.topic);
+    const overlay = this.#overlays.overlay(key);
+    if (!overlay || !this.#topics.has(key)) return;
+    const strangers = overlay.broadcast.stats.strangers;
+    this.#run({ type: 'recv', from, topic: key, message: frame.message });
+    if (frame.message.type === 'gossip') this.#o.log?.(`gossip: broadcast from ${from.slice(0, 8)} on topic ${key.slice(0, 8)}, hop ${frame.message.hop}; so far ${overlay.broadcast.stats.delivered} delivered, ${overlay.broadcast.stats.duplicates} duplicates, ${this.sent.gossip ?? 0} gossip sent`);
+    if (overlay.broadcast.stats.strangers > strangers) this.#offend(from, 'stranger');
   }
-}
-
-function hashSeed(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
 }

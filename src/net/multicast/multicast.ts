@@ -17,12 +17,13 @@
  */
 import dgram from 'node:dgram';
 import { randomBytes as systemRandomBytes } from '@noble/ciphers/utils.js';
-import { toHex, unsignedBytesOf, WalkawayError, type Operation } from '../../core/index.ts';
-import type { Store, StoredOperation } from '../../store/index.ts';
-import { BroadcastSync, type BroadcastOutput, type IngestResult } from '../../sync/index.ts';
-import type { Log } from '../../log.ts';
+import { toHex, WalkawayError, type Operation } from '../../core/index.ts';
+import type { IngestOutcome, Store } from '../../store/index.ts';
+import { BroadcastSync, type BroadcastOutput } from '../../sync/index.ts';
+import type { Log } from '../../core/log.ts';
 import { ReceiveBudget, type ReceiveBudgetConfig } from './multicast-budget.ts';
 import { deriveTopicKeys, NONCE_BYTES, open, seal, SEAL_OVERHEAD, topicTagOf, type TopicKeys } from './multicast-crypto.ts';
+import { DATAGRAM_TARGET, FRAGMENT_HEADER, fragment, Reassembler } from './multicast-fragments.ts';
 
 export interface MulticastOptions {
   store: Store;
@@ -34,7 +35,8 @@ export interface MulticastOptions {
   interface?: string;
   /** Period of announcements. Default 2 s. */
   tickMs?: number;
-  onStored: (topic: Uint8Array, op: StoredOperation) => void;
+  /** The node's inbound path: checks the signature, stores, hands on; `done` gets the outcome. */
+  ingest: (topic: Uint8Array, operation: Operation, done: (outcome: IngestOutcome) => void) => void;
   onEphemeral: (topic: Uint8Array, bytes: Uint8Array) => void;
   log: Log;
   /** Source of nonces (seeded in tests). */
@@ -59,6 +61,11 @@ export interface MulticastStats {
   /** Opened, then refused by the broadcast machine or of an unknown kind. */
   rejected: number;
   accepted: number;
+  /** Datagrams that were fragments of a larger payload (sent), and payloads put back together (received). */
+  fragmentsSent: number;
+  reassembled: number;
+  /** Payloads not sent: over MAX_MESSAGE_BYTES, or the paced send queue was full (the carousel sends again later). */
+  notSent: number;
 }
 
 /**
@@ -68,6 +75,12 @@ export interface MulticastStats {
 const MAX_PENDING = 256;
 const KIND_SYNC = 0;
 const KIND_EPHEMERAL = 1;
+/** A piece of a larger payload (multicast-fragments.ts); older nodes drop it as an unknown kind. */
+const KIND_FRAGMENT = 2;
+/** Sending is paced below a receiver's per-sender budget (500 datagrams/s, multicast-budget.ts). */
+const SEND_PER_SEC = 400;
+const SEND_BURST = 64;
+const MAX_QUEUED = 4096;
 /** Largest datagram sent or accepted (a UDP datagram is at most 65,507 bytes). */
 export const MAX_DATAGRAM = 60_000;
 
@@ -91,7 +104,15 @@ export class MulticastChannel {
     unauthenticated: 0,
     rejected: 0,
     accepted: 0,
+    fragmentsSent: 0,
+    reassembled: 0,
+    notSent: 0,
   };
+  readonly #reassembler = new Reassembler();
+  readonly #queue: Uint8Array[] = [];
+  #tokens = SEND_BURST;
+  #refilledAt = 0;
+  #drainTimer: NodeJS.Timeout | undefined;
   #socket: dgram.Socket | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -131,6 +152,8 @@ export class MulticastChannel {
 
   stop(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#drainTimer);
+    this.#queue.length = 0;
     this.#socket?.close();
     this.#socket = undefined;
   }
@@ -189,10 +212,20 @@ export class MulticastChannel {
       this.#stats.overBudget++;
       return;
     }
-    const opened = open(joined.keys, datagram);
+    let opened = open(joined.keys, datagram);
     if (opened instanceof WalkawayError) {
       this.#stats.unauthenticated++;
       return;
+    }
+    if (opened.kind === KIND_FRAGMENT) {
+      const whole = this.#reassembler.add(sender, opened.payload, this.#o.now());
+      if (!whole) return;
+      this.#stats.reassembled++;
+      if (whole.kind === KIND_FRAGMENT) {
+        this.#stats.rejected++;
+        return;
+      }
+      opened = whole;
     }
     try {
       if (opened.kind === KIND_SYNC) {
@@ -223,9 +256,11 @@ export class MulticastChannel {
           this.#apply(joined, machine.handle({ type: 'log-page', operations: page }));
           break;
         }
-        case 'ingest':
-          this.#apply(joined, machine.handle({ type: 'ingested', results: [this.#ingest(machine.topic, out.request)] }));
+        case 'ingest': {
+          const request = out.request;
+          this.#o.ingest(machine.topic, request.operation, (outcome) => this.#apply(joined, machine.handle({ type: 'ingested', results: [{ request, outcome }] })));
           break;
+        }
         case 'emit':
           if (out.event.type === 'dropped') this.#o.log(`multicast: dropped ${out.event.error.message}`);
           break;
@@ -233,23 +268,49 @@ export class MulticastChannel {
     }
   }
 
-  /** Signature check, then the store's rules: nothing unverified is stored. */
-  #ingest(topic: Uint8Array, request: IngestResult['request']): IngestResult {
-    const op: Operation = request.operation;
-    if (!op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature)) {
-      const error = new WalkawayError('INVALID_SIGNATURE', `signature of ${op.hash.toHex()} does not verify`);
-      return { request, outcome: { status: 'rejected', hash: op.hash, error } };
+  /** Seals a payload into one datagram, or into fragments when it is larger than a datagram on a real link; sends paced. */
+  #send(joined: Joined, kind: number, payload: Uint8Array): void {
+    if (!this.#socket) return;
+    if (payload.length + 1 + SEAL_OVERHEAD <= DATAGRAM_TARGET) {
+      this.#enqueue([seal(joined.keys, kind, payload, this.#o.randomBytes(NONCE_BYTES))]);
+      return;
     }
-    const outcome = this.#o.store.ingest(op, topic);
-    if (outcome.status === 'inserted') this.#o.onStored(topic, outcome.operation);
-    return { request, outcome };
+    const parts = fragment(kind, payload, this.#o.randomBytes(8), DATAGRAM_TARGET - 1 - SEAL_OVERHEAD - FRAGMENT_HEADER);
+    if (parts.length === 0 || this.#queue.length + parts.length > MAX_QUEUED) {
+      this.#stats.notSent++;
+      this.#o.log(`multicast: a payload of ${payload.length} bytes not sent (${parts.length === 0 ? 'too large' : 'send queue full'})`);
+      return;
+    }
+    this.#stats.fragmentsSent += parts.length;
+    this.#enqueue(parts.map((part) => seal(joined.keys, KIND_FRAGMENT, part, this.#o.randomBytes(NONCE_BYTES))));
   }
 
-  #send(joined: Joined, kind: number, payload: Uint8Array): void {
+  #enqueue(datagrams: Uint8Array[]): void {
+    if (this.#queue.length + datagrams.length > MAX_QUEUED) {
+      this.#stats.notSent++;
+      return;
+    }
+    this.#queue.push(...datagrams);
+    this.#drain();
+  }
+
+  #drain(): void {
     const socket = this.#socket;
-    if (!socket || payload.length + 1 + SEAL_OVERHEAD > MAX_DATAGRAM) return;
-    const datagram = seal(joined.keys, kind, payload, this.#o.randomBytes(NONCE_BYTES));
-    this.#stats.sent++;
-    socket.send(datagram, this.#o.port, this.#o.group, (err) => err && this.#o.log(`multicast send: ${err.message}`));
+    if (!socket) return;
+    const now = this.#o.now();
+    this.#tokens = Math.min(SEND_BURST, this.#tokens + ((now - this.#refilledAt) * SEND_PER_SEC) / 1000);
+    this.#refilledAt = now;
+    while (this.#queue.length > 0 && this.#tokens >= 1) {
+      this.#tokens--;
+      this.#stats.sent++;
+      socket.send(this.#queue.shift()!, this.#o.port, this.#o.group, (err) => err && this.#o.log(`multicast send: ${err.message}`));
+    }
+    if (this.#queue.length > 0 && !this.#drainTimer) {
+      this.#drainTimer = setTimeout(() => {
+        this.#drainTimer = undefined;
+        this.#drain();
+      }, 25);
+      this.#drainTimer.unref();
+    }
   }
 }

@@ -16,4 +16,4 @@ export {
   type OverlayOutput,
   type OverlayTimer,
 } from './overlay.ts';
-export { Topics, type TopicsInput, type TopicsOutput } from './topics.ts';
+export { TopicOverlays, type TopicOverlaysInput, type TopicOverlaysOutput } from './topic-overlays.ts';

@@ -1,4 +1,4 @@
-import { PlumTree } from '../broadcast/plumtree.ts';
+import { PlumTree } from '../plumtree/plumtree.ts';
 import {
   DEFAULT_PLUMTREE_CONFIG,
   type PlumTreeConfig,
@@ -7,7 +7,7 @@ import {
   type PlumTreeOutput,
   type PlumTreeTimer,
   type PayloadValidator,
-} from '../broadcast/types.ts';
+} from '../plumtree/types.ts';
 import { HyParView } from '../membership/hyparview.ts';
 import { mixSeed, SplitMix32, type Random } from '../membership/random.ts';
 import {

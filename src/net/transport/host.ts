@@ -6,7 +6,7 @@
  * Bounded: connections, pending inbound connections, parallel dials, the dial
  * queue; peer-store addresses expire. Addresses that peers told us about
  * never enter libp2p's peer store before a dial: a peer router asks the
- * node's own address source (address book + dial gate, src/node/connections.ts)
+ * node's own address source (address book + dial gate, src/net/connections.ts)
  * when libp2p dials a peer it has no address for.
  */
 import '../polyfill.ts';
@@ -25,7 +25,7 @@ import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import { createLog } from '../../log.ts';
+import { createLog } from '../../core/log.ts';
 import { concatBytes, crypto, toHex, utf8, type PrivateKey } from '../../core/index.ts';
 import { publicKeyOfPeer } from './peer-ids.ts';
 
@@ -52,10 +52,7 @@ export function pnetKey(networkId: Uint8Array): Uint8Array {
   return utf8(`/key/swarm/psk/1.0.0/\n/base16/\n${toHex(secret)}`);
 }
 
-/** Protocol ids carry the network id, so networks never mix on one host. */
-export function protocolId(networkId: Uint8Array, name: string): string {
-  return `/walkaway/${toHex(networkId).slice(0, 16)}/${name}/1`;
-}
+export { protocolId } from './protocol.ts';
 
 /**
  * libp2p's defaults (1 s for the pnet nonces, 5-10 s for upgrades and

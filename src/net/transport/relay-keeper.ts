@@ -21,7 +21,7 @@
 import type { Connection, PeerId } from '@libp2p/interface';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Libp2p } from 'libp2p';
-import type { Log } from '../../log.ts';
+import type { Log } from '../../core/log.ts';
 import { WalkawayError } from '../../core/index.ts';
 import { acceptRemoteAddress, scopeOfConnection } from './address-filter.ts';
 
@@ -71,7 +71,8 @@ export class RelayKeeper {
       } catch {
         // reported below
       }
-      if (!id || isRelayed(address)) throw new WalkawayError('INVALID_ARGUMENT', `a relay is a multiaddr that ends in /p2p/<relay peer id>, got ${JSON.stringify(String(address).slice(0, 80))}`);
+      if (!id || isRelayed(address))
+        throw new WalkawayError('INVALID_ARGUMENT', `a relay is a multiaddr that ends in /p2p/<relay peer id>, got ${JSON.stringify(String(address).slice(0, 80))}`);
       this.#remember(id, [stripPeer(address)], true);
     }
   }
@@ -160,9 +161,7 @@ export class RelayKeeper {
 
   /** Relays we hold a direct connection to, with their remembered addresses. */
   #connectedRelays(): [string, KnownRelay][] {
-    return [...this.#relays].filter(([id]) =>
-      this.#host.getConnections().some((c) => c.remotePeer.toString() === id && c.status === 'open' && !isRelayed(c.remoteAddr)),
-    );
+    return [...this.#relays].filter(([id]) => this.#host.getConnections().some((c) => c.remotePeer.toString() === id && c.status === 'open' && !isRelayed(c.remoteAddr)));
   }
 
   /** Without a reservation, dials a remembered relay (libp2p reserves on it once identify shows the hop protocol). */

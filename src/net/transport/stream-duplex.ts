@@ -29,6 +29,8 @@ export function streamToDuplex(stream: Stream): Duplex {
       callback(err);
     },
   });
+  // A remote reset must not crash a process that has no reader on the stream yet: readers see it anyway.
+  duplex.on('error', () => {});
   // Events, not the stream's async iterator: the iterator ends at the remote's
   // close-write even while a paused stream still buffers data, and that data
   // was lost (a slow sync receiver lost the tail of the session). 'end' comes

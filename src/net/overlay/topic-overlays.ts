@@ -1,9 +1,9 @@
-import type { PlumTreeConfig } from '../broadcast/types.ts';
+import type { PayloadValidator, PlumTreeConfig } from '../plumtree/types.ts';
 import { mixSeed, SplitMix32, type Random } from '../membership/random.ts';
 import type { HyParViewConfig, PeerId } from '../membership/types.ts';
 import { Overlay, type OverlayCommand, type OverlayEvent, type OverlayMessage, type OverlayTimer } from './overlay.ts';
 
-export type TopicsInput<P extends PeerId = PeerId> =
+export type TopicOverlaysInput<P extends PeerId = PeerId> =
   | { type: 'recv'; from: P; topic: string; message: OverlayMessage<P> }
   | { type: 'timer'; topic: string; timer: OverlayTimer<P> }
   /** `join` on an unknown topic creates its overlay; `leave` removes it. */
@@ -11,7 +11,7 @@ export type TopicsInput<P extends PeerId = PeerId> =
   /** The shared connection broke: every topic overlay hears of it. */
   | { type: 'peer-down'; peer: P };
 
-export type TopicsOutput<P extends PeerId = PeerId> =
+export type TopicOverlaysOutput<P extends PeerId = PeerId> =
   | { type: 'send'; to: P; topic: string; message: OverlayMessage<P> }
   /** The first topic that needs this peer asked for a connection. */
   | { type: 'connect'; peer: P }
@@ -26,18 +26,26 @@ export type TopicsOutput<P extends PeerId = PeerId> =
  * topics so that a peer shared by several overlays is dialled once and
  * closed only when no overlay needs it.
  */
-export class Topics<P extends PeerId = PeerId> {
+export class TopicOverlays<P extends PeerId = PeerId> {
   readonly self: P;
   private readonly seed: number;
   private readonly config: { hyparview?: Partial<HyParViewConfig>; plumtree?: Partial<PlumTreeConfig> };
   private readonly overlays = new Map<string, Overlay<P>>();
   private readonly users = new Map<P, Set<string>>();
   private readonly rng: Random;
+  private readonly validate: ((topic: string, payload: Uint8Array) => boolean) | undefined;
 
-  constructor(self: P, seed: number, config: { hyparview?: Partial<HyParViewConfig>; plumtree?: Partial<PlumTreeConfig> } = {}) {
+  /** `validate` checks each new payload of a topic before its tree caches, forwards or delivers it. */
+  constructor(
+    self: P,
+    seed: number,
+    config: { hyparview?: Partial<HyParViewConfig>; plumtree?: Partial<PlumTreeConfig> } = {},
+    validate?: (topic: string, payload: Uint8Array) => boolean,
+  ) {
     this.self = self;
     this.seed = seed;
     this.config = config;
+    this.validate = validate;
     this.rng = new SplitMix32(mixSeed(seed, 0x70b1c5));
   }
 
@@ -54,8 +62,8 @@ export class Topics<P extends PeerId = PeerId> {
     return this.users;
   }
 
-  handle(input: TopicsInput<P>, now: number): TopicsOutput<P>[] {
-    const out: TopicsOutput<P>[] = [];
+  handle(input: TopicOverlaysInput<P>, now: number): TopicOverlaysOutput<P>[] {
+    const out: TopicOverlaysOutput<P>[] = [];
     if (input.type === 'peer-down') {
       for (const [topic, overlay] of this.overlays) this.collect(topic, overlay.handle(input, now), out);
       this.users.delete(input.peer);
@@ -63,7 +71,9 @@ export class Topics<P extends PeerId = PeerId> {
     }
     let overlay = this.overlays.get(input.topic);
     if (!overlay && input.type === 'command' && input.command.type === 'join') {
-      overlay = new Overlay<P>(this.self, new SplitMix32(mixSeed(this.seed, this.rng.nextU32())), this.config);
+      const validate = this.validate;
+      const check: PayloadValidator | undefined = validate && ((payload) => validate(input.topic, payload));
+      overlay = new Overlay<P>(this.self, new SplitMix32(mixSeed(this.seed, this.rng.nextU32())), this.config, check);
       this.overlays.set(input.topic, overlay);
     }
     if (!overlay) {
@@ -82,7 +92,7 @@ export class Topics<P extends PeerId = PeerId> {
     return out;
   }
 
-  private collect(topic: string, outs: ReturnType<Overlay<P>['handle']>, out: TopicsOutput<P>[]): void {
+  private collect(topic: string, outs: ReturnType<Overlay<P>['handle']>, out: TopicOverlaysOutput<P>[]): void {
     for (const o of outs) {
       switch (o.type) {
         case 'send':

@@ -69,7 +69,15 @@ export interface PlumTreeStats {
 export interface PlumTreeConfig {
   /** Largest encoded gossip message (payload + id + envelope). Appendix default 16 KiB. */
   maxMessageSize: number;
-  /** First wait after an IHAVE for a missing message before grafting. iroh: 80 ms. */
+  /**
+   * First wait after an IHAVE for a missing message before grafting. iroh:
+   * 80 ms. Over real connections every hop also verifies and stores, and a
+   * busy machine adds tens to hundreds of milliseconds: with 80 ms a late
+   * eager copy looked missing, so nodes grafted, got duplicates and pruned,
+   * and the tree never settled (measured by bench/net). Waiting longer costs
+   * repair time only when a link really failed. The node and the simulator
+   * both run these defaults.
+   */
   graftTimeout1Ms: number;
   /**
    * Wait before grafting the next announcer if a graft brought nothing.
@@ -116,8 +124,8 @@ export interface PlumTreeConfig {
 
 export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
   maxMessageSize: 16 * 1024,
-  graftTimeout1Ms: 80,
-  graftTimeout2Ms: 200,
+  graftTimeout1Ms: 400,
+  graftTimeout2Ms: 400,
   ihaveDispatchMs: 5,
   maxIhaveIds: 256,
   optimisationThreshold: 7,

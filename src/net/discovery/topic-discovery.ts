@@ -11,13 +11,12 @@
  * minute and holds at most 1024 peers), one question of ours in flight per
  * peer and 64 overall, and every read times out.
  */
+import type { Duplex } from 'node:stream';
 import { encode } from 'cborg';
-import type { Connection, Stream } from '@libp2p/interface';
-import type { Libp2p } from 'libp2p';
-import { concatBytes, crypto, decodeStrictCbor, toHex, WalkawayError } from '../../core/index.ts';
+import { concatBytes, crypto, decodeStrictCbor, realRuntime, toHex, WalkawayError, type Runtime } from '../../core/index.ts';
 import { encodeFrames, FrameDecoder } from '../../sync/index.ts';
-import { protocolId } from '../transport/host.ts';
-import { publicKeyOfPeer } from '../transport/peer-ids.ts';
+import { protocolId } from '../transport/protocol.ts';
+import type { Transport } from '../transport/transport.ts';
 
 const MAX_TOPICS = 1024;
 const MAX_FRAME = 64 + MAX_TOPICS * 40;
@@ -48,7 +47,9 @@ class PerMinute {
 }
 
 export interface TopicDiscoveryOptions {
-  host: Libp2p;
+  transport: Transport;
+  /** Default: the process's clock, timers and CSPRNG. */
+  runtime?: Runtime;
   networkId: Uint8Array;
   /** The topics this node is in now. */
   topics: () => Uint8Array[];
@@ -64,29 +65,22 @@ export class TopicDiscovery {
   /** Peers asked now; true if the topics changed meanwhile and they are to be asked again. */
   #asking = new Map<string, boolean>();
   #questions = new PerMinute(MAX_ASKERS_TRACKED);
+  readonly #runtime: Runtime;
 
   constructor(options: TopicDiscoveryOptions) {
     this.#o = options;
+    this.#runtime = options.runtime ?? realRuntime();
     this.protocol = protocolId(options.networkId, 'topics');
   }
 
   async start(): Promise<void> {
-    await this.#o.host.handle(this.protocol, (stream, connection) => void this.#answer(stream, connection), {
-      runOnLimitedConnection: true,
-      maxInboundStreams: MAX_ANSWERING_PER_PEER,
-    });
-    this.#o.host.addEventListener('peer:connect', (event) => {
-      const peer = publicKeyOfPeer(event.detail);
-      if (peer) void this.ask(peer);
-    });
+    await this.#o.transport.handle(this.protocol, (stream, peer) => void this.#answer(stream, peer), { maxInboundStreams: MAX_ANSWERING_PER_PEER });
+    this.#o.transport.on('peer:connect', ({ peer }) => void this.ask(peer));
   }
 
   /** Asks every connected peer (after this node joined a topic). */
   askAll(): void {
-    for (const peerId of this.#o.host.getPeers()) {
-      const peer = publicKeyOfPeer(peerId);
-      if (peer) void this.ask(peer);
-    }
+    for (const peer of this.#o.transport.peers()) void this.ask(peer);
   }
 
   async ask(peer: string): Promise<void> {
@@ -94,16 +88,15 @@ export class TopicDiscovery {
     if (topics.length === 0) return;
     if (this.#asking.has(peer)) return void this.#asking.set(peer, true);
     if (this.#asking.size >= MAX_ASKING) return this.#o.log?.(`topics: too many questions in flight, ${peer.slice(0, 8)} not asked`);
-    const connection = this.#o.host.getConnections().find((c) => publicKeyOfPeer(c.remotePeer) === peer && c.status === 'open');
-    if (!connection) return;
+    if (!this.#o.transport.isConnected(peer)) return;
     this.#asking.set(peer, false);
-    const salt = globalThis.crypto.getRandomValues(new Uint8Array(32));
+    const salt = this.#runtime.randomBytes(32);
     const byHash = new Map(topics.map((t) => [toHex(saltedHash(salt, t)), t]));
     try {
-      const stream = await connection.newStream(this.protocol, { runOnLimitedConnection: true, signal: AbortSignal.timeout(TIMEOUT_MS) });
-      stream.send(encodeFrames([encode({ salt, hashes: [...byHash.keys()].map((h) => Buffer.from(h, 'hex')) })]));
-      const reply = await readOne(stream);
-      await stream.close().catch(() => {});
+      const stream = await withTimeout(this.#runtime, this.#o.transport.open(peer, this.protocol), 'no topic stream in time');
+      stream.write(encodeFrames([encode({ salt, hashes: [...byHash.keys()].map((h) => Buffer.from(h, 'hex')) })]));
+      const reply = await readOne(stream, this.#runtime);
+      stream.end();
       const matches = (reply as { matches?: unknown }).matches;
       if (!Array.isArray(matches)) throw new WalkawayError('MALFORMED', 'topic answer without matches');
       const shared = matches.flatMap((m) => (m instanceof Uint8Array ? [byHash.get(toHex(m))] : [])).filter((t): t is Uint8Array => !!t);
@@ -117,28 +110,26 @@ export class TopicDiscovery {
     }
   }
 
-  async #answer(stream: Stream, connection: Connection): Promise<void> {
-    const peer = publicKeyOfPeer(connection.remotePeer) ?? '';
+  async #answer(stream: Duplex, peer: string): Promise<void> {
     const busy = this.#answering.get(peer) ?? 0;
-    if (busy >= MAX_ANSWERING_PER_PEER || this.#answering.size >= MAX_ANSWERING || this.#questions.hit(peer, performance.now()) > MAX_QUESTIONS_PER_MINUTE) {
+    if (busy >= MAX_ANSWERING_PER_PEER || this.#answering.size >= MAX_ANSWERING || this.#questions.hit(peer, this.#runtime.now()) > MAX_QUESTIONS_PER_MINUTE) {
       this.#o.log?.(`topics: too many questions from ${peer.slice(0, 8)}, refused`);
-      return stream.abort(new WalkawayError('PENDING_OVERFLOW', 'too many topic questions'));
+      return void stream.destroy(new WalkawayError('PENDING_OVERFLOW', 'too many topic questions'));
     }
     this.#answering.set(peer, busy + 1);
     try {
-      const request = (await readOne(stream)) as { salt?: unknown; hashes?: unknown };
+      const request = (await readOne(stream, this.#runtime)) as { salt?: unknown; hashes?: unknown };
       const { salt, hashes } = request;
       if (!(salt instanceof Uint8Array) || salt.length !== 32 || !Array.isArray(hashes) || hashes.length > MAX_TOPICS) {
         throw new WalkawayError('MALFORMED', 'topic question must carry a 32-byte salt and at most 1024 hashes');
       }
       const asked = new Set(hashes.filter((h): h is Uint8Array => h instanceof Uint8Array).map(toHex));
       const shared = this.#o.topics().filter((t) => asked.has(toHex(saltedHash(salt, t))));
-      stream.send(encodeFrames([encode({ matches: shared.map((t) => saltedHash(salt, t)) })]));
-      await stream.close().catch(() => {});
+      stream.end(encodeFrames([encode({ matches: shared.map((t) => saltedHash(salt, t)) })]));
       if (peer && shared.length > 0) this.#o.onShared(peer, shared);
     } catch (err) {
       this.#o.log?.(`topics: bad question from ${peer.slice(0, 8)}: ${(err as Error).message}`);
-      stream.abort(err as Error);
+      stream.destroy(err as Error);
     } finally {
       const left = (this.#answering.get(peer) ?? 1) - 1;
       if (left > 0) this.#answering.set(peer, left);
@@ -152,17 +143,39 @@ function saltedHash(salt: Uint8Array, topic: Uint8Array): Uint8Array {
 }
 
 /** Reads one frame; a peer that sends nothing for TIMEOUT_MS has its stream aborted. */
-async function readOne(stream: Stream): Promise<unknown> {
+async function readOne(stream: Duplex, runtime: Runtime): Promise<unknown> {
   const decoder = new FrameDecoder(MAX_FRAME);
-  const timer = setTimeout(() => stream.abort(new WalkawayError('TIMEOUT', 'no topic message in time')), TIMEOUT_MS);
-  timer.unref();
+  const timer = runtime.setTimer(TIMEOUT_MS, () => stream.destroy(new WalkawayError('TIMEOUT', 'no topic message in time')));
   try {
-    for await (const chunk of stream) {
-      const frames = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+    // Returning after one frame must not destroy the stream: the answer goes out on it.
+    for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
+      const frames = decoder.push(chunk as Uint8Array);
       if (frames.length > 0) return decodeStrictCbor(frames[0], 'topic message');
     }
   } finally {
-    clearTimeout(timer);
+    runtime.clearTimer(timer);
   }
   throw new WalkawayError('CLOSED', 'stream ended before a topic message');
+}
+
+/** A stream opened in time, or a TIMEOUT (a stream that opens late is reset). */
+function withTimeout(runtime: Runtime, opening: Promise<Duplex>, what: string): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = runtime.setTimer(TIMEOUT_MS, () => {
+      late = true;
+      reject(new WalkawayError('TIMEOUT', what));
+    });
+    opening.then(
+      (stream) => {
+        runtime.clearTimer(timer);
+        if (late) stream.destroy();
+        else resolve(stream);
+      },
+      (err: Error) => {
+        runtime.clearTimer(timer);
+        reject(err);
+      },
+    );
+  });
 }

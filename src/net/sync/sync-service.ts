@@ -1,29 +1,31 @@
 /**
- * Sync sessions of a node: one per (peer, topic) at a time, over libp2p
- * streams of the sync protocol. A neighbour coming up starts one (the peer
+ * Sync sessions of a node: one per (peer, topic) at a time, over transport
+ * streams of the sync protocol (the driver beside the gossip service). A neighbour coming up starts one (the peer
  * with the lower key dials, so two peers do not both start one); gossip that
  * arrives ahead of its backlink starts one with its sender; failures are
  * retried with backoff while the reason lasts.
  */
-import type { Libp2p } from 'libp2p';
-import { toHex } from '../core/index.ts';
-import type { Store } from '../store/index.ts';
-import { syncOverStream, type SyncEvent, type SyncHandle, type SyncStats } from '../sync/index.ts';
-import { protocolId } from '../net/transport/host.ts';
-import { peerIdOfPublicKey, publicKeyOfPeer } from '../net/transport/peer-ids.ts';
-import { streamToDuplex } from '../net/transport/stream-duplex.ts';
-import type { Log } from '../log.ts';
+import type { Duplex } from 'node:stream';
+import { realRuntime, toHex, type Runtime, type TimerHandle } from '../../core/index.ts';
+import type { Store } from '../../store/index.ts';
+import { syncOverStream, type SyncEvent, type SyncHandle, type SyncIngest, type SyncStats } from '../../sync/index.ts';
+import { protocolId } from '../transport/protocol.ts';
+import type { Transport } from '../transport/transport.ts';
 
-export interface SyncManagerOptions {
-  host: Libp2p;
+export interface SyncServiceOptions {
+  transport: Transport;
+  /** Default: the process's clock and timers. */
+  runtime?: Runtime;
   store: Store;
+  /** Where sessions hand what they receive: the node's inbound path. */
+  ingest: SyncIngest;
   networkId: Uint8Array;
   self: string;
   isJoined: (topic: Uint8Array) => boolean;
   onEvent: (peer: string, topic: Uint8Array, event: SyncEvent) => void;
   onStart: (peer: string, topic: Uint8Array, role: 'initiator' | 'acceptor') => void;
   onEnd: (peer: string, topic: Uint8Array, stats: SyncStats | undefined, error?: Error) => void;
-  log: Log;
+  log: (message: string) => void;
 }
 
 const RETRY_MS = [1000, 2000, 5000, 10_000, 30_000];
@@ -34,35 +36,36 @@ const MAX_SESSIONS_PER_PEER = 16;
 /** (peer, topic) pairs with a retry pending: the oldest is given up first. */
 const MAX_RETRIES = 1024;
 
-export class SyncManager {
+export class SyncService {
   readonly protocol: string;
-  readonly #o: SyncManagerOptions;
+  readonly #o: SyncServiceOptions;
+  readonly #runtime: Runtime;
   #sessions = new Map<string, SyncHandle>();
-  #retries = new Map<string, { attempt: number; timer?: NodeJS.Timeout }>();
+  #retries = new Map<string, { attempt: number; timer?: TimerHandle }>();
   #again = new Set<string>();
   #stopped = false;
 
-  constructor(options: SyncManagerOptions) {
+  constructor(options: SyncServiceOptions) {
     this.#o = options;
+    this.#runtime = options.runtime ?? realRuntime();
     this.protocol = protocolId(options.networkId, 'sync');
   }
 
   async start(): Promise<void> {
-    await this.#o.host.handle(
+    await this.#o.transport.handle(
       this.protocol,
-      (stream, connection) => {
-        const peer = publicKeyOfPeer(connection.remotePeer);
-        if (!peer || this.#stopped) return stream.abort(new Error('not serving'));
-        if (this.#sessions.size >= MAX_SESSIONS || this.#sessionsWith(peer) >= MAX_SESSIONS_PER_PEER) return stream.abort(new Error('busy'));
-        this.#run(peer, undefined, streamToDuplex(stream), 'acceptor');
+      (stream, peer) => {
+        if (this.#stopped) return void stream.destroy(new Error('not serving'));
+        if (this.#sessions.size >= MAX_SESSIONS || this.#sessionsWith(peer) >= MAX_SESSIONS_PER_PEER) return void stream.destroy(new Error('busy'));
+        this.#run(peer, undefined, stream, 'acceptor');
       },
-      { runOnLimitedConnection: true, maxInboundStreams: 32 },
+      { maxInboundStreams: 32 },
     );
   }
 
   stop(): void {
     this.#stopped = true;
-    for (const r of this.#retries.values()) clearTimeout(r.timer);
+    for (const r of this.#retries.values()) this.#runtime.clearTimer(r.timer);
     for (const s of this.#sessions.values()) s.close();
   }
 
@@ -85,7 +88,7 @@ export class SyncManager {
   /** Stops retrying (the peer is no longer a neighbour, or the topic was left). */
   forget(peer: string, topic: Uint8Array): void {
     const key = `${peer}:${toHex(topic)}`;
-    clearTimeout(this.#retries.get(key)?.timer);
+    this.#runtime.clearTimer(this.#retries.get(key)?.timer);
     this.#retries.delete(key);
   }
 
@@ -106,20 +109,22 @@ export class SyncManager {
 
   async #dial(peer: string, topic: Uint8Array, key: string): Promise<void> {
     try {
-      const stream = await this.#o.host.dialProtocol(peerIdOfPublicKey(peer), this.protocol, { runOnLimitedConnection: true });
-      this.#run(peer, topic, streamToDuplex(stream), 'initiator');
+      const stream = await this.#o.transport.open(peer, this.protocol);
+      this.#run(peer, topic, stream, 'initiator');
     } catch (err) {
       this.#o.log(`sync: cannot open a session with ${peer.slice(0, 8)}: ${(err as Error).message}`);
       this.#scheduleRetry(peer, topic, key);
     }
   }
 
-  #run(peer: string, topic: Uint8Array | undefined, stream: ReturnType<typeof streamToDuplex>, role: 'initiator' | 'acceptor'): void {
+  #run(peer: string, topic: Uint8Array | undefined, stream: Duplex, role: 'initiator' | 'acceptor'): void {
     const handle = syncOverStream(this.#o.store, stream, {
+      ingest: this.#o.ingest,
       role,
       topic,
       acceptTopic: (t) => this.#o.isJoined(t),
       live: false,
+      runtime: this.#runtime,
     });
     let key: string | undefined;
     const begin = (t: Uint8Array) => {
@@ -155,14 +160,13 @@ export class SyncManager {
     const retry = this.#retries.get(key) ?? { attempt: 0 };
     const delay = RETRY_MS[Math.min(retry.attempt, RETRY_MS.length - 1)];
     retry.attempt++;
-    clearTimeout(retry.timer);
-    retry.timer = setTimeout(() => this.sync(peer, topic), delay);
-    retry.timer.unref();
+    this.#runtime.clearTimer(retry.timer);
+    retry.timer = this.#runtime.setTimer(delay, () => this.sync(peer, topic));
     this.#retries.delete(key);
     this.#retries.set(key, retry);
     if (this.#retries.size > MAX_RETRIES) {
       const [oldest, state] = this.#retries.entries().next().value!;
-      clearTimeout(state.timer);
+      this.#runtime.clearTimer(state.timer);
       this.#retries.delete(oldest);
     }
   }

@@ -94,6 +94,8 @@ export interface NodeOptions {
 export interface PublishOptions {
   /** Set the prune flag: peers may delete this log's entries before it. */
   prune?: boolean;
+  /** Another log of the topic than its own (a private topic's auth log, src/auth). */
+  log?: Uint8Array;
 }
 
 export interface StreamOptions {
@@ -112,6 +114,8 @@ export interface StreamOptions {
   encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
   /** Access control: takes the chain's access slot (src/auth's AccessControlProcessor). Give it with the topic's first stream. */
   access?: SlotProcessor;
+  /** A private topic's policy: may its operations go to and come from this peer (sync and gossip)? Give it with the topic's first stream. */
+  exchange?: (peer: string) => boolean;
 }
 
 export interface TopicStream {
@@ -148,6 +152,8 @@ export class Node extends EventEmitter {
   readonly #multicast: MulticastChannel | undefined;
   readonly #book: AddressBook;
   readonly #topics = new Map<string, TopicState>();
+  /** Private topics' exchange policies (StreamOptions.exchange), by topic hex. */
+  readonly #gates = new Map<string, (peer: string) => boolean>();
   readonly #maxGossipBytes: number;
   readonly #log: Log;
   readonly #validator: GossipValidator;
@@ -194,6 +200,7 @@ export class Node extends EventEmitter {
       seed: new DataView(runtime.randomBytes(4).buffer).getUint32(0),
       onEvent: (topic, event) => this.#onOverlayEvent(topic, event),
       validate: (_topic, payload) => this.#validator.validate(payload),
+      mayExchange: (topic, peer) => this.#gates.get(toHex(topic))?.(peer) ?? true,
       penalties: parts.penalties,
       log: createLog('walkaway:gossip'),
     });
@@ -205,6 +212,7 @@ export class Node extends EventEmitter {
       networkId: this.networkId,
       self: this.id,
       isJoined: (topic) => this.#topics.has(toHex(topic)),
+      mayExchange: (topic, peer) => this.#gates.get(toHex(topic))?.(peer) ?? true,
       onStart: (peer, topic, role) => this.emit('sync:start', { topic: toHex(topic), peer, role }),
       onEvent: (peer, topic, event) => this.#onSyncEvent(peer, topic, event),
       onEnd: (peer, topic, stats, error) => this.#onSyncEnd(peer, topic, stats, error),
@@ -313,6 +321,7 @@ export class Node extends EventEmitter {
     const { encryption } = options;
     if (encryption) state.useSlot('decrypt', encryption.decrypt);
     if (options.access) state.useSlot('access', options.access);
+    if (options.exchange) this.#gates.set(state.hex, options.exchange);
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
     if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
@@ -365,13 +374,14 @@ export class Node extends EventEmitter {
     this.#gossip.leave(state.topic);
     state.close();
     this.#topics.delete(state.hex);
+    this.#gates.delete(state.hex);
     this.#log(`topic ${state.hex.slice(0, 8)}: left`);
     this.#multicast?.leave(state.topic);
   }
 
   /** An invitation: network id, topic and this node's addresses. */
-  ticket(topic: string | Uint8Array): string {
-    return encodeTicket({ networkId: this.networkId, topic: topicId(topic), addresses: this.addresses });
+  ticket(topic: string | Uint8Array, options: { owner?: string } = {}): string {
+    return encodeTicket({ networkId: this.networkId, topic: topicId(topic), addresses: this.addresses, ...options });
   }
 
   /** Active and passive overlay neighbours of a topic. */
@@ -473,7 +483,8 @@ export class Node extends EventEmitter {
 
   #publish(state: TopicState, body: Uint8Array, options: PublishOptions = {}): Hash {
     if (!(body instanceof Uint8Array)) throw new WalkawayError('INVALID_ARGUMENT', 'publish takes a Uint8Array');
-    const latest = this.store.latest(this.privateKey.publicKey, state.logId);
+    const logId = options.log ?? state.logId;
+    const latest = this.store.latest(this.privateKey.publicKey, logId);
     const timestamp = this.#runtime.wallMicros();
     const op = createOperation({
       privateKey: this.privateKey,
@@ -481,8 +492,8 @@ export class Node extends EventEmitter {
       seqNum: latest ? latest.header.seqNum + 1 : 0,
       backlink: latest?.hash,
       extensions: options.prune
-        ? { variant: 'basic', logId: state.logId, timestamp, pruneFlag: true }
-        : { variant: 'causal', logId: state.logId, timestamp, previous: state.heads() },
+        ? { variant: 'basic', logId, timestamp, pruneFlag: true }
+        : { variant: 'causal', logId, timestamp, previous: state.heads() },
     });
     const outcome = this.store.ingest(op, state.topic);
     if (outcome.status !== 'inserted') {

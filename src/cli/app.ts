@@ -19,7 +19,9 @@ on its own 127.0.0.1 port, cut off from the network (docs/webxdc.md); open
 the URL printed. A folder laid out like the zip works too.
 
   --name NAME         your name in the app (webxdc.selfName; default: your user name)
-  --data DIR          data directory: identity and SQLite store (default ~/.walkaway)
+  --data DIR          data directory: identity and SQLite store (default ~/.walkaway;
+                      one process per directory: beside a running chat, use another,
+                      or share the app from the chat page instead)
   --port N            TCP port for peers (default 4077, the next free one if taken; 0: any)
   --web PORT          the app's port on 127.0.0.1 (default: one derived from the
                       topic, so the app keeps its origin and storage across restarts)
@@ -89,7 +91,7 @@ export async function appCommand(argv: string[]): Promise<void> {
 
 /** An .xdc file or a folder laid out like one; a file that is not an app is a usage error. */
 function readApp(path: string): WebxdcArchive {
-  let stat;
+  let stat: ReturnType<typeof statSync>;
   try {
     stat = statSync(path);
   } catch {

@@ -48,12 +48,14 @@ export interface GroupEncryptionState {
   channels: Map<string, TwoPartyState>;
   secrets: SecretTable;
   /** Secrets this member drew, until its own control message comes back with its Lamport time. */
-  ownPending: Map<string, { secret: Uint8Array; recipients: string[] }>;
+  ownPending: Map<string, { secret: Uint8Array; recipients: string[]; afterRemoval?: string }>;
   /** Adds this member made, awaiting the other managers' acks: by state, newcomer and who must still ack. */
   adds: Map<string, { newcomer: string; waitingFor: string[] }>;
   /** Acks seen, by add state. */
   acks: Map<string, Set<string>>;
   removed: boolean;
+  /** The auth state of the last removal this member drew a secret for. */
+  lastRekey?: string;
 }
 
 export class GroupEncryption {
@@ -133,11 +135,16 @@ export class GroupEncryption {
         retireAllSecrets(this.state.secrets);
         return empty();
       }
-      // The removed member may hold any secret held here (a welcome's history gives all of them): none seals again.
-      retireAllSecrets(this.state.secrets);
+      // The removed member may hold any secret held here (a welcome's history gives all of them): none seals
+      // again, except one drawn for this very removal (its recipients already exclude everyone it removes).
+      retireAllSecrets(this.state.secrets, { removal: stateHex, member });
       for (const [s, add] of this.state.adds) if (add.newcomer === member) this.state.adds.delete(s);
       this.state.channels.delete(member);
-      return this.rekeyerAfterRemoval(change, by, member) === this.me ? this.distribute('remove', change.state, undefined, now) : empty();
+      if (this.rekeyerAfterRemoval(change, by, member) !== this.me) return empty();
+      // One auth operation can remove several readers (strong removal undoes adds): one fresh secret covers them all.
+      if (this.state.lastRekey === stateHex) return empty();
+      this.state.lastRekey = stateHex;
+      return this.distribute('remove', change.state, undefined, now);
     }
     if (member === this.me || this.state.removed) return empty();
     const managers = (this.config.membership.managersAt(change.state) ?? []).map(toHex);
@@ -232,7 +239,7 @@ export class GroupEncryption {
       }
     }
     const sentTo = boxes.map((b) => toHex(b.recipient));
-    this.state.ownPending.set(toHex(secretId), { secret, recipients: sentTo });
+    this.state.ownPending.set(toHex(secretId), { secret, recipients: sentTo, afterRemoval: reason === 'remove' ? toHex(state) : undefined });
     const message: ControlMessage = { type: 'secret', reason, state, secretId, newcomer: newcomer ? fromHex(newcomer) : undefined, boxes };
     return { publish: [encodeControl(encodeControlMessage(message))], secrets: [], failed };
   }
@@ -247,7 +254,14 @@ export class GroupEncryption {
     const pending = this.state.ownPending.get(id);
     if (!pending) return empty(); // from an earlier run of this member, or a copy of this key elsewhere: nothing to add
     this.state.ownPending.delete(id);
-    this.storeSecret(id, { secret: pending.secret, lamport, creator: this.me, recipients: pending.recipients, sealable: false });
+    this.storeSecret(id, {
+      secret: pending.secret,
+      lamport,
+      creator: this.me,
+      recipients: pending.recipients,
+      afterRemoval: pending.afterRemoval,
+      sealable: false,
+    });
     return { ...empty(), secrets: [id] };
   }
 
@@ -272,7 +286,8 @@ export class GroupEncryption {
       }
     }
     const recipients = message.boxes.map((b) => toHex(b.recipient));
-    this.storeSecret(id, { secret: content.secret, lamport: input.lamport, creator: author, recipients, sealable: false });
+    const afterRemoval = message.reason === 'remove' ? toHex(message.state) : undefined;
+    this.storeSecret(id, { secret: content.secret, lamport: input.lamport, creator: author, recipients, afterRemoval, sealable: false });
     return { ...empty(), secrets: ids };
   }
 

@@ -19,6 +19,8 @@ export interface SecretEntry {
   creator?: string;
   /** Hex keys of everyone it was sent to; undefined when unknown (history): such a secret never seals. */
   recipients?: string[];
+  /** The auth state (hex) of the removal it was drawn for, if any. */
+  afterRemoval?: string;
   sealable: boolean;
 }
 
@@ -32,9 +34,22 @@ export function mayStillSeal(entry: SecretEntry, readers: ReadonlySet<string>, m
   return holders.every((m) => m === me || readers.has(m));
 }
 
-/** Retires every secret for sealing (they still open what they sealed). */
-export function retireAllSecrets(table: SecretTable): void {
-  for (const entry of table.values()) entry.sealable = false;
+/**
+ * Retires every secret for sealing (they still open what they sealed),
+ * except one drawn for the same removal that the removed member does not
+ * hold: one auth operation that removes several readers reports each, and
+ * the fresh secret drawn for the first already leaves them all out.
+ */
+export function retireAllSecrets(table: SecretTable, except?: { removal: string; member: string }): void {
+  for (const entry of table.values()) {
+    const keep =
+      except !== undefined &&
+      entry.afterRemoval === except.removal &&
+      entry.creator !== except.member &&
+      entry.recipients !== undefined &&
+      !entry.recipients.includes(except.member);
+    if (!keep) entry.sealable = false;
+  }
 }
 
 export function latestSealable(table: SecretTable): [string, SecretEntry] | undefined {

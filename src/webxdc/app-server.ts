@@ -27,6 +27,35 @@ const MAX_STREAM_BACKLOG = 8 * 1024 * 1024;
 const REPLAY_PAGE = 256;
 /** What the bridge tells apps about pacing (the spec's `sendUpdateInterval`): no e-mail server to spare here. */
 export const SEND_UPDATE_INTERVAL = 1000;
+/**
+ * An app is someone else's code, and what it publishes every peer stores
+ * (updates) or receives (realtime): a runaway app is held to a burst of 100
+ * updates, then 5 a second, and 200 realtime items, then 50 a second (429).
+ */
+const UPDATE_RATE = { burst: 100, perSecond: 5 };
+const REALTIME_RATE = { burst: 200, perSecond: 50 };
+
+/** A token bucket; time in milliseconds from a monotonic clock. */
+export class RateLimit {
+  #tokens: number;
+  #at: number;
+  constructor(
+    readonly burst: number,
+    readonly perSecond: number,
+    now: number,
+  ) {
+    this.#tokens = burst;
+    this.#at = now;
+  }
+
+  take(now: number): boolean {
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.perSecond);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
 
 /** A port from 20000 to 39999 picked by the topic: the same app instance keeps its origin (and localStorage) across restarts. */
 export function portForTopic(topic: Uint8Array): number {
@@ -39,6 +68,8 @@ export interface AppServerOptions {
   /** Try the next ports when `port` is taken. */
   nextFreeIfTaken?: boolean;
   random?: (n: number) => Uint8Array;
+  /** Milliseconds, monotonic (default performance.now): the rate limits' clock. */
+  now?: () => number;
   /** `webxdc.sendToChat` with text: where it goes (the chat the app was shared in); absent: the shell offers a download only. */
   sendToChat?: (text: string) => Promise<void>;
 }
@@ -77,6 +108,12 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
   const updateStreams = new Set<{ res: ServerResponse; after: number; live: boolean }>();
   const realtimeStreams = new Set<ServerResponse>();
   let port = 0;
+  const now = options.now ?? (() => performance.now());
+  const updateRate = new RateLimit(UPDATE_RATE.burst, UPDATE_RATE.perSecond, now());
+  const realtimeRate = new RateLimit(REALTIME_RATE.burst, REALTIME_RATE.perSecond, now());
+  const limited = (rate: RateLimit, what: string) => {
+    if (!rate.take(now())) throw new HttpError(429, 'RATE_LIMITED', `too many ${what}: at most ${rate.perSecond} a second after a burst of ${rate.burst}`);
+  };
 
   const write = (res: ServerResponse, data: string, all: Set<unknown>, entry: unknown) => {
     if (res.writableLength > MAX_STREAM_BACKLOG) {
@@ -142,11 +179,13 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
     if (req.method !== 'POST') throw new HttpError(405, 'METHOD', 'GET or POST');
     if (path === '/.walkaway/update') {
       const body = await readBody(req, SEND_UPDATE_MAX_SIZE + 1024, 'application/json');
+      limited(updateRate, 'updates');
       await app.sendUpdate(body.toString('utf8'));
       return sendJson(res, 200, { ok: true });
     }
     if (path === '/.walkaway/realtime') {
       const body = await readBody(req, REALTIME_MAX_SIZE, 'application/octet-stream');
+      limited(realtimeRate, 'realtime items');
       await app.sendRealtime(new Uint8Array(body));
       return sendJson(res, 200, { ok: true });
     }

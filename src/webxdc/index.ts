@@ -10,4 +10,4 @@ export { UpdateLog, MAX_UPDATES, type StoredUpdate, type KeyValue } from './upda
 export { Reassembler, splitRealtime, DEFAULT_REASSEMBLER_LIMITS } from './realtime.ts';
 export { WebxdcApp, selfAddrOf, type WebxdcAppOptions } from './webxdc-app.ts';
 export { SEND_UPDATE_MAX_SIZE, REALTIME_MAX_SIZE, normalizeUpdate, decodeTopicBody, encodeUpdateBody } from './wire.ts';
-export { startAppServer, portForTopic, withGuard, SEND_UPDATE_INTERVAL, type AppServer, type AppServerOptions } from './app-server.ts';
+export { startAppServer, portForTopic, withGuard, RateLimit, SEND_UPDATE_INTERVAL, type AppServer, type AppServerOptions } from './app-server.ts';

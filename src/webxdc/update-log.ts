@@ -8,8 +8,9 @@
  *
  * The numbering survives restarts: each update is kept under its serial in
  * the node's key-value store (`webxdc/<topic hex>/u/<serial>` -> CBOR
- * `[operation hash, update JSON, info, document, summary]`), and the highest
- * serial under `webxdc/<topic hex>/max`. An operation delivered twice (the
+ * `[operation hash, update JSON, info, document, summary]`), its hash also
+ * under `h/<serial>` (read at start to recognise duplicates), the latest
+ * document and summary under `meta`, the highest serial under `max`. An operation delivered twice (the
  * node re-delivers what was not acknowledged before a crash) is recognised
  * by its hash and keeps its first serial.
  */
@@ -53,11 +54,19 @@ export class UpdateLog {
     let serial = Number.isSafeInteger(max) && max > 0 ? max : 0;
     // An entry written just before a crash, before `max` was: adopt it.
     while (kv.getCursor(this.#key(serial + 1))) serial++;
+    // Only the small hash entries are read at start (an entry itself may hold 128 KB).
     for (let s = 1; s <= serial; s++) {
-      const entry = this.#read(s);
-      if (!entry) continue;
-      this.#hashes.add(entry.hash);
-      this.#noteMeta(entry.update.meta);
+      const hash = kv.getCursor(`${this.#prefix}h/${s}`);
+      const known = hash ? fromText.decode(hash) : this.#read(s)?.hash;
+      if (known) this.#hashes.add(known);
+    }
+    try {
+      const meta = kv.getCursor(`${this.#prefix}meta`);
+      const [document, summary] = meta ? (decode(meta) as [unknown, unknown]) : [];
+      if (typeof document === 'string') this.#document = document;
+      if (typeof summary === 'string') this.#summary = summary;
+    } catch {
+      // a damaged entry: no document or summary until the next update sets them
     }
     this.#max = serial;
   }
@@ -88,10 +97,14 @@ export class UpdateLog {
     }
     const serial = this.#max + 1;
     this.#kv.setCursor(this.#key(serial), encode([hash, json, meta.info ?? null, meta.document ?? null, meta.summary ?? null]));
+    this.#kv.setCursor(`${this.#prefix}h/${serial}`, text.encode(hash));
+    if (meta.document !== undefined || meta.summary !== undefined) {
+      this.#noteMeta(meta);
+      this.#kv.setCursor(`${this.#prefix}meta`, encode([this.#document ?? null, this.#summary ?? null]));
+    }
     this.#kv.setCursor(`${this.#prefix}max`, text.encode(String(serial)));
     this.#max = serial;
     this.#hashes.add(hash);
-    this.#noteMeta(meta);
     return { serial, json, meta };
   }
 

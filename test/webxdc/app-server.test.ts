@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { strToU8, zipSync } from 'fflate';
 import { Node } from '../../src/node/index.ts';
-import { openXdc, startAppServer, WebxdcApp, withGuard, type AppServer } from '../../src/webxdc/index.ts';
+import { openXdc, RateLimit, startAppServer, WebxdcApp, withGuard, type AppServer } from '../../src/webxdc/index.ts';
 
 let node: Node;
 let app: WebxdcApp;
@@ -129,4 +129,13 @@ test('realtime over HTTP: over 128000 bytes is refused; send-to-chat is only for
   assert.equal((await call('/.walkaway/realtime', { method: 'POST', headers, body: new Uint8Array(10) })).status, 200);
   const chat = await call('/.walkaway/send-to-chat', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"text":"hi"}' });
   assert.equal(chat.status, 404);
+});
+
+test('a runaway app is held to a burst, then a steady rate', () => {
+  const rate = new RateLimit(3, 2, 0);
+  assert.deepEqual([rate.take(0), rate.take(0), rate.take(0), rate.take(0)], [true, true, true, false]);
+  assert.equal(rate.take(499), false, 'not yet a whole token back');
+  assert.equal(rate.take(500), true, 'one token after half a second at 2 a second');
+  assert.equal(rate.take(10_000), true);
+  assert.deepEqual([rate.take(10_000), rate.take(10_000), rate.take(10_000)], [true, true, false], 'refills to the burst, no more');
 });

@@ -57,7 +57,7 @@ test('a zip bomb that lies about its size inflates no further than it declared',
     }
   }
   assert.equal(patched, 1);
-  let opened;
+  let opened: ReturnType<typeof openXdc>;
   try {
     opened = openXdc(xdc, 'bomb.xdc');
   } catch (err) {

@@ -18,16 +18,16 @@
     }
   };
   scrub(window);
-  const proto = window.HTMLIFrameElement && HTMLIFrameElement.prototype;
+  const proto = window.HTMLIFrameElement?.prototype;
   for (const prop of ['contentWindow', 'contentDocument']) {
     const d = proto && Object.getOwnPropertyDescriptor(proto, prop);
-    if (!d || !d.get) continue;
+    if (!d?.get) continue;
     Object.defineProperty(proto, prop, {
       configurable: false,
       get() {
         const value = d.get.call(this);
         try {
-          scrub(prop === 'contentWindow' ? value : value && value.defaultView);
+          scrub(prop === 'contentWindow' ? value : value?.defaultView);
         } catch {
           // a frame of another origin
         }

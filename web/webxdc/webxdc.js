@@ -22,13 +22,18 @@
       if (serial <= lastSerial) return;
       lastSerial = serial;
       const received = { ...update, serial, max_serial };
+      // For the shell around the app: the bar shows the latest info, document and summary.
+      if (window.parent !== window) {
+        const { info, document: doc, summary, href } = update;
+        window.parent.postMessage({ type: 'walkaway:update', info, document: doc, summary, href }, location.origin);
+      }
       try {
         if (listener) listener(received);
       } catch (err) {
         console.error('webxdc: the update listener threw', err);
       }
     });
-    source.addEventListener('caught-up', () => onCaughtUp && onCaughtUp());
+    source.addEventListener('caught-up', () => onCaughtUp?.());
     // The browser would reconnect from the first serial; reconnect from the last one instead.
     source.onerror = () => {
       if (source !== updates) return;

@@ -176,7 +176,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   if (path === '/api/invite') {
     if (req.method !== 'GET') throw methodNotAllowed('GET');
     const ready = ctx.chat.ready();
-    return answerJson(res, 200, { ticket: ctx.chat.node.ticket(fromHex(ctx.chat.topicHex)), topic: ctx.chat.topicHex, room: ready.room ?? null });
+    return answerJson(res, 200, { ticket: ctx.chat.ticket(), topic: ctx.chat.topicHex, room: ready.room ?? null });
   }
   if (path === '/api/name') {
     if (req.method !== 'POST') throw methodNotAllowed('POST');

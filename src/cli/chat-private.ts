@@ -12,6 +12,7 @@ import { UsageError } from './args.ts';
 
 /** Store cursor: topic hex → the private topic's owner (hex public key). */
 const PRIVATE_CURSOR = 'walkaway-chat/private/';
+const PRIVATE_LIST = 'walkaway-chat/private-topics';
 const HEX_KEY = /^[0-9a-f]{64}$/;
 
 export type ChatEvent = Record<string, unknown> & { type: string };
@@ -25,6 +26,19 @@ export function privateOwner(store: Store, topicHex: string): string | undefined
 
 export function rememberPrivate(store: Store, topicHex: string, owner: string): void {
   store.setCursor(PRIVATE_CURSOR + topicHex, new TextEncoder().encode(owner));
+  const known = privateTopics(store);
+  if (!known.includes(topicHex)) store.setCursor(PRIVATE_LIST, new TextEncoder().encode(JSON.stringify([...known, topicHex])));
+}
+
+/** The private topics of this data directory (topic hex), in the order they became private here. */
+export function privateTopics(store: Store): string[] {
+  const bytes = store.getCursor(PRIVATE_LIST);
+  try {
+    const list: unknown = bytes ? JSON.parse(new TextDecoder().decode(bytes)) : [];
+    return Array.isArray(list) ? list.filter((t): t is string => typeof t === 'string' && HEX_KEY.test(t)) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** A public key argument: 64 hex characters (a typo is a usage error, not a member). */

@@ -17,6 +17,7 @@ import { parse, port, text, UsageError } from './args.ts';
 import { appCommand } from './app.ts';
 import { chatCommand } from './chat.ts';
 import { groupCommand } from './group.ts';
+import { deviceCommand } from './device.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 import { BadFileError, exportCommand, importCommand } from './export-import.ts';
 
@@ -29,6 +30,7 @@ Commands:
   id                    print this node's public key
   group <action> <topic> manage a private topic's members (create, add, remove,
                         promote, demote, show), offline
+  device <action> [KEY] your devices on your private topics (add, remove, list), offline
   ticket <topic>        print an invite ticket for a topic
   relay                 run a circuit relay node for a network
   export <topic> <file> write a topic's operations to a file (a USB stick)
@@ -133,6 +135,8 @@ export async function main(argv: string[]): Promise<void> {
         return await appCommand(rest);
       case 'group':
         return await groupCommand(rest);
+      case 'device':
+        return await deviceCommand(rest);
       case 'id':
         return await idCommand(rest);
       case 'ticket':

@@ -96,7 +96,7 @@ test('chat --private: members chat, a stranger stores nothing, a removed memberâ
   assert.ok(!storedAuthors(ownerDir).includes(stranger.ready.id), 'nothing of the stranger reached the owner');
 });
 
-test('walkaway group works offline on the data directory; bad flags are one line and exit 2', () => {
+test('walkaway group and device work offline on the data directory; bad flags are one line and exit 2', () => {
   const dir = dirs[3];
   const key = 'ab'.repeat(32);
   const created = run(['group', 'create', 'team', '--data', dir, '--json']);
@@ -113,7 +113,17 @@ test('walkaway group works offline on the data directory; bad flags are one line
   const after = JSON.parse(run(['group', 'show', 'team', '--data', dir, '--json']).stdout) as { members: { member: string }[] };
   assert.deepEqual(after.members.map((m) => m.member), [owner]);
 
+  // A second device of the owner: added to the owner's identity group on every private topic here, it gets the owner's level.
+  const device = 'ef'.repeat(32);
+  const added = JSON.parse(run(['device', 'add', device, '--data', dir, '--json']).stdout) as { identity: string; devices: string[] };
+  assert.match(added.identity, /^[0-9a-f]{64}$/);
+  assert.deepEqual(added.devices.sort(), [owner, device].sort());
+  const withDevice = JSON.parse(run(['group', 'show', 'team', '--data', dir, '--json']).stdout) as { members: { member: string; level: string }[] };
+  assert.deepEqual(withDevice.members.find((m) => m.member === device)?.level, 'manage', 'the device holds the ownerâ€™s access through the identity');
+
   for (const args of [
+    ['device', 'add', 'zz', '--data', dir],
+    ['device', 'list', device, '--data', dir],
     ['group', 'add', 'team', 'not-a-key', '--data', dir],
     ['group', 'promote', 'team', key, '--data', dir],
     ['group', 'add', 'team', key, '--level', 'boss', '--data', dir],

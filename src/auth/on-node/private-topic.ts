@@ -101,7 +101,7 @@ export class PrivateTopic {
   async create(): Promise<string> {
     if (this.group) return this.group;
     if (this.owner !== this.#node.id) throw new WalkawayError('NOT_PERMITTED', `only the owner ${this.owner.slice(0, 8)} creates this topic's group`);
-    await this.#act({ type: 'create', members: [{ member: { kind: 'individual', id: this.#node.id }, access: { level: MANAGE } }] });
+    await this.act({ type: 'create', members: [{ member: { kind: 'individual', id: this.#node.id }, access: { level: MANAGE } }] });
     if (!this.group) throw new WalkawayError('PROTOCOL', 'the group was not created');
     return this.group;
   }
@@ -139,11 +139,20 @@ export class PrivateTopic {
     const own = this.ownAccess();
     if (!leaving && (!own || own.level < MANAGE)) throw new WalkawayError('NOT_PERMITTED', `${type} needs manage access; this node holds ${own ? levelName(own.level) : 'no access'}`);
     const target = { kind: 'individual' as const, id: member };
-    return this.#act(type === 'remove' ? { type, group, member: target } : { type, group, member: target, access: access! });
+    return this.act(type === 'remove' ? { type, group, member: target } : { type, group, member: target, access: access! });
   }
 
-  /** Publishes an auth operation on the topic's auth log; throws the access slot's reason if it did not take. */
-  async #act(action: GroupAction): Promise<string> {
+  /** The node's group state (shared by its private topics). */
+  get state(): GroupState {
+    return this.#state;
+  }
+
+  /**
+   * Publishes an auth operation on the topic's auth log (any group action:
+   * identities use it, src/auth/identity.ts); resolves to its id, or throws
+   * if it did not take effect.
+   */
+  async act(action: GroupAction): Promise<string> {
     const body = encodeAuthBody({ deps: this.access.authHeads(), action });
     const hash = (await this.stream.tx.publish(body, { log: authLogIdFor(this.topic) })).toHex();
     await this.stream.settled();

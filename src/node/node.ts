@@ -321,7 +321,10 @@ export class Node extends EventEmitter {
     const { encryption } = options;
     if (encryption) state.useSlot('decrypt', encryption.decrypt);
     if (options.access) state.useSlot('access', options.access);
-    if (options.exchange) this.#gates.set(state.hex, options.exchange);
+    if (options.exchange) {
+      this.#gates.set(state.hex, options.exchange);
+      this.#multicast?.leave(state.topic); // multicast reaches anyone on the LAN: a private topic stays off it
+    }
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
     if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);

@@ -58,6 +58,13 @@ function syncEnd(from: Node, peer: string): Promise<{ error?: { message: string 
   });
 }
 
+/** Syncs `from` with `peer` until a session ends (a session already running may end first, unrefused); the last end's error message. */
+async function refusal(from: Node, peer: string): Promise<string> {
+  let message = '';
+  for (let attempt = 0; attempt < 5 && !/topic not served here/.test(message); attempt++) message = (await syncEnd(from, peer)).error?.message ?? '';
+  return message;
+}
+
 /** Authors of the operations a node stores for the topic. */
 const authorsIn = (n: Node) => new Set(n.store.heights(topic).map((h) => h.author.toHex()));
 const has = (n: Node, hash: string) => n.store.getOperation(Hash.fromHex(hash)) !== undefined;
@@ -89,8 +96,7 @@ test('a non-member gets nothing of a private topic; a removed member’s later w
 
   // C asks both members by sync: refused as if they had not joined.
   for (const peer of [a.id, b.id]) {
-    const end = await syncEnd(c, peer);
-    assert.match(end.error?.message ?? '', /topic not served here/, 'the member answers as one that has not joined');
+    assert.match(await refusal(c, peer), /topic not served here/, 'the member answers as one that has not joined');
   }
   assert.deepEqual([...authorsIn(c)], [c.id], 'C stores only its own operation: no operation of the members, no body');
   assert.deepEqual(cTexts, ['from the stranger']);
@@ -101,7 +107,7 @@ test('a non-member gets nothing of a private topic; a removed member’s later w
   await aRoom.remove(b.id);
   assert.equal(aTopics.state.access(group, b.id, Date.now() * 1000), null);
   const late = (await bRoom.stream.tx.publish(utf8('after the removal'))).toHex();
-  assert.match((await syncEnd(b, a.id)).error?.message ?? '', /topic not served here/, 'A refuses B’s sync');
+  assert.match(await refusal(b, a.id), /topic not served here/, 'A refuses B’s sync');
   await aRoom.stream.tx.publish(utf8('owner after the removal'));
   await until(() => aTexts.includes('owner after the removal'), 'A’s own write');
   assert.ok(!has(a, late), 'A never got the removed member’s write');

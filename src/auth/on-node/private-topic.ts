@@ -52,7 +52,15 @@ export class PrivateTopics {
     if (known) return known;
     const owner = options.owner ?? ticket?.owner ?? this.#node.id;
     if (!HEX_KEY.test(owner)) throw new WalkawayError('INVALID_ARGUMENT', 'a private topic owner is a hex public key (64 characters)');
-    const access = new AccessControlProcessor({ topic, owner, state: this.state, onEvent: options.onEvent });
+    const node = this.#node;
+    const onEvent = (event: AccessEvent) => {
+      // A peer just let in may have been refused a moment ago: if it is connected, sync with it now.
+      if (event.type === 'member' && event.member.kind === 'individual' && event.access && !event.previous && node.peers().includes(event.member.id)) {
+        node.syncWith(event.member.id, topic);
+      }
+      options.onEvent?.(event);
+    };
+    const access = new AccessControlProcessor({ topic, owner, state: this.state, onEvent });
     const rebuild = { name: 'private-topic-rebuild', process: () => [] };
     const stream = this.#node.stream(topicOrTicket, {
       ...options.stream,

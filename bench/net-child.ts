@@ -18,6 +18,7 @@
  * machine, `performance.timeOrigin + performance.now()`.
  */
 import { createInterface } from 'node:readline';
+import { countSocketBytes } from './sync-rss.ts';
 
 export const PAYLOAD_BYTES = 200;
 
@@ -61,6 +62,11 @@ interface Phase {
 }
 
 export async function serve(side: Side): Promise<void> {
+  // Bytes on the wire: every TCP connection this node dials, both directions
+  // (each connection is dialled by exactly one node, so the sum over nodes
+  // counts every byte once), handshakes, control traffic and framing included.
+  const wire = countSocketBytes();
+  const counters = (): Counters => ({ ...side.counters(), wireBytes: wire() });
   let phase: Phase | undefined;
   let acked = 0;
   let ackWaiter: (() => void) | undefined;
@@ -93,17 +99,21 @@ export async function serve(side: Side): Promise<void> {
     if (phase.delivered - phase.reported >= 32 || phase.delivered === phase.count) flushProgress();
   });
 
-  const publishLoop = async (p: Phase, window: number, rate: number, maxMs: number) => {
+  // With several publishers, publisher k of n sends the indices k, k + n, k + 2n, ...
+  // and the total rate is shared among them.
+  const publishLoop = async (p: Phase, window: number, rate: number, maxMs: number, k: number, n: number) => {
     const start = wallNow();
     let waits = 0;
-    let i = 0;
-    for (; i < p.count; i++) {
+    let sent = 0;
+    for (let j = 0; ; j++) {
+      const i = j * n + k;
+      if (i >= p.count) break;
       if (maxMs > 0 && wallNow() - start > maxMs) break;
       if (rate > 0) {
         const due = start + (i * 1000) / rate;
         const wait = due - wallNow();
         if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      } else if (i % 32 === 31) {
+      } else if (j % 32 === 31) {
         // Let I/O in: every publish below resolves without touching the event loop.
         await new Promise((r) => setImmediate(r));
       }
@@ -118,8 +128,9 @@ export async function serve(side: Side): Promise<void> {
       payload.set(filler, 13);
       view.setFloat64(0, wallNow());
       await side.publish(payload);
+      sent++;
     }
-    send({ type: 'published', phase: p.phase, start, end: wallNow(), sent: i, windowWaits: waits });
+    send({ type: 'published', phase: p.phase, start, end: wallNow(), sent, windowWaits: waits });
   };
 
   const handle = async (msg: any): Promise<void> => {
@@ -142,13 +153,13 @@ export async function serve(side: Side): Promise<void> {
           lat: new Float64Array(msg.count).fill(NaN),
           seen: new Uint8Array(msg.count),
           duplicates: 0,
-          counters: side.counters(),
+          counters: counters(),
           cpu: process.cpuUsage(),
           wallStart: wallNow(),
           reported: 0,
         };
         send({ type: 'phase-started', phase: msg.phase });
-        if (msg.publisher) void publishLoop(phase, msg.window, msg.rate ?? 0, msg.maxMs ?? 0).catch((err) => send({ type: 'error', message: String(err?.stack ?? err) }));
+        if (msg.publisher) void publishLoop(phase, msg.window, msg.rate ?? 0, msg.maxMs ?? 0, msg.publisherIndex ?? 0, msg.publishers ?? 1).catch((err) => send({ type: 'error', message: String(err?.stack ?? err) }));
         break;
       }
       case 'acked':
@@ -160,7 +171,7 @@ export async function serve(side: Side): Promise<void> {
         break;
       case 'report': {
         if (!phase) return send({ type: 'report', phase: msg.phase, delivered: 0 });
-        const now = side.counters();
+        const now = counters();
         const diff: Record<string, number> = {};
         for (const [k, v] of Object.entries(now)) diff[k] = v - (phase.counters[k] ?? 0);
         const cpu = process.cpuUsage(phase.cpu);

@@ -35,14 +35,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { flag, interleave, medians, ratio, type Interleaved, type Sample } from './harness.ts';
+import { barChart, barsOf } from './svg.ts';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const WARMUP = 200;
-const LIGHT = 100;
+const LIGHT = 200;
 const LIGHT_RATE = 50;
 const STALL_MS = 20_000;
 
@@ -127,36 +129,51 @@ function percentile(sorted: Float64Array, p: number): number {
 const round = (x: number, digits = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function runPhase(children: Child[], o: Options, phase: number, count: number, rate: number, maxMs = 0): Promise<Msg> {
-  const publisher = children[o.publisher];
-  const receivers = children.filter((c) => c !== publisher);
+/** `publishers`: the indices of the publishing nodes (one, or every node). */
+async function runPhase(children: Child[], o: Options, phase: number, count: number, rate: number, maxMs: number, publishers: number[]): Promise<Msg> {
+  const pubs = publishers.map((i) => children[i]);
+  const receivers = children.filter((c) => !pubs.includes(c) || pubs.length > 1);
+  const own = new Map<Child, number>(children.map((c) => [c, 0]));
+  pubs.forEach((c, k) => own.set(c, Math.max(0, Math.ceil((count - k) / pubs.length))));
   const delivered = new Map<Child, number>(receivers.map((c) => [c, 0]));
+  const target = new Map<Child, number>(receivers.map((c) => [c, count - own.get(c)!]));
+  // Progress of the slowest receiver in message indices (a publisher never receives its own 1/n).
+  const progress = () => Math.min(...receivers.map((c) => (delivered.get(c)! * count) / Math.max(1, count - own.get(c)!)));
   let acked = 0;
-  let target = count;
   let lastProgress = performance.now();
   let complete!: () => void;
   const allDone = new Promise<void>((r) => (complete = r));
+  const check = () => {
+    if (receivers.every((c) => delivered.get(c)! >= target.get(c)!)) complete();
+  };
   for (const c of receivers) {
     c.onProgress = (p, n) => {
       if (p !== phase) return;
       delivered.set(c, n);
       lastProgress = performance.now();
-      const min = Math.min(...delivered.values());
+      const min = Math.floor(progress());
       if (min > acked) {
         acked = min;
-        publisher.send({ cmd: 'acked', phase, n: min });
+        for (const pub of pubs) pub.send({ cmd: 'acked', phase, n: min });
       }
-      if (min >= target) complete();
+      check();
     };
   }
-  await Promise.all(receivers.map((c) => c.request({ cmd: 'phase', phase, count, publisher: false }, 'phase-started')));
-  const published = publisher.next('published', 600_000);
-  // The publisher may stop early (maxMs): then the phase ends when what it sent is delivered.
-  void published.then((p) => {
-    target = p.sent;
-    if (Math.min(...delivered.values()) >= target) complete();
+  const idle = children.filter((c) => !pubs.includes(c));
+  await Promise.all(idle.map((c) => c.request({ cmd: 'phase', phase, count, publisher: false }, 'phase-started')));
+  const published = Promise.all(pubs.map((c) => c.next('published', 600_000)));
+  // Publishers may stop early (maxMs): then the phase ends when what they sent is delivered.
+  void published.then((ps) => {
+    const total = ps.reduce((n, p) => n + p.sent, 0);
+    pubs.forEach((c, k) => own.set(c, ps[k].sent));
+    for (const c of receivers) target.set(c, total - own.get(c)!);
+    check();
   }, () => {});
-  await publisher.request({ cmd: 'phase', phase, count, publisher: true, window: o.window, rate, maxMs }, 'phase-started');
+  await Promise.all(
+    pubs.map((c, k) =>
+      c.request({ cmd: 'phase', phase, count, publisher: true, window: o.window, rate, maxMs, publisherIndex: k, publishers: pubs.length }, 'phase-started'),
+    ),
+  );
   const stall = new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       if (performance.now() - lastProgress > STALL_MS) {
@@ -167,64 +184,78 @@ async function runPhase(children: Child[], o: Options, phase: number, count: num
     void allDone.then(() => clearInterval(timer));
   });
   await Promise.race([allDone, stall]);
-  const pub = await Promise.race([published, sleep(1000).then(() => undefined)]);
+  const ps = await Promise.race([published, sleep(1000).then(() => undefined)]);
   // Late control traffic (IHAVEs, grafts, prunes) of the last messages counts too.
   await sleep(500);
   const reports = await Promise.all(children.map((c) => c.request({ cmd: 'report', phase }, 'report', 30_000)));
   for (const c of receivers) c.onProgress = () => {};
-  return { published: pub, reports, sent: target, stalled: Math.min(...delivered.values()) < target };
+  const targets = receivers.reduce((n, c) => n + target.get(c)!, 0);
+  const sent = ps ? ps.reduce((n, p) => n + p.sent, 0) : count;
+  const start = ps ? Math.min(...ps.map((p) => p.start)) : undefined;
+  const end = ps ? Math.max(...ps.map((p) => p.end)) : undefined;
+  return {
+    reports,
+    receivers: receivers.map((c) => c.index),
+    sent,
+    targets,
+    start,
+    end,
+    windowWaits: ps ? ps.reduce((n, p) => n + p.windowWaits, 0) : null,
+    stalled: receivers.some((c) => delivered.get(c)! < target.get(c)!),
+  };
 }
 
-function summarise(o: Options, run: Msg): Msg {
-  const { reports, published } = run;
-  const count: number = run.sent;
-  const receivers = reports.filter((_: Msg, i: number) => i !== o.publisher);
-  const start = published?.start ?? Math.min(...receivers.map((r: Msg) => r.first));
-  const lats: number[] = receivers.flatMap((r: Msg) => r.lat as number[]);
-  const sorted = Float64Array.from(lats).sort();
+function summarise(run: Msg): Msg {
+  const reports: Msg[] = run.reports;
+  const receivers: Msg[] = run.receivers.map((i: number) => reports[i]);
+  const start = run.start ?? Math.min(...receivers.map((r: Msg) => r.first));
+  const sorted = Float64Array.from(receivers.flatMap((r: Msg) => r.lat as number[])).sort();
   const delivered = receivers.reduce((s: number, r: Msg) => s + r.delivered, 0);
-  const copies = reports.reduce((s: number, r: Msg) => s + (r.counters.payloadSent ?? 0), 0);
-  const perNode = receivers.map((r: Msg) => (r.delivered * 1000) / (r.last - start));
+  const sum = (key: string) => reports.reduce((s: number, r: Msg) => s + (r.counters[key] ?? 0), 0);
+  const copies = sum('payloadSent');
   const slowestLast = Math.max(...receivers.map((r: Msg) => r.last));
-  const minDelivered = Math.min(...receivers.map((r: Msg) => r.delivered));
   const wallMs = Math.max(...reports.map((r: Msg) => r.wallMs));
   const cpuMs = reports.reduce((s: number, r: Msg) => s + r.cpuMs, 0);
-  const sum = (key: string) => reports.reduce((s: number, r: Msg) => s + (r.counters[key] ?? 0), 0);
   const controls: Msg = {};
   for (const key of Object.keys(reports[0].counters)) if (key !== 'payloadSent') controls[key] = round(sum(key), 1);
   return {
-    sent: count,
-    opsPerSec: round((minDelivered * 1000) / (slowestLast - start), 0),
+    sent: run.sent,
+    // Deliveries per second summed over receivers / receivers: messages per second every node got.
+    opsPerSec: round((delivered / receivers.length) * 1000 / (slowestLast - start), 0),
     p50Ms: round(percentile(sorted, 50)),
     p99Ms: round(percentile(sorted, 99)),
     maxMs: round(sorted[sorted.length - 1] ?? NaN),
     rmr: round(copies / delivered - 1, 3),
     // Walkaway only: operations that sync sessions carried as well (each one also a payload copy).
     rmrWithSync: reports[0].counters.syncOpsSent === undefined ? null : round((copies + sum('syncOpsSent')) / delivered - 1, 3),
-    deliveredFraction: round(delivered / (count * receivers.length), 4),
-    publishPerSec: published ? round((count * 1000) / (published.end - published.start), 0) : null,
-    windowWaits: published?.windowWaits ?? null,
-    perNodeOpsPerSec: { min: round(Math.min(...perNode), 0), max: round(Math.max(...perNode), 0) },
-    payloadCopies: copies,
+    deliveredFraction: round(delivered / run.targets, 4),
+    // Every node's CPU (all threads) and every byte on every connection, per delivery.
+    cpuUsPerDelivery: round((cpuMs * 1000) / delivered, 1),
+    wireBytesPerDelivery: round(sum('wireBytes') / delivered, 1),
     cpuCoresUsed: round(cpuMs / wallMs, 2),
-    cpuMsPerNode: { publisher: round(reports[o.publisher].cpuMs, 0), receiverMax: round(Math.max(...receivers.map((r: Msg) => r.cpuMs)), 0) },
-    rssMaxBytes: Math.max(...reports.map((r: Msg) => r.rssBytes)),
+    rssMaxMB: round(Math.max(...reports.map((r: Msg) => r.rssBytes)) / 2 ** 20, 1),
+    windowWaits: run.windowWaits,
     stalled: run.stalled,
     counters: controls,
   };
 }
 
-async function runSide(name: 'walkaway' | 'gossipsub', o: Options): Promise<Msg> {
+type SideName = 'walkaway' | 'gossipsub-default' | 'gossipsub-tuned';
+const SIDES: SideName[] = ['walkaway', 'gossipsub-default', 'gossipsub-tuned'];
+
+/** One boot of N nodes of a side; every phase on it; flat figures for the harness plus details. */
+async function runSide(name: SideName, o: Options, details: Record<string, Msg>): Promise<Sample> {
   const dir = mkdtempSync(join(tmpdir(), `walkaway-bench-net-${name}-`));
+  const walkaway = name === 'walkaway';
   const flags = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(o.cpuProf, name)] : [];
   const children: Child[] = [];
   const t0 = performance.now();
   try {
     for (let i = 0; i < o.nodes; i++) {
-      const args = name === 'walkaway' ? [join(dir, `node-${i}`), o.storage] : [];
-      children.push(new Child(i, name === 'walkaway' ? './net-walkaway.ts' : './net-gossipsub.ts', args, flags));
+      const args = walkaway ? [join(dir, `node-${i}`), o.storage] : [name === 'gossipsub-tuned' ? 'tuned' : 'default', String(o.nodes)];
+      children.push(new Child(i, walkaway ? './net-walkaway.ts' : './net-gossipsub.ts', args, flags));
     }
-    const ready = await Promise.all(children.map((c) => c.next('ready', 120_000)));
+    const ready = await Promise.all(children.map((c) => c.next('ready', 400_000)));
     const startedMs = performance.now() - t0;
     const hub = ready[0];
     // The star: every node dials node 0. GossipSub nodes also dial the others
@@ -232,39 +263,64 @@ async function runSide(name: 'walkaway' | 'gossipsub', o: Options): Promise<Msg>
     await Promise.all(
       children.map((c, i) => {
         if (i === 0) return c.request({ cmd: 'connect', bootstrap: [], all: [] }, 'connected');
-        const bootstrap = name === 'walkaway' ? [hub.ticket] : [hub.addresses[0]];
-        const all = name === 'walkaway' ? [] : ready.slice(1, i).map((r) => r.addresses[0]);
+        const bootstrap = walkaway ? [hub.ticket] : [hub.addresses[0]];
+        const all = walkaway ? [] : ready.slice(1, i).map((r) => r.addresses[0]);
         return c.request({ cmd: 'connect', bootstrap, all }, 'connected');
       }),
     );
     // Settle: every node has overlay neighbours (GossipSub: a mesh of Dlo).
     const settleStart = performance.now();
-    let status: Msg[] = [];
     while (performance.now() - settleStart < 20_000) {
-      status = await Promise.all(children.map((c) => c.request({ cmd: 'status' }, 'status')));
-      const ok =
-        name === 'walkaway'
-          ? status.every((s) => s.active >= 1)
-          : status.every((s) => s.mesh >= Math.min(4, o.nodes - 1) && s.subscribers >= o.nodes - 1);
+      const status = await Promise.all(children.map((c) => c.request({ cmd: 'status' }, 'status')));
+      const ok = walkaway
+        ? status.every((s) => s.active >= 1)
+        : status.every((s) => s.mesh >= Math.min(s.dlo, o.nodes - 1) && s.subscribers >= o.nodes - 1);
       if (ok) break;
       await sleep(250);
     }
     await sleep(1000);
     const settledMs = performance.now() - settleStart;
-    const warm = await runPhase(children, o, 1, WARMUP, 0);
-    const light = await runPhase(children, o, 2, LIGHT, LIGHT_RATE);
-    const main = await runPhase(children, o, 3, o.messages, 0, o.maxSeconds * 1000);
-    const result = summarise(o, main);
-    const l = summarise(o, light);
-    const w = summarise(o, warm);
-    const final = main.reports.map((r: Msg) => r.status);
-    return {
-      ...result,
-      light: { rate: LIGHT_RATE, p50Ms: l.p50Ms, p99Ms: l.p99Ms, maxMs: l.maxMs, rmr: l.rmr, deliveredFraction: l.deliveredFraction },
-      warmup: { p99Ms: w.p99Ms, rmr: w.rmr, deliveredFraction: w.deliveredFraction },
-      topology: name === 'walkaway'
+    const everyone = children.map((_, i) => i);
+    await runPhase(children, o, 1, WARMUP, 0, 0, [o.publisher]);
+    const lightOne = summarise(await runPhase(children, o, 2, LIGHT, LIGHT_RATE, 0, [o.publisher]));
+    const lightAll = summarise(await runPhase(children, o, 3, LIGHT, LIGHT_RATE, 0, everyone));
+    const satOne = summarise(await runPhase(children, o, 4, o.messages, 0, o.maxSeconds * 1000, [o.publisher]));
+    const satAllRun = await runPhase(children, o, 5, o.messages, 0, o.maxSeconds * 1000, everyone);
+    const satAll = summarise(satAllRun);
+    const final = satAllRun.reports.map((r: Msg) => r.status);
+    details[name] = {
+      lightOne,
+      lightAll,
+      saturatedOne: satOne,
+      saturatedAll: satAll,
+      topology: walkaway
         ? { activeView: final.map((s: Msg) => s.active).join(' '), eagerPeers: final.map((s: Msg) => s.eager).join(' '), connections: final.map((s: Msg) => s.connections).join(' ') }
         : { mesh: final.map((s: Msg) => s.mesh).join(' '), connections: final.map((s: Msg) => s.connections).join(' ') },
+    };
+    return {
+      lightOneP50Ms: lightOne.p50Ms,
+      lightOneP99Ms: lightOne.p99Ms,
+      lightAllP50Ms: lightAll.p50Ms,
+      lightAllP99Ms: lightAll.p99Ms,
+      lightOneBytesPerDelivery: lightOne.wireBytesPerDelivery,
+      lightAllBytesPerDelivery: lightAll.wireBytesPerDelivery,
+      lightOneCpuUsPerDelivery: lightOne.cpuUsPerDelivery,
+      lightAllCpuUsPerDelivery: lightAll.cpuUsPerDelivery,
+      satOneOpsPerSec: satOne.opsPerSec,
+      satAllOpsPerSec: satAll.opsPerSec,
+      satOneP99Ms: satOne.p99Ms,
+      satAllP99Ms: satAll.p99Ms,
+      satOneBytesPerDelivery: satOne.wireBytesPerDelivery,
+      satAllBytesPerDelivery: satAll.wireBytesPerDelivery,
+      satOneCpuUsPerDelivery: satOne.cpuUsPerDelivery,
+      satAllCpuUsPerDelivery: satAll.cpuUsPerDelivery,
+      satOneRmr: satOne.rmr,
+      satAllRmr: satAll.rmr,
+      lightOneDelivered: lightOne.deliveredFraction,
+      lightAllDelivered: lightAll.deliveredFraction,
+      satOneDelivered: satOne.deliveredFraction,
+      satAllDelivered: satAll.deliveredFraction,
+      rssMaxMB: satAll.rssMaxMB,
       startupMs: round(startedMs, 0),
       settleMs: round(settledMs, 0),
       sideWallMs: round(performance.now() - t0, 0),
@@ -276,43 +332,93 @@ async function runSide(name: 'walkaway' | 'gossipsub', o: Options): Promise<Msg>
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const opt = (name: string, fallback: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-  };
   const o: Options = {
-    nodes: Number(opt('nodes', '8')),
-    messages: Number(opt('messages', '10000')),
-    window: Number(opt('window', '100')),
-    maxSeconds: Number(opt('max-seconds', '45')),
+    nodes: Number(flag(args, 'nodes', '8')),
+    messages: Number(flag(args, 'messages', '10000')),
+    window: Number(flag(args, 'window', '100')),
+    maxSeconds: Number(flag(args, 'max-seconds', '10')),
     publisher: 1,
-    storage: opt('storage', 'sqlite'),
-    cpuProf: opt('cpu-prof', '') || undefined,
+    storage: flag(args, 'storage', 'sqlite'),
+    cpuProf: flag(args, 'cpu-prof', '') || undefined,
   };
   if (o.nodes < 2) throw new Error('--nodes must be at least 2');
-  const only = opt('only', '');
-  const load = loadavg()[0];
-  const walkaway = only === 'gossipsub' ? undefined : await runSide('walkaway', o);
-  const gs = only === 'walkaway' ? undefined : await runSide('gossipsub', o);
-  const ratio = (a?: number | null, b?: number | null) => (a != null && b != null && b > 0 ? round(a / b, 3) : null);
-  return {
-    throughputRatio: ratio(walkaway?.opsPerSec, gs?.opsPerSec),
-    p99Ratio: ratio(walkaway?.p99Ms, gs?.p99Ms),
-    p99RatioLight: ratio(walkaway?.light.p99Ms, gs?.light.p99Ms),
-    rmr: walkaway?.rmr ?? null,
+  const reps = Number(flag(args, 'reps', '3'));
+  const sides = flag(args, 'sides', SIDES.join(',')).split(',') as SideName[];
+  const details: Record<string, Msg[]> = {};
+  const result = await interleave(
+    Object.fromEntries(
+      sides.map((s) => [
+        s,
+        async () => {
+          const d: Record<string, Msg> = {};
+          try {
+            return await runSide(s, o, d);
+          } finally {
+            if (d[s]) (details[s] ??= []).push(d[s]);
+          }
+        },
+      ]),
+    ),
+    reps,
+  );
+  const m = (s: string) => medians(result.sides[s]);
+  const w = m('walkaway');
+  const t = m('gossipsub-tuned');
+  const summary = {
     nodes: o.nodes,
+    reps,
+    goals: {
+      'light p99 one sender / tuned GossipSub (<= 1.0)': ratio(w.lightOneP99Ms, t.lightOneP99Ms),
+      'light p99 all send / tuned GossipSub (<= 1.0)': ratio(w.lightAllP99Ms, t.lightAllP99Ms),
+      'light bytes/delivery one sender / tuned GossipSub (<= 1.0)': ratio(w.lightOneBytesPerDelivery, t.lightOneBytesPerDelivery),
+      'saturated bytes/delivery all send / tuned GossipSub (<= 1.0)': ratio(w.satAllBytesPerDelivery, t.satAllBytesPerDelivery),
+      'saturated throughput one sender / tuned GossipSub': ratio(w.satOneOpsPerSec, t.satOneOpsPerSec),
+      'saturated throughput all send / tuned GossipSub': ratio(w.satAllOpsPerSec, t.satAllOpsPerSec),
+    },
+    medians: Object.fromEntries(sides.map((s) => [s, m(s)])),
+    load: result.load,
+  };
+  return {
+    summary,
     messages: o.messages,
     payloadBytes: 200,
     window: o.window,
     maxSeconds: o.maxSeconds,
     storage: o.storage,
-    machine: { cores: cpus().length, loadAvg1mAtStart: round(load, 2) },
-    walkaway: walkaway ?? null,
-    gossipsub: gs ?? null,
+    lightRate: LIGHT_RATE,
+    lightMessages: LIGHT,
+    charts: netCharts(result, sides),
+    ...result,
+    details,
+  };
+}
+
+function netCharts(r: Interleaved, sides: string[]): Record<string, string> {
+  const note = `8 nodes, ${r.reps} interleaved reps, median with min-max; load ${r.load.before[0]} -> ${r.load.after[0]} on ${r.load.cores} cores`;
+  const chart = (title: string, unit: string, keys: [string, string][]) =>
+    barChart({ title, unit, series: sides, groups: keys.map(([label, key]) => ({ label, bars: barsOf(r.sides, sides, key) })), note });
+  return {
+    latency: chart('net: latency at 50 msg/s', 'ms', [
+      ['p50 one sender', 'lightOneP50Ms'],
+      ['p99 one sender', 'lightOneP99Ms'],
+      ['p50 all send', 'lightAllP50Ms'],
+      ['p99 all send', 'lightAllP99Ms'],
+    ]),
+    cost: chart('net: cost per delivered message', 'bytes / CPU µs', [
+      ['bytes, light, one', 'lightOneBytesPerDelivery'],
+      ['bytes, saturated, all', 'satAllBytesPerDelivery'],
+      ['CPU µs, light, one', 'lightOneCpuUsPerDelivery'],
+      ['CPU µs, saturated, all', 'satAllCpuUsPerDelivery'],
+    ]),
+    throughput: chart('net: saturated throughput', 'messages/s per node', [
+      ['one sender', 'satOneOpsPerSec'],
+      ['all send', 'satAllOpsPerSec'],
+    ]),
   };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { printTable } = await import('./table.ts');
-  printTable(await run(process.argv.slice(2)));
+  const result = await run(process.argv.slice(2));
+  printTable(result.summary as Record<string, unknown>);
 }

@@ -58,11 +58,19 @@ async function runOne(name: string, allArgs: string[]): Promise<void> {
   const loadBefore = loadavg();
   const result = await mod.run(args);
   const machine = { commit: commitOf(), cpus: cpus().length, cpuModel: cpus()[0]?.model, loadBefore, loadAfter: loadavg() };
-  printTable(result);
+  // Benchmarks with samples print their `summary`; the file keeps everything.
+  printTable((result.summary as Record<string, unknown> | undefined) ?? result);
   console.log(`commit ${machine.commit}, load ${loadBefore[0].toFixed(2)} -> ${machine.loadAfter[0].toFixed(2)}`);
   if (!out) return;
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ ...result, machine, measuredAt: new Date().toISOString() }, null, 2) + '\n');
+  // SVG charts go next to the JSON: <name>-<chart>.svg.
+  const { charts, ...figures } = result as { charts?: Record<string, string> };
+  for (const [chart, svg] of Object.entries(charts ?? {})) {
+    const file = out.replace(/\.json$/, '') + `-${chart}.svg`;
+    writeFileSync(file, svg);
+    console.log(`wrote ${file}`);
+  }
+  writeFileSync(out, JSON.stringify({ ...figures, machine, measuredAt: new Date().toISOString() }, null, 2) + '\n');
   console.log(`wrote ${out}`);
 }
 

@@ -108,10 +108,11 @@ async function main(): Promise<void> {
       seeds: perSeed.map((p) => p.seed),
       ...(args.scenario === 'failure' ? { fail: args.fail } : {}),
       ...(args.timeScale !== 1 ? { timeScale: args.timeScale } : {}),
+      ...medians,
+      // Beside the medians: e.g. `converged: true` when every seed converged (else the value per seed).
       ...Object.fromEntries(
         Object.keys(perSeed[0].result.summary ?? {}).map((key) => [key, perSeed.every((p) => p.result.summary?.[key] === perSeed[0].result.summary?.[key]) ? perSeed[0].result.summary?.[key] : perSeed.map((p) => p.result.summary?.[key])]),
       ),
-      ...medians,
       worst,
       perSeed: perSeed.map((p) => ({ seed: p.seed, ...p.result.figures, messages: p.result.messages, timeline: p.result.timeline })),
       command: `npm run sim -- ${process.argv.slice(2).join(' ')}`,

@@ -240,6 +240,19 @@ async function api(path, init = {}) {
 }
 const post = (path, value) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
 
+// How the room is encrypted (the server's ChatEncryption mode), shown next to the name.
+const ENCRYPTION = {
+  'topic-key': ['🔒 encrypted · topic key', 'Bodies are encrypted with a topic key: only those who hold the key (in a ticket or --key) read them.'],
+  group: ['🔒 encrypted · group', 'Bodies are encrypted for the members of the group: only members read them, and removed members read nothing new.'],
+};
+function showEncryption(mode) {
+  const [label, title] = ENCRYPTION[mode] ?? ['not encrypted', 'Bodies travel in clear: every peer that carries this topic reads them.'];
+  $('encryption').textContent = label;
+  $('encryption').title = title;
+  $('encryption').dataset.mode = ENCRYPTION[mode] ? mode : 'none';
+  $('invite-key').hidden = mode !== 'topic-key';
+}
+
 async function loadSnapshot() {
   const snap = await (await api('/api/snapshot')).json();
   state.room = typeof snap.room === 'string' && snap.room ? snap.room : `topic ${short(snap.topic)}`;
@@ -248,6 +261,7 @@ async function loadSnapshot() {
   state.name = snap.name;
   $('me').textContent = `${snap.name} · ${short(snap.id)}${snap.room ? ` · topic ${short(snap.topic)}` : ''}`;
   $('my-name').textContent = snap.name;
+  showEncryption(snap.encryption);
   showTitle();
   for (const id of settle(snap.messages)) dropPending(id);
   snap.messages.forEach((m) => addMessage(m, false));

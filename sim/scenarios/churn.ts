@@ -4,8 +4,12 @@
  * the second, for 10 simulated minutes; a random node broadcasts every
  * 200 ms. A broadcast is meant for every node alive throughout its life:
  * joined at least 1 s before it was sent and still alive 10 s after.
+ * A broadcast whose origin crashed before anyone could graft it from there
+ * (within the first graft timeout plus the longest link) is lost on a real
+ * network too: counted in `lostWithOrigin`, not in the reliabilities.
  */
 import type { MessageResult } from '../metrics.ts';
+import { DEFAULT_PLUMTREE_CONFIG } from '../../src/net/plumtree/types.ts';
 import {
   broadcasts, controlRatio, formOverlay, heapPerNode, meanOf, maxOf, newSim, PAYLOAD, round, snapshot, startRun, summarize,
   type ScenarioOptions, type ScenarioResult,
@@ -28,10 +32,15 @@ export function runChurn(opts: ScenarioOptions): ScenarioResult {
   sim.tracker.phase = 'churn';
   const pending: Array<{ id: string; t: number }> = [];
   const results: MessageResult[] = [];
-  let crashes = 0, joins = 0, minLive = Infinity;
+  let crashes = 0, joins = 0, minLive = Infinity, lostWithOrigin = 0;
+  const graftReach = (opts.sim?.plumtree?.graftTimeout1Ms ?? DEFAULT_PLUMTREE_CONFIG.graftTimeout1Ms) + sim.config.latencyMaxMs;
   const finalizeDue = (now: number) => {
     while (pending.length > 0 && pending[0].t + WINDOW_MS <= now) {
       const { id, t } = pending.shift() as { id: string; t: number };
+      if (sim.leftAt[sim.tracker.originOf(id)] < t + graftReach) {
+        lostWithOrigin++;
+        continue;
+      }
       results.push(sim.tracker.finalize(id, (node) =>
         sim.joinedAt[node] <= t - JOIN_GRACE_MS && sim.leftAt[node] > t + WINDOW_MS));
     }
@@ -74,6 +83,7 @@ export function runChurn(opts: ScenarioOptions): ScenarioResult {
       ldhMax: maxOf(results, 'ldh'),
       crashes,
       joins,
+      lostWithOrigin,
       controlRatio: round(controlRatio(sim.counts, c0)),
       wallMs: Math.round(performance.now() - base.wallStart),
       heapBytesPerNode: heapPerNode(base, sim.liveCount),

@@ -20,7 +20,7 @@ import { MemoryNetwork } from '../../src/net/transport/memory-network.ts';
 import { Node, type TopicEvent, type TopicStream } from '../../src/node/index.ts';
 import { decodeLwwBody } from '../../src/processors/crdt/lww-body.ts';
 import { encodeLwwWrite, LwwMap } from '../../src/processors/index.ts';
-import { inlineVerifier } from '../../src/sync/index.ts';
+import { inlineVerifier } from '../../src/node/inbound/index.ts';
 import { VirtualClock } from '../virtual-clock.ts';
 import { round, type ScenarioOptions, type ScenarioResult } from './common.ts';
 

@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isWalkawayError, toHex } from '../core/index.ts';
-import { defaultDataDir } from '../data-dir.ts';
+import { defaultDataDir } from '../node/data-dir.ts';
 import { isTicket, Node } from '../node/index.ts';
 import { DEFAULT_ARCHIVE_LIMITS, openXdc, openXdcFolder, portForTopic, startAppServer, WebxdcApp, type WebxdcArchive } from '../webxdc/index.ts';
 import { address, parse, port, text, UsageError } from './args.ts';

@@ -5,7 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { toHex, topicId, WalkawayError } from '../core/index.ts';
-import { decodeTicket, isTicket, Node, type NodeOptions, type TopicStream } from '../node/index.ts';
+import { decodeTicket, encodeTicket, isTicket, Node, type NodeOptions, type TopicStream } from '../node/index.ts';
+import type { ChatEncryption } from './chat-encryption.ts';
 import { PrivateTopics, type PrivateTopic } from '../auth/on-node/private-topic.ts';
 import { accessChatEvent, memberList, privateOwner, rememberPrivate } from './chat-private.ts';
 import { decodeChat, encodeChat } from './chat-message.ts';
@@ -20,6 +21,8 @@ export interface ChatOptions extends NodeOptions {
   private?: boolean;
   /** A monotonic clock in milliseconds for presence (default performance.now). */
   now?: () => number;
+  /** An encrypted room (chat-encryption.ts); absent: bodies in clear. */
+  encryption?: ChatEncryption;
 }
 
 const HISTORY = 500;
@@ -33,6 +36,7 @@ export class ChatSession extends EventEmitter {
   readonly topicHex: string;
   /** The topic's group and access control, when the topic is private. */
   readonly private: PrivateTopic | undefined;
+  readonly encryption: ChatEncryption | undefined;
   #name: string;
   readonly #stream: TopicStream;
   readonly #presence: ReturnType<Node['ephemeralStream']>;
@@ -50,6 +54,9 @@ export class ChatSession extends EventEmitter {
     this.node = node;
     this.#name = options.name;
     this.room = isTicket(options.topic) ? undefined : options.topic;
+    this.encryption = options.encryption;
+    const encrypted = options.encryption?.forNode(node);
+    const streamOptions = encrypted ? { encryption: encrypted.encryption } : {};
     const ticket = isTicket(options.topic) ? decodeTicket(options.topic) : undefined;
     const hex = toHex(ticket?.topic ?? topicId(options.topic));
     const owner = privateOwner(node.store, hex) ?? ticket?.owner ?? (options.private ? node.id : undefined);
@@ -59,9 +66,10 @@ export class ChatSession extends EventEmitter {
         const event = accessChatEvent(e);
         if (event) this.#emit(event);
       };
-      this.private = new PrivateTopics(node).open(options.topic, { owner, onEvent });
+      this.private = new PrivateTopics(node).open(options.topic, { owner, onEvent, stream: streamOptions });
     }
-    this.#stream = this.private?.stream ?? node.stream(options.topic);
+    this.#stream = this.private?.stream ?? node.stream(options.topic, streamOptions);
+    encrypted?.attach?.((body) => this.#stream.tx.publish(body));
     this.#presence = node.ephemeralStream(options.topic);
     this.topicHex = toHex(this.#stream.topic);
     this.#now = options.now ?? (() => performance.now());
@@ -104,13 +112,15 @@ export class ChatSession extends EventEmitter {
   }
 
   ready(): ChatEvent {
+    const encryption = this.encryption?.mode ?? null;
     const priv = this.private ? { private: { owner: this.private.owner, group: this.private.group ?? null } } : {};
-    return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, room: this.room ?? null, name: this.name, ...priv };
+    return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, room: this.room ?? null, name: this.name, encryption, ...priv };
   }
 
-  /** An invitation to this topic (a private one names its owner). */
+  /** An invite to this room: a ticket, with the topic key for a keyed room (it travels only inside the ticket), and the owner of a private one. */
   ticket(): string {
-    return this.private ? this.private.ticket() : this.node.ticket(this.#stream.topic);
+    const ticket = decodeTicket(this.private ? this.private.ticket() : this.node.ticket(this.#stream.topic));
+    return encodeTicket(this.encryption?.key ? { ...ticket, key: this.encryption.key } : ticket);
   }
 
   /** What a page that opens now needs to draw. */

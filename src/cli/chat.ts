@@ -2,12 +2,13 @@
 import { createInterface } from 'node:readline';
 import { multiaddr } from '@multiformats/multiaddr';
 import { userInfo } from 'node:os';
-import { defaultDataDir } from '../data-dir.ts';
+import { defaultDataDir } from '../node/data-dir.ts';
 import { fromHex } from '../core/index.ts';
 import { isTicket } from '../node/index.ts';
 import { address, parse, port, text, UsageError } from './args.ts';
 import { ChatSession, type ChatEvent } from './chat-session.ts';
 import { groupChatCommand } from './chat-private.ts';
+import { describeEncryption, parseTopicKey, resolveTopicKey, storeTopicKey, topicKeyChat, type ChatEncryption } from './chat-encryption.ts';
 import { startWebServer } from './web-server.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 import { hasPublicAddress, relayAddress } from './relay-flags.ts';
@@ -36,6 +37,9 @@ topic: /add KEY [read|write|manage] (default write), /remove KEY, /members.
   --network ID        network id (default "walkaway"): only nodes with the same id connect
   --private           a private topic: you own it and manage its members; only members
                       (pull access or more) get or send its operations
+  --key HEX           encrypt the room with this topic key (64 hex digits, e.g. from
+                      "openssl rand -hex 32"); kept in the data directory, and put in
+                      the room's tickets (a ticket's key is used without --key)
   --json              one JSON object per line on stdout instead of text
   --web [PORT]        also serve the chat page on 127.0.0.1 (default port 7077, the next free one if taken)
   -h, --help          this help`;
@@ -54,6 +58,7 @@ const OPTIONS = {
   network: { type: 'string' },
   json: { type: 'boolean' },
   private: { type: 'boolean' },
+  key: { type: 'string' },
   web: { type: 'boolean' },
   'web-port': { type: 'string' },
 } as const;
@@ -85,11 +90,16 @@ export async function chatCommand(argv: string[]): Promise<void> {
   if (values.private && isTicket(topic)) throw new UsageError('--private takes a topic name (a private topic\'s ticket names its owner)');
   if (values['web-port'] !== undefined && !values.web) throw new UsageError('--web-port is spelled --web PORT; see "walkaway chat --help"');
 
-  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true, relay, relays, private: values.private === true });
+  const key = resolveTopicKey({ dataDir, topic, flag: parseTopicKey(values.key) });
+  const encryption: ChatEncryption | undefined = key ? topicKeyChat(topic, key) : undefined;
+
+  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true, relay, relays, encryption, private: values.private === true });
+  // Kept once the data directory is ours (the node holds its lock): a restart reads the room without --key.
+  if (key) storeTopicKey(dataDir, fromHex(chat.topicHex), key);
   const print = json ? (e: ChatEvent) => console.log(JSON.stringify(e)) : textPrinter(chat);
   chat.on('event', print);
   keepRunningOnNetworkErrors((message) => print({ type: 'error', message }));
-  print(chat.ready());
+  print({ ...chat.ready(), ticket: chat.ticket() });
   if (values.web) {
     const web = await startWebServer(chat, webPort ?? DEFAULT_WEB_PORT, webPort === undefined);
     print({ type: 'web', url: web.url });
@@ -146,6 +156,7 @@ interface StartOptions {
   relay: boolean;
   relays: string[];
   private: boolean;
+  encryption?: ChatEncryption;
 }
 
 async function startChat(o: StartOptions): Promise<ChatSession> {
@@ -161,6 +172,7 @@ async function startChat(o: StartOptions): Promise<ChatSession> {
     private: o.private,
     networkId: o.network,
     storage: 'sqlite' as const,
+    encryption: o.encryption,
   };
   if (o.listen?.length) return ChatSession.start({ ...base, listen: o.listen });
   const wanted = o.p2pPort ?? DEFAULT_PORT;
@@ -179,6 +191,8 @@ function textPrinter(chat: ChatSession): (e: ChatEvent) => void {
     switch (e.type) {
       case 'ready':
         console.log(`* you are ${chat.name} (${short(e.id)}), listening on ${(e.addresses as string[]).join(' ')}`);
+        console.log(`* ${describeEncryption(chat.encryption?.mode ?? null)}`);
+        if (chat.encryption) console.log(`* invite with: walkaway chat ${e.ticket}`);
         if (chat.node.peers().length === 0) console.log('* no peers yet: messages are kept and delivered when peers are met');
         return;
       case 'web':

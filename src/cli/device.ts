@@ -12,7 +12,7 @@
  * The operations travel the next time a chat on the topic runs.
  */
 import { fromHex, isWalkawayError, toHex } from '../core/index.ts';
-import { defaultDataDir } from '../data-dir.ts';
+import { defaultDataDir } from '../node/data-dir.ts';
 import { Node } from '../node/index.ts';
 import { addDevice, createIdentity, devicesOf, grantIdentity, levelName, MANAGE, removeDevice } from '../auth/index.ts';
 import { PrivateTopics, type PrivateTopic } from '../auth/on-node/private-topic.ts';

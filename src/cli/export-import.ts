@@ -9,7 +9,7 @@
 import { createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync, renameSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bytesEqual, decodeOperation, isWalkawayError, networkId as toNetworkId, toHex, topicId, WalkawayError, type Operation } from '../core/index.ts';
-import { defaultDataDir, openDataDir } from '../data-dir.ts';
+import { defaultDataDir, openDataDir } from '../node/data-dir.ts';
 import { decodeTicket, isTicket } from '../node/index.ts';
 import { BundleReader, encodeBundleEnd, encodeBundleHead, encodeBundleOperation } from '../sync/bundle.ts';
 import { parse, text, UsageError } from './args.ts';

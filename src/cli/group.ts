@@ -5,7 +5,7 @@
  * signed and stored, and travel the next time a chat on the topic runs.
  */
 import { topicId, toHex, WalkawayError } from '../core/index.ts';
-import { defaultDataDir } from '../data-dir.ts';
+import { defaultDataDir } from '../node/data-dir.ts';
 import { Node } from '../node/index.ts';
 import { levelName, WRITE } from '../auth/index.ts';
 import { PrivateTopics } from '../auth/on-node/private-topic.ts';

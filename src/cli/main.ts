@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isWalkawayError, topicId } from '../core/index.ts';
-import { defaultDataDir, loadIdentity } from '../data-dir.ts';
+import { defaultDataDir, loadIdentity } from '../node/data-dir.ts';
 import { encodeTicket, Node } from '../node/index.ts';
 import { networkId as toNetworkId } from '../core/index.ts';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
@@ -18,6 +18,7 @@ import { appCommand } from './app.ts';
 import { chatCommand } from './chat.ts';
 import { groupCommand } from './group.ts';
 import { deviceCommand } from './device.ts';
+import { parseTopicKey, resolveTopicKey } from './chat-encryption.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 import { BadFileError, exportCommand, importCommand } from './export-import.ts';
 
@@ -57,7 +58,7 @@ const ID_HELP = `usage: walkaway id [--data DIR]
 Prints this node's public key (hex), creating the identity if needed.
   --data DIR   data directory (default ~/.walkaway)`;
 
-const TICKET_HELP = `usage: walkaway ticket <topic> [--data DIR] [--port N] [--network ID] [--private]
+const TICKET_HELP = `usage: walkaway ticket <topic> [--data DIR] [--port N] [--network ID] [--key HEX] [--private]
 
 Prints a ticket for a topic: the network id, the topic and the addresses on
 which this node's chat listens (every IPv4 interface, --port, default 4077).
@@ -65,6 +66,8 @@ Another person joins with "walkaway chat <ticket>".
   --data DIR     data directory (default ~/.walkaway)
   --port N       the port your chat listens on (default 4077)
   --network ID   network id (default "walkaway")
+  --key HEX      the room's topic key (64 hex digits; default: the one kept in the data
+                 directory by "walkaway chat <topic> --key"): the ticket carries it
   --private      a private topic you own: the ticket names you as its owner`;
 
 const RELAY_HELP = `usage: walkaway relay [--port N] [--network ID] [--data DIR] [--json]
@@ -87,18 +90,20 @@ async function idCommand(argv: string[]): Promise<void> {
 }
 
 async function ticketCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' }, private: { type: 'boolean' } }, 1, 'ticket');
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' }, key: { type: 'string' }, private: { type: 'boolean' } }, 1, 'ticket');
   if (values.help) return void console.log(TICKET_HELP);
   if (!positionals[0]) throw new UsageError('ticket needs a topic; see "walkaway ticket --help"');
   const topic = text(positionals[0], 'the topic', 1024)!;
   const dir = text(values.data, '--data', 4096) ?? defaultDataDir();
+  const topicKey = resolveTopicKey({ dataDir: dir, topic, flag: parseTopicKey(values.key) });
   mkdirSync(dir, { recursive: true });
   const key = loadIdentity(dir);
   const peerId = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', key.toBytes())).toString();
   const p = port(values.port, '--port') ?? 4077;
   const ips = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4').map((i) => i!.address);
   const addresses = ips.map((ip) => `/ip4/${ip}/tcp/${p}/p2p/${peerId}`);
-  console.log(encodeTicket({ networkId: toNetworkId(text(values.network, '--network')), topic: topicId(topic), addresses, ...(values.private ? { owner: key.publicKey.toHex() } : {}) }));
+  const ticket = { networkId: toNetworkId(text(values.network, '--network')), topic: topicId(topic), addresses, ...(values.private ? { owner: key.publicKey.toHex() } : {}) };
+  console.log(encodeTicket(topicKey ? { ...ticket, key: topicKey } : ticket));
 }
 
 async function relayCommand(argv: string[]): Promise<void> {

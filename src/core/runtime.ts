@@ -18,9 +18,11 @@ export interface Runtime {
   wallMicros(): number;
   /**
    * Runs `fn` once after `ms` milliseconds (0: after the current work, as
-   * `setImmediate`). Timers never keep the process alive.
+   * `setImmediate`). Timers do not keep the process alive unless
+   * `keepAlive` (a sync session in progress does: its peer may be a plain
+   * socket the process waits on).
    */
-  setTimer(ms: number, fn: () => void): TimerHandle;
+  setTimer(ms: number, fn: () => void, keepAlive?: boolean): TimerHandle;
   clearTimer(handle: TimerHandle | undefined): void;
   /** Uniform in [0, 1). */
   random(): number;
@@ -33,14 +35,14 @@ type RealTimer = { kind: 'timeout'; t: NodeJS.Timeout } | { kind: 'immediate'; t
 const REAL: Runtime = Object.freeze({
   now: () => performance.now(),
   wallMicros: () => Date.now() * 1000,
-  setTimer(ms: number, fn: () => void): TimerHandle {
+  setTimer(ms: number, fn: () => void, keepAlive = false): TimerHandle {
     if (ms <= 0) {
       const t = setImmediate(fn);
-      t.unref();
+      if (!keepAlive) t.unref();
       return { timer: { kind: 'immediate', t } satisfies RealTimer };
     }
     const t = setTimeout(fn, ms);
-    t.unref();
+    if (!keepAlive) t.unref();
     return { timer: { kind: 'timeout', t } satisfies RealTimer };
   },
   clearTimer(handle: TimerHandle | undefined): void {
@@ -59,7 +61,7 @@ export function realRuntime(): Runtime {
 }
 
 /** Runs `fn` every `ms` through `runtime` until the returned function is called. */
-export function every(runtime: Runtime, ms: number, fn: () => void): () => void {
+export function every(runtime: Runtime, ms: number, fn: () => void, keepAlive = false): () => void {
   let handle: TimerHandle | undefined;
   let stopped = false;
   const tick = () => {
@@ -68,7 +70,7 @@ export function every(runtime: Runtime, ms: number, fn: () => void): () => void 
       if (stopped) return;
       fn();
       tick();
-    });
+    }, keepAlive);
   };
   tick();
   return () => {

@@ -99,6 +99,11 @@ export class GroupEncryption {
     return this.me;
   }
 
+  /** This member's Ed25519 public key. */
+  get memberKey(): Uint8Array {
+    return this.config.identity.publicKey.toBytes();
+  }
+
   /** My pre-key bundle, encoded (to put in a ticket, or hand to an adder). */
   bundle(): Uint8Array {
     return encodeBundle(bundleOf(this.state.keys, this.config.identity));
@@ -268,6 +273,8 @@ export class GroupEncryption {
   private async receiveSecret(message: Extract<ControlMessage, { type: 'secret' }>, author: string, input: ControlInput): Promise<GroupOutput> {
     const box = message.boxes.find((b) => toHex(b.recipient) === this.me);
     if (!box || this.state.removed) return empty();
+    // Read before (a replay after a restart from persisted state): its channel keys are used up, its secret is here.
+    if (this.state.secrets.has(toHex(message.secretId))) return empty();
     const channel = this.state.channels.get(author) ?? newTwoPartyState();
     const content = decodeBox(await receiveTwoParty(channel, this.state.keys, input.author, box.message));
     this.state.channels.set(author, channel);

@@ -32,6 +32,8 @@ export interface DecryptConfig {
   onReport?: ReportSink;
   /** Control bodies the group scheme asks to publish on the topic (acks, welcomes, fresh secrets). */
   onPublish?: (body: Uint8Array) => void;
+  /** After a group control message changed the scheme's state (persist it here, before its bodies go out). */
+  onStateChange?: () => void;
 }
 
 /** Control messages remembered as read, so that a replay of the topic does not feed them to the channels twice. */
@@ -146,6 +148,7 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
     try {
       const author = input.operation.header.publicKey.toBytes();
       const result = await group.receive({ author, lamport: input.lamport, message }, now);
+      this.config.onStateChange?.();
       for (const b of result.publish) this.config.onPublish?.(b);
       if (result.secrets.length > 0) this.release(out);
     } catch (err) {

@@ -43,6 +43,8 @@ export interface GroupTopicOptions {
   onReport?: ReportSink;
   /** Most control bodies kept until `attach` (bounded: the oldest go first). */
   maxQueued?: number;
+  /** After every change of the scheme's state, before the control bodies it made go out (persist it: group-state-file.ts). */
+  onStateChange?: () => void;
 }
 
 /** A group-encrypted topic: the slot, sealing, and the group's control messages published on the topic. */
@@ -53,6 +55,8 @@ export interface GroupTopicEncryption extends TopicEncryption {
   update(state: Uint8Array): Promise<void>;
   /** A membership change from the group CRDT (`readerChanges`). */
   changed(change: MembershipChange): Promise<void>;
+  /** Publishes a pre-key bundle on the topic (mine by default, or an invitee's), so that members can send to its owner. */
+  publishBundle(bundle?: Uint8Array): void;
 }
 
 /**
@@ -72,8 +76,12 @@ export function groupTopicEncryption(options: GroupTopicOptions): GroupTopicEncr
     if (publisher) publisher(body);
     else if (queued.push(body) > (options.maxQueued ?? 1024)) queued.shift();
   };
-  const emitAll = (out: GroupOutput) => out.publish.forEach(emit);
-  const decrypt = new DecryptProcessor({ mode: { type: 'group', group }, now, onReport: options.onReport, onPublish: emit });
+  const changed = options.onStateChange ?? (() => {});
+  const emitAll = (out: GroupOutput) => {
+    changed();
+    out.publish.forEach(emit);
+  };
+  const decrypt = new DecryptProcessor({ mode: { type: 'group', group }, now, onReport: options.onReport, onPublish: emit, onStateChange: changed });
   return {
     decrypt,
     seal: (body) => (controlBodies.has(body) ? body : group.seal(body)),
@@ -85,5 +93,6 @@ export function groupTopicEncryption(options: GroupTopicOptions): GroupTopicEncr
     create: async (state) => emitAll(await group.create(state, now())),
     update: async (state) => emitAll(await group.update(state, now())),
     changed: async (change) => emitAll(await group.changed(change, now())),
+    publishBundle: (bundle) => emit(group.bundleMessage(bundle)),
   };
 }

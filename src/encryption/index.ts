@@ -47,3 +47,4 @@ export {
   type TopicKeyEncryptionOptions,
 } from './encrypted-topic.ts';
 export { AuthMembership, readerChanges } from './auth-membership.ts';
+export { decodeGroupState, encodeGroupState, groupStateFile, openGroupState, saveGroupState, MAX_GROUP_STATE_BYTES, type PersistedGroup } from './group-state-file.ts';

@@ -82,6 +82,16 @@ export class Connections {
     });
   }
 
+  /** The address book's and dial gate's figures, for logs. */
+  describe(): string {
+    const book = this.#book.stats();
+    const g = this.gate.stats;
+    return (
+      `address book: ${book.verified} verified, ${book.learned} learned (${book.learnedBytes} bytes); ` +
+      `dial gate: ${g.granted} granted, ${g.addresses} addresses, ${g.noTokens} over budget, ${g.backingOff} backing off, ${g.noAddresses} without address`
+    );
+  }
+
   #gatedAddresses(peer: string, addresses: string[]): string[] {
     if (this.#stopped) return [];
     const chosen = this.gate.take(peer, addresses, this.#runtime.now());

@@ -3,7 +3,8 @@
  * `stream(topic)` gives `{ tx, rx }` for the persisted, eventually consistent
  * stream of a topic, `ephemeralStream(topic)` for live-only messages.
  */
-export { Node, type NodeOptions, type PublishOptions, type StreamOptions, type TopicStream, type EphemeralStream } from './node.ts';
+export { Node } from './node.ts';
+export type { ForkEvent, NodeOptions, PublishOptions, StreamOptions, TopicStream, EphemeralStream } from './node-types.ts';
 export type { TopicEvent, EphemeralEvent } from './topic-state.ts';
 export type { Receiver } from './receiver.ts';
 export type { NodeStats } from './node-stats.ts';

@@ -5,6 +5,7 @@
  */
 import type { GossipService } from '../net/gossip/gossip-service.ts';
 import type { SyncService } from '../net/sync/sync-service.ts';
+import type { Inbound } from './inbound/inbound.ts';
 import type { TopicState } from './topic-state.ts';
 
 export interface NodeStats {
@@ -18,23 +19,23 @@ export interface NodeStats {
     /** The broadcast tree's caches, per topic. */
     overlays: Record<string, ReturnType<GossipService['overlaySizes']>>;
     /** Per topic: heads, early arrivals, peer heights, ephemeral ids, undelivered events. */
-    topics: Record<string, ReturnType<TopicState['sizes']>>;
+    topics: Record<string, ReturnType<TopicState['sizes']> & ReturnType<Inbound['sizes']>>;
     sync: ReturnType<SyncService['sizes']>;
     gapSyncs: number;
   };
 }
 
-export function nodeStats(gossip: GossipService, topics: Iterable<TopicState>, sync: SyncService, gapSyncs: number): NodeStats {
+export function nodeStats(gossip: GossipService, topics: Iterable<TopicState>, sync: SyncService, inbound: Inbound): NodeStats {
   const stats: NodeStats = {
     sent: { ...gossip.sent },
     topics: {},
     syncSessions: sync.running(),
-    memory: { gossip: gossip.sizes(), overlays: {}, topics: {}, sync: sync.sizes(), gapSyncs },
+    memory: { gossip: gossip.sizes(), overlays: {}, topics: {}, sync: sync.sizes(), gapSyncs: inbound.gapSyncs },
   };
   for (const state of topics) {
     stats.topics[state.hex] = gossip.stats(state.topic);
     stats.memory.overlays[state.hex] = gossip.overlaySizes(state.topic);
-    stats.memory.topics[state.hex] = state.sizes();
+    stats.memory.topics[state.hex] = { ...state.sizes(), ...inbound.sizes(state.topic) };
   }
   return stats;
 }

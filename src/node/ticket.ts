@@ -1,8 +1,12 @@
 /**
- * Tickets: how a person invites another. `walkaway:` + base64url of CBOR
- * `[1, networkId, topic, [multiaddr, ...]]`, or for a private topic
- * `[2, networkId, topic, [multiaddr, ...], owner]` (owner: the 32-byte
- * public key whose first create on the topic's auth log is its group).
+ * Tickets: how a person invites another. `walkaway:` + base64url of CBOR:
+ *   version 1  `[1, networkId, topic, [multiaddr, ...]]`: a topic in clear;
+ *   version 2  `[2, networkId, topic, [multiaddr, ...], owner | null, topicKey?]`
+ * owner: the 32-byte public key whose first create on a private topic's auth
+ * log is its group; topicKey: the 32-byte pre-shared key of a room encrypted
+ * with a topic key. A ticket with neither is written as version 1, so older
+ * builds still read it. The topic key travels only inside the ticket, which
+ * is handed over out of band: nodes join by topic id and never send it.
  */
 import { encode } from 'cborg';
 import { decodeStrictCbor, WalkawayError, type CborLimits } from '../core/index.ts';
@@ -13,14 +17,17 @@ export interface Ticket {
   addresses: string[];
   /** A private topic's owner (hex public key). */
   owner?: string;
+  /** The topic key of a room encrypted with one (32 bytes). */
+  key?: Uint8Array;
 }
 
 const PREFIX = 'walkaway:';
 const MAX_ADDRESSES = 8;
 const MAX_TEXT = 8192;
+const KEY_LENGTH = 32;
 
-/** `[1, networkId, topic, [up to 8 addresses]]`: 13 items at depth 2. */
-export const TICKET_CBOR_LIMITS: CborLimits = { maxItems: 6 + MAX_ADDRESSES, maxDepth: 2, maxBytes: (MAX_TEXT * 3) / 4 };
+/** `[2, networkId, topic, [up to 8 addresses], owner, key]`: 15 items at depth 2. */
+export const TICKET_CBOR_LIMITS: CborLimits = { maxItems: 7 + MAX_ADDRESSES, maxDepth: 2, maxBytes: (MAX_TEXT * 3) / 4 };
 
 export function isTicket(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(PREFIX);
@@ -28,21 +35,36 @@ export function isTicket(value: unknown): value is string {
 
 export function encodeTicket(ticket: Ticket): string {
   const addresses = ticket.addresses.slice(0, MAX_ADDRESSES);
-  if (ticket.owner === undefined) return PREFIX + Buffer.from(encode([1, ticket.networkId, ticket.topic, addresses])).toString('base64url');
-  if (!/^[0-9a-f]{64}$/.test(ticket.owner)) throw new WalkawayError('INVALID_ARGUMENT', 'a ticket owner is a hex public key (64 characters)');
-  return PREFIX + Buffer.from(encode([2, ticket.networkId, ticket.topic, addresses, Buffer.from(ticket.owner, 'hex')])).toString('base64url');
+  const { owner, key } = ticket;
+  if (owner !== undefined && !/^[0-9a-f]{64}$/.test(owner)) throw new WalkawayError('INVALID_ARGUMENT', 'a ticket owner is a hex public key (64 characters)');
+  if (key !== undefined && key.length !== KEY_LENGTH) throw new WalkawayError('INVALID_ARGUMENT', `a ticket's topic key is ${KEY_LENGTH} bytes`);
+  let value: unknown[] = [1, ticket.networkId, ticket.topic, addresses];
+  if (owner !== undefined || key !== undefined) {
+    value = [2, ticket.networkId, ticket.topic, addresses, owner === undefined ? null : Buffer.from(owner, 'hex')];
+    if (key !== undefined) value.push(key);
+  }
+  return PREFIX + Buffer.from(encode(value)).toString('base64url');
 }
 
 export function decodeTicket(text: string): Ticket {
   if (!isTicket(text) || text.length > MAX_TEXT) throw new WalkawayError('INVALID_ARGUMENT', 'a ticket starts with "walkaway:"');
   const value = decodeStrictCbor(Buffer.from(text.slice(PREFIX.length), 'base64url'), 'ticket', TICKET_CBOR_LIMITS);
-  const known = Array.isArray(value) && ((value[0] === 1 && value.length === 4) || (value[0] === 2 && value.length === 5));
+  const known = Array.isArray(value) && ((value[0] === 1 && value.length === 4) || (value[0] === 2 && (value.length === 5 || value.length === 6)));
   if (!known) throw new WalkawayError('MALFORMED', 'unknown ticket version');
-  const [, networkId, topic, addresses, owner] = value as unknown[];
+  const [, networkId, topic, addresses, owner, key] = value as unknown[];
   if (!(networkId instanceof Uint8Array) || networkId.length !== 32 || !(topic instanceof Uint8Array) || topic.length !== 32) {
     throw new WalkawayError('MALFORMED', 'ticket network id and topic must be 32 bytes');
   }
   if (!Array.isArray(addresses) || !addresses.every((a) => typeof a === 'string')) throw new WalkawayError('MALFORMED', 'ticket addresses must be strings');
-  if (owner !== undefined && !(owner instanceof Uint8Array && owner.length === 32)) throw new WalkawayError('MALFORMED', 'ticket owner must be a 32-byte public key');
-  return { networkId: new Uint8Array(networkId), topic: new Uint8Array(topic), addresses, ...(owner ? { owner: Buffer.from(owner).toString('hex') } : {}) };
+  if (addresses.length > MAX_ADDRESSES) {
+    throw new WalkawayError('TOO_LARGE', `ticket: more than ${MAX_ADDRESSES} addresses`, { unit: 'items', limit: MAX_ADDRESSES, actual: addresses.length });
+  }
+  if (owner !== undefined && owner !== null && !(owner instanceof Uint8Array && owner.length === 32)) {
+    throw new WalkawayError('MALFORMED', 'ticket owner must be a 32-byte public key');
+  }
+  if (key !== undefined && !(key instanceof Uint8Array && key.length === KEY_LENGTH)) throw new WalkawayError('MALFORMED', `a ticket's topic key must be ${KEY_LENGTH} bytes`);
+  const ticket: Ticket = { networkId: new Uint8Array(networkId), topic: new Uint8Array(topic), addresses };
+  if (owner instanceof Uint8Array) ticket.owner = Buffer.from(owner).toString('hex');
+  if (key instanceof Uint8Array) ticket.key = new Uint8Array(key);
+  return ticket;
 }

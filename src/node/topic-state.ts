@@ -2,13 +2,11 @@
  * Everything a node keeps per topic: the processors chain every stored
  * operation passes (prune, causal order, the access and decryption slots,
  * the app's processors: processors/chain.ts), the topic's current heads (the `previous` of the next publish), the
- * subscribers of `rx`, operations that arrived by gossip ahead of their
- * backlink, and what each peer is known to hold.
+ * subscribers of `rx`, and what each peer is known to hold.
  */
-import { crypto, Hash, logIdForTopic, logIdOf, MAX_PREVIOUS, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
+import { crypto, type Hash, logIdForTopic, logIdOf, MAX_PREVIOUS, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
 import { ProcessorChain, type AppProcessor, type ChainSlot, type OrderedOperation, type SlotProcessor } from '../processors/index.ts';
 import type { LogHeight, Store, StoredOperation } from '../store/index.ts';
-import { AheadBuffer } from './ahead-buffer.ts';
 import type { EphemeralMessage } from './ephemeral.ts';
 import { PeerHeights } from './peer-heights.ts';
 import { Receiver } from './receiver.ts';
@@ -66,8 +64,6 @@ export class TopicState {
   readonly neighbors = new Set<string>();
   readonly receivers = new Set<Receiver<TopicEvent>>();
   readonly ephemeral = new Set<Receiver<EphemeralEvent>>();
-  /** Operations that came by gossip before their backlink. */
-  readonly #ahead = new AheadBuffer();
   readonly #peerHeights = new PeerHeights();
   readonly #store: Store;
   readonly #self: string;
@@ -186,7 +182,7 @@ export class TopicState {
   }
 
   /** Sizes of what this topic holds for the network, for memory checks. */
-  sizes(): { heads: number; ahead: number; aheadBytes: number; peerHeightPeers: number; peerHeightEntries: number; ephemeralSeen: number; rxQueued: number; rxBytes: number } {
+  sizes(): { heads: number; peerHeightPeers: number; peerHeightEntries: number; ephemeralSeen: number; rxQueued: number; rxBytes: number } {
     let rxQueued = 0;
     let rxBytes = 0;
     for (const rx of [...this.receivers, ...this.ephemeral]) {
@@ -196,8 +192,6 @@ export class TopicState {
     const heights = this.#peerHeights.sizes();
     return {
       heads: this.#heads.size,
-      ahead: this.#ahead.count,
-      aheadBytes: this.#ahead.bytes,
       peerHeightPeers: heights.peers,
       peerHeightEntries: heights.entries,
       ephemeralSeen: this.#ephemeralSeen.size,
@@ -244,30 +238,6 @@ export class TopicState {
     if (this.#ephemeralSeen.size > MAX_EPHEMERAL_SEEN) this.#ephemeralSeen.delete(this.#ephemeralSeen.values().next().value!);
     const event: EphemeralEvent = { ...message, author: message.author.toHex(), own: message.author.toHex() === this.#self };
     for (const rx of this.ephemeral) rx.push(event);
-  }
-
-  /** Keeps a verified operation that came ahead of its backlink (bounded: ahead-buffer.ts). */
-  keepAhead(op: Operation, now = performance.now()): void {
-    this.#ahead.keep(op, now);
-  }
-
-  /** Takes the waiting operation that follows `op` in its log, if one came early. */
-  takeNextAhead(op: Operation): Operation | undefined {
-    return this.#ahead.takeNext(op);
-  }
-
-  /** The lowest waiting operation of every log (after a sync, they may fit now). */
-  firstAhead(): Operation[] {
-    return this.#ahead.firstOfEachLog();
-  }
-
-  /** Drops waiting operations at or below `seqNum` of this operation's log (stored by now). */
-  dropAheadUpTo(op: Operation): void {
-    this.#ahead.dropUpTo(op);
-  }
-
-  get aheadCount(): number {
-    return this.#ahead.count;
   }
 
   /** Records that `peer` holds at least these heights (after a sync with it). */

@@ -32,7 +32,7 @@ import {
   type LwwChange,
   type LwwEntry,
 } from '../processors/index.ts';
-import type { PublishOptions } from './node.ts';
+import type { PublishOptions } from './node-types.ts';
 import type { TopicState } from './topic-state.ts';
 
 /** What a view needs of the node: the topic and a way to publish to it. */
@@ -40,7 +40,7 @@ export interface ViewSource {
   state: TopicState;
   /** Hex public key of this node. */
   self: string;
-  publish(body: Uint8Array, options?: PublishOptions): Hash | Promise<Hash>;
+  publish(body: Uint8Array, options?: PublishOptions): Promise<Hash>;
 }
 
 /** Longest LWW key, in UTF-16 code units: keys travel in every write. */

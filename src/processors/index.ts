@@ -6,7 +6,7 @@
  * A topic's chain (`ProcessorChain`): prune > causal order > access slot >
  * decryption slot > the app's processors (chain.ts).
  *
- * Built in: ingest (decode, validate, store), prune, causal ordering across
+ * Built in (ingest is the node's inbound path, src/node/inbound): prune, causal ordering across
  * authors (an operation comes out only after its backlink and its `previous`
  * hashes; pending operations are bounded and rebuilt from the store after a
  * restart; only the released set is persisted, in batches), Lamport
@@ -26,7 +26,6 @@ export type {
   Stamp,
 } from './types.ts';
 export { pipeline, fanout, ProcessorStream } from './pipeline.ts';
-export { IngestProcessor, type IngestInput, type IngestConfig } from './ingest.ts';
 export { PruneProcessor, type PruneConfig } from './prune.ts';
 export {
   ProcessorChain,

@@ -9,16 +9,25 @@ import type { Duplex } from 'node:stream';
 import { every, realRuntime, toHex, WalkawayError, type Operation, type Runtime } from '../core/index.ts';
 import type { ForkEvidence, Store } from '../store/index.ts';
 import { encodeFrames, FrameDecoder } from './frames.ts';
-import { IngestPipeline, sharedVerifyPool, type Verifier } from './ingest-pipeline.ts';
 import { encodeMessage } from './messages.ts';
 import { SyncSession, type SyncSessionOptions } from './session.ts';
-import { DEFAULT_SYNC_CONFIG, type LogWant, type SyncConfig, type SyncEvent, type SyncInput, type SyncOutput, type SyncStats } from './types.ts';
+import {
+  DEFAULT_SYNC_CONFIG,
+  type LogWant,
+  type SyncConfig,
+  type SyncEvent,
+  type SyncIngest,
+  type SyncIngestSession,
+  type SyncInput,
+  type SyncOutput,
+  type SyncStats,
+} from './types.ts';
 
 export interface SyncOptions extends Omit<SyncSessionOptions, 'config'> {
   signal?: AbortSignal;
   config?: Partial<SyncConfig>;
-  /** Signature checks; defaults to one worker pool shared by the process. */
-  verifier?: Verifier | Promise<Verifier>;
+  /** Checks and stores what the peer sends (the node's inbound path: src/node/inbound). */
+  ingest: SyncIngest;
   /** Clock and timers (stall timer, keepalive, yielding between pages); default: the process's. */
   runtime?: Runtime;
 }
@@ -103,7 +112,7 @@ class StreamDriver {
   readonly #config: SyncConfig;
   readonly #emit: (event: SyncEvent) => void;
   readonly #decoder: FrameDecoder;
-  readonly #pipeline: IngestPipeline;
+  readonly #pipeline: SyncIngestSession;
   #resolve!: (stats: SyncStats) => void;
   #reject!: (error: WalkawayError) => void;
   #queue: SyncInput[] = [];
@@ -130,9 +139,7 @@ class StreamDriver {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    this.#pipeline = new IngestPipeline({
-      store,
-      verifier: options.verifier ?? sharedVerifyPool(),
+    this.#pipeline = options.ingest.open({
       batchSize: this.#config.batchSize,
       mode: this.#config.verify,
       onResults: (results) => {
@@ -140,14 +147,13 @@ class StreamDriver {
         this.feed({ type: 'ingested', results });
       },
       onBacklog: (n) => this.#onBacklog(n),
-      defer: (fn) => void this.#runtime.setTimer(0, fn),
     });
     this.#listen('data', (chunk: Uint8Array) => this.#onData(chunk));
     this.#listen('end', () => this.feed({ type: 'end' }));
     this.#listen('close', () => this.feed({ type: 'end' }));
     this.#listen('error', (err: Error) => this.feed({ type: 'fail', error: new WalkawayError('CLOSED', `stream failed: ${err.message}`) }));
     const interval = Math.max(5, Math.min(this.#config.stallTimeoutMs, this.#config.keepaliveMs) / 4);
-    this.#stopTimer = every(this.#runtime, interval, () => this.#tick());
+    this.#stopTimer = every(this.#runtime, interval, () => this.#tick(), true);
     if (options.signal) {
       const onAbort = () => this.feed({ type: 'close' });
       if (options.signal.aborted) queueMicrotask(onAbort);
@@ -215,7 +221,7 @@ class StreamDriver {
       });
     } else if (!this.#waitingDrain) {
       // Yield to IO between pages even when the stream never pushes back.
-      this.#runtime.setTimer(0, () => this.feed({ type: 'drain' }));
+      this.#runtime.setTimer(0, () => this.feed({ type: 'drain' }), true);
     }
   }
 
@@ -273,6 +279,7 @@ class StreamDriver {
     this.#stopTimer();
     // Everything received before the end (or the error) is still verified and stored.
     await this.#pipeline.idle();
+    this.#pipeline.close();
     await this.#endStream(error !== undefined);
     for (const undo of this.#cleanup) undo();
     this.#stream.on('error', () => {});
@@ -289,7 +296,7 @@ class StreamDriver {
       const grace = this.#runtime.setTimer(this.#config.closeGraceMs, () => {
         stream.destroy();
         resolve();
-      });
+      }, true);
       const done = () => {
         this.#runtime.clearTimer(grace);
         if (failed) stream.destroy();

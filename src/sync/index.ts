@@ -3,8 +3,9 @@
  * at once, over any reliable byte stream; peers on links where nobody can
  * answer converge through broadcast-only sync.
  *
- * Guarantees: every received operation is decoded strictly, its signature
- * checked and ingested through the store's rules before it is stored; a
+ * Guarantees: every received operation is decoded strictly and handed to
+ * the injected `SyncIngest` (the node's inbound path checks its signature
+ * and ingests it through the store's rules before it is stored); a
  * session ends with a typed `WalkawayError` (after at most the stall bound)
  * on any bad input and keeps every valid operation received before it;
  * memory stays bounded (logs are paged from the store, writes wait for the
@@ -14,7 +15,6 @@
  */
 export { SyncSession, type SyncSessionOptions } from './session.ts';
 export { syncOverStream, SyncHandle, type SyncOptions } from './driver.ts';
-export { inlineVerifier, type Verifier } from './ingest-pipeline.ts';
 export { SYNC_PROTOCOL_VERSION, type SyncMessage, type HaveEntry } from './messages.ts';
 // Length-prefixed framing: what any driver that carries frames over a byte stream needs (net's drivers use it).
 export { encodeFrames, FrameDecoder } from './frames.ts';
@@ -41,4 +41,6 @@ export {
   type IngestRequest,
   type IngestResult,
   type IngestKind,
+  type SyncIngest,
+  type SyncIngestSession,
 } from './types.ts';

@@ -77,6 +77,30 @@ export interface IngestResult {
   outcome: IngestOutcome;
 }
 
+/**
+ * Where a session hands the operations it received, in order: something that
+ * checks their signatures (in batches, `VerifyMode`) and stores them through
+ * the store's ingest rules. The node's inbound path (src/node/inbound) is the
+ * one implementation; the session itself stores nothing.
+ */
+export interface SyncIngest {
+  open(options: {
+    mode: VerifyMode;
+    batchSize: number;
+    /** Outcomes in push order; after a bad signature, nothing later is stored or reported. */
+    onResults(results: IngestResult[]): void;
+    /** Batches being verified or stored (for backpressure). */
+    onBacklog(batches: number): void;
+  }): SyncIngestSession;
+}
+
+export interface SyncIngestSession {
+  push(request: IngestRequest): void;
+  /** Resolves once everything pushed so far is stored (or dropped after a failure). */
+  idle(): Promise<void>;
+  close(): void;
+}
+
 export type SyncInput =
   | { type: 'start' }
   /** One whole frame from the peer (the driver strips the length prefix). */

@@ -54,9 +54,13 @@ test('a topic travels on a file: export, import checks every operation, a chat s
   assert.equal(mkdir.status, 0);
   const writer = await ChatProcess.chat('usb-room', dirs[0], ['--name', 'ann']);
   const texts = ['one', 'two', 'three'];
-  for (const t of texts) writer.send(t);
-  await writer.waitForTexts(texts);
-  await writer.kill('SIGTERM');
+  try {
+    for (const t of texts) writer.send(t);
+    await writer.waitForTexts(texts);
+  } finally {
+    // SIGTERM: the chat closes its store and releases the data directory for export.
+    await writer.kill('SIGTERM');
+  }
 
   const file = join(files, 'usb-room.bundle');
   const exported = await run(['export', 'usb-room', file, '--data', dirs[0], '--json']);
@@ -72,9 +76,10 @@ test('a topic travels on a file: export, import checks every operation, a chat s
   // The chat on the imported store hands the messages to a peer that never saw the file
   // (a chat prints what arrives, not its stored history).
   const reader = await ChatProcess.chat('usb-room', dirs[1], ['--name', 'bob']);
-  const peer = await ChatProcess.chat('usb-room', dirs[2], ['--name', 'cy', '--bootstrap', reader.address]);
+  let peer: ChatProcess | undefined;
   try {
-    await peer.waitForTexts(texts, 60_000);
+    peer = await ChatProcess.chat('usb-room', dirs[2], ['--name', 'cy', '--bootstrap', reader.address]);
+    await peer.waitForTexts(texts, 90_000);
     assert.ok(
       reader.lines.some((l) => l.type === 'sync' && l.event === 'end' && l.sent === 3),
       'the importer sent the 3 imported operations',
@@ -84,7 +89,7 @@ test('a topic travels on a file: export, import checks every operation, a chat s
       'the author is the writer, not the importer',
     );
   } finally {
-    await Promise.all([reader.kill(), peer.kill()]);
+    await Promise.all([reader.kill(), peer?.kill()]);
   }
 });
 

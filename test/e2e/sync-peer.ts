@@ -11,6 +11,7 @@
 import net from 'node:net';
 import { SqliteStore } from '../../src/store/index.ts';
 import { syncOverStream, type SyncHandle } from '../../src/sync/index.ts';
+import { storeIngest } from '../../src/node/inbound/index.ts';
 import { fill, key, makeLog, TOPIC } from '../sync/helpers.ts';
 
 interface Spec {
@@ -36,7 +37,7 @@ async function report(handle: SyncHandle, store: SqliteStore): Promise<void> {
 }
 
 function run(store: SqliteStore, socket: net.Socket, role: 'initiator' | 'acceptor', spec: Spec): void {
-  const handle = syncOverStream(store, socket, { role, topic: TOPIC, config: { verify: spec.verify ?? 'all', stallTimeoutMs: 5000, batchSize: 100 } });
+  const handle = syncOverStream(store, socket, { ingest: storeIngest(store), role, topic: TOPIC, config: { verify: spec.verify ?? 'all', stallTimeoutMs: 5000, batchSize: 100 } });
   if (spec.cutAfter !== undefined) {
     handle.on('progress', (e) => {
       if (e.progress.stored >= spec.cutAfter!) socket.destroy();

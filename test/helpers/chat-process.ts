@@ -43,15 +43,25 @@ export class ChatProcess {
   static async start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChatProcess> {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const p = new ChatProcess(child);
-    p.ready = await p.waitFor((l) => l.type === 'ready', 30_000, 'ready');
+    await p.#whenReady();
     return p;
+  }
+
+  /** Waits for `ready` (a loaded machine starts processes slowly); a process that never gets there is killed, not left behind. */
+  async #whenReady(): Promise<void> {
+    try {
+      this.ready = await this.waitFor((l) => l.type === 'ready', 90_000, 'ready');
+    } catch (err) {
+      await this.kill();
+      throw err;
+    }
   }
 
   /** Starts a TypeScript script of the tests (`node --import tsx SCRIPT ...args`) that prints JSON lines, a `ready` first. */
   static async script(path: string, args: string[]): Promise<ChatProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const p = new ChatProcess(child);
-    p.ready = await p.waitFor((l) => l.type === 'ready', 30_000, 'ready');
+    await p.#whenReady();
     return p;
   }
 
@@ -93,7 +103,9 @@ export class ChatProcess {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-8)).slice(0, 3000)}; stderr: ${this.stderr.join('').slice(-1500)}`));
+        reject(
+          new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-8)).slice(0, 3000)}; stderr: ${this.stderr.join('').slice(-1500)}`),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

@@ -12,6 +12,7 @@ import { logIdForTopic, networkId, topicId, utf8 } from '../../src/core/index.ts
 import { MemoryStore, type StoredOperation } from '../../src/store/index.ts';
 import { MulticastChannel } from '../../src/net/multicast/multicast.ts';
 import { DATAGRAM_TARGET, EXPIRE_MS, fragment, MAX_FRAGMENTS, Reassembler } from '../../src/net/multicast/multicast-fragments.ts';
+import { InboundStoreDriver } from '../../src/node/inbound/index.ts';
 import { keyFor, makeLog } from '../helpers/ops.ts';
 
 const GROUP = '239.255.77.77';
@@ -53,13 +54,15 @@ test('multicast: operations of 3 KB, 200 KB and 900 KB arrive whole, in datagram
     [1, 2].map(async (seed) => {
       const store = MemoryStore.create();
       const stored: StoredOperation[] = [];
+      const inbound = new InboundStoreDriver({ store, seed, onStored: (_t, op) => stored.push(op) });
       const channel = new MulticastChannel({
         store,
         networkId: networkId('fragments-net'),
         port,
         interface: LOOPBACK,
         tickMs: 3_600_000,
-        onStored: (_t, op) => stored.push(op),
+        // The node's inbound path, as a node wires it (src/node/inbound).
+        ingest: (topic, operation, done) => inbound.ingest('multicast', topic, operation, (result) => done(result.outcome)),
         onEphemeral: () => {},
         log: () => {},
         randomBytes: seededRandom(seed),

@@ -14,7 +14,14 @@ import { MemoryStore, type StoredOperation } from '../../src/store/index.ts';
 import { MulticastChannel, type MulticastOptions } from '../../src/net/multicast/multicast.ts';
 import { ReceiveBudget } from '../../src/net/multicast/multicast-budget.ts';
 import { deriveTopicKeys, MULTICAST_VERSION, seal } from '../../src/net/multicast/multicast-crypto.ts';
+import { InboundStoreDriver } from '../../src/node/inbound/index.ts';
 import { keyFor, makeLog } from '../helpers/ops.ts';
+
+/** What a node passes as `ingest`: its inbound path over the store, recording what was stored. */
+function inboundOf(store: MemoryStore, stored: StoredOperation[]): MulticastOptions['ingest'] {
+  const driver = new InboundStoreDriver({ store, seed: 1, onStored: (_topic, op) => stored.push(op) });
+  return (topic, operation, done) => driver.ingest('multicast', topic, operation, (result) => done(result.outcome));
+}
 
 const GROUP = '239.255.77.77';
 const LOOPBACK = '127.0.0.1';
@@ -64,7 +71,8 @@ async function peer(port: number, seed: number, options: Partial<MulticastOption
     port,
     interface: LOOPBACK,
     tickMs: 3_600_000, // ticks are driven by the test
-    onStored: (_topic, op) => stored.push(op),
+    // The node's inbound path, as a node wires it (src/node/inbound).
+    ingest: inboundOf(store, stored),
     onEphemeral: (_topic, bytes) => ephemeral.push(new TextDecoder().decode(bytes)),
     log: () => {},
     randomBytes: seededRandom(seed),
@@ -197,7 +205,7 @@ test('multicast: a sender over its budget is dropped; others and later datagrams
   const channel = new MulticastChannel({
     store: MemoryStore.create(),
     networkId: net,
-    onStored: () => {},
+    ingest: () => {},
     onEphemeral: (_t, bytes) => ephemeral.push(new TextDecoder().decode(bytes)),
     log: () => {},
     now: () => now,

@@ -9,7 +9,7 @@ import { createOperation, logIdForTopic, PrivateKey, topicId, type Hash } from '
 import { PlumTree } from '../../src/net/plumtree/plumtree.ts';
 import { SplitMix32 } from '../../src/net/membership/random.ts';
 import { PENALTY_POINTS, Penalties } from '../../src/net/gossip/penalties.ts';
-import { AheadBuffer, AHEAD_TTL_MS, MAX_AHEAD, MAX_AHEAD_PER_LOG } from '../../src/node/ahead-buffer.ts';
+import { AheadBuffer, AHEAD_TTL_MS, MAX_AHEAD, MAX_AHEAD_PER_LOG } from '../../src/node/inbound/ahead-buffer.ts';
 import { HEIGHTS_TTL_MS, MAX_HEIGHT_PEERS, MAX_HEIGHTS_PER_PEER, PeerHeights } from '../../src/node/peer-heights.ts';
 import { Receiver } from '../../src/node/receiver.ts';
 import { TopicState } from '../../src/node/topic-state.ts';

@@ -4,6 +4,9 @@
  * processors given to `stream`.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Node, type LiveMap } from '../../src/node/index.ts';
 import { LwwMap, type LwwChange } from '../../src/processors/index.ts';
@@ -70,8 +73,14 @@ test('grow-only set, DAG and log views; stream processors get the history and th
   const dagA = a.dag('notes');
   const first = await dagA.append(new Uint8Array([1]));
   const second = await dagA.append(new Uint8Array([2]));
-  assert.deepEqual(dagA.heads().map((h) => h.toHex()), [second.toHex()]);
-  assert.deepEqual(dagA.topological().map((h) => h.toHex()), [first.toHex(), second.toHex()]);
+  assert.deepEqual(
+    dagA.heads().map((h) => h.toHex()),
+    [second.toHex()],
+  );
+  assert.deepEqual(
+    dagA.topological().map((h) => h.toHex()),
+    [first.toHex(), second.toHex()],
+  );
 
   const logB = b.log('notes');
   await until(logB, () => logB.entries(a.privateKey.publicKey).length === 2, 'a log of two entries at b');
@@ -111,4 +120,30 @@ test('node.useSlot: access and decryption processors sit between causal order an
   assert.deepEqual([...value!.body!], [5], 'the denied operation never came; the other one came decrypted');
   assert.deepEqual(seen, [5], 'app processors get what passed the slots');
   assert.deepEqual(order, ['access', 'access', 'decrypt']);
+});
+
+test('after a restart a view starts from the stored history, acknowledged or not', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'walkaway-views-'));
+  try {
+    let a = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'] });
+    // Part of the topic is acknowledged by a stream subscriber, the rest never is.
+    const { rx } = a.stream('board');
+    const board = a.map<number>('board');
+    for (let i = 0; i < 5; i++) await board.set(`k${i % 3}`, i);
+    const it = rx[Symbol.asyncIterator]();
+    for (let i = 0; i < 3; i++) (await it.next()).value!.ack();
+    const before = board.entries();
+    await a.close();
+    a = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'] });
+    const again = a.map<number>('board');
+    assert.deepEqual(again.entries(), before);
+    assert.deepEqual(before, [
+      ['k0', 3],
+      ['k1', 4],
+      ['k2', 2],
+    ]);
+    await a.close();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

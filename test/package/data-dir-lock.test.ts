@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isWalkawayError } from '../../src/core/index.ts';
-import { lockDataDir, openDataDir } from '../../src/data-dir.ts';
+import { lockDataDir, openDataDir } from '../../src/node/data-dir.ts';
 import { Node } from '../../src/node/index.ts';
 import { BIN, ChatProcess } from '../helpers/chat-process.ts';
 

@@ -36,7 +36,7 @@ export const INTERNALS: Record<string, string[]> = {
   store: ['SCHEMA_VERSION', 'ingestOperation', 'prepareStatements'],
   sync: ['IngestPipeline', 'sharedVerifyPool', 'verifyTips', 'encodeMessage', 'decodeMessage', 'maxMessageBytes', 'MAX_HAVE_ENTRIES', 'SYNC_CBOR_LIMITS', 'duplexPair'],
   processors: ['hashKey', 'compareStamps', 'stampOf', 'keyToHash', 'emptyReleasedSet'],
-  net: ['SplitMix32', 'mixSeed', 'sample', 'takeRandom', 'GossipService', 'AddressBook', 'FrameDecoder'],
-  node: ['TopicState', 'GossipValidator', 'SyncManager', 'AheadBuffer'],
+  net: ['SplitMix32', 'mixSeed', 'sample', 'takeRandom', 'GossipService', 'SyncService', 'AddressBook', 'FrameDecoder'],
+  node: ['TopicState', 'GossipValidator', 'AheadBuffer'],
   auth: ['Ancestry', 'resolveStrongRemoval', 'removedBy', 'AUTH_BODY_LIMITS'],
 };

@@ -5,14 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createOperation, type Operation } from '../../src/core/index.ts';
-import {
-  encodeLwwWrite,
-  LwwMap,
-  ProcessorChain,
-  type LwwChange,
-  type OrderedOperation,
-  type SlotProcessor,
-} from '../../src/processors/index.ts';
+import { encodeLwwWrite, LwwMap, ProcessorChain, type LwwChange, type OrderedOperation, type SlotProcessor } from '../../src/processors/index.ts';
 import { MemoryStore, type Store, type StoredOperation } from '../../src/store/index.ts';
 import { authorKey, makeHistory, shuffleWithDuplicates, TOPIC } from './helpers.ts';
 
@@ -72,7 +65,11 @@ describe('processors chain', () => {
     const passed = history.filter((o) => !(o.body && o.body[0] % 2 === 1));
     assert.equal(delivered.length, passed.length, 'the access slot dropped the odd ones');
     assert.ok(delivered.every((o) => o.prepared === 'checked'));
-    assert.deepEqual(seen, delivered.map((o) => o.operation.hash.toHex()), 'the app processor saw what the subscribers get');
+    assert.deepEqual(
+      seen,
+      delivered.map((o) => o.operation.hash.toHex()),
+      'the app processor saw what the subscribers get',
+    );
     const position = new Map(delivered.map((o, i) => [o.operation.hash.toHex(), i]));
     for (const o of delivered) {
       for (const dep of [o.operation.header.backlink, ...(o.operation.header.extensions?.variant === 'causal' ? o.operation.header.extensions.previous : [])]) {
@@ -101,14 +98,22 @@ describe('processors chain', () => {
     let n = 0;
     // Slower for earlier operations: without a queue, later ones would overtake them.
     chain.useSlot('decrypt', { name: 'slow', process: (o) => new Promise((resolve) => setTimeout(() => resolve([o]), 20 - 2 * n++)) });
-    chain.addProcessor({ name: 'throws', process: () => { throw new Error('app bug'); } });
+    chain.addProcessor({
+      name: 'throws',
+      process: () => {
+        throw new Error('app bug');
+      },
+    });
     const map = new LwwMap<number>();
     chain.addProcessor(map);
     const log = lwwLog(8);
     for (const op of log) chain.process(ingest(store, op)!);
     assert.equal(delivered.length, 0, 'nothing delivered before the slot answers');
     await chain.idle();
-    assert.deepEqual(delivered.map((o) => o.operation.header.seqNum), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      delivered.map((o) => o.operation.header.seqNum),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
     assert.equal(map.get('k'), 7);
     assert.equal(problems.filter((p) => p.includes('app bug')).length, 8);
   });
@@ -124,8 +129,14 @@ describe('processors chain', () => {
     assert.equal(map.get('k'), 2, 'the history is in the view');
     for (const op of log.slice(3)) chain.process(ingest(store, op)!);
     assert.equal(map.get('k'), 4);
-    assert.deepEqual(changes.map((c) => c.value), [0, 1, 2, 3, 4]);
-    assert.deepEqual(changes.map((c) => c.stamp.lamport), delivered.map((o) => o.lamport));
+    assert.deepEqual(
+      changes.map((c) => c.value),
+      [0, 1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      changes.map((c) => c.stamp.lamport),
+      delivered.map((o) => o.lamport),
+    );
   });
 
   test('a batch with a prune point: entries below it are deleted and never reach the app', () => {
@@ -133,7 +144,10 @@ describe('processors chain', () => {
     const { chain, delivered } = chainOn(store);
     const log = lwwLog(6, 3);
     chain.processAll(log.map((op) => ingest(store, op)!));
-    assert.deepEqual(delivered.map((o) => o.operation.header.seqNum), [3, 4, 5]);
+    assert.deepEqual(
+      delivered.map((o) => o.operation.header.seqNum),
+      [3, 4, 5],
+    );
     assert.equal(store.getOperation(log[2].hash), undefined, 'deleted');
     assert.ok(store.getOperation(log[3].hash), 'the prune point stays');
   });

@@ -15,7 +15,6 @@ import {
   decodeLwwWrite,
   fanout,
   GrowOnlySet,
-  IngestProcessor,
   LogView,
   LwwMap,
   OperationDag,
@@ -26,6 +25,7 @@ import {
   type Stamp,
 } from '../../src/processors/index.ts';
 import { compareStamps, stampOf } from '../../src/processors/keys.ts';
+import { InboundStage } from './inbound-stage.ts';
 import { MemoryStore, type Store } from '../../src/store/index.ts';
 import { asStored, makeHistory, rng, shuffleWithDuplicates, storeFactories, TOPIC } from './helpers.ts';
 
@@ -55,7 +55,7 @@ function replicaPipeline(store: Store, types: Omit<Replica, 'released'>, release
   };
   const orderer = new CausalOrderer({ store, topic: TOPIC, batchSize: 5 });
   const flow = pipeline(
-    new IngestProcessor({ store, topic: TOPIC }),
+    new InboundStage({ store, topic: TOPIC }),
     new PruneProcessor({ store }),
     orderer,
     record,

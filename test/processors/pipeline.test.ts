@@ -3,7 +3,6 @@ import { after, describe, test } from 'node:test';
 import { createOperation, Hash, isWalkawayError, type Operation } from '../../src/core/index.ts';
 import {
   CausalOrderer,
-  IngestProcessor,
   LwwMap,
   pipeline,
   ProcessorStream,
@@ -12,6 +11,7 @@ import {
   type Processor,
   type ProcessorReport,
 } from '../../src/processors/index.ts';
+import { InboundStage } from './inbound-stage.ts';
 import { MemoryStore, type Store } from '../../src/store/index.ts';
 import { authorKey, makeHistory, storeFactories, TOPIC } from './helpers.ts';
 
@@ -38,7 +38,7 @@ function basicLog(author: number, count: number, pruneAt: number): Operation[] {
 function orderedFlow(store: Store, reports: ProcessorReport[] = []) {
   const onReport = (r: ProcessorReport) => reports.push(r);
   return pipeline(
-    new IngestProcessor({ store, topic: TOPIC, onReport }),
+    new InboundStage({ store, topic: TOPIC, onReport }),
     new PruneProcessor({ store, onReport }),
     new CausalOrderer({ store, topic: TOPIC, batchSize: 4, onReport }),
   );
@@ -68,7 +68,7 @@ describe('pipeline', () => {
     const ops = makeHistory(2, { authors: 1, operations: 4 });
     const bad = ops[3].hash.toHex();
     const flow = pipeline(
-      new IngestProcessor({
+      new InboundStage({
         store,
         verify: async (list) => list.map((o) => o.hash.toHex() !== bad),
         onReport: (r) => reports.push(r),

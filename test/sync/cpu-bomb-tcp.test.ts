@@ -3,7 +3,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { isWalkawayError } from '../../src/core/index.ts';
 import { DEFAULT_SYNC_CONFIG, syncOverStream } from '../../src/sync/index.ts';
-import { frames, hello, openStore, TEST_OPTIONS, TOPIC } from './helpers.ts';
+import { frames, hello, openStore, testOptions, TOPIC } from './helpers.ts';
 
 /**
  * A hostile peer on a real TCP socket (127.0.0.1) sends a hello and then one
@@ -22,7 +22,7 @@ async function bombard(frameBytes: number) {
   const attackerClosed = new Promise<void>((resolve) => attacker.once('close', () => resolve()));
   const socket = await accepted;
   server.close();
-  const handle = syncOverStream(store, socket, { ...TEST_OPTIONS, role: 'acceptor', topic: TOPIC, config: { stallTimeoutMs: 10_000 } });
+  const handle = syncOverStream(store, socket, { ...testOptions(store), role: 'acceptor', topic: TOPIC, config: { stallTimeoutMs: 10_000 } });
   // [n maps...]: the array head then n bytes of 0xa0, framed with its length.
   const n = frameBytes - 5;
   const body = Buffer.alloc(frameBytes, 0xa0);

@@ -1,7 +1,8 @@
 /** Fixtures for the sync tests: deterministic keys and logs, store pairs, raw frames. */
 import { createOperation, logIdForTopic, PrivateKey, topicId, type Operation } from '../../src/core/index.ts';
 import { MemoryStore, SqliteStore, type Store } from '../../src/store/index.ts';
-import { encodeFrames, inlineVerifier, SYNC_PROTOCOL_VERSION, type SyncMessage } from '../../src/sync/index.ts';
+import { inlineVerifier, storeIngest } from '../../src/node/inbound/index.ts';
+import { encodeFrames, SYNC_PROTOCOL_VERSION, type SyncIngest, type SyncMessage } from '../../src/sync/index.ts';
 import { encodeMessage } from '../../src/sync/messages.ts';
 
 export const TOPIC = topicId('walkaway/sync-test');
@@ -90,8 +91,10 @@ export function hello(live = false): SyncMessage {
   return { type: 'hello', version: SYNC_PROTOCOL_VERSION, topic: TOPIC, live };
 }
 
-/** Tests verify on the main thread: no worker start-up per test file. */
-export const TEST_OPTIONS = { verifier: inlineVerifier } as const;
+/** Sync options for a session storing into `store`: tests verify on the main thread (no worker start-up per test file). */
+export function testOptions(store: Store): { ingest: SyncIngest } {
+  return { ingest: storeIngest(store, inlineVerifier) };
+}
 
 /** mulberry32: a small seeded generator for the simulated medium. */
 export function rng(seed: number): () => number {

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { isWalkawayError, type Operation } from '../../src/core/index.ts';
 import { syncOverStream, type SyncConfig, type SyncMessage } from '../../src/sync/index.ts';
 import { duplexPair } from '../../src/sync/pipe.ts';
-import { frames, hashesOf, hello, key, LOG_ID, makeLog, openStore, TEST_OPTIONS, TOPIC } from './helpers.ts';
+import { frames, hashesOf, hello, key, LOG_ID, makeLog, openStore, testOptions, TOPIC } from './helpers.ts';
 
 const author = key(40);
 const log = makeLog(author, 12);
@@ -25,7 +25,7 @@ async function against(bytes: Buffer[], config: Partial<SyncConfig> = {}, end = 
   const store = openStore('sqlite');
   const [honest, raw] = duplexPair();
   raw.resume(); // the hostile peer never reads what it is told
-  const handle = syncOverStream(store, honest, { ...TEST_OPTIONS, role: 'acceptor', topic: TOPIC, config: { stallTimeoutMs: 2000, ...config } });
+  const handle = syncOverStream(store, honest, { ...testOptions(store), role: 'acceptor', topic: TOPIC, config: { stallTimeoutMs: 2000, ...config } });
   for (const b of bytes) raw.write(b);
   if (end) raw.end();
   const error = await handle.done.then(

@@ -5,15 +5,14 @@ import { createOperation, decodeOperationUnverified, unsignedBytesOf } from '../
 import {
   FrameDecoder,
   encodeFrames,
-  inlineVerifier,
   syncOverStream,
   type IngestRequest,
   type SyncMessage,
 } from '../../src/sync/index.ts';
 import { decodeMessage, encodeMessage } from '../../src/sync/messages.ts';
 import { duplexPair } from '../../src/sync/pipe.ts';
-import { verifyTips } from '../../src/sync/ingest-pipeline.ts';
-import { fill, hashesOf, key, makeLog, openStore, TEST_OPTIONS, TOPIC } from './helpers.ts';
+import { inlineVerifier, verifyTips } from '../../src/node/inbound/index.ts';
+import { fill, hashesOf, key, makeLog, openStore, testOptions, TOPIC } from './helpers.ts';
 
 const LOGS = Array.from({ length: 4 }, (_, i) => makeLog(key(60 + i), 25));
 
@@ -29,8 +28,8 @@ test('after sync both peers hold the union of their operations', async () => {
       });
       const union = LOGS.flatMap((log, i) => log.slice(0, Math.max(...split[i]))).map((o) => o.hash.toHex()).sort();
       const [sa, sb] = duplexPair();
-      const ha = syncOverStream(a, sa, { ...TEST_OPTIONS, role: 'initiator', topic: TOPIC, config: { pageSize: 7, batchSize: 9 } });
-      const hb = syncOverStream(b, sb, { ...TEST_OPTIONS, role: 'acceptor', topic: TOPIC, config: { pageSize: 5, batchSize: 13 } });
+      const ha = syncOverStream(a, sa, { ...testOptions(a), role: 'initiator', topic: TOPIC, config: { pageSize: 7, batchSize: 9 } });
+      const hb = syncOverStream(b, sb, { ...testOptions(b), role: 'acceptor', topic: TOPIC, config: { pageSize: 5, batchSize: 13 } });
       await Promise.all([ha.done, hb.done]);
       assert.deepEqual(hashesOf(a), union);
       assert.deepEqual(hashesOf(b), union);

@@ -3,12 +3,13 @@ import { describe, test } from 'node:test';
 import type { Store } from '../../src/store/index.ts';
 import { syncOverStream, type SyncOptions, type SyncStats } from '../../src/sync/index.ts';
 import { duplexPair } from '../../src/sync/pipe.ts';
-import { fill, hashesOf, heightsOf, key, LOG_ID, makeLog, openStore, STORE_PAIRS, TEST_OPTIONS, TOPIC } from './helpers.ts';
+import { storeIngest } from '../../src/node/inbound/index.ts';
+import { fill, hashesOf, heightsOf, key, LOG_ID, makeLog, openStore, STORE_PAIRS, testOptions, TOPIC } from './helpers.ts';
 
 async function sync(a: Store, b: Store, extra: Partial<SyncOptions> = {}): Promise<[SyncStats, SyncStats]> {
   const [sa, sb] = duplexPair();
-  const ha = syncOverStream(a, sa, { ...TEST_OPTIONS, ...extra, role: 'initiator', topic: TOPIC });
-  const hb = syncOverStream(b, sb, { ...TEST_OPTIONS, ...extra, role: 'acceptor', topic: TOPIC });
+  const ha = syncOverStream(a, sa, { ...testOptions(a), ...extra, role: 'initiator', topic: TOPIC });
+  const hb = syncOverStream(b, sb, { ...testOptions(b), ...extra, role: 'acceptor', topic: TOPIC });
   return Promise.all([ha.done, hb.done]);
 }
 
@@ -19,8 +20,8 @@ for (const [kindA, kindB] of STORE_PAIRS) {
       const b = openStore(kindB);
       fill(a, makeLog(key(1), 700));
       const [sa, sb] = duplexPair();
-      const ha = syncOverStream(a, sa, { ...TEST_OPTIONS, role: 'initiator', topic: TOPIC, config: { pageSize: 64, batchSize: 200 } });
-      const hb = syncOverStream(b, sb, { ...TEST_OPTIONS, role: 'acceptor', topic: TOPIC, config: { batchSize: 200 } });
+      const ha = syncOverStream(a, sa, { ...testOptions(a), role: 'initiator', topic: TOPIC, config: { pageSize: 64, batchSize: 200 } });
+      const hb = syncOverStream(b, sb, { ...testOptions(b), role: 'acceptor', topic: TOPIC, config: { batchSize: 200 } });
       const presync: number[] = [];
       let lastStored = 0;
       let operations = 0;
@@ -91,8 +92,8 @@ for (const [kindA, kindB] of STORE_PAIRS) {
       const b = openStore(kindB);
       fill(a, makeLog(key(4), 1500));
       const [sa, sb] = duplexPair();
-      const ha = syncOverStream(a, sa, { ...TEST_OPTIONS, role: 'initiator', topic: TOPIC, config: { batchSize: 100, pageSize: 50 } });
-      const hb = syncOverStream(b, sb, { ...TEST_OPTIONS, role: 'acceptor', topic: TOPIC, config: { batchSize: 100 } });
+      const ha = syncOverStream(a, sa, { ...testOptions(a), role: 'initiator', topic: TOPIC, config: { batchSize: 100, pageSize: 50 } });
+      const hb = syncOverStream(b, sb, { ...testOptions(b), role: 'acceptor', topic: TOPIC, config: { batchSize: 100 } });
       hb.on('progress', (e) => {
         if (e.progress.stored >= 300) sb.destroy();
       });
@@ -135,8 +136,8 @@ for (const [kindA, kindB] of STORE_PAIRS) {
       const log = makeLog(key(6), 30);
       fill(a, log.slice(0, 20));
       const [sa, sb] = duplexPair();
-      const ha = syncOverStream(a, sa, { ...TEST_OPTIONS, role: 'initiator', topic: TOPIC, live: true });
-      const hb = syncOverStream(b, sb, { ...TEST_OPTIONS, role: 'acceptor', topic: TOPIC, live: true });
+      const ha = syncOverStream(a, sa, { ...testOptions(a), role: 'initiator', topic: TOPIC, live: true });
+      const hb = syncOverStream(b, sb, { ...testOptions(b), role: 'acceptor', topic: TOPIC, live: true });
       await new Promise((resolve) => hb.once('synced', resolve));
       const live: number[] = [];
       const all = new Promise<void>((resolve) =>
@@ -176,8 +177,8 @@ test('the worker verify pool and tips mode give the same result as verifying on 
     const b = openStore('sqlite');
     fill(a, log);
     const [sa, sb] = duplexPair();
-    const ha = syncOverStream(a, sa, { role: 'initiator', topic: TOPIC });
-    const hb = syncOverStream(b, sb, { role: 'acceptor', topic: TOPIC, config: { verify } });
+    const ha = syncOverStream(a, sa, { ingest: storeIngest(a), role: 'initiator', topic: TOPIC });
+    const hb = syncOverStream(b, sb, { ingest: storeIngest(b), role: 'acceptor', topic: TOPIC, config: { verify } });
     const [, got] = await Promise.all([ha.done, hb.done]);
     assert.equal(got.stored, 1200, verify);
     assert.deepEqual(hashesOf(b), hashesOf(a));

@@ -17,10 +17,10 @@
  */
 import dgram from 'node:dgram';
 import { randomBytes as systemRandomBytes } from '@noble/ciphers/utils.js';
-import { toHex, unsignedBytesOf, WalkawayError, type Operation } from '../../core/index.ts';
-import type { Store, StoredOperation } from '../../store/index.ts';
-import { BroadcastSync, type BroadcastOutput, type IngestResult } from '../../sync/index.ts';
-import type { Log } from '../../log.ts';
+import { toHex, WalkawayError, type Operation } from '../../core/index.ts';
+import type { IngestOutcome, Store } from '../../store/index.ts';
+import { BroadcastSync, type BroadcastOutput } from '../../sync/index.ts';
+import type { Log } from '../../core/log.ts';
 import { ReceiveBudget, type ReceiveBudgetConfig } from './multicast-budget.ts';
 import { deriveTopicKeys, NONCE_BYTES, open, seal, SEAL_OVERHEAD, topicTagOf, type TopicKeys } from './multicast-crypto.ts';
 import { DATAGRAM_TARGET, FRAGMENT_HEADER, fragment, Reassembler } from './multicast-fragments.ts';
@@ -35,7 +35,8 @@ export interface MulticastOptions {
   interface?: string;
   /** Period of announcements. Default 2 s. */
   tickMs?: number;
-  onStored: (topic: Uint8Array, op: StoredOperation) => void;
+  /** The node's inbound path: checks the signature, stores, hands on; `done` gets the outcome. */
+  ingest: (topic: Uint8Array, operation: Operation, done: (outcome: IngestOutcome) => void) => void;
   onEphemeral: (topic: Uint8Array, bytes: Uint8Array) => void;
   log: Log;
   /** Source of nonces (seeded in tests). */
@@ -255,26 +256,16 @@ export class MulticastChannel {
           this.#apply(joined, machine.handle({ type: 'log-page', operations: page }));
           break;
         }
-        case 'ingest':
-          this.#apply(joined, machine.handle({ type: 'ingested', results: [this.#ingest(machine.topic, out.request)] }));
+        case 'ingest': {
+          const request = out.request;
+          this.#o.ingest(machine.topic, request.operation, (outcome) => this.#apply(joined, machine.handle({ type: 'ingested', results: [{ request, outcome }] })));
           break;
+        }
         case 'emit':
           if (out.event.type === 'dropped') this.#o.log(`multicast: dropped ${out.event.error.message}`);
           break;
       }
     }
-  }
-
-  /** Signature check, then the store's rules: nothing unverified is stored. */
-  #ingest(topic: Uint8Array, request: IngestResult['request']): IngestResult {
-    const op: Operation = request.operation;
-    if (!op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature)) {
-      const error = new WalkawayError('INVALID_SIGNATURE', `signature of ${op.hash.toHex()} does not verify`);
-      return { request, outcome: { status: 'rejected', hash: op.hash, error } };
-    }
-    const outcome = this.#o.store.ingest(op, topic);
-    if (outcome.status === 'inserted') this.#o.onStored(topic, outcome.operation);
-    return { request, outcome };
   }
 
   /** Seals a payload into one datagram, or into fragments when it is larger than a datagram on a real link; sends paced. */

@@ -8,7 +8,7 @@
 import type { Duplex } from 'node:stream';
 import { realRuntime, toHex, type Runtime, type TimerHandle } from '../../core/index.ts';
 import type { Store } from '../../store/index.ts';
-import { syncOverStream, type SyncEvent, type SyncHandle, type SyncStats, type Verifier } from '../../sync/index.ts';
+import { syncOverStream, type SyncEvent, type SyncHandle, type SyncIngest, type SyncStats } from '../../sync/index.ts';
 import { protocolId } from '../transport/protocol.ts';
 import type { Transport } from '../transport/transport.ts';
 
@@ -16,9 +16,9 @@ export interface SyncServiceOptions {
   transport: Transport;
   /** Default: the process's clock and timers. */
   runtime?: Runtime;
-  /** Signature checks of received operations (default: the process's worker pool). */
-  verifier?: Verifier;
   store: Store;
+  /** Where sessions hand what they receive: the node's inbound path. */
+  ingest: SyncIngest;
   networkId: Uint8Array;
   self: string;
   isJoined: (topic: Uint8Array) => boolean;
@@ -121,13 +121,13 @@ export class SyncService {
 
   #run(peer: string, topic: Uint8Array | undefined, stream: Duplex, role: 'initiator' | 'acceptor'): void {
     const handle = syncOverStream(this.#o.store, stream, {
+      ingest: this.#o.ingest,
       role,
       topic,
       // A peer without access hears what a node that has not joined says: "topic not served here".
       acceptTopic: (t) => this.#o.isJoined(t) && this.#o.mayExchange?.(t, peer) !== false,
       live: false,
       runtime: this.#runtime,
-      ...(this.#o.verifier ? { verifier: this.#o.verifier } : {}),
     });
     let key: string | undefined;
     const begin = (t: Uint8Array) => {

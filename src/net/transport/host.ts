@@ -25,7 +25,7 @@ import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import { createLog } from '../../log.ts';
+import { createLog } from '../../core/log.ts';
 import { concatBytes, crypto, toHex, utf8, type PrivateKey } from '../../core/index.ts';
 import { publicKeyOfPeer } from './peer-ids.ts';
 
@@ -136,7 +136,11 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     addresses: { listen: [...options.listen, '/p2p-circuit'] },
     transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // yamux grows a stream's receive window up to 16 MiB, but libp2p aborts a
+    // stream whose unread buffer passes 4 MiB: a paused reader (sync ingest
+    // behind on a busy machine) lost its session. 2 MiB keeps the sender
+    // within the buffer.
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 2 * 1024 * 1024 } })],
     connectionProtector: privateNetwork({ psk: pnetKey(options.networkId), timeoutMs: SLOW_PEER_MS }),
     connectionManager: boundedConnectionManager(options.relayServer),
     peerStore: PEER_STORE_LIMITS,

@@ -30,7 +30,6 @@ export class Libp2pTransport implements Transport {
   readonly host: Libp2p;
   readonly self: string;
   readonly peerId: string;
-  readonly #runtime: Runtime;
   readonly #listeners = new TransportListeners();
   readonly #log: (message: string) => void;
   #source: (peer: string) => string[] = () => [];
@@ -42,6 +41,8 @@ export class Libp2pTransport implements Transport {
   #stopSweeps: () => void;
 
   #refused: (peer: string) => boolean = () => false;
+  /** What the sweep's log line adds (the node's address book and dial gate). */
+  #sweepNote: () => string = () => '';
 
   static async create(options: HostOptions, runtime: Runtime = realRuntime(), log: (message: string) => void = () => {}): Promise<Libp2pTransport> {
     let transport: Libp2pTransport | undefined;
@@ -52,7 +53,6 @@ export class Libp2pTransport implements Transport {
 
   constructor(host: Libp2p, runtime: Runtime = realRuntime(), log: (message: string) => void = () => {}) {
     this.host = host;
-    this.#runtime = runtime;
     this.#log = log;
     this.self = publicKeyOfPeer(host.peerId)!;
     this.peerId = host.peerId.toString();
@@ -147,6 +147,11 @@ export class Libp2pTransport implements Transport {
     if (id) for (const connection of this.host.getConnections(id)) connection.abort(reason);
   }
 
+  /** Adds the node's own figures to the sweep's log line. */
+  setSweepNote(note: () => string): void {
+    this.#sweepNote = note;
+  }
+
   /** Effective for hosts made by `Libp2pTransport.create` (the host's connection gater asks). */
   setRefusal(refused: (peer: string) => boolean): void {
     this.#refused = refused;
@@ -191,7 +196,8 @@ export class Libp2pTransport implements Transport {
         await this.host.peerStore.delete(p.id).catch(() => {});
         removed++;
       }
-      this.#log(`peer store: ${peers.length - removed} peers (${removed} swept)`);
+      const note = this.#sweepNote();
+      this.#log(`peer store: ${peers.length - removed} peers (${removed} swept)${note ? `; ${note}` : ''}`);
     } catch (err) {
       this.#log(`peer store sweep failed: ${(err as Error).message}`);
     } finally {

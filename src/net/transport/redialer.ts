@@ -12,16 +12,22 @@
  * overlay chose to drop the peer). A peer that reconnects, in either
  * direction, is no longer chased.
  *
+ * Only a peer whose connection lasted (MIN_CONNECTED_MS) is chased: one
+ * that a gater hung up on during the upgrade (deny and allow lists, bans)
+ * would otherwise be redialled for 15 minutes.
+ *
  * Bounded: 64 lost peers (the oldest is forgotten), one dial per peer at a time.
  */
 import type { PeerId } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
-import type { Log } from '../../log.ts';
+import type { Log } from '../../core/log.ts';
 
 const MAX_LOST = 64;
 const GIVE_UP_MS = 15 * 60_000;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15_000, 30_000];
 const DEFAULT_TARGET = 8;
+const MIN_CONNECTED_MS = 2000;
+const MAX_CONNECTED = 1024;
 
 interface Lost {
   peer: PeerId;
@@ -36,6 +42,8 @@ export class Redialer {
   readonly #log: Log;
   readonly #target: number;
   readonly #lost = new Map<string, Lost>();
+  /** When each connected peer connected (bounded: the oldest entry goes). */
+  readonly #connectedAt = new Map<string, number>();
   #stopped = false;
 
   constructor(options: { host: Libp2p; log: Log; target?: number }) {
@@ -50,8 +58,16 @@ export class Redialer {
   }
 
   start(): void {
-    this.#host.addEventListener('peer:disconnect', ({ detail: peer }) => this.#onLost(peer));
-    this.#host.addEventListener('peer:connect', ({ detail: peer }) => this.#forget(peer.toString()));
+    this.#host.addEventListener('peer:disconnect', ({ detail: peer }) => {
+      const since = this.#connectedAt.get(peer.toString());
+      this.#connectedAt.delete(peer.toString());
+      if (since !== undefined && performance.now() - since >= MIN_CONNECTED_MS) this.#onLost(peer);
+    });
+    this.#host.addEventListener('peer:connect', ({ detail: peer }) => {
+      this.#forget(peer.toString());
+      this.#connectedAt.set(peer.toString(), performance.now());
+      if (this.#connectedAt.size > MAX_CONNECTED) this.#connectedAt.delete(this.#connectedAt.keys().next().value!);
+    });
   }
 
   stop(): void {

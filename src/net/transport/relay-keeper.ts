@@ -21,7 +21,7 @@
 import type { Connection, PeerId } from '@libp2p/interface';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Libp2p } from 'libp2p';
-import type { Log } from '../../log.ts';
+import type { Log } from '../../core/log.ts';
 import { WalkawayError } from '../../core/index.ts';
 import { acceptRemoteAddress, scopeOfConnection } from './address-filter.ts';
 

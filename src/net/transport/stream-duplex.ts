@@ -21,7 +21,7 @@ export function streamToDuplex(stream: Stream): Duplex {
       stream.close().then(() => callback(), (err: Error) => callback(err));
     },
     read() {
-      stream.resume();
+      if (stream.readStatus === 'paused') stream.resume();
     },
     destroy(err, callback) {
       if (err) stream.abort(err);
@@ -31,16 +31,22 @@ export function streamToDuplex(stream: Stream): Duplex {
   });
   // A remote reset must not crash a process that has no reader on the stream yet: readers see it anyway.
   duplex.on('error', () => {});
-  void (async () => {
-    try {
-      for await (const chunk of stream) {
-        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
-        if (!duplex.push(bytes)) stream.pause();
-      }
-      duplex.push(null);
-    } catch (err) {
-      duplex.destroy(err as Error);
-    }
-  })();
+  // Events, not the stream's async iterator: the iterator ends at the remote's
+  // close-write even while a paused stream still buffers data, and that data
+  // was lost (a slow sync receiver lost the tail of the session). 'end' comes
+  // only once the buffer is empty and the remote closed.
+  stream.addEventListener('message', (evt) => {
+    const bytes = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
+    if (!duplex.push(bytes) && stream.readStatus === 'readable') stream.pause();
+  });
+  stream.addEventListener('end', () => duplex.push(null), { once: true });
+  stream.addEventListener(
+    'close',
+    (evt) => {
+      if (evt.error) duplex.destroy(evt.error);
+      else if (stream.readBufferLength === 0) duplex.push(null);
+    },
+    { once: true },
+  );
   return duplex;
 }

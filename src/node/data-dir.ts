@@ -8,8 +8,8 @@ import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, u
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createOperation, PrivateKey, WalkawayError, type Operation } from './core/index.ts';
-import { SqliteStore } from './store/index.ts';
+import { createOperation, PrivateKey, WalkawayError, type Operation } from '../core/index.ts';
+import { SqliteStore } from '../store/index.ts';
 
 export interface DataDir {
   path: string;

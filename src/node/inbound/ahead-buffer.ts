@@ -4,7 +4,7 @@
  * per log and overall, with expiry: sync fills any gap these would have
  * filled, so dropping one costs a round trip at most.
  */
-import { logIdOf, toHex, type Operation } from '../core/index.ts';
+import { logIdOf, toHex, type Operation } from '../../core/index.ts';
 
 /** Operations waiting overall: a gap rarely spans more than a burst of one author. */
 export const MAX_AHEAD = 1024;

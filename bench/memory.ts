@@ -1,0 +1,84 @@
+/**
+ * Benchmark `memory` (issue 21): RSS and V8 heap of one idle process per
+ * side at stages (bench/memory-child.ts): runtime only, modules loaded,
+ * started, one topic joined, after 10k and N items published and stored,
+ * after T topics. Sides: a Walkaway node (SQLite, libp2p host), a libp2p
+ * host with GossipSub (no store: GossipSub keeps nothing), a Hypercore 11
+ * core. Interleaved repetitions, medians with spread. Goal: an idle Walkaway
+ * node (after joining) under 80 MB RSS.
+ *
+ *   npm run bench -- memory [--ops 100000] [--topics 10] [--reps 3] [--save]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { flag, interleave, medians, round, type Sample } from './harness.ts';
+import { barChart, barsOf } from './svg.ts';
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const SIDES = ['walkaway', 'gossipsub', 'hypercore'];
+const MB = 2 ** 20;
+
+async function sample(side: string, ops: number, topics: number): Promise<Sample> {
+  const dir = mkdtempSync(join(tmpdir(), `walkaway-bench-memory-${side}-`));
+  try {
+    const proc = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', here('./memory-child.ts'), side, dir, String(ops), String(topics)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const out: Sample = {};
+    for await (const line of createInterface({ input: proc.stdout! })) {
+      let m: Record<string, any>;
+      try {
+        m = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (m.type === 'done') break;
+      if (m.type !== 'stage') continue;
+      const key = String(m.stage).replace(/-(\d+)$/, (_: string, n: string) => (Number(n) === ops ? '-N' : `-${n}`)).replace(/-(\w)/g, (_: string, c: string) => c.toUpperCase());
+      out[`${key}RssMB`] = round(m.rss / MB, 1);
+      out[`${key}HeapMB`] = round(m.heapUsed / MB, 1);
+      out[`${key}ExternalMB`] = round(m.external / MB, 1);
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const ops = Number(flag(args, 'ops', '100000'));
+  const topics = Number(flag(args, 'topics', '10'));
+  const reps = Number(flag(args, 'reps', '3'));
+  const sides = flag(args, 'sides', SIDES.join(',')).split(',');
+  const result = await interleave(Object.fromEntries(sides.map((s) => [s, () => sample(s, ops, topics)])), reps);
+  const m = (s: string) => medians(result.sides[s]);
+  const w = m('walkaway');
+  const stages = ['bare', 'loaded', 'started', 'joined', 'ops10k', 'opsN', `topics${topics}`];
+  const summary = {
+    ops,
+    topics,
+    reps,
+    goals: { 'idle Walkaway node after joining, RSS MB (< 80)': w.joinedRssMB ?? null },
+    rssMB: Object.fromEntries(sides.map((s) => [s, Object.fromEntries(stages.map((st) => [st, m(s)[`${st}RssMB`] ?? null]))])),
+    heapMB: Object.fromEntries(sides.map((s) => [s, Object.fromEntries(stages.map((st) => [st, m(s)[`${st}HeapMB`] ?? null]))])),
+    load: result.load,
+  };
+  const note = `${reps} interleaved reps, median with min-max; load ${result.load.before[0]} -> ${result.load.after[0]} on ${result.load.cores} cores`;
+  const chart = barChart({
+    title: 'memory: RSS of one process by stage',
+    unit: 'MB',
+    series: sides,
+    groups: stages.map((st) => ({ label: st, bars: barsOf(result.sides, sides, `${st}RssMB`) })),
+    note,
+  });
+  return { summary, charts: { rss: chart }, ...result };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { printTable } = await import('./table.ts');
+  printTable((await run(process.argv.slice(2))).summary as Record<string, unknown>);
+}

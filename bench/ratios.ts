@@ -1,0 +1,197 @@
+/**
+ * Benchmark `ratios` (issue 21): the cost of the node's real publish and
+ * ingest paths against the raw Ed25519 cost they are bounded by, as CPU time
+ * (every thread of the process) per operation, so that the ratios do not
+ * swing with the machine's load; numerator and denominator are measured in
+ * the same repetition, interleaved.
+ *
+ *   sign          raw: the node's crypto signing one 120-byte message
+ *   verify        raw: one verify, one key (warm: the key is parsed once)
+ *   verifyCold    raw: one verify per distinct key (the key parsed every time)
+ *   publish       a real Node (SQLite, libp2p host, one topic, alone):
+ *                 `stream.tx.publish(body)`: create, sign, store (own transaction), gossip
+ *   ingest        the sync path: decode from bytes, `IngestPipeline` with the
+ *                 shared verify pool (2 worker threads), batches into SQLite;
+ *                 100 authors
+ *   ingestCold    the same with one operation per author (`--cold` distinct authors)
+ *
+ * Ratios: publish = sign CPU / publish CPU (goal >= 0.7); ingest against the
+ * two-thread verify limit = verify CPU / ingest CPU per op (1.0: ingest costs
+ * nothing but its verify, so two cores verifying flat out would be the
+ * limit; goal >= 0.9); with wall-clock ops/s of ingest against 2 / verify
+ * CPU as well, which on a loaded machine says more about the load.
+ *
+ *   npm run bench -- ratios [--ops 20000] [--cold 20000] [--publish 2000] [--reps 3] [--save]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createOperation,
+  crypto,
+  decodeOperationUnverified,
+  logIdForTopic,
+  PrivateKey,
+  topicId,
+  type Hash,
+} from '../src/core/index.ts';
+import { Node } from '../src/node/index.ts';
+import { SqliteStore } from '../src/store/index.ts';
+import { sharedVerifyPool, storeIngest } from '../src/node/inbound/index.ts';
+import { cpuSecondsSince, flag, interleave, medians, ratio, round, type Sample } from './harness.ts';
+
+const TOPIC = topicId('walkaway/bench/ratios');
+type Wire = [Uint8Array, Uint8Array | undefined][];
+
+function body(i: number): Uint8Array {
+  const b = new Uint8Array(100);
+  new DataView(b.buffer).setUint32(0, i);
+  return b;
+}
+
+/** `authors` logs of `perAuthor` operations, interleaved by seq, as wire bytes. */
+function makeWire(authors: number, perAuthor: number, seed: number): Wire {
+  const logId = logIdForTopic(TOPIC);
+  const logs: Wire[] = [];
+  for (let a = 0; a < authors; a++) {
+    const seedBytes = new Uint8Array(32);
+    new DataView(seedBytes.buffer).setUint32(0, a);
+    seedBytes[31] = seed;
+    const key = PrivateKey.fromBytes(seedBytes);
+    let backlink: Hash | undefined;
+    const log: Wire = [];
+    for (let seq = 0; seq < perAuthor; seq++) {
+      const op = createOperation({
+        privateKey: key,
+        body: body(seq),
+        seqNum: seq,
+        backlink,
+        extensions: { variant: 'basic', logId, timestamp: 1_700_000_000_000_000 + seq, pruneFlag: false },
+      });
+      backlink = op.hash;
+      log.push([op.headerBytes, op.body]);
+    }
+    logs.push(log);
+  }
+  const out: Wire = [];
+  for (let seq = 0; seq < perAuthor; seq++) for (const log of logs) out.push(log[seq]);
+  return out;
+}
+
+function rawCpuUs(n: number, fn: (i: number) => void): number {
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < n; i++) fn(i);
+  return (cpuSecondsSince(cpu) * 1e6) / n;
+}
+
+async function ingestSample(dir: string, tag: string, wire: Wire): Promise<Sample> {
+  const path = join(dir, `${tag}.db`);
+  const store = SqliteStore.open(path);
+  const verifier = await sharedVerifyPool();
+  try {
+    let stored = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    // The node's inbound path, as a sync session feeds it (src/node/inbound).
+    const pipeline = storeIngest(store, verifier).open({
+      batchSize: 1000,
+      mode: 'all',
+      onResults: (results: { outcome: { status: string } }[]) => {
+        for (const r of results) if (r.outcome.status === 'inserted') stored++;
+        if (stored === wire.length) done();
+      },
+      onBacklog: () => {},
+    });
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    for (const [h, b] of wire) pipeline.push({ operation: decodeOperationUnverified(h, b), topic: TOPIC, kind: 'sync' });
+    await pipeline.idle();
+    await Promise.race([finished, new Promise((r) => setTimeout(r, 1000))]);
+    const ms = performance.now() - start;
+    if (stored !== wire.length) throw new Error(`ingest stored ${stored} of ${wire.length}`);
+    return { cpuUsPerOp: round((cpuSecondsSince(cpu) * 1e6) / wire.length, 2), opsPerSec: Math.round((wire.length / ms) * 1000) };
+  } finally {
+    store.close();
+    for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
+  }
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const ops = Number(flag(args, 'ops', '20000'));
+  const cold = Number(flag(args, 'cold', '20000'));
+  const publishOps = Number(flag(args, 'publish', '2000'));
+  const reps = Number(flag(args, 'reps', '3'));
+  const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-ratios-'));
+  const warmWire = makeWire(100, Math.ceil(ops / 100), 1);
+  const coldWire = makeWire(cold, 1, 2);
+  const message = new Uint8Array(120).fill(5);
+  const keys = Array.from({ length: 2000 }, (_, i) => PrivateKey.fromBytes(new Uint8Array(32).fill(i % 251).map((x, j) => (j === 0 ? i >> 8 : x))));
+  const sigs = keys.map((k) => crypto().sign(k.toBytes(), message));
+  const node = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, storage: 'sqlite', dataDir: join(dir, 'node'), networkId: 'walkaway-bench-ratios' });
+  const stream = node.stream('walkaway/bench/ratios');
+  void (async () => {
+    for await (const e of stream.rx) e.ack();
+  })();
+  let published = 0;
+  try {
+    const result = await interleave(
+      {
+        sign: async () => ({ cpuUs: round(rawCpuUs(3000, (i) => crypto().sign(keys[i % 8].toBytes(), message)), 2) }),
+        verify: async () => ({ cpuUs: round(rawCpuUs(3000, () => crypto().verify(keys[0].publicKey.toBytes(), message, sigs[0])), 2) }),
+        // Fresh key objects each rep: a distinct key per verify, never seen before by the crypto's cache.
+        verifyCold: async (rep) => {
+          const fresh = Array.from({ length: 1500 }, (_, i) => PrivateKey.fromBytes(new Uint8Array(32).fill(rep + 7).map((x, j) => (j < 2 ? (i >> (8 * j)) & 0xff : x))));
+          const s = fresh.map((k) => crypto().sign(k.toBytes(), message));
+          const pubs = fresh.map((k) => Uint8Array.from(k.publicKey.toBytes()));
+          return { cpuUs: round(rawCpuUs(fresh.length, (i) => crypto().verify(pubs[i], message, s[i])), 2) };
+        },
+        publish: async () => {
+          const cpu = process.cpuUsage();
+          const start = performance.now();
+          for (let i = 0; i < publishOps; i++) await stream.tx.publish(body(published++));
+          const ms = performance.now() - start;
+          return { cpuUs: round((cpuSecondsSince(cpu) * 1e6) / publishOps, 2), opsPerSec: Math.round((publishOps / ms) * 1000) };
+        },
+        ingest: async (rep) => ingestSample(dir, `warm-${rep}`, warmWire),
+        ingestCold: async (rep) => ingestSample(dir, `cold-${rep}`, coldWire),
+      },
+      reps,
+    );
+    const m = (s: string) => medians(result.sides[s]);
+    const pool = await sharedVerifyPool();
+    const summary = {
+      reps,
+      ingestOps: warmWire.length,
+      coldAuthors: cold,
+      publishOps,
+      verifyThreads: pool.threads,
+      cpuUs: {
+        sign: m('sign').cpuUs,
+        verify: m('verify').cpuUs,
+        verifyCold: m('verifyCold').cpuUs,
+        publish: m('publish').cpuUs,
+        ingest: m('ingest').cpuUsPerOp,
+        ingestCold: m('ingestCold').cpuUsPerOp,
+      },
+      goals: {
+        'publish: sign CPU / publish CPU (>= 0.7)': ratio(m('sign').cpuUs, m('publish').cpuUs),
+        'ingest: verify CPU / ingest CPU per op (>= 0.9)': ratio(m('verify').cpuUs, m('ingest').cpuUsPerOp),
+        'ingest cold keys: cold verify CPU / ingest CPU per op (>= 0.9)': ratio(m('verifyCold').cpuUs, m('ingestCold').cpuUsPerOp),
+        'ingest wall ops/s / two-thread verify limit (loaded machine)': ratio(m('ingest').opsPerSec, (2 * 1e6) / m('verify').cpuUs),
+      },
+      load: result.load,
+    };
+    return { summary, ...result };
+  } finally {
+    await node.close();
+    (await sharedVerifyPool()).close?.();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { printTable } = await import('./table.ts');
+  printTable((await run(process.argv.slice(2))).summary as Record<string, unknown>);
+  process.exit(0);
+}

@@ -64,7 +64,8 @@ test('every file of src/ but the package entry belongs to a layer', () => {
 
 test('auth is a pure layer: it imports only core (and processors’ types), never IO', () => {
   const wrong: string[] = [];
-  for (const file of files(join(SRC, 'auth'))) {
+  // auth/on-node/ is the driver that puts the pure layer on a node (private topics): it may use the node.
+  for (const file of files(join(SRC, 'auth')).filter((f) => !f.includes(`${join('auth', 'on-node')}/`))) {
     for (const m of readFileSync(file, 'utf8').matchAll(/^import\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms)) {
       const spec = m[2];
       if (spec.startsWith('./') || spec === 'cborg') continue;

@@ -4,6 +4,7 @@
 import { enqueue, flush, pending, settle } from './outbox.js';
 import { qrMatrix } from './qr.js';
 import { drawOverlay, list, short } from './sidebar.js';
+import { initMembers, refreshMembers } from './members.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { active: [], passive: [], peers: new Set(), online: [], room: '', unread: 0, lastDay: '', connected: true };
@@ -181,6 +182,7 @@ function apply(e) {
   switch (e.type) {
     case 'message': addMessage(e, true); break;
     case 'seen': document.querySelector(`[data-hash="${CSS.escape(e.hash)}"] .unseen`)?.remove(); break;
+    case 'member': void refreshMembers(); break;
     case 'peer': e.event === 'connect' ? state.peers.add(e.peer) : state.peers.delete(e.peer); render(); break;
     case 'neighbor': state.active = e.active; state.passive = e.passive; render(); break;
     case 'presence': state.online = e.here; render(); break;
@@ -265,6 +267,7 @@ async function loadSnapshot() {
   snap.messages.forEach((m) => addMessage(m, false));
   state.active = snap.active; state.passive = snap.passive; state.peers = new Set(snap.peers); state.online = snap.online; state.everSeen = snap.everSeen;
   state.connected = true;
+  initMembers(api, snap);
   // The snapshot's progress is the last one the session saw, even after the sync ended: live events tell.
   progress(0, 0);
   render();

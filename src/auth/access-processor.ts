@@ -75,6 +75,8 @@ export class AccessControlProcessor {
   readonly #known = new Map<string, string[]>();
   #readers: Map<string, Access>;
   #group: string | undefined;
+  /** The maximal auth operations applied through this topic: the deps of its next auth operation. */
+  #authHeads: string[] = [];
 
   constructor(config: AccessControlConfig) {
     if ((config.group === undefined) === (config.owner === undefined)) throw new TypeError('the access processor needs a group or an owner, not both');
@@ -89,6 +91,25 @@ export class AccessControlProcessor {
   /** The topic's group, once known. */
   get group(): string | undefined {
     return this.#group;
+  }
+
+  /**
+   * The auth operations of this topic that no other of them follows: the
+   * deps of this node's next auth operation here (the state may hold other
+   * topics' groups too, which are not in this topic's causal past).
+   */
+  authHeads(): string[] {
+    return [...this.#authHeads];
+  }
+
+  /**
+   * May the topic's operations go to and come from `peer` (sync, gossip)?
+   * Pull access or more at `time` (µs); before the group is known, only its
+   * owner (the invitee's first sync is with whoever let it in).
+   */
+  mayExchange(peer: string, time: number): boolean {
+    if (!this.#group) return peer === this.#config.owner;
+    return this.#config.state.access(this.#group, peer, time) !== null;
   }
 
   process(input: OrderedOperation): OrderedOperation[] {
@@ -140,6 +161,7 @@ export class AccessControlProcessor {
       return this.#reject(Hash.fromHex(hash), hash, author, applied.error);
     }
     this.#remember(hash, state.maximal([...(known ?? []), hash]));
+    this.#authHeads = state.maximal([...this.#authHeads, hash]);
     if (applied.type === 'duplicate') return;
     if (!this.#group && author === this.#config.owner && state.groups().includes(hash)) this.#group = hash;
     const group = this.#group;

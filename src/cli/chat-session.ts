@@ -4,9 +4,11 @@
  * terminal, `--json` and the web page alike.
  */
 import { EventEmitter } from 'node:events';
-import { toHex, WalkawayError } from '../core/index.ts';
+import { toHex, topicId, WalkawayError } from '../core/index.ts';
 import { decodeTicket, encodeTicket, isTicket, Node, type NodeOptions, type TopicStream } from '../node/index.ts';
 import type { ChatEncryption } from './chat-encryption.ts';
+import { PrivateTopics, type PrivateTopic } from '../auth/on-node/private-topic.ts';
+import { accessChatEvent, memberList, privateOwner, rememberPrivate } from './chat-private.ts';
 import { decodeChat, encodeChat } from './chat-message.ts';
 import { PRESENCE_HEARTBEAT_MS, PRESENCE_SWEEP_MS, PresenceTable } from './presence.ts';
 
@@ -15,6 +17,8 @@ export type ChatEvent = Record<string, unknown> & { type: string };
 export interface ChatOptions extends NodeOptions {
   topic: string;
   name: string;
+  /** Make the topic private, this node its owner and manager (a ticket with an owner, or a topic known as private, is private anyway). */
+  private?: boolean;
   /** A monotonic clock in milliseconds for presence (default performance.now). */
   now?: () => number;
   /** An encrypted room (chat-encryption.ts); absent: bodies in clear. */
@@ -30,6 +34,8 @@ export class ChatSession extends EventEmitter {
   /** The room's name as the user typed it; undefined when joined by ticket (tickets carry no name). */
   readonly room: string | undefined;
   readonly topicHex: string;
+  /** The topic's group and access control, when the topic is private. */
+  readonly private: PrivateTopic | undefined;
   readonly encryption: ChatEncryption | undefined;
   #name: string;
   readonly #stream: TopicStream;
@@ -50,7 +56,19 @@ export class ChatSession extends EventEmitter {
     this.room = isTicket(options.topic) ? undefined : options.topic;
     this.encryption = options.encryption;
     const encrypted = options.encryption?.forNode(node);
-    this.#stream = node.stream(options.topic, encrypted ? { encryption: encrypted.encryption } : {});
+    const streamOptions = encrypted ? { encryption: encrypted.encryption } : {};
+    const ticket = isTicket(options.topic) ? decodeTicket(options.topic) : undefined;
+    const hex = toHex(ticket?.topic ?? topicId(options.topic));
+    const owner = privateOwner(node.store, hex) ?? ticket?.owner ?? (options.private ? node.id : undefined);
+    if (owner) {
+      rememberPrivate(node.store, hex, owner);
+      const onEvent = (e: Parameters<typeof accessChatEvent>[0]) => {
+        const event = accessChatEvent(e);
+        if (event) this.#emit(event);
+      };
+      this.private = new PrivateTopics(node).open(options.topic, { owner, onEvent, stream: streamOptions });
+    }
+    this.#stream = this.private?.stream ?? node.stream(options.topic, streamOptions);
     encrypted?.attach?.((body) => this.#stream.tx.publish(body));
     this.#presence = node.ephemeralStream(options.topic);
     this.topicHex = toHex(this.#stream.topic);
@@ -63,6 +81,8 @@ export class ChatSession extends EventEmitter {
   static async start(options: ChatOptions): Promise<ChatSession> {
     const node = await Node.create(options);
     const chat = new ChatSession(node, options);
+    // The owner of a new private topic creates its group, with itself as manager.
+    if (chat.private && chat.private.owner === node.id && !chat.private.group) await chat.private.create();
     chat.#wire();
     return chat;
   }
@@ -93,12 +113,13 @@ export class ChatSession extends EventEmitter {
 
   ready(): ChatEvent {
     const encryption = this.encryption?.mode ?? null;
-    return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, room: this.room ?? null, name: this.name, encryption };
+    const priv = this.private ? { private: { owner: this.private.owner, group: this.private.group ?? null } } : {};
+    return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, room: this.room ?? null, name: this.name, encryption, ...priv };
   }
 
-  /** An invite to this room: a ticket, with the topic key for a keyed room (it travels only inside the ticket). */
+  /** An invite to this room: a ticket, with the topic key for a keyed room (it travels only inside the ticket), and the owner of a private one. */
   ticket(): string {
-    const ticket = decodeTicket(this.node.ticket(this.#stream.topic));
+    const ticket = decodeTicket(this.private ? this.private.ticket() : this.node.ticket(this.#stream.topic));
     return encodeTicket(this.encryption?.key ? { ...ticket, key: this.encryption.key } : ticket);
   }
 
@@ -115,6 +136,7 @@ export class ChatSession extends EventEmitter {
       online: this.online(),
       everSeen: this.everSeen,
       progress: this.#progress,
+      ...(this.private ? { members: memberList(this.private), manager: (this.private.ownAccess()?.level ?? -1) >= 3 } : {}),
     };
   }
 

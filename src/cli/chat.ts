@@ -7,6 +7,7 @@ import { fromHex } from '../core/index.ts';
 import { isTicket } from '../node/index.ts';
 import { address, parse, port, text, UsageError } from './args.ts';
 import { ChatSession, type ChatEvent } from './chat-session.ts';
+import { groupChatCommand } from './chat-private.ts';
 import { describeEncryption, parseTopicKey, resolveTopicKey, storeTopicKey, topicKeyChat, type ChatEncryption } from './chat-encryption.ts';
 import { startWebServer } from './web-server.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
@@ -17,7 +18,8 @@ export const CHAT_HELP = `usage: walkaway chat <topic | ticket> [options]
 Joins a topic and chats: lines typed on stdin are published, messages from
 everyone print as "[time] name: text". Messages written while alone are kept
 and delivered when peers are met. Lines starting with "/" are commands:
-/connect ADDR dials a peer, /peers lists the connected ones.
+/connect ADDR dials a peer, /peers lists the connected ones. In a private
+topic: /add KEY [read|write|manage] (default write), /remove KEY, /members.
 
   --name NAME         your name in the chat (default: your user name)
   --data DIR          data directory: identity and SQLite store (default ~/.walkaway)
@@ -33,6 +35,8 @@ and delivered when peers are met. Lines starting with "/" are commands:
   --multicast         also sync and send presence over UDP multicast on the LAN, for peers
                       without a connection (topic ids travel in clear on the LAN)
   --network ID        network id (default "walkaway"): only nodes with the same id connect
+  --private           a private topic: you own it and manage its members; only members
+                      (pull access or more) get or send its operations
   --key HEX           encrypt the room with this topic key (64 hex digits, e.g. from
                       "openssl rand -hex 32"); kept in the data directory, and put in
                       the room's tickets (a ticket's key is used without --key)
@@ -53,6 +57,7 @@ const OPTIONS = {
   multicast: { type: 'boolean' },
   network: { type: 'string' },
   json: { type: 'boolean' },
+  private: { type: 'boolean' },
   key: { type: 'string' },
   web: { type: 'boolean' },
   'web-port': { type: 'string' },
@@ -82,12 +87,13 @@ export async function chatCommand(argv: string[]): Promise<void> {
   const relays = ((values['use-relay'] as string[] | undefined) ?? []).map((a) => relayAddress(a));
   if (relays.length > 16) throw new UsageError('at most 16 --use-relay addresses');
   const relay = values['no-relay'] ? false : values.relay === true || hasPublicAddress();
+  if (values.private && isTicket(topic)) throw new UsageError('--private takes a topic name (a private topic\'s ticket names its owner)');
   if (values['web-port'] !== undefined && !values.web) throw new UsageError('--web-port is spelled --web PORT; see "walkaway chat --help"');
 
   const key = resolveTopicKey({ dataDir, topic, flag: parseTopicKey(values.key) });
   const encryption: ChatEncryption | undefined = key ? topicKeyChat(topic, key) : undefined;
 
-  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true, relay, relays, encryption });
+  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true, relay, relays, encryption, private: values.private === true });
   // Kept once the data directory is ours (the node holds its lock): a restart reads the room without --key.
   if (key) storeTopicKey(dataDir, fromHex(chat.topicHex), key);
   const print = json ? (e: ChatEvent) => console.log(JSON.stringify(e)) : textPrinter(chat);
@@ -118,7 +124,7 @@ export async function chatCommand(argv: string[]): Promise<void> {
   lines.on('close', () => process.stdin.isTTY && void shutdown());
 }
 
-const COMMANDS_HELP = '/connect ADDR (dial a peer), /peers (list connected peers), /help';
+const COMMANDS_HELP = '/connect ADDR (dial a peer), /peers (list connected peers), /add KEY [read|write|manage], /remove KEY, /members (private topics), /help';
 
 /** Lines that start with "/" are commands, not messages. */
 function command(chat: ChatSession, line: string, print: (e: ChatEvent) => void): void {
@@ -128,6 +134,8 @@ function command(chat: ChatSession, line: string, print: (e: ChatEvent) => void)
       () => print({ type: 'info', message: `connected to ${args[0]}` }),
       (err: Error) => print({ type: 'error', message: `cannot connect to ${args[0]}: ${err.message}` }),
     );
+  } else if (name === 'add' || name === 'remove' || name === 'members') {
+    groupChatCommand(chat.private, name, args).then(print, (err: Error) => print({ type: 'error', message: err.message }));
   } else if (name === 'peers') {
     print({ type: 'peers', peers: chat.node.peers() });
   } else {
@@ -147,6 +155,7 @@ interface StartOptions {
   multicast: boolean;
   relay: boolean;
   relays: string[];
+  private: boolean;
   encryption?: ChatEncryption;
 }
 
@@ -160,6 +169,7 @@ async function startChat(o: StartOptions): Promise<ChatSession> {
     multicast: o.multicast,
     relay: o.relay,
     relays: o.relays,
+    private: o.private,
     networkId: o.network,
     storage: 'sqlite' as const,
     encryption: o.encryption,
@@ -209,6 +219,15 @@ function textPrinter(chat: ChatSession): (e: ChatEvent) => void {
         return console.log(`* ${e.message}`);
       case 'peers':
         return console.log(`* peers: ${(e.peers as string[]).map(short).join(' ') || (chat.everSeen ? 'no one online' : 'none yet')}`);
+      case 'member':
+        if (e.kind === 'group') return console.log(`* group ${short(e.group)} ${e.level ? `has ${e.level} access` : 'removed'}`);
+        return console.log(`* ${short(e.member)} ${e.level ? `has ${e.level} access` : 'is no longer a member'}${e.by ? ` (by ${short(e.by)})` : ''}`);
+      case 'rejected':
+        return console.log(`* dropped an operation of ${short(e.author)}: ${e.message}`);
+      case 'members': {
+        const list = e.members as { member: string; level: string }[];
+        return console.log(`* members: ${list.map((m) => `${short(m.member)} (${m.level})`).join(', ') || 'none yet'}`);
+      }
       case 'addresses':
         return console.log(`* listening on ${(e.addresses as string[]).join(' ')}`);
     }

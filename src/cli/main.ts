@@ -16,6 +16,8 @@ import { mkdirSync } from 'node:fs';
 import { parse, port, text, UsageError } from './args.ts';
 import { appCommand } from './app.ts';
 import { chatCommand } from './chat.ts';
+import { groupCommand } from './group.ts';
+import { deviceCommand } from './device.ts';
 import { parseTopicKey, resolveTopicKey } from './chat-encryption.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 import { BadFileError, exportCommand, importCommand } from './export-import.ts';
@@ -27,6 +29,9 @@ Commands:
   app <file.xdc> [<topic|ticket>]
                         run a webxdc app peer to peer, served on 127.0.0.1
   id                    print this node's public key
+  group <action> <topic> manage a private topic's members (create, add, remove,
+                        promote, demote, show), offline
+  device <action> [KEY] your devices on your private topics (add, remove, list), offline
   ticket <topic>        print an invite ticket for a topic
   relay                 run a circuit relay node for a network
   export <topic> <file> write a topic's operations to a file (a USB stick)
@@ -53,7 +58,7 @@ const ID_HELP = `usage: walkaway id [--data DIR]
 Prints this node's public key (hex), creating the identity if needed.
   --data DIR   data directory (default ~/.walkaway)`;
 
-const TICKET_HELP = `usage: walkaway ticket <topic> [--data DIR] [--port N] [--network ID] [--key HEX]
+const TICKET_HELP = `usage: walkaway ticket <topic> [--data DIR] [--port N] [--network ID] [--key HEX] [--private]
 
 Prints a ticket for a topic: the network id, the topic and the addresses on
 which this node's chat listens (every IPv4 interface, --port, default 4077).
@@ -62,7 +67,8 @@ Another person joins with "walkaway chat <ticket>".
   --port N       the port your chat listens on (default 4077)
   --network ID   network id (default "walkaway")
   --key HEX      the room's topic key (64 hex digits; default: the one kept in the data
-                 directory by "walkaway chat <topic> --key"): the ticket carries it`;
+                 directory by "walkaway chat <topic> --key"): the ticket carries it
+  --private      a private topic you own: the ticket names you as its owner`;
 
 const RELAY_HELP = `usage: walkaway relay [--port N] [--network ID] [--data DIR] [--json]
 
@@ -84,7 +90,7 @@ async function idCommand(argv: string[]): Promise<void> {
 }
 
 async function ticketCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' }, key: { type: 'string' } }, 1, 'ticket');
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' }, key: { type: 'string' }, private: { type: 'boolean' } }, 1, 'ticket');
   if (values.help) return void console.log(TICKET_HELP);
   if (!positionals[0]) throw new UsageError('ticket needs a topic; see "walkaway ticket --help"');
   const topic = text(positionals[0], 'the topic', 1024)!;
@@ -96,7 +102,7 @@ async function ticketCommand(argv: string[]): Promise<void> {
   const p = port(values.port, '--port') ?? 4077;
   const ips = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4').map((i) => i!.address);
   const addresses = ips.map((ip) => `/ip4/${ip}/tcp/${p}/p2p/${peerId}`);
-  const ticket = { networkId: toNetworkId(text(values.network, '--network')), topic: topicId(topic), addresses };
+  const ticket = { networkId: toNetworkId(text(values.network, '--network')), topic: topicId(topic), addresses, ...(values.private ? { owner: key.publicKey.toHex() } : {}) };
   console.log(encodeTicket(topicKey ? { ...ticket, key: topicKey } : ticket));
 }
 
@@ -132,6 +138,10 @@ export async function main(argv: string[]): Promise<void> {
         return await chatCommand(rest);
       case 'app':
         return await appCommand(rest);
+      case 'group':
+        return await groupCommand(rest);
+      case 'device':
+        return await deviceCommand(rest);
       case 'id':
         return await idCommand(rest);
       case 'ticket':

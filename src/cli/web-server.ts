@@ -2,7 +2,8 @@
  * The chat page, served by the node on 127.0.0.1: the page itself (web/),
  * and an API for it: GET /api/snapshot, GET /api/events (server-sent
  * events), POST /api/send, GET /api/invite (the room's ticket) and POST
- * /api/name (the name on your next messages). Every request passes the checks of
+ * /api/name (the name on your next messages); GET and POST /api/members (a
+ * private topic's members; a manager adds and removes). Every request passes the checks of
  * web-guard.ts; the API also needs the per-launch token, which the URL the
  * CLI prints carries in its fragment (never sent to a server, never in a
  * Referer) and the page sends as `Authorization: Bearer <token>`.
@@ -10,6 +11,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { ChatSession, ChatEvent } from './chat-session.ts';
+import { MANAGE } from '../auth/index.ts';
+import { groupChatCommand, memberList } from './chat-private.ts';
 import { ChatApps, handleAppRequest } from './chat-apps.ts';
 import { SECURITY_HEADERS, bearerToken, isJson, newToken, originOfHost, tokenMatches } from './web-guard.ts';
 
@@ -30,6 +33,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/qr.js': { file: 'qr.js', type: 'text/javascript; charset=utf-8' },
   '/outbox.js': { file: 'outbox.js', type: 'text/javascript; charset=utf-8' },
   '/sidebar.js': { file: 'sidebar.js', type: 'text/javascript; charset=utf-8' },
+  '/members.js': { file: 'members.js', type: 'text/javascript; charset=utf-8' },
 };
 
 export interface WebServerOptions {
@@ -177,6 +181,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     const ready = ctx.chat.ready();
     return answerJson(res, 200, { ticket: ctx.chat.ticket(), topic: ctx.chat.topicHex, room: ready.room ?? null });
   }
+  if (path === '/api/members') return answerMembers(ctx, req, res);
   if (path === '/api/name') {
     if (req.method !== 'POST') throw methodNotAllowed('POST');
     if (!isJson(req.headers['content-type'])) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
@@ -186,6 +191,22 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     return answerJson(res, 200, { name });
   }
   throw new HttpError(404, 'NOT_FOUND', 'no such endpoint');
+}
+
+/** GET: a private topic's members and whether this node manages; POST {action: add|remove, member, level?}: a manager changes them. */
+async function answerMembers(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const room = ctx.chat.private;
+  if (!room) throw new HttpError(404, 'NOT_FOUND', 'this topic is not private');
+  if (req.method === 'GET') return answerJson(res, 200, { members: memberList(room), manager: (room.ownAccess()?.level ?? -1) >= MANAGE });
+  if (req.method !== 'POST') throw methodNotAllowed('GET, POST');
+  if (!isJson(req.headers['content-type'])) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
+  const { action, member, level } = parseJsonObject(await readBody(req, res));
+  if ((action !== 'add' && action !== 'remove') || typeof member !== 'string' || (level !== undefined && typeof level !== 'string')) {
+    throw new HttpError(400, 'INVALID_ARGUMENT', 'send {"action": "add" | "remove", "member": "<public key>", "level"?: "read" | "write" | "manage"}');
+  }
+  const answer = await groupChatCommand(room, action, [member, ...(level ? [level] : [])]);
+  if (answer.type === 'error') throw new HttpError(400, 'INVALID_ARGUMENT', String(answer.message));
+  return answerJson(res, 200, { members: memberList(room) });
 }
 
 function openEventStream(ctx: Context, req: IncomingMessage, res: ServerResponse): void {

@@ -51,6 +51,8 @@ export interface NodeOptions {
 export interface PublishOptions {
   /** Set the prune flag: peers may delete this log's entries before it. */
   prune?: boolean;
+  /** Another log of the topic than its own (a private topic's auth log, src/auth); never sealed by `encryption`. */
+  log?: Uint8Array;
 }
 
 export interface StreamOptions {
@@ -69,6 +71,8 @@ export interface StreamOptions {
   encryption?: { decrypt: SlotProcessor; seal(body: Uint8Array): Uint8Array };
   /** Access control: takes the chain's access slot (src/auth's AccessControlProcessor). Give it with the topic's first stream. */
   access?: SlotProcessor;
+  /** A private topic's policy: may its operations go to and come from this peer (sync and gossip)? Give it with the topic's first stream. */
+  exchange?: (peer: string) => boolean;
 }
 
 export interface TopicStream {

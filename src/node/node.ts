@@ -28,6 +28,7 @@ import { InboundStoreDriver } from './inbound/store-driver.ts';
 import { forksOfTopic, inboundHooks, onMulticastEphemeral, onOverlayEvent, onSyncEnd, onSyncEvent, type NodeWiring, type OverlayEvent } from './network-events.ts';
 import { openNodeParts, type NodeParts } from './node-open.ts';
 import { ownRejection, signNext } from './own-operation.ts';
+import { ExchangeGates } from './exchange-gates.ts';
 import { nodeStats, type NodeStats } from './node-stats.ts';
 import type { EphemeralStream, ForkEvent, NodeOptions, PublishOptions, StreamOptions, TopicStream } from './node-types.ts';
 import { encodePayload } from './payload.ts';
@@ -60,6 +61,7 @@ export class Node extends EventEmitter {
   readonly #maxGossipBytes: number;
   readonly #log: Log = createLog('walkaway:node');
   readonly #lock: DataDirLock | undefined;
+  readonly #gates = new ExchangeGates();
   #lamport = 0;
   #closed = false;
 
@@ -81,9 +83,10 @@ export class Node extends EventEmitter {
     // Gossip payloads are checked by the inbound path before the overlay caches or forwards them.
     const validate = (_topic: Uint8Array, payload: Uint8Array) => this.#inbound.check(payload);
     const onEvent = (topic: Uint8Array, event: OverlayEvent) => onOverlayEvent(w, topic, event);
-    this.#gossip = new GossipService({ transport, runtime, networkId, book, seed: seed[0], validate, penalties, onEvent, log: createLog('walkaway:gossip') });
+    const mayExchange = this.#gates.may;
+    this.#gossip = new GossipService({ transport, runtime, networkId, book, seed: seed[0], validate, penalties, onEvent, mayExchange, log: createLog('walkaway:gossip') });
     this.#sync = w.sync = new SyncService({
-      ...{ transport, runtime, store, ingest: this.#inbound, networkId, self: this.id, isJoined: joined, log: createLog('walkaway:sync') },
+      ...{ transport, runtime, store, ingest: this.#inbound, networkId, self: this.id, isJoined: joined, mayExchange, log: createLog('walkaway:sync') },
       onStart: (peer, topic, role) => this.emit('sync:start', { topic: toHex(topic), peer, role }),
       onEvent: (peer, topic, event) => onSyncEvent(w, peer, topic, event),
       onEnd: (peer, topic, stats, error) => onSyncEnd(w, peer, topic, stats, error),
@@ -133,12 +136,13 @@ export class Node extends EventEmitter {
     const { encryption } = options;
     if (encryption) state.useSlot('decrypt', encryption.decrypt);
     if (options.access) state.useSlot('access', options.access);
+    if (options.exchange) [this.#gates.set(state.hex, options.exchange), this.#multicast?.leave(state.topic)];
     const rx = state.subscribe(options.signal);
     if (options.from !== undefined) state.replay(rx, options.from);
     if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
     state.start();
     const onFork = (listener: (fork: ForkEvent) => void) => forksOfTopic(this, state.hex, listener);
-    const publish = (body: Uint8Array, opts?: PublishOptions) => this.#publish(state, encryption && body instanceof Uint8Array ? encryption.seal(body) : body, opts);
+    const publish = (body: Uint8Array, opts?: PublishOptions) => this.#publish(state, encryption && body instanceof Uint8Array && !opts?.log ? encryption.seal(body) : body, opts);
     return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle(), onFork };
   }
 
@@ -185,14 +189,15 @@ export class Node extends EventEmitter {
     this.#gossip.leave(state.topic);
     state.close();
     this.#topics.delete(state.hex);
+    this.#gates.delete(state.hex);
     this.#inbound.feed({ type: 'leave', topic: state.topic });
     this.#log(`topic ${state.hex.slice(0, 8)}: left`);
     this.#multicast?.leave(state.topic);
   }
 
   /** An invitation: network id, topic and this node's addresses. */
-  ticket(topic: string | Uint8Array): string {
-    return encodeTicket({ networkId: this.networkId, topic: topicId(topic), addresses: this.addresses });
+  ticket(topic: string | Uint8Array, options: { owner?: string } = {}): string {
+    return encodeTicket({ networkId: this.networkId, topic: topicId(topic), addresses: this.addresses, ...options });
   }
 
   /** Active and passive overlay neighbours of a topic. */
@@ -278,7 +283,7 @@ export class Node extends EventEmitter {
   /** Signs the next operation of this node's log, stores it through the inbound path, then sends it. */
   #publish(state: TopicState, body: Uint8Array, options: PublishOptions = {}): Promise<Hash> {
     if (!(body instanceof Uint8Array)) return Promise.reject(new WalkawayError('INVALID_ARGUMENT', 'publish takes a Uint8Array'));
-    const op = signNext(this.store, this.privateKey, state, body, options.prune ?? false, this.#runtime.wallMicros());
+    const op = signNext(this.store, this.privateKey, state, body, options.prune ?? false, this.#runtime.wallMicros(), options.log);
     return new Promise((resolve, reject) =>
       this.#inbound.ingest('local', state.topic, op, ({ outcome }) => {
         if (outcome.status !== 'inserted') return reject(ownRejection(outcome));

@@ -7,16 +7,17 @@ import { createOperation, WalkawayError, type Operation, type PrivateKey } from 
 import type { IngestOutcome, Store } from '../store/index.ts';
 import type { TopicState } from './topic-state.ts';
 
-export function signNext(store: Store, key: PrivateKey, state: TopicState, body: Uint8Array, prune: boolean, timestamp: number): Operation {
-  const latest = store.latest(key.publicKey, state.logId);
+/** `logId`: another log of the topic than its own (a private topic's auth log). */
+export function signNext(store: Store, key: PrivateKey, state: TopicState, body: Uint8Array, prune: boolean, timestamp: number, logId = state.logId): Operation {
+  const latest = store.latest(key.publicKey, logId);
   return createOperation({
     privateKey: key,
     body,
     seqNum: latest ? latest.header.seqNum + 1 : 0,
     backlink: latest?.hash,
     extensions: prune
-      ? { variant: 'basic', logId: state.logId, timestamp, pruneFlag: true }
-      : { variant: 'causal', logId: state.logId, timestamp, previous: state.heads() },
+      ? { variant: 'basic', logId, timestamp, pruneFlag: true }
+      : { variant: 'causal', logId, timestamp, previous: state.heads() },
   });
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { encode } from 'cborg';
 import { isWalkawayError, PrivateKey, topicId, networkId } from '../../src/core/index.ts';
 import { signEphemeral, verifyEphemeral } from '../../src/node/ephemeral.ts';
 import { decodePayload, encodePayload } from '../../src/node/payload.ts';
@@ -15,6 +16,16 @@ test('tickets round-trip and reject garbage with typed errors', () => {
   for (const bad of ['nope', 'walkaway:', 'walkaway:!!!', `walkaway:${'A'.repeat(9000)}`]) {
     assert.throws(() => decodeTicket(bad), (err) => isWalkawayError(err));
   }
+});
+
+test('a private topic\'s ticket (version 2) carries its owner; a bad owner is refused', () => {
+  const owner = PrivateKey.generate().publicKey.toHex();
+  const ticket = { networkId: networkId(), topic: topicId('private'), addresses: ['/ip4/127.0.0.1/tcp/1'], owner };
+  assert.deepEqual(decodeTicket(encodeTicket(ticket)), ticket);
+  assert.equal(decodeTicket(encodeTicket({ ...ticket, owner: undefined })).owner, undefined, 'version 1 still has no owner');
+  assert.throws(() => encodeTicket({ ...ticket, owner: 'nope' }), (err) => isWalkawayError(err) && err.code === 'INVALID_ARGUMENT');
+  const short = `walkaway:${Buffer.from(encode([2, networkId(), topicId('x'), [], new Uint8Array(31)])).toString('base64url')}`;
+  assert.throws(() => decodeTicket(short), (err) => isWalkawayError(err) && err.code === 'MALFORMED');
 });
 
 test('ephemeral messages verify, and a changed byte does not', () => {

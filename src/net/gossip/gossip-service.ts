@@ -46,6 +46,13 @@ export interface GossipServiceOptions {
    * delivers it (the node decodes it and verifies the signature).
    */
   validate?: (topic: Uint8Array, payload: Uint8Array) => boolean;
+  /**
+   * May this topic's messages go to and come from this peer (a private
+   * topic's access policy)? Default: yes. A peer without access is treated
+   * as one that has not joined the topic: nothing is sent to it, what it
+   * sends is not answered.
+   */
+  mayExchange?: (topic: Uint8Array, peer: string) => boolean;
   /** Misbehaviour scores; shared with the host's connection gater so a banned peer stays out. */
   penalties?: Penalties;
   log?: (message: string) => void;
@@ -214,7 +221,7 @@ export class GossipService {
 
   #send(key: string, peer: string, message: OverlayMessage<string>): void {
     const entry = this.#topics.get(key);
-    if (!entry) return;
+    if (!entry || this.#o.mayExchange?.(entry.topic, peer) === false) return;
     this.sent[message.type] = (this.sent[message.type] ?? 0) + 1;
     const named = peersNamedIn(message).filter((p) => p !== peer);
     if (named.length > 0) {
@@ -385,7 +392,7 @@ export class GossipService {
     // A topic we have not joined is not answered at all: nothing is revealed.
     const key = toHex(frame.topic);
     const overlay = this.#overlays.overlay(key);
-    if (!overlay || !this.#topics.has(key)) return;
+    if (!overlay || !this.#topics.has(key) || this.#o.mayExchange?.(frame.topic, from) === false) return;
     const strangers = overlay.broadcast.stats.strangers;
     this.#run({ type: 'recv', from, topic: key, message: frame.message });
     if (frame.message.type === 'gossip') this.#o.log?.(`gossip: broadcast from ${from.slice(0, 8)} on topic ${key.slice(0, 8)}, hop ${frame.message.hop}; so far ${overlay.broadcast.stats.delivered} delivered, ${overlay.broadcast.stats.duplicates} duplicates, ${this.sent.gossip ?? 0} gossip sent`);

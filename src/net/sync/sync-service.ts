@@ -22,6 +22,8 @@ export interface SyncServiceOptions {
   networkId: Uint8Array;
   self: string;
   isJoined: (topic: Uint8Array) => boolean;
+  /** May this topic's operations be exchanged with this peer (a private topic's access policy)? Default: yes. */
+  mayExchange?: (topic: Uint8Array, peer: string) => boolean;
   onEvent: (peer: string, topic: Uint8Array, event: SyncEvent) => void;
   onStart: (peer: string, topic: Uint8Array, role: 'initiator' | 'acceptor') => void;
   onEnd: (peer: string, topic: Uint8Array, stats: SyncStats | undefined, error?: Error) => void;
@@ -76,7 +78,7 @@ export class SyncService {
 
   /** Starts a session with `peer` for `topic` unless one is running (then runs once more after it). */
   sync(peer: string, topic: Uint8Array): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#o.mayExchange?.(topic, peer) === false) return;
     const key = `${peer}:${toHex(topic)}`;
     if (this.#sessions.has(key)) {
       this.#again.add(key);
@@ -122,7 +124,8 @@ export class SyncService {
       ingest: this.#o.ingest,
       role,
       topic,
-      acceptTopic: (t) => this.#o.isJoined(t),
+      // A peer without access hears what a node that has not joined says: "topic not served here".
+      acceptTopic: (t) => this.#o.isJoined(t) && this.#o.mayExchange?.(t, peer) !== false,
       live: false,
       runtime: this.#runtime,
     });

@@ -11,11 +11,7 @@ function tsWorker(url: URL, workerData: unknown): Worker {
 type WireBatch = [Uint8Array, Uint8Array, Uint8Array | undefined][];
 
 /** Starts the worker; the returned `start()` begins creating and resolves when all batches were handled. */
-export async function createLogInWorker(
-  ops: number,
-  batch: number,
-  onBatch: (batch: WireBatch) => void,
-): Promise<{ start: () => Promise<void> }> {
+export async function createLogInWorker(ops: number, batch: number, onBatch: (batch: WireBatch) => void): Promise<{ start: () => Promise<void> }> {
   const worker = tsWorker(new URL('./core-create-worker.ts', import.meta.url), { ops, batch });
   await new Promise((resolve) => worker.once('online', resolve));
   await new Promise((resolve) => setTimeout(resolve, 500)); // let it load its modules

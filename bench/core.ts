@@ -10,15 +10,7 @@ import * as nodeCrypto from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createOperation,
-  decodeOperationUnverified,
-  decodeTrustedOperation,
-  PrivateKey,
-  VerifyPool,
-  type Hash,
-  type Operation,
-} from '../src/core/index.ts';
+import { createOperation, decodeOperationUnverified, decodeTrustedOperation, PrivateKey, VerifyPool, type Hash, type Operation } from '../src/core/index.ts';
 import { SqliteStore, type Durability } from '../src/store/index.ts';
 import { createLogInWorker } from './core-create.ts';
 
@@ -130,11 +122,7 @@ function interleave(logs: Operation[][]): [Uint8Array, Uint8Array | undefined][]
  * Decode + validate + verify + backlink check + store, from raw bytes.
  * Signatures are verified on worker threads, one batch ahead of storage.
  */
-async function ingest(
-  store: SqliteStore,
-  wire: [Uint8Array, Uint8Array | undefined][],
-  pool: VerifyPool,
-): Promise<{ perSec: number; cpuUsPerOp: number }> {
+async function ingest(store: SqliteStore, wire: [Uint8Array, Uint8Array | undefined][], pool: VerifyPool): Promise<{ perSec: number; cpuUsPerOp: number }> {
   const cpu = process.cpuUsage();
   const start = performance.now();
   // Two batches in flight: the workers verify k+1 and k+2 while this thread stores k.

@@ -110,7 +110,18 @@ function time(fn: () => void): number {
 const key = PrivateKey.fromBytes(new Uint8Array(32).fill(3));
 const header = (() => {
   const prev = Array.from({ length: 32 }, (_, i) => new Uint8Array(32).fill(i));
-  return new Uint8Array(cborEncode([1, key.publicKey.bytes, new Uint8Array(64), 4_000_000_000, new Uint8Array(32), 4_000_000_000, new Uint8Array(32), [1, 1, new Uint8Array(32), 2 ** 53 - 1, prev]]));
+  return new Uint8Array(
+    cborEncode([
+      1,
+      key.publicKey.bytes,
+      new Uint8Array(64),
+      4_000_000_000,
+      new Uint8Array(32),
+      4_000_000_000,
+      new Uint8Array(32),
+      [1, 1, new Uint8Array(32), 2 ** 53 - 1, prev],
+    ]),
+  );
 })();
 const haveAll = encodeMessage({
   type: 'have',
@@ -154,7 +165,14 @@ const decoders: Decoder[] = [
     limits: TICKET_CBOR_LIMITS,
     maxBytes: TICKET_CBOR_LIMITS.maxBytes!,
     decode: (b) => decodeTicket('walkaway:' + Buffer.from(b).toString('base64url')),
-    honest: Buffer.from(encodeTicket({ networkId: new Uint8Array(32), topic: new Uint8Array(32), addresses: Array.from({ length: 8 }, () => '/ip4/255.255.255.255/tcp/65535/p2p/' + 'x'.repeat(52)) }).slice(9), 'base64url'),
+    honest: Buffer.from(
+      encodeTicket({
+        networkId: new Uint8Array(32),
+        topic: new Uint8Array(32),
+        addresses: Array.from({ length: 8 }, () => '/ip4/255.255.255.255/tcp/65535/p2p/' + 'x'.repeat(52)),
+      }).slice(9),
+      'base64url',
+    ),
   },
 ];
 
@@ -179,7 +197,9 @@ for (const d of decoders) {
     if (bytes.length >= 1024 && perKiB > worstPerKiB.value) worstPerKiB = { value: perKiB, shape };
     if (us > worstCall.value) worstCall = { value: us, shape };
   }
-  rows.push(`| ${d.name} | ${d.maxBytes} | ${d.limits.maxItems} | ${d.limits.maxDepth} | ${worstPerKiB.value.toFixed(1)} (${worstPerKiB.shape}) | ${worstCall.value.toFixed(0)} (${worstCall.shape}) |`);
+  rows.push(
+    `| ${d.name} | ${d.maxBytes} | ${d.limits.maxItems} | ${d.limits.maxDepth} | ${worstPerKiB.value.toFixed(1)} (${worstPerKiB.shape}) | ${worstCall.value.toFixed(0)} (${worstCall.shape}) |`,
+  );
 }
 
 console.log('\n| decoder | max bytes | max items | max depth | worst µs/KiB (inputs >= 1 KiB) | worst µs per call |');

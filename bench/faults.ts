@@ -104,7 +104,10 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 async function decoders(o: Options): Promise<Record<string, unknown>> {
@@ -170,7 +173,11 @@ async function flood(o: Options): Promise<Record<string, unknown>> {
   for (const p of [author, victim, attacker]) p.child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 
-  const window = (from: number, to: number) => delays.filter((d) => d.at >= from && d.at < to).map((d) => d.delayMs).sort((a, b) => a - b);
+  const window = (from: number, to: number) =>
+    delays
+      .filter((d) => d.at >= from && d.at < to)
+      .map((d) => d.delayMs)
+      .sort((a, b) => a - b);
   const quiet = window(quietStart + 2000, quietEnd);
   const attacked = window(floodStart, floodEnd + 1000);
   const peak = memory.filter((m) => m.at >= floodStart && m.at <= floodEnd + 5000).reduce((a, m) => Math.max(a, m.rss), 0);

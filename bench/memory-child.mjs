@@ -29,7 +29,16 @@ async function stage(name, extra = {}) {
   await settle();
   const m = process.memoryUsage();
   process.stdout.write(
-    JSON.stringify({ type: 'stage', stage: name, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, ...extra }) + '\n',
+    JSON.stringify({
+      type: 'stage',
+      stage: name,
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      ...extra,
+    }) + '\n',
   );
 }
 

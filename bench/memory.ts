@@ -39,7 +39,9 @@ async function sample(side: string, ops: number, topics: number): Promise<Sample
       }
       if (m.type === 'done') break;
       if (m.type !== 'stage') continue;
-      const key = String(m.stage).replace(/-(\d+)$/, (_: string, n: string) => (Number(n) === ops ? '-N' : `-${n}`)).replace(/-(\w)/g, (_: string, c: string) => c.toUpperCase());
+      const key = String(m.stage)
+        .replace(/-(\d+)$/, (_: string, n: string) => (Number(n) === ops ? '-N' : `-${n}`))
+        .replace(/-(\w)/g, (_: string, c: string) => c.toUpperCase());
       out[`${key}RssMB`] = round(m.rss / MB, 1);
       out[`${key}HeapMB`] = round(m.heapUsed / MB, 1);
       out[`${key}ExternalMB`] = round(m.external / MB, 1);

@@ -159,7 +159,10 @@ export async function serve(side: Side): Promise<void> {
           reported: 0,
         };
         send({ type: 'phase-started', phase: msg.phase });
-        if (msg.publisher) void publishLoop(phase, msg.window, msg.rate ?? 0, msg.maxMs ?? 0, msg.publisherIndex ?? 0, msg.publishers ?? 1).catch((err) => send({ type: 'error', message: String(err?.stack ?? err) }));
+        if (msg.publisher)
+          void publishLoop(phase, msg.window, msg.rate ?? 0, msg.maxMs ?? 0, msg.publisherIndex ?? 0, msg.publishers ?? 1).catch((err) =>
+            send({ type: 'error', message: String(err?.stack ?? err) }),
+          );
         break;
       }
       case 'acked':

@@ -45,8 +45,7 @@ const TUNED = {
   Dscore: 2,
   Dlazy: 3,
   floodPublish: false,
-  fastMsgIdFn: (msg: { data?: Uint8Array; seqno?: Uint8Array }) =>
-    Buffer.from(msg.data ?? []).toString('base64') + Buffer.from(msg.seqno ?? []).toString('base64'),
+  fastMsgIdFn: (msg: { data?: Uint8Array; seqno?: Uint8Array }) => Buffer.from(msg.data ?? []).toString('base64') + Buffer.from(msg.seqno ?? []).toString('base64'),
 };
 const options = mode === 'tuned' ? TUNED : {};
 

@@ -130,8 +130,7 @@ const side: Side = {
           gapped.add(key);
           counts.seqGapOps++;
         }
-      }
-      else counts.ingestOther++;
+      } else counts.ingestOther++;
       return outcome;
     };
     const ingestBatch = store.ingestBatch.bind(store);
@@ -170,7 +169,14 @@ const side: Side = {
   },
   counters() {
     const stats = plumtreeStats();
-    return { ...counts, duplicates: stats.duplicates ?? 0, grafts: stats.grafts ?? 0, prunes: stats.prunes ?? 0, optimisations: stats.optimisations ?? 0, dropped: stats.dropped ?? 0 };
+    return {
+      ...counts,
+      duplicates: stats.duplicates ?? 0,
+      grafts: stats.grafts ?? 0,
+      prunes: stats.prunes ?? 0,
+      optimisations: stats.optimisations ?? 0,
+      dropped: stats.dropped ?? 0,
+    };
   },
   async stop() {
     await node?.close();

@@ -163,12 +163,15 @@ async function runPhase(children: Child[], o: Options, phase: number, count: num
   await Promise.all(idle.map((c) => c.request({ cmd: 'phase', phase, count, publisher: false }, 'phase-started')));
   const published = Promise.all(pubs.map((c) => c.next('published', 600_000)));
   // Publishers may stop early (maxMs): then the phase ends when what they sent is delivered.
-  void published.then((ps) => {
-    const total = ps.reduce((n, p) => n + p.sent, 0);
-    pubs.forEach((c, k) => own.set(c, ps[k].sent));
-    for (const c of receivers) target.set(c, total - own.get(c)!);
-    check();
-  }, () => {});
+  void published.then(
+    (ps) => {
+      const total = ps.reduce((n, p) => n + p.sent, 0);
+      pubs.forEach((c, k) => own.set(c, ps[k].sent));
+      for (const c of receivers) target.set(c, total - own.get(c)!);
+      check();
+    },
+    () => {},
+  );
   await Promise.all(
     pubs.map((c, k) =>
       c.request({ cmd: 'phase', phase, count, publisher: true, window: o.window, rate, maxMs, publisherIndex: k, publishers: pubs.length }, 'phase-started'),
@@ -221,7 +224,7 @@ function summarise(run: Msg): Msg {
   return {
     sent: run.sent,
     // Deliveries per second summed over receivers / receivers: messages per second every node got.
-    opsPerSec: round((delivered / receivers.length) * 1000 / (slowestLast - start), 0),
+    opsPerSec: round(((delivered / receivers.length) * 1000) / (slowestLast - start), 0),
     p50Ms: round(percentile(sorted, 50)),
     p99Ms: round(percentile(sorted, 99)),
     maxMs: round(sorted[sorted.length - 1] ?? NaN),
@@ -272,9 +275,7 @@ async function runSide(name: SideName, o: Options, details: Record<string, Msg>)
     const settleStart = performance.now();
     while (performance.now() - settleStart < 20_000) {
       const status = await Promise.all(children.map((c) => c.request({ cmd: 'status' }, 'status')));
-      const ok = walkaway
-        ? status.every((s) => s.active >= 1)
-        : status.every((s) => s.mesh >= Math.min(s.dlo, o.nodes - 1) && s.subscribers >= o.nodes - 1);
+      const ok = walkaway ? status.every((s) => s.active >= 1) : status.every((s) => s.mesh >= Math.min(s.dlo, o.nodes - 1) && s.subscribers >= o.nodes - 1);
       if (ok) break;
       await sleep(250);
     }
@@ -297,7 +298,11 @@ async function runSide(name: SideName, o: Options, details: Record<string, Msg>)
       saturatedOne: satOne,
       saturatedAll: satAll,
       topology: walkaway
-        ? { activeView: final.map((s: Msg) => s.active).join(' '), eagerPeers: final.map((s: Msg) => s.eager).join(' '), connections: final.map((s: Msg) => s.connections).join(' ') }
+        ? {
+            activeView: final.map((s: Msg) => s.active).join(' '),
+            eagerPeers: final.map((s: Msg) => s.eager).join(' '),
+            connections: final.map((s: Msg) => s.connections).join(' '),
+          }
         : { mesh: final.map((s: Msg) => s.mesh).join(' '), connections: final.map((s: Msg) => s.connections).join(' ') },
     };
     return {

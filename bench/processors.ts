@@ -47,13 +47,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import {
-  createOperation,
-  decodeOperationUnverified,
-  PrivateKey,
-  type Hash,
-  type Operation,
-} from '../src/core/index.ts';
+import { createOperation, decodeOperationUnverified, PrivateKey, type Hash, type Operation } from '../src/core/index.ts';
 import { CausalOrderer, encodeLwwWrite, LwwMap } from '../src/processors/index.ts';
 import { SqliteStore, type StoredOperation } from '../src/store/index.ts';
 
@@ -260,7 +254,15 @@ function runOnce(delivery: Wire[], dir: string, label: string, batch: number): R
   const stats = orderer.stats();
   store.close();
   if (label.startsWith('warmup')) warmInstances.push(orderer, map);
-  return { perSec: Math.round((stored.length / ms) * 1000), ms: Math.round(ms), cpuMs: Math.round((cpu.user + cpu.system) / 1000), peakPending: stats.peakPending, cursorWrites: stats.cursorWrites, mapSize: map.size, peakRss };
+  return {
+    perSec: Math.round((stored.length / ms) * 1000),
+    ms: Math.round(ms),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    peakPending: stats.peakPending,
+    cursorWrites: stats.cursorWrites,
+    mapSize: map.size,
+    peakRss,
+  };
 }
 
 /** A full GC between runs (node's `gc`, exposed for this process only). */
@@ -354,8 +356,8 @@ function measure(opts: Options): Record<string, unknown> {
     const shuffledPerSec = median(shuffledRuns.map((x) => x.perSec)) ?? 0;
     const inOrderPerSec = median(inOrderRuns.map((x) => x.perSec)) ?? 0;
     const oneByOne = runs.length > 1 ? runs[1] : undefined;
-    const oneShuffled = oneByOne ? median(oneByOne.shuffled.map((x) => x.perSec)) ?? 0 : 0;
-    const oneInOrder = oneByOne ? median(oneByOne.inOrder.map((x) => x.perSec)) ?? 0 : 0;
+    const oneShuffled = oneByOne ? (median(oneByOne.shuffled.map((x) => x.perSec)) ?? 0) : 0;
+    const oneInOrder = oneByOne ? (median(oneByOne.inOrder.map((x) => x.perSec)) ?? 0) : 0;
     return {
       shuffledPerSec,
       inOrderPerSec,

@@ -27,15 +27,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createOperation,
-  crypto,
-  decodeOperationUnverified,
-  logIdForTopic,
-  PrivateKey,
-  topicId,
-  type Hash,
-} from '../src/core/index.ts';
+import { createOperation, crypto, decodeOperationUnverified, logIdForTopic, PrivateKey, topicId, type Hash } from '../src/core/index.ts';
 import { Node } from '../src/node/index.ts';
 import { SqliteStore } from '../src/store/index.ts';
 import { sharedVerifyPool, storeIngest } from '../src/node/inbound/index.ts';
@@ -137,14 +129,29 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   try {
     const result = await interleave(
       {
-        sign: async () => ({ cpuUs: round(rawCpuUs(3000, (i) => crypto().sign(keys[i % 8].toBytes(), message)), 2) }),
-        verify: async () => ({ cpuUs: round(rawCpuUs(3000, () => crypto().verify(keys[0].publicKey.toBytes(), message, sigs[0])), 2) }),
+        sign: async () => ({
+          cpuUs: round(
+            rawCpuUs(3000, (i) => crypto().sign(keys[i % 8].toBytes(), message)),
+            2,
+          ),
+        }),
+        verify: async () => ({
+          cpuUs: round(
+            rawCpuUs(3000, () => crypto().verify(keys[0].publicKey.toBytes(), message, sigs[0])),
+            2,
+          ),
+        }),
         // Fresh key objects each rep: a distinct key per verify, never seen before by the crypto's cache.
         verifyCold: async (rep) => {
           const fresh = Array.from({ length: 1500 }, (_, i) => PrivateKey.fromBytes(new Uint8Array(32).fill(rep + 7).map((x, j) => (j < 2 ? (i >> (8 * j)) & 0xff : x))));
           const s = fresh.map((k) => crypto().sign(k.toBytes(), message));
           const pubs = fresh.map((k) => Uint8Array.from(k.publicKey.toBytes()));
-          return { cpuUs: round(rawCpuUs(fresh.length, (i) => crypto().verify(pubs[i], message, s[i])), 2) };
+          return {
+            cpuUs: round(
+              rawCpuUs(fresh.length, (i) => crypto().verify(pubs[i], message, s[i])),
+              2,
+            ),
+          };
         },
         publish: async () => {
           const cpu = process.cpuUsage();

@@ -79,7 +79,9 @@ const named = argv.length > 0 && !argv[0].startsWith('--');
 const name = named ? argv[0] : undefined;
 const args = named ? argv.slice(1) : argv;
 if (argv[0] === '--help' || argv[0] === '-h') {
-  console.log(`usage: walkaway bench [<name>] [args] [--save | --out PATH]  (in a checkout: npm run bench -- ...)\nwithout a name, runs every benchmark; available: ${available().join(', ')}`);
+  console.log(
+    `usage: walkaway bench [<name>] [args] [--save | --out PATH]  (in a checkout: npm run bench -- ...)\nwithout a name, runs every benchmark; available: ${available().join(', ')}`,
+  );
 } else if (name) {
   await runOne(name, args);
 } else {

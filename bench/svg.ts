@@ -60,7 +60,9 @@ export function barChart(o: { title: string; unit: string; series: string[]; gro
     g.bars.forEach((b, si) => {
       if (!b || !Number.isFinite(b.median)) return;
       const x = x0 + si * barW;
-      parts.push(`<rect x="${x + 1}" y="${y(b.median)}" width="${barW - 2}" height="${top + plotH - y(b.median)}" fill="${COLOURS[si % COLOURS.length]}"><title>${esc(o.series[si])}: ${fmt(b.median)}</title></rect>`);
+      parts.push(
+        `<rect x="${x + 1}" y="${y(b.median)}" width="${barW - 2}" height="${top + plotH - y(b.median)}" fill="${COLOURS[si % COLOURS.length]}"><title>${esc(o.series[si])}: ${fmt(b.median)}</title></rect>`,
+      );
       if (b.min != null && b.max != null) {
         const cx = x + barW / 2;
         parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(b.min)}" y2="${y(b.max)}" stroke="black"/>`);

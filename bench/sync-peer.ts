@@ -81,7 +81,10 @@ async function serve(db: string, transport: string): Promise<void> {
       },
       { maxInboundStreams: 4 },
     );
-    const address = host.getMultiaddrs().find((a) => a.toString().includes('/tcp/'))!.toString();
+    const address = host
+      .getMultiaddrs()
+      .find((a) => a.toString().includes('/tcp/'))!
+      .toString();
     say({ type: 'ready', address });
   } else {
     const server = net.createServer((socket) => {
@@ -99,10 +102,7 @@ async function fetch(db: string, transport: string, address: string, verify: Ver
   const wire = countSocketBytes();
   const store = SqliteStore.open(db);
   await sharedVerifyPool();
-  const host =
-    transport === 'libp2p'
-      ? await createHost({ privateKey: PrivateKey.fromBytes(new Uint8Array(32).fill(202)), networkId: NETWORK, listen: [] })
-      : undefined;
+  const host = transport === 'libp2p' ? await createHost({ privateKey: PrivateKey.fromBytes(new Uint8Array(32).fill(202)), networkId: NETWORK, listen: [] }) : undefined;
   const cpu = process.cpuUsage();
   const start = performance.now();
   let firstMs = NaN;
@@ -111,7 +111,10 @@ async function fetch(db: string, transport: string, address: string, verify: Ver
     const stream = await host.dialProtocol(multiaddr(address), PROTOCOL);
     // Why a libp2p stream ended early (stderr, for the report).
     stream.addEventListener('close', (e: any) => {
-      if (e.error) process.stderr.write(`sync-peer fetch: stream closed: ${e.error?.name} ${e.error?.message} status=${(stream as any).status} read=${(stream as any).readStatus} remoteWrite=${(stream as any).remoteWriteStatus}\n`);
+      if (e.error)
+        process.stderr.write(
+          `sync-peer fetch: stream closed: ${e.error?.name} ${e.error?.message} status=${(stream as any).status} read=${(stream as any).readStatus} remoteWrite=${(stream as any).remoteWriteStatus}\n`,
+        );
     });
     duplex = streamToDuplex(stream);
   } else {
@@ -124,7 +127,13 @@ async function fetch(db: string, transport: string, address: string, verify: Ver
     if (Number.isNaN(firstMs)) firstMs = performance.now() - start;
   });
   const stats = await handle.done.catch((err) => {
-    say({ type: 'error', code: err.code, message: err.message, afterMs: performance.now() - start, stored: store.heights(BENCH_TOPIC).reduce((n, h) => n + h.seqNum + 1, 0) });
+    say({
+      type: 'error',
+      code: err.code,
+      message: err.message,
+      afterMs: performance.now() - start,
+      stored: store.heights(BENCH_TOPIC).reduce((n, h) => n + h.seqNum + 1, 0),
+    });
     process.exit(1);
   });
   const ms = performance.now() - start;

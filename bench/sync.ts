@@ -183,7 +183,10 @@ function syncCharts(r: Interleaved, sides: string[], ops: number): Record<string
   const chart = (title: string, unit: string, keys: [string, string][]) =>
     barChart({ title, unit, series: sides, groups: keys.map(([label, key]) => ({ label, bars: barsOf(r.sides, sides, key) })), note });
   return {
-    time: chart(`sync ${ops.toLocaleString('en-US')} ops: time`, 'ms', [['time to last op', 'ms'], ['time to first op', 'firstOpMs']]),
+    time: chart(`sync ${ops.toLocaleString('en-US')} ops: time`, 'ms', [
+      ['time to last op', 'ms'],
+      ['time to first op', 'firstOpMs'],
+    ]),
     cost: chart(`sync ${ops.toLocaleString('en-US')} ops: cost per op`, 'µs CPU / bytes', [
       ['CPU µs fetch', 'fetchCpuUsPerOp'],
       ['CPU µs serve', 'serveCpuUsPerOp'],

@@ -79,7 +79,12 @@ export function readCorpus(dir: string | undefined, name: string): { seeds: Uint
   if (!file || !existsSync(file)) return { seeds: [], regressions: [] };
   const text = readFileSync(file, 'utf8');
   const cut = text.indexOf('# regressions');
-  const parse = (part: string) => part.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map(fromHex);
+  const parse = (part: string) =>
+    part
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
+      .map(fromHex);
   return cut < 0 ? { seeds: parse(text), regressions: [] } : { seeds: parse(text.slice(0, cut)), regressions: parse(text.slice(cut)) };
 }
 
@@ -111,9 +116,21 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
   const fixed = pool.length;
   const ctx: MutationContext = { other: () => pool[rng.below(pool.length)], dictionary: target.dictionary ?? [] };
   const report: TargetReport = {
-    target: target.name, about: target.about, inputs: 0, accepted: 0, expectedErrors: 0, untypedErrors: 0,
-    worstUsPerKiB: 0, worstInputBytes: 0, worstInputHex: '', budgetUsPerKiB: budget, overBound: 0, overBoundUnchecked: 0, overBoundInputs: [],
-    seconds: 0, findings: [],
+    target: target.name,
+    about: target.about,
+    inputs: 0,
+    accepted: 0,
+    expectedErrors: 0,
+    untypedErrors: 0,
+    worstUsPerKiB: 0,
+    worstInputBytes: 0,
+    worstInputHex: '',
+    budgetUsPerKiB: budget,
+    overBound: 0,
+    overBoundUnchecked: 0,
+    overBoundInputs: [],
+    seconds: 0,
+    findings: [],
   };
   const seen = new Set<string>();
   const started = Date.now();
@@ -195,10 +212,13 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
     const regressions = corpus.regressions.length;
     const lastRun = wanted - regressions;
     const input =
-      i < regressions ? corpus.regressions[i]
-      : i < regressions + fixed ? pool[i - regressions]
-      : i >= lastRun && lastRun >= regressions + fixed ? corpus.regressions[i - lastRun]
-      : nextInput();
+      i < regressions
+        ? corpus.regressions[i]
+        : i < regressions + fixed
+          ? pool[i - regressions]
+          : i >= lastRun && lastRun >= regressions + fixed
+            ? corpus.regressions[i - lastRun]
+            : nextInput();
     let us = target.async ? await onceAsync(input) : onceSync(input);
     let err = thrown;
     report.inputs++;
@@ -218,7 +238,10 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
         const file = save(`untyped-${seen.size}`, small);
         const finding: Finding = { error: describe(err), bytes: input.length, hex: toHex(input).slice(0, HEX_SHOWN), minimizedHex: toHex(small), file };
         report.findings.push(finding);
-        if (!options.quiet) console.error(`[${target.name}] untyped error: ${finding.error}\n  input (minimized, ${small.length} bytes): ${finding.minimizedHex.slice(0, 160)}${file ? `\n  saved: ${file}` : ''}`);
+        if (!options.quiet)
+          console.error(
+            `[${target.name}] untyped error: ${finding.error}\n  input (minimized, ${small.length} bytes): ${finding.minimizedHex.slice(0, 160)}${file ? `\n  saved: ${file}` : ''}`,
+          );
       }
       err = undefined;
     }

@@ -8,7 +8,9 @@ import type { Rng } from './prng.ts';
 /** Mutated inputs are cut to this size (huge inputs come from declared lengths instead). */
 export const MAX_INPUT_BYTES = 256 * 1024;
 
-const INTERESTING_8 = [0x00, 0x01, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1f, 0x20, 0x3f, 0x40, 0x58, 0x5f, 0x7f, 0x80, 0x98, 0x9f, 0xa0, 0xbf, 0xc0, 0xf4, 0xf5, 0xf6, 0xf7, 0xf9, 0xfa, 0xfb, 0xff];
+const INTERESTING_8 = [
+  0x00, 0x01, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1f, 0x20, 0x3f, 0x40, 0x58, 0x5f, 0x7f, 0x80, 0x98, 0x9f, 0xa0, 0xbf, 0xc0, 0xf4, 0xf5, 0xf6, 0xf7, 0xf9, 0xfa, 0xfb, 0xff,
+];
 const INTERESTING_32 = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 4096, 8192, 65536];
 
 export type Mutator = (input: Uint8Array, rng: Rng, ctx: MutationContext) => Uint8Array;
@@ -121,8 +123,19 @@ const dictionary: Mutator = (input, rng, ctx) => {
 };
 
 export const BYTE_MUTATORS: Mutator[] = [
-  flipBit, flipBit, setInteresting, randomByte, arithmetic, setWord,
-  insertRandom, deleteRange, duplicateRange, truncate, splice, splice, dictionary,
+  flipBit,
+  flipBit,
+  setInteresting,
+  randomByte,
+  arithmetic,
+  setWord,
+  insertRandom,
+  deleteRange,
+  duplicateRange,
+  truncate,
+  splice,
+  splice,
+  dictionary,
 ];
 
 /** Random bytes: mostly short, sometimes a few KiB. */

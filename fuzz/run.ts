@@ -32,7 +32,16 @@ const USAGE = `usage: npm run fuzz -- [options]
 function table(reports: TargetReport[]): string {
   const rows = [['target', 'inputs', 'accepted', 'untyped', 'worst µs/KiB', 'bound', 'over bound', 'seconds']];
   for (const r of reports) {
-    rows.push([r.target, String(r.inputs), String(r.accepted), String(r.untypedErrors), r.worstUsPerKiB.toFixed(1), String(r.budgetUsPerKiB), String(r.overBound), r.seconds.toFixed(1)]);
+    rows.push([
+      r.target,
+      String(r.inputs),
+      String(r.accepted),
+      String(r.untypedErrors),
+      r.worstUsPerKiB.toFixed(1),
+      String(r.budgetUsPerKiB),
+      String(r.overBound),
+      r.seconds.toFixed(1),
+    ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')).join('\n');
@@ -66,8 +75,15 @@ async function writeCorpus(names: string[]): Promise<void> {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      target: { type: 'string', multiple: true }, inputs: { type: 'string' }, seconds: { type: 'string' }, seed: { type: 'string' },
-      jobs: { type: 'string' }, json: { type: 'string' }, 'write-corpus': { type: 'boolean' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      target: { type: 'string', multiple: true },
+      inputs: { type: 'string' },
+      seconds: { type: 'string' },
+      seed: { type: 'string' },
+      jobs: { type: 'string' },
+      json: { type: 'string' },
+      'write-corpus': { type: 'boolean' },
+      list: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help || values.list) {
@@ -103,7 +119,9 @@ async function main(): Promise<number> {
         try {
           const r = await runInWorker(name, options);
           reports.push(r);
-          console.log(`  ${r.target}: ${r.inputs} inputs, ${r.untypedErrors} untyped, worst ${r.worstUsPerKiB.toFixed(1)} µs/KiB, ${r.overBound} over, ${r.seconds.toFixed(1)} s`);
+          console.log(
+            `  ${r.target}: ${r.inputs} inputs, ${r.untypedErrors} untyped, worst ${r.worstUsPerKiB.toFixed(1)} µs/KiB, ${r.overBound} over, ${r.seconds.toFixed(1)} s`,
+          );
         } catch (err) {
           failures.push(`${name}: ${(err as Error).message}`);
           console.error(`  ${name}: FAILED ${(err as Error).stack}`);
@@ -115,7 +133,10 @@ async function main(): Promise<number> {
   reports.sort((a, b) => names.indexOf(a.target) - names.indexOf(b.target));
   console.log(`\n${table(reports)}\n\nwall time ${wall.toFixed(1)} s`);
   for (const r of reports) {
-    for (const f of r.findings) console.log(`\n${r.target}: ${f.error}\n  minimized input (${f.minimizedHex.length / 2} bytes): ${f.minimizedHex.slice(0, 400)}${f.minimizedHex.length > 400 ? "…" : ""}${f.file ? `\n  saved: ${f.file}` : ''}`);
+    for (const f of r.findings)
+      console.log(
+        `\n${r.target}: ${f.error}\n  minimized input (${f.minimizedHex.length / 2} bytes): ${f.minimizedHex.slice(0, 400)}${f.minimizedHex.length > 400 ? '…' : ''}${f.file ? `\n  saved: ${f.file}` : ''}`,
+      );
     if (r.overBound) console.log(`\n${r.target}: ${r.overBound} inputs over ${r.budgetUsPerKiB} µs/KiB; first: ${r.overBoundInputs[0]?.hex.slice(0, 200)}`);
   }
   for (const r of reports) {
@@ -123,7 +144,14 @@ async function main(): Promise<number> {
   }
   if (values.json) {
     mkdirSync(dirname(values.json), { recursive: true });
-    writeFileSync(values.json, JSON.stringify({ seed: options.seed, inputsPerTarget: options.inputs, budgetUsPerKiB: DECODE_BUDGET_US_PER_KIB, wallSeconds: wall, failures, targets: reports }, null, 2) + '\n');
+    writeFileSync(
+      values.json,
+      JSON.stringify(
+        { seed: options.seed, inputsPerTarget: options.inputs, budgetUsPerKiB: DECODE_BUDGET_US_PER_KIB, wallSeconds: wall, failures, targets: reports },
+        null,
+        2,
+      ) + '\n',
+    );
   }
   const bad = failures.length + reports.reduce((n, r) => n + r.untypedErrors + r.overBound, 0);
   if (failures.length) console.log(`\nfailures:\n  ${failures.join('\n  ')}`);

@@ -210,4 +210,3 @@ export class Attacker implements SimNode {
     return p;
   }
 }
-

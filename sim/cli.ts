@@ -81,8 +81,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const run = SCENARIOS[args.scenario];
   const perSeed: Array<{ seed: number; result: ScenarioResult }> = [];
-  console.log(`${args.scenario}: ${args.nodes} nodes, ${args.seeds} seed(s) from ${args.seed}` +
-    (args.scenario === 'failure' ? `, fail ${args.fail}` : ''));
+  console.log(`${args.scenario}: ${args.nodes} nodes, ${args.seeds} seed(s) from ${args.seed}` + (args.scenario === 'failure' ? `, fail ${args.fail}` : ''));
   for (let k = 0; k < args.seeds; k++) {
     const seed = args.seed + k;
     const result = await run({ nodes: args.nodes, seed, fail: args.fail, timeScale: args.timeScale });
@@ -97,7 +96,7 @@ async function main(): Promise<void> {
     medians[key] = xs.length === perSeed.length ? median(xs) : xs.length === 0 ? null : median(xs);
     // Worst: lowest for reliabilities, highest for costs and times.
     const lowIsBad = key.startsWith('reliability') || key === 'fullyDelivered';
-    const missing = xs.length < perSeed.length && (key === 'healMs');
+    const missing = xs.length < perSeed.length && key === 'healMs';
     worst[key] = missing ? null : xs.length === 0 ? null : lowIsBad ? Math.min(...xs) : Math.max(...xs);
   }
   printTable(keys, [...perSeed.map((p): [string, Record<string, number | null>] => [String(p.seed), p.result.figures]), ['median', medians], ['worst', worst]]);
@@ -111,7 +110,12 @@ async function main(): Promise<void> {
       ...medians,
       // Beside the medians: e.g. `converged: true` when every seed converged (else the value per seed).
       ...Object.fromEntries(
-        Object.keys(perSeed[0].result.summary ?? {}).map((key) => [key, perSeed.every((p) => p.result.summary?.[key] === perSeed[0].result.summary?.[key]) ? perSeed[0].result.summary?.[key] : perSeed.map((p) => p.result.summary?.[key])]),
+        Object.keys(perSeed[0].result.summary ?? {}).map((key) => [
+          key,
+          perSeed.every((p) => p.result.summary?.[key] === perSeed[0].result.summary?.[key])
+            ? perSeed[0].result.summary?.[key]
+            : perSeed.map((p) => p.result.summary?.[key]),
+        ]),
       ),
       worst,
       perSeed: perSeed.map((p) => ({ seed: p.seed, ...p.result.figures, messages: p.result.messages, timeline: p.result.timeline })),

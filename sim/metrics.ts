@@ -81,15 +81,20 @@ export class Tracker {
     const t = this.tracks.get(id);
     if (!t) throw new Error(`no track for ${id}`);
     this.tracks.delete(id);
-    let want = 0, reached = 0;
+    let want = 0,
+      reached = 0;
     for (let node = 0; node < t.delivered.length; node++) {
       if (!intended(node)) continue;
       want++;
       if (t.delivered[node] === 1) reached++;
     }
     return {
-      id, phase: t.phase, origin: t.origin, sentAt: t.sentAt,
-      intended: want, reached,
+      id,
+      phase: t.phase,
+      origin: t.origin,
+      sentAt: t.sentAt,
+      intended: want,
+      reached,
       reliability: want === 0 ? 1 : reached / want,
       rmr: t.count > 1 ? t.payload / (t.count - 1) - 1 : 0,
       ldh: t.maxHop,

@@ -21,9 +21,7 @@ import { Penalties, type PenaltyConfig } from '../src/net/gossip/penalties.ts';
 import { PeerGuard } from '../src/net/gossip/peer-guard.ts';
 import { mixSeed, SplitMix32 } from '../src/net/membership/random.ts';
 import type { HyParViewConfig } from '../src/net/membership/types.ts';
-import {
-  Overlay, type OverlayEvent, type OverlayInput, type OverlayMessage, type OverlayOutput, type OverlayTimer,
-} from '../src/net/overlay/overlay.ts';
+import { Overlay, type OverlayEvent, type OverlayInput, type OverlayMessage, type OverlayOutput, type OverlayTimer } from '../src/net/overlay/overlay.ts';
 import { EventHeap } from './heap.ts';
 import { Tracker } from './metrics.ts';
 
@@ -64,7 +62,9 @@ export const DEFAULT_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
   plumtree: {},
 });
 
-const MSG = 0, TIMER = 1, DOWN = 2;
+const MSG = 0,
+  TIMER = 1,
+  DOWN = 2;
 
 interface SimEvent {
   t: number;
@@ -151,7 +151,8 @@ export class Simulator {
 
   /** Fixed latency of the link between a and b (symmetric). */
   latency(a: number, b: number): number {
-    const lo = a < b ? a : b, hi = a < b ? b : a;
+    const lo = Math.min(a, b),
+      hi = Math.max(a, b);
     const u = mixSeed(this.config.seed, lo, hi) / 4294967296;
     return this.config.latencyMinMs + u * (this.config.latencyMaxMs - this.config.latencyMinMs);
   }
@@ -226,7 +227,7 @@ export class Simulator {
     if (!overlay) throw new Error(`node ${node} is not alive`);
     const outs = overlay.handle({ type: 'command', command: { type: 'publish', payload } }, this.now);
     const first = outs[0];
-    if (!first || first.type !== 'emit' || first.event.type !== 'published') throw new Error('publish did not report its id');
+    if (first?.type !== 'emit' || first.event.type !== 'published') throw new Error('publish did not report its id');
     this.apply(node, outs);
     return first.event.id;
   }
@@ -263,7 +264,8 @@ export class Simulator {
       if (view.length === 0) isolated++;
       for (const b of view) {
         if (parent[b] < 0) continue;
-        const ra = find(a), rb = find(b);
+        const ra = find(a),
+          rb = find(b);
         if (ra !== rb) {
           parent[ra] = rb;
           components--;

@@ -15,8 +15,7 @@ function fig(doc: Doc | null, key: string, digits = 3): string {
   if (!doc) return 'not run';
   const v = doc[key] as number | null | undefined;
   const w = doc.worst?.[key];
-  const f = (x: number | null | undefined) =>
-    x === null || x === undefined ? '-' : Number.isInteger(x) ? String(x) : x.toFixed(digits);
+  const f = (x: number | null | undefined) => (x === null || x === undefined ? '-' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
   return doc.seeds.length > 1 ? `${f(v)} (${f(w)})` : f(v);
 }
 
@@ -27,13 +26,22 @@ const rows: Array<[string, string, Array<[string, number?]>]> = [
   ['failure 0.5', 'failure50', [['reliabilityFirst', 4], ['reliabilityAfter', 4], ['reliability', 4], ['healMs']]],
   ['failure 0.8', 'failure80', [['reliabilityFirst', 4], ['reliabilityAfter', 4], ['reliability', 4], ['healMs']]],
   ['partition', 'partition', [['healMs'], ['reliability', 4], ['reliabilitySplit', 4]]],
-  ['churn', 'churn', [['reliability', 5], ['reliabilityMin', 4], ['fullyDelivered', 4]]],
+  [
+    'churn',
+    'churn',
+    [
+      ['reliability', 5],
+      ['reliabilityMin', 4],
+      ['fullyDelivered', 4],
+    ],
+  ],
   ['control ratio', 'stable', [['controlRatio', 2]]],
 ];
 
 console.log('| scenario | figure | 1,000 nodes | 10,000 nodes |');
 console.log('|---|---|---|---|');
 for (const [label, file, keys] of rows) {
-  const small = load(`${file}-1k`), large = load(`${file}-10k`);
+  const small = load(`${file}-1k`),
+    large = load(`${file}-10k`);
   for (const [key, digits] of keys) console.log(`| ${label} | ${key} | ${fig(small, key, digits)} | ${fig(large, key, digits)} |`);
 }

@@ -22,9 +22,7 @@ const SRC = join(ROOT, 'src');
 const RANK: Record<string, number> = { core: 0, store: 1, sync: 2, processors: 2, net: 3, node: 4, auth: 5, encryption: 6, webxdc: 7, cli: 8 };
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : /\.(ts|mjs)$/.test(e.name) ? [join(dir, e.name)] : [],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : /\.(ts|mjs)$/.test(e.name) ? [join(dir, e.name)] : []));
 }
 
 /** The layer folder of a path under src/, or the file name for files directly in src/. */
@@ -57,9 +55,18 @@ test('imports flow downward: a layer imports only itself and the layers below it
 
 test('every file of src/ but the package entry belongs to a layer', () => {
   const loose = readdirSync(SRC, { withFileTypes: true }).filter((e) => !e.isDirectory() && e.name !== 'index.ts');
-  assert.deepEqual(loose.map((e) => e.name), []);
-  const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-  assert.deepEqual(folders.filter((f) => RANK[f] === undefined), [], 'every folder of src/ has a rank');
+  assert.deepEqual(
+    loose.map((e) => e.name),
+    [],
+  );
+  const folders = readdirSync(SRC, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+  assert.deepEqual(
+    folders.filter((f) => RANK[f] === undefined),
+    [],
+    'every folder of src/ has a rank',
+  );
 });
 
 test('auth is a pure layer: it imports only core (and processors’ types), never IO', () => {

@@ -20,7 +20,9 @@ const dayLabel = (d) => {
 
 const messages = $('messages');
 const atBottom = () => messages.scrollTop + messages.clientHeight >= messages.scrollHeight - 24;
-const toBottom = () => { messages.scrollTop = messages.scrollHeight; };
+const toBottom = () => {
+  messages.scrollTop = messages.scrollHeight;
+};
 
 function item(className, ...children) {
   const li = document.createElement('li');
@@ -60,8 +62,14 @@ function addMessage(m, live) {
   li.dataset.author = m.author;
   li.dataset.us = String(m.timestamp);
   // A run of messages by one author within five minutes shows the name once.
-  const prev = (before ? before.previousElementSibling : messages.lastElementChild);
-  if (prev?.classList.contains('msg') && prev.dataset.author === m.author && prev.querySelector('.name')?.textContent === m.name && Number(m.timestamp) - Number(prev.dataset.us) < 300e6) li.classList.add('cont');
+  const prev = before ? before.previousElementSibling : messages.lastElementChild;
+  if (
+    prev?.classList.contains('msg') &&
+    prev.dataset.author === m.author &&
+    prev.querySelector('.name')?.textContent === m.name &&
+    Number(m.timestamp) - Number(prev.dataset.us) < 300e6
+  )
+    li.classList.add('cont');
   if (m.text.length > LONG) clamp(li, m.text.length);
   insert(li);
   if (stick && !document.hidden) toBottom();
@@ -120,7 +128,10 @@ function clamp(li, length) {
   more.type = 'button';
   more.className = 'link more';
   more.textContent = `Show all ${length.toLocaleString()} characters`;
-  more.addEventListener('click', () => { li.classList.remove('long'); more.remove(); });
+  more.addEventListener('click', () => {
+    li.classList.remove('long');
+    more.remove();
+  });
   li.append(more);
 }
 
@@ -143,7 +154,10 @@ function readAll() {
 }
 messages.addEventListener('scroll', readAll);
 document.addEventListener('visibilitychange', readAll);
-$('jump').addEventListener('click', () => { toBottom(); readAll(); });
+$('jump').addEventListener('click', () => {
+  toBottom();
+  readAll();
+});
 
 function showTitle() {
   const room = state.room || 'walkaway chat';
@@ -167,7 +181,11 @@ function render() {
   // Like the terminal: "not yet seen by others" matters only while no neighbour is there.
   document.body.classList.toggle('alone', state.active.length === 0);
   list($('peers'), [...state.peers].map(short), (state.everSeen ||= state.peers.size > 0) ? 'no one online' : 'none yet');
-  list($('online'), state.online.map((p) => `${p.name} (${short(p.id)})`), 'just you');
+  list(
+    $('online'),
+    state.online.map((p) => `${p.name} (${short(p.id)})`),
+    'just you',
+  );
   drawOverlay($('overlay'), state.active, state.passive);
 }
 
@@ -180,13 +198,32 @@ function progress(stored, expected) {
 
 function apply(e) {
   switch (e.type) {
-    case 'message': addMessage(e, true); break;
-    case 'seen': document.querySelector(`[data-hash="${CSS.escape(e.hash)}"] .unseen`)?.remove(); break;
-    case 'member': void refreshMembers(); break;
-    case 'peer': e.event === 'connect' ? state.peers.add(e.peer) : state.peers.delete(e.peer); render(); break;
-    case 'neighbor': state.active = e.active; state.passive = e.passive; render(); break;
-    case 'presence': state.online = e.here; render(); break;
-    case 'sync': if (e.event === 'progress') progress(e.stored, e.expected); if (e.event === 'end') progress(0, 0); break;
+    case 'message':
+      addMessage(e, true);
+      break;
+    case 'seen':
+      document.querySelector(`[data-hash="${CSS.escape(e.hash)}"] .unseen`)?.remove();
+      break;
+    case 'member':
+      void refreshMembers();
+      break;
+    case 'peer':
+      e.event === 'connect' ? state.peers.add(e.peer) : state.peers.delete(e.peer);
+      render();
+      break;
+    case 'neighbor':
+      state.active = e.active;
+      state.passive = e.passive;
+      render();
+      break;
+    case 'presence':
+      state.online = e.here;
+      render();
+      break;
+    case 'sync':
+      if (e.event === 'progress') progress(e.stored, e.expected);
+      if (e.event === 'end') progress(0, 0);
+      break;
   }
 }
 
@@ -225,7 +262,10 @@ function offline(why) {
 const RESTARTED = 'The node was restarted or this page has no token: open the address it printed (…/#token=…)';
 
 class ApiError extends Error {
-  constructor(message, status) { super(message); this.status = status; }
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
 }
 async function api(path, init = {}) {
   let res;
@@ -257,7 +297,13 @@ async function loadSnapshot() {
   const snap = await (await api('/api/snapshot')).json();
   state.room = typeof snap.room === 'string' && snap.room ? snap.room : `topic ${short(snap.topic)}`;
   const wanted = localStorage.getItem('walkaway-name');
-  if (wanted && wanted !== snap.name) await post('/api/name', { name: wanted }).then(() => { snap.name = wanted; }, () => {});
+  if (wanted && wanted !== snap.name)
+    await post('/api/name', { name: wanted }).then(
+      () => {
+        snap.name = wanted;
+      },
+      () => {},
+    );
   state.name = snap.name;
   $('me').textContent = `${snap.name} · ${short(snap.id)}${snap.room ? ` · topic ${short(snap.topic)}` : ''}`;
   $('my-name').textContent = snap.name;
@@ -265,7 +311,11 @@ async function loadSnapshot() {
   showTitle();
   for (const id of settle(snap.messages)) dropPending(id);
   snap.messages.forEach((m) => addMessage(m, false));
-  state.active = snap.active; state.passive = snap.passive; state.peers = new Set(snap.peers); state.online = snap.online; state.everSeen = snap.everSeen;
+  state.active = snap.active;
+  state.passive = snap.passive;
+  state.peers = new Set(snap.peers);
+  state.online = snap.online;
+  state.everSeen = snap.everSeen;
   state.connected = true;
   initMembers(api, snap);
   // The snapshot's progress is the last one the session saw, even after the sync ended: live events tell.
@@ -286,7 +336,11 @@ async function follow() {
     const frames = buffered.split('\n\n');
     buffered = frames.pop();
     for (const frame of frames) {
-      const data = frame.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+      const data = frame
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6))
+        .join('\n');
       if (data) apply(JSON.parse(data));
     }
   }
@@ -294,13 +348,17 @@ async function follow() {
 
 function sendWaiting() {
   return flush(
-    (entry) => post('/api/send', { text: entry.text, id: entry.id }).catch((err) => {
-      err.retry = err.status === 0 || err.status === 401 || err.status >= 500;
-      if (err.retry) offline(err.message);
-      throw err;
-    }),
+    (entry) =>
+      post('/api/send', { text: entry.text, id: entry.id }).catch((err) => {
+        err.retry = err.status === 0 || err.status === 401 || err.status >= 500;
+        if (err.retry) offline(err.message);
+        throw err;
+      }),
     dropPending,
-    (entry, err) => { dropPending(entry.id); status(`not sent: ${err.message}`); },
+    (entry, err) => {
+      dropPending(entry.id);
+      status(`not sent: ${err.message}`);
+    },
   );
 }
 
@@ -352,7 +410,12 @@ $('invite-open').addEventListener('click', async () => {
 $('invite-close').addEventListener('click', () => $('invite').close());
 $('ticket-copy').addEventListener('click', () => {
   $('ticket').select();
-  navigator.clipboard?.writeText($('ticket').value).then(() => { $('ticket-copy').textContent = 'Copied'; }, () => {});
+  navigator.clipboard?.writeText($('ticket').value).then(
+    () => {
+      $('ticket-copy').textContent = 'Copied';
+    },
+    () => {},
+  );
 });
 
 function drawQr(svg, text) {
@@ -360,10 +423,15 @@ function drawQr(svg, text) {
   const quiet = 4;
   const size = m.length + quiet * 2;
   let d = '';
-  m.forEach((row, r) => row.forEach((dark, c) => { if (dark) d += `M${c + quiet} ${r + quiet}h1v1h-1z`; }));
+  m.forEach((row, r) =>
+    row.forEach((dark, c) => {
+      if (dark) d += `M${c + quiet} ${r + quiet}h1v1h-1z`;
+    }),
+  );
   const ns = 'http://www.w3.org/2000/svg';
   const bg = document.createElementNS(ns, 'rect');
-  bg.setAttribute('width', size); bg.setAttribute('height', size);
+  bg.setAttribute('width', size);
+  bg.setAttribute('height', size);
   const path = document.createElementNS(ns, 'path');
   path.setAttribute('d', d);
   svg.setAttribute('viewBox', `0 0 ${size} ${size}`);
@@ -373,7 +441,10 @@ function drawQr(svg, text) {
 }
 
 // Your name: changed on the node (peers see it on the next messages) and remembered by this browser.
-$('rename-open').addEventListener('click', () => { $('name').value = state.name ?? ''; $('rename').showModal(); });
+$('rename-open').addEventListener('click', () => {
+  $('name').value = state.name ?? '';
+  $('rename').showModal();
+});
 $('rename-cancel').addEventListener('click', () => $('rename').close());
 $('rename-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();

@@ -25,21 +25,23 @@ export async function refreshMembers() {
 
 function draw(members, manager) {
   $('members-form').hidden = !manager;
-  $('members').replaceChildren(...members.map((m) => {
-    const li = document.createElement('li');
-    li.textContent = `${short(m.member)} · ${m.level}`;
-    li.title = m.member;
-    li.dataset.member = m.member;
-    if (manager) {
-      const remove = document.createElement('button');
-      remove.type = 'button';
-      remove.className = 'link';
-      remove.textContent = 'remove';
-      remove.addEventListener('click', () => change({ action: 'remove', member: m.member }));
-      li.append(' ', remove);
-    }
-    return li;
-  }));
+  $('members').replaceChildren(
+    ...members.map((m) => {
+      const li = document.createElement('li');
+      li.textContent = `${short(m.member)} · ${m.level}`;
+      li.title = m.member;
+      li.dataset.member = m.member;
+      if (manager) {
+        const remove = document.createElement('button');
+        remove.type = 'button';
+        remove.className = 'link';
+        remove.textContent = 'remove';
+        remove.addEventListener('click', () => change({ action: 'remove', member: m.member }));
+        li.append(' ', remove);
+      }
+      return li;
+    }),
+  );
 }
 
 async function change(body) {
@@ -56,5 +58,7 @@ async function change(body) {
 $('members-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const member = $('member-key').value.trim().toLowerCase();
-  void change({ action: 'add', member, level: $('member-level').value }).then(() => { $('member-key').value = ''; });
+  void change({ action: 'add', member, level: $('member-level').value }).then(() => {
+    $('member-key').value = '';
+  });
 });

@@ -15,7 +15,9 @@ export function pending() {
   }
 }
 
-function save(list) { localStorage.setItem(KEY, JSON.stringify(list)); }
+function save(list) {
+  localStorage.setItem(KEY, JSON.stringify(list));
+}
 
 function newId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -29,7 +31,9 @@ export function enqueue(text) {
   return entry;
 }
 
-function remove(id) { save(pending().filter((e) => e.id !== id)); }
+function remove(id) {
+  save(pending().filter((e) => e.id !== id));
+}
 
 /**
  * Drops entries that a snapshot shows as already published: an entry tried

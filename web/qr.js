@@ -97,7 +97,9 @@ const MASKS = [
 function codewords(bytes, version, level) {
   const capacity = dataCodewords(version, level);
   const bits = [];
-  const put = (value, length) => { for (let i = length - 1; i >= 0; i--) bits.push((value >>> i) & 1); };
+  const put = (value, length) => {
+    for (let i = length - 1; i >= 0; i--) bits.push((value >>> i) & 1);
+  };
   put(0b0100, 4);
   put(bytes.length, version <= 9 ? 8 : 16);
   for (const b of bytes) put(b, 8);
@@ -136,25 +138,41 @@ export function qrMatrix(text, level = 'M') {
   const size = version * 4 + 17;
   const dark = Array.from({ length: size }, () => new Array(size).fill(false));
   const fixed = Array.from({ length: size }, () => new Array(size).fill(false));
-  const set = (r, c, value) => { dark[r][c] = value; fixed[r][c] = true; };
+  const set = (r, c, value) => {
+    dark[r][c] = value;
+    fixed[r][c] = true;
+  };
 
-  for (let i = 0; i < size; i++) { set(6, i, i % 2 === 0); set(i, 6, i % 2 === 0); }
-  for (const [r0, c0] of [[3, 3], [3, size - 4], [size - 4, 3]]) {
-    for (let dr = -4; dr <= 4; dr++) for (let dc = -4; dc <= 4; dc++) {
-      const r = r0 + dr, c = c0 + dc;
-      if (r < 0 || c < 0 || r >= size || c >= size) continue;
-      const ring = Math.max(Math.abs(dr), Math.abs(dc));
-      set(r, c, ring !== 2 && ring !== 4);
-    }
+  for (let i = 0; i < size; i++) {
+    set(6, i, i % 2 === 0);
+    set(i, 6, i % 2 === 0);
+  }
+  for (const [r0, c0] of [
+    [3, 3],
+    [3, size - 4],
+    [size - 4, 3],
+  ]) {
+    for (let dr = -4; dr <= 4; dr++)
+      for (let dc = -4; dc <= 4; dc++) {
+        const r = r0 + dr,
+          c = c0 + dc;
+        if (r < 0 || c < 0 || r >= size || c >= size) continue;
+        const ring = Math.max(Math.abs(dr), Math.abs(dc));
+        set(r, c, ring !== 2 && ring !== 4);
+      }
   }
   const align = alignmentPositions(version, size);
-  for (const r of align) for (const c of align) {
-    if ((r === 6 && c === 6) || (r === 6 && c === size - 7) || (r === size - 7 && c === 6)) continue;
-    for (let dr = -2; dr <= 2; dr++) for (let dc = -2; dc <= 2; dc++) set(r + dr, c + dc, Math.max(Math.abs(dr), Math.abs(dc)) !== 1);
-  }
+  for (const r of align)
+    for (const c of align) {
+      if ((r === 6 && c === 6) || (r === 6 && c === size - 7) || (r === size - 7 && c === 6)) continue;
+      for (let dr = -2; dr <= 2; dr++) for (let dc = -2; dc <= 2; dc++) set(r + dr, c + dc, Math.max(Math.abs(dr), Math.abs(dc)) !== 1);
+    }
   const drawFormat = (target, mask) => {
     const f = formatBits(level, mask);
-    const put = (r, c, i) => { target[r][c] = ((f >>> i) & 1) === 1; fixed[r][c] = true; };
+    const put = (r, c, i) => {
+      target[r][c] = ((f >>> i) & 1) === 1;
+      fixed[r][c] = true;
+    };
     for (let i = 0; i <= 5; i++) put(i, 8, i);
     put(7, 8, 6);
     put(8, 8, 7);
@@ -169,7 +187,8 @@ export function qrMatrix(text, level = 'M') {
     const v = versionBits(version);
     for (let i = 0; i < 18; i++) {
       const on = ((v >>> i) & 1) === 1;
-      const a = size - 11 + (i % 3), b = Math.floor(i / 3);
+      const a = size - 11 + (i % 3),
+        b = Math.floor(i / 3);
       set(b, a, on);
       set(a, b, on);
     }
@@ -191,12 +210,16 @@ export function qrMatrix(text, level = 'M') {
     }
   }
 
-  let best, bestScore = Infinity;
+  let best,
+    bestScore = Infinity;
   for (let mask = 0; mask < 8; mask++) {
     const candidate = dark.map((row, r) => row.map((d, c) => (fixed[r][c] ? d : d !== MASKS[mask](r, c))));
     drawFormat(candidate, mask);
     const score = penalty(candidate);
-    if (score < bestScore) { bestScore = score; best = candidate; }
+    if (score < bestScore) {
+      bestScore = score;
+      best = candidate;
+    }
   }
   return best;
 }
@@ -206,22 +229,29 @@ function penalty(m) {
   const size = m.length;
   let score = 0;
   const lines = [];
-  for (let i = 0; i < size; i++) { lines.push(m[i]); lines.push(m.map((row) => row[i])); }
+  for (let i = 0; i < size; i++) {
+    lines.push(m[i]);
+    lines.push(m.map((row) => row[i]));
+  }
   for (const line of lines) {
     let run = 1;
     for (let j = 1; j <= size; j++) {
       if (j < size && line[j] === line[j - 1]) run++;
-      else { if (run >= 5) score += run - 2; run = 1; }
+      else {
+        if (run >= 5) score += run - 2;
+        run = 1;
+      }
     }
     const s = line.map((d) => (d ? '1' : '0')).join('');
     for (const pattern of ['10111010000', '00001011101']) {
       for (let at = s.indexOf(pattern); at >= 0; at = s.indexOf(pattern, at + 1)) score += 40;
     }
   }
-  for (let r = 0; r < size - 1; r++) for (let c = 0; c < size - 1; c++) {
-    const d = m[r][c];
-    if (m[r][c + 1] === d && m[r + 1][c] === d && m[r + 1][c + 1] === d) score += 3;
-  }
+  for (let r = 0; r < size - 1; r++)
+    for (let c = 0; c < size - 1; c++) {
+      const d = m[r][c];
+      if (m[r][c + 1] === d && m[r + 1][c] === d && m[r + 1][c + 1] === d) score += 3;
+    }
   const darkCount = m.reduce((n, row) => n + row.filter(Boolean).length, 0);
   score += Math.floor(Math.abs(darkCount * 20 - size * size * 10) / (size * size)) * 10;
   return score;

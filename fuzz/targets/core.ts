@@ -41,9 +41,12 @@ export const headerFast: Target = {
       throw new Error(`fast path accepted what the generic decoder refuses (${(err as Error).message})`);
     }
     const same =
-      fast.publicKey.toHex() === generic.publicKey.toHex() && toHex(fast.signature) === toHex(generic.signature) &&
-      fast.payloadSize === generic.payloadSize && fast.seqNum === generic.seqNum &&
-      fast.payloadHash?.toHex() === generic.payloadHash?.toHex() && fast.backlink?.toHex() === generic.backlink?.toHex() &&
+      fast.publicKey.toHex() === generic.publicKey.toHex() &&
+      toHex(fast.signature) === toHex(generic.signature) &&
+      fast.payloadSize === generic.payloadSize &&
+      fast.seqNum === generic.seqNum &&
+      fast.payloadHash?.toHex() === generic.payloadHash?.toHex() &&
+      fast.backlink?.toHex() === generic.backlink?.toHex() &&
       JSON.stringify(fast.extensions, extJson) === JSON.stringify(generic.extensions, extJson);
     if (!same) throw new Error('fast path and generic decoder disagree');
     return fast;

@@ -26,9 +26,11 @@ export function seededOperations(rng: Rng, count = 24): Operation[] {
         seqNum: seq,
         backlink: previous?.hash,
         extensions:
-          shape === 0 ? undefined
-          : shape === 1 || shape === 2 ? { variant: 'basic', logId, timestamp, pruneFlag: shape === 2 }
-          : { variant: 'causal', logId, timestamp, previous: prevHashes },
+          shape === 0
+            ? undefined
+            : shape === 1 || shape === 2
+              ? { variant: 'basic', logId, timestamp, pruneFlag: shape === 2 }
+              : { variant: 'causal', logId, timestamp, previous: prevHashes },
       });
       ops.push(op);
       previous = op;

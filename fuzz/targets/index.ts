@@ -9,8 +9,23 @@ import { ephemeral, ticket } from './node.ts';
 import { broadcastSync, syncFrames, syncMessage } from './sync.ts';
 
 export const TARGETS: Target[] = [
-  header, headerFast, operation, extensions, chatBody, payload, syncMessage, syncFrames, broadcastSync,
-  gossipFrame, membership, broadcastMessage, multicast, ephemeral, ticket, args, authBody,
+  header,
+  headerFast,
+  operation,
+  extensions,
+  chatBody,
+  payload,
+  syncMessage,
+  syncFrames,
+  broadcastSync,
+  gossipFrame,
+  membership,
+  broadcastMessage,
+  multicast,
+  ephemeral,
+  ticket,
+  args,
+  authBody,
 ];
 
 /** The web target is loaded only when asked for (it imports the whole node). */

@@ -41,10 +41,17 @@ export const gossipFrame: Target = {
   name: 'gossip-frame',
   format: 'cbor',
   about: 'decodeGossipFrame, then overlayMessageKind and the check of that kind, as the overlay does',
-  seeds: (rng) => [
-    ...overlayMessages(rng).map((message) => encodeGossipFrame({ kind: 'overlay', topic: TOPIC, message })),
-    encodeGossipFrame({ kind: 'addresses', peers: [[peer(rng), ['/ip4/127.0.0.1/tcp/4077', '/dns4/example.org/tcp/443/wss']], [peer(rng), []]] }),
-  ].map((b) => new Uint8Array(b)),
+  seeds: (rng) =>
+    [
+      ...overlayMessages(rng).map((message) => encodeGossipFrame({ kind: 'overlay', topic: TOPIC, message })),
+      encodeGossipFrame({
+        kind: 'addresses',
+        peers: [
+          [peer(rng), ['/ip4/127.0.0.1/tcp/4077', '/dns4/example.org/tcp/443/wss']],
+          [peer(rng), []],
+        ],
+      }),
+    ].map((b) => new Uint8Array(b)),
   run: (input) => {
     const frame = decodeGossipFrame(input);
     if (frame.kind !== 'overlay') return frame;
@@ -56,14 +63,18 @@ export const gossipFrame: Target = {
   },
 };
 
-const DICT = ['type', 'join', 'forward-join', 'neighbor', 'shuffle', 'shuffle-reply', 'gossip', 'ihave', 'graft', 'prune', 'peers', 'ttl', 'hop', 'ids', 'hops']
-  .map((s) => new Uint8Array(encode(s)));
+const DICT = ['type', 'join', 'forward-join', 'neighbor', 'shuffle', 'shuffle-reply', 'gossip', 'ihave', 'graft', 'prune', 'peers', 'ttl', 'hop', 'ids', 'hops'].map(
+  (s) => new Uint8Array(encode(s)),
+);
 
 export const membership: Target = {
   name: 'membership',
   format: 'cbor',
   about: 'checkHyParViewMessage of a strictly decoded message (null or a reason, never a throw)',
-  seeds: (rng) => overlayMessages(rng).slice(0, 8).map((m) => new Uint8Array(encode(m))),
+  seeds: (rng) =>
+    overlayMessages(rng)
+      .slice(0, 8)
+      .map((m) => new Uint8Array(encode(m))),
   dictionary: DICT,
   run: (input) => checkHyParViewMessage(decodeStrictCbor(input, 'membership message'), MAX_SHUFFLE_PEERS),
 };
@@ -72,7 +83,10 @@ export const broadcastMessage: Target = {
   name: 'broadcast-message',
   format: 'cbor',
   about: 'checkPlumTreeMessage of a strictly decoded message (null or a reason, never a throw)',
-  seeds: (rng) => overlayMessages(rng).slice(8).map((m) => new Uint8Array(encode(m))),
+  seeds: (rng) =>
+    overlayMessages(rng)
+      .slice(8)
+      .map((m) => new Uint8Array(encode(m))),
   dictionary: DICT,
   run: (input) => checkPlumTreeMessage(decodeStrictCbor(input, 'broadcast message'), MAX_MESSAGE, MAX_IHAVE),
 };

@@ -13,7 +13,8 @@ export const ephemeral: Target = {
   seeds: (rng) => {
     const key = seededKey(rng);
     return Array.from({ length: 12 }, (_, i) =>
-      signEphemeral(key, rng.bytes(rng.oneIn(4) ? 1000 + rng.below(4000) : rng.below(64)), rng.pick([0, 1, 2 ** 53 - 1, rng.u32()]), i * 1000));
+      signEphemeral(key, rng.bytes(rng.oneIn(4) ? 1000 + rng.below(4000) : rng.below(64)), rng.pick([0, 1, 2 ** 53 - 1, rng.u32()]), i * 1000),
+    );
   },
   run: (input) => verifyEphemeral(input),
 };
@@ -35,11 +36,9 @@ export const ticket: Target = {
         networkId: networkId(`net-${i}`),
         topic: topicId(`topic-${i}`),
         addresses: Array.from({ length: i }, (_, j) => `/ip4/10.0.0.${j}/tcp/${4077 + rng.below(100)}/p2p/12D3KooW${'x'.repeat(44)}`),
-      }));
-    return [
-      ...tickets.map((t) => new Uint8Array(Buffer.from(t.slice('walkaway:'.length), 'base64url'))),
-      ...tickets.slice(0, 3).map(utf8Bytes),
-    ];
+      }),
+    );
+    return [...tickets.map((t) => new Uint8Array(Buffer.from(t.slice('walkaway:'.length), 'base64url'))), ...tickets.slice(0, 3).map(utf8Bytes)];
   },
   dictionary: [PREFIX, utf8Bytes('-'), utf8Bytes('_'), utf8Bytes('='), utf8Bytes('+/')],
   run: (input) => {

@@ -57,7 +57,13 @@ export const syncFrames: Target = {
     const all = messages(rng).map(encodeMessage);
     return [encodeFrames(all), ...Array.from({ length: 8 }, () => encodeFrames(all.filter(() => rng.oneIn(3))))].map((b) => new Uint8Array(b));
   },
-  dictionary: [[0, 0, 0, 0], [0xff, 0xff, 0xff, 0xff], [0, 0x20, 0, 1], [0, 0, 0, 1], [0, 0, 1, 0]].map((a) => new Uint8Array(a)),
+  dictionary: [
+    [0, 0, 0, 0],
+    [0xff, 0xff, 0xff, 0xff],
+    [0, 0x20, 0, 1],
+    [0, 0, 0, 1],
+    [0, 0, 1, 0],
+  ].map((a) => new Uint8Array(a)),
   run: (input) => {
     const decoder = new FrameDecoder(DEFAULT_SYNC_CONFIG.maxFrameBytes);
     let n = 0;

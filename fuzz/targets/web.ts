@@ -69,8 +69,26 @@ export const web: Target = {
       http('GET /nothing HTTP/1.0'),
     ];
   },
-  dictionary: ['\r\n', '\r\n\r\n', ': ', 'Content-Length: ', 'Transfer-Encoding: chunked\r\n', 'Host: ', '/send', '/snapshot', '/events', 'POST', 'GET', '%', '%00', '..', '{"text":', '"}', '\\u0000', '0\r\n\r\n']
-    .map(utf8Bytes),
+  dictionary: [
+    '\r\n',
+    '\r\n\r\n',
+    ': ',
+    'Content-Length: ',
+    'Transfer-Encoding: chunked\r\n',
+    'Host: ',
+    '/send',
+    '/snapshot',
+    '/events',
+    'POST',
+    'GET',
+    '%',
+    '%00',
+    '..',
+    '{"text":',
+    '"}',
+    '\\u0000',
+    '0\r\n\r\n',
+  ].map(utf8Bytes),
   run: async (input) => {
     const head = await request(input);
     if (/^HTTP\/1\.[01] 5/.test(head)) throw new Error(`the server answered ${head.split('\r\n')[0]}`);

@@ -17,9 +17,7 @@
 import { ATTACK_KINDS, Attacker, isSigned, signedPayload, type AttackKind, type AttackPlan } from '../attackers.ts';
 import { median } from '../metrics.ts';
 import type { MessageResult } from '../metrics.ts';
-import {
-  formOverlay, meanOf, newSim, round, startRun, summarize, type ScenarioOptions, type ScenarioResult,
-} from './common.ts';
+import { formOverlay, meanOf, newSim, round, startRun, summarize, type ScenarioOptions, type ScenarioResult } from './common.ts';
 
 const ATTACKER_SHARE = 0.1;
 const MESSAGES = 100;
@@ -55,11 +53,14 @@ export function runByzantine(opts: ScenarioOptions & { penalties?: boolean }): S
 
   // Per-message tallies at honest nodes (the tracker counts attackers too).
   const tallies = new Map<string, Tally>();
-  let forgedDeliveries = 0, repeatDeliveries = 0, invalidRejected = 0;
+  let forgedDeliveries = 0,
+    repeatDeliveries = 0,
+    invalidRejected = 0;
   // The node's store: an operation is stored (and reaches the app) once per
   // hash, so a replay the overlay delivers again is refused there.
   const stored = new Map<string, Uint8Array>();
-  let storeRefused = 0, appRepeatDeliveries = 0;
+  let storeRefused = 0,
+    appRepeatDeliveries = 0;
   const appDelivered = new Map<string, Uint8Array>();
   sim.onSend = (from, _to, m) => {
     if (m.type !== 'gossip' || attacker[from] === 1) return;
@@ -138,8 +139,7 @@ export function runByzantine(opts: ScenarioOptions & { penalties?: boolean }): S
     sim.runUntil(joinStart + i * 20);
     const contacts = [0, 1, 2].map(() => honestIds[sim.rng.int(honestIds.length)]);
     const kind = kinds[i];
-    const id = sim.addNode(contacts, (nodeId, rng, s) =>
-      new Attacker(nodeId, kind, rng, { hyparview: s.config.hyparview, plumtree: s.config.plumtree }, plan));
+    const id = sim.addNode(contacts, (nodeId, rng, s) => new Attacker(nodeId, kind, rng, { hyparview: s.config.hyparview, plumtree: s.config.plumtree }, plan));
     attacker[id] = 1;
     plan.attackers.push(id);
   }
@@ -162,7 +162,8 @@ export function runByzantine(opts: ScenarioOptions & { penalties?: boolean }): S
   const honestAlive = (node: number) => attacker[node] === 0 && sim.isAlive(node);
   for (const id of warm) sim.tracker.finalize(id, honestAlive);
   const results: MessageResult[] = ids.map((id) => sim.tracker.finalize(id, honestAlive));
-  const rmrs: number[] = [], ldhs: number[] = [];
+  const rmrs: number[] = [],
+    ldhs: number[] = [];
   for (const id of ids) {
     const t = tallies.get(id) as Tally;
     rmrs.push(t.honestDelivered > 1 ? t.honestPayload / (t.honestDelivered - 1) - 1 : 0);
@@ -202,8 +203,11 @@ export function runByzantine(opts: ScenarioOptions & { penalties?: boolean }): S
     },
     messages: { attack: summarize(results) },
     timeline: samples.map((s) => ({
-      t: s.t - t0, activeHonestMin: round(s.activeHonestMin) as number, noMajority: s.noMajority,
-      noMajorityUniform: round(s.noMajorityUniform, 2) as number, isolated: s.isolated,
+      t: s.t - t0,
+      activeHonestMin: round(s.activeHonestMin) as number,
+      noMajority: s.noMajority,
+      noMajorityUniform: round(s.noMajorityUniform, 2) as number,
+      isolated: s.isolated,
       passivePollutionMean: round(s.passivePollutionMean) as number,
     })),
   };
@@ -227,13 +231,19 @@ interface ViewSample {
 
 /** Honest share of each honest node's active view; attacker share of its passive view. */
 function sampleViews(sim: ReturnType<typeof newSim>, honestIds: number[], attacker: Uint8Array): ViewSample {
-  const shares: number[] = [], pollution: number[] = [];
-  let noMajority = 0, isolated = 0, activeTotal = 0, noMajorityUniform = 0, attackerLinks = 0;
+  const shares: number[] = [],
+    pollution: number[] = [];
+  let noMajority = 0,
+    isolated = 0,
+    activeTotal = 0,
+    noMajorityUniform = 0,
+    attackerLinks = 0;
   const q = attackerCount(attacker) / (attacker.length - 1);
   for (const id of honestIds) {
     const o = sim.overlay(id);
     if (!o) continue;
-    const active = o.activeView(), passive = o.passiveView();
+    const active = o.activeView(),
+      passive = o.passiveView();
     let good = 0;
     for (const p of active) if (attacker[p] === 0) good++;
     activeTotal += active.length;

@@ -11,8 +11,20 @@
 import type { MessageResult } from '../metrics.ts';
 import { DEFAULT_PLUMTREE_CONFIG } from '../../src/net/plumtree/types.ts';
 import {
-  broadcasts, controlRatio, formOverlay, heapPerNode, meanOf, maxOf, newSim, PAYLOAD, round, snapshot, startRun, summarize,
-  type ScenarioOptions, type ScenarioResult,
+  broadcasts,
+  controlRatio,
+  formOverlay,
+  heapPerNode,
+  meanOf,
+  maxOf,
+  newSim,
+  PAYLOAD,
+  round,
+  snapshot,
+  startRun,
+  summarize,
+  type ScenarioOptions,
+  type ScenarioResult,
 } from './common.ts';
 
 const SPACING_MS = 200;
@@ -32,7 +44,10 @@ export function runChurn(opts: ScenarioOptions): ScenarioResult {
   sim.tracker.phase = 'churn';
   const pending: Array<{ id: string; t: number }> = [];
   const results: MessageResult[] = [];
-  let crashes = 0, joins = 0, minLive = Infinity, lostWithOrigin = 0;
+  let crashes = 0,
+    joins = 0,
+    minLive = Infinity,
+    lostWithOrigin = 0;
   const graftReach = (opts.sim?.plumtree?.graftTimeout1Ms ?? DEFAULT_PLUMTREE_CONFIG.graftTimeout1Ms) + sim.config.latencyMaxMs;
   const finalizeDue = (now: number) => {
     while (pending.length > 0 && pending[0].t + WINDOW_MS <= now) {
@@ -41,8 +56,7 @@ export function runChurn(opts: ScenarioOptions): ScenarioResult {
         lostWithOrigin++;
         continue;
       }
-      results.push(sim.tracker.finalize(id, (node) =>
-        sim.joinedAt[node] <= t - JOIN_GRACE_MS && sim.leftAt[node] > t + WINDOW_MS));
+      results.push(sim.tracker.finalize(id, (node) => sim.joinedAt[node] <= t - JOIN_GRACE_MS && sim.leftAt[node] > t + WINDOW_MS));
     }
   };
   for (let s = 0; s * 1_000 < durationMs; s++) {

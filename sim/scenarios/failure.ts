@@ -6,8 +6,20 @@
  */
 import type { MessageResult } from '../metrics.ts';
 import {
-  broadcasts, controlRatio, formOverlay, heapPerNode, meanOf, maxOf, newSim, PAYLOAD, round, snapshot, startRun, summarize,
-  type ScenarioOptions, type ScenarioResult,
+  broadcasts,
+  controlRatio,
+  formOverlay,
+  heapPerNode,
+  meanOf,
+  maxOf,
+  newSim,
+  PAYLOAD,
+  round,
+  snapshot,
+  startRun,
+  summarize,
+  type ScenarioOptions,
+  type ScenarioResult,
 } from './common.ts';
 
 const MESSAGES = 50;

@@ -161,7 +161,9 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
     for (const sim of survivors) {
       const hs = sim.node.store.heights(sim.stream.topic);
       const st = sim.node.stats();
-      console.error(`${sim.index} ${sim.id.slice(0, 6)} logs ${hs.length} ops ${hs.reduce((a, h) => a + h.seqNum + 1, 0)} map ${sim.map.snapshot().length} active ${sim.node.neighbors(sim.stream.topic).active.length} peers ${sim.node.peers().length} sync ${st.syncSessions} ${JSON.stringify(st.memory.sync)}`);
+      console.error(
+        `${sim.index} ${sim.id.slice(0, 6)} logs ${hs.length} ops ${hs.reduce((a, h) => a + h.seqNum + 1, 0)} map ${sim.map.snapshot().length} active ${sim.node.neighbors(sim.stream.topic).active.length} peers ${sim.node.peers().length} sync ${st.syncSessions} ${JSON.stringify(st.memory.sync)}`,
+      );
     }
   }
   const traffic = [...net.traffic.values()];

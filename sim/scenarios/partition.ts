@@ -6,8 +6,19 @@
  */
 import type { MessageResult } from '../metrics.ts';
 import {
-  broadcasts, controlRatio, formOverlay, heapPerNode, meanOf, newSim, PAYLOAD, round, snapshot, startRun, summarize,
-  type ScenarioOptions, type ScenarioResult,
+  broadcasts,
+  controlRatio,
+  formOverlay,
+  heapPerNode,
+  meanOf,
+  newSim,
+  PAYLOAD,
+  round,
+  snapshot,
+  startRun,
+  summarize,
+  type ScenarioOptions,
+  type ScenarioResult,
 } from './common.ts';
 
 const SPACING_MS = 200;

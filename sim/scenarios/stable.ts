@@ -6,8 +6,20 @@
 import type { MessageResult } from '../metrics.ts';
 import { max } from '../metrics.ts';
 import {
-  broadcasts, controlRatio, formOverlay, heapPerNode, meanOf, maxOf, newSim, PAYLOAD, round, snapshot, startRun, summarize,
-  type ScenarioOptions, type ScenarioResult,
+  broadcasts,
+  controlRatio,
+  formOverlay,
+  heapPerNode,
+  meanOf,
+  maxOf,
+  newSim,
+  PAYLOAD,
+  round,
+  snapshot,
+  startRun,
+  summarize,
+  type ScenarioOptions,
+  type ScenarioResult,
 } from './common.ts';
 
 export const STABLE_SPACING_MS = 1_000;
@@ -39,7 +51,10 @@ export function runStable(opts: ScenarioOptions): ScenarioResult {
   let burstRes: MessageResult[] = [];
   if (n <= BURST_MAX_NODES) {
     sim.tracker.phase = 'burst';
-    const ids = sim.liveNodes().slice().map((node) => sim.publish(node, PAYLOAD));
+    const ids = sim
+      .liveNodes()
+      .slice()
+      .map((node) => sim.publish(node, PAYLOAD));
     sim.runUntil(sim.now + 20_000);
     burstRes = fin(ids);
   }

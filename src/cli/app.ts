@@ -71,7 +71,18 @@ export async function appCommand(argv: string[]): Promise<void> {
   const print = json ? (e: Record<string, unknown>) => console.log(JSON.stringify(e)) : textPrinter();
   keepRunningOnNetworkErrors((message) => print({ type: 'error', message }));
   const server = await startAppServer(app, { port: webPort ?? portForTopic(app.topic), nextFreeIfTaken: webPort === undefined });
-  print({ type: 'ready', id: node.id, peerId: node.peerId, addresses: node.addresses, app: archive.name, topic: app.topicHex, ticket: app.ticket(), url: server.url, selfAddr: app.selfAddr, maxSerial: app.log.maxSerial });
+  print({
+    type: 'ready',
+    id: node.id,
+    peerId: node.peerId,
+    addresses: node.addresses,
+    app: archive.name,
+    topic: app.topicHex,
+    ticket: app.ticket(),
+    url: server.url,
+    selfAddr: app.selfAddr,
+    maxSerial: app.log.maxSerial,
+  });
   app.on('update', (u) => print({ type: 'update', serial: u.serial, ...u.meta }));
   node.on('peer:connect', ({ peer }) => print({ type: 'peer', event: 'connect', peer }));
   node.on('peer:disconnect', ({ peer }) => print({ type: 'peer', event: 'disconnect', peer }));
@@ -99,7 +110,8 @@ function readApp(path: string): WebxdcArchive {
   }
   try {
     if (stat.isDirectory()) return openXdcFolder(path);
-    if (stat.size > DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes) throw new UsageError(`${path.slice(0, 200)} is ${stat.size} bytes, more than ${DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes}`);
+    if (stat.size > DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes)
+      throw new UsageError(`${path.slice(0, 200)} is ${stat.size} bytes, more than ${DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes}`);
     return openXdc(new Uint8Array(readFileSync(path)), path);
   } catch (err) {
     if (isWalkawayError(err)) throw new UsageError(`${path.slice(0, 200)} is not a webxdc app: ${err.message.replace(/^[A-Z_]+: /, '')}`);

@@ -78,7 +78,9 @@ export function address(value: string, name: string, use: 'dial' | 'listen'): st
   if (value.length === 0 || value.length > MAX_ADDRESS) throw new UsageError(`${name} must be a multiaddr of at most ${MAX_ADDRESS} characters`);
   let protocols: string[];
   try {
-    protocols = multiaddr(value).getComponents().map((c) => c.name);
+    protocols = multiaddr(value)
+      .getComponents()
+      .map((c) => c.name);
   } catch (err) {
     throw new UsageError(`${name} ${quote(value)} is not a multiaddr (${(err as Error).message.split('\n')[0].slice(0, 120)}), e.g. /ip4/192.168.1.7/tcp/4077`);
   }

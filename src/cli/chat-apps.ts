@@ -41,7 +41,10 @@ export class ChatApps {
     const app = new WebxdcApp(this.#chat.node, { topic, archive, selfName: this.#chat.name });
     const sha = await app.publishArchive(bytes);
     const announcement = { topic: toHex(topic), title: archive.name, sha: toHex(sha), size: bytes.length };
-    this.#keep(announcement.topic, Promise.resolve(app).then(async (a) => ({ app: a, server: await this.#serve(a) })));
+    this.#keep(
+      announcement.topic,
+      Promise.resolve(app).then(async (a) => ({ app: a, server: await this.#serve(a) })),
+    );
     await this.#chat.announceApp(announcement);
     return announcement;
   }
@@ -72,7 +75,14 @@ export class ChatApps {
   async close(): Promise<void> {
     const all = [...this.#open.values()];
     this.#open.clear();
-    await Promise.all(all.map((p) => p.then(({ app, server }) => server.close().then(() => app.close()), () => {})));
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          ({ app, server }) => server.close().then(() => app.close()),
+          () => {},
+        ),
+      ),
+    );
   }
 
   #serve(app: WebxdcApp): Promise<AppServer> {
@@ -84,7 +94,10 @@ export class ChatApps {
     if (this.#open.size <= MAX_OPEN) return;
     const [oldest, first] = this.#open.entries().next().value!;
     this.#open.delete(oldest);
-    void first.then(({ app, server }) => server.close().then(() => app.close()), () => {});
+    void first.then(
+      ({ app, server }) => server.close().then(() => app.close()),
+      () => {},
+    );
   }
 }
 
@@ -110,7 +123,15 @@ export async function handleAppRequest(apps: ChatApps, req: IncomingMessage, pat
   } catch (err) {
     const code = (err as WalkawayError).code;
     const status = code === 'TOO_LARGE' ? 413 : code === 'MALFORMED' || code === 'INVALID_ARGUMENT' || err instanceof SyntaxError ? 400 : code === 'TIMEOUT' ? 504 : 500;
-    return { status, body: { error: code ?? 'INVALID_ARGUMENT', message: String((err as Error).message).replace(/^[A-Z_]+: /, '').slice(0, 300) } };
+    return {
+      status,
+      body: {
+        error: code ?? 'INVALID_ARGUMENT',
+        message: String((err as Error).message)
+          .replace(/^[A-Z_]+: /, '')
+          .slice(0, 300),
+      },
+    };
   }
   return { status: 404, body: { error: 'NOT_FOUND', message: 'no such endpoint' } };
 }

@@ -59,8 +59,16 @@ export function levelArg(value: string | undefined, fallback: number): number {
 /** An access event of the topic's group as a chat event. */
 export function accessChatEvent(e: AccessEvent): ChatEvent | undefined {
   if (e.type === 'member') {
-    if (e.member.kind !== 'individual') return { type: 'member', group: e.member.id, kind: 'group', level: e.access ? levelName(e.access.level) : null, by: e.by ?? null, op: e.op };
-    return { type: 'member', member: e.member.id, level: e.access ? levelName(e.access.level) : null, previous: e.previous ? levelName(e.previous.level) : null, by: e.by ?? null, op: e.op };
+    if (e.member.kind !== 'individual')
+      return { type: 'member', group: e.member.id, kind: 'group', level: e.access ? levelName(e.access.level) : null, by: e.by ?? null, op: e.op };
+    return {
+      type: 'member',
+      member: e.member.id,
+      level: e.access ? levelName(e.access.level) : null,
+      previous: e.previous ? levelName(e.previous.level) : null,
+      by: e.by ?? null,
+      op: e.op,
+    };
   }
   if (e.type === 'rejected') return { type: 'rejected', op: e.op, author: e.author, code: e.error.code, message: e.error.message };
   return undefined;

@@ -114,7 +114,17 @@ export class ChatSession extends EventEmitter {
   ready(): ChatEvent {
     const encryption = this.encryption?.mode ?? null;
     const priv = this.private ? { private: { owner: this.private.owner, group: this.private.group ?? null } } : {};
-    return { type: 'ready', id: this.node.id, peerId: this.node.peerId, addresses: this.node.addresses, topic: this.topicHex, room: this.room ?? null, name: this.name, encryption, ...priv };
+    return {
+      type: 'ready',
+      id: this.node.id,
+      peerId: this.node.peerId,
+      addresses: this.node.addresses,
+      topic: this.topicHex,
+      room: this.room ?? null,
+      name: this.name,
+      encryption,
+      ...priv,
+    };
   }
 
   /** An invite to this room: a ticket, with the topic key for a keyed room (it travels only inside the ticket), and the owner of a private one. */

@@ -87,13 +87,27 @@ export async function chatCommand(argv: string[]): Promise<void> {
   const relays = ((values['use-relay'] as string[] | undefined) ?? []).map((a) => relayAddress(a));
   if (relays.length > 16) throw new UsageError('at most 16 --use-relay addresses');
   const relay = values['no-relay'] ? false : values.relay === true || hasPublicAddress();
-  if (values.private && isTicket(topic)) throw new UsageError('--private takes a topic name (a private topic\'s ticket names its owner)');
+  if (values.private && isTicket(topic)) throw new UsageError("--private takes a topic name (a private topic's ticket names its owner)");
   if (values['web-port'] !== undefined && !values.web) throw new UsageError('--web-port is spelled --web PORT; see "walkaway chat --help"');
 
   const key = resolveTopicKey({ dataDir, topic, flag: parseTopicKey(values.key) });
   const encryption: ChatEncryption | undefined = key ? topicKeyChat(topic, key) : undefined;
 
-  const chat = await startChat({ topic, name, dataDir, bootstrap, listen, p2pPort, network, mdns: values['no-mdns'] !== true, multicast: values.multicast === true, relay, relays, encryption, private: values.private === true });
+  const chat = await startChat({
+    topic,
+    name,
+    dataDir,
+    bootstrap,
+    listen,
+    p2pPort,
+    network,
+    mdns: values['no-mdns'] !== true,
+    multicast: values.multicast === true,
+    relay,
+    relays,
+    encryption,
+    private: values.private === true,
+  });
   // Kept once the data directory is ours (the node holds its lock): a restart reads the room without --key.
   if (key) storeTopicKey(dataDir, fromHex(chat.topicHex), key);
   const print = json ? (e: ChatEvent) => console.log(JSON.stringify(e)) : textPrinter(chat);
@@ -248,4 +262,3 @@ function progressBar(): (done: number, total: number) => void {
     process.stderr.write(`\rsync [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done >= total ? '\n' : ''}`);
   };
 }
-

@@ -90,7 +90,12 @@ async function idCommand(argv: string[]): Promise<void> {
 }
 
 async function ticketCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' }, key: { type: 'string' }, private: { type: 'boolean' } }, 1, 'ticket');
+  const { values, positionals } = parse(
+    argv,
+    { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' }, key: { type: 'string' }, private: { type: 'boolean' } },
+    1,
+    'ticket',
+  );
   if (values.help) return void console.log(TICKET_HELP);
   if (!positionals[0]) throw new UsageError('ticket needs a topic; see "walkaway ticket --help"');
   const topic = text(positionals[0], 'the topic', 1024)!;
@@ -100,9 +105,17 @@ async function ticketCommand(argv: string[]): Promise<void> {
   const key = loadIdentity(dir);
   const peerId = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', key.toBytes())).toString();
   const p = port(values.port, '--port') ?? 4077;
-  const ips = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4').map((i) => i!.address);
+  const ips = Object.values(networkInterfaces())
+    .flat()
+    .filter((i) => i && i.family === 'IPv4')
+    .map((i) => i!.address);
   const addresses = ips.map((ip) => `/ip4/${ip}/tcp/${p}/p2p/${peerId}`);
-  const ticket = { networkId: toNetworkId(text(values.network, '--network')), topic: topicId(topic), addresses, ...(values.private ? { owner: key.publicKey.toHex() } : {}) };
+  const ticket = {
+    networkId: toNetworkId(text(values.network, '--network')),
+    topic: topicId(topic),
+    addresses,
+    ...(values.private ? { owner: key.publicKey.toHex() } : {}),
+  };
   console.log(encodeTicket(topicKey ? { ...ticket, key: topicKey } : ticket));
 }
 
@@ -178,7 +191,10 @@ export async function main(argv: string[]): Promise<void> {
 export function failure(err: unknown): [number, string] {
   const e = (err ?? {}) as { code?: unknown; message?: unknown };
   const message = typeof e.message === 'string' ? e.message : String(err);
-  const firstLine = message.split('\n')[0].replace(/[:\s]+$/, '').slice(0, 300);
+  const firstLine = message
+    .split('\n')[0]
+    .replace(/[:\s]+$/, '')
+    .slice(0, 300);
   if (err instanceof UsageError) return [EXIT.USAGE, firstLine];
   if (err instanceof BadFileError) return [EXIT.BAD_FILE, firstLine];
   if (e.code === 'LOCKED') return [EXIT.DATA_DIR_LOCKED, firstLine];

@@ -10,13 +10,28 @@
 import { isWalkawayError } from '../core/index.ts';
 
 const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND',
-  'EAI_AGAIN', 'EADDRNOTAVAIL', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ERR_STREAM_PREMATURE_CLOSE',
-  'ERR_SOCKET_CLOSED', 'ERR_HTTP_INVALID_STATUS_CODE', 'WS_ERR_INVALID_CLOSE_CODE', 'ABORT_ERR',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_SOCKET_CLOSED',
+  'ERR_HTTP_INVALID_STATUS_CODE',
+  'WS_ERR_INVALID_CLOSE_CODE',
+  'ABORT_ERR',
 ]);
 
 /** Frames of the code that handles what comes from the network. */
-const NETWORK_FRAMES = /node_modules\/(@libp2p|libp2p|@chainsafe|ws|it-[\w-]+|@multiformats|uint8arraylist|p-event|race-signal|abort-error|progress-events)\/|\/src\/(net|sync)\//;
+const NETWORK_FRAMES =
+  /node_modules\/(@libp2p|libp2p|@chainsafe|ws|it-[\w-]+|@multiformats|uint8arraylist|p-event|race-signal|abort-error|progress-events)\/|\/src\/(net|sync)\//;
 
 export function isNetworkError(err: unknown): boolean {
   if (isWalkawayError(err)) return true;

@@ -91,12 +91,7 @@ export function scanCbor(bytes: Uint8Array, what: string, limits: CborLimits): v
  * Scans within `limits`, then decodes with cborg's strict options.
  * `options` adds cborg options (e.g. `useMaps`).
  */
-export function decodeStrictCbor(
-  bytes: Uint8Array,
-  what: string,
-  limits: CborLimits = DEFAULT_CBOR_LIMITS,
-  options: Record<string, unknown> = NO_OPTIONS,
-): unknown {
+export function decodeStrictCbor(bytes: Uint8Array, what: string, limits: CborLimits = DEFAULT_CBOR_LIMITS, options: Record<string, unknown> = NO_OPTIONS): unknown {
   scanCbor(bytes, what, limits);
   try {
     return decode(bytes, options === NO_OPTIONS ? STRICT_CBOR : { ...STRICT_CBOR, ...options });

@@ -79,10 +79,5 @@ export function isStrictPublicKey(publicKey: Uint8Array): boolean {
 
 /** The signature's R is canonical and not of small order, S < L. */
 export function isStrictSignature(signature: Uint8Array): boolean {
-  return (
-    signature.length === 64 &&
-    isCanonicalScalar(signature) &&
-    isCanonicalPointEncoding(signature, 0) &&
-    !isSmallOrderEncoding(signature, 0)
-  );
+  return signature.length === 64 && isCanonicalScalar(signature) && isCanonicalPointEncoding(signature, 0) && !isSmallOrderEncoding(signature, 0);
 }

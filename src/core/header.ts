@@ -38,7 +38,6 @@ export interface Header {
 
 export type UnsignedHeader = Omit<Header, 'signature' | 'extensions'> & { extensions?: Extensions };
 
-
 function headerArray(header: UnsignedHeader, signature?: Uint8Array): unknown[] {
   const items: unknown[] = [header.version, header.publicKey.bytes];
   if (signature) items.push(signature);

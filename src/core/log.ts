@@ -6,7 +6,7 @@
 export type Log = (message: string) => void;
 
 function enabled(name: string): boolean {
-  const spec = typeof process !== 'undefined' ? process.env.DEBUG ?? '' : '';
+  const spec = typeof process !== 'undefined' ? (process.env.DEBUG ?? '') : '';
   return spec.split(',').some((pattern) => {
     const p = pattern.trim();
     if (!p) return false;

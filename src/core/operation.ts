@@ -40,7 +40,7 @@ export function createOperation(args: CreateOperationArgs): Operation {
   if (!Number.isSafeInteger(seqNum) || seqNum < 0 || seqNum > 0xffff_ffff) {
     throw new WalkawayError('INVALID_ARGUMENT', `seqNum must be an unsigned 32-bit integer, got ${seqNum}`);
   }
-  if ((seqNum > 0) !== (backlink !== undefined)) {
+  if (seqNum > 0 !== (backlink !== undefined)) {
     throw new WalkawayError('INVALID_ARGUMENT', 'a backlink is required exactly when seqNum > 0', { seqNum });
   }
   const limits = args.limits ?? DEFAULT_LIMITS;
@@ -104,11 +104,7 @@ export function decodeOperation(headerBytes: Uint8Array, body?: Uint8Array, limi
  * were verified before (read back from our own store, or verified by a
  * worker thread).
  */
-export function decodeOperationUnverified(
-  headerBytes: Uint8Array,
-  body?: Uint8Array,
-  limits: Limits = DEFAULT_LIMITS,
-): Operation {
+export function decodeOperationUnverified(headerBytes: Uint8Array, body?: Uint8Array, limits: Limits = DEFAULT_LIMITS): Operation {
   if (!(headerBytes instanceof Uint8Array)) throw new WalkawayError('MALFORMED', 'header bytes must be a Uint8Array');
   if (body !== undefined && !(body instanceof Uint8Array)) throw new WalkawayError('MALFORMED', 'body must be a Uint8Array');
   if (headerBytes.length > limits.maxHeaderBytes) {

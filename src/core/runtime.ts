@@ -66,11 +66,15 @@ export function every(runtime: Runtime, ms: number, fn: () => void, keepAlive = 
   let stopped = false;
   const tick = () => {
     if (stopped) return;
-    handle = runtime.setTimer(ms, () => {
-      if (stopped) return;
-      fn();
-      tick();
-    }, keepAlive);
+    handle = runtime.setTimer(
+      ms,
+      () => {
+        if (stopped) return;
+        fn();
+        tick();
+      },
+      keepAlive,
+    );
   };
   tick();
   return () => {

@@ -70,7 +70,8 @@ function checkShape(state: unknown): asserts state is GroupEncryptionState {
     if (!(map instanceof Map) || ![...map.keys()].every((k) => typeof k === 'string')) throw bad(name);
   }
   for (const entry of (s.secrets as Map<string, Record<string, unknown>>).values()) {
-    if (!(entry?.secret instanceof Uint8Array) || entry.secret.length !== 32 || typeof entry.lamport !== 'number' || typeof entry.sealable !== 'boolean') throw bad('a secret');
+    if (!(entry?.secret instanceof Uint8Array) || entry.secret.length !== 32 || typeof entry.lamport !== 'number' || typeof entry.sealable !== 'boolean')
+      throw bad('a secret');
   }
   for (const channel of (s.channels as Map<string, Record<string, unknown>>).values()) {
     if (!(channel?.mySecrets instanceof Map) || typeof channel.nextIndex !== 'number') throw bad('a two-party channel');

@@ -74,12 +74,15 @@ export class Connections {
 
   /** Dials the peers of the address book (a restarted node finds its peers again), paced. */
   dialKnown(limit = 16): void {
-    this.#book.peers().slice(0, limit).forEach((entry, i) => {
-      this.#after(i * KNOWN_PEER_SPACING_MS, () => {
-        if (!libp2pId(entry.peer) || this.#transport.isConnected(entry.peer)) return; // unusable, or there already
-        this.#transport.dial(entry.peer).catch((err: Error) => this.#log(`known peer ${entry.peer.slice(0, 8)} unreachable: ${err.message}`));
+    this.#book
+      .peers()
+      .slice(0, limit)
+      .forEach((entry, i) => {
+        this.#after(i * KNOWN_PEER_SPACING_MS, () => {
+          if (!libp2pId(entry.peer) || this.#transport.isConnected(entry.peer)) return; // unusable, or there already
+          this.#transport.dial(entry.peer).catch((err: Error) => this.#log(`known peer ${entry.peer.slice(0, 8)} unreachable: ${err.message}`));
+        });
       });
-    });
   }
 
   /** The address book's and dial gate's figures, for logs. */

@@ -114,7 +114,6 @@ export function onSyncEnd(w: NodeWiring, peer: string, topic: Uint8Array, stats:
   });
 }
 
-
 /** `stream.onFork`: the node's `fork` events of one topic; returns the unsubscribe. */
 export function forksOfTopic(node: EventEmitter, topicHex: string, listener: (fork: ForkEvent) => void): () => void {
   const forThisTopic = (fork: ForkEvent) => fork.topic === topicHex && listener(fork);

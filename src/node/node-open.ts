@@ -12,6 +12,9 @@ import { AddressBook } from '../net/address-book.ts';
 import { Penalties } from '../net/gossip/penalties.ts';
 import { Libp2pTransport } from '../net/transport/libp2p-transport.ts';
 import type { Transport } from '../net/transport/transport.ts';
+import type { Connections } from '../net/connections.ts';
+import { Redialer } from '../net/transport/redialer.ts';
+import { RelayKeeper } from '../net/transport/relay-keeper.ts';
 import { MemoryStore, SqliteStore, type Store } from '../store/index.ts';
 import { loadIdentity, lockDataDir, type DataDirLock } from './data-dir.ts';
 import type { NodeOptions } from './node-types.ts';
@@ -46,7 +49,8 @@ export async function openNodeParts(options: NodeOptions): Promise<NodeParts> {
     const book = new AddressBook(options.dataDir ? join(options.dataDir, 'addresses.json') : undefined);
     const runtime = options.runtime ?? realRuntime();
     const { listen = ['/ip4/0.0.0.0/tcp/0'], mdns = false, relay: relayServer, allow, deny } = options;
-    const transport = options.transport ?? (await Libp2pTransport.create({ privateKey, networkId, listen, mdns, relayServer, allow, deny }, runtime, createLog('walkaway:connections')));
+    const transport =
+      options.transport ?? (await Libp2pTransport.create({ privateKey, networkId, listen, mdns, relayServer, allow, deny }, runtime, createLog('walkaway:connections')));
     const penalties = new Penalties();
     transport.setRefusal((peer) => penalties.isBanned(peer, runtime.now()));
     return { privateKey, networkId, store, transport, runtime, book, penalties, lock };
@@ -55,4 +59,12 @@ export async function openNodeParts(options: NodeOptions): Promise<NodeParts> {
     lock?.release();
     throw err;
   }
+}
+
+/** Relay failover and redialling: libp2p's concern (docs/network-breaks.md); nothing over another transport. */
+export function libp2pKeepers(transport: Transport, relays: string[] | undefined, connections: Connections): { relayKeeper?: RelayKeeper; redialer?: Redialer } {
+  if (!(transport instanceof Libp2pTransport)) return {};
+  transport.setSweepNote(() => connections.describe());
+  const host = transport.host;
+  return { relayKeeper: new RelayKeeper({ host, relays, log: createLog('walkaway:relays') }), redialer: new Redialer({ host, log: createLog('walkaway:redial') }) };
 }

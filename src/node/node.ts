@@ -8,7 +8,7 @@
 import '../net/polyfill.ts';
 import { EventEmitter } from 'node:events';
 import type { Libp2p } from 'libp2p';
-import { bytesEqual, toHex, topicId, WalkawayError, type Hash, type PrivateKey, type Runtime } from '../core/index.ts';
+import { toHex, topicId, WalkawayError, type Hash, type PrivateKey, type Runtime } from '../core/index.ts';
 import { createLog, type Log } from '../core/log.ts';
 import type { AddressBook } from '../net/address-book.ts';
 import { Connections } from '../net/connections.ts';
@@ -17,8 +17,8 @@ import { GossipService } from '../net/gossip/gossip-service.ts';
 import { MulticastChannel } from '../net/multicast/multicast.ts';
 import { SyncService } from '../net/sync/sync-service.ts';
 import { Libp2pTransport } from '../net/transport/libp2p-transport.ts';
-import { Redialer } from '../net/transport/redialer.ts';
-import { RelayKeeper } from '../net/transport/relay-keeper.ts';
+import type { Redialer } from '../net/transport/redialer.ts';
+import type { RelayKeeper } from '../net/transport/relay-keeper.ts';
 import type { Transport } from '../net/transport/transport.ts';
 import type { ChainSlot, SlotProcessor } from '../processors/index.ts';
 import type { Store } from '../store/index.ts';
@@ -26,13 +26,13 @@ import type { DataDirLock } from './data-dir.ts';
 import { signEphemeral, verifyEphemeral } from './ephemeral.ts';
 import { InboundStoreDriver } from './inbound/store-driver.ts';
 import { forksOfTopic, inboundHooks, onMulticastEphemeral, onOverlayEvent, onSyncEnd, onSyncEvent, type NodeWiring, type OverlayEvent } from './network-events.ts';
-import { openNodeParts, type NodeParts } from './node-open.ts';
+import { libp2pKeepers, openNodeParts, type NodeParts } from './node-open.ts';
 import { ownRejection, signNext } from './own-operation.ts';
 import { ExchangeGates } from './exchange-gates.ts';
 import { nodeStats, type NodeStats } from './node-stats.ts';
 import type { EphemeralStream, ForkEvent, NodeOptions, PublishOptions, StreamOptions, TopicStream } from './node-types.ts';
 import { encodePayload } from './payload.ts';
-import { decodeTicket, encodeTicket, isTicket } from './ticket.ts';
+import { encodeTicket, topicOf } from './ticket.ts';
 import { TopicState } from './topic-state.ts';
 import { LiveDag, LiveLog, LiveMap, LiveSet, type ViewSource } from './views.ts';
 
@@ -75,7 +75,13 @@ export class Node extends EventEmitter {
     const { transport, networkId, store } = this;
     const runtime = (this.#runtime = parts.runtime);
     const seed = new Uint32Array(runtime.randomBytes(8).buffer);
-    const w = { topics: this.#topics, store, now: () => runtime.now(), emit: (e: string, p: unknown) => void this.emit(e, p), log: (m: string) => this.#log(m) } as NodeWiring;
+    const w = {
+      topics: this.#topics,
+      store,
+      now: () => runtime.now(),
+      emit: (e: string, p: unknown) => void this.emit(e, p),
+      log: (m: string) => this.#log(m),
+    } as NodeWiring;
     // The one way in: gossip, sync, multicast and publish all store through it (its timers run on the runtime).
     this.#inbound = w.inbound = new InboundStoreDriver({ store, seed: seed[1], clock: runtime, verifier: options.verifier, ...inboundHooks(w) });
     const joined = (topic: Uint8Array) => this.#topics.has(toHex(topic));
@@ -84,7 +90,8 @@ export class Node extends EventEmitter {
     const validate = (_topic: Uint8Array, payload: Uint8Array) => this.#inbound.check(payload);
     const onEvent = (topic: Uint8Array, event: OverlayEvent) => onOverlayEvent(w, topic, event);
     const mayExchange = this.#gates.may;
-    this.#gossip = new GossipService({ transport, runtime, networkId, book, seed: seed[0], validate, penalties, onEvent, mayExchange, log: createLog('walkaway:gossip') });
+    const gossipLog = createLog('walkaway:gossip');
+    this.#gossip = new GossipService({ transport, runtime, networkId, book, seed: seed[0], validate, penalties, onEvent, mayExchange, log: gossipLog });
     this.#sync = w.sync = new SyncService({
       ...{ transport, runtime, store, ingest: this.#inbound, networkId, self: this.id, isJoined: joined, mayExchange, log: createLog('walkaway:sync') },
       onStart: (peer, topic, role) => this.emit('sync:start', { topic: toHex(topic), peer, role }),
@@ -95,12 +102,7 @@ export class Node extends EventEmitter {
     const onShared = (peer: string, shared: Uint8Array[]) => shared.filter(joined).forEach((topic) => this.#gossip.join(topic, [peer]));
     this.#discovery = new TopicDiscovery({ transport, runtime, networkId, topics, onShared, log: createLog('walkaway:topics') });
     this.#connections = new Connections(transport, this.#book, runtime, createLog('walkaway:connections'));
-    if (transport instanceof Libp2pTransport) {
-      transport.setSweepNote(() => this.#connections.describe());
-      // Relay failover and redialling are libp2p's concern (docs/network-breaks.md).
-      this.#relayKeeper = new RelayKeeper({ host: transport.host, relays: options.relays, log: createLog('walkaway:relays') });
-      this.#redialer = new Redialer({ host: transport.host, log: createLog('walkaway:redial') });
-    }
+    ({ relayKeeper: this.#relayKeeper, redialer: this.#redialer } = libp2pKeepers(transport, options.relays, this.#connections));
     if (options.multicast) {
       this.#multicast = new MulticastChannel({
         ...(typeof options.multicast === 'object' ? options.multicast : {}),
@@ -142,7 +144,8 @@ export class Node extends EventEmitter {
     if (options.processors) state.addProcessors(options.processors, options.onOutput, options.signal);
     state.start();
     const onFork = (listener: (fork: ForkEvent) => void) => forksOfTopic(this, state.hex, listener);
-    const publish = (body: Uint8Array, opts?: PublishOptions) => this.#publish(state, encryption && body instanceof Uint8Array && !opts?.log ? encryption.seal(body) : body, opts);
+    const publish = (body: Uint8Array, opts?: PublishOptions) =>
+      this.#publish(state, encryption && body instanceof Uint8Array && !opts?.log ? encryption.seal(body) : body, opts);
     return { topic: state.topic, tx: { publish }, rx, deleteBody: (hash) => state.deleteBody(hash), settled: () => state.idle(), onFork };
   }
 
@@ -259,13 +262,8 @@ export class Node extends EventEmitter {
 
   #join(topicOrTicket: string | Uint8Array): TopicState {
     if (this.#closed) throw new WalkawayError('CLOSED', 'the node is closed');
-    let topic = isTicket(topicOrTicket) ? undefined : topicId(topicOrTicket);
-    if (!topic) {
-      const ticket = decodeTicket(topicOrTicket as string);
-      if (!bytesEqual(ticket.networkId, this.networkId)) throw new WalkawayError('INVALID_ARGUMENT', 'the ticket is for another network id');
-      topic = ticket.topic;
-      this.#connections.bootstrap(ticket.addresses);
-    }
+    const { topic, addresses } = topicOf(topicOrTicket, this.networkId);
+    if (addresses) this.#connections.bootstrap(addresses);
     const hex = toHex(topic);
     let state = this.#topics.get(hex);
     if (state) return state;

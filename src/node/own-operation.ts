@@ -15,9 +15,7 @@ export function signNext(store: Store, key: PrivateKey, state: TopicState, body:
     body,
     seqNum: latest ? latest.header.seqNum + 1 : 0,
     backlink: latest?.hash,
-    extensions: prune
-      ? { variant: 'basic', logId, timestamp, pruneFlag: true }
-      : { variant: 'causal', logId, timestamp, previous: state.heads() },
+    extensions: prune ? { variant: 'basic', logId, timestamp, pruneFlag: true } : { variant: 'causal', logId, timestamp, previous: state.heads() },
   });
 }
 

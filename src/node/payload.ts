@@ -6,9 +6,7 @@
 import { encode } from 'cborg';
 import { decodeStrictCbor, DEFAULT_LIMITS, WalkawayError, type CborLimits } from '../core/index.ts';
 
-export type GossipPayload =
-  | { kind: 'operation'; headerBytes: Uint8Array; body?: Uint8Array }
-  | { kind: 'ephemeral'; bytes: Uint8Array };
+export type GossipPayload = { kind: 'operation'; headerBytes: Uint8Array; body?: Uint8Array } | { kind: 'ephemeral'; bytes: Uint8Array };
 
 /** `[0, header, body | null]` or `[1, bytes]`: 4 items, flat; a header and a body at their limits. */
 export const PAYLOAD_CBOR_LIMITS: CborLimits = {
@@ -18,9 +16,7 @@ export const PAYLOAD_CBOR_LIMITS: CborLimits = {
 };
 
 export function encodePayload(payload: GossipPayload): Uint8Array {
-  return payload.kind === 'operation'
-    ? encode([0, payload.headerBytes, payload.body ?? null])
-    : encode([1, payload.bytes]);
+  return payload.kind === 'operation' ? encode([0, payload.headerBytes, payload.body ?? null]) : encode([1, payload.bytes]);
 }
 
 export function decodePayload(bytes: Uint8Array): GossipPayload {

@@ -133,7 +133,9 @@ export class Receiver<T> implements AsyncIterable<T> {
         if (this.queued > 0) return Promise.resolve({ value: this.#next(), done: false });
         if (this.#closed) return Promise.resolve({ value: undefined, done: true });
         if (this.#overflowed) {
-          return Promise.reject(new WalkawayError('PENDING_OVERFLOW', 'the app read too slowly: resubscribe with `from` the last cursor read', { dropped: this.dropped }));
+          return Promise.reject(
+            new WalkawayError('PENDING_OVERFLOW', 'the app read too slowly: resubscribe with `from` the last cursor read', { dropped: this.dropped }),
+          );
         }
         return new Promise((resolve) => (this.#waiting = resolve));
       },

@@ -9,7 +9,7 @@
  * is handed over out of band: nodes join by topic id and never send it.
  */
 import { encode } from 'cborg';
-import { decodeStrictCbor, WalkawayError, type CborLimits } from '../core/index.ts';
+import { bytesEqual, decodeStrictCbor, topicId, WalkawayError, type CborLimits } from '../core/index.ts';
 
 export interface Ticket {
   networkId: Uint8Array;
@@ -62,9 +62,18 @@ export function decodeTicket(text: string): Ticket {
   if (owner !== undefined && owner !== null && !(owner instanceof Uint8Array && owner.length === 32)) {
     throw new WalkawayError('MALFORMED', 'ticket owner must be a 32-byte public key');
   }
-  if (key !== undefined && !(key instanceof Uint8Array && key.length === KEY_LENGTH)) throw new WalkawayError('MALFORMED', `a ticket's topic key must be ${KEY_LENGTH} bytes`);
+  if (key !== undefined && !(key instanceof Uint8Array && key.length === KEY_LENGTH))
+    throw new WalkawayError('MALFORMED', `a ticket's topic key must be ${KEY_LENGTH} bytes`);
   const ticket: Ticket = { networkId: new Uint8Array(networkId), topic: new Uint8Array(topic), addresses };
   if (owner instanceof Uint8Array) ticket.owner = Buffer.from(owner).toString('hex');
   if (key instanceof Uint8Array) ticket.key = new Uint8Array(key);
   return ticket;
+}
+
+/** The topic a name or a ticket stands for, and a ticket's addresses (INVALID_ARGUMENT for another network's ticket). */
+export function topicOf(topicOrTicket: string | Uint8Array, networkId: Uint8Array): { topic: Uint8Array; addresses?: string[] } {
+  if (!isTicket(topicOrTicket)) return { topic: topicId(topicOrTicket) };
+  const ticket = decodeTicket(topicOrTicket as string);
+  if (!bytesEqual(ticket.networkId, networkId)) throw new WalkawayError('INVALID_ARGUMENT', 'the ticket is for another network id');
+  return { topic: ticket.topic, addresses: ticket.addresses };
 }

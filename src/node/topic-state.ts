@@ -178,7 +178,10 @@ export class TopicState {
     this.flushSynced();
     const byPreference = (a: Head, b: Head) =>
       Number(b.author === this.#self) - Number(a.author === this.#self) || b.lamport - a.lamport || (a.hash.toHex() < b.hash.toHex() ? -1 : 1);
-    return [...this.#heads.values()].sort(byPreference).slice(0, HEADS_PER_HEADER).map((h) => h.hash);
+    return [...this.#heads.values()]
+      .sort(byPreference)
+      .slice(0, HEADS_PER_HEADER)
+      .map((h) => h.hash);
   }
 
   /** Sizes of what this topic holds for the network, for memory checks. */

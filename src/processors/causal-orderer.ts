@@ -32,14 +32,7 @@ import { checkedDependencies, dependencyKeys, hashKey, keyToHash } from './keys.
 import { DROPPED, MAX_IDS, NodeTable, PENDING, RELEASED, slotOf, UNKNOWN } from './node-table.ts';
 import { lamportFloor, releasedInStore } from './orderer-store.ts';
 import { NumberStack } from './slabs.ts';
-import {
-  decodeReleasedSet,
-  emptyReleasedSet,
-  encodeReleasedSet,
-  isSettled,
-  settle,
-  type ReleasedSet,
-} from './released-set.ts';
+import { decodeReleasedSet, emptyReleasedSet, encodeReleasedSet, isSettled, settle, type ReleasedSet } from './released-set.ts';
 import type { OrderedOperation, Processor, ReportSink } from './types.ts';
 
 export interface CausalOrdererConfig<P = undefined> {
@@ -313,7 +306,9 @@ export class CausalOrderer<P = undefined> implements Processor<StoredOperation, 
     for (let id = 0; id < t.size; id++) {
       const op = t.op(id);
       if (t.state(id) !== PENDING || !op) continue;
-      const missing = dependencyKeys(op).filter((d) => this.#lamportOf(d) === undefined).map(keyToHash);
+      const missing = dependencyKeys(op)
+        .filter((d) => this.#lamportOf(d) === undefined)
+        .map(keyToHash);
       out.push({ hash: op.hash, localSeq: op.localSeq, missing });
     }
     return out;

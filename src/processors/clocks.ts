@@ -12,7 +12,7 @@
  * something in the other. It grows with the number of concurrent heads, not
  * with the number of authors.
  */
-import { compareBytes, Hash, type Operation } from '../core/index.ts';
+import { compareBytes, type Hash, type Operation } from '../core/index.ts';
 import { dependencyKeys, hashKey } from './keys.ts';
 
 export type ClockOrder = 'before' | 'after' | 'concurrent' | 'equal';

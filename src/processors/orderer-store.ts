@@ -62,12 +62,7 @@ export function lamportFromStore(store: Store, start: StoredOperation, cache: La
  * Whether `hash` is a stored operation that was released before (settled in
  * the persisted set); with its Lamport timestamp if so.
  */
-export function releasedInStore(
-  store: Store,
-  hash: Hash,
-  released: ReleasedSet,
-  cache: LamportCache,
-): number | undefined {
+export function releasedInStore(store: Store, hash: Hash, released: ReleasedSet, cache: LamportCache): number | undefined {
   const op = store.getOperation(hash);
   if (!op || !isSettled(released, op.localSeq)) return undefined;
   return lamportFromStore(store, op, cache);

@@ -18,19 +18,8 @@ import type { Outputs, Processor } from './types.ts';
 export function pipeline<A, B>(a: Processor<A, B>): Processor<A, B>;
 export function pipeline<A, B, C>(a: Processor<A, B>, b: Processor<B, C>): Processor<A, C>;
 export function pipeline<A, B, C, D>(a: Processor<A, B>, b: Processor<B, C>, c: Processor<C, D>): Processor<A, D>;
-export function pipeline<A, B, C, D, E>(
-  a: Processor<A, B>,
-  b: Processor<B, C>,
-  c: Processor<C, D>,
-  d: Processor<D, E>,
-): Processor<A, E>;
-export function pipeline<A, B, C, D, E, F>(
-  a: Processor<A, B>,
-  b: Processor<B, C>,
-  c: Processor<C, D>,
-  d: Processor<D, E>,
-  e: Processor<E, F>,
-): Processor<A, F>;
+export function pipeline<A, B, C, D, E>(a: Processor<A, B>, b: Processor<B, C>, c: Processor<C, D>, d: Processor<D, E>): Processor<A, E>;
+export function pipeline<A, B, C, D, E, F>(a: Processor<A, B>, b: Processor<B, C>, c: Processor<C, D>, d: Processor<D, E>, e: Processor<E, F>): Processor<A, F>;
 export function pipeline(...stages: Processor<unknown, unknown>[]): Processor<unknown, unknown>;
 export function pipeline(...stages: Processor<unknown, unknown>[]): Processor<unknown, unknown> {
   if (stages.length === 0) throw new WalkawayError('INVALID_ARGUMENT', 'a pipeline needs at least one processor');

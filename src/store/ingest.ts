@@ -9,15 +9,7 @@
  * the fork point are kept as evidence. Every peer that has seen both branches
  * therefore holds the same entries and the same evidence.
  */
-import {
-  bytesEqual,
-  compareBytes,
-  Hash,
-  logIdOf,
-  pruneFlagOf,
-  WalkawayError,
-  type Operation,
-} from '../core/index.ts';
+import { bytesEqual, compareBytes, Hash, logIdOf, pruneFlagOf, WalkawayError, type Operation } from '../core/index.ts';
 import { logAddressOf, type IngestBackend, type LogAddress, type LogTip } from './backend.ts';
 import type { IngestOutcome } from './types.ts';
 

@@ -2,15 +2,7 @@
 import { type Hash, type PublicKey, toHex, type Operation } from '../core/index.ts';
 import { logAddress, logAddressOf, type ForkRecord, type IngestBackend, type LogAddress, type LogTip } from './backend.ts';
 import { ingestOperation } from './ingest.ts';
-import type {
-  ForkEvidence,
-  IngestItem,
-  IngestOutcome,
-  LogHeight,
-  LogRef,
-  Store,
-  StoredOperation,
-} from './types.ts';
+import type { ForkEvidence, IngestItem, IngestOutcome, LogHeight, LogRef, Store, StoredOperation } from './types.ts';
 
 interface MemoryLog {
   author: PublicKey;

@@ -12,15 +12,7 @@ import { bytesKey, logAddress, type ForkRecord, type IngestBackend, type LogAddr
 import { ingestOperation } from './ingest.ts';
 import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema.ts';
 import { prepareStatements, type Statements } from './sqlite-statements.ts';
-import type {
-  ForkEvidence,
-  IngestItem,
-  IngestOutcome,
-  LogHeight,
-  LogRef,
-  Store,
-  StoredOperation,
-} from './types.ts';
+import type { ForkEvidence, IngestItem, IngestOutcome, LogHeight, LogRef, Store, StoredOperation } from './types.ts';
 
 interface OperationRow {
   local_seq: number;
@@ -70,9 +62,7 @@ export class SqliteStore implements Store, IngestBackend {
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#ingestOne = this.#guarded(db.transaction((op: Operation, topic?: Uint8Array) => ingestOperation(this, op, topic)));
-    this.#ingestMany = this.#guarded(
-      db.transaction((items: IngestItem[]) => items.map((item) => ingestOperation(this, item.operation, item.topic))),
-    );
+    this.#ingestMany = this.#guarded(db.transaction((items: IngestItem[]) => items.map((item) => ingestOperation(this, item.operation, item.topic))));
     this.#loadForks();
   }
 

@@ -94,9 +94,7 @@ export type BroadcastOutput =
   | { type: 'ingest'; request: IngestRequest }
   | { type: 'emit'; event: BroadcastEvent };
 
-export type BroadcastEvent =
-  | { type: 'operation'; operation: Operation }
-  | { type: 'dropped'; error: WalkawayError };
+export type BroadcastEvent = { type: 'operation'; operation: Operation } | { type: 'dropped'; error: WalkawayError };
 
 export interface BroadcastStats {
   packetsSent: number;

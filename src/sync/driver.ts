@@ -293,10 +293,14 @@ class StreamDriver {
     const stream = this.#stream;
     if (stream.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
-      const grace = this.#runtime.setTimer(this.#config.closeGraceMs, () => {
-        stream.destroy();
-        resolve();
-      }, true);
+      const grace = this.#runtime.setTimer(
+        this.#config.closeGraceMs,
+        () => {
+          stream.destroy();
+          resolve();
+        },
+        true,
+      );
       const done = () => {
         this.#runtime.clearTimer(grace);
         if (failed) stream.destroy();

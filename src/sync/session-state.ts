@@ -16,13 +16,7 @@ export interface ReceivingLog {
  * timing or of the author, not of the peer; a bad signature or bad bytes is
  * the peer's doing and ends the session.
  */
-export const FATAL_LIVE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'MALFORMED',
-  'INVALID_SIGNATURE',
-  'PAYLOAD_MISMATCH',
-  'TOO_LARGE',
-  'UNSUPPORTED_VERSION',
-]);
+export const FATAL_LIVE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['MALFORMED', 'INVALID_SIGNATURE', 'PAYLOAD_MISMATCH', 'TOO_LARGE', 'UNSUPPORTED_VERSION']);
 
 export function logKey(author: Uint8Array, logId: Uint8Array): string {
   return toHex(author) + toHex(logId);

@@ -6,16 +6,7 @@
  * live mode. The driver does all IO: store reads, verification, ingest,
  * the stream, and the clock.
  */
-import {
-  bytesEqual,
-  decodeOperationUnverified,
-  logIdOf,
-  pruneFlagOf,
-  toHex,
-  WalkawayError,
-  type Operation,
-  type PublicKey,
-} from '../core/index.ts';
+import { bytesEqual, decodeOperationUnverified, logIdOf, pruneFlagOf, toHex, WalkawayError, type Operation, type PublicKey } from '../core/index.ts';
 import type { ForkEvidence, LogHeight } from '../store/index.ts';
 import { decodeMessage, MAX_HAVE_ENTRIES, SYNC_PROTOCOL_VERSION, type HaveEntry, type SyncMessage } from './messages.ts';
 import {
@@ -287,10 +278,7 @@ export class SyncSession {
   #onForkEvidence(headers: [Uint8Array, Uint8Array]): void {
     const [a, b] = headers.map((h) => decodeOperationUnverified(h, undefined, this.config.limits));
     const same =
-      a.header.publicKey.equals(b.header.publicKey) &&
-      bytesEqual(logIdOf(a.header), logIdOf(b.header)) &&
-      a.header.seqNum === b.header.seqNum &&
-      !a.hash.equals(b.hash);
+      a.header.publicKey.equals(b.header.publicKey) && bytesEqual(logIdOf(a.header), logIdOf(b.header)) && a.header.seqNum === b.header.seqNum && !a.hash.equals(b.hash);
     if (!same) throw new WalkawayError('MALFORMED', 'fork evidence must be two different headers of one log at one seqNum');
     this.#ingest(a, 'evidence');
     this.#ingest(b, 'evidence');

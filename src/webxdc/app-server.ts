@@ -150,7 +150,8 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
     const url = new URL(req.url ?? '/', origin);
     const path = decodeURIComponent(url.pathname);
     if (path === '/.walkaway/open' && req.method === 'GET') {
-      if (!tokenMatches(token, url.searchParams.get('t') ?? undefined)) throw new HttpError(403, 'BAD_TOKEN', 'this link is from another launch: use the URL the command printed');
+      if (!tokenMatches(token, url.searchParams.get('t') ?? undefined))
+        throw new HttpError(403, 'BAD_TOKEN', 'this link is from another launch: use the URL the command printed');
       res.writeHead(303, { ...COMMON_HEADERS, location: '/', 'set-cookie': `${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict` });
       return void res.end();
     }
@@ -192,7 +193,8 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
     if (path === '/.walkaway/send-to-chat') {
       if (!options.sendToChat) throw new HttpError(404, 'NO_CHAT', 'this app was not opened from a chat');
       const body = JSON.parse((await readBody(req, 16 * 1024, 'application/json')).toString('utf8')) as { text?: unknown };
-      if (typeof body.text !== 'string' || body.text.length === 0 || body.text.length > 8000) throw new HttpError(400, 'INVALID_ARGUMENT', 'text is 1 to 8000 characters');
+      if (typeof body.text !== 'string' || body.text.length === 0 || body.text.length > 8000)
+        throw new HttpError(400, 'INVALID_ARGUMENT', 'text is 1 to 8000 characters');
       await options.sendToChat(body.text);
       return sendJson(res, 200, { ok: true });
     }
@@ -267,7 +269,13 @@ function updateEvent(u: StoredUpdate, maxSerial: number): string {
   return `event: update\ndata: {"serial":${u.serial},"max_serial":${maxSerial},"update":${u.json}}\n\n`;
 }
 
-async function streamUpdates(app: WebxdcApp, req: IncomingMessage, res: ServerResponse, url: URL, streams: Set<{ res: ServerResponse; after: number; live: boolean }>): Promise<void> {
+async function streamUpdates(
+  app: WebxdcApp,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  streams: Set<{ res: ServerResponse; after: number; live: boolean }>,
+): Promise<void> {
   const raw = url.searchParams.get('after') ?? '0';
   if (!/^\d{1,15}$/.test(raw)) throw new HttpError(400, 'INVALID_ARGUMENT', 'after is a serial (an integer >= 0)');
   if (streams.size >= MAX_STREAMS) throw new HttpError(429, 'TOO_MANY_STREAMS', `at most ${MAX_STREAMS} pages at once`);

@@ -52,7 +52,8 @@ export function openXdc(bytes: Uint8Array, fileName: string, limits: ArchiveLimi
         if (++entries > limits.maxEntries) throw new WalkawayError('TOO_LARGE', `the app has more than ${limits.maxEntries} entries`);
         if (file.name.endsWith('/')) return false; // a directory entry
         checkName(file.name);
-        if (file.originalSize > limits.maxFileBytes) throw new WalkawayError('TOO_LARGE', `${describeName(file.name)} is ${file.originalSize} bytes, more than ${limits.maxFileBytes}`);
+        if (file.originalSize > limits.maxFileBytes)
+          throw new WalkawayError('TOO_LARGE', `${describeName(file.name)} is ${file.originalSize} bytes, more than ${limits.maxFileBytes}`);
         total += file.originalSize;
         if (total > limits.maxTotalBytes) throw new WalkawayError('TOO_LARGE', `the app's files are more than ${limits.maxTotalBytes} bytes`);
         return true;
@@ -100,7 +101,10 @@ export function openXdcFolder(dir: string, limits: ArchiveLimits = DEFAULT_ARCHI
 function describe(files: Map<string, Uint8Array>, fileName: string): WebxdcArchive {
   if (!files.has('index.html')) throw new WalkawayError('MALFORMED', 'the app has no index.html at its root');
   const manifest = files.has('manifest.toml') ? parseManifest(files.get('manifest.toml')!) : {};
-  const fallback = basename(fileName).replace(/\.xdc$/i, '').slice(0, 128) || 'app';
+  const fallback =
+    basename(fileName)
+      .replace(/\.xdc$/i, '')
+      .slice(0, 128) || 'app';
   const icon = files.has('icon.png') ? 'icon.png' : files.has('icon.jpg') ? 'icon.jpg' : undefined;
   return { name: manifest.name ?? fallback, sourceCodeUrl: manifest.sourceCodeUrl, icon, files };
 }

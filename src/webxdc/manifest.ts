@@ -32,7 +32,10 @@ export function parseManifest(bytes: Uint8Array): Manifest {
     const value = tomlString(match[2]);
     if (value === undefined) continue;
     if (key === 'name') {
-      const name = value.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').trim().slice(0, MAX_NAME);
+      const name = value
+        .replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '')
+        .trim()
+        .slice(0, MAX_NAME);
       if (name) out.name = name;
     } else if (key === 'source_code_url' && value.length <= MAX_URL && /^https?:\/\/[^\s]+$/i.test(value)) {
       out.sourceCodeUrl = value;

@@ -100,7 +100,8 @@ export class WebxdcApp extends EventEmitter<WebxdcAppEvents> {
   /** Publishes the app's `.xdc` on the topic, so people invited from a chat can open it. */
   async publishArchive(bytes: Uint8Array): Promise<Uint8Array> {
     const count = Math.max(1, Math.ceil(bytes.length / ARCHIVE_CHUNK));
-    if (count > MAX_ARCHIVE_CHUNKS) throw new WalkawayError('TOO_LARGE', `the app is ${bytes.length} bytes, more than ${MAX_ARCHIVE_CHUNKS * ARCHIVE_CHUNK} can be shared`);
+    if (count > MAX_ARCHIVE_CHUNKS)
+      throw new WalkawayError('TOO_LARGE', `the app is ${bytes.length} bytes, more than ${MAX_ARCHIVE_CHUNKS * ARCHIVE_CHUNK} can be shared`);
     const sha = crypto().blake3(bytes);
     for (let i = 0; i < count; i++) await this.#stream.tx.publish(encodeArchiveChunk(i, count, sha, bytes.subarray(i * ARCHIVE_CHUNK, (i + 1) * ARCHIVE_CHUNK)));
     return sha;

@@ -29,9 +29,7 @@ const MAX_NOTIFY = 256;
 
 const LIMITS: CborLimits = { maxItems: 8, maxDepth: 1, maxBytes: ARCHIVE_CHUNK + 256 };
 
-export type TopicBody =
-  | { kind: 'update'; json: string; meta: UpdateMeta }
-  | { kind: 'archive'; index: number; count: number; sha: Uint8Array; bytes: Uint8Array };
+export type TopicBody = { kind: 'update'; json: string; meta: UpdateMeta } | { kind: 'archive'; index: number; count: number; sha: Uint8Array; bytes: Uint8Array };
 
 /** The fields the host shows beside the app (spec: info in the chat, document and summary by the icon). */
 export interface UpdateMeta {
@@ -61,7 +59,10 @@ export function encodeRealtimeChunk(messageId: number, index: number, count: num
 export function normalizeUpdate(text: string): { json: string; meta: UpdateMeta } {
   const size = Buffer.byteLength(text, 'utf8');
   if (size > SEND_UPDATE_MAX_SIZE) {
-    throw new WalkawayError('TOO_LARGE', `the update is ${size} bytes, more than webxdc.sendUpdateMaxSize (${SEND_UPDATE_MAX_SIZE})`, { size, limit: SEND_UPDATE_MAX_SIZE });
+    throw new WalkawayError('TOO_LARGE', `the update is ${size} bytes, more than webxdc.sendUpdateMaxSize (${SEND_UPDATE_MAX_SIZE})`, {
+      size,
+      limit: SEND_UPDATE_MAX_SIZE,
+    });
   }
   let value: unknown;
   try {
@@ -83,7 +84,8 @@ export function normalizeUpdate(text: string): { json: string; meta: UpdateMeta 
     if (field !== 'href') meta[field as keyof UpdateMeta] = clean;
   }
   if (update.notify !== undefined && update.notify !== null) {
-    if (typeof update.notify !== 'object' || Array.isArray(update.notify)) throw new WalkawayError('INVALID_ARGUMENT', 'update.notify must be an object of address: text');
+    if (typeof update.notify !== 'object' || Array.isArray(update.notify))
+      throw new WalkawayError('INVALID_ARGUMENT', 'update.notify must be an object of address: text');
     const notify: Record<string, string> = {};
     for (const [addr, note] of Object.entries(update.notify as Record<string, unknown>).slice(0, MAX_NOTIFY)) {
       if (typeof note === 'string' && addr.length <= 128) notify[addr] = note.slice(0, 1024);
@@ -98,7 +100,8 @@ export function normalizeUpdate(text: string): { json: string; meta: UpdateMeta 
     throw new WalkawayError('INVALID_ARGUMENT', 'the update cannot be serialized');
   }
   const normalizedSize = Buffer.byteLength(json, 'utf8');
-  if (normalizedSize > SEND_UPDATE_MAX_SIZE) throw new WalkawayError('TOO_LARGE', `the update is ${normalizedSize} bytes, more than webxdc.sendUpdateMaxSize (${SEND_UPDATE_MAX_SIZE})`);
+  if (normalizedSize > SEND_UPDATE_MAX_SIZE)
+    throw new WalkawayError('TOO_LARGE', `the update is ${normalizedSize} bytes, more than webxdc.sendUpdateMaxSize (${SEND_UPDATE_MAX_SIZE})`);
   return { json, meta };
 }
 

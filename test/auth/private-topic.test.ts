@@ -101,7 +101,11 @@ test('a non-member gets nothing of a private topic; a removed member’s later w
   assert.deepEqual([...authorsIn(c)], [c.id], 'C stores only its own operation: no operation of the members, no body');
   assert.deepEqual(cTexts, ['from the stranger']);
   assert.ok(!has(a, fromC) && !has(b, fromC), 'nothing C wrote reached a member');
-  assert.equal(c.store.heights(topic).some((h) => Buffer.from(h.logId).equals(Buffer.from(authLogIdFor(topic)))), false, 'C has no auth operation either');
+  assert.equal(
+    c.store.heights(topic).some((h) => Buffer.from(h.logId).equals(Buffer.from(authLogIdFor(topic)))),
+    false,
+    'C has no auth operation either',
+  );
 
   // A removes B; B, cut off, writes on.
   await aRoom.remove(b.id);

@@ -31,8 +31,14 @@ test('codes from 1 to 2,000 bytes read back, at levels L and M', () => {
       seen.add(read.version);
     }
   }
-  assert.ok([...seen].some((v) => v >= 7), 'versions with version bits were read');
-  assert.ok([...seen].some((v) => v >= 10), 'versions with 16-bit counts were read');
+  assert.ok(
+    [...seen].some((v) => v >= 7),
+    'versions with version bits were read',
+  );
+  assert.ok(
+    [...seen].some((v) => v >= 10),
+    'versions with 16-bit counts were read',
+  );
 });
 
 test('a text too long for version 40 is refused', () => {

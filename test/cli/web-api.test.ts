@@ -50,7 +50,7 @@ async function until(done: () => boolean): Promise<void> {
   }
 }
 
-test('GET /api/invite answers the ticket of the chat\'s topic, with this node\'s addresses; only with the token', async () => {
+test("GET /api/invite answers the ticket of the chat's topic, with this node's addresses; only with the token", async () => {
   const reply = await http('GET', '/api/invite', auth());
   assert.equal(reply.status, 200);
   const ticket = decodeTicket(reply.json.ticket);
@@ -100,7 +100,7 @@ test('a send id publishes once: the same id again answers the same hash; a bad i
   assert.equal(messages('bad id').length, 0);
 });
 
-test('the page\'s script modules are served with the page\'s security headers', async () => {
+test("the page's script modules are served with the page's security headers", async () => {
   for (const path of ['/qr.js', '/outbox.js', '/sidebar.js', '/chat.js']) {
     const reply = await new Promise<{ status: number; type?: string; csp?: string }>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: web.port, path, headers: { host: `127.0.0.1:${web.port}` }, agent: false }, (res) => {

@@ -71,7 +71,12 @@ function openStream(): Promise<{ status: number; lines: string[]; close: () => v
       const waiters = new Set<() => void>();
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        lines.push(...chunk.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)));
+        lines.push(
+          ...chunk
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6)),
+        );
         for (const wake of waiters) wake();
       });
       res.on('error', () => {});
@@ -105,11 +110,33 @@ test('the token is 32 random bytes in base64url, from the injected source, and t
 });
 
 test('a spoofed Host header gets 403 on every endpoint, even with the token (DNS rebinding)', async () => {
-  const hosts = ['evil.example', `evil.example:${web.port}`, `127.0.0.1:${web.port + 1}`, '127.0.0.1', `localhost.evil.example:${web.port}`, `[::1]:${web.port}`, `127.0.0.2:${web.port}`];
-  const endpoints: [string, string][] = [['GET', '/'], ['GET', '/chat.js'], ['GET', '/chat.css'], ['GET', '/api/snapshot'], ['GET', '/api/events'], ['POST', '/api/send'], ['GET', '/nothing'], ['OPTIONS', '/api/send']];
+  const hosts = [
+    'evil.example',
+    `evil.example:${web.port}`,
+    `127.0.0.1:${web.port + 1}`,
+    '127.0.0.1',
+    `localhost.evil.example:${web.port}`,
+    `[::1]:${web.port}`,
+    `127.0.0.2:${web.port}`,
+  ];
+  const endpoints: [string, string][] = [
+    ['GET', '/'],
+    ['GET', '/chat.js'],
+    ['GET', '/chat.css'],
+    ['GET', '/api/snapshot'],
+    ['GET', '/api/events'],
+    ['POST', '/api/send'],
+    ['GET', '/nothing'],
+    ['OPTIONS', '/api/send'],
+  ];
   for (const host of hosts) {
     for (const [method, path] of endpoints) {
-      const reply = await http(method, path, { ...auth(), host, origin: `http://${host}`, 'content-type': 'application/json' }, method === 'POST' ? '{"text":"rebound"}' : undefined);
+      const reply = await http(
+        method,
+        path,
+        { ...auth(), host, origin: `http://${host}`, 'content-type': 'application/json' },
+        method === 'POST' ? '{"text":"rebound"}' : undefined,
+      );
       assert.equal(reply.status, 403, `${method} ${path} with Host ${host}`);
       assert.equal(JSON.parse(reply.body).error, 'FORBIDDEN_HOST');
       assert.ok(!reply.body.includes('snapshot'), 'no history in the answer');
@@ -148,7 +175,10 @@ test('a cross-origin text/plain POST /api/send is refused with 403 and nothing i
   await until(() => events.some((e) => e.type === 'message' && e.text === 'genuine'));
   assert.ok(!events.some((e) => e.type === 'message' && e.text === 'forged'), 'no forged message was published');
   const snapshot = JSON.parse((await http('GET', '/api/snapshot', auth())).body);
-  assert.deepEqual(snapshot.messages.map((m: ChatEvent) => m.text).filter((t: string) => t !== 'genuine'), []);
+  assert.deepEqual(
+    snapshot.messages.map((m: ChatEvent) => m.text).filter((t: string) => t !== 'genuine'),
+    [],
+  );
 });
 
 test('every API endpoint answers 401 without the token or with a wrong one; the page itself needs none', async () => {
@@ -163,7 +193,12 @@ test('every API endpoint answers 401 without the token or with a wrong one; the 
     { cookie: `token=${web.token}` },
   ];
   for (const headers of bad) {
-    for (const [method, path] of [['GET', '/api/snapshot'], ['GET', '/api/events'], ['POST', '/api/send'], ['GET', '/api/other']]) {
+    for (const [method, path] of [
+      ['GET', '/api/snapshot'],
+      ['GET', '/api/events'],
+      ['POST', '/api/send'],
+      ['GET', '/api/other'],
+    ]) {
       const reply = await http(method, path, { ...own(), ...headers }, method === 'POST' ? '{"text":"no token"}' : undefined);
       assert.equal(reply.status, 401, `${method} ${path} with ${JSON.stringify(headers)}`);
       assert.equal(JSON.parse(reply.body).error, 'UNAUTHORIZED');
@@ -178,7 +213,13 @@ test('every API endpoint answers 401 without the token or with a wrong one; the 
 });
 
 test('responses carry CSP, nosniff, no-referrer and frame denial; the page has no inline script or style', async () => {
-  for (const [path, headers] of [['/', {}], ['/chat.js', {}], ['/api/snapshot', auth()], ['/api/snapshot', {}], ['/nothing', {}]] as const) {
+  for (const [path, headers] of [
+    ['/', {}],
+    ['/chat.js', {}],
+    ['/api/snapshot', auth()],
+    ['/api/snapshot', {}],
+    ['/nothing', {}],
+  ] as const) {
     const reply = await http('GET', path, headers);
     const csp = String(reply.headers['content-security-policy']);
     assert.match(csp, /default-src 'self'/, path);
@@ -195,7 +236,8 @@ test('responses carry CSP, nosniff, no-referrer and frame denial; the page has n
 });
 
 test('bodies over 64 KiB get a typed 413, declared or streamed; bad JSON a 400; the server keeps answering', async () => {
-  const head = (extra: string) => `POST /api/send HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\nOrigin: ${web.origin}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${web.token}\r\n${extra}\r\n`;
+  const head = (extra: string) =>
+    `POST /api/send HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\nOrigin: ${web.origin}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${web.token}\r\n${extra}\r\n`;
   const declared = await raw(head('Content-Length: 10000000\r\n'));
   assert.match(declared, /^HTTP\/1.1 413 /);
   assert.match(declared, /"error":"TOO_LARGE"/);

@@ -17,8 +17,10 @@ function arrayOf(n: number, item: number[]): Uint8Array {
   return out;
 }
 
-const isCode = (code: string, check: (data: Record<string, unknown>) => boolean = () => true) => (e: unknown) =>
-  isWalkawayError(e, code as never) && check(e.data);
+const isCode =
+  (code: string, check: (data: Record<string, unknown>) => boolean = () => true) =>
+  (e: unknown) =>
+    isWalkawayError(e, code as never) && check(e.data);
 
 test('2 MiB of empty maps stops at the item budget, a few KB in: nothing is built', () => {
   const bomb = arrayOf(2 * 1024 * 1024 - 5, [0xa0]);
@@ -30,16 +32,28 @@ test('2 MiB of empty maps stops at the item budget, a few KB in: nothing is buil
 
 test('nesting deeper than the cap is TOO_LARGE at the first container too deep', () => {
   const deep = new Uint8Array(10_000).fill(0x81);
-  assert.throws(() => decodeStrictCbor(deep, 'frame', { maxItems: 100_000, maxDepth: 16 }), isCode('TOO_LARGE', (d) => d.unit === 'depth' && (d.at as number) === 17));
+  assert.throws(
+    () => decodeStrictCbor(deep, 'frame', { maxItems: 100_000, maxDepth: 16 }),
+    isCode('TOO_LARGE', (d) => d.unit === 'depth' && (d.at as number) === 17),
+  );
   // Maps and tags nest too.
   const maps = new Uint8Array(40).fill(0xa1);
-  assert.throws(() => scanCbor(maps, 'x', { maxItems: 1000, maxDepth: 8 }), isCode('TOO_LARGE', (d) => d.unit === 'depth'));
+  assert.throws(
+    () => scanCbor(maps, 'x', { maxItems: 1000, maxDepth: 8 }),
+    isCode('TOO_LARGE', (d) => d.unit === 'depth'),
+  );
   const tags = new Uint8Array(40).fill(0xc1);
-  assert.throws(() => scanCbor(tags, 'x', { maxItems: 1000, maxDepth: 8 }), isCode('TOO_LARGE', (d) => d.unit === 'depth'));
+  assert.throws(
+    () => scanCbor(tags, 'x', { maxItems: 1000, maxDepth: 8 }),
+    isCode('TOO_LARGE', (d) => d.unit === 'depth'),
+  );
 });
 
 test('a byte size over maxBytes is refused before any item is read', () => {
-  assert.throws(() => decodeStrictCbor(new Uint8Array(101), 'x', { maxItems: 10, maxDepth: 2, maxBytes: 100 }), isCode('TOO_LARGE', (d) => d.unit === 'bytes'));
+  assert.throws(
+    () => decodeStrictCbor(new Uint8Array(101), 'x', { maxItems: 10, maxDepth: 2, maxBytes: 100 }),
+    isCode('TOO_LARGE', (d) => d.unit === 'bytes'),
+  );
 });
 
 test('lies and leftovers are MALFORMED: lengths beyond the input, truncation, indefinite and reserved heads, trailing bytes', () => {
@@ -87,11 +101,17 @@ test('on any bytes the scan never refuses what cborg accepts, and every refusal 
   const bytesArb = fc.oneof(
     fc.uint8Array({ maxLength: 64 }),
     // Valid encodings with one byte changed: near misses exercise every head.
-    fc.tuple(fc.array(fc.oneof(fc.integer(), fc.string(), fc.uint8Array({ maxLength: 30 }), fc.array(fc.integer(), { maxLength: 30 }))), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([v, at, b]) => {
-      const bytes = new Uint8Array(cborEncode(v));
-      bytes[at % bytes.length] = b;
-      return bytes;
-    }),
+    fc
+      .tuple(
+        fc.array(fc.oneof(fc.integer(), fc.string(), fc.uint8Array({ maxLength: 30 }), fc.array(fc.integer(), { maxLength: 30 }))),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+      )
+      .map(([v, at, b]) => {
+        const bytes = new Uint8Array(cborEncode(v));
+        bytes[at % bytes.length] = b;
+        return bytes;
+      }),
   );
   fc.assert(
     fc.property(bytesArb, (bytes) => {

@@ -109,12 +109,21 @@ function assertSame(b: Uint8Array): void {
     assert.ok(reference.ok, `fast path accepted bytes the reference rejects: ${Buffer.from(b).toString('hex')}`);
     assert.deepStrictEqual(fast, reference.value);
   }
-  assert.deepStrictEqual(outcome(() => decodeHeader(b)), reference);
-  assert.deepStrictEqual(outcome(() => decodeHeader(b, { trusted: true })), outcome(() => decodeHeaderGeneric(b, { trusted: true })));
+  assert.deepStrictEqual(
+    outcome(() => decodeHeader(b)),
+    reference,
+  );
+  assert.deepStrictEqual(
+    outcome(() => decodeHeader(b, { trusted: true })),
+    outcome(() => decodeHeaderGeneric(b, { trusted: true })),
+  );
 }
 
 test('fast header decoder: valid headers decode to the same value as the reference', () => {
-  fc.assert(fc.property(headerArb, (b) => assertSame(b)), { seed: SEED, numRuns: RUNS });
+  fc.assert(
+    fc.property(headerArb, (b) => assertSame(b)),
+    { seed: SEED, numRuns: RUNS },
+  );
 });
 
 test('fast header decoder: mutated headers get the same decision, error code and value', () => {
@@ -149,7 +158,12 @@ test('fast header decoder: boundary integers and previous lists', () => {
   const sig = new Uint8Array(64).fill(2);
   const h = (n: number) => new Uint8Array(32).fill(n);
   for (const ts of [0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
-    for (const prev of [[], [h(1)], Array.from({ length: 24 }, (_, i) => h(i + 1)), Array.from({ length: 256 }, (_, i) => new Uint8Array(32).fill(0).map((_, j) => (j === 30 ? i >> 8 : j === 31 ? i & 0xff : 0)))]) {
+    for (const prev of [
+      [],
+      [h(1)],
+      Array.from({ length: 24 }, (_, i) => h(i + 1)),
+      Array.from({ length: 256 }, (_, i) => new Uint8Array(32).fill(0).map((_, j) => (j === 30 ? i >> 8 : j === 31 ? i & 0xff : 0))),
+    ]) {
       const b = new Uint8Array(cborEncode([1, key, sig, ts % 2 ** 32, h(3), ts % 2 ** 32, h(4), [1, 1, h(5), ts, prev]]));
       assertSame(b);
       if (prev.length < 256 && ts % 2 ** 32 > 0) assert.ok(decodeHeaderFast(b), `fast path declined ts ${ts} with ${prev.length} previous`);
@@ -162,4 +176,3 @@ test('fast header decoder: boundary integers and previous lists', () => {
   assertSame(new Uint8Array(wide));
   assert.equal(outcome(() => decodeHeader(new Uint8Array(wide))).ok, false);
 });
-

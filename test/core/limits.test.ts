@@ -63,7 +63,9 @@ test('createOperation refuses a header or body that receivers would refuse, with
 
 /** A signed-looking header with `n` previous (the signature is not checked by decodeHeader). */
 function headerWithPrevious(n: number): Uint8Array {
-  const prev = heads(n).map((h) => h.bytes).sort(Buffer.compare);
+  const prev = heads(n)
+    .map((h) => h.bytes)
+    .sort(Buffer.compare);
   return new Uint8Array(cborEncode([1, key.publicKey.bytes, new Uint8Array(64), 0, 0, [1, 1, logId, 5, prev]]));
 }
 
@@ -76,7 +78,10 @@ test('receivers refuse a header naming more than MAX_PREVIOUS previous with TOO_
   // 300 heads (the heads explosion) fit in 8 KiB of header but are still refused.
   const explosion = headerWithPrevious(230);
   assert.ok(explosion.length <= DEFAULT_LIMITS.maxHeaderBytes);
-  assert.throws(() => decodeOperation(explosion), (e: unknown) => isWalkawayError(e, 'TOO_LARGE'));
+  assert.throws(
+    () => decodeOperation(explosion),
+    (e: unknown) => isWalkawayError(e, 'TOO_LARGE'),
+  );
 });
 
 test('bytes from our own store (trusted) still decode with more previous: old rows stay readable', () => {

@@ -48,11 +48,17 @@ for (const v of vectors) {
   const policy = POLICY[v.name];
   if (policy && 'code' in policy) {
     test(`p2panda vector ${v.name} (${v.expect}): Walkaway's extension rules refuse it with ${policy.code}`, () => {
-      assert.throws(() => decodeOperation(header, body), (e: unknown) => isWalkawayError(e, policy.code as never));
+      assert.throws(
+        () => decodeOperation(header, body),
+        (e: unknown) => isWalkawayError(e, policy.code as never),
+      );
     });
   } else if (v.expect === 'invalid') {
     test(`p2panda vector ${v.name}: refused with a typed error, as p2panda refuses it`, () => {
-      assert.throws(() => decodeOperation(header, body), (e: unknown) => isWalkawayError(e));
+      assert.throws(
+        () => decodeOperation(header, body),
+        (e: unknown) => isWalkawayError(e),
+      );
     });
   } else {
     test(`p2panda vector ${v.name} (${v.expect}): decodes, verifies, hashes and re-encodes to the same bytes`, () => {
@@ -75,7 +81,10 @@ test('an explicitly present empty body with payload size 0 is PAYLOAD_MISMATCH, 
   const v = vectors.find((x) => x.name === 'fixture_seq0_nobody')!;
   const header = fromHex(v.header);
   assert.equal(decodeOperation(header).hash.toHex(), v.hash);
-  assert.throws(() => decodeOperation(header, new Uint8Array(0)), (e: unknown) => isWalkawayError(e, 'PAYLOAD_MISMATCH'));
+  assert.throws(
+    () => decodeOperation(header, new Uint8Array(0)),
+    (e: unknown) => isWalkawayError(e, 'PAYLOAD_MISMATCH'),
+  );
 });
 
 test('a body given for a header of payload size 13 must be exactly it: empty, shorter or other bytes are PAYLOAD_MISMATCH', () => {
@@ -83,6 +92,9 @@ test('a body given for a header of payload size 13 must be exactly it: empty, sh
   const header = fromHex(v.header);
   const body = fromHex(v.body!);
   for (const bad of [new Uint8Array(0), body.subarray(1), new Uint8Array(body.length)]) {
-    assert.throws(() => decodeOperation(header, bad), (e: unknown) => isWalkawayError(e, 'PAYLOAD_MISMATCH'));
+    assert.throws(
+      () => decodeOperation(header, bad),
+      (e: unknown) => isWalkawayError(e, 'PAYLOAD_MISMATCH'),
+    );
   }
 });

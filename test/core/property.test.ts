@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import {
-  createOperation,
-  decodeOperation,
-  Hash,
-  isWalkawayError,
-  PrivateKey,
-  type Extensions,
-} from '../../src/core/index.ts';
+import { createOperation, decodeOperation, Hash, isWalkawayError, PrivateKey, type Extensions } from '../../src/core/index.ts';
 
 const SEED = 1234;
 

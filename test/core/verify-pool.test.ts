@@ -14,7 +14,12 @@ function ops(): Operation[] {
         body: seq % 2 ? new Uint8Array(seq * 10).fill(seq) : undefined,
         seqNum: seq,
         backlink,
-        extensions: a === 2 ? undefined : a === 1 ? { variant: 'causal', logId: new Uint8Array(32).fill(1), timestamp: seq, previous } : { variant: 'basic', logId: new Uint8Array(32), timestamp: 2 ** 40 + seq, pruneFlag: false },
+        extensions:
+          a === 2
+            ? undefined
+            : a === 1
+              ? { variant: 'causal', logId: new Uint8Array(32).fill(1), timestamp: seq, previous }
+              : { variant: 'basic', logId: new Uint8Array(32), timestamp: 2 ** 40 + seq, pruneFlag: false },
       });
       backlink = op.hash;
       out.push(decodeOperationUnverified(op.headerBytes, op.body));

@@ -189,7 +189,9 @@ test('address frames naming thousands of fake peers cause a trickle of loopback 
   console.log(`# ${slipped.length} uncaught network errors logged by the victim: ${JSON.stringify(slipped.slice(0, 3))}`);
   // Without the WebSocket fix (src/net/polyfill.ts) the late 404 lands here (and, before the CLI policy, ended the process).
   assert.equal(slipped.length, 0, 'every socket error was handled where it happened');
-  console.log(`# ${framesRead} of 100 flood frames read, ${reopened} streams reopened; ${attempts.length} dials (${hits.length} tcp and ${ws.hits.length} ws connections seen) in ${elapsedS.toFixed(1)} s; peer store per sweep ${stats.map((s) => s.peerStore).join(',')}; learned ${last.learned} (${last.learnedBytes} bytes)`);
+  console.log(
+    `# ${framesRead} of 100 flood frames read, ${reopened} streams reopened; ${attempts.length} dials (${hits.length} tcp and ${ws.hits.length} ws connections seen) in ${elapsedS.toFixed(1)} s; peer store per sweep ${stats.map((s) => s.peerStore).join(',')}; learned ${last.learned} (${last.learnedBytes} bytes)`,
+  );
 
   // Still serving the honest peer.
   victim.send('after the flood');

@@ -65,7 +65,13 @@ test('Ctrl-C (SIGINT) closes cleanly: exit code 0 and a consistent store', async
 });
 
 test('bad flags exit 2 with a message and no stack trace', () => {
-  for (const args of [['chat'], ['chat', 'x', '--port', 'nope'], ['chat', 'x', '--bogus'], ['nonsense'], ['chat', 'walkaway:!!!', '--no-mdns', '--port', '0', '--data', dirs[3]]]) {
+  for (const args of [
+    ['chat'],
+    ['chat', 'x', '--port', 'nope'],
+    ['chat', 'x', '--bogus'],
+    ['nonsense'],
+    ['chat', 'walkaway:!!!', '--no-mdns', '--port', '0', '--data', dirs[3]],
+  ]) {
     const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 2, `${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     assert.match(r.stderr, /^walkaway: /);

@@ -31,7 +31,11 @@ test('the page shows a keyed room as encrypted with a topic key, and a room in c
   running.push(keyed);
   const plain = await ChatProcess.chat('web-plain-room', dirs[1], ['--name', 'pat', '--web', '0']);
   running.push(plain);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
 
   await page.goto(await urlOf(keyed));

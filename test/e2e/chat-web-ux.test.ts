@@ -84,7 +84,9 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const desktop = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, reducedMotion: 'reduce' })).newPage();
+  const phone = await (
+    await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, reducedMotion: 'reduce' })
+  ).newPage();
   const urlA = await urlOf(daphne);
   await desktop.goto(urlA);
   await phone.goto(await urlOf(bobby));
@@ -142,7 +144,9 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
   assert.ok((await phone.locator('#messages li.day').count()) >= 1);
   for (let i = 0; i < 20; i++) bobby.send(`filler ${i}`);
   await phone.locator('#messages li.msg', { hasText: 'filler 19' }).waitFor({ timeout: 30_000 });
-  await phone.evaluate(() => { document.getElementById('messages')!.scrollTop = 0; });
+  await phone.evaluate(() => {
+    document.getElementById('messages')!.scrollTop = 0;
+  });
 
   // A new name: bobby's terminal and page show it on daphne's next message.
   await desktop.click('#rename-open');
@@ -173,7 +177,7 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
   const webPort = new URL(urlA).port;
   await daphne.kill();
   await desktop.locator('#banner').waitFor({ state: 'visible', timeout: 30_000 });
-  assert.match(await desktop.locator('#status').textContent() ?? '', /not answering|lost/);
+  assert.match((await desktop.locator('#status').textContent()) ?? '', /not answering|lost/);
   await desktop.fill('#text', 'typed while the node was down');
   await desktop.press('#text', 'Enter');
   await desktop.locator('#messages li.pending', { hasText: 'typed while the node was down' }).waitFor();
@@ -205,9 +209,12 @@ test('the chat page at desktop and phone sizes, offline and back', { skip: missi
 
   // A send whose answer was lost (the node published it, then died before answering) stays
   // in the outbox, tried: the next snapshot shows it published, so it is not sent again.
-  await desktop.evaluate(([text, at]) => {
-    localStorage.setItem('walkaway-outbox', JSON.stringify([{ id: 'lost-answer-0123456789', text, queuedAt: at, triedAt: at }]));
-  }, ['sent after the queued one', beforeSend] as const);
+  await desktop.evaluate(
+    ([text, at]) => {
+      localStorage.setItem('walkaway-outbox', JSON.stringify([{ id: 'lost-answer-0123456789', text, queuedAt: at, triedAt: at }]));
+    },
+    ['sent after the queued one', beforeSend] as const,
+  );
   await desktop.reload();
   await desktop.waitForFunction(() => localStorage.getItem('walkaway-outbox') === '[]');
   await desktop.fill('#text', 'the last one');

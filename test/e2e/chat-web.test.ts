@@ -29,7 +29,7 @@ after(async () => {
   cleanup();
 });
 
-test('type on one node\'s page, see the message on the other\'s', { skip: missing }, async () => {
+test("type on one node's page, see the message on the other's", { skip: missing }, async () => {
   const daphne = await ChatProcess.chat('web-test', dirs[0], ['--name', 'daphne', '--web', '0']);
   running.push(daphne);
   const bobby = await ChatProcess.chat('web-test', dirs[1], ['--name', 'bobby', '--web', '0', '--bootstrap', daphne.address]);
@@ -40,7 +40,16 @@ test('type on one node\'s page, see the message on the other\'s', { skip: missin
     executablePath: CHROMIUM,
     headless: true,
     // evil.test resolves to 127.0.0.1, as a rebinding attacker's DNS would make it.
-    args: ['--host-resolver-rules=MAP evil.test 127.0.0.1', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--host-resolver-rules=MAP evil.test 127.0.0.1',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const pageA = await browser.newPage();
   const pageB = await browser.newPage();
@@ -67,11 +76,29 @@ test('type on one node\'s page, see the message on the other\'s', { skip: missin
   const evil = await browser.newPage();
   await evil.goto(`http://evil.test:${(attacker.address() as AddressInfo).port}/`);
   // A cross-origin fetch: the server answers 403 and, with CORP same-origin, the page cannot even see that.
-  const fetched = await evil.evaluate(async ([origin, token]) => {
-    const plain = await fetch(`${origin}/api/send`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{"text":"forged by fetch"}' }).then((r) => r.type, (e: Error) => e.name);
-    const json = await fetch(`${origin}/api/send`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"text":"forged with the token"}' }).then((r) => r.status, (e: Error) => e.name);
-    return { plain, json };
-  }, [originA, tokenA] as const);
+  const fetched = await evil.evaluate(
+    async ([origin, token]) => {
+      const plain = await fetch(`${origin}/api/send`, {
+        method: 'POST',
+        mode: 'no-cors',
+        headers: { 'content-type': 'text/plain' },
+        body: '{"text":"forged by fetch"}',
+      }).then(
+        (r) => r.type,
+        (e: Error) => e.name,
+      );
+      const json = await fetch(`${origin}/api/send`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: '{"text":"forged with the token"}',
+      }).then(
+        (r) => r.status,
+        (e: Error) => e.name,
+      );
+      return { plain, json };
+    },
+    [originA, tokenA] as const,
+  );
   assert.deepEqual(fetched, { plain: 'TypeError', json: 'TypeError' });
   // A classic CSRF form post (text/plain, top-level navigation): 403.
   const [formAnswer] = await Promise.all([
@@ -103,7 +130,10 @@ test('type on one node\'s page, see the message on the other\'s', { skip: missin
   await pageA.fill('#text', 'after the forgeries');
   await pageA.press('#text', 'Enter');
   await daphne.waitForTexts(['after the forgeries']);
-  assert.deepEqual(daphne.texts().filter((t) => t.startsWith('forged')), []);
+  assert.deepEqual(
+    daphne.texts().filter((t) => t.startsWith('forged')),
+    [],
+  );
   mkdirSync(new URL('../artifacts/', import.meta.url), { recursive: true });
   await pageB.screenshot({ path: new URL('../artifacts/chat-page.png', import.meta.url).pathname });
   assert.ok(existsSync(new URL('../artifacts/chat-page.png', import.meta.url)));

@@ -85,7 +85,11 @@ test('an address this machine cannot listen on: one line, exit 4', async () => {
   const { port } = taken.address() as { port: number };
   try {
     await expectFailures([
-      [['chat', 'cli-errors', '--no-mdns', '--data', dirs[1], '--listen', '/ip4/1.2.3.4/tcp/1'], 4, /^walkaway: cannot listen on \/ip4\/1\.2\.3\.4\/tcp\/1: the address is not one of this machine$/],
+      [
+        ['chat', 'cli-errors', '--no-mdns', '--data', dirs[1], '--listen', '/ip4/1.2.3.4/tcp/1'],
+        4,
+        /^walkaway: cannot listen on \/ip4\/1\.2\.3\.4\/tcp\/1: the address is not one of this machine$/,
+      ],
       [['chat', 'cli-errors', '--no-mdns', '--data', dirs[2], '--port', String(port)], 4, /cannot listen on .*: the address is in use/],
       [['relay', '--port', String(port)], 4, /cannot listen on .*: the address is in use/],
     ]);

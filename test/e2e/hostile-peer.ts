@@ -41,11 +41,7 @@ const attacks: Record<string, Uint8Array[]> = {
     frame(encode([9, 'unknown'])),
     new Uint8Array([0x7f, 0xff, 0xff, 0xff, 1, 2, 3]), // a 2 GiB frame announced
   ],
-  sync: [
-    frame(encode({ hello: 'not a sync message' })),
-    new Uint8Array([0x00, 0x00, 0x00, 0x00]),
-    new Uint8Array([0x7f, 0xff, 0xff, 0xff]),
-  ],
+  sync: [frame(encode({ hello: 'not a sync message' })), new Uint8Array([0x00, 0x00, 0x00, 0x00]), new Uint8Array([0x7f, 0xff, 0xff, 0xff])],
   topics: [frame(encode({ salt: new Uint8Array(3), hashes: 'no' })), new Uint8Array([0xff, 0xff, 0xff, 0xff, 0])],
 };
 

@@ -28,7 +28,10 @@ test('a socket error without a listener is logged as one JSON error line and the
 connect(${port}, '127.0.0.1'); // no 'error' listener: ECONNREFUSED is thrown from the event loop
 Promise.reject(Object.assign(new Error('reset by peer'), { code: 'ECONNRESET' }));
 setTimeout(() => { console.log(JSON.stringify({ type: 'still-running' })); process.exit(0); }, 1500);`);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(r.status, 0, r.stderr);
   assert.equal(lines.filter((l) => l.type === 'error').length, 2, r.stdout);
   assert.ok(lines.some((l) => l.type === 'error' && /ECONNREFUSED/.test(l.message)));

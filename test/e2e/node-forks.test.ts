@@ -61,7 +61,11 @@ test('an author who signs two operations at one seqNum: every node that learns o
 
   await until(() => atB.length > 0 && atC.length > 0 && onStreamB.length > 0, 'fork events at b and c');
   const both = hexHeaders([one.headerBytes, two.headerBytes]);
-  for (const [name, events] of [['b', atB], ['c', atC], ['b stream', onStreamB]] as const) {
+  for (const [name, events] of [
+    ['b', atB],
+    ['c', atC],
+    ['b stream', onStreamB],
+  ] as const) {
     assert.equal(events.length, 1, `one fork event at ${name}`);
     const [fork] = events;
     assert.equal(fork.author, author.id, name);
@@ -101,7 +105,12 @@ test('fork evidence carried by sync over TCP: the receiving inbound path reports
   const fetched = MemoryStore.create();
   const forks: ForkReport[] = [];
   const inbound = new InboundStoreDriver({ store: fetched, verifier: inlineVerifier, seed: 1, onFork: (f) => forks.push(f) });
-  const server = net.createServer((socket) => void syncOverStream(served, socket, { ingest: new InboundStoreDriver({ store: served, verifier: inlineVerifier, seed: 2 }), role: 'acceptor', topic }).done.catch(() => {}));
+  const server = net.createServer(
+    (socket) =>
+      void syncOverStream(served, socket, { ingest: new InboundStoreDriver({ store: served, verifier: inlineVerifier, seed: 2 }), role: 'acceptor', topic }).done.catch(
+        () => {},
+      ),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   open.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
   const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');

@@ -87,7 +87,10 @@ test('heads explosion: 300 seq-0 operations from throwaway keys do not silence t
   const logId = logIdForTopic(topicId('heads'));
 
   const flood = Array.from({ length: 300 }, (_, i) => throwawayOperation(logId, bytes(`junk ${i}`)));
-  await bad.gossip(flood.map((f) => f.payload), victim.addresses[0]);
+  await bad.gossip(
+    flood.map((f) => f.payload),
+    victim.addresses[0],
+  );
   await until(() => atVictim.texts.filter((t) => t.startsWith('junk')).length === 300, 'the flood stored at the victim');
 
   const { tx } = victim.stream('heads');
@@ -120,7 +123,10 @@ test('memory flood: junk and forged gossip leave every cap holding and honest me
    */
   async function persist(bad: GossipAttacker, send: () => Promise<unknown>, done: () => boolean, what: string): Promise<void> {
     for (let attempt = 0; !done(); attempt++) {
-      if (attempt === 8) assert.fail(`${what}: never got through ${JSON.stringify(victim.stats().topics[hex])} ${JSON.stringify(victim.neighbors("flood"))} ${bad.id} ${JSON.stringify(victim.stats().memory.gossip)}`);
+      if (attempt === 8)
+        assert.fail(
+          `${what}: never got through ${JSON.stringify(victim.stats().topics[hex])} ${JSON.stringify(victim.neighbors('flood'))} ${bad.id} ${JSON.stringify(victim.stats().memory.gossip)}`,
+        );
       if (attempt > 0 && !victim.neighbors('flood').active.includes(bad.id)) await bad.join(victim.addresses[0], victim.id).catch(() => {});
       await send();
       await until(done, what, 10_000).catch(() => bad.reset());
@@ -137,17 +143,30 @@ test('memory flood: junk and forged gossip leave every cap holding and honest me
     const valid = Array.from({ length: 400 }, () => throwawayOperation(logId, body).payload);
     const ahead = Array.from({ length: 300 }, (_, i) => throwawayOperation(logId, bytes(`gap ${i}`), true).payload);
     const target = delivered() + 700;
-    const flood = persist(bad, () => bad.gossip([...valid, ...ahead], victim.addresses[0]), () => delivered() >= target, `flood ${round} validated and delivered`);
+    const flood = persist(
+      bad,
+      () => bad.gossip([...valid, ...ahead], victim.addresses[0]),
+      () => delivered() >= target,
+      `flood ${round} validated and delivered`,
+    );
     await tx.publish(bytes(`honest ${round}`));
     await until(() => atVictim.texts.includes(`honest ${round}`), `honest message ${round} during the flood`);
     await flood;
     for (let forged = 0; banned() <= round; forged++) {
       if (forged === 30) assert.fail(`attacker ${round} was never banned`);
       const seen = invalid();
-      await persist(bad, () => bad.gossip([forgedOperation(`forged ${round}:${forged}`)], victim.addresses[0]), () => invalid() > seen || banned() > round, 'a forgery rejected');
+      await persist(
+        bad,
+        () => bad.gossip([forgedOperation(`forged ${round}:${forged}`)], victim.addresses[0]),
+        () => invalid() > seen || banned() > round,
+        'a forgery rejected',
+      );
     }
     assert.ok(invalid() >= 5 * (round + 1), 'it takes five forgeries in a row to be banned');
-    const junkTaken = await bad.raw(Array.from({ length: 2000 }, (_, i) => frame(new Uint8Array([0xff, i & 0xff]))), victim.addresses[0]);
+    const junkTaken = await bad.raw(
+      Array.from({ length: 2000 }, (_, i) => frame(new Uint8Array([0xff, i & 0xff]))),
+      victim.addresses[0],
+    );
     assert.equal(await bad.canConnect(victim.addresses[0]), false, `attacker ${round} is kept out (junk sent: ${junkTaken})`);
   }
   const memory = victim.stats().memory;

@@ -11,7 +11,9 @@ after(async () => {
 });
 
 function attack(target: string, topic: string): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./hostile-peer.ts', import.meta.url).pathname, target, topic], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./hostile-peer.ts', import.meta.url).pathname, target, topic], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));

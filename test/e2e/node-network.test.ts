@@ -60,7 +60,7 @@ describe('five nodes in a chain of bootstrap addresses', () => {
   const chain: ChatProcess[] = [];
   const chainDirs: string[] = [];
 
-  test('every node receives every other node\'s operations', async () => {
+  test("every node receives every other node's operations", async () => {
     for (let i = 0; i < 5; i++) {
       chainDirs.push(dirs[next]);
       chain.push(await node('chain', i === 0 ? [] : ['--bootstrap', chain[i - 1].address]));
@@ -114,5 +114,8 @@ test('relay: two nodes that can reach only the relay exchange operations through
   await b.waitForTexts(backlog, 120_000);
   b.send('through the relay');
   await a.waitForTexts(['through the relay'], 60_000);
-  assert.ok((b.ready.addresses as string[]).every((x) => x.includes('/p2p-circuit')), 'b listens only through the relay');
+  assert.ok(
+    (b.ready.addresses as string[]).every((x) => x.includes('/p2p-circuit')),
+    'b listens only through the relay',
+  );
 });

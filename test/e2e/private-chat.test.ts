@@ -107,11 +107,20 @@ test('walkaway group and device work offline on the data directory; bad flags ar
   assert.equal(run(['group', 'promote', 'team', key, '--level', 'manage', '--data', dir]).status, 0);
   const shown = JSON.parse(run(['group', 'show', 'team', '--data', dir, '--json']).stdout) as { group: string; members: { member: string; level: string }[] };
   assert.equal(shown.group, group, 'rebuilt from the store in a new process');
-  assert.deepEqual(shown.members.map((m) => [m.member, m.level]).sort(), [[key, 'manage'], [owner, 'manage']].sort());
+  assert.deepEqual(
+    shown.members.map((m) => [m.member, m.level]).sort(),
+    [
+      [key, 'manage'],
+      [owner, 'manage'],
+    ].sort(),
+  );
   assert.equal(run(['group', 'demote', 'team', key, '--level', 'pull', '--data', dir]).status, 0);
   assert.equal(run(['group', 'remove', 'team', key, '--data', dir]).status, 0);
   const after = JSON.parse(run(['group', 'show', 'team', '--data', dir, '--json']).stdout) as { members: { member: string }[] };
-  assert.deepEqual(after.members.map((m) => m.member), [owner]);
+  assert.deepEqual(
+    after.members.map((m) => m.member),
+    [owner],
+  );
 
   // A second device of the owner: added to the owner's identity group on every private topic here, it gets the owner's level.
   const device = 'ef'.repeat(32);

@@ -36,7 +36,11 @@ test('a manager adds and removes members on the page', { skip: missing }, async 
   const bad = await fetch(`${origin}/api/members`, { method: 'POST', headers: { ...headers, origin }, body: JSON.stringify({ action: 'add', member: 'nope' }) });
   assert.equal(bad.status, 400, 'a bad key');
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
   const page = await browser.newPage();
   await page.goto(url);
   await page.locator('#members li', { hasText: `${owner.ready.id.slice(0, 8)} · manage` }).waitFor({ timeout: 15_000 });

@@ -37,7 +37,12 @@ async function report(handle: SyncHandle, store: SqliteStore): Promise<void> {
 }
 
 function run(store: SqliteStore, socket: net.Socket, role: 'initiator' | 'acceptor', spec: Spec): void {
-  const handle = syncOverStream(store, socket, { ingest: storeIngest(store), role, topic: TOPIC, config: { verify: spec.verify ?? 'all', stallTimeoutMs: 5000, batchSize: 100 } });
+  const handle = syncOverStream(store, socket, {
+    ingest: storeIngest(store),
+    role,
+    topic: TOPIC,
+    config: { verify: spec.verify ?? 'all', stallTimeoutMs: 5000, batchSize: 100 },
+  });
   if (spec.cutAfter !== undefined) {
     handle.on('progress', (e) => {
       if (e.progress.stored >= spec.cutAfter!) socket.destroy();

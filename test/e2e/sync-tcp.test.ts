@@ -67,8 +67,23 @@ function stored(name: string, side: 'a' | 'b'): string[] {
 test('two processes over TCP sync many authors both ways into SQLite files', async () => {
   const { served, dialled } = await session(
     'both',
-    { logs: [[1, 60], [2, 60], [3, 20], [4, 30]] },
-    { logs: [[3, 60], [4, 10], [5, 60], [6, 60]], verify: 'tips' },
+    {
+      logs: [
+        [1, 60],
+        [2, 60],
+        [3, 20],
+        [4, 30],
+      ],
+    },
+    {
+      logs: [
+        [3, 60],
+        [4, 10],
+        [5, 60],
+        [6, 60],
+      ],
+      verify: 'tips',
+    },
   );
   assert.equal(served.ok, true);
   assert.equal(dialled.ok, true);

@@ -131,11 +131,20 @@ test('the shopping list: both pages change it, it survives restarts, and reaches
   // Isolation. The app cannot reach another origin: not the internet, not bob's app, not even by leaving its page.
   const appFrame = pageA.frame({ url: /\/index\.html$/ })!;
   // (No named functions inside evaluate: tsx would wrap them in a helper the page does not have.)
-  const reached = await appFrame.evaluate(async (other) => ({
-    internet: await fetch('http://example.com/').then(() => 'reached', (e: Error) => e.name),
-    otherApp: await fetch(`${other}/.walkaway/info`).then(() => 'reached', (e: Error) => e.name),
-    own: (await fetch('/.walkaway/info')).status,
-  }), new URL(bob.ready.url).origin);
+  const reached = await appFrame.evaluate(
+    async (other) => ({
+      internet: await fetch('http://example.com/').then(
+        () => 'reached',
+        (e: Error) => e.name,
+      ),
+      otherApp: await fetch(`${other}/.walkaway/info`).then(
+        () => 'reached',
+        (e: Error) => e.name,
+      ),
+      own: (await fetch('/.walkaway/info')).status,
+    }),
+    new URL(bob.ready.url).origin,
+  );
   assert.deepEqual(reached, { internet: 'TypeError', otherApp: 'TypeError', own: 200 });
   const before = pageA.url();
   await appFrame.evaluate(() => {

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { serialize } from 'node:v8';
 import { isWalkawayError, PrivateKey, topicId, utf8 } from '../../src/core/index.ts';
-import { decodeEnvelope, decodeGroupState, encodeGroupState, GroupEncryption, groupStateFile, openGroupState, seededRandom, type GroupMembership } from '../../src/encryption/index.ts';
+import {
+  decodeEnvelope,
+  decodeGroupState,
+  encodeGroupState,
+  GroupEncryption,
+  groupStateFile,
+  openGroupState,
+  seededRandom,
+  type GroupMembership,
+} from '../../src/encryption/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'walkaway-group-state-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,11 +81,23 @@ test('a state file of another topic or member, another version, or garbage is a 
     [bytes, topic, bob.publicKey.toBytes(), 'MALFORMED'],
     [new Uint8Array([1, 2, 3]), topic, alice.publicKey.toBytes(), 'MALFORMED'],
     [new Uint8Array(serialize({ format: 'walkaway/group-state', version: 2 })), topic, alice.publicKey.toBytes(), 'UNSUPPORTED_VERSION'],
-    [new Uint8Array(serialize({ format: 'walkaway/group-state', version: 1, topic, member: alice.publicKey.toBytes(), state: { keys: {} } })), topic, alice.publicKey.toBytes(), 'MALFORMED'],
+    [
+      new Uint8Array(serialize({ format: 'walkaway/group-state', version: 1, topic, member: alice.publicKey.toBytes(), state: { keys: {} } })),
+      topic,
+      alice.publicKey.toBytes(),
+      'MALFORMED',
+    ],
   ];
-  for (const [b, t, m, code] of cases) assert.throws(() => decodeGroupState(b, t, m), (err) => isWalkawayError(err, code as never));
+  for (const [b, t, m, code] of cases)
+    assert.throws(
+      () => decodeGroupState(b, t, m),
+      (err) => isWalkawayError(err, code as never),
+    );
   // A damaged file is refused, not replaced (the keys in it would be lost).
   const file = join(dir, 'damaged');
   writeFileSync(file, 'not a state');
-  assert.throws(() => openGroupState(file, { identity: alice, topic, membership, random }, T0), (err) => isWalkawayError(err, 'MALFORMED'));
+  assert.throws(
+    () => openGroupState(file, { identity: alice, topic, membership, random }, T0),
+    (err) => isWalkawayError(err, 'MALFORMED'),
+  );
 });

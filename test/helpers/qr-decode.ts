@@ -34,10 +34,11 @@ function functionModules(size: number, version: number): boolean[][] {
     const step = version === 32 ? 26 : Math.ceil((last - 6) / (n - 1) / 2) * 2;
     const centres = [6];
     for (let i = n - 2; i >= 0; i--) centres.push(last - i * step);
-    for (const r of centres) for (const c of centres) {
-      if ((r < 9 && c < 9) || (r < 9 && c > size - 9) || (r > size - 9 && c < 9)) continue;
-      box(r - 2, c - 2, 5, 5);
-    }
+    for (const r of centres)
+      for (const c of centres) {
+        if ((r < 9 && c < 9) || (r < 9 && c > size - 9) || (r > size - 9 && c < 9)) continue;
+        box(r - 2, c - 2, 5, 5);
+      }
   }
   if (version >= 7) {
     box(0, size - 11, 6, 3);
@@ -62,9 +63,27 @@ export function decodeMatrix(m: boolean[][]): { text: string; version: number; l
   const version = (size - 17) / 4;
   if (!Number.isInteger(version) || version < 1 || version > 40) throw new Error(`no QR size: ${size}`);
   // Format, first copy: column 8 downwards (rows 0-5, 7, 8), then row 8 leftwards (columns 7, 5..0).
-  const cells: [number, number][] = [[0, 8], [1, 8], [2, 8], [3, 8], [4, 8], [5, 8], [7, 8], [8, 8], [8, 7], [8, 5], [8, 4], [8, 3], [8, 2], [8, 1], [8, 0]];
+  const cells: [number, number][] = [
+    [0, 8],
+    [1, 8],
+    [2, 8],
+    [3, 8],
+    [4, 8],
+    [5, 8],
+    [7, 8],
+    [8, 8],
+    [8, 7],
+    [8, 5],
+    [8, 4],
+    [8, 3],
+    [8, 2],
+    [8, 1],
+    [8, 0],
+  ];
   let read = 0;
-  cells.forEach(([r, c], i) => { if (m[r][c]) read |= 1 << i; });
+  cells.forEach(([r, c], i) => {
+    if (m[r][c]) read |= 1 << i;
+  });
   let found: { level: QrLevel; mask: number } | undefined;
   for (const level of ['L', 'M'] as const) for (let mask = 0; mask < 8; mask++) if (formatBits(level, mask) === read) found = { level, mask };
   if (!found) throw new Error(`unknown format bits ${read.toString(2)}`);
@@ -104,7 +123,11 @@ export function decodeMatrix(m: boolean[][]): { text: string; version: number; l
   const data = blocks.flatMap((b) => b.slice(0, b.length - ec));
   const stream = data.flatMap((w) => [7, 6, 5, 4, 3, 2, 1, 0].map((i) => (w >> i) & 1));
   let p = 0;
-  const take = (n: number) => { let v = 0; for (let i = 0; i < n; i++) v = (v << 1) | stream[p++]; return v; };
+  const take = (n: number) => {
+    let v = 0;
+    for (let i = 0; i < n; i++) v = (v << 1) | stream[p++];
+    return v;
+  };
   if (take(4) !== 0b0100) throw new Error('not byte mode');
   const count = take(version <= 9 ? 8 : 16);
   const bytes = Uint8Array.from({ length: count }, () => take(8));
@@ -119,13 +142,16 @@ export function decodeMatrix(m: boolean[][]): { text: string; version: number; l
  */
 export function matrixFromImage(grey: ArrayLike<number>, width: number, height: number): boolean[][] {
   const dark = (x: number, y: number) => grey[y * width + x] < 128;
-  let top = -1, left = width, right = -1;
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    if (!dark(x, y)) continue;
-    if (top < 0) top = y;
-    left = Math.min(left, x);
-    right = Math.max(right, x);
-  }
+  let top = -1,
+    left = width,
+    right = -1;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      if (!dark(x, y)) continue;
+      if (top < 0) top = y;
+      left = Math.min(left, x);
+      right = Math.max(right, x);
+    }
   if (top < 0) throw new Error('no dark pixels');
   let run = 0;
   while (dark(left + run, top + 1)) run++;

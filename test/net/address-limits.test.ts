@@ -48,7 +48,19 @@ test('loopback and private ranges only from peers connected in that scope; reser
   assert.ok(acceptRemoteAddress('/ip4/192.168.1.9/tcp/4001', ID, 'private'));
   assert.equal(acceptRemoteAddress('/ip6/fd00::1/tcp/4001', ID, 'public'), undefined);
   for (const scope of ['loopback', 'private', 'public'] as const) {
-    for (const reserved of ['/ip4/192.0.2.7/tcp/4001', '/ip4/198.51.100.1/tcp/4001', '/ip4/203.0.113.5/tcp/4001', '/ip4/0.0.0.0/tcp/4001', '/ip4/224.0.0.1/tcp/4001', '/ip4/255.255.255.255/tcp/4001', '/ip4/169.254.1.1/tcp/4001', '/ip6/::/tcp/4001', '/ip6/fe80::1/tcp/4001', '/ip6/2001:db8::1/tcp/4001', '/ip6/::ffff:8.8.8.8/tcp/4001']) {
+    for (const reserved of [
+      '/ip4/192.0.2.7/tcp/4001',
+      '/ip4/198.51.100.1/tcp/4001',
+      '/ip4/203.0.113.5/tcp/4001',
+      '/ip4/0.0.0.0/tcp/4001',
+      '/ip4/224.0.0.1/tcp/4001',
+      '/ip4/255.255.255.255/tcp/4001',
+      '/ip4/169.254.1.1/tcp/4001',
+      '/ip6/::/tcp/4001',
+      '/ip6/fe80::1/tcp/4001',
+      '/ip6/2001:db8::1/tcp/4001',
+      '/ip6/::ffff:8.8.8.8/tcp/4001',
+    ]) {
       assert.equal(acceptRemoteAddress(reserved, ID, scope), undefined, `${reserved} from ${scope}`);
     }
   }
@@ -81,7 +93,8 @@ test('the address book caps learned addresses per announcer, per peer and overal
   const book = new AddressBook();
   const announcers = Array.from({ length: 40 }, (_, i) => seeded(100 + i));
   book.configure(() => 'loopback');
-  const frame = (base: number) => Array.from({ length: 64 }, (_, i) => [seeded(base + i), Array.from({ length: 16 }, (_, j) => `/ip4/127.0.0.1/tcp/${10_000 + i * 16 + j}`)] as [string, string[]]);
+  const frame = (base: number) =>
+    Array.from({ length: 64 }, (_, i) => [seeded(base + i), Array.from({ length: 16 }, (_, j) => `/ip4/127.0.0.1/tcp/${10_000 + i * 16 + j}`)] as [string, string[]]);
   const first = book.learn(announcers[0], frame(1000), 0);
   assert.equal(first.kept, 64 * 8, 'the first 8 addresses of each peer were looked at');
   assert.ok(book.stats().learned <= ADDRESS_BOOK_LIMITS.maxLearnedPerAnnouncer, 'per announcer');
@@ -105,12 +118,20 @@ test('the saved address book stays under its size cap, and an oversized file is 
   try {
     const file = join(dir, 'addresses.json');
     const book = new AddressBook(file);
-    for (let i = 0; i < 2000; i++) book.add(seeded(i % 250).slice(0, 60) + String(i).padStart(4, '0'), Array.from({ length: 20 }, (_, j) => `/ip4/8.8.${i % 250}.${j}/tcp/4001/${'x'.repeat(200)}`.slice(0, 250)), i);
+    for (let i = 0; i < 2000; i++)
+      book.add(
+        seeded(i % 250).slice(0, 60) + String(i).padStart(4, '0'),
+        Array.from({ length: 20 }, (_, j) => `/ip4/8.8.${i % 250}.${j}/tcp/4001/${'x'.repeat(200)}`.slice(0, 250)),
+        i,
+      );
     assert.ok(book.peers().length <= ADDRESS_BOOK_LIMITS.maxPeers);
     book.flush();
     assert.ok(statSync(file).size <= ADDRESS_BOOK_LIMITS.maxFileBytes, `${statSync(file).size} bytes`);
     assert.ok(JSON.parse(readFileSync(file, 'utf8')).peers.length > 0);
-    writeFileSync(file, JSON.stringify({ version: 1, peers: [{ peer: P, addrs: ['/ip4/8.8.8.8/tcp/1'], lastSeen: Date.now(), pad: 'x'.repeat(ADDRESS_BOOK_LIMITS.maxFileBytes) }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ version: 1, peers: [{ peer: P, addrs: ['/ip4/8.8.8.8/tcp/1'], lastSeen: Date.now(), pad: 'x'.repeat(ADDRESS_BOOK_LIMITS.maxFileBytes) }] }),
+    );
     assert.equal(new AddressBook(file).peers().length, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -42,7 +42,10 @@ describe('HyParView trust from relaying', () => {
     const [shuffle] = sent(out, 'shuffle');
     const peers = shuffle.message.peers as number[];
     assert.ok(peers.includes(300) && peers.includes(301), JSON.stringify(peers));
-    assert.ok(peers.every((p) => p < 100 || p >= 300), JSON.stringify(peers));
+    assert.ok(
+      peers.every((p) => p < 100 || p >= 300),
+      JSON.stringify(peers),
+    );
   });
 
   it('a starved node asks a passive peer at HIGH priority, unless an active peer relays', () => {
@@ -51,13 +54,16 @@ describe('HyParView trust from relaying', () => {
     hv.handle({ type: 'recv', from: 1, message: { type: 'neighbor-reply', accepted: true } }, 1);
     hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle', origin: 1, ttl: 0, peers: [300] } }, 2);
     const first = hv.noteStarved(10);
-    assert.deepEqual(sent(first, 'neighbor').map((s) => [s.to, s.message.priority]), [[300, 'high']]);
+    assert.deepEqual(
+      sent(first, 'neighbor').map((s) => [s.to, s.message.priority]),
+      [[300, 'high']],
+    );
     assert.deepEqual(hv.noteStarved(20), [], 'at most once per starvedRetryMs');
     hv.noteUseful(1, 100);
     assert.deepEqual(hv.noteStarved(100 + C.starvedRetryMs), [], 'an active peer relays: the loss is elsewhere');
   });
 
-  it('a peer reported down is not taken back from others\' lists for downMemoryMs', () => {
+  it("a peer reported down is not taken back from others' lists for downMemoryMs", () => {
     const hv = withActive(0, [1, 2, 3]);
     hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle', origin: 1, ttl: 0, peers: [300] } }, 0);
     assert.deepEqual(hv.passiveView(), [300]);

@@ -96,7 +96,10 @@ describe('HyParView', () => {
     ]);
     // The request times out: 6 leaves the passive view, the node is alone.
     const timeout = hv.handle({ type: 'timer', timer: { type: 'neighbor-timeout', peer: 6 } }, 500);
-    assert.deepEqual(timeout, [{ type: 'disconnect', peer: 6 }, { type: 'emit', event: { type: 'isolated' } }]);
+    assert.deepEqual(timeout, [
+      { type: 'disconnect', peer: 6 },
+      { type: 'emit', event: { type: 'isolated' } },
+    ]);
     assert.deepEqual(hv.passiveView(), []);
   });
 
@@ -104,7 +107,10 @@ describe('HyParView', () => {
     const hv = withActive(0, [1, 2]);
     hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [6] } }, 0);
     const out = hv.handle({ type: 'recv', from: 1, message: { type: 'disconnect', alive: true } }, 0);
-    assert.deepEqual(out.slice(0, 2), [{ type: 'disconnect', peer: 1 }, { type: 'emit', event: { type: 'neighbor-down', peer: 1 } }]);
+    assert.deepEqual(out.slice(0, 2), [
+      { type: 'disconnect', peer: 1 },
+      { type: 'emit', event: { type: 'neighbor-down', peer: 1 } },
+    ]);
     const requests = out.filter((o) => o.type === 'send');
     assert.equal(requests.length, 2); // one LOW request per free slot
     for (const r of requests) assert.deepEqual((r as { message: unknown }).message, { type: 'neighbor', priority: 'low' });
@@ -121,7 +127,10 @@ describe('HyParView', () => {
     const reply = end[0] as Extract<HyParViewOutput<number>, { type: 'send' }>;
     assert.equal(reply.to, 9);
     assert.deepEqual(reply.message, { type: 'shuffle-reply', peers: [20, 21] });
-    assert.deepEqual([...hv.passiveView()].sort((a, b) => a - b), [9, 10, 11, 20, 21]);
+    assert.deepEqual(
+      [...hv.passiveView()].sort((a, b) => a - b),
+      [9, 10, 11, 20, 21],
+    );
   });
 
   it('drops malformed messages and messages from itself, reporting them, without throwing', () => {
@@ -147,10 +156,13 @@ describe('HyParView', () => {
   it('leave: tells every active peer it is gone and ignores everything after', () => {
     const hv = withActive(0, [1, 2]);
     const out = hv.handle({ type: 'command', command: { type: 'leave' } }, 0);
-    assert.deepEqual(out.filter((o) => o.type === 'send'), [
-      { type: 'send', to: 1, message: { type: 'disconnect', alive: false } },
-      { type: 'send', to: 2, message: { type: 'disconnect', alive: false } },
-    ]);
+    assert.deepEqual(
+      out.filter((o) => o.type === 'send'),
+      [
+        { type: 'send', to: 1, message: { type: 'disconnect', alive: false } },
+        { type: 'send', to: 2, message: { type: 'disconnect', alive: false } },
+      ],
+    );
     assert.deepEqual(hv.handle({ type: 'recv', from: 3, message: { type: 'join' } }, 1), []);
     assert.deepEqual(hv.activeView(), []);
   });
@@ -159,7 +171,10 @@ describe('HyParView', () => {
     const hv = withActive(0, [1, 2, 3, 4, 5]);
     hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [7] } }, 0);
     const out = hv.handle({ type: 'timer', timer: { type: 'rotate' } }, 0);
-    assert.deepEqual(out.filter((o) => o.type === 'send'), [{ type: 'send', to: 7, message: { type: 'neighbor', priority: 'swap' } }]);
+    assert.deepEqual(
+      out.filter((o) => o.type === 'send'),
+      [{ type: 'send', to: 7, message: { type: 'neighbor', priority: 'swap' } }],
+    );
     const accept = hv.handle({ type: 'recv', from: 7, message: { type: 'neighbor-reply', accepted: true } }, 50);
     assert.equal(accept.filter((o) => o.type === 'emit' && o.event.type === 'neighbor-down').length, 1);
     assert.ok(hv.activeView().includes(7));
@@ -177,7 +192,7 @@ function sentTo(outs: HyParViewOutput<number>[], type: string): number[] {
 }
 
 describe('HyParView defences against hostile peers', () => {
-  it('FORWARD_JOIN and SHUFFLE travel over active links only: a stranger\'s are dropped', () => {
+  it("FORWARD_JOIN and SHUFFLE travel over active links only: a stranger's are dropped", () => {
     const hv = withActive(0, [1, 2, 3]);
     const fj = hv.handle({ type: 'recv', from: 50, message: { type: 'forward-join', peer: 51, ttl: 0 } }, 0);
     assert.deepEqual(events(fj), ['dropped']);
@@ -188,7 +203,7 @@ describe('HyParView defences against hostile peers', () => {
     assert.deepEqual(hv.passiveView(), []);
   });
 
-  it('one active peer\'s FORWARD_JOINs are rate limited', () => {
+  it("one active peer's FORWARD_JOINs are rate limited", () => {
     const hv = withActive(0, [1, 2, 3]);
     let dropped = 0;
     for (let i = 0; i < C.forwardJoinBurst + 5; i++) {
@@ -201,7 +216,7 @@ describe('HyParView defences against hostile peers', () => {
     assert.equal(sentTo(later, 'forward-join').length, 1);
   });
 
-  it('a sender\'s repeated JOIN starts no new walks', () => {
+  it("a sender's repeated JOIN starts no new walks", () => {
     const hv = withActive(0, [1, 2, 3]);
     const first = hv.handle({ type: 'recv', from: 9, message: { type: 'join' } }, 0);
     assert.equal(sentTo(first, 'forward-join').length, 3);
@@ -223,7 +238,7 @@ describe('HyParView defences against hostile peers', () => {
     assert.deepEqual(replies, [...new Array(C.highRequestBurst).fill(true), false]);
   });
 
-  it('evictions caused by other peers\' requests are budgeted', () => {
+  it("evictions caused by other peers' requests are budgeted", () => {
     const hv = withActive(0, [1, 2, 3, 4, 5]);
     const accepted: boolean[] = [];
     for (let i = 0; i <= C.evictionBurst; i++) {
@@ -284,4 +299,3 @@ describe('HyParView defences against hostile peers', () => {
     assert.deepEqual([...hv.passiveView()].sort(), before);
   });
 });
-

@@ -22,11 +22,15 @@ function setup(lossRate = 0, seed = 1) {
 
 /** Serves an echo-less sink: collects what arrives on each inbound stream. */
 async function sink(t: MemoryTransport, into: { chunks: string[]; ended: boolean; error?: string }): Promise<void> {
-  await t.handle('/p', (stream: Duplex) => {
-    stream.on('data', (chunk: Buffer) => into.chunks.push(chunk.toString()));
-    stream.on('end', () => (into.ended = true));
-    stream.on('error', (err: Error) => (into.error = err.message));
-  }, { maxInboundStreams: 4 });
+  await t.handle(
+    '/p',
+    (stream: Duplex) => {
+      stream.on('data', (chunk: Buffer) => into.chunks.push(chunk.toString()));
+      stream.on('end', () => (into.ended = true));
+      stream.on('error', (err: Error) => (into.error = err.message));
+    },
+    { maxInboundStreams: 4 },
+  );
 }
 
 async function sendNumbered(lossRate: number, seed: number) {
@@ -60,7 +64,7 @@ describe('MemoryNetwork', () => {
     assert.deepEqual(one.traffic, two.traffic);
   });
 
-  it('a crash resets the peers\' streams and connections one latency later', async () => {
+  it("a crash resets the peers' streams and connections one latency later", async () => {
     const { clock, a, b } = setup();
     const got = { chunks: [] as string[], ended: false, error: undefined as string | undefined };
     await sink(b, got);
@@ -100,7 +104,7 @@ describe('MemoryNetwork', () => {
     assert.equal(b.isConnected(a.self), true);
   });
 
-  it('the gater refuses a banned peer\'s connection, and a hang-up resets', async () => {
+  it("the gater refuses a banned peer's connection, and a hang-up resets", async () => {
     const { clock, a, b, c } = setup();
     b.setRefusal((peer) => peer === c.self);
     let refused = '';

@@ -127,13 +127,24 @@ test('multicast: two channels exchange operations; a listener without the topic 
   for (const op of ops) a.store.ingest(op, topic);
 
   // B announces it has nothing; A then sends what B lacks.
-  await until(() => b.stored.length === ops.length, 'B stored every operation over multicast', () => {
-    b.channel.tick();
-    setTimeout(() => a.channel.tick(), 10);
-  });
-  assert.deepEqual(b.stored.map((op) => op.hash.toHex()), ops.map((op) => op.hash.toHex()));
+  await until(
+    () => b.stored.length === ops.length,
+    'B stored every operation over multicast',
+    () => {
+      b.channel.tick();
+      setTimeout(() => a.channel.tick(), 10);
+    },
+  );
+  assert.deepEqual(
+    b.stored.map((op) => op.hash.toHex()),
+    ops.map((op) => op.hash.toHex()),
+  );
   a.channel.sendEphemeral(topic, utf8(EPHEMERAL_MARKER));
-  await until(() => b.ephemeral.includes(EPHEMERAL_MARKER), 'B got the ephemeral message', () => a.channel.sendEphemeral(topic, utf8(EPHEMERAL_MARKER)));
+  await until(
+    () => b.ephemeral.includes(EPHEMERAL_MARKER),
+    'B got the ephemeral message',
+    () => a.channel.sendEphemeral(topic, utf8(EPHEMERAL_MARKER)),
+  );
 
   // The listener heard the traffic, and none of it in clear.
   await until(() => raw.heard.length >= a.channel.stats().sent + b.channel.stats().sent, 'the listener heard every datagram sent');

@@ -152,9 +152,7 @@ describe('PlumTree', () => {
     const id = publishedId(pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 0));
     const up = pt.handle({ type: 'neighbor-up', peer: 7 }, 1_000);
     assert.deepEqual(up, [{ type: 'set-timer', delayMs: C.ihaveDispatchMs, timer: { type: 'ihave-dispatch' } }]);
-    assert.deepEqual(pt.handle({ type: 'timer', timer: { type: 'ihave-dispatch' } }, 1_005), [
-      { type: 'send', to: 7, message: { type: 'ihave', ids: [id], hops: [0] } },
-    ]);
+    assert.deepEqual(pt.handle({ type: 'timer', timer: { type: 'ihave-dispatch' } }, 1_005), [{ type: 'send', to: 7, message: { type: 'ihave', ids: [id], hops: [0] } }]);
   });
 
   it('caches expire: payloads after messageCacheMs, ids after idCacheMs', () => {

@@ -47,7 +47,12 @@ describe('private network (pnet) protector', () => {
     const b = await createHost({ privateKey: PrivateKey.generate(), networkId: networkId('pnet-test'), listen: ['/ip4/127.0.0.1/tcp/0'] });
     const stranger = await createHost({ privateKey: PrivateKey.generate(), networkId: networkId('other'), listen: ['/ip4/127.0.0.1/tcp/0'] });
     try {
-      const target = multiaddr(a.getMultiaddrs().find((m) => m.toString().includes('127.0.0.1'))!.toString());
+      const target = multiaddr(
+        a
+          .getMultiaddrs()
+          .find((m) => m.toString().includes('127.0.0.1'))!
+          .toString(),
+      );
       const rtt = await (b.services as { ping: { ping(addr: unknown, options?: unknown): Promise<number> } }).ping.ping(target, { signal: AbortSignal.timeout(20_000) });
       assert.equal(typeof rtt, 'number');
       await assert.rejects(stranger.dial(target, { signal: AbortSignal.timeout(5_000) }));

@@ -25,7 +25,12 @@ describe('streamToDuplex over real libp2p hosts', () => {
           out.end();
         })();
       });
-      const target = multiaddr(a.getMultiaddrs().find((m) => m.toString().includes('127.0.0.1'))!.toString());
+      const target = multiaddr(
+        a
+          .getMultiaddrs()
+          .find((m) => m.toString().includes('127.0.0.1'))!
+          .toString(),
+      );
       const input = streamToDuplex(await b.dialProtocol(target, PROTOCOL));
       let received = 0;
       let sum = 0;

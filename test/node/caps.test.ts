@@ -19,7 +19,13 @@ const key = PrivateKey.fromBytes(new Uint8Array(32).fill(1));
 const logId = logIdForTopic(topicId('caps'));
 
 function op(privateKey: PrivateKey, seqNum: number, body = new Uint8Array(8), previous: Hash[] = []) {
-  return createOperation({ privateKey, body, seqNum, backlink: seqNum > 0 ? createOperation({ privateKey, seqNum: 0 }).hash : undefined, extensions: { variant: 'causal', logId, timestamp: 1, previous } });
+  return createOperation({
+    privateKey,
+    body,
+    seqNum,
+    backlink: seqNum > 0 ? createOperation({ privateKey, seqNum: 0 }).hash : undefined,
+    extensions: { variant: 'causal', logId, timestamp: 1, previous },
+  });
 }
 
 test('penalties decay, ban at the threshold, double the ban per repeat offence, and stay bounded', () => {
@@ -27,7 +33,7 @@ test('penalties decay, ban at the threshold, double the ban per repeat offence, 
   for (let i = 0; i < 4; i++) assert.equal(p.penalise('a', 'invalid', 0), false);
   assert.equal(p.isBanned('a', 0), false, 'four forgeries are not enough');
   // Twenty seconds later (two half-lives) the score is a quarter: honest noise never adds up.
-  assert.ok(Math.abs(p.score('a', 20_000) - 4 * PENALTY_POINTS.invalid / 4) < 1e-9);
+  assert.ok(Math.abs(p.score('a', 20_000) - (4 * PENALTY_POINTS.invalid) / 4) < 1e-9);
   assert.equal(p.penalise('a', 'invalid', 0), true, 'the fifth in a row bans');
   assert.ok(p.isBanned('a', 59_999) && !p.isBanned('a', 60_000), 'the first ban lasts 60 s');
   for (let i = 0; i < 5; i++) p.penalise('a', 'invalid', 60_000);

@@ -63,7 +63,10 @@ test('inbound machine: a gossip operation becomes a store action; what the store
   assert.equal(write.items[0].operation.hash.toHex(), op.hash.toHex(), 'the machine asks; it does not store');
   const inserted: IngestOutcome = { status: 'inserted', operation: { ...op, localSeq: 1 } };
   const after = machine.handle({ type: 'ingested', job: write.job, outcomes: [inserted] }, 2);
-  assert.deepEqual(ofType(after, 'stored').map((s) => [s.via, s.operation.localSeq]), [['gossip', 1]]);
+  assert.deepEqual(
+    ofType(after, 'stored').map((s) => [s.via, s.operation.localSeq]),
+    [['gossip', 1]],
+  );
 });
 
 test('inbound machine: a payload whose signature does not verify is refused before it travels and never stored', () => {
@@ -105,7 +108,10 @@ test('inbound: a gap still open when the grace period ends asks its sender for a
   for (const op of log.slice(0, 2)) session.push({ operation: op, topic: TOPIC, kind: 'sync' });
   return session.idle().then(() => {
     session.close();
-    assert.deepEqual(results.map((r) => r.outcome.status), ['inserted', 'inserted']);
+    assert.deepEqual(
+      results.map((r) => r.outcome.status),
+      ['inserted', 'inserted'],
+    );
     driver.feed({ type: 'sync-ended', topic: TOPIC });
     assert.deepEqual(seqs(stored), [0, 1, 2]);
     assert.equal(store.latest(log[0].header.publicKey, logIdOf(log[0].header))?.header.seqNum, 2);

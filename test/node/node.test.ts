@@ -41,7 +41,11 @@ async function collect(rx: Receiver<TopicEvent>, want: string[], timeoutMs = 30_
     if (want.every((w) => got.some((e) => text(e) === w))) break;
   }
   clearTimeout(timer);
-  assert.deepEqual(want.filter((w) => !got.some((e) => text(e) === w)), [], 'every expected message arrived');
+  assert.deepEqual(
+    want.filter((w) => !got.some((e) => text(e) === w)),
+    [],
+    'every expected message arrived',
+  );
   return got;
 }
 

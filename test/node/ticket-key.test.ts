@@ -29,8 +29,14 @@ test('a version 1 ticket, and a version 2 one with an owner only, decode', () =>
 });
 
 test('bad keys, owners and versions are typed errors', () => {
-  assert.throws(() => encodeTicket({ ...base, key: new Uint8Array(31) }), (err) => isWalkawayError(err, 'INVALID_ARGUMENT'));
-  assert.throws(() => encodeTicket({ ...base, owner: 'nope' }), (err) => isWalkawayError(err, 'INVALID_ARGUMENT'));
+  assert.throws(
+    () => encodeTicket({ ...base, key: new Uint8Array(31) }),
+    (err) => isWalkawayError(err, 'INVALID_ARGUMENT'),
+  );
+  assert.throws(
+    () => encodeTicket({ ...base, owner: 'nope' }),
+    (err) => isWalkawayError(err, 'INVALID_ARGUMENT'),
+  );
   for (const bad of [
     [2, base.networkId, base.topic, base.addresses, null, new Uint8Array(16)],
     [2, base.networkId, base.topic, base.addresses, null, 'key'],
@@ -40,6 +46,9 @@ test('bad keys, owners and versions are typed errors', () => {
     [1, base.networkId, base.topic, base.addresses, null],
     [3, base.networkId, base.topic, base.addresses, null],
   ]) {
-    assert.throws(() => decodeTicket(raw(bad)), (err) => isWalkawayError(err, 'MALFORMED'));
+    assert.throws(
+      () => decodeTicket(raw(bad)),
+      (err) => isWalkawayError(err, 'MALFORMED'),
+    );
   }
 });

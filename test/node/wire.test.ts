@@ -14,18 +14,27 @@ test('tickets round-trip and reject garbage with typed errors', () => {
   assert.match(text, /^walkaway:[A-Za-z0-9_-]+$/);
   assert.deepEqual(decodeTicket(text), ticket);
   for (const bad of ['nope', 'walkaway:', 'walkaway:!!!', `walkaway:${'A'.repeat(9000)}`]) {
-    assert.throws(() => decodeTicket(bad), (err) => isWalkawayError(err));
+    assert.throws(
+      () => decodeTicket(bad),
+      (err) => isWalkawayError(err),
+    );
   }
 });
 
-test('a private topic\'s ticket (version 2) carries its owner; a bad owner is refused', () => {
+test("a private topic's ticket (version 2) carries its owner; a bad owner is refused", () => {
   const owner = PrivateKey.generate().publicKey.toHex();
   const ticket = { networkId: networkId(), topic: topicId('private'), addresses: ['/ip4/127.0.0.1/tcp/1'], owner };
   assert.deepEqual(decodeTicket(encodeTicket(ticket)), ticket);
   assert.equal(decodeTicket(encodeTicket({ ...ticket, owner: undefined })).owner, undefined, 'version 1 still has no owner');
-  assert.throws(() => encodeTicket({ ...ticket, owner: 'nope' }), (err) => isWalkawayError(err) && err.code === 'INVALID_ARGUMENT');
+  assert.throws(
+    () => encodeTicket({ ...ticket, owner: 'nope' }),
+    (err) => isWalkawayError(err) && err.code === 'INVALID_ARGUMENT',
+  );
   const short = `walkaway:${Buffer.from(encode([2, networkId(), topicId('x'), [], new Uint8Array(31)])).toString('base64url')}`;
-  assert.throws(() => decodeTicket(short), (err) => isWalkawayError(err) && err.code === 'MALFORMED');
+  assert.throws(
+    () => decodeTicket(short),
+    (err) => isWalkawayError(err) && err.code === 'MALFORMED',
+  );
 });
 
 test('ephemeral messages verify, and a changed byte does not', () => {
@@ -36,7 +45,10 @@ test('ephemeral messages verify, and a changed byte does not', () => {
   assert.equal(message.lamport, 7);
   const bad = new Uint8Array(bytes);
   bad[bad.length - 1] ^= 1;
-  assert.throws(() => verifyEphemeral(bad), (err) => isWalkawayError(err, 'INVALID_SIGNATURE'));
+  assert.throws(
+    () => verifyEphemeral(bad),
+    (err) => isWalkawayError(err, 'INVALID_SIGNATURE'),
+  );
 });
 
 test('gossip payloads and frames round-trip', () => {

@@ -46,7 +46,17 @@ before(() => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('the tarball holds the compiled package and nothing of the working tree', () => {
-  for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/node/index.d.ts', 'dist/cli/main.js', 'dist/core/verify-worker.mjs', 'bin/walkaway.js', 'web/index.html', 'web/chat.js', 'web/chat.css']) {
+  for (const file of [
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/node/index.d.ts',
+    'dist/cli/main.js',
+    'dist/core/verify-worker.mjs',
+    'bin/walkaway.js',
+    'web/index.html',
+    'web/chat.js',
+    'web/chat.css',
+  ]) {
     assert.ok(packed.includes(file), `${file} is packed`);
   }
   const stray = packed.filter((f) => /^(src|test|bench|sim|fuzz|scratch|node_modules)\//.test(f) || /identity\.key$|\.db(-wal|-shm)?$|\.ts$(?<!\.d\.ts)/.test(f));
@@ -90,7 +100,11 @@ console.log(JSON.stringify(surface));
   assert.deepEqual(surface.root.sort(), [...ROOT_VALUES].sort());
   for (const [layer, names] of Object.entries(SUBPATH_VALUES)) {
     for (const name of names) assert.ok(surface[layer].includes(name), `walkaway/${layer} exports ${name}`);
-    assert.deepEqual(INTERNALS[layer].filter((name) => surface[layer].includes(name)), [], `walkaway/${layer} keeps its internals`);
+    assert.deepEqual(
+      INTERNALS[layer].filter((name) => surface[layer].includes(name)),
+      [],
+      `walkaway/${layer} keeps its internals`,
+    );
   }
 });
 
@@ -127,7 +141,10 @@ export async function demo(): Promise<string> {
   );
   writeFileSync(
     join(app, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['app.ts'] }),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+      files: ['app.ts'],
+    }),
   );
   const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
   run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app });

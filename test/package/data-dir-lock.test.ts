@@ -73,7 +73,10 @@ test('a lock held by a live process is respected', () => {
   mkdirSync(dir, { recursive: true });
   // The parent of this test process is alive for as long as the test runs.
   writeFileSync(join(dir, 'lock'), `${process.ppid}\nother\n`);
-  assert.throws(() => lockDataDir(dir), (err: unknown) => lockedError(err) && (err as Error).message.includes(String(process.ppid)));
+  assert.throws(
+    () => lockDataDir(dir),
+    (err: unknown) => lockedError(err) && (err as Error).message.includes(String(process.ppid)),
+  );
 });
 
 test('a second walkaway chat on the same data directory exits 3 with one line', async () => {

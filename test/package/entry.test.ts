@@ -31,5 +31,9 @@ test('each layer index exports its public names and none of its internals', () =
     for (const name of INTERNALS[layer]) assert.ok(!(name in exported), `${layer} keeps ${name} internal`);
   }
   const internals = Object.values(INTERNALS).flat();
-  assert.deepEqual(internals.filter((name) => name in root), [], 'the root exports no internal');
+  assert.deepEqual(
+    internals.filter((name) => name in root),
+    [],
+    'the root exports no internal',
+  );
 });

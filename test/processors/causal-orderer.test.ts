@@ -47,8 +47,14 @@ describe('causal orderer', () => {
     assert.deepEqual(orderer.process(stored(b0, 2)), []);
     assert.equal(orderer.stats().pending, 2);
     const out = orderer.process(stored(a0, 3));
-    assert.deepEqual(hexes(out), [a0, b0, a1].map((o) => o.hash.toHex()));
-    assert.deepEqual(out.map((o) => o.lamport), [0, 1, 2]);
+    assert.deepEqual(
+      hexes(out),
+      [a0, b0, a1].map((o) => o.hash.toHex()),
+    );
+    assert.deepEqual(
+      out.map((o) => o.lamport),
+      [0, 1, 2],
+    );
     assert.equal(orderer.stats().pending, 0);
     assert.equal(orderer.lamportOf(a1.hash), 2);
   });
@@ -60,11 +66,23 @@ describe('causal orderer', () => {
     const orderer = new CausalOrderer({ store: MemoryStore.create() });
     assert.deepEqual(orderer.process(stored(a0, 1)), []);
     assert.deepEqual(orderer.process(stored(a1, 2)), []);
-    assert.deepEqual(orderer.missingDependencies().map((h) => h.toHex()), [ghost.hash.toHex()]);
+    assert.deepEqual(
+      orderer.missingDependencies().map((h) => h.toHex()),
+      [ghost.hash.toHex()],
+    );
     const pending = orderer.pending().sort((x, y) => x.localSeq - y.localSeq);
-    assert.deepEqual(pending.map((p) => p.hash.toHex()), [a0.hash.toHex(), a1.hash.toHex()]);
-    assert.deepEqual(pending[0].missing.map((h) => h.toHex()), [ghost.hash.toHex()]);
-    assert.deepEqual(pending[1].missing.map((h) => h.toHex()), [a0.hash.toHex()]);
+    assert.deepEqual(
+      pending.map((p) => p.hash.toHex()),
+      [a0.hash.toHex(), a1.hash.toHex()],
+    );
+    assert.deepEqual(
+      pending[0].missing.map((h) => h.toHex()),
+      [ghost.hash.toHex()],
+    );
+    assert.deepEqual(
+      pending[1].missing.map((h) => h.toHex()),
+      [a0.hash.toHex()],
+    );
   });
 
   test('malformed causal extensions give a typed error, not a crash', () => {
@@ -97,7 +115,11 @@ describe('causal orderer', () => {
     // 4,000 operations: more hashes than the table's first slots and records hold, more waits than its first edges.
     const ops = makeHistory(23, { authors: 6, operations: 4000, maxPrevious: 3 });
     const inOrder = new CausalOrderer({ store: MemoryStore.create() });
-    const expected = new Map(asStored(ops).flatMap((op) => inOrder.process(op)).map((o) => [o.operation.hash.toHex(), o.lamport]));
+    const expected = new Map(
+      asStored(ops)
+        .flatMap((op) => inOrder.process(op))
+        .map((o) => [o.operation.hash.toHex(), o.lamport]),
+    );
     const orderer = new CausalOrderer({ store: MemoryStore.create() });
     const out = asStored(shuffleWithDuplicates(ops, 4, 0.1)).flatMap((op) => orderer.process(op));
     assert.equal(out.length, ops.length);

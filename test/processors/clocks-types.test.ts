@@ -57,7 +57,10 @@ describe('clocks', () => {
     const { a0, a1, b0, b1, c0 } = diamond();
     const out = ordered([c0, b1, b0, a1, a0]);
     const lamport = new Map(out.map((o) => [o.operation.hash.toHex(), o.lamport]));
-    assert.deepEqual([a0, a1, b0, b1, c0].map((o) => lamport.get(o.hash.toHex())), [0, 1, 1, 2, 3]);
+    assert.deepEqual(
+      [a0, a1, b0, b1, c0].map((o) => lamport.get(o.hash.toHex())),
+      [0, 1, 1, 2, 3],
+    );
   });
 
   test('frontiers compare as before, after, concurrent and equal', () => {
@@ -82,10 +85,19 @@ describe('clocks', () => {
       frontier = advanceFrontier(frontier, o.operation);
       dag.process(o);
     }
-    assert.deepEqual(frontier.map((h) => h.toHex()), frontierOf([a1.hash, b1.hash]).map((h) => h.toHex()));
-    assert.deepEqual(dag.heads().map((h) => h.toHex()), frontier.map((h) => h.toHex()));
+    assert.deepEqual(
+      frontier.map((h) => h.toHex()),
+      frontierOf([a1.hash, b1.hash]).map((h) => h.toHex()),
+    );
+    assert.deepEqual(
+      dag.heads().map((h) => h.toHex()),
+      frontier.map((h) => h.toHex()),
+    );
     frontier = advanceFrontier(frontier, c0);
-    assert.deepEqual(frontier.map((h) => h.toHex()), [c0.hash.toHex()]);
+    assert.deepEqual(
+      frontier.map((h) => h.toHex()),
+      [c0.hash.toHex()],
+    );
   });
 });
 
@@ -116,7 +128,10 @@ describe('convergent types', () => {
     const reports: ProcessorReport[] = [];
     const map = new LwwMap({ onReport: (r) => reports.push(r) });
     const bad = op(0, 0, undefined, [], new Uint8Array([0xff, 0x00]));
-    assert.deepEqual(ordered([bad]).flatMap((o) => map.process(o)), []);
+    assert.deepEqual(
+      ordered([bad]).flatMap((o) => map.process(o)),
+      [],
+    );
     assert.ok(reports[0].type === 'rejected' && isWalkawayError(reports[0].error, 'MALFORMED'));
   });
 
@@ -152,7 +167,10 @@ describe('convergent types', () => {
     assert.ok(view.add(author, LOG_ID, 5, h(5), true));
     assert.ok(!view.add(author, LOG_ID, 1, h(1)));
     assert.ok(view.add(author, LOG_ID, 6, h(6)));
-    assert.deepEqual(view.log(author, LOG_ID).map((e) => e.seqNum), [5, 6]);
+    assert.deepEqual(
+      view.log(author, LOG_ID).map((e) => e.seqNum),
+      [5, 6],
+    );
     const other = new LogView();
     other.add(author, LOG_ID, 6, h(6));
     other.add(author, LOG_ID, 1, h(1));

@@ -89,9 +89,15 @@ function reference(history: Operation[]) {
     const cur = winners.get(w.key);
     if (!cur || compareStamps(stamp, cur.stamp) > 0) winners.set(w.key, { stamp, deleted: w.deleted === true, value: w.value });
   }
-  const live = [...winners].filter(([, w]) => !w.deleted).map(([k, w]) => [k, w.value]).sort(([a], [b]) => String(a).localeCompare(String(b)));
+  const live = [...winners]
+    .filter(([, w]) => !w.deleted)
+    .map(([k, w]) => [k, w.value])
+    .sort(([a], [b]) => String(a).localeCompare(String(b)));
   const hasDependents = new Set(history.flatMap(deps));
-  const heads = history.filter((op) => !hasDependents.has(op.hash.toHex())).map((op) => op.hash).sort((a, b) => compareBytes(a.bytes, b.bytes));
+  const heads = history
+    .filter((op) => !hasDependents.has(op.hash.toHex()))
+    .map((op) => op.hash)
+    .sort((a, b) => compareBytes(a.bytes, b.bytes));
   return { lamport, live, heads: heads.map((h) => h.toHex()) };
 }
 
@@ -234,8 +240,14 @@ describe('convergence (fast-check, seed ' + SEED + ')', () => {
         for (const t of states) {
           assert.deepEqual(t.lww.snapshot(), states[0].lww.snapshot());
           assert.deepEqual(t.set.keys(), states[0].set.keys());
-          assert.deepEqual(t.dag.heads().map((h) => h.toHex()), states[0].dag.heads().map((h) => h.toHex()));
-          assert.deepEqual(t.dag.topological().map((h) => h.toHex()), states[0].dag.topological().map((h) => h.toHex()));
+          assert.deepEqual(
+            t.dag.heads().map((h) => h.toHex()),
+            states[0].dag.heads().map((h) => h.toHex()),
+          );
+          assert.deepEqual(
+            t.dag.topological().map((h) => h.toHex()),
+            states[0].dag.topological().map((h) => h.toHex()),
+          );
           assert.deepEqual(t.view.snapshot(), states[0].view.snapshot());
         }
         // Merging states is the same as applying everything.
@@ -247,7 +259,10 @@ describe('convergence (fast-check, seed ' + SEED + ')', () => {
         }
         assert.deepEqual(merged.lww.snapshot(), states[0].lww.snapshot());
         assert.deepEqual(merged.set.keys(), states[0].set.keys());
-        assert.deepEqual(merged.dag.heads().map((h) => h.toHex()), states[0].dag.heads().map((h) => h.toHex()));
+        assert.deepEqual(
+          merged.dag.heads().map((h) => h.toHex()),
+          states[0].dag.heads().map((h) => h.toHex()),
+        );
       }),
       { seed: SEED + 2, numRuns: RUNS },
     );
@@ -277,7 +292,7 @@ describe('convergence (fast-check, seed ' + SEED + ')', () => {
             store = factory.reopen(store);
             const afterCrash: OrderedOperation[] = [];
             ({ flow } = replicaPipeline(store, types, afterCrash));
-            (flow.start!() as unknown[]);
+            flow.start!() as unknown[];
             flow.commit!();
             for (const op of delivery.slice(cut)) {
               flow.process({ headerBytes: op.headerBytes, body: op.body });

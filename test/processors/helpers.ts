@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOperation, Hash, PrivateKey, type Operation } from '../../src/core/index.ts';
+import { createOperation, type Hash, PrivateKey, type Operation } from '../../src/core/index.ts';
 import { encodeLwwWrite } from '../../src/processors/index.ts';
 import { MemoryStore, SqliteStore, type Store, type StoredOperation } from '../../src/store/index.ts';
 

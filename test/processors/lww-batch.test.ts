@@ -48,7 +48,10 @@ describe('LWW map batches', () => {
     const changes: LwwChange<string>[] = map.processAll(batch);
     const keys = changes.map((c) => c.key);
     assert.equal(new Set(keys).size, keys.length, 'each key once');
-    assert.deepEqual(keys.sort(), ['x', 'y', 'z'].filter((k) => map.entry(k)?.stamp.hash !== before.get(k)));
+    assert.deepEqual(
+      keys.sort(),
+      ['x', 'y', 'z'].filter((k) => map.entry(k)?.stamp.hash !== before.get(k)),
+    );
     for (const c of changes) {
       const entry = map.entry(c.key)!;
       assert.equal(c.value, entry.value);

@@ -54,20 +54,18 @@ const bodyArb = fc.oneof(
 );
 
 /** Bytes changed, cut short, extended, or a head made non-minimal. */
-const mutatedArb = fc
-  .tuple(bodyArb, fc.nat(), fc.nat({ max: 255 }), fc.constantFrom('flip', 'cut', 'extend', 'widen'))
-  .map(([body, at, byte, how]) => {
-    const b = Uint8Array.from(body);
-    const i = b.length === 0 ? 0 : at % b.length;
-    if (how === 'flip' && b.length > 0) b[i] = byte;
-    if (how === 'cut') return b.subarray(0, i);
-    if (how === 'extend') return Uint8Array.from([...b, byte]);
-    // A one-byte head (< 24) written with one more byte: cborg's default mode accepts it.
-    if (how === 'widen' && b.length > 1 && (b[i] & 0x1f) < 24 && b[i] >> 5 !== 7) {
-      return Uint8Array.from([...b.subarray(0, i), (b[i] & 0xe0) | 24, b[i] & 0x1f, ...b.subarray(i + 1)]);
-    }
-    return b;
-  });
+const mutatedArb = fc.tuple(bodyArb, fc.nat(), fc.nat({ max: 255 }), fc.constantFrom('flip', 'cut', 'extend', 'widen')).map(([body, at, byte, how]) => {
+  const b = Uint8Array.from(body);
+  const i = b.length === 0 ? 0 : at % b.length;
+  if (how === 'flip' && b.length > 0) b[i] = byte;
+  if (how === 'cut') return b.subarray(0, i);
+  if (how === 'extend') return Uint8Array.from([...b, byte]);
+  // A one-byte head (< 24) written with one more byte: cborg's default mode accepts it.
+  if (how === 'widen' && b.length > 1 && (b[i] & 0x1f) < 24 && b[i] >> 5 !== 7) {
+    return Uint8Array.from([...b.subarray(0, i), (b[i] & 0xe0) | 24, b[i] & 0x1f, ...b.subarray(i + 1)]);
+  }
+  return b;
+});
 
 test('decodeLwwBody agrees with cborg on encoded writes and other CBOR', () => {
   fc.assert(
@@ -95,6 +93,9 @@ test('decodeLwwBody reads the shapes its fast path covers', () => {
   assert.deepEqual(decodeLwwBody(encodeLwwWrite('gone')), { key: 'gone', value: undefined, deleted: true });
   assert.deepEqual(decodeLwwBody(Uint8Array.of(0x82, 0x78, 0x01, 0x6b, 0x18, 0x05)), { key: 'k', value: 5, deleted: false });
   for (const bad of [Uint8Array.of(), Uint8Array.of(0x80), Uint8Array.of(0x82, 0x01, 0x02), Uint8Array.of(0x82, 0x61, 0x6b), Uint8Array.of(0x81, 0x61, 0x6b, 0x00)]) {
-    assert.throws(() => decodeLwwBody(bad), (err: unknown) => isWalkawayError(err, 'MALFORMED'));
+    assert.throws(
+      () => decodeLwwBody(bad),
+      (err: unknown) => isWalkawayError(err, 'MALFORMED'),
+    );
   }
 });

@@ -96,11 +96,17 @@ describe('pipeline', () => {
     const peer = MemoryStore.create();
     const peerFlow = orderedFlow(peer);
     const peerReleased = log.slice(3).flatMap((o) => peerFlow.process({ operation: o }) as OrderedOperation[]);
-    assert.deepEqual(peerReleased.map((o) => o.lamport), [3, 4, 5]);
+    assert.deepEqual(
+      peerReleased.map((o) => o.lamport),
+      [3, 4, 5],
+    );
   });
 
   test('a pipeline needs a stage', () => {
-    assert.throws(() => (pipeline as (...p: Processor<unknown, unknown>[]) => unknown)(), (e) => isWalkawayError(e, 'INVALID_ARGUMENT'));
+    assert.throws(
+      () => (pipeline as (...p: Processor<unknown, unknown>[]) => unknown)(),
+      (e) => isWalkawayError(e, 'INVALID_ARGUMENT'),
+    );
   });
 
   const factories = storeFactories();

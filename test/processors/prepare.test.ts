@@ -32,7 +32,10 @@ describe('prepare', () => {
     assert.equal(released.length, history.length);
     for (const r of released) assert.equal(r.prepared, `prepared ${r.operation.hash.toHex()}`);
     assert.equal(calls.size, history.length);
-    assert.ok([...calls.values()].every((n) => n === 1), 'duplicates are not prepared again');
+    assert.ok(
+      [...calls.values()].every((n) => n === 1),
+      'duplicates are not prepared again',
+    );
   });
 
   test('an LWW map fed prepared writes ends where one preparing on release ends, in any order', () => {
@@ -52,8 +55,18 @@ describe('prepare', () => {
   test('a bad body is reported once, on arrival; another map prepares the write itself', () => {
     const reports: ProcessorReport[] = [];
     const map = new LwwMap<string>({ onReport: (r) => reports.push(r) });
-    const bad = createOperation({ privateKey: authorKey(0), seqNum: 0, body: new Uint8Array([0xff, 0x00]), extensions: { variant: 'causal', logId: LOG_ID, timestamp: 1, previous: [] } });
-    const good = createOperation({ privateKey: authorKey(1), seqNum: 0, body: new Uint8Array([0x82, 0x61, 0x6b, 0x61, 0x76]), extensions: { variant: 'causal', logId: LOG_ID, timestamp: 1, previous: [] } });
+    const bad = createOperation({
+      privateKey: authorKey(0),
+      seqNum: 0,
+      body: new Uint8Array([0xff, 0x00]),
+      extensions: { variant: 'causal', logId: LOG_ID, timestamp: 1, previous: [] },
+    });
+    const good = createOperation({
+      privateKey: authorKey(1),
+      seqNum: 0,
+      body: new Uint8Array([0x82, 0x61, 0x6b, 0x61, 0x76]),
+      extensions: { variant: 'causal', logId: LOG_ID, timestamp: 1, previous: [] },
+    });
     const orderer = new CausalOrderer({ store: MemoryStore.create(), prepare: (op) => map.prepare(op) });
     const out = [...orderer.process({ ...bad, localSeq: 1 }), ...orderer.process({ ...good, localSeq: 2 })];
     assert.equal(reports.length, 1);
@@ -64,7 +77,10 @@ describe('prepare', () => {
     // A second map with its own decoder must not trust the first map's preparation.
     const other = new LwwMap<string>({ decode: (op) => ({ key: 'other', value: op.hash.toHex() }) });
     for (const r of out) other.process(r);
-    assert.deepEqual(other.entries().map(([k]) => k), ['other']);
+    assert.deepEqual(
+      other.entries().map(([k]) => k),
+      ['other'],
+    );
   });
 
   test('an operation that overflows the pending set is prepared once, when a scan takes it in', () => {

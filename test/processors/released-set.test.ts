@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isWalkawayError } from '../../src/core/index.ts';
-import {
-  decodeReleasedSet,
-  emptyReleasedSet,
-  encodeReleasedSet,
-  isSettled,
-  settle,
-} from '../../src/processors/released-set.ts';
+import { decodeReleasedSet, emptyReleasedSet, encodeReleasedSet, isSettled, settle } from '../../src/processors/released-set.ts';
 
 describe('released set (watermark + bitmap)', () => {
   test('any settle order gives the same watermark and membership, and survives encoding', () => {
@@ -30,6 +24,9 @@ describe('released set (watermark + bitmap)', () => {
   });
 
   test('a damaged cursor is a typed error', () => {
-    assert.throws(() => decodeReleasedSet(new Uint8Array([9, 1, 2])), (e) => isWalkawayError(e, 'MALFORMED'));
+    assert.throws(
+      () => decodeReleasedSet(new Uint8Array([9, 1, 2])),
+      (e) => isWalkawayError(e, 'MALFORMED'),
+    );
   });
 });

@@ -18,7 +18,8 @@ function at(seed: number, what: string): string {
 function checkViewInvariants(sim: Simulator, seed: number): void {
   for (const node of sim.liveNodes()) {
     const o = sim.overlay(node)!;
-    const active = o.activeView(), passive = o.passiveView();
+    const active = o.activeView(),
+      passive = o.passiveView();
     assert.ok(active.length <= 5, at(seed, `node ${node} active view ${active.length} > 5`));
     assert.ok(passive.length <= 30, at(seed, `node ${node} passive view ${passive.length} > 30`));
     assert.ok(!active.includes(node) && !passive.includes(node), at(seed, `node ${node} has itself in a view`));
@@ -33,7 +34,7 @@ function asymmetricPairs(sim: Simulator): number {
   for (const a of sim.liveNodes()) {
     for (const b of sim.overlay(a)!.activeView()) {
       const ob = sim.overlay(b);
-      if (!ob || !ob.activeView().includes(a)) bad++;
+      if (!ob?.activeView().includes(a)) bad++;
     }
   }
   return bad;

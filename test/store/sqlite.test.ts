@@ -47,7 +47,10 @@ test('sqlite: a database of another schema version is a clear error', () => {
     db.pragma('user_version = 99');
     db.exec('CREATE TABLE something (x)');
     db.close();
-    assert.throws(() => SqliteStore.open(path), (err) => isWalkawayError(err, 'SCHEMA_VERSION') && err.data.found === 99);
+    assert.throws(
+      () => SqliteStore.open(path),
+      (err) => isWalkawayError(err, 'SCHEMA_VERSION') && err.data.found === 99,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -60,7 +63,10 @@ test('sqlite: a foreign database without a version is refused, not overwritten',
     const db = new Database(path);
     db.exec('CREATE TABLE notes (text)');
     db.close();
-    assert.throws(() => SqliteStore.open(path), (err) => isWalkawayError(err, 'SCHEMA_VERSION'));
+    assert.throws(
+      () => SqliteStore.open(path),
+      (err) => isWalkawayError(err, 'SCHEMA_VERSION'),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

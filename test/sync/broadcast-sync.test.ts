@@ -60,7 +60,10 @@ function simulate(peers: Peer[], seed: number, medium: { loss: number; duplicate
 
 test('10 peers over a lossy broadcast medium (30% loss, duplicates, reordering) converge', () => {
   const logs = [0, 1, 2].map((i) => makeLog(key(80 + i), 40, { bodySize: 100 }));
-  const union = logs.flat().map((o) => o.hash.toHex()).sort();
+  const union = logs
+    .flat()
+    .map((o) => o.hash.toHex())
+    .sort();
   const peers: Peer[] = Array.from({ length: 10 }, () => ({
     store: MemoryStore.create(),
     machine: new BroadcastSync(TOPIC, { maxPacketBytes: 1200, opsPerTick: 32 }),

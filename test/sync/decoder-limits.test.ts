@@ -17,7 +17,11 @@ const emptyMaps = (n: number) => new Uint8Array([0x99, n >> 8, n & 0xff, ...new 
 
 function have(n: number): Uint8Array {
   const seq = [0, 23, 24, 255, 256, 65535, 65536, 0xffff_ffff];
-  const logs: HaveEntry[] = Array.from({ length: n }, (_, i) => ({ author: new Uint8Array(32).fill(i & 0xff), logId: new Uint8Array(32).fill(7), seqNum: seq[i % seq.length] }));
+  const logs: HaveEntry[] = Array.from({ length: n }, (_, i) => ({
+    author: new Uint8Array(32).fill(i & 0xff),
+    logId: new Uint8Array(32).fill(7),
+    seqNum: seq[i % seq.length],
+  }));
   return encodeMessage({ type: 'have', logs, last: true });
 }
 
@@ -63,7 +67,10 @@ test('gossip: an ihave of 256 ids and an address frame of 64 peers x 16 addresse
   const addresses = decodeGossipFrame(encodeGossipFrame({ kind: 'addresses', peers }));
   assert.equal(addresses.kind === 'addresses' && addresses.peers.length, 64);
   assert.throws(() => decodeGossipFrame(new Uint8Array(cborEncode([0, topicId('g'), { type: 'ihave', ids: new Array(3000).fill('x') }]))), budget('items'));
-  assert.throws(() => decodeGossipFrame(emptyMaps(60_000)), (e: unknown) => isWalkawayError(e, 'TOO_LARGE'));
+  assert.throws(
+    () => decodeGossipFrame(emptyMaps(60_000)),
+    (e: unknown) => isWalkawayError(e, 'TOO_LARGE'),
+  );
 });
 
 test('node payload, ephemeral message and ticket: flat, few items; anything more is TOO_LARGE', () => {

@@ -39,7 +39,13 @@ async function against(bytes: Buffer[], config: Partial<SyncConfig> = {}, end = 
 test('a malformed frame ends the session with MALFORMED and keeps what came before', async () => {
   const { error, store } = await against([frames(...opening(), ...log.slice(0, 5).map((o) => op(o))), Buffer.from([0, 0, 0, 2, 0xff, 0x00])]);
   assert.equal(error.code, 'MALFORMED');
-  assert.deepEqual(hashesOf(store), log.slice(0, 5).map((o) => o.hash.toHex()).sort());
+  assert.deepEqual(
+    hashesOf(store),
+    log
+      .slice(0, 5)
+      .map((o) => o.hash.toHex())
+      .sort(),
+  );
 });
 
 test('an oversized frame ends the session with TOO_LARGE as soon as its length is read', async () => {

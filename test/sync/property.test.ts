@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { createOperation, decodeOperationUnverified, unsignedBytesOf } from '../../src/core/index.ts';
-import {
-  FrameDecoder,
-  encodeFrames,
-  syncOverStream,
-  type IngestRequest,
-  type SyncMessage,
-} from '../../src/sync/index.ts';
+import { FrameDecoder, encodeFrames, syncOverStream, type IngestRequest, type SyncMessage } from '../../src/sync/index.ts';
 import { decodeMessage, encodeMessage } from '../../src/sync/messages.ts';
 import { duplexPair } from '../../src/sync/pipe.ts';
 import { inlineVerifier, verifyTips } from '../../src/node/inbound/index.ts';
@@ -26,7 +20,9 @@ test('after sync both peers hold the union of their operations', async () => {
         fill(a, LOGS[i].slice(0, na));
         fill(b, LOGS[i].slice(0, nb));
       });
-      const union = LOGS.flatMap((log, i) => log.slice(0, Math.max(...split[i]))).map((o) => o.hash.toHex()).sort();
+      const union = LOGS.flatMap((log, i) => log.slice(0, Math.max(...split[i])))
+        .map((o) => o.hash.toHex())
+        .sort();
       const [sa, sb] = duplexPair();
       const ha = syncOverStream(a, sa, { ...testOptions(a), role: 'initiator', topic: TOPIC, config: { pageSize: 7, batchSize: 9 } });
       const hb = syncOverStream(b, sb, { ...testOptions(b), role: 'acceptor', topic: TOPIC, config: { pageSize: 5, batchSize: 13 } });
@@ -74,7 +70,10 @@ test('tips mode: a failed tip is pinpointed exactly as in all mode; a committed 
     kind: 'sync',
   });
   const honest = log.map((_, i) => req(i));
-  assert.deepEqual(await verifyTips(inlineVerifier, honest), log.map(() => true));
+  assert.deepEqual(
+    await verifyTips(inlineVerifier, honest),
+    log.map(() => true),
+  );
   // A forged signature on the last entry: only that one fails.
   const forged = new Uint8Array(log[7].headerBytes);
   forged[40] ^= 1;

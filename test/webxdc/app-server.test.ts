@@ -20,7 +20,10 @@ let port: number;
 
 before(async () => {
   node = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
-  const archive = openXdc(zipSync({ 'index.html': strToU8('<!DOCTYPE html><html><script src="webxdc.js"></script></html>'), 'data/x.json': strToU8('{"a":1}') }), 'test.xdc');
+  const archive = openXdc(
+    zipSync({ 'index.html': strToU8('<!DOCTYPE html><html><script src="webxdc.js"></script></html>'), 'data/x.json': strToU8('{"a":1}') }),
+    'test.xdc',
+  );
   app = new WebxdcApp(node, { topic: 'webxdc/server-test', archive, selfName: 'alice </script>' });
   server = await startAppServer(app, { port: 0 });
   port = server.port;
@@ -77,7 +80,7 @@ test('without the cookie, from another host, origin or site: refused', async () 
   assert.equal((await call('/.walkaway/info', { headers: { cookie, 'sec-fetch-site': 'same-origin' } })).status, 200);
 });
 
-test('app files: CSP with no other origin, guard.js first, the bridge with this app\'s values', async () => {
+test("app files: CSP with no other origin, guard.js first, the bridge with this app's values", async () => {
   const index = await call('/index.html', { headers: { cookie } });
   assert.equal(index.status, 200);
   const csp = String(index.headers['content-security-policy']);
@@ -91,12 +94,14 @@ test('app files: CSP with no other origin, guard.js first, the bridge with this 
   assert.ok(bridge.body.includes(`"selfAddr":"${app.selfAddr}"`));
   assert.ok(bridge.body.includes('alice \\u003c/script>'), 'a name cannot close the script');
   assert.ok(bridge.body.includes('"sendUpdateMaxSize":128000'));
-  for (const path of ['/../../etc/passwd', '/.walkaway/nothing', '/nothing.html', '/%2e%2e/etc/passwd']) assert.equal((await call(path, { headers: { cookie } })).status, 404, path);
+  for (const path of ['/../../etc/passwd', '/.walkaway/nothing', '/nothing.html', '/%2e%2e/etc/passwd'])
+    assert.equal((await call(path, { headers: { cookie } })).status, 404, path);
   assert.equal(withGuard(strToU8('<p>no doctype')).toString(), '<script src="/.walkaway/guard.js"></script><p>no doctype');
 });
 
 test('updates over HTTP: the size limit answers 413 with the reason; the stream replays after a serial, then goes live', async () => {
-  const post = (body: string) => call('/.walkaway/update', { method: 'POST', headers: { cookie, origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json' }, body });
+  const post = (body: string) =>
+    call('/.walkaway/update', { method: 'POST', headers: { cookie, origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json' }, body });
   const big = await post(JSON.stringify({ payload: 'x'.repeat(128_000) }));
   assert.equal(big.status, 413);
   assert.match(JSON.parse(big.body).message, /128000/);

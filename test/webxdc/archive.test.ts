@@ -13,7 +13,12 @@ import { openXdc, parseManifest, DEFAULT_ARCHIVE_LIMITS } from '../../src/webxdc
 const INDEX = strToU8('<!doctype html><script src="webxdc.js"></script>');
 
 test('an app opens: files, the manifest name, the icon', () => {
-  const xdc = zipSync({ 'index.html': INDEX, 'manifest.toml': strToU8('name = "Poll"\nsource_code_url = "https://example.org/poll"\n'), 'icon.png': new Uint8Array([1]), 'js/app.js': strToU8('1') });
+  const xdc = zipSync({
+    'index.html': INDEX,
+    'manifest.toml': strToU8('name = "Poll"\nsource_code_url = "https://example.org/poll"\n'),
+    'icon.png': new Uint8Array([1]),
+    'js/app.js': strToU8('1'),
+  });
   const app = openXdc(xdc, 'poll-v2.xdc');
   assert.equal(app.name, 'Poll');
   assert.equal(app.sourceCodeUrl, 'https://example.org/poll');
@@ -28,7 +33,10 @@ test('without a manifest name the file name is the app name', () => {
 
 test('hostile archives are refused with a typed error', () => {
   const refused = (files: Record<string, Uint8Array>, code: string, limits = DEFAULT_ARCHIVE_LIMITS) =>
-    assert.throws(() => openXdc(zipSync(files), 'bad.xdc', limits), (err: unknown) => isWalkawayError(err) && err.code === code);
+    assert.throws(
+      () => openXdc(zipSync(files), 'bad.xdc', limits),
+      (err: unknown) => isWalkawayError(err) && err.code === code,
+    );
   refused({ 'index.html': INDEX, '../evil.js': INDEX }, 'MALFORMED');
   refused({ 'index.html': INDEX, 'a/../../evil.js': INDEX }, 'MALFORMED');
   refused({ 'index.html': INDEX, '/etc/passwd': INDEX }, 'MALFORMED');
@@ -41,8 +49,14 @@ test('hostile archives are refused with a typed error', () => {
   refused(many, 'TOO_LARGE', { ...DEFAULT_ARCHIVE_LIMITS, maxEntries: 10 });
   refused({ 'index.html': INDEX, big: new Uint8Array(5000) }, 'TOO_LARGE', { ...DEFAULT_ARCHIVE_LIMITS, maxFileBytes: 4096 });
   refused({ 'index.html': INDEX, a: new Uint8Array(3000), b: new Uint8Array(3000) }, 'TOO_LARGE', { ...DEFAULT_ARCHIVE_LIMITS, maxTotalBytes: 5000 });
-  assert.throws(() => openXdc(strToU8('not a zip at all'), 'x.xdc'), (err: unknown) => isWalkawayError(err, 'MALFORMED'));
-  assert.throws(() => openXdc(new Uint8Array(100), 'x.xdc', { ...DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes: 10 }), (err: unknown) => isWalkawayError(err, 'TOO_LARGE'));
+  assert.throws(
+    () => openXdc(strToU8('not a zip at all'), 'x.xdc'),
+    (err: unknown) => isWalkawayError(err, 'MALFORMED'),
+  );
+  assert.throws(
+    () => openXdc(new Uint8Array(100), 'x.xdc', { ...DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes: 10 }),
+    (err: unknown) => isWalkawayError(err, 'TOO_LARGE'),
+  );
 });
 
 test('a zip bomb that lies about its size inflates no further than it declared', () => {

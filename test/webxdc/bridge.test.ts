@@ -12,9 +12,18 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isWalkawayError as isError } from '../../src/core/index.ts';
 import { Node } from '../../src/node/index.ts';
-import { decodeTopicBody, encodeUpdateBody, normalizeUpdate, Reassembler, SEND_UPDATE_MAX_SIZE, selfAddrOf, splitRealtime, UpdateLog, WebxdcApp } from '../../src/webxdc/index.ts';
+import {
+  decodeTopicBody,
+  encodeUpdateBody,
+  normalizeUpdate,
+  Reassembler,
+  SEND_UPDATE_MAX_SIZE,
+  selfAddrOf,
+  splitRealtime,
+  UpdateLog,
+  WebxdcApp,
+} from '../../src/webxdc/index.ts';
 import { decodeRealtimeChunk, REALTIME_CHUNK } from '../../src/webxdc/wire.ts';
-
 
 const dirs: string[] = [];
 const nodes: Node[] = [];
@@ -35,8 +44,14 @@ test('serials start at 1, increase by delivery, and a re-delivered operation kee
   assert.equal(log.add('h1', '{"payload":1}', {})?.serial, 1);
   assert.equal(log.add('h2', '{"payload":2}', { document: 'Doc', summary: '2 votes' })?.serial, 2);
   assert.equal(log.add('h1', '{"payload":1}', {}), undefined, 'a duplicate is not numbered again');
-  assert.deepEqual(log.after(0).map((u) => u.serial), [1, 2]);
-  assert.deepEqual(log.after(1).map((u) => u.json), ['{"payload":2}']);
+  assert.deepEqual(
+    log.after(0).map((u) => u.serial),
+    [1, 2],
+  );
+  assert.deepEqual(
+    log.after(1).map((u) => u.json),
+    ['{"payload":2}'],
+  );
   assert.deepEqual(log.after(2), []);
   assert.equal(log.document, 'Doc');
   // After a restart the numbering and the latest document/summary are back, and duplicates still recognised.
@@ -47,7 +62,10 @@ test('serials start at 1, increase by delivery, and a re-delivered operation kee
   assert.equal(again.add('h3', '{"payload":3}', {})?.serial, 3);
   // Another topic's log in the same store is separate.
   assert.equal(new UpdateLog(store, 'bb').maxSerial, 0);
-  assert.throws(() => again.after(-1), (e: unknown) => isError(e, 'INVALID_ARGUMENT'));
+  assert.throws(
+    () => again.after(-1),
+    (e: unknown) => isError(e, 'INVALID_ARGUMENT'),
+  );
 });
 
 test('an entry written just before a crash (before the max was) is adopted on restart', () => {
@@ -61,15 +79,29 @@ test('an entry written just before a crash (before the max was) is adopted on re
   assert.equal(again.add('h2', '{}', {}), undefined);
 });
 
-test('updates: the size limit is the spec\'s 128000 bytes, with an error that says so; fields are checked', () => {
+test("updates: the size limit is the spec's 128000 bytes, with an error that says so; fields are checked", () => {
   const big = JSON.stringify({ payload: 'x'.repeat(SEND_UPDATE_MAX_SIZE) });
-  assert.throws(() => normalizeUpdate(big), (e: unknown) => isError(e, 'TOO_LARGE') && /sendUpdateMaxSize \(128000\)/.test((e as Error).message));
+  assert.throws(
+    () => normalizeUpdate(big),
+    (e: unknown) => isError(e, 'TOO_LARGE') && /sendUpdateMaxSize \(128000\)/.test((e as Error).message),
+  );
   const justFits = JSON.stringify({ payload: 'x'.repeat(SEND_UPDATE_MAX_SIZE - 20) });
   assert.ok(normalizeUpdate(justFits).json.length <= SEND_UPDATE_MAX_SIZE);
-  assert.throws(() => normalizeUpdate('{"info":"no payload"}'), (e: unknown) => isError(e, 'INVALID_ARGUMENT'));
-  assert.throws(() => normalizeUpdate('[1]'), (e: unknown) => isError(e, 'INVALID_ARGUMENT'));
-  assert.throws(() => normalizeUpdate('{"payload":1,"info":5}'), (e: unknown) => isError(e, 'INVALID_ARGUMENT'));
-  const { json, meta } = normalizeUpdate(JSON.stringify({ payload: { a: [1] }, info: 'Alice voted', document: 'Lunch', summary: '3 votes', href: 'index.html#x', extra: 'dropped', notify: { '*': 'hi' } }));
+  assert.throws(
+    () => normalizeUpdate('{"info":"no payload"}'),
+    (e: unknown) => isError(e, 'INVALID_ARGUMENT'),
+  );
+  assert.throws(
+    () => normalizeUpdate('[1]'),
+    (e: unknown) => isError(e, 'INVALID_ARGUMENT'),
+  );
+  assert.throws(
+    () => normalizeUpdate('{"payload":1,"info":5}'),
+    (e: unknown) => isError(e, 'INVALID_ARGUMENT'),
+  );
+  const { json, meta } = normalizeUpdate(
+    JSON.stringify({ payload: { a: [1] }, info: 'Alice voted', document: 'Lunch', summary: '3 votes', href: 'index.html#x', extra: 'dropped', notify: { '*': 'hi' } }),
+  );
   assert.deepEqual(JSON.parse(json), { payload: { a: [1] }, info: 'Alice voted', document: 'Lunch', summary: '3 votes', href: 'index.html#x', notify: { '*': 'hi' } });
   assert.deepEqual(meta, { info: 'Alice voted', document: 'Lunch', summary: '3 votes' });
   assert.equal(normalizeUpdate('{"payload":null}').json, '{"payload":null}');
@@ -79,7 +111,10 @@ test('updates: the size limit is the spec\'s 128000 bytes, with an error that sa
   assert.equal(decodeTopicBody(new Uint8Array([0xff, 0x00])), undefined);
   assert.equal(decodeTopicBody(undefined), undefined);
   const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-  assert.throws(() => normalizeUpdate(`{"payload":${deep}}`), (e: unknown) => isError(e));
+  assert.throws(
+    () => normalizeUpdate(`{"payload":${deep}}`),
+    (e: unknown) => isError(e),
+  );
 });
 
 test('realtime: items up to 128000 bytes are cut and put back together; bigger ones are refused', () => {
@@ -91,7 +126,10 @@ test('realtime: items up to 128000 bytes are cut and put back together; bigger o
   for (const p of [...pieces].reverse()) whole = r.add('alice', decodeRealtimeChunk(p)!, 0) ?? whole;
   assert.deepEqual(whole, data);
   assert.equal(r.size, 0);
-  assert.throws(() => splitRealtime(new Uint8Array(128_001), 1), (e: unknown) => isError(e, 'TOO_LARGE') && /128000/.test((e as Error).message));
+  assert.throws(
+    () => splitRealtime(new Uint8Array(128_001), 1),
+    (e: unknown) => isError(e, 'TOO_LARGE') && /128000/.test((e as Error).message),
+  );
   assert.deepEqual(r.add('bob', decodeRealtimeChunk(splitRealtime(new Uint8Array([1, 2]), 1)[0])!, 0), new Uint8Array([1, 2]));
 });
 
@@ -149,7 +187,10 @@ test('two nodes run one app: updates both ways, realtime to the other only, seri
   await nextUpdate(appB, (j) => j.includes('"n":1'));
   await appB.sendUpdate(JSON.stringify({ payload: { n: 2 } }));
   await nextUpdate(appA, (j) => j.includes('"n":2'));
-  assert.deepEqual(appA.log.after(0).map((u) => u.serial), [1, 2]);
+  assert.deepEqual(
+    appA.log.after(0).map((u) => u.serial),
+    [1, 2],
+  );
   assert.equal(appA.log.summary, 'one');
   await assert.rejects(appA.sendUpdate(JSON.stringify({ payload: 'x'.repeat(SEND_UPDATE_MAX_SIZE) })), (e: unknown) => isError(e, 'TOO_LARGE'));
 
@@ -175,11 +216,13 @@ test('two nodes run one app: updates both ways, realtime to the other only, seri
   nodes.push(a2);
   const appA2 = new WebxdcApp(a2, { topic: appB.ticket(), selfName: 'alice' });
   assert.equal(appA2.selfAddr, appA.selfAddr, 'selfAddr survives a restart');
-  assert.deepEqual(appA2.log.after(0).map((u) => [u.serial, u.json]), before);
+  assert.deepEqual(
+    appA2.log.after(0).map((u) => [u.serial, u.json]),
+    before,
+  );
   await appB.sendUpdate(JSON.stringify({ payload: { n: 3 } }));
   const third = await nextUpdate(appA2, (j) => j.includes('"n":3'));
   assert.equal(third.serial, 3);
   appA2.close();
   appB.close();
 });
-

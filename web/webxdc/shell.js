@@ -24,12 +24,14 @@ function show(update) {
 }
 
 let inChat = false;
-fetch('/.walkaway/info').then((r) => r.json()).then((info) => {
-  inChat = info.chat === true;
-  $('name').textContent = info.name;
-  if (info.icon) Object.assign($('icon'), { src: `/${info.icon}`, hidden: false });
-  show({ document: info.document ?? undefined, summary: info.summary ?? undefined });
-});
+fetch('/.walkaway/info')
+  .then((r) => r.json())
+  .then((info) => {
+    inChat = info.chat === true;
+    $('name').textContent = info.name;
+    if (info.icon) Object.assign($('icon'), { src: `/${info.icon}`, hidden: false });
+    show({ document: info.document ?? undefined, summary: info.summary ?? undefined });
+  });
 
 // The app's webxdc.js passes each update's info, document, summary and href up (the shell opens no event
 // stream of its own: a browser keeps at most 6 connections to one origin, and each tab of the app needs 1 or 2).
@@ -54,11 +56,15 @@ $('share-download').addEventListener('click', () => {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 });
 $('share-copy').addEventListener('click', () => {
-  navigator.clipboard.writeText(shared.text).then(() => ($('share-status').textContent = 'Copied.'), () => ($('share-status').textContent = 'Copying was refused.'));
+  navigator.clipboard.writeText(shared.text).then(
+    () => ($('share-status').textContent = 'Copied.'),
+    () => ($('share-status').textContent = 'Copying was refused.'),
+  );
 });
 $('share-send').addEventListener('click', () => {
-  fetch('/.walkaway/send-to-chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: shared.text }) })
-    .then(async (r) => ($('share-status').textContent = r.ok ? 'Sent.' : (await r.json()).message));
+  fetch('/.walkaway/send-to-chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: shared.text }) }).then(
+    async (r) => ($('share-status').textContent = r.ok ? 'Sent.' : (await r.json()).message),
+  );
 });
 $('share-close').addEventListener('click', () => $('share').close());
 $('info').addEventListener('click', () => {

@@ -4,7 +4,7 @@
 // nothing else: see docs/webxdc.md).
 (() => {
   'use strict';
-  const INFO = /*WALKAWAY_INFO*/{};
+  const INFO = /*WALKAWAY_INFO*/ {};
   const BASE = '/.walkaway/';
   const RETRY_MS = 1000;
 

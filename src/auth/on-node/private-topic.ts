@@ -145,7 +145,8 @@ export class PrivateTopic {
     if (!group) throw new WalkawayError('NOT_FOUND', 'this topic has no group yet (the owner creates it; an invitee gets it by sync)');
     const leaving = type === 'remove' && member === this.#node.id;
     const own = this.ownAccess();
-    if (!leaving && (!own || own.level < MANAGE)) throw new WalkawayError('NOT_PERMITTED', `${type} needs manage access; this node holds ${own ? levelName(own.level) : 'no access'}`);
+    if (!leaving && (!own || own.level < MANAGE))
+      throw new WalkawayError('NOT_PERMITTED', `${type} needs manage access; this node holds ${own ? levelName(own.level) : 'no access'}`);
     const target = { kind: 'individual' as const, id: member };
     return this.act(type === 'remove' ? { type, group, member: target } : { type, group, member: target, access: access! });
   }

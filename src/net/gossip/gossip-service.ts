@@ -156,7 +156,15 @@ export class GossipService {
     let frames = 0;
     for (const out of this.#out.values()) frames += out.queue.length;
     const { tracked, banned } = this.penalties.sizes(this.#runtime.now());
-    return { outboundPeers: this.#out.size, outboundFrames: frames, outboundBytes: this.#queuedBytes, unreachable: this.#unreachable.size, penalised: tracked, banned, bans: this.penalties.banCount };
+    return {
+      outboundPeers: this.#out.size,
+      outboundFrames: frames,
+      outboundBytes: this.#queuedBytes,
+      unreachable: this.#unreachable.size,
+      penalised: tracked,
+      banned,
+      bans: this.penalties.banCount,
+    };
   }
 
   /** The broadcast tree's cache sizes of a topic. */
@@ -395,7 +403,10 @@ export class GossipService {
     if (!overlay || !this.#topics.has(key) || this.#o.mayExchange?.(frame.topic, from) === false) return;
     const strangers = overlay.broadcast.stats.strangers;
     this.#run({ type: 'recv', from, topic: key, message: frame.message });
-    if (frame.message.type === 'gossip') this.#o.log?.(`gossip: broadcast from ${from.slice(0, 8)} on topic ${key.slice(0, 8)}, hop ${frame.message.hop}; so far ${overlay.broadcast.stats.delivered} delivered, ${overlay.broadcast.stats.duplicates} duplicates, ${this.sent.gossip ?? 0} gossip sent`);
+    if (frame.message.type === 'gossip')
+      this.#o.log?.(
+        `gossip: broadcast from ${from.slice(0, 8)} on topic ${key.slice(0, 8)}, hop ${frame.message.hop}; so far ${overlay.broadcast.stats.delivered} delivered, ${overlay.broadcast.stats.duplicates} duplicates, ${this.sent.gossip ?? 0} gossip sent`,
+      );
     if (overlay.broadcast.stats.strangers > strangers) this.#offend(from, 'stranger');
   }
 }

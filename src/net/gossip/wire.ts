@@ -8,9 +8,7 @@ import { encode } from 'cborg';
 import { decodeStrictCbor, WalkawayError, type CborLimits } from '../../core/index.ts';
 import type { OverlayMessage } from '../overlay/index.ts';
 
-export type GossipFrame =
-  | { kind: 'overlay'; topic: Uint8Array; message: OverlayMessage<string> }
-  | { kind: 'addresses'; peers: [string, string[]][] };
+export type GossipFrame = { kind: 'overlay'; topic: Uint8Array; message: OverlayMessage<string> } | { kind: 'addresses'; peers: [string, string[]][] };
 
 const MAX_PEERS = 64;
 const MAX_ADDRS = 16;

@@ -14,7 +14,11 @@ export class TokenBucket {
   private tokens: number;
   private at: number;
 
-  constructor(private readonly burst: number, private readonly refillMs: number, now = 0) {
+  constructor(
+    private readonly burst: number,
+    private readonly refillMs: number,
+    now = 0,
+  ) {
     this.tokens = burst;
     this.at = now;
   }
@@ -45,7 +49,11 @@ export class TokenBucket {
 export class KeyedBudget<K> {
   private readonly buckets = new Map<K, Bucket>();
 
-  constructor(private readonly burst: number, private readonly refillMs: number, private readonly maxKeys: number) {}
+  constructor(
+    private readonly burst: number,
+    private readonly refillMs: number,
+    private readonly maxKeys: number,
+  ) {}
 
   get size(): number {
     return this.buckets.size;

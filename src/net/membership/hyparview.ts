@@ -644,7 +644,7 @@ function pick<P>(items: readonly P[], rng: Random, skip?: (p: P) => boolean): P 
   // Try a few random positions first (cheap), then scan.
   for (let i = 0; i < 4; i++) {
     const p = items[rng.int(items.length)];
-    if (!skip || !skip(p)) return p;
+    if (!skip?.(p)) return p;
   }
   const ok = skip ? items.filter((p) => !skip(p)) : items;
   return ok.length === 0 ? undefined : ok[rng.int(ok.length)];

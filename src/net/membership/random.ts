@@ -67,7 +67,7 @@ export function takeRandom<T>(items: T[], rng: Random): T | undefined {
 /** Picks up to `k` distinct elements uniformly, skipping those `skip` rejects. */
 export function sample<T>(items: readonly T[], k: number, rng: Random, skip?: (item: T) => boolean): T[] {
   const pool: T[] = [];
-  for (const item of items) if (!skip || !skip(item)) pool.push(item);
+  for (const item of items) if (!skip?.(item)) pool.push(item);
   if (pool.length <= k) return pool;
   const out: T[] = [];
   for (let i = 0; i < k; i++) {

@@ -21,15 +21,9 @@ export type HyParViewMessage<P extends PeerId = PeerId> =
   | { type: 'shuffle'; origin: P; ttl: number; peers: P[] }
   | { type: 'shuffle-reply'; peers: P[] };
 
-export type HyParViewTimer<P extends PeerId = PeerId> =
-  | { type: 'shuffle' }
-  | { type: 'repair' }
-  | { type: 'rotate' }
-  | { type: 'neighbor-timeout'; peer: P };
+export type HyParViewTimer<P extends PeerId = PeerId> = { type: 'shuffle' } | { type: 'repair' } | { type: 'rotate' } | { type: 'neighbor-timeout'; peer: P };
 
-export type HyParViewCommand<P extends PeerId = PeerId> =
-  | { type: 'join'; peers: P[] }
-  | { type: 'leave' };
+export type HyParViewCommand<P extends PeerId = PeerId> = { type: 'join'; peers: P[] } | { type: 'leave' };
 
 export type HyParViewInput<P extends PeerId = PeerId> =
   | { type: 'recv'; from: P; message: HyParViewMessage<P> }

@@ -5,8 +5,7 @@ import type { HyParViewMessage, PeerId } from './types.ts';
 const MAX_TTL = 64;
 
 export function isPeerId(value: unknown): value is PeerId {
-  return (typeof value === 'string' && value.length > 0 && value.length <= 256) ||
-    (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
+  return (typeof value === 'string' && value.length > 0 && value.length <= 256) || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
 }
 
 function isTtl(value: unknown): value is number {
@@ -30,17 +29,13 @@ export function checkHyParViewMessage(msg: unknown, maxPeers: number): string | 
     case 'forward-join':
       return isPeerId(m.peer) && isTtl(m.ttl) ? null : 'forward-join needs a peer id and a ttl in 0..64';
     case 'neighbor':
-      return m.priority === 'high' || m.priority === 'low' || m.priority === 'swap'
-        ? null
-        : 'neighbor priority must be high, low or swap';
+      return m.priority === 'high' || m.priority === 'low' || m.priority === 'swap' ? null : 'neighbor priority must be high, low or swap';
     case 'neighbor-reply':
       return typeof m.accepted === 'boolean' ? null : 'neighbor-reply needs a boolean accepted';
     case 'disconnect':
       return typeof m.alive === 'boolean' ? null : 'disconnect needs a boolean alive';
     case 'shuffle':
-      return isPeerId(m.origin) && isTtl(m.ttl) && isPeerList(m.peers, maxPeers)
-        ? null
-        : `shuffle needs an origin, a ttl and at most ${maxPeers} peer ids`;
+      return isPeerId(m.origin) && isTtl(m.ttl) && isPeerList(m.peers, maxPeers) ? null : `shuffle needs an origin, a ttl and at most ${maxPeers} peer ids`;
     case 'shuffle-reply':
       return isPeerList(m.peers, maxPeers) ? null : `shuffle-reply needs at most ${maxPeers} peer ids`;
     default:

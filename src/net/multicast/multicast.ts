@@ -130,9 +130,7 @@ export class MulticastChannel {
 
   async start(): Promise<void> {
     const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-    socket.on('message', (datagram, from) =>
-      this.receive(new Uint8Array(datagram.buffer, datagram.byteOffset, datagram.byteLength), `${from.address}:${from.port}`),
-    );
+    socket.on('message', (datagram, from) => this.receive(new Uint8Array(datagram.buffer, datagram.byteOffset, datagram.byteLength), `${from.address}:${from.port}`));
     socket.on('error', (err) => this.#o.log(`multicast: ${err.message}`));
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);

@@ -24,10 +24,7 @@ export type OverlayMessage<P extends PeerId = PeerId> = HyParViewMessage<P> | Pl
 export type OverlayTimer<P extends PeerId = PeerId> = HyParViewTimer<P> | PlumTreeTimer;
 export type OverlayEvent<P extends PeerId = PeerId> = HyParViewEvent<P> | PlumTreeEvent<P>;
 
-export type OverlayCommand<P extends PeerId = PeerId> =
-  | { type: 'join'; peers: P[] }
-  | { type: 'leave' }
-  | { type: 'publish'; payload: Uint8Array; id?: string };
+export type OverlayCommand<P extends PeerId = PeerId> = { type: 'join'; peers: P[] } | { type: 'leave' } | { type: 'publish'; payload: Uint8Array; id?: string };
 
 export type OverlayInput<P extends PeerId = PeerId> =
   | { type: 'recv'; from: P; message: OverlayMessage<P> }

@@ -82,11 +82,12 @@ export class TopicOverlays<P extends PeerId = PeerId> {
       }
       return out;
     }
-    const inner = input.type === 'recv'
-      ? { type: 'recv' as const, from: input.from, message: input.message }
-      : input.type === 'timer'
-        ? { type: 'timer' as const, timer: input.timer }
-        : { type: 'command' as const, command: input.command };
+    const inner =
+      input.type === 'recv'
+        ? { type: 'recv' as const, from: input.from, message: input.message }
+        : input.type === 'timer'
+          ? { type: 'timer' as const, timer: input.timer }
+          : { type: 'command' as const, command: input.command };
     this.collect(input.topic, overlay.handle(inner, now), out);
     if (input.type === 'command' && input.command.type === 'leave') this.overlays.delete(input.topic);
     return out;
@@ -116,7 +117,7 @@ export class TopicOverlays<P extends PeerId = PeerId> {
         }
         case 'disconnect': {
           const set = this.users.get(o.peer);
-          if (!set || !set.delete(topic)) break;
+          if (!set?.delete(topic)) break;
           if (set.size === 0) {
             this.users.delete(o.peer);
             out.push({ type: 'disconnect', peer: o.peer });

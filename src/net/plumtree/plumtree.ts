@@ -158,7 +158,9 @@ export class PlumTree<P extends PeerId = PeerId> {
 
   private newId(): string {
     // 96 random bits: distinct for every broadcast, even of equal payloads.
-    const a = this.rng.nextU32(), b = this.rng.nextU32(), c = this.rng.nextU32();
+    const a = this.rng.nextU32(),
+      b = this.rng.nextU32(),
+      c = this.rng.nextU32();
     return hex8(a) + hex8(b) + hex8(c);
   }
 

@@ -16,9 +16,7 @@ export type PlumTreeMessage =
   /** Make the link lazy: the receiver got a duplicate over it. */
   | { type: 'prune' };
 
-export type PlumTreeTimer =
-  | { type: 'graft-timeout'; id: string }
-  | { type: 'ihave-dispatch' };
+export type PlumTreeTimer = { type: 'graft-timeout'; id: string } | { type: 'ihave-dispatch' };
 
 export type PlumTreeInput<P extends PeerId = PeerId> =
   | { type: 'recv'; from: P; message: PlumTreeMessage }

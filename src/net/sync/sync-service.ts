@@ -151,7 +151,9 @@ export class SyncService {
   #finish(peer: string, topic: Uint8Array | undefined, key: string | undefined, handle: SyncHandle, stats?: SyncStats, error?: Error): void {
     if (key && this.#sessions.get(key) === handle) this.#sessions.delete(key);
     if (!topic || !key) return;
-    this.#o.log(`sync: session with ${peer.slice(0, 8)} on topic ${toHex(topic).slice(0, 8)} ended${error ? ` with ${error.message}` : ''}: ${stats ? `sent ${stats.sent.operations} ops ${stats.sent.bytes} B, received ${stats.received.operations} ops ${stats.received.bytes} B, stored ${stats.stored}, duplicates ${stats.duplicates}, rejected ${stats.rejected}` : 'no stats'}`);
+    this.#o.log(
+      `sync: session with ${peer.slice(0, 8)} on topic ${toHex(topic).slice(0, 8)} ended${error ? ` with ${error.message}` : ''}: ${stats ? `sent ${stats.sent.operations} ops ${stats.sent.bytes} B, received ${stats.received.operations} ops ${stats.received.bytes} B, stored ${stats.stored}, duplicates ${stats.duplicates}, rejected ${stats.rejected}` : 'no stats'}`,
+    );
     this.#o.onEnd(peer, topic, stats, error);
     if (error && handle.session.role === 'initiator') return this.#scheduleRetry(peer, topic, key);
     this.#retries.delete(key);

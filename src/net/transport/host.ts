@@ -106,6 +106,7 @@ const dialLog = createLog('walkaway:dial');
 export async function createHost(options: HostOptions): Promise<Libp2p> {
   const libp2pKey = await generateKeyPairFromSeed('Ed25519', options.privateKey.toBytes());
   const allowed = (peer: PeerId) => isAllowed(peer, options);
+  // biome-ignore lint/suspicious/noExplicitAny: libp2p types each service factory with its own components type
   const services: Record<string, (components: any) => unknown> = {
     identify: identify({ timeout: SLOW_PEER_MS }),
     ping: ping(),

@@ -81,7 +81,9 @@ export class Libp2pTransport implements Transport {
       if (peer) this.#listeners.emit('peer:discovery', { peer, addresses: multiaddrs.map((a) => a.toString()) });
     });
     host.addEventListener('connection:open', ({ detail: c }) => log(`connection opened: ${c.remotePeer.toString().slice(-8)} ${c.direction} ${c.remoteAddr.toString()}`));
-    host.addEventListener('connection:close', ({ detail: c }) => log(`connection closed: ${c.remotePeer.toString().slice(-8)} ${c.direction} ${c.remoteAddr.toString()}`));
+    host.addEventListener('connection:close', ({ detail: c }) =>
+      log(`connection closed: ${c.remotePeer.toString().slice(-8)} ${c.direction} ${c.remoteAddr.toString()}`),
+    );
     this.#stopSweeps = every(runtime, SWEEP_MS, () => void this.sweep());
   }
 
@@ -101,7 +103,10 @@ export class Libp2pTransport implements Transport {
   remoteAddresses(peer: string): string[] {
     const id = toPeerId(peer);
     if (!id) return [];
-    return this.host.getConnections(id).filter((c) => c.status === 'open').map((c) => c.remoteAddr.toString());
+    return this.host
+      .getConnections(id)
+      .filter((c) => c.status === 'open')
+      .map((c) => c.remoteAddr.toString());
   }
 
   async handle(protocol: string, handler: (stream: Duplex, peer: string) => void, options: HandleOptions): Promise<void> {

@@ -18,7 +18,10 @@ export function streamToDuplex(stream: Stream): Duplex {
       }
     },
     final(callback) {
-      stream.close().then(() => callback(), (err: Error) => callback(err));
+      stream.close().then(
+        () => callback(),
+        (err: Error) => callback(err),
+      );
     },
     read() {
       if (stream.readStatus === 'paused') stream.resume();

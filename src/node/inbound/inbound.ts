@@ -407,7 +407,11 @@ export class Inbound {
     const outcome: IngestOutcome =
       input.type === 'ingested'
         ? input.outcomes[0]
-        : { status: 'rejected', hash: job.op.hash, error: input.error instanceof WalkawayError ? input.error : new WalkawayError('CLOSED', `ingest failed: ${input.error.message}`) };
+        : {
+            status: 'rejected',
+            hash: job.op.hash,
+            error: input.error instanceof WalkawayError ? input.error : new WalkawayError('CLOSED', `ingest failed: ${input.error.message}`),
+          };
     this.#onOne(job, outcome, out);
   }
 }

@@ -39,7 +39,12 @@ export class OperationDag implements Processor<OrderedOperation, DagChange>, Cau
     const key = hashKey(hash.bytes);
     if (this.#nodes.has(key)) return false;
     const deps = [...new Set(dependencies.map((d) => hashKey(d.bytes)))];
-    const l = lamport ?? lamportFrom(seqNum, deps.map((d) => this.#nodes.get(d)?.lamport ?? -1).filter((x) => x >= 0));
+    const l =
+      lamport ??
+      lamportFrom(
+        seqNum,
+        deps.map((d) => this.#nodes.get(d)?.lamport ?? -1).filter((x) => x >= 0),
+      );
     this.#insert(key, { hash, dependencies: deps, lamport: l });
     return true;
   }

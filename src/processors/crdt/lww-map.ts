@@ -195,7 +195,7 @@ export class LwwMap<V = unknown> implements Processor<OrderedOperation, LwwChang
 
   has(key: string): boolean {
     const s = this.#slots.get(key);
-    return s !== undefined && s.written && !s.deleted;
+    return s?.written === true && !s.deleted;
   }
 
   entry(key: string): LwwEntry<V> | undefined {

@@ -114,7 +114,15 @@ export interface GroupChat extends ChatEncryption {
  * restarted chat still reads it. A new member publishes its pre-key bundle
  * on the topic. The membership comes from the caller (the group CRDT).
  */
-export function groupChat(options: { dataDir: string; topic: string; membership: GroupMembership; history?: HistoryPolicy; now?: () => number }): GroupChat {
+export function groupChat(options: {
+  dataDir: string;
+  topic: string;
+  membership: GroupMembership;
+  history?: HistoryPolicy;
+  now?: () => number;
+  /** After every change of the group state (saved first). */
+  onStateChange?: () => void;
+}): GroupChat {
   const id = topicIdOf(options.topic);
   const now = options.now ?? Date.now;
   let current: { persisted: PersistedGroup; topic: GroupTopicEncryption } | undefined;
@@ -124,7 +132,14 @@ export function groupChat(options: { dataDir: string; topic: string; membership:
     forNode(node) {
       const config = { identity: node.privateKey, topic: id, membership: options.membership, random: systemRandom, history: options.history };
       const persisted = openGroupState(groupStateFile(options.dataDir, id), config, now());
-      const topic = groupTopicEncryption({ group: persisted.group, now, onStateChange: persisted.save });
+      const topic = groupTopicEncryption({
+        group: persisted.group,
+        now,
+        onStateChange: () => {
+          persisted.save();
+          options.onStateChange?.();
+        },
+      });
       current = { persisted, topic };
       const attach = (publish: (body: Uint8Array) => unknown) => {
         topic.attach(publish);

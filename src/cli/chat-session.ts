@@ -8,6 +8,7 @@ import { toHex, topicId, WalkawayError } from '../core/index.ts';
 import { decodeTicket, encodeTicket, isTicket, Node, type NodeOptions, type TopicStream } from '../node/index.ts';
 import type { ChatEncryption } from './chat-encryption.ts';
 import { PrivateTopics, type PrivateTopic } from '../auth/on-node/private-topic.ts';
+import { privateGroupChat, type PrivateGroupChat } from './chat-private-encryption.ts';
 import { accessChatEvent, memberList, privateOwner, rememberPrivate } from './chat-private.ts';
 import { decodeChat, encodeChat } from './chat-message.ts';
 import { PRESENCE_HEARTBEAT_MS, PRESENCE_SWEEP_MS, PresenceTable } from './presence.ts';
@@ -37,6 +38,7 @@ export class ChatSession extends EventEmitter {
   /** The topic's group and access control, when the topic is private. */
   readonly private: PrivateTopic | undefined;
   readonly encryption: ChatEncryption | undefined;
+  readonly #group: PrivateGroupChat | undefined;
   #name: string;
   readonly #stream: TopicStream;
   readonly #presence: ReturnType<Node['ephemeralStream']>;
@@ -54,22 +56,34 @@ export class ChatSession extends EventEmitter {
     this.node = node;
     this.#name = options.name;
     this.room = isTicket(options.topic) ? undefined : options.topic;
-    this.encryption = options.encryption;
-    const encrypted = options.encryption?.forNode(node);
-    const streamOptions = encrypted ? { encryption: encrypted.encryption } : {};
     const ticket = isTicket(options.topic) ? decodeTicket(options.topic) : undefined;
     const hex = toHex(ticket?.topic ?? topicId(options.topic));
     const owner = privateOwner(node.store, hex) ?? ticket?.owner ?? (options.private ? node.id : undefined);
+    // A private room without a topic key is encrypted for its group (the data scheme).
+    const group =
+      owner && !options.encryption && options.dataDir
+        ? privateGroupChat({
+            dataDir: options.dataDir,
+            topic: options.topic,
+            room: () => this.private,
+            onError: (err) => this.#emit({ type: 'error', message: err.message }),
+          })
+        : undefined;
+    this.#group = group;
+    this.encryption = options.encryption ?? group;
+    const encrypted = this.encryption?.forNode(node);
+    const streamOptions = encrypted ? { encryption: encrypted.encryption } : {};
     if (owner) {
       rememberPrivate(node.store, hex, owner);
       const onEvent = (e: Parameters<typeof accessChatEvent>[0]) => {
+        group?.onAccess(e);
         const event = accessChatEvent(e);
         if (event) this.#emit(event);
       };
       this.private = new PrivateTopics(node).open(options.topic, { owner, onEvent, stream: streamOptions });
     }
     this.#stream = this.private?.stream ?? node.stream(options.topic, streamOptions);
-    encrypted?.attach?.((body) => this.#stream.tx.publish(body));
+    encrypted?.attach?.((body) => this.#stream.tx.publish(body).catch((err: Error) => this.#emit({ type: 'error', message: err.message })));
     this.#presence = node.ephemeralStream(options.topic);
     this.topicHex = toHex(this.#stream.topic);
     this.#now = options.now ?? (() => performance.now());
@@ -83,6 +97,7 @@ export class ChatSession extends EventEmitter {
     const chat = new ChatSession(node, options);
     // The owner of a new private topic creates its group, with itself as manager.
     if (chat.private && chat.private.owner === node.id && !chat.private.group) await chat.private.create();
+    await chat.#group?.start();
     chat.#wire();
     return chat;
   }

@@ -90,6 +90,11 @@ export class GroupEncryption {
     return member;
   }
 
+  /** Whether a pre-key bundle of `member` (hex) is known here: a secret can be sent to it. */
+  hasBundle(member: string): boolean {
+    return this.state.bundles.has(member);
+  }
+
   /** A copy of the whole state (to persist it, or in tests: what a thief would take). */
   exportState(): GroupEncryptionState {
     return structuredClone(this.state);

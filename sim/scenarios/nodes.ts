@@ -14,12 +14,10 @@
  * the same map (tombstones and winning hashes included); checked every
  * second after the heal, for at most 5 minutes.
  */
-import { fromHex, PrivateKey, type Hash } from '../../src/core/index.ts';
+import { PrivateKey, topicId } from '../../src/core/index.ts';
 import { mixSeed, SplitMix32 } from '../../src/net/membership/random.ts';
 import { MemoryNetwork } from '../../src/net/transport/memory-network.ts';
-import { Node, type TopicEvent, type TopicStream } from '../../src/node/index.ts';
-import { decodeLwwBody } from '../../src/processors/crdt/lww-body.ts';
-import { encodeLwwWrite, LwwMap } from '../../src/processors/index.ts';
+import { Node, type LiveMap } from '../../src/node/index.ts';
 import { inlineVerifier } from '../../src/node/inbound/index.ts';
 import { VirtualClock } from '../virtual-clock.ts';
 import { round, type ScenarioOptions, type ScenarioResult } from './common.ts';
@@ -40,8 +38,8 @@ interface SimNode {
   index: number;
   id: string;
   node: Node;
-  stream: TopicStream;
-  map: LwwMap<unknown>;
+  topic: Uint8Array;
+  map: LiveMap<string>;
   alive: boolean;
   writes: number;
 }
@@ -73,9 +71,9 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
       networkId: 'walkaway-sim',
       bootstrap: contacts.map((c) => `/memory/${c.id}`),
     });
-    const sim: SimNode = { index, id, node, stream: node.stream(TOPIC), map: new LwwMap(), alive: true, writes: 0 };
+    // Every node shares one LWW map: the node's live view of the topic.
+    const sim: SimNode = { index, id, node, topic: topicId(TOPIC), map: node.map<string>(TOPIC), alive: true, writes: 0 };
     nodes.push(sim);
-    void consume(sim, sim.stream.rx);
     return sim;
   };
 
@@ -84,7 +82,7 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
     const key = `k${rng.int(KEYS)}`;
     sim.writes++;
     operations++;
-    void sim.stream.tx.publish(encodeLwwWrite(key, `${sim.index}:${sim.writes}`));
+    void sim.map.set(key, `${sim.index}:${sim.writes}`).catch(() => {});
   };
 
   const crash = async (sim: SimNode) => {
@@ -159,17 +157,17 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
     for (const sim of survivors) groups.set(fingerprint(sim), (groups.get(fingerprint(sim)) ?? 0) + 1);
     console.error(`distinct states: ${[...groups.values()].join(' ')}; components ${components(survivors)}`);
     for (const sim of survivors) {
-      const hs = sim.node.store.heights(sim.stream.topic);
+      const hs = sim.node.store.heights(sim.topic);
       const st = sim.node.stats();
       console.error(
-        `${sim.index} ${sim.id.slice(0, 6)} logs ${hs.length} ops ${hs.reduce((a, h) => a + h.seqNum + 1, 0)} map ${sim.map.snapshot().length} active ${sim.node.neighbors(sim.stream.topic).active.length} peers ${sim.node.peers().length} sync ${st.syncSessions} ${JSON.stringify(st.memory.sync)}`,
+        `${sim.index} ${sim.id.slice(0, 6)} logs ${hs.length} ops ${hs.reduce((a, h) => a + h.seqNum + 1, 0)} map ${sim.map.size} active ${sim.node.neighbors(sim.topic).active.length} peers ${sim.node.peers().length} sync ${st.syncSessions} ${JSON.stringify(st.memory.sync)}`,
       );
     }
   }
   const traffic = [...net.traffic.values()];
   const bytes = traffic.reduce((s, c) => s + c.bytes, 0);
   const retransmissions = traffic.reduce((s, c) => s + c.retransmissions, 0);
-  const heights = survivors[0]?.node.store.heights(survivors[0].stream.topic) ?? [];
+  const heights = survivors[0]?.node.store.heights(survivors[0].topic) ?? [];
   const held = heights.reduce((s, h) => s + h.seqNum + 1, 0);
   const result: ScenarioResult = {
     figures: {
@@ -181,7 +179,7 @@ export async function runNodes(opts: NodesOptions): Promise<ScenarioResult> {
       operations,
       operationsHeld: held,
       logs: heights.length,
-      mapKeys: survivors[0]?.map.snapshot().length ?? 0,
+      mapKeys: survivors[0]?.map.size ?? 0,
       bytesSent: bytes,
       bytesPerNodePerOperation: round(bytes / nodes.length / Math.max(1, operations), 1),
       retransmissions,
@@ -202,7 +200,7 @@ function components(nodes: SimNode[]): number {
   const parent = nodes.map((_, i) => i);
   const find = (x: number): number => (parent[x] === x ? x : (parent[x] = find(parent[x])));
   for (const [i, n] of nodes.entries()) {
-    for (const peer of n.node.neighbors(n.stream.topic).active) {
+    for (const peer of n.node.neighbors(n.topic).active) {
       const j = ids.get(peer);
       if (j !== undefined) parent[find(i)] = find(j);
     }
@@ -218,35 +216,11 @@ function agree(nodes: SimNode[]): boolean {
 }
 
 function fingerprint(sim: SimNode): string {
-  const topic = sim.stream.topic;
+  const topic = sim.topic;
   const heights = sim.node.store
     .heights(topic)
     .map((h) => `${h.author.toHex()}:${h.seqNum}`)
     .sort()
     .join(',');
-  return `${heights}|${JSON.stringify(sim.map.snapshot())}`;
-}
-
-/** Builds the node's map from its stream, as an app would (until the node offers an LWW view). */
-async function consume(sim: SimNode, rx: AsyncIterable<TopicEvent>): Promise<void> {
-  try {
-    for await (const event of rx) {
-      if (event.body) {
-        try {
-          const body = decodeLwwBody(event.body);
-          sim.map.write(body.key, body.value, body.deleted, {
-            lamport: event.lamport,
-            timestamp: event.timestamp ?? 0,
-            author: fromHex(event.author),
-            hash: (event.hash as Hash).bytes,
-          });
-        } catch {
-          // not a map write: skipped
-        }
-      }
-      event.ack();
-    }
-  } catch {
-    // the node closed
-  }
+  return `${heights}|${JSON.stringify(sim.map.entries())}`;
 }

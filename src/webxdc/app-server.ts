@@ -140,7 +140,8 @@ export async function startAppServer(app: WebxdcApp, options: AppServerOptions):
       realtimeMaxSize: REALTIME_MAX_SIZE,
     };
     // JSON inside a script: escape "<" so no value can close the script element.
-    return bridgeTemplate.replace('/*WALKAWAY_INFO*/{}', JSON.stringify(info).replace(/</g, '\\u003c'));
+    // The formatter may put a space after the marker comment: match either.
+    return bridgeTemplate.replace(/\/\*WALKAWAY_INFO\*\/\s*\{\}/, () => JSON.stringify(info).replace(/</g, '\\u003c'));
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

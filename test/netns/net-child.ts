@@ -38,6 +38,9 @@ node.host.addEventListener('connection:close', ({ detail: c }) =>
   out({ type: 'conn', event: 'close', peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), relayed: c.remoteAddr.toString().includes('/p2p-circuit') }),
 );
 node.host.addEventListener('self:peer:update', () => out({ type: 'addresses', addresses: node.addresses }));
+node.host.addEventListener('peer:identify', ({ detail }) => {
+  if (detail.observedAddr) out({ type: 'observed', by: detail.connection.remoteAddr.toString(), addr: detail.observedAddr.toString() });
+});
 // With a dial port: the outside addresses learned for hole punching (offered to DCUtR, not announced).
 observedAddressesOf(node.host)?.onConfirmed(() => out({ type: 'outside', addresses: observedAddressesOf(node.host)?.confirmed }));
 node.on('neighbor:up', ({ peer }) => out({ type: 'neighbor', event: 'up', peer }));

@@ -31,7 +31,7 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { acceptRemoteAddress, scopeOfConnection } from './address-filter.ts';
 
-/** Observers (distinct public IPs) that must agree before an observed address is announced. */
+/** Observers (distinct public IPs) that must agree before an observed address is offered to DCUtR. */
 export const OBSERVERS_TO_CONFIRM = 2;
 const MAX_ADDRESSES = 16;
 const MAX_OBSERVERS = 8;

@@ -1,6 +1,7 @@
 /**
  * The libp2p host of a node: TCP and WebSockets, Noise, yamux, identify,
- * ping, DCUtR, circuit relay (client always, server on request), mDNS on
+ * ping, DCUtR (TCP hole punching with a dial port: hole-punch.ts), circuit
+ * relay (client always, server on request), mDNS on
  * request, a private-network key derived from the network id (strangers
  * cannot even finish a handshake), and allow/deny lists by public key.
  * Bounded: connections, pending inbound connections, parallel dials, the dial

@@ -1,0 +1,390 @@
+/**
+ * The key agreement of the message scheme: DCGKA, after Weidner et al.,
+ * "Key Agreement for Decentralized Secure Group Messaging with Strong
+ * Security Guarantees" (CCS 2021), and p2panda-encryption's message_scheme
+ * (our own code). Sans-IO: control messages in, control messages and update
+ * secrets out; time and randomness are arguments.
+ *
+ * Every member keeps an outer ratchet for every member (itself included).
+ * A ratchet moves only on a control message of its owner, and every member
+ * that can follow it computes the same steps, so each step's update secret
+ * (seeding the owner's next message ratchet, group.ts) is known exactly to
+ * those who could follow:
+ *
+ * - create, update, remove: a fresh seed to each other member (per the
+ *   sender's view) over the two-party channels; HKDF(seed, member) is each
+ *   member's secret. The sender's ratchet takes its own secret.
+ * - ack: a recipient acknowledges with its own member secret as its
+ *   ratchet's next input, and forwards that secret to members it knows and
+ *   the sender did not (added concurrently).
+ * - add: the adder sends the newcomer its outer ratchet and its view; its
+ *   ratchet steps with fixed inputs ("welcome", then "add"). Every other
+ *   member answers with an add-ack carrying its own ratchet to the newcomer.
+ *
+ * Ordering rules, as dependencies on the node's causal order: an ack is
+ * published after its author processed what it acknowledges (so its
+ * operation depends on it); an author's control messages are read in its log
+ * order (`seq`); a newcomer skips every control message its adder had read
+ * (the welcome names the last seq of each member) and cannot read messages
+ * from before its add. Control messages from non-members (in the reader's
+ * view) are ignored: a member removed concurrently can no longer move anyone's
+ * ratchet. A removal also removes the members the removed one added that the
+ * remover did not know of (added concurrently with the removal).
+ */
+import { fromHex, toHex, WalkawayError, type PrivateKey } from '../../core/index.ts';
+import { deriveKey } from '../kdf.ts';
+import { decodeBundle, type MemberKeys, type PreKeyBundle } from '../prekeys.ts';
+import type { RandomSource } from '../random.ts';
+import { newTwoPartyState, receiveTwoParty, sendTwoParty, type TwoPartyState } from '../two-party.ts';
+import { asSecret, decodeWelcome, encodeWelcome, MAX_MEMBERS, type Direct, type SchemeMessage } from './messages.ts';
+
+const WELCOME_INPUT = new TextEncoder().encode('walkaway/dcgka/welcome').slice(0, 32);
+const ADD_INPUT = new TextEncoder().encode('walkaway/dcgka/add').slice(0, 32);
+/** Member secrets waiting for their member's ack (the oldest go first). */
+export const MAX_MEMBER_SECRETS = 16_384;
+
+export interface DcgkaState {
+  keys: MemberKeys;
+  bundles: Map<string, PreKeyBundle>;
+  channels: Map<string, TwoPartyState>;
+  /** My last control seq. */
+  seq: number;
+  /** Last control seq read from each other member (replays and what came before my add are skipped). */
+  lastSeq: Map<string, number>;
+  /** My view of the group (me included), with who added each member (absent: a founder). */
+  members: Map<string, { adder?: string }>;
+  /** Outer ratchets, by member. */
+  ratchets: Map<string, Uint8Array>;
+  /** Member secrets by `sender:seq:member`, until that member's ack. */
+  memberSecrets: Map<string, Uint8Array>;
+  joined: boolean;
+  removed: boolean;
+}
+
+/** One step of someone's outer ratchet: the update secret that opens `member`'s epoch `seq`. */
+export interface EpochStart {
+  member: string;
+  seq: number;
+  secret: Uint8Array;
+}
+
+export interface DcgkaStep {
+  /** My control message to publish (my own operation, or my ack of what was read). */
+  control?: SchemeMessage;
+  epochs: EpochStart[];
+  /** Members a direct message could not be sent to (no bundle, expired pre-key). */
+  failed: { member: string; error: WalkawayError }[];
+}
+
+export class Dcgka {
+  readonly me: string;
+
+  constructor(
+    identity: PrivateKey,
+    private readonly random: RandomSource,
+    readonly state: DcgkaState,
+  ) {
+    this.me = toHex(identity.publicKey.toBytes());
+  }
+
+  members(): string[] {
+    return this.state.removed ? [] : [...this.state.members.keys()].sort();
+  }
+
+  storeBundle(bundle: PreKeyBundle, max: number): void {
+    const owner = toHex(bundle.owner);
+    const known = this.state.bundles.get(owner);
+    if (known && known.notBefore >= bundle.notBefore) return;
+    if (!known && this.state.bundles.size >= max) throw new WalkawayError('PENDING_OVERFLOW', `pre-key bundles full (${max})`);
+    this.state.bundles.set(owner, bundle);
+  }
+
+  learnBundle(bytes: Uint8Array, max: number): void {
+    this.storeBundle(decodeBundle(bytes), max);
+  }
+
+  async create(members: readonly string[], now: number): Promise<DcgkaStep> {
+    if (this.state.joined) throw new WalkawayError('INVALID_ARGUMENT', 'this member is in a group already');
+    const others = [...new Set(members)].filter((m) => m !== this.me).sort();
+    if (others.length + 1 > MAX_MEMBERS) throw new WalkawayError('INVALID_ARGUMENT', `a group has at most ${MAX_MEMBERS} members`);
+    const seed = this.random(32);
+    const { directs, failed } = await this.sendAll(others, seed, now);
+    const joined = [this.me, ...directs.map((d) => toHex(d.recipient))];
+    this.state.members = new Map(joined.map((m) => [m, {}]));
+    this.state.joined = true;
+    const seq = ++this.state.seq;
+    const epochs = [this.applySeed(this.me, seq, joined.slice(1), seed)];
+    return { control: { type: 'create', seq, members: joined.map(fromHex), directs }, epochs, failed };
+  }
+
+  /** A fresh seed for every other member: heals a compromise of this member once they ack. */
+  async update(now: number): Promise<DcgkaStep> {
+    this.mustBeMember();
+    const seed = this.random(32);
+    const { directs, failed } = await this.sendAll(this.others(), seed, now);
+    const seq = ++this.state.seq;
+    const epochs = [this.applySeed(this.me, seq, recipientsOf(directs), seed)];
+    return { control: { type: 'update', seq, directs }, epochs, failed };
+  }
+
+  async remove(member: string, now: number): Promise<DcgkaStep> {
+    this.mustBeMember();
+    if (member === this.me || !this.state.members.has(member)) throw new WalkawayError('INVALID_ARGUMENT', `${member} is not another member`);
+    this.state.members.delete(member);
+    this.state.channels.delete(member);
+    const seed = this.random(32);
+    const { directs, failed } = await this.sendAll(this.others(), seed, now);
+    const seq = ++this.state.seq;
+    const epochs = [this.applySeed(this.me, seq, recipientsOf(directs), seed)];
+    return { control: { type: 'remove', seq, member: fromHex(member), directs }, epochs, failed };
+  }
+
+  async add(member: string, now: number): Promise<DcgkaStep> {
+    this.mustBeMember();
+    if (this.state.members.has(member)) throw new WalkawayError('INVALID_ARGUMENT', `${member} is a member already`);
+    if (this.state.members.size >= MAX_MEMBERS) throw new WalkawayError('INVALID_ARGUMENT', `a group has at most ${MAX_MEMBERS} members`);
+    const seq = this.state.seq + 1;
+    const welcome = encodeWelcome({
+      ratchet: this.ratchetOf(this.me),
+      members: [...this.state.members].map(([id, info]) => ({
+        id: fromHex(id),
+        adder: info.adder === undefined ? undefined : fromHex(info.adder),
+        lastSeq: id === this.me ? seq - 1 : (this.state.lastSeq.get(id) ?? 0),
+      })),
+    });
+    const message = await this.send(member, welcome, now); // throws when it cannot be sent: there is no add without a welcome
+    this.state.seq = seq;
+    this.state.members.set(member, { adder: this.me });
+    return {
+      control: { type: 'add', seq, member: fromHex(member), directs: [{ recipient: fromHex(member), message }] },
+      epochs: this.addSteps(this.me, seq, member),
+      failed: [],
+    };
+  }
+
+  /** A control message of another member, in causal order. Typed errors for one that cannot be used. */
+  async receive(author: string, m: SchemeMessage, now: number): Promise<DcgkaStep> {
+    const none: DcgkaStep = { epochs: [], failed: [] };
+    if (author === this.me || m.type === 'bundle') return none; // my own: the state moved when I made it
+    if (!this.state.joined) {
+      // Before my add or create nothing concerns me.
+      if (m.type === 'create' && m.members.some((x) => toHex(x) === this.me)) return this.processCreate(author, m, now);
+      if (m.type === 'add' && toHex(m.member) === this.me) return this.processWelcome(author, m);
+      return none;
+    }
+    if (m.seq <= (this.state.lastSeq.get(author) ?? 0)) return none; // read already, or before my add
+    this.state.lastSeq.set(author, m.seq);
+    if (!this.state.members.has(author) || m.type === 'create') return none;
+    switch (m.type) {
+      case 'update':
+        return this.processSeed(author, m.seq, m.directs, now);
+      case 'remove':
+        return this.processRemove(author, m.seq, toHex(m.member), m.directs, now);
+      case 'add':
+        return toHex(m.member) === this.me ? this.processWelcome(author, m) : this.processAdd(author, m.seq, toHex(m.member), now);
+      case 'ack':
+        return this.processAck(author, m.seq, `${toHex(m.ackSender)}:${m.ackSeq}`, m.directs);
+      case 'add-ack':
+        return this.processAddAck(author, m.seq, m.directs);
+    }
+  }
+
+  private async processCreate(author: string, m: Extract<SchemeMessage, { type: 'create' }>, now: number): Promise<DcgkaStep> {
+    this.state.members = new Map(m.members.map((x) => [toHex(x), {}]));
+    this.state.joined = true;
+    this.state.lastSeq.set(author, m.seq);
+    return this.processSeed(author, m.seq, m.directs, now);
+  }
+
+  private async processSeed(author: string, seq: number, directs: Direct[], now: number, removal = false): Promise<DcgkaStep> {
+    const recipients = recipientsOf(directs);
+    const mine = directs.find((d) => toHex(d.recipient) === this.me);
+    if (this.state.removed) return { epochs: [], failed: [] };
+    // Not a recipient: I was added concurrently. Whoever knows me forwards its own secret with its ack. A
+    // removal needs more: the removed member may have followed the ratchets my epoch came from, so I update.
+    if (!mine) return removal ? this.update(now) : { epochs: [], failed: [] };
+    const seed = asSecret(await this.receiveFrom(author, mine.message), 'seed');
+    const epochs = [this.applySeed(author, seq, recipients, seed)];
+    const key = `${author}:${seq}`;
+    const mySecret = this.state.memberSecrets.get(`${key}:${this.me}`)!;
+    const unknownToSender = this.others().filter((x) => x !== author && !recipients.includes(x));
+    const { directs: forwards, failed } = await this.sendAll(unknownToSender, mySecret, now);
+    const mySeq = ++this.state.seq;
+    this.state.memberSecrets.delete(`${key}:${this.me}`);
+    epochs.push({ member: this.me, seq: mySeq, secret: this.updateRatchet(this.me, mySecret) });
+    return { control: { type: 'ack', seq: mySeq, ackSender: fromHex(author), ackSeq: seq, directs: forwards }, epochs, failed };
+  }
+
+  private async processRemove(author: string, seq: number, removed: string, directs: Direct[], now: number): Promise<DcgkaStep> {
+    const stays = new Set([author, ...recipientsOf(directs)]);
+    this.state.members.delete(removed);
+    // Strong removal: members the removed one added without the remover knowing go too (and so on, down the line).
+    const gone = new Set([removed]);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [id, info] of this.state.members) {
+        if (info.adder === undefined || !gone.has(info.adder) || stays.has(id)) continue;
+        this.state.members.delete(id);
+        gone.add(id);
+        changed = true;
+      }
+    }
+    if (gone.has(this.me)) {
+      this.state.removed = true;
+      return { epochs: [], failed: [] };
+    }
+    for (const id of gone) this.state.channels.delete(id);
+    return this.processSeed(author, seq, directs, now, true);
+  }
+
+  private async processAdd(author: string, seq: number, added: string, now: number): Promise<DcgkaStep> {
+    if (this.state.removed) return { epochs: [], failed: [] };
+    // The adder's ratchet is followed only if I know it (its add knew me); otherwise its add-ack to me brings it.
+    const epochs = this.state.ratchets.has(author) ? this.addSteps(author, seq, added) : [];
+    if (!this.state.members.has(added)) this.state.members.set(added, { adder: author });
+    const failed: DcgkaStep['failed'] = [];
+    const directs: Direct[] = [];
+    try {
+      directs.push({ recipient: fromHex(added), message: await this.send(added, this.ratchetOf(this.me), now) });
+    } catch (err) {
+      if (!(err instanceof WalkawayError)) throw err;
+      failed.push({ member: added, error: err });
+    }
+    const mySeq = ++this.state.seq;
+    epochs.push({ member: this.me, seq: mySeq, secret: this.updateRatchet(this.me, ADD_INPUT) });
+    return { control: { type: 'add-ack', seq: mySeq, ackSender: fromHex(author), ackSeq: seq, directs }, epochs, failed };
+  }
+
+  private async processWelcome(author: string, m: { seq: number; directs: Direct[] }): Promise<DcgkaStep> {
+    const mine = m.directs.find((d) => toHex(d.recipient) === this.me);
+    if (this.state.removed) return { epochs: [], failed: [] }; // a re-add needs a fresh member
+    if (!mine) throw new WalkawayError('MALFORMED', 'an add of this member without its welcome');
+    const welcome = decodeWelcome(await this.receiveFrom(author, mine.message));
+    if (!this.state.joined) {
+      this.state.members = new Map(welcome.members.map((x) => [toHex(x.id), { adder: x.adder && toHex(x.adder) }]));
+      for (const x of welcome.members) this.state.lastSeq.set(toHex(x.id), x.lastSeq);
+      this.state.joined = true;
+    }
+    this.state.members.set(this.me, { adder: author });
+    this.state.lastSeq.set(author, m.seq);
+    this.state.ratchets.set(author, welcome.ratchet.slice());
+    welcome.ratchet.fill(0);
+    const epochs = this.addSteps(author, m.seq, this.me);
+    const key = `${author}:${m.seq}:${this.me}`;
+    const mySecret = this.state.memberSecrets.get(key)!;
+    this.state.memberSecrets.delete(key);
+    const mySeq = ++this.state.seq;
+    epochs.push({ member: this.me, seq: mySeq, secret: this.updateRatchet(this.me, mySecret) });
+    return { control: { type: 'ack', seq: mySeq, ackSender: fromHex(author), ackSeq: m.seq, directs: [] }, epochs, failed: [] };
+  }
+
+  private async processAck(author: string, seq: number, acked: string, directs: Direct[]): Promise<DcgkaStep> {
+    const key = `${acked}:${author}`;
+    let secret = this.state.memberSecrets.get(key);
+    this.state.memberSecrets.delete(key);
+    // A forward is read even when the secret is here: the two-party channel needs every message in order.
+    const forward = directs.find((d) => toHex(d.recipient) === this.me);
+    if (forward && !this.state.removed) {
+      const forwarded = asSecret(await this.receiveFrom(author, forward.message), 'forwarded member secret');
+      if (secret) forwarded.fill(0);
+      else secret = forwarded;
+    }
+    if (!secret) return { epochs: [], failed: [] };
+    return { epochs: [{ member: author, seq, secret: this.updateRatchet(author, secret) }], failed: [] };
+  }
+
+  private async processAddAck(author: string, seq: number, directs: Direct[]): Promise<DcgkaStep> {
+    const forward = directs.find((d) => toHex(d.recipient) === this.me);
+    if (forward && !this.state.removed) {
+      const ratchet = asSecret(await this.receiveFrom(author, forward.message), 'forwarded ratchet');
+      this.state.ratchets.set(author, ratchet);
+    }
+    if (!this.state.ratchets.has(author)) return { epochs: [], failed: [] };
+    return { epochs: [{ member: author, seq, secret: this.updateRatchet(author, ADD_INPUT) }], failed: [] };
+  }
+
+  /** The adder's two fixed steps: the newcomer's member secret, then the adder's update secret. */
+  private addSteps(adder: string, seq: number, added: string): EpochStart[] {
+    this.putMemberSecret(`${adder}:${seq}:${added}`, this.updateRatchet(adder, WELCOME_INPUT));
+    return [{ member: adder, seq, secret: this.updateRatchet(adder, ADD_INPUT) }];
+  }
+
+  /** Member secrets from a seed for each recipient; the sender's own goes into its ratchet at once. */
+  private applySeed(sender: string, seq: number, recipients: readonly string[], seed: Uint8Array): EpochStart {
+    for (const r of recipients) this.putMemberSecret(`${sender}:${seq}:${r}`, deriveKey(seed, 'dcgka-member', fromHex(r)));
+    const own = deriveKey(seed, 'dcgka-member', fromHex(sender));
+    seed.fill(0);
+    return { member: sender, seq, secret: this.updateRatchet(sender, own) };
+  }
+
+  /** update secret ‖ next ratchet = HKDF(previous ratchet ‖ input), bound to the member; the input is wiped. */
+  private updateRatchet(member: string, input: Uint8Array): Uint8Array {
+    const previous = this.state.ratchets.get(member);
+    const ikm = new Uint8Array((previous?.length ?? 0) + input.length);
+    if (previous) ikm.set(previous);
+    ikm.set(input, previous?.length ?? 0);
+    const context = fromHex(member);
+    const update = deriveKey(ikm, 'dcgka-update', context);
+    this.state.ratchets.set(member, deriveKey(ikm, 'dcgka-chain', context));
+    previous?.fill(0);
+    ikm.fill(0);
+    if (input !== WELCOME_INPUT && input !== ADD_INPUT) input.fill(0);
+    return update;
+  }
+
+  private ratchetOf(member: string): Uint8Array {
+    const r = this.state.ratchets.get(member);
+    if (!r) throw new WalkawayError('MISSING_KEY', `no outer ratchet of ${member} here`);
+    return r.slice();
+  }
+
+  private putMemberSecret(key: string, secret: Uint8Array): void {
+    this.state.memberSecrets.get(key)?.fill(0);
+    this.state.memberSecrets.set(key, secret);
+    for (const [k, s] of this.state.memberSecrets) {
+      if (this.state.memberSecrets.size <= MAX_MEMBER_SECRETS) break;
+      s.fill(0);
+      this.state.memberSecrets.delete(k);
+    }
+  }
+
+  private others(): string[] {
+    return [...this.state.members.keys()].filter((m) => m !== this.me).sort();
+  }
+
+  private mustBeMember(): void {
+    if (!this.state.joined || this.state.removed) throw new WalkawayError('INVALID_ARGUMENT', 'this member is not in the group');
+  }
+
+  private async sendAll(recipients: readonly string[], plaintext: Uint8Array, now: number): Promise<{ directs: Direct[]; failed: DcgkaStep['failed'] }> {
+    const directs: Direct[] = [];
+    const failed: DcgkaStep['failed'] = [];
+    for (const r of recipients) {
+      try {
+        directs.push({ recipient: fromHex(r), message: await this.send(r, plaintext, now) });
+      } catch (err) {
+        if (!(err instanceof WalkawayError)) throw err;
+        failed.push({ member: r, error: err });
+      }
+    }
+    return { directs, failed };
+  }
+
+  private async send(recipient: string, plaintext: Uint8Array, now: number): Promise<Uint8Array> {
+    const channel = this.state.channels.get(recipient) ?? newTwoPartyState();
+    const message = await sendTwoParty(channel, this.state.keys, fromHex(recipient), this.state.bundles.get(recipient), plaintext, this.random, now);
+    this.state.channels.set(recipient, channel);
+    return message;
+  }
+
+  private async receiveFrom(sender: string, message: Uint8Array): Promise<Uint8Array> {
+    const channel = this.state.channels.get(sender) ?? newTwoPartyState();
+    const plaintext = await receiveTwoParty(channel, this.state.keys, fromHex(sender), message);
+    this.state.channels.set(sender, channel);
+    return plaintext;
+  }
+}
+
+function recipientsOf(directs: readonly Direct[]): string[] {
+  return directs.map((d) => toHex(d.recipient));
+}

@@ -42,6 +42,10 @@ const WELCOME_INPUT = new TextEncoder().encode('walkaway/dcgka/welcome').slice(0
 const ADD_INPUT = new TextEncoder().encode('walkaway/dcgka/add').slice(0, 32);
 /** Member secrets waiting for their member's ack (the oldest go first). */
 export const MAX_MEMBER_SECRETS = 16_384;
+/** Control messages kept from before my add. */
+const MAX_EARLY = 1024;
+/** Former members remembered. */
+const MAX_FORMER = 4096;
 
 export interface DcgkaState {
   keys: MemberKeys;
@@ -57,6 +61,10 @@ export interface DcgkaState {
   ratchets: Map<string, Uint8Array>;
   /** Member secrets by `sender:seq:member`, until that member's ack. */
   memberSecrets: Map<string, Uint8Array>;
+  /** Control messages read before I joined (bounded), to read once I do. */
+  early: { author: string; message: SchemeMessage }[];
+  /** Members removed in my view (a removal by one of them, concurrent with its own, still counts). */
+  former: Set<string>;
   joined: boolean;
   removed: boolean;
 }
@@ -69,8 +77,8 @@ export interface EpochStart {
 }
 
 export interface DcgkaStep {
-  /** My control message to publish (my own operation, or my ack of what was read). */
-  control?: SchemeMessage;
+  /** My control messages to publish, in order (my own operation, or my answers to what was read). */
+  controls: SchemeMessage[];
   epochs: EpochStart[];
   /** Members a direct message could not be sent to (no bundle, expired pre-key). */
   failed: { member: string; error: WalkawayError }[];
@@ -114,7 +122,7 @@ export class Dcgka {
     this.state.joined = true;
     const seq = ++this.state.seq;
     const epochs = [this.applySeed(this.me, seq, joined.slice(1), seed)];
-    return { control: { type: 'create', seq, members: joined.map(fromHex), directs }, epochs, failed };
+    return { controls: [{ type: 'create', seq, members: joined.map(fromHex), directs }], epochs, failed };
   }
 
   /** A fresh seed for every other member: heals a compromise of this member once they ack. */
@@ -124,19 +132,20 @@ export class Dcgka {
     const { directs, failed } = await this.sendAll(this.others(), seed, now);
     const seq = ++this.state.seq;
     const epochs = [this.applySeed(this.me, seq, recipientsOf(directs), seed)];
-    return { control: { type: 'update', seq, directs }, epochs, failed };
+    return { controls: [{ type: 'update', seq, directs }], epochs, failed };
   }
 
   async remove(member: string, now: number): Promise<DcgkaStep> {
     this.mustBeMember();
     if (member === this.me || !this.state.members.has(member)) throw new WalkawayError('INVALID_ARGUMENT', `${member} is not another member`);
     this.state.members.delete(member);
-    this.state.channels.delete(member);
+    // Its channel stays: what it sent before it learns of its removal is still read (never answered).
+    this.rememberFormer(member);
     const seed = this.random(32);
     const { directs, failed } = await this.sendAll(this.others(), seed, now);
     const seq = ++this.state.seq;
     const epochs = [this.applySeed(this.me, seq, recipientsOf(directs), seed)];
-    return { control: { type: 'remove', seq, member: fromHex(member), directs }, epochs, failed };
+    return { controls: [{ type: 'remove', seq, member: fromHex(member), directs }], epochs, failed };
   }
 
   async add(member: string, now: number): Promise<DcgkaStep> {
@@ -156,32 +165,43 @@ export class Dcgka {
     this.state.seq = seq;
     this.state.members.set(member, { adder: this.me });
     return {
-      control: { type: 'add', seq, member: fromHex(member), directs: [{ recipient: fromHex(member), message }] },
+      controls: [{ type: 'add', seq, member: fromHex(member), directs: [{ recipient: fromHex(member), message }] }],
       epochs: this.addSteps(this.me, seq, member),
       failed: [],
     };
   }
 
-  /** A control message of another member, in causal order. Typed errors for one that cannot be used. */
+  /**
+   * A control message of another member, in causal order. Typed errors for
+   * one that cannot be used. Every ratchet step it makes is followed whenever
+   * the secrets are here (so a member reads exactly what its sender meant it
+   * to); it is answered (ack, add-ack, forwards) and changes the membership
+   * only when its author is a member in my view and I am one.
+   */
   async receive(author: string, m: SchemeMessage, now: number): Promise<DcgkaStep> {
-    const none: DcgkaStep = { epochs: [], failed: [] };
+    const none: DcgkaStep = { controls: [], epochs: [], failed: [] };
     if (author === this.me || m.type === 'bundle') return none; // my own: the state moved when I made it
     if (!this.state.joined) {
-      // Before my add or create nothing concerns me.
-      if (m.type === 'create' && m.members.some((x) => toHex(x) === this.me)) return this.processCreate(author, m, now);
-      if (m.type === 'add' && toHex(m.member) === this.me) return this.processWelcome(author, m);
+      if (m.type === 'create' && m.members.some((x) => toHex(x) === this.me)) return this.joinedBy(this.processCreate(author, m, now), now);
+      if (m.type === 'add' && toHex(m.member) === this.me) return this.joinedBy(this.processWelcome(author, m, true), now);
+      // Possibly concurrent with my add, which has not come yet: kept, and read once I join unless my adder had read it.
+      this.state.early.push({ author, message: m });
+      if (this.state.early.length > MAX_EARLY) this.state.early.shift();
       return none;
     }
     if (m.seq <= (this.state.lastSeq.get(author) ?? 0)) return none; // read already, or before my add
     this.state.lastSeq.set(author, m.seq);
-    if (!this.state.members.has(author) || m.type === 'create') return none;
+    const respond = this.state.members.has(author) && !this.state.removed;
     switch (m.type) {
+      case 'create':
+        return none;
       case 'update':
-        return this.processSeed(author, m.seq, m.directs, now);
+        return this.processSeed(author, m.seq, m.directs, now, respond);
       case 'remove':
-        return this.processRemove(author, m.seq, toHex(m.member), m.directs, now);
+        return this.processRemove(author, m.seq, toHex(m.member), m.directs, now, respond);
       case 'add':
-        return toHex(m.member) === this.me ? this.processWelcome(author, m) : this.processAdd(author, m.seq, toHex(m.member), now);
+        if (toHex(m.member) === this.me) return this.state.removed ? none : this.processWelcome(author, m, respond);
+        return this.processAdd(author, m.seq, toHex(m.member), now, respond);
       case 'ack':
         return this.processAck(author, m.seq, `${toHex(m.ackSender)}:${m.ackSeq}`, m.directs);
       case 'add-ack':
@@ -189,37 +209,64 @@ export class Dcgka {
     }
   }
 
+  /** After joining: the control messages kept from before, in their order (those my adder had read are skipped). */
+  private async joinedBy(joining: Promise<DcgkaStep>, now: number): Promise<DcgkaStep> {
+    const step = await joining;
+    for (const { author, message } of this.state.early.splice(0)) {
+      const next = await this.receive(author, message, now);
+      step.controls.push(...next.controls);
+      step.epochs.push(...next.epochs);
+      step.failed.push(...next.failed);
+    }
+    return step;
+  }
+
   private async processCreate(author: string, m: Extract<SchemeMessage, { type: 'create' }>, now: number): Promise<DcgkaStep> {
     this.state.members = new Map(m.members.map((x) => [toHex(x), {}]));
     this.state.joined = true;
     this.state.lastSeq.set(author, m.seq);
-    return this.processSeed(author, m.seq, m.directs, now);
+    return this.processSeed(author, m.seq, m.directs, now, true);
   }
 
-  private async processSeed(author: string, seq: number, directs: Direct[], now: number, removal = false): Promise<DcgkaStep> {
+  private async processSeed(author: string, seq: number, directs: Direct[], now: number, respond: boolean): Promise<DcgkaStep> {
     const recipients = recipientsOf(directs);
     const mine = directs.find((d) => toHex(d.recipient) === this.me);
-    if (this.state.removed) return { epochs: [], failed: [] };
-    // Not a recipient: I was added concurrently. Whoever knows me forwards its own secret with its ack. A
-    // removal needs more: the removed member may have followed the ratchets my epoch came from, so I update.
-    if (!mine) return removal ? this.update(now) : { epochs: [], failed: [] };
+    // Not a recipient: I was added concurrently (whoever knows me forwards its own secret with its ack), or I am out.
+    if (!mine) return { controls: [], epochs: [], failed: [] };
     const seed = asSecret(await this.receiveFrom(author, mine.message), 'seed');
     const epochs = [this.applySeed(author, seq, recipients, seed)];
-    const key = `${author}:${seq}`;
-    const mySecret = this.state.memberSecrets.get(`${key}:${this.me}`)!;
+    const key = `${author}:${seq}:${this.me}`;
+    const mySecret = this.state.memberSecrets.get(key)!;
+    this.state.memberSecrets.delete(key);
+    if (!respond) {
+      mySecret.fill(0);
+      return { controls: [], epochs, failed: [] };
+    }
     const unknownToSender = this.others().filter((x) => x !== author && !recipients.includes(x));
     const { directs: forwards, failed } = await this.sendAll(unknownToSender, mySecret, now);
     const mySeq = ++this.state.seq;
-    this.state.memberSecrets.delete(`${key}:${this.me}`);
     epochs.push({ member: this.me, seq: mySeq, secret: this.updateRatchet(this.me, mySecret) });
-    return { control: { type: 'ack', seq: mySeq, ackSender: fromHex(author), ackSeq: seq, directs: forwards }, epochs, failed };
+    return { controls: [{ type: 'ack', seq: mySeq, ackSender: fromHex(author), ackSeq: seq, directs: forwards }], epochs, failed };
   }
 
-  private async processRemove(author: string, seq: number, removed: string, directs: Direct[], now: number): Promise<DcgkaStep> {
-    const stays = new Set([author, ...recipientsOf(directs)]);
-    this.state.members.delete(removed);
-    // Strong removal: members the removed one added without the remover knowing go too (and so on, down the line).
+  private async processRemove(author: string, seq: number, removed: string, directs: Direct[], now: number, respond: boolean): Promise<DcgkaStep> {
+    const recipients = recipientsOf(directs);
+    // A removal by a member removed concurrently still counts (mutual removals remove both), one by a stranger does not.
+    const counts = !this.state.removed && (respond || this.state.former.has(author));
+    if (counts) this.applyRemoval(removed, new Set([author, ...recipients]));
+    const stillIn = !this.state.removed && this.state.members.has(author);
+    const step = await this.processSeed(author, seq, directs, now, stillIn);
+    if (!counts || this.state.removed || (stillIn && recipients.includes(this.me))) return step;
+    // Not answered with an ack (added concurrently, or the remover is out): the removed member may have followed
+    // the ratchets my epoch came from, so I heal with an update of my own.
+    const healed = await this.update(now);
+    return { controls: [...step.controls, ...healed.controls], epochs: [...step.epochs, ...healed.epochs], failed: [...step.failed, ...healed.failed] };
+  }
+
+  /** Strong removal: members the removed one added without the remover knowing go too (and so on, down the line). */
+  private applyRemoval(removed: string, stays: ReadonlySet<string>): void {
     const gone = new Set([removed]);
+    this.state.members.delete(removed);
     for (let changed = true; changed; ) {
       changed = false;
       for (const [id, info] of this.state.members) {
@@ -229,18 +276,19 @@ export class Dcgka {
         changed = true;
       }
     }
-    if (gone.has(this.me)) {
-      this.state.removed = true;
-      return { epochs: [], failed: [] };
-    }
-    for (const id of gone) this.state.channels.delete(id);
-    return this.processSeed(author, seq, directs, now, true);
+    for (const id of gone) this.rememberFormer(id);
+    if (gone.has(this.me)) this.state.removed = true;
   }
 
-  private async processAdd(author: string, seq: number, added: string, now: number): Promise<DcgkaStep> {
-    if (this.state.removed) return { epochs: [], failed: [] };
+  private rememberFormer(member: string): void {
+    this.state.former.add(member);
+    if (this.state.former.size > MAX_FORMER) this.state.former.delete(this.state.former.values().next().value!);
+  }
+
+  private async processAdd(author: string, seq: number, added: string, now: number, respond: boolean): Promise<DcgkaStep> {
     // The adder's ratchet is followed only if I know it (its add knew me); otherwise its add-ack to me brings it.
     const epochs = this.state.ratchets.has(author) ? this.addSteps(author, seq, added) : [];
+    if (!respond) return { controls: [], epochs, failed: [] };
     if (!this.state.members.has(added)) this.state.members.set(added, { adder: author });
     const failed: DcgkaStep['failed'] = [];
     const directs: Direct[] = [];
@@ -252,30 +300,34 @@ export class Dcgka {
     }
     const mySeq = ++this.state.seq;
     epochs.push({ member: this.me, seq: mySeq, secret: this.updateRatchet(this.me, ADD_INPUT) });
-    return { control: { type: 'add-ack', seq: mySeq, ackSender: fromHex(author), ackSeq: seq, directs }, epochs, failed };
+    return { controls: [{ type: 'add-ack', seq: mySeq, ackSender: fromHex(author), ackSeq: seq, directs }], epochs, failed };
   }
 
-  private async processWelcome(author: string, m: { seq: number; directs: Direct[] }): Promise<DcgkaStep> {
+  private async processWelcome(author: string, m: { seq: number; directs: Direct[] }, respond: boolean): Promise<DcgkaStep> {
     const mine = m.directs.find((d) => toHex(d.recipient) === this.me);
-    if (this.state.removed) return { epochs: [], failed: [] }; // a re-add needs a fresh member
     if (!mine) throw new WalkawayError('MALFORMED', 'an add of this member without its welcome');
     const welcome = decodeWelcome(await this.receiveFrom(author, mine.message));
     if (!this.state.joined) {
       this.state.members = new Map(welcome.members.map((x) => [toHex(x.id), { adder: x.adder && toHex(x.adder) }]));
       for (const x of welcome.members) this.state.lastSeq.set(toHex(x.id), x.lastSeq);
+      this.state.members.set(this.me, { adder: author });
       this.state.joined = true;
     }
-    this.state.members.set(this.me, { adder: author });
     this.state.lastSeq.set(author, m.seq);
+    this.state.ratchets.get(author)?.fill(0);
     this.state.ratchets.set(author, welcome.ratchet.slice());
     welcome.ratchet.fill(0);
     const epochs = this.addSteps(author, m.seq, this.me);
     const key = `${author}:${m.seq}:${this.me}`;
     const mySecret = this.state.memberSecrets.get(key)!;
     this.state.memberSecrets.delete(key);
+    if (!respond) {
+      mySecret.fill(0);
+      return { controls: [], epochs, failed: [] };
+    }
     const mySeq = ++this.state.seq;
     epochs.push({ member: this.me, seq: mySeq, secret: this.updateRatchet(this.me, mySecret) });
-    return { control: { type: 'ack', seq: mySeq, ackSender: fromHex(author), ackSeq: m.seq, directs: [] }, epochs, failed: [] };
+    return { controls: [{ type: 'ack', seq: mySeq, ackSender: fromHex(author), ackSeq: m.seq, directs: [] }], epochs, failed: [] };
   }
 
   private async processAck(author: string, seq: number, acked: string, directs: Direct[]): Promise<DcgkaStep> {
@@ -284,23 +336,24 @@ export class Dcgka {
     this.state.memberSecrets.delete(key);
     // A forward is read even when the secret is here: the two-party channel needs every message in order.
     const forward = directs.find((d) => toHex(d.recipient) === this.me);
-    if (forward && !this.state.removed) {
+    if (forward) {
       const forwarded = asSecret(await this.receiveFrom(author, forward.message), 'forwarded member secret');
       if (secret) forwarded.fill(0);
       else secret = forwarded;
     }
-    if (!secret) return { epochs: [], failed: [] };
-    return { epochs: [{ member: author, seq, secret: this.updateRatchet(author, secret) }], failed: [] };
+    if (!secret) return { controls: [], epochs: [], failed: [] };
+    return { controls: [], epochs: [{ member: author, seq, secret: this.updateRatchet(author, secret) }], failed: [] };
   }
 
   private async processAddAck(author: string, seq: number, directs: Direct[]): Promise<DcgkaStep> {
     const forward = directs.find((d) => toHex(d.recipient) === this.me);
-    if (forward && !this.state.removed) {
+    if (forward) {
       const ratchet = asSecret(await this.receiveFrom(author, forward.message), 'forwarded ratchet');
+      this.state.ratchets.get(author)?.fill(0);
       this.state.ratchets.set(author, ratchet);
     }
-    if (!this.state.ratchets.has(author)) return { epochs: [], failed: [] };
-    return { epochs: [{ member: author, seq, secret: this.updateRatchet(author, ADD_INPUT) }], failed: [] };
+    if (!this.state.ratchets.has(author)) return { controls: [], epochs: [], failed: [] };
+    return { controls: [], epochs: [{ member: author, seq, secret: this.updateRatchet(author, ADD_INPUT) }], failed: [] };
   }
 
   /** The adder's two fixed steps: the newcomer's member secret, then the adder's update secret. */

@@ -79,6 +79,8 @@ export class MessageGroup {
       members: new Map(),
       ratchets: new Map(),
       memberSecrets: new Map(),
+      early: [],
+      former: new Set(),
       joined: false,
       removed: false,
     };
@@ -212,7 +214,7 @@ export class MessageGroup {
       wipeChain(this.state.sending.chain);
       this.state.sending = undefined;
     }
-    const publish = step.control ? [encodeMessageControl(encodeSchemeMessage(step.control))] : [];
+    const publish = step.controls.map((c) => encodeMessageControl(encodeSchemeMessage(c)));
     return { publish, epochs, failed: step.failed };
   }
 }

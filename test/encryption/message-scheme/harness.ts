@@ -43,6 +43,10 @@ export class Net {
   readonly members = new Map<string, Member>();
   private readonly names = new Map<string, string>();
 
+  /** Called for every entry appended (by its author) and every entry delivered (before the member reads it). */
+  onAppend?: (author: Member, entry: Entry) => void;
+  onDeliver?: (reader: Member, entry: Entry) => void;
+
   constructor(private readonly seed: string) {}
 
   join(name: string): Member {
@@ -90,6 +94,7 @@ export class Net {
     const entry: Entry = { id: this.log.length, author: author.name, body, deps: new Set(author.read), kind, text };
     this.log.push(entry);
     author.read.add(entry.id);
+    this.onAppend?.(author, entry);
     return entry;
   }
 
@@ -166,6 +171,7 @@ export class Net {
 
   private async deliver(m: Member, e: Entry): Promise<void> {
     m.read.add(e.id);
+    this.onDeliver?.(m, e);
     const author = this.get(e.author).key;
     if (e.kind === 'control') {
       if (e.author === m.name || m.key === author) return;

@@ -10,3 +10,4 @@ export { MAX_EPOCHS_PER_SENDER, MAX_OWN_PLAINTEXTS, MessageGroup, type MessageGr
 export { CONTROL_TYPES, decodeSchemeMessage, encodeSchemeMessage, MAX_MEMBERS, type ControlType, type SchemeMessage } from './messages.ts';
 export { MAX_OUT_OF_ORDER, MAX_SKIP } from './ratchet.ts';
 export { decodeSealedMessage, encodeMessageControl, MESSAGE_CONTROL_KIND, MESSAGE_KIND } from './sealed.ts';
+export { decodeMessageState, encodeMessageState, messageStateFile, openMessageState, saveMessageState, type PersistedMessageGroup } from './state-file.ts';

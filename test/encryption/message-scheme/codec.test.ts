@@ -100,3 +100,18 @@ test('message ratchet: one key per message, bounded skips and out-of-order windo
     'MISSING_KEY',
   );
 });
+
+test('a version-3 ticket names a private topic under the message scheme; a malformed one is refused', async () => {
+  const { decodeTicket, encodeTicket } = await import('../../../src/node/ticket.ts');
+  const base = { networkId: new Uint8Array(32).fill(1), topic: new Uint8Array(32).fill(2), addresses: ['/ip4/127.0.0.1/tcp/1'] };
+  const owner = 'ab'.repeat(32);
+  const text = encodeTicket({ ...base, owner, scheme: 'message' });
+  assert.deepEqual(decodeTicket(text), { ...base, owner, scheme: 'message' });
+  assert.equal(decodeTicket(encodeTicket({ ...base, owner })).scheme, undefined, 'version 2 stays as it was');
+  assert.throws(() => encodeTicket({ ...base, scheme: 'message' }), /INVALID_ARGUMENT/);
+  const forged = `walkaway:${Buffer.from(encode([3, base.networkId, base.topic, base.addresses, new Uint8Array(32), 'data'])).toString('base64url')}`;
+  assert.equal(
+    code(() => decodeTicket(forged)),
+    'MALFORMED',
+  );
+});

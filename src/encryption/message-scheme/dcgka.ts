@@ -37,6 +37,7 @@ import { decodeBundle, type MemberKeys, type PreKeyBundle } from '../prekeys.ts'
 import type { RandomSource } from '../random.ts';
 import { newTwoPartyState, receiveTwoParty, sendTwoParty, type TwoPartyState } from '../two-party.ts';
 import { asSecret, decodeWelcome, encodeWelcome, MAX_MEMBERS, type Direct, type SchemeMessage } from './messages.ts';
+import { learnOneTimeKeys, oneTimeKeysToPublish, takeOneTimeKey } from './one-time-keys.ts';
 
 const WELCOME_INPUT = new TextEncoder().encode('walkaway/dcgka/welcome').slice(0, 32);
 const ADD_INPUT = new TextEncoder().encode('walkaway/dcgka/add').slice(0, 32);
@@ -63,6 +64,10 @@ export interface DcgkaState {
   memberSecrets: Map<string, Uint8Array>;
   /** Control messages read before I joined (bounded), to read once I do. */
   early: { author: string; message: SchemeMessage }[];
+  /** One-time pre-keys peers published for me, by peer (one-time-keys.ts). */
+  peerOneTimeKeys: Map<string, Uint8Array>;
+  /** Peers I published a one-time pre-key for. */
+  oneTimeFor: Set<string>;
   /** Members removed in my view (a removal by one of them, concurrent with its own, still counts). */
   former: Set<string>;
   joined: boolean;
@@ -181,6 +186,10 @@ export class Dcgka {
   async receive(author: string, m: SchemeMessage, now: number): Promise<DcgkaStep> {
     const none: DcgkaStep = { controls: [], epochs: [], failed: [] };
     if (author === this.me || m.type === 'bundle') return none; // my own: the state moved when I made it
+    if (m.type === 'one-time-keys') {
+      learnOneTimeKeys(this.state, this.me, author, m.keys);
+      return none;
+    }
     if (!this.state.joined) {
       if (m.type === 'create' && m.members.some((x) => toHex(x) === this.me)) return this.joinedBy(this.processCreate(author, m, now), now);
       if (m.type === 'add' && toHex(m.member) === this.me) return this.joinedBy(this.processWelcome(author, m, true), now);
@@ -425,9 +434,17 @@ export class Dcgka {
 
   private async send(recipient: string, plaintext: Uint8Array, now: number): Promise<Uint8Array> {
     const channel = this.state.channels.get(recipient) ?? newTwoPartyState();
-    const message = await sendTwoParty(channel, this.state.keys, fromHex(recipient), this.state.bundles.get(recipient), plaintext, this.random, now);
+    const oneTime = channel.sendTo ? undefined : this.state.peerOneTimeKeys.get(recipient);
+    const bundle = this.state.bundles.get(recipient);
+    const message = await sendTwoParty(channel, this.state.keys, fromHex(recipient), bundle, plaintext, this.random, now, oneTime);
+    if (oneTime) takeOneTimeKey(this.state, recipient);
     this.state.channels.set(recipient, channel);
     return message;
+  }
+
+  /** One-time pre-keys for the members I have no channel with yet (published after every step). */
+  oneTimeKeys(): SchemeMessage | undefined {
+    return oneTimeKeysToPublish(this.state, this.me, this.random);
   }
 
   private async receiveFrom(sender: string, message: Uint8Array): Promise<Uint8Array> {

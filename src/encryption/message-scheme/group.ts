@@ -80,6 +80,8 @@ export class MessageGroup {
       ratchets: new Map(),
       memberSecrets: new Map(),
       early: [],
+      peerOneTimeKeys: new Map(),
+      oneTimeFor: new Set(),
       former: new Set(),
       joined: false,
       removed: false,
@@ -214,7 +216,9 @@ export class MessageGroup {
       wipeChain(this.state.sending.chain);
       this.state.sending = undefined;
     }
-    const publish = step.controls.map((c) => encodeMessageControl(encodeSchemeMessage(c)));
+    const oneTime = this.dcgka.oneTimeKeys();
+    const controls = oneTime ? [...step.controls, oneTime] : step.controls;
+    const publish = controls.map((c) => encodeMessageControl(encodeSchemeMessage(c)));
     return { publish, epochs, failed: step.failed };
   }
 }

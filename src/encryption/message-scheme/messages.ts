@@ -5,6 +5,7 @@
  *     [1, type, seq, subject | null, ackSeq | null, members | null, [[recipient, 2SM message], ...]]
  *
  *     bundle   subject = a signed pre-key bundle (seq 0)
+ *     one-time-keys  subject = CBOR [[peer, one-time pre-key], ...] the author will answer X3DH from that peer with (seq 0)
  *     create   members = the initial members; a seed for each other one
  *     update   a seed for each other member
  *     remove   subject = the removed member; a seed for each who stays
@@ -28,7 +29,7 @@ export const MAX_MEMBERS = 512;
 const ID = 32;
 const MAX_BUNDLE = 512;
 
-export const CONTROL_TYPES = ['bundle', 'create', 'update', 'remove', 'add', 'ack', 'add-ack'] as const;
+export const CONTROL_TYPES = ['bundle', 'one-time-keys', 'create', 'update', 'remove', 'add', 'ack', 'add-ack'] as const;
 export type ControlType = (typeof CONTROL_TYPES)[number];
 
 export interface Direct {
@@ -38,6 +39,7 @@ export interface Direct {
 
 export type SchemeMessage =
   | { type: 'bundle'; seq: 0; bundle: Uint8Array }
+  | { type: 'one-time-keys'; seq: 0; keys: { peer: Uint8Array; key: Uint8Array }[] }
   | { type: 'create'; seq: number; members: Uint8Array[]; directs: Direct[] }
   | { type: 'update'; seq: number; directs: Direct[] }
   | { type: 'remove' | 'add'; seq: number; member: Uint8Array; directs: Direct[] }
@@ -48,6 +50,8 @@ export function encodeSchemeMessage(m: SchemeMessage): Uint8Array {
   switch (m.type) {
     case 'bundle':
       return encodeCbor([VERSION, m.type, 0, m.bundle, null, null, []]);
+    case 'one-time-keys':
+      return encodeCbor([VERSION, m.type, 0, encodeCbor(m.keys.map((k) => [k.peer, k.key])), null, null, []]);
     case 'create':
       return encodeCbor([VERSION, m.type, m.seq, null, null, m.members, directs(m.directs)]);
     case 'update':
@@ -80,7 +84,7 @@ export function decodeSchemeMessage(bytes: Uint8Array): SchemeMessage {
   const none = (i: number) => {
     if (f[i] !== null) throw new WalkawayError('MALFORMED', `${what} ${type}: field ${i} must be null`);
   };
-  if (type !== 'bundle' && seq === 0) throw new WalkawayError('MALFORMED', `${what} ${type}: seq starts at 1`);
+  if (type !== 'bundle' && type !== 'one-time-keys' && seq === 0) throw new WalkawayError('MALFORMED', `${what} ${type}: seq starts at 1`);
   switch (type) {
     case 'bundle': {
       const bundle = asBytes(f[3], `${what} bundle`);
@@ -88,6 +92,16 @@ export function decodeSchemeMessage(bytes: Uint8Array): SchemeMessage {
       none(4);
       none(5);
       return { type, seq: 0, bundle };
+    }
+    case 'one-time-keys': {
+      none(4);
+      none(5);
+      const list = decodeCbor(asBytes(f[3], `${what} one-time keys`), `${what} one-time keys`, { maxItems: 4 + 3 * MAX_MEMBERS, maxDepth: 2 });
+      const keys = asArray(list, `${what} one-time keys`, 1, MAX_MEMBERS).map((k) => {
+        const [peer, key] = asArray(k, `${what} one-time key`, 2);
+        return { peer: asBytes(peer, `${what} one-time key peer`, ID), key: asBytes(key, `${what} one-time key`, X25519_LENGTH) };
+      });
+      return { type, seq: 0, keys };
     }
     case 'create':
       none(3);

@@ -10,6 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { toHex } from '../../../src/core/index.ts';
+import { decodeSchemeMessage } from '../../../src/encryption/message-scheme/index.ts';
+import { newTwoPartyState, receiveTwoParty } from '../../../src/encryption/two-party.ts';
 import { Net, openText } from './harness.ts';
 
 async function founded(seed: string): Promise<Net> {
@@ -80,4 +83,25 @@ test('post-compromise security also after a removal: the removed member follows 
   await net.syncAll();
   for (const e of after) assert.ok(!net.readers(e).includes('c'));
   for (const e of after) assert.equal(net.readers(e).length, 2);
+});
+
+test('forward secrecy of first contact: a one-time pre-key is deleted once read, so a later theft cannot open the X3DH message', async () => {
+  const net = await founded('one-time');
+  // After the create, b and c have no channel with each other: each published a one-time pre-key for the other.
+  const before = net.get('c').group.exportState();
+  assert.equal(before.dcgka.keys.oneTimeKeys?.size, 1);
+  await net.update('b');
+  const update = net.log[net.log.length - 1];
+  const toC = decodeSchemeMessage(update.body.subarray(2));
+  assert.equal(toC.type, 'update');
+  const direct = toC.type === 'update' ? toC.directs.find((d) => toHex(d.recipient) === net.get('c').group.memberId) : undefined;
+  assert.ok(direct, 'b sent c a seed');
+  await net.syncAll();
+  const after = net.get('c').group.exportState();
+  assert.equal(after.dcgka.keys.oneTimeKeys?.size, 0, 'c deleted the one-time key it used');
+  const bKey = net.get('b').key;
+  // A copy of c's state from before reads the first message (that is what the key was for) ...
+  await receiveTwoParty(newTwoPartyState(), before.dcgka.keys, bKey, direct.message);
+  // ... a copy from after does not, though it holds c's identity and signed pre-key.
+  await assert.rejects(receiveTwoParty(newTwoPartyState(), after.dcgka.keys, bKey, direct.message), { code: 'MISSING_KEY' });
 });

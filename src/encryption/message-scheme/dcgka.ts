@@ -35,9 +35,10 @@ import { fromHex, toHex, WalkawayError, type PrivateKey } from '../../core/index
 import { deriveKey } from '../kdf.ts';
 import { decodeBundle, type MemberKeys, type PreKeyBundle } from '../prekeys.ts';
 import type { RandomSource } from '../random.ts';
-import { newTwoPartyState, receiveTwoParty, sendTwoParty, type TwoPartyState } from '../two-party.ts';
+import type { TwoPartyState } from '../two-party.ts';
 import { asSecret, decodeWelcome, encodeWelcome, MAX_MEMBERS, type Direct, type SchemeMessage } from './messages.ts';
-import { learnOneTimeKeys, oneTimeKeysToPublish, takeOneTimeKey } from './one-time-keys.ts';
+import { applyRemoval, rememberFormer } from './view.ts';
+import { learnOneTimeKeys, oneTimeKeysToPublish, receiveOver, sendOver, sendOverAll } from './channels.ts';
 
 const WELCOME_INPUT = new TextEncoder().encode('walkaway/dcgka/welcome').slice(0, 32);
 const ADD_INPUT = new TextEncoder().encode('walkaway/dcgka/add').slice(0, 32);
@@ -45,8 +46,6 @@ const ADD_INPUT = new TextEncoder().encode('walkaway/dcgka/add').slice(0, 32);
 export const MAX_MEMBER_SECRETS = 16_384;
 /** Control messages kept from before my add. */
 const MAX_EARLY = 1024;
-/** Former members remembered. */
-const MAX_FORMER = 4096;
 
 export interface DcgkaState {
   keys: MemberKeys;
@@ -145,7 +144,7 @@ export class Dcgka {
     if (member === this.me || !this.state.members.has(member)) throw new WalkawayError('INVALID_ARGUMENT', `${member} is not another member`);
     this.state.members.delete(member);
     // Its channel stays: what it sent before it learns of its removal is still read (never answered).
-    this.rememberFormer(member);
+    rememberFormer(this.state, member);
     const seed = this.random(32);
     const { directs, failed } = await this.sendAll(this.others(), seed, now);
     const seq = ++this.state.seq;
@@ -262,7 +261,7 @@ export class Dcgka {
     const recipients = recipientsOf(directs);
     // A removal by a member removed concurrently still counts (mutual removals remove both), one by a stranger does not.
     const counts = !this.state.removed && (respond || this.state.former.has(author));
-    if (counts) this.applyRemoval(removed, new Set([author, ...recipients]));
+    if (counts) applyRemoval(this.state, this.me, removed, new Set([author, ...recipients]));
     const stillIn = !this.state.removed && this.state.members.has(author);
     const step = await this.processSeed(author, seq, directs, now, stillIn);
     if (!counts || this.state.removed || (stillIn && recipients.includes(this.me))) return step;
@@ -270,28 +269,6 @@ export class Dcgka {
     // the ratchets my epoch came from, so I heal with an update of my own.
     const healed = await this.update(now);
     return { controls: [...step.controls, ...healed.controls], epochs: [...step.epochs, ...healed.epochs], failed: [...step.failed, ...healed.failed] };
-  }
-
-  /** Strong removal: members the removed one added without the remover knowing go too (and so on, down the line). */
-  private applyRemoval(removed: string, stays: ReadonlySet<string>): void {
-    const gone = new Set([removed]);
-    this.state.members.delete(removed);
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const [id, info] of this.state.members) {
-        if (info.adder === undefined || !gone.has(info.adder) || stays.has(id)) continue;
-        this.state.members.delete(id);
-        gone.add(id);
-        changed = true;
-      }
-    }
-    for (const id of gone) this.rememberFormer(id);
-    if (gone.has(this.me)) this.state.removed = true;
-  }
-
-  private rememberFormer(member: string): void {
-    this.state.former.add(member);
-    if (this.state.former.size > MAX_FORMER) this.state.former.delete(this.state.former.values().next().value!);
   }
 
   private async processAdd(author: string, seq: number, added: string, now: number, respond: boolean): Promise<DcgkaStep> {
@@ -418,40 +395,21 @@ export class Dcgka {
     if (!this.state.joined || this.state.removed) throw new WalkawayError('INVALID_ARGUMENT', 'this member is not in the group');
   }
 
-  private async sendAll(recipients: readonly string[], plaintext: Uint8Array, now: number): Promise<{ directs: Direct[]; failed: DcgkaStep['failed'] }> {
-    const directs: Direct[] = [];
-    const failed: DcgkaStep['failed'] = [];
-    for (const r of recipients) {
-      try {
-        directs.push({ recipient: fromHex(r), message: await this.send(r, plaintext, now) });
-      } catch (err) {
-        if (!(err instanceof WalkawayError)) throw err;
-        failed.push({ member: r, error: err });
-      }
-    }
-    return { directs, failed };
-  }
-
-  private async send(recipient: string, plaintext: Uint8Array, now: number): Promise<Uint8Array> {
-    const channel = this.state.channels.get(recipient) ?? newTwoPartyState();
-    const oneTime = channel.sendTo ? undefined : this.state.peerOneTimeKeys.get(recipient);
-    const bundle = this.state.bundles.get(recipient);
-    const message = await sendTwoParty(channel, this.state.keys, fromHex(recipient), bundle, plaintext, this.random, now, oneTime);
-    if (oneTime) takeOneTimeKey(this.state, recipient);
-    this.state.channels.set(recipient, channel);
-    return message;
-  }
-
   /** One-time pre-keys for the members I have no channel with yet (published after every step). */
   oneTimeKeys(): SchemeMessage | undefined {
     return oneTimeKeysToPublish(this.state, this.me, this.random);
   }
 
-  private async receiveFrom(sender: string, message: Uint8Array): Promise<Uint8Array> {
-    const channel = this.state.channels.get(sender) ?? newTwoPartyState();
-    const plaintext = await receiveTwoParty(channel, this.state.keys, fromHex(sender), message);
-    this.state.channels.set(sender, channel);
-    return plaintext;
+  private sendAll(recipients: readonly string[], plaintext: Uint8Array, now: number) {
+    return sendOverAll(this.state, this.random, recipients, plaintext, now);
+  }
+
+  private send(recipient: string, plaintext: Uint8Array, now: number): Promise<Uint8Array> {
+    return sendOver(this.state, this.random, recipient, plaintext, now);
+  }
+
+  private receiveFrom(sender: string, message: Uint8Array): Promise<Uint8Array> {
+    return receiveOver(this.state, sender, message);
   }
 }
 

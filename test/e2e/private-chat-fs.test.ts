@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { decodeTicket } from '../../src/node/index.ts';
 import { ChatProcess, tempDirs } from '../helpers/chat-process.ts';
+import { expectFailures, runCli } from '../helpers/cli.ts';
 
-const { dirs, cleanup } = tempDirs(2);
+const { dirs, cleanup } = tempDirs(3);
 const running: ChatProcess[] = [];
 after(async () => {
   await Promise.all(running.map((p) => p.kill()));
@@ -61,4 +62,16 @@ test('chat --private --forward-secrecy: two processes read each other, the newco
 
   await Promise.all([owner.kill('SIGTERM'), member.kill('SIGTERM')]);
   for (const dir of [ownerDir, memberDir]) for (const text of [before, hello, reply]) assert.ok(!storeHolds(dir, text), `a store holds "${text}"`);
+});
+
+test('walkaway ticket --private --forward-secrecy names the scheme; without --private it is one line, exit 2', async () => {
+  const printed = await runCli(['ticket', 'fs-ticket-room', '--private', '--forward-secrecy', '--data', dirs[2]]);
+  assert.equal(printed.status, 0, printed.stderr);
+  const ticket = decodeTicket(printed.stdout.trim());
+  assert.equal(ticket.scheme, 'message');
+  assert.match(String(ticket.owner), /^[0-9a-f]{64}$/);
+  await expectFailures([
+    [['ticket', 'fs-ticket-room', '--forward-secrecy', '--data', dirs[2]], 2, /--forward-secrecy goes with --private/],
+    [['ticket', 'fs-ticket-room', '--private', '--forward-secrecy', '--key', 'ab'.repeat(32), '--data', dirs[2]], 2, /--forward-secrecy goes with --private/],
+  ]);
 });

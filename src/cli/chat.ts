@@ -30,6 +30,9 @@ topic: /add KEY [read|write|manage] (default write), /remove KEY, /members.
   --no-relay          never serve as a relay
   --use-relay ADDR    a relay to use when peers cannot reach this node directly
                       (a multiaddr ending in /p2p/<relay id>; repeatable)
+  --no-hole-punch     do not dial every connection from one port (by default a peer met
+                      through a relay upgrades to a direct connection across NATs that
+                      keep ports: DCUtR; docs/network-breaks.md)
   --no-mdns           do not look for peers on the LAN with mDNS
   --multicast         also sync and send presence over UDP multicast on the LAN, for peers
                       without a connection (topic ids travel in clear on the LAN)
@@ -56,6 +59,7 @@ const OPTIONS = {
   relay: { type: 'boolean' },
   'no-relay': { type: 'boolean' },
   'use-relay': { type: 'string', multiple: true },
+  'no-hole-punch': { type: 'boolean' },
   multicast: { type: 'boolean' },
   network: { type: 'string' },
   json: { type: 'boolean' },
@@ -111,6 +115,7 @@ export async function chatCommand(argv: string[]): Promise<void> {
     multicast: values.multicast === true,
     relay,
     relays,
+    holePunch: values['no-hole-punch'] !== true,
     encryption,
     private: values.private === true,
     forwardSecrecy: values['forward-secrecy'] === true,
@@ -177,6 +182,7 @@ interface StartOptions {
   multicast: boolean;
   relay: boolean;
   relays: string[];
+  holePunch: boolean;
   private: boolean;
   forwardSecrecy?: boolean;
   encryption?: ChatEncryption;
@@ -194,6 +200,8 @@ async function startChat(o: StartOptions): Promise<ChatSession> {
     multicast: o.multicast,
     relay: o.relay,
     relays: o.relays,
+    // Dial port 0: every dial leaves from one free port, chosen at start (src/net/transport/hole-punch.ts).
+    ...(o.holePunch ? { dialPort: 0 } : {}),
     private: o.private,
     forwardSecrecy: o.forwardSecrecy,
     networkId: o.network,

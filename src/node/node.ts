@@ -8,7 +8,7 @@
 import '../net/polyfill.ts';
 import { EventEmitter } from 'node:events';
 import type { Libp2p } from 'libp2p';
-import { toHex, topicId, WalkawayError, type Hash, type PrivateKey, type Runtime } from '../core/index.ts';
+import { toHex, topicId, WalkawayError, type Hash, type Operation, type PrivateKey, type Runtime } from '../core/index.ts';
 import { createLog, type Log } from '../core/log.ts';
 import type { AddressBook } from '../net/address-book.ts';
 import { Connections } from '../net/connections.ts';
@@ -62,6 +62,8 @@ export class Node extends EventEmitter {
   readonly #log: Log = createLog('walkaway:node');
   readonly #lock: DataDirLock | undefined;
   readonly #gates = new ExchangeGates();
+  /** Per log id (hex): this node's latest signed operation until the store has answered for it. */
+  readonly #ownTips = new Map<string, Operation>();
   #lamport = 0;
   #closed = false;
 
@@ -281,9 +283,15 @@ export class Node extends EventEmitter {
   /** Signs the next operation of this node's log, stores it through the inbound path, then sends it. */
   #publish(state: TopicState, body: Uint8Array, options: PublishOptions = {}): Promise<Hash> {
     if (!(body instanceof Uint8Array)) return Promise.reject(new WalkawayError('INVALID_ARGUMENT', 'publish takes a Uint8Array'));
-    const op = signNext(this.store, this.privateKey, state, body, options.prune ?? false, this.#runtime.wallMicros(), options.log);
+    const logId = options.log ?? state.logId;
+    const tipKey = toHex(logId);
+    // Published in this turn and not yet committed (group commit): the store does not have it yet.
+    const latest = this.#ownTips.get(tipKey) ?? this.store.latest(this.privateKey.publicKey, logId);
+    const op = signNext(latest, this.privateKey, state, body, options.prune ?? false, this.#runtime.wallMicros(), logId);
+    this.#ownTips.set(tipKey, op);
     return new Promise((resolve, reject) =>
       this.#inbound.ingest('local', state.topic, op, ({ outcome }) => {
+        if (this.#ownTips.get(tipKey) === op) this.#ownTips.delete(tipKey);
         if (outcome.status !== 'inserted') return reject(ownRejection(outcome));
         if (op.headerBytes.length + (op.body?.length ?? 0) <= this.#maxGossipBytes) {
           this.#gossip.publish(state.topic, encodePayload({ kind: 'operation', headerBytes: op.headerBytes, body: op.body }));

@@ -225,8 +225,18 @@ export class InboundStoreDriver implements SyncIngest {
       for (const [i, { job }] of group.entries()) {
         this.#queue.push(outcomes ? { type: 'ingested', job, outcomes: [outcomes[i]] } : { type: 'store-failed', job, error: error! });
       }
-      this.#run();
+      this.#runDetached();
     });
+  }
+
+  /** `#run` from a microtask, where an exception (a hook's) would have no caller to reach. */
+  #runDetached(): void {
+    try {
+      this.#run();
+    } catch (err) {
+      this.#o.log?.(`inbound: ${(err as Error).message}`);
+      if (this.#queue.length > 0) queueMicrotask(() => this.#runDetached());
+    }
   }
 
   #verify(job: number, requests: Parameters<typeof verifyBatch>[1], mode: VerifyMode): void {

@@ -36,6 +36,9 @@ topic: /add KEY [read|write|manage] (default write), /remove KEY, /members.
   --network ID        network id (default "walkaway"): only nodes with the same id connect
   --private           a private topic: you own it and manage its members; only members
                       (pull access or more) get or send its operations
+  --forward-secrecy   with --private, when creating the topic: the message scheme (DCGKA),
+                      one key per message, forward secrecy; newcomers read from their add
+                      on (default: the group data scheme, where newcomers read the history)
   --key HEX           encrypt the room with this topic key (64 hex digits, e.g. from
                       "openssl rand -hex 32"); kept in the data directory, and put in
                       the room's tickets (a ticket's key is used without --key)
@@ -57,6 +60,7 @@ const OPTIONS = {
   network: { type: 'string' },
   json: { type: 'boolean' },
   private: { type: 'boolean' },
+  'forward-secrecy': { type: 'boolean' },
   key: { type: 'string' },
   web: { type: 'boolean' },
   'web-port': { type: 'string' },
@@ -87,6 +91,9 @@ export async function chatCommand(argv: string[]): Promise<void> {
   if (relays.length > 16) throw new UsageError('at most 16 --use-relay addresses');
   const relay = values['no-relay'] ? false : values.relay === true || hasPublicAddress();
   if (values.private && isTicket(topic)) throw new UsageError("--private takes a topic name (a private topic's ticket names its owner)");
+  if (values['forward-secrecy'] && (values.key !== undefined || (!values.private && !isTicket(topic)))) {
+    throw new UsageError('--forward-secrecy goes with --private (a private room without --key)');
+  }
   if (values['web-port'] !== undefined && !values.web) throw new UsageError('--web-port is spelled --web PORT; see "walkaway chat --help"');
 
   const key = resolveTopicKey({ dataDir, topic, flag: parseTopicKey(values.key) });
@@ -106,6 +113,7 @@ export async function chatCommand(argv: string[]): Promise<void> {
     relays,
     encryption,
     private: values.private === true,
+    forwardSecrecy: values['forward-secrecy'] === true,
   });
   // Kept once the data directory is ours (the node holds its lock): a restart reads the room without --key.
   if (key) storeTopicKey(dataDir, fromHex(chat.topicHex), key);
@@ -170,6 +178,7 @@ interface StartOptions {
   relay: boolean;
   relays: string[];
   private: boolean;
+  forwardSecrecy?: boolean;
   encryption?: ChatEncryption;
 }
 
@@ -186,6 +195,7 @@ async function startChat(o: StartOptions): Promise<ChatSession> {
     relay: o.relay,
     relays: o.relays,
     private: o.private,
+    forwardSecrecy: o.forwardSecrecy,
     networkId: o.network,
     storage: 'sqlite' as const,
     encryption: o.encryption,

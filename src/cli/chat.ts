@@ -30,9 +30,9 @@ topic: /add KEY [read|write|manage] (default write), /remove KEY, /members.
   --no-relay          never serve as a relay
   --use-relay ADDR    a relay to use when peers cannot reach this node directly
                       (a multiaddr ending in /p2p/<relay id>; repeatable)
-  --no-hole-punch     do not dial every connection from one port (by default a peer met
-                      through a relay upgrades to a direct connection across NATs that
-                      keep ports: DCUtR; docs/network-breaks.md)
+  --hole-punch        dial every connection from one port, so that a peer met through a
+                      relay upgrades to a direct connection across NATs that keep ports
+                      (DCUtR; docs/network-breaks.md)
   --no-mdns           do not look for peers on the LAN with mDNS
   --multicast         also sync and send presence over UDP multicast on the LAN, for peers
                       without a connection (topic ids travel in clear on the LAN)
@@ -59,7 +59,7 @@ const OPTIONS = {
   relay: { type: 'boolean' },
   'no-relay': { type: 'boolean' },
   'use-relay': { type: 'string', multiple: true },
-  'no-hole-punch': { type: 'boolean' },
+  'hole-punch': { type: 'boolean' },
   multicast: { type: 'boolean' },
   network: { type: 'string' },
   json: { type: 'boolean' },
@@ -115,7 +115,7 @@ export async function chatCommand(argv: string[]): Promise<void> {
     multicast: values.multicast === true,
     relay,
     relays,
-    holePunch: values['no-hole-punch'] !== true,
+    holePunch: values['hole-punch'] === true,
     encryption,
     private: values.private === true,
     forwardSecrecy: values['forward-secrecy'] === true,

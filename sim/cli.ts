@@ -124,6 +124,24 @@ function printTable(keys: string[], rows: Array<[string, Record<string, number |
   for (const r of cells) console.log(line(r));
 }
 
+/** Goals of issue 21 for the stable scenario's headline figures. */
+const GOALS: Record<string, string> = { rmrRandom: '<= 0.3', ldhMaxRandom: '<= 14', reliabilityRandom: '1', reliability: '1' };
+
+/** Single- and random-sender figures side by side (stable scenario), median and worst seed. */
+function printHeadline(medians: Record<string, number | null>, worst: Record<string, number | null>): void {
+  if (!('rmrRandom' in medians)) return;
+  const cell = (key: string) => `${fmt(medians[key])} (worst ${fmt(worst[key])})${GOALS[key] ? `, goal ${GOALS[key]}` : ''}`;
+  console.log('headline, median over seeds:');
+  for (const [label, single, random] of [
+    ['reliability', 'reliability', 'reliabilityRandom'],
+    ['RMR', 'rmr', 'rmrRandom'],
+    ['last delivery hop, max', 'ldhMax', 'ldhMaxRandom'],
+    ['p99 latency ms', 'p99LatencyMs', 'p99LatencyRandomMs'],
+  ]) {
+    console.log(`  ${label.padEnd(24)} single sender ${cell(single).padEnd(30)} random sender ${cell(random)}`);
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const run = SCENARIOS[args.scenario];
@@ -147,6 +165,7 @@ async function main(): Promise<void> {
     worst[key] = missing ? null : xs.length === 0 ? null : lowIsBad ? Math.min(...xs) : Math.max(...xs);
   }
   printTable(keys, [...perSeed.map((p): [string, Record<string, number | null>] => [String(p.seed), p.result.figures]), ['median', medians], ['worst', worst]]);
+  printHeadline(medians, worst);
   if (args.json) {
     const doc = {
       scenario: args.scenario,

@@ -213,7 +213,8 @@ export class Inbound {
   }
 
   #ingestOne(job: Job & { kind: 'one' }, out: InboundOutput[]): void {
-    out.push({ type: 'store-ingest', job: this.#job(job), items: [{ operation: job.op, topic: job.topicId }] });
+    const items = [{ operation: job.op, topic: job.topicId }];
+    out.push(job.via === 'local' ? { type: 'store-ingest', job: this.#job(job), items, group: true } : { type: 'store-ingest', job: this.#job(job), items });
   }
 
   #onOne(job: Job & { kind: 'one' }, outcome: IngestOutcome, out: InboundOutput[]): void {

@@ -8,7 +8,7 @@
  */
 import { SplitMix32 } from '../../net/membership/random.ts';
 import type { Operation } from '../../core/index.ts';
-import type { LogHeight, Store, StoredOperation } from '../../store/index.ts';
+import type { IngestItem, IngestOutcome, LogHeight, Store, StoredOperation } from '../../store/index.ts';
 import type { IngestResult, SyncIngest, SyncIngestSession, VerifyMode } from '../../sync/index.ts';
 import type { EphemeralMessage } from '../ephemeral.ts';
 import { Inbound } from './inbound.ts';
@@ -71,6 +71,7 @@ export class InboundStoreDriver implements SyncIngest {
   readonly #store: Store;
   #verifier: Verifier | Promise<Verifier> | undefined;
   readonly #queue: InboundInput[] = [];
+  #group: { job: number; item: IngestItem }[] = [];
   #running = false;
   #stopped = false;
   readonly #clock: InboundClock;
@@ -90,6 +91,10 @@ export class InboundStoreDriver implements SyncIngest {
 
   feed(input: InboundInput): void {
     this.#queue.push(input);
+    this.#run();
+  }
+
+  #run(): void {
     if (this.#running) return;
     this.#running = true;
     try {
@@ -150,7 +155,7 @@ export class InboundStoreDriver implements SyncIngest {
         this.#verdict = output.ok;
         return;
       case 'store-ingest':
-        return this.#storeIngest(output.job, output.items);
+        return output.group ? this.#groupIngest(output.job, output.items[0]) : this.#storeIngest(output.job, output.items);
       case 'read-fork': {
         const fork = this.#store.forks().find((f) => f.author.equals(output.author) && bytesSame(f.logId, output.logId));
         this.#queue.push({ type: 'fork-read', job: output.job, headers: fork?.headers, seqNum: fork?.seqNum ?? -1 });
@@ -196,6 +201,41 @@ export class InboundStoreDriver implements SyncIngest {
       this.#queue.push({ type: 'ingested', job, outcomes });
     } catch (err) {
       this.#queue.push({ type: 'store-failed', job, error: err as Error });
+    }
+  }
+
+  /**
+   * Group commit of this node's own operations: those published in the same
+   * turn go into one transaction (one WAL sync under `durability: 'full'`),
+   * committed in a microtask; each publish is answered after that commit, so
+   * a resolved publish is as durable as before.
+   */
+  #groupIngest(job: number, item: IngestItem): void {
+    if (this.#group.push({ job, item }) > 1) return;
+    queueMicrotask(() => {
+      const group = this.#group;
+      this.#group = [];
+      let outcomes: IngestOutcome[] | undefined;
+      let error: Error | undefined;
+      try {
+        outcomes = group.length === 1 ? [this.#store.ingest(group[0].item.operation, group[0].item.topic)] : this.#store.ingestBatch(group.map((g) => g.item));
+      } catch (err) {
+        error = err as Error;
+      }
+      for (const [i, { job }] of group.entries()) {
+        this.#queue.push(outcomes ? { type: 'ingested', job, outcomes: [outcomes[i]] } : { type: 'store-failed', job, error: error! });
+      }
+      this.#runDetached();
+    });
+  }
+
+  /** `#run` from a microtask, where an exception (a hook's) would have no caller to reach. */
+  #runDetached(): void {
+    try {
+      this.#run();
+    } catch (err) {
+      this.#o.log?.(`inbound: ${(err as Error).message}`);
+      if (this.#queue.length > 0) queueMicrotask(() => this.#runDetached());
     }
   }
 

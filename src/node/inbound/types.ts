@@ -61,8 +61,13 @@ export type InboundOutput =
   | { type: 'verdict'; ok: boolean }
   /** Check these signatures (in bulk: a worker pool), answered by `verified`. */
   | { type: 'verify'; job: number; requests: IngestRequest[]; mode: VerifyMode }
-  /** Store reads and writes, answered by `ingested` / `fork-read`. */
-  | { type: 'store-ingest'; job: number; items: IngestItem[] }
+  /**
+   * Store reads and writes, answered by `ingested` / `fork-read`. `group`:
+   * this node's own operation, which the driver may commit in one
+   * transaction with the others published in the same turn (group commit);
+   * it answers only after that commit.
+   */
+  | { type: 'store-ingest'; job: number; items: IngestItem[]; group?: boolean }
   | { type: 'read-fork'; job: number; author: PublicKey; logId: Uint8Array }
   /** Stored: hand it to the topic's chain (sync's arrive in batches, closed by `batch-end`). */
   | { type: 'stored'; topic: Uint8Array; operation: StoredOperation; via: Via }

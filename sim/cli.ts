@@ -1,5 +1,6 @@
 /**
- * `npm run sim -- <scenario> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE]`
+ * `npm run sim -- <scenario> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE]
+ *   [--model ideal|real] [--loss P] [--loss-mode retransmit|drop] [--jitter MS] [--processing MS] [--detect reset|keepalive]`
  *
  * Runs a scenario over K seeds (S, S+1, ...), prints one row per seed and
  * the medians, and with --json writes one object whose top-level fields are
@@ -8,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { median } from './metrics.ts';
+import type { SimConfig } from './network.ts';
 import { SCENARIOS, type ScenarioResult } from './scenarios/index.ts';
 
 interface Args {
@@ -18,12 +20,27 @@ interface Args {
   fail: number;
   json: string | null;
   timeScale: number;
+  /** The network model (links, node costs, failure detection); see MODELS. */
+  model: Partial<SimConfig>;
 }
 
-const USAGE = `usage: walkaway sim <${Object.keys(SCENARIOS).join('|')}> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE] [--time-scale X]\n(or, in a checkout: npm run sim -- <scenario> ...)`;
+/**
+ * `ideal`: fixed latencies, free processing, TCP resets on a crash (the
+ * model of the figures before issue 21). `real`: 0-10 ms jitter per
+ * message, 1 ms to handle a payload (0.1 ms any other message), silent
+ * crashes noticed by the node's keepalive. Loss is set on its own (--loss).
+ */
+const MODELS: Record<string, Partial<SimConfig>> = {
+  ideal: { jitterMs: 0, processingMs: 0, failureDetection: 'reset' },
+  real: { jitterMs: 10, processingMs: 1, failureDetection: 'keepalive' },
+};
+
+const USAGE = `usage: walkaway sim <${Object.keys(SCENARIOS).join('|')}> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE] [--time-scale X]
+  [--model ideal|real] [--loss P] [--loss-mode retransmit|drop] [--jitter MS] [--processing MS] [--detect reset|keepalive]
+(or, in a checkout: npm run sim -- <scenario> ...)`;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { scenario: '', nodes: 1000, seeds: 5, seed: 1, fail: 0.5, json: null, timeScale: 1 };
+  const args: Args = { scenario: '', nodes: 1000, seeds: 5, seed: 1, fail: 0.5, json: null, timeScale: 1, model: { ...MODELS.ideal } };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -42,7 +59,23 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--fail') args.fail = num(value(), (x) => x >= 0 && x < 1);
     else if (a === '--json') args.json = value();
     else if (a === '--time-scale') args.timeScale = num(value(), (x) => x > 0 && x <= 1);
-    else if (a === '--help' || a === '-h') {
+    else if (a === '--model') {
+      const name = value();
+      if (!(name in MODELS)) fail(`unknown model ${JSON.stringify(name)} (ideal or real)`);
+      // The named model first: flags given before it still win.
+      args.model = { ...MODELS[name], ...pick(args.model, argv.slice(0, i)) };
+    } else if (a === '--loss') args.model.lossRate = num(value(), (x) => x >= 0 && x < 1);
+    else if (a === '--loss-mode') {
+      const m = value();
+      if (m !== 'retransmit' && m !== 'drop') fail(`bad value for --loss-mode: ${m}`);
+      args.model.lossMode = m;
+    } else if (a === '--jitter') args.model.jitterMs = num(value(), (x) => x >= 0);
+    else if (a === '--processing') args.model.processingMs = num(value(), (x) => x >= 0);
+    else if (a === '--detect') {
+      const d = value();
+      if (d !== 'reset' && d !== 'keepalive') fail(`bad value for --detect: ${d}`);
+      args.model.failureDetection = d;
+    } else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else if (!a.startsWith('-') && args.scenario === '') args.scenario = a;
@@ -55,6 +88,20 @@ function parseArgs(argv: string[]): Args {
     if (!argv.includes('--seeds')) args.seeds = 1;
   }
   return args;
+}
+
+/** The model settings set by flags among `given` (so a later --model keeps them). */
+function pick(model: Partial<SimConfig>, given: string[]): Partial<SimConfig> {
+  const flags: Record<string, keyof SimConfig> = {
+    '--loss': 'lossRate',
+    '--loss-mode': 'lossMode',
+    '--jitter': 'jitterMs',
+    '--processing': 'processingMs',
+    '--detect': 'failureDetection',
+  };
+  const out: Partial<SimConfig> = {};
+  for (const [flag, key] of Object.entries(flags)) if (given.includes(flag)) Object.assign(out, { [key]: model[key] });
+  return out;
 }
 
 function fail(message: string): never {
@@ -77,6 +124,24 @@ function printTable(keys: string[], rows: Array<[string, Record<string, number |
   for (const r of cells) console.log(line(r));
 }
 
+/** Goals of issue 21 for the stable scenario's headline figures. */
+const GOALS: Record<string, string> = { rmrRandom: '<= 0.3', ldhMaxRandom: '<= 14', reliabilityRandom: '1', reliability: '1' };
+
+/** Single- and random-sender figures side by side (stable scenario), median and worst seed. */
+function printHeadline(medians: Record<string, number | null>, worst: Record<string, number | null>): void {
+  if (!('rmrRandom' in medians)) return;
+  const cell = (key: string) => `${fmt(medians[key])} (worst ${fmt(worst[key])})${GOALS[key] ? `, goal ${GOALS[key]}` : ''}`;
+  console.log('headline, median over seeds:');
+  for (const [label, single, random] of [
+    ['reliability', 'reliability', 'reliabilityRandom'],
+    ['RMR', 'rmr', 'rmrRandom'],
+    ['last delivery hop, max', 'ldhMax', 'ldhMaxRandom'],
+    ['p99 latency ms', 'p99LatencyMs', 'p99LatencyRandomMs'],
+  ]) {
+    console.log(`  ${label.padEnd(24)} single sender ${cell(single).padEnd(30)} random sender ${cell(random)}`);
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const run = SCENARIOS[args.scenario];
@@ -84,7 +149,7 @@ async function main(): Promise<void> {
   console.log(`${args.scenario}: ${args.nodes} nodes, ${args.seeds} seed(s) from ${args.seed}` + (args.scenario === 'failure' ? `, fail ${args.fail}` : ''));
   for (let k = 0; k < args.seeds; k++) {
     const seed = args.seed + k;
-    const result = await run({ nodes: args.nodes, seed, fail: args.fail, timeScale: args.timeScale });
+    const result = await run({ nodes: args.nodes, seed, fail: args.fail, timeScale: args.timeScale, sim: args.model });
     perSeed.push({ seed, result });
     console.error(`  seed ${seed} done in ${result.figures.wallMs} ms`);
   }
@@ -100,6 +165,7 @@ async function main(): Promise<void> {
     worst[key] = missing ? null : xs.length === 0 ? null : lowIsBad ? Math.min(...xs) : Math.max(...xs);
   }
   printTable(keys, [...perSeed.map((p): [string, Record<string, number | null>] => [String(p.seed), p.result.figures]), ['median', medians], ['worst', worst]]);
+  printHeadline(medians, worst);
   if (args.json) {
     const doc = {
       scenario: args.scenario,
@@ -107,6 +173,7 @@ async function main(): Promise<void> {
       seeds: perSeed.map((p) => p.seed),
       ...(args.scenario === 'failure' ? { fail: args.fail } : {}),
       ...(args.timeScale !== 1 ? { timeScale: args.timeScale } : {}),
+      model: { ...MODELS.ideal, lossRate: 0, lossMode: 'retransmit', ...args.model },
       ...medians,
       // Beside the medians: e.g. `converged: true` when every seed converged (else the value per seed).
       ...Object.fromEntries(

@@ -4,9 +4,17 @@
  * partitions, crashes (with connection-down events to the peers that held a
  * connection) and joins. Same seed, same run, byte for byte.
  *
- * Failure detection follows TCP: a send to a crashed or unreachable node
- * bounces back as `peer-down` one link latency after it arrives; a crash
- * resets the connections that peers held to the node.
+ * Failure detection, `reset` (the default): a send to a crashed or
+ * unreachable node bounces back as `peer-down` one link latency after it
+ * arrives; a crash resets the connections that peers held to the node.
+ * `keepalive`: a crashed node goes silent. What is sent to it, or across a
+ * split, is lost without a word; peers holding a connection notice only by
+ * the node's keepalive (src/net/transport/keepalive.ts: a ping every 10 s,
+ * aborted after 5 s), and a dial to it fails after the dial timeout.
+ *
+ * Optional link and node costs: per-message jitter (links stay FIFO),
+ * per-message processing at the receiver (one message at a time, so a busy
+ * node queues), and loss (a lost message is gone: the overlay must repair).
  *
  * With `penalties` set, every plain (honest) node runs the node driver's
  * policy on misbehaving peers (src/net/gossip/peer-guard.ts, as the gossip
@@ -22,7 +30,9 @@ import { PeerGuard } from '../src/net/gossip/peer-guard.ts';
 import { mixSeed, SplitMix32 } from '../src/net/membership/random.ts';
 import type { HyParViewConfig } from '../src/net/membership/types.ts';
 import { Overlay, type OverlayEvent, type OverlayInput, type OverlayMessage, type OverlayOutput, type OverlayTimer } from '../src/net/overlay/overlay.ts';
+import { KEEPALIVE } from '../src/net/transport/keepalive.ts';
 import { EventHeap } from './heap.ts';
+import { LinkModel, type LossMode } from './links.ts';
 import { Tracker } from './metrics.ts';
 
 export interface SimConfig {
@@ -30,8 +40,20 @@ export interface SimConfig {
   /** Each link gets a fixed latency drawn uniformly from [min, max]. */
   latencyMinMs: number;
   latencyMaxMs: number;
-  /** Chance that any one message is lost on the way. */
+  /** Chance that any one message (TCP segment) is lost on the way. */
   lossRate: number;
+  /** What a loss costs: a retransmission (TCP, the default) or the message (see links.ts). */
+  lossMode: LossMode;
+  /** Each message waits a further uniform [0, jitterMs) on its link (the link stays first-in first-out). */
+  jitterMs: number;
+  /**
+   * A node handles one message at a time: a payload (decode, verify, store)
+   * costs this long, any other message a tenth of it; what it sends in
+   * answer leaves when it is done, later arrivals wait their turn.
+   */
+  processingMs: number;
+  /** How peers learn of a crash or split: TCP resets, or silence and the node's keepalive (see above). */
+  failureDetection: 'reset' | 'keepalive';
   /** How long until connections across a new split report down (keepalive). */
   partitionDetectMs: number;
   hyparview: Partial<HyParViewConfig>;
@@ -57,6 +79,10 @@ export const DEFAULT_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
   latencyMinMs: 10,
   latencyMaxMs: 100,
   lossRate: 0,
+  lossMode: 'retransmit',
+  jitterMs: 0,
+  processingMs: 0,
+  failureDetection: 'reset',
   partitionDetectMs: 1_000,
   hyparview: {},
   plumtree: {},
@@ -64,7 +90,12 @@ export const DEFAULT_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
 
 const MSG = 0,
   TIMER = 1,
-  DOWN = 2;
+  DOWN = 2,
+  /** A message whose turn at a busy node has come (its slot was reserved on arrival). */
+  TURN = 3;
+
+/** Extra cost of handling a non-payload message, as a fraction of `processingMs`. */
+const CONTROL_COST = 0.1;
 
 interface SimEvent {
   t: number;
@@ -116,6 +147,12 @@ export class Simulator {
   private readonly aliveList: number[] = [];
   private readonly alivePos: number[] = [];
   private partitioned = false;
+  private readonly links: LinkModel;
+  private readonly silent: boolean;
+  /** When each node is done with the message it is handling (processing cost). */
+  private readonly busyUntil: number[] = [];
+  /** Delay of what the node being dispatched sends (its processing time). */
+  private outDelay = 0;
   /** Observers for scenarios that measure more than the tracker does. */
   onSend: ((from: number, to: number, message: OverlayMessage<number>) => void) | null = null;
   onEmit: ((node: number, event: OverlayEvent<number>) => void) | null = null;
@@ -123,6 +160,9 @@ export class Simulator {
   constructor(config: Partial<SimConfig> = {}) {
     this.config = { ...DEFAULT_SIM_CONFIG, ...config };
     this.rng = new SplitMix32(mixSeed(this.config.seed, 0x5eed));
+    const c = this.config;
+    this.links = new LinkModel(c);
+    this.silent = c.failureDetection === 'keepalive';
   }
 
   get nodeCount(): number {
@@ -151,10 +191,7 @@ export class Simulator {
 
   /** Fixed latency of the link between a and b (symmetric). */
   latency(a: number, b: number): number {
-    const lo = Math.min(a, b),
-      hi = Math.max(a, b);
-    const u = mixSeed(this.config.seed, lo, hi) / 4294967296;
-    return this.config.latencyMinMs + u * (this.config.latencyMaxMs - this.config.latencyMinMs);
+    return this.links.latency(a, b);
   }
 
   /** Adds a node and lets it join through `contacts`. Returns its id. */
@@ -171,6 +208,7 @@ export class Simulator {
     this.want.push(new Set());
     this.wantedBy.push(new Set());
     this.group.push(0);
+    this.busyUntil.push(0);
     this.joinedAt.push(this.now);
     this.leftAt.push(Infinity);
     this.alivePos.push(this.aliveList.length);
@@ -179,7 +217,7 @@ export class Simulator {
     return id;
   }
 
-  /** Kills a node at once; peers holding a connection to it see it drop. */
+  /** Kills a node at once; peers holding a connection to it see it drop (at once, or by keepalive). */
   crash(node: number): void {
     if (!this.nodes[node]) return;
     this.nodes[node] = null;
@@ -192,7 +230,12 @@ export class Simulator {
       this.aliveList[pos] = last;
       this.alivePos[last] = pos;
     }
-    for (const q of this.wantedBy[node] as Set<number>) this.scheduleDown(q, node, this.latency(q, node));
+    if (this.silent) {
+      for (const q of this.wantedBy[node] as Set<number>) this.scheduleDown(q, node, this.keepalive(q, node, 1));
+      for (const q of this.want[node] as Set<number>) this.scheduleDown(q, node, this.keepalive(q, node, 1));
+    } else {
+      for (const q of this.wantedBy[node] as Set<number>) this.scheduleDown(q, node, this.latency(q, node));
+    }
     for (const p of this.want[node] as Set<number>) this.wantedBy[p]?.delete(node);
     this.want[node] = null;
     this.wantedBy[node] = null;
@@ -204,7 +247,8 @@ export class Simulator {
     this.partitioned = true;
     for (const a of this.aliveList) {
       for (const p of this.want[a] as Set<number>) {
-        if (this.group[p] !== this.group[a]) this.scheduleDown(a, p, this.config.partitionDetectMs);
+        if (this.group[p] === this.group[a]) continue;
+        this.scheduleDown(a, p, this.silent ? this.keepalive(a, p, 2) : this.config.partitionDetectMs);
       }
     }
   }
@@ -277,28 +321,54 @@ export class Simulator {
 
   private dispatch(ev: SimEvent): void {
     const node = this.nodes[ev.node];
-    if (ev.kind === MSG) {
+    if (ev.kind === MSG || ev.kind === TURN) {
       const guard = this.guards[ev.node];
-      if (!node || this.inc[ev.node] !== ev.inc || !this.reachable(ev.peer, ev.node) || (guard && !guard.admits(ev.peer, this.now))) {
+      const gone = !node || this.inc[ev.node] !== ev.inc || !this.reachable(ev.peer, ev.node);
+      if (gone && this.silent) {
+        // Lost in silence; a sender without a connection (none pending down) finds out when its dial times out.
+        this.scheduleDown(ev.peer, ev.node, KEEPALIVE.dialTimeoutMs);
+        return;
+      }
+      if (gone || (guard && !guard.admits(ev.peer, this.now))) {
         this.scheduleDown(ev.peer, ev.node, this.latency(ev.peer, ev.node));
         return;
       }
-      const input: OverlayInput<number> = { type: 'recv', from: ev.peer, message: ev.data as OverlayMessage<number> };
-      if (!guard) return this.apply(ev.node, node.handle(input, this.now));
+      const message = ev.data as OverlayMessage<number>;
+      if (this.config.processingMs > 0) {
+        // One message at a time, in order of arrival: a message that finds the node busy
+        // reserves the next slot and waits for it.
+        const cost = this.config.processingMs * (message.type === 'gossip' ? 1 : CONTROL_COST);
+        if (ev.kind === MSG && this.busyUntil[ev.node] > this.now) {
+          const turn = this.busyUntil[ev.node];
+          this.busyUntil[ev.node] = turn + cost;
+          return this.queue.push({ ...ev, kind: TURN, t: turn, seq: this.seq++ });
+        }
+        this.outDelay = cost;
+        if (ev.kind === MSG) this.busyUntil[ev.node] = this.now + cost;
+      }
+      const input: OverlayInput<number> = { type: 'recv', from: ev.peer, message };
+      const strangers = guard ? (node as Overlay<number>).broadcast.stats.strangers : 0;
+      this.apply(ev.node, node!.handle(input, this.now));
+      this.outDelay = 0;
       // As the gossip service: a broadcast message from a non-neighbour is a (small) offence.
-      const broadcast = (node as Overlay<number>).broadcast;
-      const strangers = broadcast.stats.strangers;
-      this.apply(ev.node, node.handle(input, this.now));
-      if (broadcast.stats.strangers > strangers && guard.offend(ev.peer, 'stranger', this.now)) this.ban(ev.node, ev.peer);
+      if (guard && (node as Overlay<number>).broadcast.stats.strangers > strangers && guard.offend(ev.peer, 'stranger', this.now)) this.ban(ev.node, ev.peer);
     } else if (ev.kind === TIMER) {
       if (!node || this.inc[ev.node] !== ev.inc) return;
+      // What a timer sends waits for the message being handled (the link stays in order).
+      this.outDelay = Math.max(0, this.busyUntil[ev.node] - this.now);
       this.apply(ev.node, node.handle({ type: 'timer', timer: ev.data as OverlayTimer<number> }, this.now));
+      this.outDelay = 0;
     } else {
       this.pendingDown.delete(ev.node * 4194304 + ev.peer);
       if (!node || this.inc[ev.node] !== ev.inc) return;
       this.dropWant(ev.node, ev.peer);
       this.apply(ev.node, node.handle({ type: 'peer-down', peer: ev.peer }, this.now));
     }
+  }
+
+  /** Delay until `holder`'s keepalive gives up on `peer` (see LinkModel.keepaliveDelay). */
+  private keepalive(holder: number, peer: number, legs: 1 | 2): number {
+    return this.links.keepaliveDelay(holder, peer, this.joinedAt[holder], this.now, legs);
   }
 
   private scheduleDown(node: number, peer: number, delayMs: number): void {
@@ -331,6 +401,9 @@ export class Simulator {
         case 'connect':
           if (this.guards[node] && !this.guards[node]!.admits(o.peer, this.now)) {
             this.refuse(node, o.peer);
+          } else if (this.silent && (!this.nodes[o.peer] || !this.reachable(node, o.peer))) {
+            // A dial into silence: no refusal, only the dial timeout.
+            this.scheduleDown(node, o.peer, KEEPALIVE.dialTimeoutMs);
           } else if (this.nodes[o.peer]) {
             this.want[node]?.add(o.peer);
             this.wantedBy[o.peer]?.add(node);
@@ -344,7 +417,7 @@ export class Simulator {
           if (this.onEmit) this.onEmit(node, ev);
           const banned = this.guards[node]?.review(ev, this.now);
           if (banned !== undefined) this.ban(node, banned);
-          if (ev.type === 'deliver') this.tracker.onDeliver(node, ev.id, ev.hop, this.now);
+          if (ev.type === 'deliver') this.tracker.onDeliver(node, ev.id, ev.hop, this.now + this.outDelay);
           else if (ev.type === 'published') this.tracker.onPublished(node, ev.id, this.now, this.nodes.length);
           break;
         }
@@ -386,7 +459,7 @@ export class Simulator {
       default:
         this.counts.membership++;
     }
-    if (this.config.lossRate > 0 && this.rng.next() < this.config.lossRate) return;
-    this.schedule(this.now + this.latency(from, to), MSG, to, from, message);
+    const at = this.links.arrival(from, to, this.now + this.outDelay);
+    if (at !== null) this.schedule(at, MSG, to, from, message);
   }
 }

@@ -38,10 +38,26 @@ const rows: Array<[string, string, Array<[string, number?]>]> = [
   ['control ratio', 'stable', [['controlRatio', 2]]],
 ];
 
-console.log('| scenario | figure | 1,000 nodes | 10,000 nodes |');
-console.log('|---|---|---|---|');
-for (const [label, file, keys] of rows) {
-  const small = load(`${file}-1k`),
-    large = load(`${file}-10k`);
-  for (const [key, digits] of keys) console.log(`| ${label} | ${key} | ${fig(small, key, digits)} | ${fig(large, key, digits)} |`);
+function table(rows: Array<[string, string, Array<[string, number?]>]>, suffix = (size: string, file: string) => `${file}-${size}`): void {
+  console.log('| scenario | figure | 1,000 nodes | 10,000 nodes |');
+  console.log('|---|---|---|---|');
+  for (const [label, file, keys] of rows) {
+    const small = load(suffix('1k', file)),
+      large = load(suffix('10k', file));
+    for (const [key, digits] of keys) console.log(`| ${label} | ${key} | ${fig(small, key, digits)} | ${fig(large, key, digits)} |`);
+  }
 }
+
+table(rows);
+
+// Issue 21: the real model (jitter, processing, 5% loss over TCP, silent crashes), random senders as headlines.
+const realRows: Array<[string, string, Array<[string, number?]>]> = [
+  ['stable, single sender', 'stable-real', [['reliability', 4], ['rmr', 4], ['ldhMax'], ['ldhMean', 1], ['p99LatencyMs']]],
+  ['stable, random sender', 'stable-real', [['reliabilityRandom', 4], ['rmrRandom', 4], ['ldhMaxRandom'], ['ldhMeanRandom', 1], ['p99LatencyRandomMs']]],
+  ['stable, burst', 'stable-real', [['reliabilityBurst', 4], ['rmrBurst']]],
+  ['stable cost', 'stable-real', [['wallSingleMs'], ['wallMs'], ['heapBytesPerNode']]],
+  ['failure 0.5', 'failure-real-50', [['reliabilityFirst', 4], ['reliabilityAfter', 4], ['reliability', 4], ['healMs']]],
+  ['failure 0.8', 'failure-real-80', [['reliabilityFirst', 4], ['reliabilityAfter', 4], ['reliability', 4], ['healMs']]],
+];
+console.log('');
+table(realRows, (size, file) => (file.startsWith('failure') ? file.replace('real-', `real-${size}-`) : `${file}-${size}`));

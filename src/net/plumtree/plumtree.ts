@@ -326,9 +326,10 @@ export class PlumTree<P extends PeerId = PeerId> {
     else this.lazy.push(peer);
     const window = this.config.announceRecentMs;
     if (window <= 0) return;
-    for (const [id, entry] of this.cache) {
-      if (entry.at >= now - window && entry.from !== peer) this.queueIhave(peer, id, entry.hop, out);
-    }
+    // The most recent ones, one IHAVE's worth at most: the cost of a neighbour-up stays bounded.
+    const recent: string[] = [];
+    for (const [id, entry] of this.cache) if (entry.at >= now - window && entry.from !== peer) recent.push(id);
+    for (const id of recent.slice(-this.config.maxIhaveIds)) this.queueIhave(peer, id, (this.cache.get(id) as CacheEntry<P>).hop, out);
   }
 
   private onNeighborDown(peer: P, out: PlumTreeOutput<P>[]): void {

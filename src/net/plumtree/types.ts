@@ -5,6 +5,7 @@
  * broadcast even when two payloads are byte-for-byte the same.
  */
 import type { PeerId } from '../membership/types.ts';
+import { KEEPALIVE } from '../transport/keepalive.ts';
 
 export type PlumTreeMessage =
   /** Eager push of a payload; `hop` is the sender's distance from the origin plus one. */
@@ -114,8 +115,13 @@ export interface PlumTreeConfig {
   newNeighborsEager: boolean;
   /**
    * A new neighbour is told (by IHAVE) about messages delivered in this
-   * window, so a node that was cut off by a crash catches up as soon as
-   * membership repairs its view. 0 turns it off.
+   * window (the latest `maxIhaveIds` of them), so a node that was cut off
+   * by a crash catches up as soon as membership repairs its view. It must
+   * outlast the time a silent peer goes unnoticed: a node whose every
+   * neighbour died without a word publishes into the void until its
+   * keepalive gives up on them (up to a ping period plus the ping timeout,
+   * 15 s) and membership finds it a live neighbour; that neighbour then
+   * hears of the message from this announcement. 0 turns it off.
    */
   announceRecentMs: number;
 }
@@ -138,7 +144,8 @@ export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
   // Each is a few small arrays; a graft round (two timeouts) empties an entry anyway.
   maxMissing: 4096,
   newNeighborsEager: false,
-  announceRecentMs: 3_000,
+  // Keepalive (15 s) plus a repair: with 3 s, messages sent 3-15 s after a silent crash were lost to the nodes cut off.
+  announceRecentMs: KEEPALIVE.pingIntervalMs + KEEPALIVE.pingTimeoutMs + 5_000,
 });
 
 /**

@@ -30,6 +30,7 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLog } from '../../core/log.ts';
 import { concatBytes, crypto, toHex, utf8, type PrivateKey } from '../../core/index.ts';
 import { publicKeyOfPeer } from './peer-ids.ts';
+import { KEEPALIVE, SLOW_PEER_MS } from './keepalive.ts';
 
 export interface HostOptions {
   privateKey: PrivateKey;
@@ -67,12 +68,12 @@ export { protocolId } from './protocol.ts';
  * negotiation) fail between healthy peers on a busy machine or a slow link;
  * a node that walks away from infrastructure must tolerate both.
  */
-export const SLOW_PEER_MS = 30_000;
+export { SLOW_PEER_MS };
 
 /** libp2p connection-manager timeouts for slow peers (shared with bench/net's GossipSub hosts). */
 export const PATIENT_CONNECTION_MANAGER = {
   dialTimeout: SLOW_PEER_MS,
-  addressDialTimeout: SLOW_PEER_MS / 2,
+  addressDialTimeout: KEEPALIVE.dialTimeoutMs,
   inboundUpgradeTimeout: SLOW_PEER_MS,
   outboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
   inboundStreamProtocolNegotiationTimeout: SLOW_PEER_MS,
@@ -162,6 +163,8 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 2 * 1024 * 1024 } })],
     connectionProtector: privateNetwork({ psk: pnetKey(options.networkId), timeoutMs: SLOW_PEER_MS }),
     connectionManager: boundedConnectionManager(options.relayServer),
+    // Stated, not left to libp2p's defaults: the simulator models the same detection (keepalive.ts).
+    connectionMonitor: { pingInterval: KEEPALIVE.pingIntervalMs, pingTimeout: { minTimeout: KEEPALIVE.pingTimeoutMs } },
     peerStore: PEER_STORE_LIMITS,
     peerRouters: [() => router],
     connectionGater: {

@@ -213,7 +213,7 @@ export class Inbound {
   }
 
   #ingestOne(job: Job & { kind: 'one' }, out: InboundOutput[]): void {
-    out.push({ type: 'store-ingest', job: this.#job(job), items: [{ operation: job.op, topic: job.topicId }] });
+    out.push({ type: 'store-ingest', job: this.#job(job), items: [{ operation: job.op, topic: job.topicId }], group: job.via === 'gossip' });
   }
 
   #onOne(job: Job & { kind: 'one' }, outcome: IngestOutcome, out: InboundOutput[]): void {

@@ -8,7 +8,7 @@
  */
 import { SplitMix32 } from '../../net/membership/random.ts';
 import type { Operation } from '../../core/index.ts';
-import type { LogHeight, Store, StoredOperation } from '../../store/index.ts';
+import type { IngestItem, IngestOutcome, LogHeight, Store, StoredOperation } from '../../store/index.ts';
 import type { IngestResult, SyncIngest, SyncIngestSession, VerifyMode } from '../../sync/index.ts';
 import type { EphemeralMessage } from '../ephemeral.ts';
 import { Inbound } from './inbound.ts';
@@ -79,6 +79,9 @@ export class InboundStoreDriver implements SyncIngest {
   readonly #sessions = new Map<number, SyncCallbacks>();
   #nextTicket = 1;
   #verdict = false;
+  /** Gossip ingests held for one shared commit at the end of the current work. */
+  #group: { job: number; item: IngestItem }[] = [];
+  #groupTimer: unknown;
 
   constructor(options: StoreDriverOptions) {
     this.#o = options;
@@ -90,6 +93,11 @@ export class InboundStoreDriver implements SyncIngest {
 
   feed(input: InboundInput): void {
     this.#queue.push(input);
+    this.#run();
+  }
+
+  /** Runs the machine over what is queued (unless it is running already, further up the stack). */
+  #run(): void {
     if (this.#running) return;
     this.#running = true;
     try {
@@ -141,6 +149,9 @@ export class InboundStoreDriver implements SyncIngest {
     this.#stopped = true;
     for (const timer of this.#timers.values()) this.#clock.clearTimer(timer);
     this.#timers.clear();
+    if (this.#groupTimer !== undefined) this.#clock.clearTimer(this.#groupTimer);
+    this.#groupTimer = undefined;
+    this.#group = [];
   }
 
   #apply(output: InboundOutput): void {
@@ -150,6 +161,7 @@ export class InboundStoreDriver implements SyncIngest {
         this.#verdict = output.ok;
         return;
       case 'store-ingest':
+        if (output.group && output.items.length === 1) return this.#hold(output.job, output.items[0]);
         return this.#storeIngest(output.job, output.items);
       case 'read-fork': {
         const fork = this.#store.forks().find((f) => f.author.equals(output.author) && bytesSame(f.logId, output.logId));
@@ -197,6 +209,30 @@ export class InboundStoreDriver implements SyncIngest {
     } catch (err) {
       this.#queue.push({ type: 'store-failed', job, error: err as Error });
     }
+  }
+
+  /**
+   * Group commit: gossip operations that arrive in one burst share one
+   * transaction (one fsync under durability 'full'), run after the work at
+   * hand, so the gossip service's forwards go out before the disk is waited on.
+   */
+  #hold(job: number, item: IngestItem): void {
+    this.#group.push({ job, item });
+    this.#groupTimer ??= this.#clock.setTimer(0, () => {
+      this.#groupTimer = undefined;
+      const held = this.#group;
+      this.#group = [];
+      if (this.#stopped) return;
+      let outcomes: IngestOutcome[];
+      try {
+        outcomes = held.length === 1 ? [this.#store.ingest(held[0].item.operation, held[0].item.topic)] : this.#store.ingestBatch(held.map((h) => h.item));
+      } catch (err) {
+        for (const h of held) this.#queue.push({ type: 'store-failed', job: h.job, error: err as Error });
+        return this.#run();
+      }
+      held.forEach((h, i) => this.#queue.push({ type: 'ingested', job: h.job, outcomes: [outcomes[i]] }));
+      this.#run();
+    });
   }
 
   #verify(job: number, requests: Parameters<typeof verifyBatch>[1], mode: VerifyMode): void {

@@ -61,8 +61,12 @@ export type InboundOutput =
   | { type: 'verdict'; ok: boolean }
   /** Check these signatures (in bulk: a worker pool), answered by `verified`. */
   | { type: 'verify'; job: number; requests: IngestRequest[]; mode: VerifyMode }
-  /** Store reads and writes, answered by `ingested` / `fork-read`. */
-  | { type: 'store-ingest'; job: number; items: IngestItem[] }
+  /**
+   * Store reads and writes, answered by `ingested` / `fork-read`. `group`:
+   * the driver may hold it until the current work is done and commit it with
+   * the others held (gossip: one commit per burst, after the forwards went out).
+   */
+  | { type: 'store-ingest'; job: number; items: IngestItem[]; group?: boolean }
   | { type: 'read-fork'; job: number; author: PublicKey; logId: Uint8Array }
   /** Stored: hand it to the topic's chain (sync's arrive in batches, closed by `batch-end`). */
   | { type: 'stored'; topic: Uint8Array; operation: StoredOperation; via: Via }

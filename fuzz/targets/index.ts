@@ -2,6 +2,8 @@
 import type { Target } from '../target.ts';
 import { authBody } from './auth.ts';
 import { chatBody, payload } from './bodies.ts';
+import { envelope, groupControl, preKeyBundle, secretBox } from './encryption.ts';
+import { topicBundle, xdcArchive, xdcBodies, xdcManifest } from './files.ts';
 import { args } from './cli.ts';
 import { extensions, header, headerFast, operation } from './core.ts';
 import { broadcastMessage, gossipFrame, membership, multicast } from './net.ts';
@@ -27,6 +29,14 @@ export const TARGETS: Target[] = [
   ticket,
   args,
   authBody,
+  envelope,
+  groupControl,
+  secretBox,
+  preKeyBundle,
+  topicBundle,
+  xdcArchive,
+  xdcManifest,
+  xdcBodies,
 ];
 
 /** The web target is loaded only when asked for (it imports the whole node). */

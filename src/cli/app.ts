@@ -3,7 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isWalkawayError, toHex } from '../core/index.ts';
 import { defaultDataDir } from '../node/data-dir.ts';
-import { isTicket, Node } from '../node/index.ts';
+import type { Node } from '../node/index.ts';
+import { isTicket } from '../node/ticket.ts';
 import { DEFAULT_ARCHIVE_LIMITS, openXdc, openXdcFolder, portForTopic, startAppServer, WebxdcApp, type WebxdcArchive } from '../webxdc/index.ts';
 import { address, parse, port, text, UsageError } from './args.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
@@ -120,6 +121,7 @@ function readApp(path: string): WebxdcArchive {
 }
 
 async function startNode(o: { dataDir: string; bootstrap: string[]; mdns: boolean; p2pPort?: number }): Promise<Node> {
+  const { Node } = await import('../node/index.ts');
   const base = { dataDir: o.dataDir, bootstrap: o.bootstrap, mdns: o.mdns, storage: 'sqlite' as const };
   const wanted = o.p2pPort ?? DEFAULT_PORT;
   try {

@@ -8,6 +8,9 @@ import { multiaddr } from '@multiformats/multiaddr';
 
 export class UsageError extends Error {}
 
+/** A file given to import is damaged, cut short or of another network (exit 5). */
+export class BadFileError extends Error {}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 export interface Parsed {

@@ -19,7 +19,8 @@ import {
   type HistoryPolicy,
   type PersistedGroup,
 } from '../encryption/index.ts';
-import { decodeTicket, isTicket, type Node, type StreamOptions } from '../node/index.ts';
+import type { Node, StreamOptions } from '../node/index.ts';
+import { decodeTicket, isTicket } from '../node/ticket.ts';
 import { UsageError } from './args.ts';
 
 /** How a chat room is encrypted; what the page and the terminal show. */

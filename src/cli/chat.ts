@@ -4,12 +4,11 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { userInfo } from 'node:os';
 import { defaultDataDir } from '../node/data-dir.ts';
 import { fromHex } from '../core/index.ts';
-import { isTicket } from '../node/index.ts';
+import { isTicket } from '../node/ticket.ts';
 import { address, parse, port, text, UsageError } from './args.ts';
-import { ChatSession, type ChatEvent } from './chat-session.ts';
+import type { ChatSession, ChatEvent } from './chat-session.ts';
 import { groupChatCommand } from './chat-private.ts';
 import { describeEncryption, parseTopicKey, resolveTopicKey, storeTopicKey, topicKeyChat, type ChatEncryption } from './chat-encryption.ts';
-import { startWebServer } from './web-server.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 import { hasPublicAddress, relayAddress } from './relay-flags.ts';
 
@@ -115,6 +114,7 @@ export async function chatCommand(argv: string[]): Promise<void> {
   keepRunningOnNetworkErrors((message) => print({ type: 'error', message }));
   print({ ...chat.ready(), ticket: chat.ticket() });
   if (values.web) {
+    const { startWebServer } = await import('./web-server.ts');
     const web = await startWebServer(chat, webPort ?? DEFAULT_WEB_PORT, webPort === undefined);
     print({ type: 'web', url: web.url });
   }
@@ -174,6 +174,8 @@ interface StartOptions {
 }
 
 async function startChat(o: StartOptions): Promise<ChatSession> {
+  // Loaded here, after the flags are checked: a bad flag exits without loading the network stack.
+  const { ChatSession } = await import('./chat-session.ts');
   const base = {
     topic: o.topic,
     name: o.name,

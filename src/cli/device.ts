@@ -13,7 +13,7 @@
  */
 import { fromHex, isWalkawayError, toHex } from '../core/index.ts';
 import { defaultDataDir } from '../node/data-dir.ts';
-import { Node } from '../node/index.ts';
+import type { Node } from '../node/index.ts';
 import { addDevice, createIdentity, devicesOf, grantIdentity, levelName, MANAGE, removeDevice } from '../auth/index.ts';
 import { PrivateTopics, type PrivateTopic } from '../auth/on-node/private-topic.ts';
 import { parse, text, UsageError } from './args.ts';
@@ -42,6 +42,7 @@ export async function deviceCommand(argv: string[]): Promise<void> {
   const device = action === 'list' ? undefined : publicKeyArg(positionals[1]);
   const dataDir = text(values.data, '--data', 4096) ?? defaultDataDir();
 
+  const { Node } = await import('../node/index.ts');
   const node = await Node.create({ dataDir, storage: 'sqlite', listen: [], mdns: false });
   try {
     if (device === node.id) throw new UsageError('that is this device');

@@ -10,9 +10,9 @@ import { createReadStream, existsSync, openSync, closeSync, writeSync, fsyncSync
 import { resolve } from 'node:path';
 import { bytesEqual, decodeOperation, isWalkawayError, networkId as toNetworkId, toHex, topicId, WalkawayError, type Operation } from '../core/index.ts';
 import { defaultDataDir, openDataDir } from '../node/data-dir.ts';
-import { decodeTicket, isTicket } from '../node/index.ts';
+import { decodeTicket, isTicket } from '../node/ticket.ts';
 import { BundleReader, encodeBundleEnd, encodeBundleHead, encodeBundleOperation } from '../sync/bundle.ts';
-import { parse, text, UsageError } from './args.ts';
+import { BadFileError, parse, text, UsageError } from './args.ts';
 
 export const EXPORT_HELP = `usage: walkaway export <topic | ticket> <file> [--data DIR] [--network ID] [--force] [--json]
 
@@ -34,7 +34,7 @@ the imported messages and syncs them to its peers.
   --json         print the result as one JSON line`;
 
 /** A bundle that is damaged, cut short, or of another network: exit 5. */
-export class BadFileError extends Error {}
+export { BadFileError };
 
 const PAGE = 256;
 const BATCH = 256;

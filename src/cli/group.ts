@@ -6,7 +6,6 @@
  */
 import { topicId, toHex, WalkawayError } from '../core/index.ts';
 import { defaultDataDir } from '../node/data-dir.ts';
-import { Node } from '../node/index.ts';
 import { levelName, WRITE } from '../auth/index.ts';
 import { PrivateTopics } from '../auth/on-node/private-topic.ts';
 import { parse, text, UsageError } from './args.ts';
@@ -47,6 +46,7 @@ export async function groupCommand(argv: string[]): Promise<void> {
   const level = withLevel ? levelArg(text(values.level, '--level', 16), WRITE) : WRITE;
   const dataDir = text(values.data, '--data', 4096) ?? defaultDataDir();
 
+  const { Node } = await import('../node/index.ts');
   const node = await Node.create({ dataDir, storage: 'sqlite', listen: [], mdns: false });
   try {
     const hex = toHex(topicId(topicName));

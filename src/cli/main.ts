@@ -8,19 +8,11 @@ import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isWalkawayError, topicId } from '../core/index.ts';
 import { defaultDataDir, loadIdentity } from '../node/data-dir.ts';
-import { encodeTicket, Node } from '../node/index.ts';
+import { encodeTicket } from '../node/ticket.ts';
 import { networkId as toNetworkId } from '../core/index.ts';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { mkdirSync } from 'node:fs';
-import { parse, port, text, UsageError } from './args.ts';
-import { appCommand } from './app.ts';
-import { chatCommand } from './chat.ts';
-import { groupCommand } from './group.ts';
-import { deviceCommand } from './device.ts';
-import { parseTopicKey, resolveTopicKey } from './chat-encryption.ts';
+import { BadFileError, parse, port, text, UsageError } from './args.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
-import { BadFileError, exportCommand, importCommand } from './export-import.ts';
 
 const HELP = `usage: walkaway <command> [options]
 
@@ -100,9 +92,12 @@ async function ticketCommand(argv: string[]): Promise<void> {
   if (!positionals[0]) throw new UsageError('ticket needs a topic; see "walkaway ticket --help"');
   const topic = text(positionals[0], 'the topic', 1024)!;
   const dir = text(values.data, '--data', 4096) ?? defaultDataDir();
+  const { parseTopicKey, resolveTopicKey } = await import('./chat-encryption.ts');
   const topicKey = resolveTopicKey({ dataDir: dir, topic, flag: parseTopicKey(values.key) });
   mkdirSync(dir, { recursive: true });
   const key = loadIdentity(dir);
+  const { peerIdFromPrivateKey } = await import('@libp2p/peer-id');
+  const { generateKeyPairFromSeed } = await import('@libp2p/crypto/keys');
   const peerId = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', key.toBytes())).toString();
   const p = port(values.port, '--port') ?? 4077;
   const ips = Object.values(networkInterfaces())
@@ -123,6 +118,7 @@ async function relayCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, { port: { type: 'string' }, network: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } }, 0, 'relay');
   if (values.help) return void console.log(RELAY_HELP);
   const p = port(values.port, '--port') ?? 4078;
+  const { Node } = await import('../node/index.ts');
   const node = await Node.create({
     relay: true,
     networkId: text(values.network, '--network'),
@@ -146,15 +142,17 @@ function forward(script: string, argv: string[]): Promise<void> {
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   try {
+    // Each command's module loads only when it runs: `--help`, a bad flag and the offline
+    // commands start without loading the network stack.
     switch (command) {
       case 'chat':
-        return await chatCommand(rest);
+        return await (await import('./chat.ts')).chatCommand(rest);
       case 'app':
-        return await appCommand(rest);
+        return await (await import('./app.ts')).appCommand(rest);
       case 'group':
-        return await groupCommand(rest);
+        return await (await import('./group.ts')).groupCommand(rest);
       case 'device':
-        return await deviceCommand(rest);
+        return await (await import('./device.ts')).deviceCommand(rest);
       case 'id':
         return await idCommand(rest);
       case 'ticket':
@@ -162,9 +160,9 @@ export async function main(argv: string[]): Promise<void> {
       case 'relay':
         return await relayCommand(rest);
       case 'export':
-        return await exportCommand(rest);
+        return await (await import('./export-import.ts')).exportCommand(rest);
       case 'import':
-        return await importCommand(rest);
+        return await (await import('./export-import.ts')).importCommand(rest);
       case 'sim':
         return await forward('sim/cli.ts', rest);
       case 'bench':

@@ -43,6 +43,7 @@ export interface WebxdcArchive {
 /** Reads an `.xdc` file's bytes. */
 export function openXdc(bytes: Uint8Array, fileName: string, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): WebxdcArchive {
   if (bytes.length > limits.maxArchiveBytes) throw new WalkawayError('TOO_LARGE', `the app is ${bytes.length} bytes, more than ${limits.maxArchiveBytes}`);
+  if (!hasEndRecord(bytes)) throw new WalkawayError('MALFORMED', `${describeName(fileName)} is not a zip file (no end of central directory)`);
   let entries = 0;
   let total = 0;
   let unzipped: Record<string, Uint8Array>;
@@ -70,6 +71,22 @@ export function openXdc(bytes: Uint8Array, fileName: string, limits: ArchiveLimi
     files.set(key, data);
   }
   return describe(files, fileName);
+}
+
+const END_RECORD = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+const END_RECORD_BYTES = 22;
+const MAX_ZIP_COMMENT = 0xffff;
+
+/**
+ * Whether a zip's end record can be where it must be (its last 22 + 65,535 bytes).
+ * fflate looks for it byte by byte, 65,558 steps even for a 2-byte input
+ * (4 ms each); the native search answers first.
+ */
+function hasEndRecord(bytes: Uint8Array): boolean {
+  if (bytes.length < END_RECORD_BYTES) return false;
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const at = view.lastIndexOf(END_RECORD, bytes.length - END_RECORD_BYTES);
+  return at >= 0 && at >= bytes.length - END_RECORD_BYTES - MAX_ZIP_COMMENT;
 }
 
 /** Reads a folder laid out as an `.xdc` (a developer's working copy), with the same bounds. */

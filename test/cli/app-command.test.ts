@@ -3,23 +3,17 @@
  * stderr naming the problem and exit 2, never a stack trace.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { strToU8, zipSync } from 'fflate';
+import { expectFailures, runCli } from '../helpers/cli.ts';
 
-const BIN = new URL('../../bin/walkaway.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'walkaway-app-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, 'app', ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stderr: r.stderr.trim() };
-}
-
-test('bad arguments: one line, exit 2', () => {
+test('bad arguments: one line, exit 2', async () => {
   const noIndex = join(dir, 'no-index.xdc');
   writeFileSync(noIndex, zipSync({ 'app.html': strToU8('x') }));
   const notZip = join(dir, 'not-a-zip.xdc');
@@ -41,14 +35,8 @@ test('bad arguments: one line, exit 2', () => {
     [[good, 'topic', 'extra'], /unexpected argument "extra"/],
     [[good, '--name', ''], /--name must be a non-empty string/],
   ];
-  for (const [args, message] of cases) {
-    const r = run(...args);
-    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.equal(r.stderr.split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, /^walkaway: /);
-    assert.match(r.stderr, message);
-  }
-  const help = spawnSync(process.execPath, [BIN, 'app', '--help'], { encoding: 'utf8' });
+  await expectFailures(cases.map(([args, message]) => [['app', ...args], 2, new RegExp(`^walkaway: .*${message.source}`)]));
+  const help = await runCli(['app', '--help']);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /usage: walkaway app <file\.xdc>/);
 });

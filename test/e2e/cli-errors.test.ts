@@ -4,46 +4,13 @@
  * code documented in `walkaway --help` (2 usage, 4 cannot listen).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { after, test } from 'node:test';
-import { BIN, tempDirs } from '../helpers/chat-process.ts';
+import { tempDirs } from '../helpers/chat-process.ts';
+import { expectFailures, runCli as run } from '../helpers/cli.ts';
 
 const { dirs, cleanup } = tempDirs(3);
 after(cleanup);
-
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-/** Runs each case (a few at a time) and checks: the exit code, one stderr line naming what is wrong, no stack. */
-async function expectFailures(cases: Array<[string[], number, RegExp]>): Promise<void> {
-  const queue = [...cases];
-  const worker = async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) {
-      const [args, code, says] = c;
-      const r = await run(args);
-      const label = `walkaway ${args.join(' ')}`;
-      assert.equal(r.status, code, `${label} exited ${r.status}: ${r.stderr}`);
-      const lines = r.stderr.split('\n').filter((l) => l.length > 0);
-      assert.equal(lines.length, 1, `${label}: one stderr line, got ${JSON.stringify(r.stderr)}`);
-      assert.match(lines[0], says, label);
-      assert.ok(!r.stderr.includes('    at '), `${label}: no stack trace`);
-    }
-  };
-  await Promise.all([worker(), worker(), worker()]);
-}
 
 const chat = (...extra: string[]) => ['chat', 'cli-errors', '--no-mdns', '--data', dirs[0], ...extra];
 

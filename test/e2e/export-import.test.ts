@@ -6,42 +6,18 @@
  * forged, cut and foreign files: typed refusals, one line, nothing valid lost.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { networkId, topicId } from '../../src/core/index.ts';
 import { encodeBundleEnd, encodeBundleHead, encodeBundleOperation } from '../../src/sync/bundle.ts';
-import { BIN, ChatProcess, tempDirs } from '../helpers/chat-process.ts';
+import { ChatProcess, tempDirs } from '../helpers/chat-process.ts';
+import { expectFailures, runCli as run } from '../helpers/cli.ts';
 import { keyFor, makeLog } from '../helpers/ops.ts';
 
 const { dirs, cleanup } = tempDirs(6);
 after(cleanup);
 const files = dirs[5];
-
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-async function expectFailure(args: string[], code: number, says: RegExp): Promise<void> {
-  const r = await run(args);
-  assert.equal(r.status, code, `walkaway ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const lines = r.stderr.split('\n').filter((l) => l);
-  assert.equal(lines.length, 1, `one stderr line, got ${JSON.stringify(r.stderr)}`);
-  assert.match(lines[0], says);
-  assert.ok(!r.stderr.includes('    at '), 'no stack trace');
-}
 
 async function importJson(file: string, dataDir: string): Promise<Record<string, any>> {
   const r = await run(['import', file, '--data', dataDir, '--json']);
@@ -66,7 +42,7 @@ test('a topic travels on a file: export, import checks every operation, a chat s
   const exported = await run(['export', 'usb-room', file, '--data', dirs[0], '--json']);
   assert.equal(exported.status, 0, exported.stderr);
   assert.equal(JSON.parse(exported.stdout).operations, 3);
-  await expectFailure(['export', 'usb-room', file, '--data', dirs[0]], 2, /exists; add --force/);
+  await expectFailures([[['export', 'usb-room', file, '--data', dirs[0]], 2, /exists; add --force/]]);
 
   const first = await importJson(file, dirs[1]);
   assert.deepEqual([first.operations, first.inserted, first.duplicate, first.rejected], [3, 3, 0, {}]);
@@ -128,26 +104,27 @@ test('damaged, cut, foreign and non-bundle files: exit 5 with one line; bad flag
   const whole = Buffer.concat([encodeBundleHead({ networkId: networkId(), topic }), ...ops.map(encodeBundleOperation), encodeBundleEnd(3)]);
   const cut = join(files, 'cut.bundle');
   writeFileSync(cut, whole.subarray(0, whole.length - 10));
-  await expectFailure(['import', cut, '--data', dirs[4]], 5, /damaged \(2 operations before the damage were imported\): MALFORMED: the bundle is cut short/);
-
   const foreign = join(files, 'foreign.bundle');
   writeFileSync(foreign, whole);
-  await expectFailure(['import', foreign, '--data', dirs[4], '--network', 'elsewhere'], 5, /another network id/);
-
   const huge = join(files, 'huge.bundle');
   const lying = Buffer.from(whole.subarray(0, encodeBundleHead({ networkId: networkId(), topic }).length));
   writeFileSync(huge, Buffer.concat([lying, Buffer.from([0xff, 0xff, 0xff, 0xf0])]));
-  await expectFailure(['import', huge, '--data', dirs[4]], 5, /TOO_LARGE: frame of 4294967280 bytes/);
-
   const notBundle = join(files, 'photo.jpg');
   writeFileSync(notBundle, Buffer.from('\xff\xd8\xff\xe0 not a bundle'));
-  await expectFailure(['import', notBundle, '--data', dirs[4]], 5, /not a walkaway bundle/);
-  assert.ok(readFileSync(notBundle).length > 0);
-
-  await expectFailure(['import', '--data', dirs[4]], 2, /import needs a file/);
-  await expectFailure(['import', join(files, 'missing.bundle'), '--data', dirs[4]], 2, /no file /);
-  await expectFailure(['import', cut, '--bogus'], 2, /unknown flag --bogus/);
-  await expectFailure(['export', 'damaged-room'], 2, /export needs a topic and a file/);
-  await expectFailure(['export', 'nothing-here', join(files, 'x.bundle'), '--data', dirs[4]], 2, /no operations of topic/);
-  await expectFailure(['export', 'a', 'b', 'c'], 2, /unexpected argument "c"/);
+  // Each import into a data directory of its own: the cases run side by side, and one directory admits one process.
+  const dataDir = (name: string) => join(dirs[4], name);
+  await expectFailures([
+    [['import', cut, '--data', dataDir('cut')], 5, /damaged \(2 operations before the damage were imported\): MALFORMED: the bundle is cut short/],
+    [['import', foreign, '--data', dataDir('foreign'), '--network', 'elsewhere'], 5, /another network id/],
+    [['import', huge, '--data', dataDir('huge')], 5, /TOO_LARGE: frame of 4294967280 bytes/],
+    [['import', notBundle, '--data', dataDir('photo')], 5, /not a walkaway bundle/],
+    [['import', '--data', dataDir('none')], 2, /import needs a file/],
+    [['import', join(files, 'missing.bundle'), '--data', dataDir('missing')], 2, /no file /],
+    [['import', cut, '--bogus'], 2, /unknown flag --bogus/],
+    [['export', 'damaged-room'], 2, /export needs a topic and a file/],
+    [['export', 'nothing-here', join(files, 'x.bundle'), '--data', dataDir('empty')], 2, /no store in .*: nothing to export/],
+    [['export', 'a', 'b', 'c'], 2, /unexpected argument "c"/],
+  ]);
+  await expectFailures([[['export', 'nothing-here', join(files, 'x.bundle'), '--data', dataDir('cut')], 2, /no operations of topic/]]);
+  assert.ok(readFileSync(notBundle).length > 0, 'a file that is not a bundle is left as it was');
 });

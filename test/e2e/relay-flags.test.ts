@@ -3,23 +3,9 @@
  * processes); serving as a relay is on by default only with a public address.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { hasPublicAddress } from '../../src/cli/relay-flags.ts';
-import { BIN } from '../helpers/chat-process.ts';
-
-function run(args: string[]): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stderr });
-    });
-  });
-}
+import { expectFailures } from '../helpers/cli.ts';
 
 test('chat relay flags: a relay without its peer id, a circuit, both --relay and --no-relay: exit 2, one line', async () => {
   const cases: [string[], RegExp][] = [
@@ -29,18 +15,7 @@ test('chat relay flags: a relay without its peer id, a circuit, both --relay and
     [['--relay', '--no-relay'], /--relay and --no-relay exclude each other/],
     [['--use-relay'], /--use-relay needs a value/],
   ];
-  // Two at a time: a loaded machine starts each process slowly.
-  const worker = async () => {
-    for (let c = cases.shift(); c; c = cases.shift()) {
-      const [flags, says] = c;
-      const r = await run(['chat', 'relay-flags', '--no-mdns', ...flags]);
-      const lines = r.stderr.split('\n').filter((l) => l);
-      assert.equal(r.status, 2, `${flags.join(' ')}: ${r.stderr}`);
-      assert.equal(lines.length, 1, r.stderr);
-      assert.match(lines[0], says);
-    }
-  };
-  await Promise.all([worker(), worker()]);
+  await expectFailures(cases.map(([flags, says]) => [['chat', 'relay-flags', '--no-mdns', ...flags], 2, says]));
 });
 
 test('relay by default: only where an interface has a public address', () => {

@@ -14,7 +14,8 @@
  *   on the topic is its group.
  */
 import { topicId, WalkawayError } from '../../core/index.ts';
-import { decodeTicket, isTicket, type Node, type StreamOptions, type TopicStream } from '../../node/index.ts';
+import type { Node, StreamOptions, TopicStream } from '../../node/index.ts';
+import { decodeTicket, isTicket } from '../../node/ticket.ts';
 import { AccessControlProcessor, authLogIdFor, type AccessEvent } from '../access-processor.ts';
 import { encodeAuthBody } from '../codec.ts';
 import { GroupState } from '../group-state.ts';

@@ -16,7 +16,8 @@
  *   ready -> all        all N history messages on screen (sync + ordering + print)
  *   spawn -> all        what a user waits for after pressing enter
  *
- * and the CPU seconds of the joiner (its whole life up to the last message)
+ * with the first peer connection and the sync session's start and end
+ * (their JSON lines) as the breakdown, and the CPU seconds of the joiner (its whole life up to the last message)
  * and of the host during the join, from /proc.
  *
  *   npm run bench -- chat [--messages 1000] [--reps 5]
@@ -124,6 +125,11 @@ async function joinOnce(root: string, rep: number, ticket: string, hostPid: numb
     const first = await chat.waitFor((l) => l.type === 'message' && !l.own, 120_000, 'first message');
     got = 1;
     const last = await chat.waitFor((l) => l.type === 'message' && !l.own && ++got === n, 300_000, `${n} messages`);
+    // Where the time went: the first line of each kind after ready.
+    const after = (match: (l: Line) => boolean) => {
+      const hit = chat.lines.find((x) => x.at >= ready.at && match(x.line));
+      return hit ? round(hit.at - ready.at, 1) : null;
+    };
     const joinerCpu = procCpuSeconds(chat.proc.pid!) ?? NaN;
     const peak = procPeakRss(chat.proc.pid!) ?? NaN;
     return {
@@ -131,6 +137,9 @@ async function joinOnce(root: string, rep: number, ticket: string, hostPid: numb
       readyToFirstMs: round(first.at - ready.at, 1),
       readyToAllMs: round(last.at - ready.at, 1),
       spawnToAllMs: round(last.at - t0, 1),
+      readyToPeerMs: after((l) => l.type === 'peer' && l.event === 'connect'),
+      readyToSyncStartMs: after((l) => l.type === 'sync' && l.event === 'start'),
+      readyToSyncEndMs: after((l) => l.type === 'sync' && l.event === 'end'),
       joinerCpuS: round(joinerCpu, 2),
       hostCpuS: round((procCpuSeconds(hostPid) ?? NaN) - hostCpu0, 2),
       joinerPeakRssMB: round(peak / 2 ** 20, 1),

@@ -5,6 +5,9 @@
  *
  *   npm run bench -- crypto [--bodies 20000] [--size 1024] [--runs 5] [--members 128]
  *
+ * `messageScheme`: the message scheme (forward secrecy) against the data
+ * scheme and raw XChaCha20-Poly1305, and its update cost (crypto-message.ts).
+ *
  * Throughput: `ours` seals every body with a topic key (a random nonce, the
  * HKDF-derived key, the associated data and the envelope) and then opens
  * them through `DecryptProcessor.processAll` in batches of 64, as the chain's
@@ -27,6 +30,7 @@ import { createOperation, PrivateKey, topicId } from '../src/core/index.ts';
 import { DecryptProcessor, GroupEncryption, systemRandom, TopicKey, type GroupMembership } from '../src/encryption/index.ts';
 import { decodeEnvelope } from '../src/encryption/envelope.ts';
 import type { OrderedOperation } from '../src/processors/index.ts';
+import { messageSchemeRows } from './crypto-message.ts';
 
 const BATCH = 64;
 
@@ -154,6 +158,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     processorSealOpenPerSec: oursPerSec,
     processorOverRaw: round(oursPerSec / rawPerSec),
     groupUpdate: await groupUpdate(members),
+    messageScheme: await messageSchemeRows(bodies.slice(0, Math.min(count, 5000)), Math.max(3, runs), members),
     note: `CPU time, medians of ${runs} alternating runs; seal + open per body; processor in batches of ${BATCH}; signing not timed`,
   };
 }

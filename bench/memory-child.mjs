@@ -5,18 +5,23 @@
  * side, measured at stages; prints one JSON line per stage with RSS, V8 heap
  * (used and total), external and array-buffer memory, after a full GC.
  *
- *   node --expose-gc bench/memory-child.mjs <walkaway|gossipsub|hypercore> <dir> <ops> <topics>
+ *   node --expose-gc bench/memory-child.mjs <walkaway|gossipsub|hypercore> <dir> <ops> <topics> [idleSeconds]
  *
  * Stages: `bare` (runtime and tsx loaded), `loaded` (the side's modules
  * imported), `started` (host/node/core created), `joined` (one topic),
  * `ops-10k` / `ops-<N>` (10,000 and N 100-byte items published and stored
- * by this process, each side its own way: Walkaway operations of another
+ * by this process, each side its own way (`idle`: after joining, left alone
+ * for `idleSeconds`, 0 to skip, and measured WITHOUT a forced GC: what the
+ * process holds once V8's own idle-time memory reducer has had its chance;
+ * the other stages come right after a forced full GC, which does not give
+ * back the young generation grown while modules loaded): Walkaway operations of another
  * author stored in batches as sync stores them, GossipSub publishes, Hypercore
  * appends in batches of 1,000), `topics-<T>` (T topics joined in all).
  */
 const [side, dir, opsArg = '100000', topicsArg = '10'] = process.argv.slice(2);
 const OPS = Number(opsArg);
 const TOPICS = Number(topicsArg);
+const IDLE_S = Number(process.argv[6] ?? 0);
 
 const settle = async () => {
   for (let i = 0; i < 3; i++) {
@@ -25,8 +30,8 @@ const settle = async () => {
   }
 };
 
-async function stage(name, extra = {}) {
-  await settle();
+async function stage(name, extra = {}, forceGc = true) {
+  if (forceGc) await settle();
   const m = process.memoryUsage();
   process.stdout.write(
     JSON.stringify({
@@ -48,6 +53,13 @@ const body = (i) => {
   return b;
 };
 
+/** Left alone after joining, no forced GC (skipped with 0 seconds). */
+async function idle() {
+  if (IDLE_S <= 0) return;
+  await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+  await stage('idle', { seconds: IDLE_S }, false);
+}
+
 async function publishAll(publish, from, to) {
   for (let i = from; i < to; i++) await publish(i);
 }
@@ -63,6 +75,7 @@ async function walkaway() {
   };
   void drain(stream);
   await stage('joined');
+  await idle();
   // Operations of another author arriving in batches of 1,000 (the sync path's
   // store calls; publishing 100k own operations one transaction each would
   // take most of an hour on the loaded bench machine).
@@ -117,6 +130,7 @@ async function gossipsub() {
   const pubsub = host.services.pubsub;
   pubsub.subscribe('walkaway/bench/memory/0');
   await stage('joined');
+  await idle();
   const publish = (i) => pubsub.publish('walkaway/bench/memory/0', body(i));
   await publishAll(publish, 0, Math.min(10_000, OPS));
   await stage('ops-10k');
@@ -134,6 +148,7 @@ async function hypercore() {
   await cores[0].ready();
   await stage('started');
   await stage('joined');
+  await idle();
   const append = async (from, to) => {
     for (let i = from; i < to; i += 1000) {
       const items = [];

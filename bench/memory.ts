@@ -6,9 +6,10 @@
  * after T topics. Sides: a Walkaway node (SQLite, libp2p host), a libp2p
  * host with GossipSub (no store: GossipSub keeps nothing), a Hypercore 11
  * core. Interleaved repetitions, medians with spread. Goal: an idle Walkaway
- * node (after joining) under 80 MB RSS.
+ * node (after joining) under 80 MB RSS. `--idle S` adds a stage: left alone
+ * for S seconds after joining, measured without forcing a GC.
  *
- *   npm run bench -- memory [--ops 100000] [--topics 10] [--reps 3] [--save]
+ *   npm run bench -- memory [--ops 100000] [--topics 10] [--idle SECONDS] [--sides a,b] [--reps 3] [--save]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -23,10 +24,10 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const SIDES = ['walkaway', 'gossipsub', 'hypercore'];
 const MB = 2 ** 20;
 
-async function sample(side: string, ops: number, topics: number): Promise<Sample> {
+async function sample(side: string, ops: number, topics: number, idleSeconds: number): Promise<Sample> {
   const dir = mkdtempSync(join(tmpdir(), `walkaway-bench-memory-${side}-`));
   try {
-    const proc = spawn(process.execPath, ['--expose-gc', here('./memory-child.mjs'), side, dir, String(ops), String(topics)], {
+    const proc = spawn(process.execPath, ['--expose-gc', here('./memory-child.mjs'), side, dir, String(ops), String(topics), String(idleSeconds)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const out: Sample = {};
@@ -57,16 +58,21 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const topics = Number(flag(args, 'topics', '10'));
   const reps = Number(flag(args, 'reps', '3'));
   const sides = flag(args, 'sides', SIDES.join(',')).split(',');
+  const idleSeconds = Number(flag(args, 'idle', '0'));
   if (!existsSync(here('../dist/node/index.js'))) throw new Error('memory: build first (npm run build): the child loads Walkaway from dist/');
-  const result = await interleave(Object.fromEntries(sides.map((s) => [s, () => sample(s, ops, topics)])), reps);
+  const result = await interleave(Object.fromEntries(sides.map((s) => [s, () => sample(s, ops, topics, idleSeconds)])), reps);
   const m = (s: string) => medians(result.sides[s]);
   const w = m('walkaway');
-  const stages = ['bare', 'loaded', 'started', 'joined', 'ops10k', 'opsN', `topics${topics}`];
+  const stages = ['bare', 'loaded', 'started', 'joined', ...(idleSeconds > 0 ? ['idle'] : []), 'ops10k', 'opsN', `topics${topics}`];
   const summary = {
     ops,
     topics,
     reps,
-    goals: { 'idle Walkaway node after joining, RSS MB (< 80)': w.joinedRssMB ?? null },
+    idleSeconds,
+    goals: {
+      'idle Walkaway node after joining, RSS MB (< 80)': w.joinedRssMB ?? null,
+      ...(idleSeconds > 0 ? { [`the same, left idle ${idleSeconds} s, no forced GC, RSS MB (< 80)`]: w.idleRssMB ?? null } : {}),
+    },
     rssMB: Object.fromEntries(sides.map((s) => [s, Object.fromEntries(stages.map((st) => [st, m(s)[`${st}RssMB`] ?? null]))])),
     heapMB: Object.fromEntries(sides.map((s) => [s, Object.fromEntries(stages.map((st) => [st, m(s)[`${st}HeapMB`] ?? null]))])),
     load: result.load,

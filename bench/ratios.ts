@@ -9,11 +9,17 @@
  *   verify        raw: one verify, one key (warm: the key is parsed once)
  *   verifyCold    raw: one verify per distinct key (the key parsed every time)
  *   publish       a real Node (SQLite, libp2p host, one topic, alone):
- *                 `stream.tx.publish(body)`: create, sign, store (own transaction), gossip
+ *                 `await stream.tx.publish(body)` one after another: create,
+ *                 sign, store (its own transaction: one WAL sync), gossip
+ *   publishNormal the same on a Node with `durability: 'normal'` (no WAL sync per commit)
+ *   publishBurst  the first Node, `--burst` publishes in flight at once
+ *                 (Promise.all): they share one transaction (group commit)
  *   ingest        the sync path: decode from bytes, `IngestPipeline` with the
  *                 shared verify pool (2 worker threads), batches into SQLite;
  *                 100 authors
- *   ingestCold    the same with one operation per author (`--cold` distinct authors)
+ *   ingestCold    the same with one operation per author (`--cold` distinct
+ *                 authors, 100,000 by default: more than the 65,536 keys the
+ *                 verify workers cache, so no key is ever found there)
  *
  * Ratios: publish = sign CPU / publish CPU (goal >= 0.7); ingest against the
  * two-thread verify limit = verify CPU / ingest CPU per op (1.0: ingest costs
@@ -21,19 +27,39 @@
  * limit; goal >= 0.9); with wall-clock ops/s of ingest against 2 / verify
  * CPU as well, which on a loaded machine says more about the load.
  *
- *   npm run bench -- ratios [--ops 20000] [--cold 20000] [--publish 2000] [--reps 3] [--save]
+ * `--base DIR`: a second checkout's `src` (another commit: `git archive
+ * <commit> src | tar -x -C DIR`, `node_modules` linked) runs the publish,
+ * ingest and cold-verify sides too, as `<side>@base`, interleaved with this
+ * tree's in the same run: a before/after on the same load.
+ *
+ *   npm run bench -- ratios [--ops 20000] [--cold 100000] [--publish 2000] [--burst 100] [--reps 3] [--only a,b] [--base DIR] [--save]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOperation, crypto, decodeOperationUnverified, logIdForTopic, PrivateKey, topicId, type Hash } from '../src/core/index.ts';
+import * as core from '../src/core/index.ts';
+import { createOperation, crypto, logIdForTopic, PrivateKey, topicId, type Hash } from '../src/core/index.ts';
 import { Node } from '../src/node/index.ts';
-import { SqliteStore } from '../src/store/index.ts';
-import { sharedVerifyPool, storeIngest } from '../src/node/inbound/index.ts';
+import * as store from '../src/store/index.ts';
+import * as inbound from '../src/node/inbound/index.ts';
 import { cpuSecondsSince, flag, interleave, medians, ratio, round, type Sample } from './harness.ts';
 
 const TOPIC = topicId('walkaway/bench/ratios');
+
+/** The code under test: this tree's, or the `--base` checkout's. */
+interface Impl {
+  core: Pick<typeof core, 'crypto' | 'decodeOperationUnverified'>;
+  Node: typeof Node;
+  store: Pick<typeof store, 'SqliteStore'>;
+  inbound: Pick<typeof inbound, 'sharedVerifyPool' | 'storeIngest'>;
+}
+
+async function loadBase(dir: string): Promise<Impl> {
+  const at = (path: string) => import(join(dir, 'src', path));
+  const [c, n, s, i] = await Promise.all([at('core/index.ts'), at('node/index.ts'), at('store/index.ts'), at('node/inbound/index.ts')]);
+  return { core: c, Node: n.Node, store: s, inbound: i };
+}
 type Wire = [Uint8Array, Uint8Array | undefined][];
 
 function body(i: number): Uint8Array {
@@ -77,16 +103,16 @@ function rawCpuUs(n: number, fn: (i: number) => void): number {
   return (cpuSecondsSince(cpu) * 1e6) / n;
 }
 
-async function ingestSample(dir: string, tag: string, wire: Wire): Promise<Sample> {
+async function ingestSample(impl: Impl, dir: string, tag: string, wire: Wire): Promise<Sample> {
   const path = join(dir, `${tag}.db`);
-  const store = SqliteStore.open(path);
-  const verifier = await sharedVerifyPool();
+  const store = impl.store.SqliteStore.open(path);
+  const verifier = await impl.inbound.sharedVerifyPool();
   try {
     let stored = 0;
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
     // The node's inbound path, as a sync session feeds it (src/node/inbound).
-    const pipeline = storeIngest(store, verifier).open({
+    const pipeline = impl.inbound.storeIngest(store, verifier).open({
       batchSize: 1000,
       mode: 'all',
       onResults: (results: { outcome: { status: string } }[]) => {
@@ -97,7 +123,7 @@ async function ingestSample(dir: string, tag: string, wire: Wire): Promise<Sampl
     });
     const cpu = process.cpuUsage();
     const start = performance.now();
-    for (const [h, b] of wire) pipeline.push({ operation: decodeOperationUnverified(h, b), topic: TOPIC, kind: 'sync' });
+    for (const [h, b] of wire) pipeline.push({ operation: impl.core.decodeOperationUnverified(h, b), topic: TOPIC, kind: 'sync' });
     await pipeline.idle();
     await Promise.race([finished, new Promise((r) => setTimeout(r, 1000))]);
     const ms = performance.now() - start;
@@ -111,88 +137,123 @@ async function ingestSample(dir: string, tag: string, wire: Wire): Promise<Sampl
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const ops = Number(flag(args, 'ops', '20000'));
-  const cold = Number(flag(args, 'cold', '20000'));
+  const cold = Number(flag(args, 'cold', '100000'));
   const publishOps = Number(flag(args, 'publish', '2000'));
+  const burst = Number(flag(args, 'burst', '100'));
   const reps = Number(flag(args, 'reps', '3'));
+  const only = flag(args, 'only', '').split(',').filter(Boolean);
+  const baseDir = flag(args, 'base', '');
+  const wanted = (side: string) => only.length === 0 || only.includes(side.replace('@base', ''));
   const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-ratios-'));
   const warmWire = makeWire(100, Math.ceil(ops / 100), 1);
-  const coldWire = makeWire(cold, 1, 2);
+  const coldWire = wanted('ingestCold') ? makeWire(cold, 1, 2) : [];
   const message = new Uint8Array(120).fill(5);
   const keys = Array.from({ length: 2000 }, (_, i) => PrivateKey.fromBytes(new Uint8Array(32).fill(i % 251).map((x, j) => (j === 0 ? i >> 8 : x))));
   const sigs = keys.map((k) => crypto().sign(k.toBytes(), message));
-  const node = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, storage: 'sqlite', dataDir: join(dir, 'node'), networkId: 'walkaway-bench-ratios' });
-  const stream = node.stream('walkaway/bench/ratios');
-  void (async () => {
-    for await (const e of stream.rx) e.ack();
-  })();
+  const impls: [string, Impl][] = [['', { core, Node, store, inbound }]];
+  if (baseDir) impls.push(['@base', await loadBase(baseDir)]);
+  const nodes: { close(): Promise<void> }[] = [];
   let published = 0;
+  const timed = async (n: number, fn: () => Promise<void>): Promise<Sample> => {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    await fn();
+    const ms = performance.now() - start;
+    return { cpuUs: round((cpuSecondsSince(cpu) * 1e6) / n, 2), opsPerSec: Math.round((n / ms) * 1000) };
+  };
+  const sides: Record<string, (rep: number) => Promise<Sample>> = {
+    sign: async () => ({
+      cpuUs: round(
+        rawCpuUs(3000, (i) => crypto().sign(keys[i % 8].toBytes(), message)),
+        2,
+      ),
+    }),
+    verify: async () => ({
+      cpuUs: round(
+        rawCpuUs(3000, () => crypto().verify(keys[0].publicKey.toBytes(), message, sigs[0])),
+        2,
+      ),
+    }),
+  };
   try {
-    const result = await interleave(
-      {
-        sign: async () => ({
+    for (const [tag, impl] of impls) {
+      // Alone on the loopback: publish is create, sign, store, gossip (to no one).
+      const open = async (name: string, durability: 'full' | 'normal') => {
+        const n = await impl.Node.create({
+          listen: ['/ip4/127.0.0.1/tcp/0'],
+          mdns: false,
+          storage: 'sqlite',
+          durability,
+          dataDir: join(dir, name + tag),
+          networkId: 'walkaway-bench-ratios',
+        });
+        nodes.push(n);
+        const s = n.stream('walkaway/bench/ratios');
+        void (async () => {
+          for await (const e of s.rx) e.ack();
+        })();
+        return s;
+      };
+      const stream = await open('node', 'full');
+      const streamNormal = tag ? undefined : await open('node-normal', 'normal');
+      const serial = (s: typeof stream) => () =>
+        timed(publishOps, async () => {
+          for (let i = 0; i < publishOps; i++) await s.tx.publish(body(published++));
+        });
+      // Fresh key objects each rep: a distinct key per verify, never seen before by the crypto's cache.
+      sides[`verifyCold${tag}`] = async (rep) => {
+        const fresh = Array.from({ length: 1500 }, (_, i) =>
+          PrivateKey.fromBytes(new Uint8Array(32).fill(rep + 7 + (tag ? 100 : 0)).map((x, j) => (j < 2 ? (i >> (8 * j)) & 0xff : x))),
+        );
+        const s = fresh.map((k) => crypto().sign(k.toBytes(), message));
+        const pubs = fresh.map((k) => Uint8Array.from(k.publicKey.toBytes()));
+        return {
           cpuUs: round(
-            rawCpuUs(3000, (i) => crypto().sign(keys[i % 8].toBytes(), message)),
+            rawCpuUs(fresh.length, (i) => impl.core.crypto().verify(pubs[i], message, s[i])),
             2,
           ),
-        }),
-        verify: async () => ({
-          cpuUs: round(
-            rawCpuUs(3000, () => crypto().verify(keys[0].publicKey.toBytes(), message, sigs[0])),
-            2,
-          ),
-        }),
-        // Fresh key objects each rep: a distinct key per verify, never seen before by the crypto's cache.
-        verifyCold: async (rep) => {
-          const fresh = Array.from({ length: 1500 }, (_, i) => PrivateKey.fromBytes(new Uint8Array(32).fill(rep + 7).map((x, j) => (j < 2 ? (i >> (8 * j)) & 0xff : x))));
-          const s = fresh.map((k) => crypto().sign(k.toBytes(), message));
-          const pubs = fresh.map((k) => Uint8Array.from(k.publicKey.toBytes()));
-          return {
-            cpuUs: round(
-              rawCpuUs(fresh.length, (i) => crypto().verify(pubs[i], message, s[i])),
-              2,
-            ),
-          };
-        },
-        publish: async () => {
-          const cpu = process.cpuUsage();
-          const start = performance.now();
-          for (let i = 0; i < publishOps; i++) await stream.tx.publish(body(published++));
-          const ms = performance.now() - start;
-          return { cpuUs: round((cpuSecondsSince(cpu) * 1e6) / publishOps, 2), opsPerSec: Math.round((publishOps / ms) * 1000) };
-        },
-        ingest: async (rep) => ingestSample(dir, `warm-${rep}`, warmWire),
-        ingestCold: async (rep) => ingestSample(dir, `cold-${rep}`, coldWire),
-      },
-      reps,
-    );
+        };
+      };
+      sides[`publish${tag}`] = serial(stream);
+      if (streamNormal) sides.publishNormal = serial(streamNormal);
+      sides[`publishBurst${tag}`] = () =>
+        timed(publishOps, async () => {
+          for (let i = 0; i < publishOps; i += burst) {
+            await Promise.all(Array.from({ length: Math.min(burst, publishOps - i) }, () => stream.tx.publish(body(published++))));
+          }
+        });
+      sides[`ingest${tag}`] = async (rep) => ingestSample(impl, dir, `warm-${rep}${tag}`, warmWire);
+      sides[`ingestCold${tag}`] = async (rep) => ingestSample(impl, dir, `cold-${rep}${tag}`, coldWire);
+    }
+    for (const name of Object.keys(sides)) if (!wanted(name)) delete sides[name];
+    const result = await interleave(sides, reps);
     const m = (s: string) => medians(result.sides[s]);
-    const pool = await sharedVerifyPool();
+    const threads = (await inbound.sharedVerifyPool()).threads;
+    const goals = (tag: string) => ({
+      'publish: sign CPU / publish CPU (>= 0.7)': ratio(m('sign').cpuUs, m(`publish${tag}`).cpuUs),
+      [`publish, ${burst} in flight: sign CPU / publish CPU`]: ratio(m('sign').cpuUs, m(`publishBurst${tag}`).cpuUs),
+      'ingest: verify CPU / ingest CPU per op (>= 0.9)': ratio(m('verify').cpuUs, m(`ingest${tag}`).cpuUsPerOp),
+      'ingest cold keys: warm verify CPU / ingest CPU per op (>= 0.9)': ratio(m('verify').cpuUs, m(`ingestCold${tag}`).cpuUsPerOp),
+      'ingest cold keys: cold verify CPU / ingest CPU per op': ratio(m(`verifyCold${tag}`).cpuUs, m(`ingestCold${tag}`).cpuUsPerOp),
+      'ingest wall ops/s / two-thread verify limit (loaded machine)': ratio(m(`ingest${tag}`).opsPerSec, (2 * 1e6) / m('verify').cpuUs),
+    });
+    const cpuUs = Object.fromEntries(Object.keys(result.sides).map((s) => [s, m(s).cpuUs ?? m(s).cpuUsPerOp]));
     const summary = {
       reps,
       ingestOps: warmWire.length,
       coldAuthors: cold,
       publishOps,
-      verifyThreads: pool.threads,
-      cpuUs: {
-        sign: m('sign').cpuUs,
-        verify: m('verify').cpuUs,
-        verifyCold: m('verifyCold').cpuUs,
-        publish: m('publish').cpuUs,
-        ingest: m('ingest').cpuUsPerOp,
-        ingestCold: m('ingestCold').cpuUsPerOp,
-      },
-      goals: {
-        'publish: sign CPU / publish CPU (>= 0.7)': ratio(m('sign').cpuUs, m('publish').cpuUs),
-        'ingest: verify CPU / ingest CPU per op (>= 0.9)': ratio(m('verify').cpuUs, m('ingest').cpuUsPerOp),
-        'ingest cold keys: cold verify CPU / ingest CPU per op (>= 0.9)': ratio(m('verifyCold').cpuUs, m('ingestCold').cpuUsPerOp),
-        'ingest wall ops/s / two-thread verify limit (loaded machine)': ratio(m('ingest').opsPerSec, (2 * 1e6) / m('verify').cpuUs),
-      },
+      burst,
+      verifyThreads: threads,
+      cpuUs,
+      goals: { ...goals(''), "publish, durability 'normal': sign CPU / publish CPU": ratio(m('sign').cpuUs, m('publishNormal').cpuUs) },
+      ...(baseDir ? { goalsBase: goals('@base') } : {}),
       load: result.load,
     };
     return { summary, ...result };
   } finally {
-    await node.close();
-    (await sharedVerifyPool()).close?.();
+    for (const n of nodes) await n.close();
+    for (const [, impl] of impls) (await impl.inbound.sharedVerifyPool()).close?.();
     rmSync(dir, { recursive: true, force: true });
   }
 }

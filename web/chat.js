@@ -284,6 +284,10 @@ const post = (path, value) => api(path, { method: 'POST', headers: { 'content-ty
 const ENCRYPTION = {
   'topic-key': ['🔒 encrypted · topic key', 'Bodies are encrypted with a topic key: only those who hold the key (in a ticket or --key) read them.'],
   group: ['🔒 encrypted · group', 'Bodies are encrypted for the members of the group: only members read them, and removed members read nothing new.'],
+  'forward-secrecy': [
+    '🔒 encrypted · forward secrecy',
+    'Bodies are encrypted for the members of the group, one key per message (the message scheme): only members read them, newcomers from their add on, removed members nothing new.',
+  ],
 };
 function showEncryption(mode) {
   const [label, title] = ENCRYPTION[mode] ?? ['not encrypted', 'Bodies travel in clear: every peer that carries this topic reads them.'];

@@ -24,7 +24,7 @@ import { decodeTicket, isTicket } from '../node/ticket.ts';
 import { UsageError } from './args.ts';
 
 /** How a chat room is encrypted; what the page and the terminal show. */
-export type ChatEncryptionMode = 'topic-key' | 'group';
+export type ChatEncryptionMode = 'topic-key' | 'group' | 'forward-secrecy';
 
 /** What a chat session needs to encrypt its room. */
 export interface ChatEncryption {
@@ -155,5 +155,8 @@ export function groupChat(options: {
 export function describeEncryption(mode: ChatEncryptionMode | null): string {
   if (mode === 'topic-key') return 'this room is encrypted with a topic key: only those who hold the key (in a ticket or --key) read it';
   if (mode === 'group') return 'this room is encrypted for its members (group keys): only members read it, and removed members read nothing new';
+  if (mode === 'forward-secrecy') {
+    return 'this room is encrypted for its members with forward secrecy (one key per message): only members read it, newcomers read from their add on';
+  }
   return 'this room is not encrypted: every peer that carries the topic reads it';
 }

@@ -24,6 +24,20 @@ export function privateOwner(store: Store, topicHex: string): string | undefined
   return owner && HEX_KEY.test(owner) ? owner : undefined;
 }
 
+/** Store cursor: topic hex → the encryption scheme a private topic was created with ('message'; absent: the data scheme). */
+const SCHEME_CURSOR = 'walkaway-chat/scheme/';
+
+/** The scheme a private topic known here was created with. */
+export function privateScheme(store: Store, topicHex: string): 'message' | undefined {
+  const bytes = store.getCursor(SCHEME_CURSOR + topicHex);
+  return bytes && new TextDecoder().decode(bytes) === 'message' ? 'message' : undefined;
+}
+
+/** Records the scheme of a private topic (once: a room's scheme never changes). */
+export function rememberScheme(store: Store, topicHex: string, scheme: 'message'): void {
+  store.setCursor(SCHEME_CURSOR + topicHex, new TextEncoder().encode(scheme));
+}
+
 export function rememberPrivate(store: Store, topicHex: string, owner: string): void {
   store.setCursor(PRIVATE_CURSOR + topicHex, new TextEncoder().encode(owner));
   const known = privateTopics(store);

@@ -9,7 +9,9 @@ import { decodeTicket, encodeTicket, isTicket, Node, type NodeOptions, type Topi
 import type { ChatEncryption } from './chat-encryption.ts';
 import { PrivateTopics, type PrivateTopic } from '../auth/on-node/private-topic.ts';
 import { privateGroupChat, type PrivateGroupChat } from './chat-private-encryption.ts';
-import { accessChatEvent, memberList, privateOwner, rememberPrivate } from './chat-private.ts';
+import { privateMessageChat, type PrivateMessageChat } from './chat-private-message.ts';
+import { accessChatEvent, memberList, privateOwner, privateScheme, rememberPrivate, rememberScheme } from './chat-private.ts';
+import { UsageError } from './args.ts';
 import { decodeChat, encodeChat } from './chat-message.ts';
 import { PRESENCE_HEARTBEAT_MS, PRESENCE_SWEEP_MS, PresenceTable } from './presence.ts';
 
@@ -22,6 +24,8 @@ export interface ChatOptions extends NodeOptions {
   private?: boolean;
   /** A monotonic clock in milliseconds for presence (default performance.now). */
   now?: () => number;
+  /** A new private topic under the message scheme (forward secrecy); a known one keeps the scheme it was created with. */
+  forwardSecrecy?: boolean;
   /** An encrypted room (chat-encryption.ts); absent: bodies in clear. */
   encryption?: ChatEncryption;
 }
@@ -38,7 +42,7 @@ export class ChatSession extends EventEmitter {
   /** The topic's group and access control, when the topic is private. */
   readonly private: PrivateTopic | undefined;
   readonly encryption: ChatEncryption | undefined;
-  readonly #group: PrivateGroupChat | undefined;
+  readonly #group: PrivateGroupChat | PrivateMessageChat | undefined;
   #name: string;
   readonly #stream: TopicStream;
   readonly #presence: ReturnType<Node['ephemeralStream']>;
@@ -48,6 +52,7 @@ export class ChatSession extends EventEmitter {
   #seenUpTo = -1;
   readonly #history: ChatEvent[] = [];
   readonly #unseen = new Map<string, number>();
+  readonly #scheme: 'message' | undefined;
   #timers: NodeJS.Timeout[] = [];
   #progress = { expected: 0, stored: 0 };
 
@@ -58,17 +63,22 @@ export class ChatSession extends EventEmitter {
     this.room = isTicket(options.topic) ? undefined : options.topic;
     const ticket = isTicket(options.topic) ? decodeTicket(options.topic) : undefined;
     const hex = toHex(ticket?.topic ?? topicId(options.topic));
-    const owner = privateOwner(node.store, hex) ?? ticket?.owner ?? (options.private ? node.id : undefined);
-    // A private room without a topic key is encrypted for its group (the data scheme).
-    const group =
-      owner && !options.encryption && options.dataDir
-        ? privateGroupChat({
-            dataDir: options.dataDir,
-            topic: options.topic,
-            room: () => this.private,
-            onError: (err) => this.#emit({ type: 'error', message: err.message }),
-          })
-        : undefined;
+    const known = privateOwner(node.store, hex);
+    const owner = known ?? ticket?.owner ?? (options.private ? node.id : undefined);
+    // A private room without a topic key is encrypted for its group: the scheme is chosen when the topic is
+    // created (--forward-secrecy: the message scheme; else the data scheme), and kept with it and in its tickets.
+    const scheme = privateScheme(node.store, hex) ?? ticket?.scheme ?? (options.forwardSecrecy && !known ? 'message' : undefined);
+    if (options.forwardSecrecy && scheme !== 'message') throw new UsageError('this private topic was created without --forward-secrecy; its scheme cannot change');
+    if (options.forwardSecrecy && options.encryption) throw new UsageError('--forward-secrecy is for private rooms without --key');
+    const made = {
+      dataDir: options.dataDir ?? '',
+      topic: options.topic,
+      room: () => this.private,
+      onError: (err: Error) => this.#emit({ type: 'error', message: err.message }),
+    };
+    const group = owner && !options.encryption && options.dataDir ? (scheme === 'message' ? privateMessageChat(made) : privateGroupChat(made)) : undefined;
+    if (owner && scheme === 'message') rememberScheme(node.store, hex, scheme);
+    this.#scheme = scheme;
     this.#group = group;
     this.encryption = options.encryption ?? group;
     const encrypted = this.encryption?.forNode(node);
@@ -145,7 +155,8 @@ export class ChatSession extends EventEmitter {
   /** An invite to this room: a ticket, with the topic key for a keyed room (it travels only inside the ticket), and the owner of a private one. */
   ticket(): string {
     const ticket = decodeTicket(this.private ? this.private.ticket() : this.node.ticket(this.#stream.topic));
-    return encodeTicket(this.encryption?.key ? { ...ticket, key: this.encryption.key } : ticket);
+    if (this.encryption?.key) return encodeTicket({ ...ticket, key: this.encryption.key });
+    return encodeTicket(this.#scheme && ticket.owner ? { ...ticket, scheme: this.#scheme } : ticket);
   }
 
   /** What a page that opens now needs to draw. */

@@ -30,12 +30,18 @@ topic: /add KEY [read|write|manage] (default write), /remove KEY, /members.
   --no-relay          never serve as a relay
   --use-relay ADDR    a relay to use when peers cannot reach this node directly
                       (a multiaddr ending in /p2p/<relay id>; repeatable)
+  --hole-punch        dial every connection from one port, so that a peer met through a
+                      relay upgrades to a direct connection across NATs that keep ports
+                      (DCUtR; docs/network-breaks.md)
   --no-mdns           do not look for peers on the LAN with mDNS
   --multicast         also sync and send presence over UDP multicast on the LAN, for peers
                       without a connection (topic ids travel in clear on the LAN)
   --network ID        network id (default "walkaway"): only nodes with the same id connect
   --private           a private topic: you own it and manage its members; only members
                       (pull access or more) get or send its operations
+  --forward-secrecy   with --private, when creating the topic: the message scheme (DCGKA),
+                      one key per message, forward secrecy; newcomers read from their add
+                      on (default: the group data scheme, where newcomers read the history)
   --key HEX           encrypt the room with this topic key (64 hex digits, e.g. from
                       "openssl rand -hex 32"); kept in the data directory, and put in
                       the room's tickets (a ticket's key is used without --key)
@@ -53,10 +59,12 @@ const OPTIONS = {
   relay: { type: 'boolean' },
   'no-relay': { type: 'boolean' },
   'use-relay': { type: 'string', multiple: true },
+  'hole-punch': { type: 'boolean' },
   multicast: { type: 'boolean' },
   network: { type: 'string' },
   json: { type: 'boolean' },
   private: { type: 'boolean' },
+  'forward-secrecy': { type: 'boolean' },
   key: { type: 'string' },
   web: { type: 'boolean' },
   'web-port': { type: 'string' },
@@ -87,6 +95,9 @@ export async function chatCommand(argv: string[]): Promise<void> {
   if (relays.length > 16) throw new UsageError('at most 16 --use-relay addresses');
   const relay = values['no-relay'] ? false : values.relay === true || hasPublicAddress();
   if (values.private && isTicket(topic)) throw new UsageError("--private takes a topic name (a private topic's ticket names its owner)");
+  if (values['forward-secrecy'] && (values.key !== undefined || (!values.private && !isTicket(topic)))) {
+    throw new UsageError('--forward-secrecy goes with --private (a private room without --key)');
+  }
   if (values['web-port'] !== undefined && !values.web) throw new UsageError('--web-port is spelled --web PORT; see "walkaway chat --help"');
 
   const key = resolveTopicKey({ dataDir, topic, flag: parseTopicKey(values.key) });
@@ -104,8 +115,10 @@ export async function chatCommand(argv: string[]): Promise<void> {
     multicast: values.multicast === true,
     relay,
     relays,
+    holePunch: values['hole-punch'] === true,
     encryption,
     private: values.private === true,
+    forwardSecrecy: values['forward-secrecy'] === true,
   });
   // Kept once the data directory is ours (the node holds its lock): a restart reads the room without --key.
   if (key) storeTopicKey(dataDir, fromHex(chat.topicHex), key);
@@ -169,7 +182,9 @@ interface StartOptions {
   multicast: boolean;
   relay: boolean;
   relays: string[];
+  holePunch: boolean;
   private: boolean;
+  forwardSecrecy?: boolean;
   encryption?: ChatEncryption;
 }
 
@@ -185,7 +200,10 @@ async function startChat(o: StartOptions): Promise<ChatSession> {
     multicast: o.multicast,
     relay: o.relay,
     relays: o.relays,
+    // Dial port 0: every dial leaves from one free port, chosen at start (src/net/transport/hole-punch.ts).
+    ...(o.holePunch ? { dialPort: 0 } : {}),
     private: o.private,
+    forwardSecrecy: o.forwardSecrecy,
     networkId: o.network,
     storage: 'sqlite' as const,
     encryption: o.encryption,

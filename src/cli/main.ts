@@ -50,7 +50,7 @@ const ID_HELP = `usage: walkaway id [--data DIR]
 Prints this node's public key (hex), creating the identity if needed.
   --data DIR   data directory (default ~/.walkaway)`;
 
-const TICKET_HELP = `usage: walkaway ticket <topic> [--data DIR] [--port N] [--network ID] [--key HEX] [--private]
+const TICKET_HELP = `usage: walkaway ticket <topic> [--data DIR] [--port N] [--network ID] [--key HEX] [--private [--forward-secrecy]]
 
 Prints a ticket for a topic: the network id, the topic and the addresses on
 which this node's chat listens (every IPv4 interface, --port, default 4077).
@@ -60,7 +60,10 @@ Another person joins with "walkaway chat <ticket>".
   --network ID   network id (default "walkaway")
   --key HEX      the room's topic key (64 hex digits; default: the one kept in the data
                  directory by "walkaway chat <topic> --key"): the ticket carries it
-  --private      a private topic you own: the ticket names you as its owner`;
+  --private      a private topic you own: the ticket names you as its owner
+  --forward-secrecy
+                 with --private: the room was made with "chat --private --forward-secrecy"
+                 (the message scheme); the ticket says so`;
 
 const RELAY_HELP = `usage: walkaway relay [--port N] [--network ID] [--data DIR] [--json]
 
@@ -84,13 +87,22 @@ async function idCommand(argv: string[]): Promise<void> {
 async function ticketCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
     argv,
-    { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' }, key: { type: 'string' }, private: { type: 'boolean' } },
+    {
+      data: { type: 'string' },
+      port: { type: 'string' },
+      network: { type: 'string' },
+      key: { type: 'string' },
+      private: { type: 'boolean' },
+      'forward-secrecy': { type: 'boolean' },
+    },
     1,
     'ticket',
   );
   if (values.help) return void console.log(TICKET_HELP);
   if (!positionals[0]) throw new UsageError('ticket needs a topic; see "walkaway ticket --help"');
   const topic = text(positionals[0], 'the topic', 1024)!;
+  if (values['forward-secrecy'] && (!values.private || values.key !== undefined))
+    throw new UsageError('--forward-secrecy goes with --private (a private room without --key)');
   const dir = text(values.data, '--data', 4096) ?? defaultDataDir();
   const { parseTopicKey, resolveTopicKey } = await import('./chat-encryption.ts');
   const topicKey = resolveTopicKey({ dataDir: dir, topic, flag: parseTopicKey(values.key) });
@@ -110,6 +122,7 @@ async function ticketCommand(argv: string[]): Promise<void> {
     topic: topicId(topic),
     addresses,
     ...(values.private ? { owner: key.publicKey.toHex() } : {}),
+    ...(values['forward-secrecy'] ? { scheme: 'message' as const } : {}),
   };
   console.log(encodeTicket(topicKey ? { ...ticket, key: topicKey } : ticket));
 }

@@ -1,7 +1,9 @@
 /**
  * Node backend: node:crypto Ed25519 and hash-wasm BLAKE3. Building a public
  * KeyObject from raw bytes costs almost as much as a verify, so they are
- * cached per author (bounded).
+ * cached per author (bounded). Public keys are imported as JWK: OpenSSL's
+ * DER (SPKI) decoder costs about 140 µs a key, the JWK import about 20 µs,
+ * which is what a new author costs (the 100k-author ingest, bench/ratios.ts).
  */
 import * as nodeCrypto from 'node:crypto';
 import { createBLAKE3 } from 'hash-wasm';
@@ -9,7 +11,6 @@ import type { Crypto } from './crypto.ts';
 import { isStrictPublicKey, isStrictSignature } from './ed25519-strict.ts';
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const MAX_CACHED_KEYS = 65_536;
 
 export async function createNodeCrypto(): Promise<Crypto> {
@@ -18,11 +19,12 @@ export async function createNodeCrypto(): Promise<Crypto> {
   const publicKeys = new Map<string, nodeCrypto.KeyObject>();
 
   /** KeyObjects cached by the whole key (a shorter id would mix up authors). */
-  function cached(cache: Map<string, nodeCrypto.KeyObject>, raw: Uint8Array, make: (der: Buffer) => nodeCrypto.KeyObject, prefix: Buffer) {
-    const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+  function cached(cache: Map<string, nodeCrypto.KeyObject>, raw: Uint8Array, make: (raw: Buffer, id: string) => nodeCrypto.KeyObject) {
+    const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const id = bytes.toString('base64url');
     let key = cache.get(id);
     if (!key) {
-      key = make(Buffer.concat([prefix, raw]));
+      key = make(bytes, id);
       if (cache.size >= MAX_CACHED_KEYS) cache.clear();
       cache.set(id, key);
     }
@@ -30,9 +32,9 @@ export async function createNodeCrypto(): Promise<Crypto> {
   }
 
   const privateKeyObject = (seed: Uint8Array) =>
-    cached(privateKeys, seed, (der) => nodeCrypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }), PKCS8_PREFIX);
+    cached(privateKeys, seed, (raw) => nodeCrypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' }));
   const publicKeyObject = (publicKey: Uint8Array) =>
-    cached(publicKeys, publicKey, (der) => nodeCrypto.createPublicKey({ key: der, format: 'der', type: 'spki' }), SPKI_PREFIX);
+    cached(publicKeys, publicKey, (_raw, x) => nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }));
 
   return {
     name: 'node',

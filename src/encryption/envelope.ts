@@ -20,12 +20,15 @@ export const TAG_LENGTH = 16;
 const SEALED_HEADER = 2 + KEY_ID_LENGTH;
 const SEALED_MIN = SEALED_HEADER + NONCE_LENGTH + TAG_LENGTH;
 
-export const BODY_KIND = { topicKey: 1, group: 2, control: 3 } as const;
+/** 4 and 5: the message scheme's sealed bodies and control messages (message-scheme/sealed.ts). */
+export const BODY_KIND = { topicKey: 1, group: 2, control: 3, message: 4, messageControl: 5 } as const;
 export type SealedKind = typeof BODY_KIND.topicKey | typeof BODY_KIND.group;
 
 export type Envelope =
   | { kind: SealedKind; keyId: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array; header: Uint8Array }
-  | { kind: typeof BODY_KIND.control; message: Uint8Array };
+  | { kind: typeof BODY_KIND.control | typeof BODY_KIND.messageControl; message: Uint8Array }
+  /** A message-scheme body, whole: MessageGroup.open reads its header. */
+  | { kind: typeof BODY_KIND.message; body: Uint8Array };
 
 export function sealedHeader(kind: SealedKind, keyId: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([ENVELOPE_VERSION, kind]), keyId);
@@ -47,9 +50,10 @@ export function decodeEnvelope(body: Uint8Array): Envelope {
     throw new WalkawayError('UNSUPPORTED_VERSION', `encrypted body format ${body[0]}, expected ${ENVELOPE_VERSION}`, { version: body[0] });
   }
   const kind = body[1];
-  if (kind === BODY_KIND.control) return { kind, message: body.subarray(2) };
+  if (kind === BODY_KIND.control || kind === BODY_KIND.messageControl) return { kind, message: body.subarray(2) };
+  if (kind === BODY_KIND.message) return { kind, body };
   if (kind !== BODY_KIND.topicKey && kind !== BODY_KIND.group) {
-    throw new WalkawayError('MALFORMED', `encrypted body kind ${kind} is none of 1, 2, 3`);
+    throw new WalkawayError('MALFORMED', `encrypted body kind ${kind} is none of 1 to 5`);
   }
   if (body.length < SEALED_MIN) {
     throw new WalkawayError('MALFORMED', `a sealed body is at least ${SEALED_MIN} bytes, got ${body.length}`);

@@ -16,6 +16,9 @@
  * sealed under another key never opens (typed errors); primitives come only
  * from @noble/* and @hpke/*; all randomness is an injected `RandomSource`.
  * `DecryptProcessor` is the decryption slot of a topic's processor chain.
+ *
+ * A third mode, the message scheme (message-scheme/): DCGKA proper, with
+ * forward secrecy and post-compromise security, one key per message.
  */
 export { type RandomSource, systemRandom, seededRandom } from './random.ts';
 export { deriveKey, type KeyPurpose } from './kdf.ts';
@@ -40,11 +43,27 @@ export { DecryptProcessor, DEFAULT_DECRYPT_CONFIG, type DecryptConfig, type Decr
 export type { ControlInput, GroupMembership, GroupOutput, HistoryPolicy, MembershipChange } from './types.ts';
 export {
   groupTopicEncryption,
+  messageTopicEncryption,
   topicKeyEncryption,
   type GroupTopicEncryption,
   type GroupTopicOptions,
+  type MessageTopicEncryption,
+  type MessageTopicOptions,
   type TopicEncryption,
   type TopicKeyEncryptionOptions,
 } from './encrypted-topic.ts';
 export { AuthMembership, readerChanges } from './auth-membership.ts';
 export { decodeGroupState, encodeGroupState, groupStateFile, openGroupState, saveGroupState, MAX_GROUP_STATE_BYTES, type PersistedGroup } from './group-state-file.ts';
+export {
+  MAX_EPOCHS_PER_SENDER,
+  MAX_MEMBERS,
+  MAX_OUT_OF_ORDER,
+  MAX_SKIP,
+  MessageGroup,
+  messageStateFile,
+  openMessageState,
+  type MessageGroupConfig,
+  type MessageGroupState,
+  type MessageOutput,
+  type PersistedMessageGroup,
+} from './message-scheme/index.ts';

@@ -15,7 +15,15 @@ export type KeyPurpose =
   /** A public name of the root secret, carried in sealed bodies so a receiver finds the key. */
   | 'key-id'
   /** The X3DH shared secret between two members. */
-  | 'x3dh';
+  | 'x3dh'
+  /** Message scheme: a member's secret drawn from a seed (the context names the member). */
+  | 'dcgka-member'
+  /** Message scheme: the update secret an outer ratchet step gives (seeds the member's message ratchet). */
+  | 'dcgka-update'
+  /** Message scheme: the next state of a member's outer ratchet. */
+  | 'dcgka-chain'
+  /** Message scheme: one step of a message ratchet (key, nonce and the next chain secret). */
+  | 'message';
 
 const SALT = utf8('walkaway/encryption/v1');
 

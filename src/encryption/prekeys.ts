@@ -5,7 +5,8 @@
  * key). The signature lives inside the bundle, so a bundle can be carried by
  * anyone (an adder publishes its invitee's bundle) and still be checked.
  * The data scheme needs no one-time pre-keys: it sends one X3DH message per
- * pair of members, then continues over HPKE (two-party.ts).
+ * pair of members, then continues over HPKE (two-party.ts). The message
+ * scheme adds them when it has them (`oneTimeKeys`, message-scheme/dcgka.ts).
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { bytesEqual, concatBytes, PublicKey, utf8, WalkawayError, type PrivateKey } from '../core/index.ts';
@@ -43,6 +44,11 @@ export interface MemberKeys {
   identity: KeyPair;
   preKey: KeyPair & { notBefore: number; notAfter: number };
   previousPreKey?: KeyPair;
+  /**
+   * One-time pre-keys (the message scheme publishes one per peer): secret by
+   * public key (hex), deleted once an X3DH message to it is read.
+   */
+  oneTimeKeys?: Map<string, Uint8Array>;
 }
 
 export function generateKeyPair(random: RandomSource): KeyPair {

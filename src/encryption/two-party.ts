@@ -23,7 +23,7 @@ import { CipherSuite, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { bytesEqual, concatBytes, WalkawayError } from '../core/index.ts';
+import { bytesEqual, concatBytes, toHex, WalkawayError } from '../core/index.ts';
 import { asArray, asBytes, asUint, decodeCbor, encodeCbor } from './codec.ts';
 import { NONCE_LENGTH } from './envelope.ts';
 import { deriveKey } from './kdf.ts';
@@ -33,6 +33,8 @@ import type { RandomSource } from './random.ts';
 const VERSION = 1;
 const KIND_X3DH = 0;
 const KIND_HPKE = 1;
+/** X3DH with the receiver's one-time pre-key as a fourth DH (message scheme). */
+const KIND_X3DH_ONE_TIME = 2;
 /** The key was drawn by the sender of the message (and its secret sent to the receiver earlier). */
 const ORIGIN_SENDER = 0;
 /** The key was announced by the receiver, under this index of its own table. */
@@ -40,6 +42,8 @@ const ORIGIN_RECEIVER = 1;
 /** A 2SM message carries one group control payload; 64 KiB covers a welcome with a long history. */
 export const MAX_TWO_PARTY_BYTES = 64 * 1024;
 const MESSAGE_LIMITS = { maxItems: 16, maxDepth: 2, maxBytes: MAX_TWO_PARTY_BYTES + 256 };
+/** One-time pre-key secrets a member keeps (the oldest go first). */
+export const MAX_ONE_TIME_KEYS = 1024;
 const X3DH_PAD = new Uint8Array(32).fill(0xff);
 
 const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Chacha20Poly1305() });
@@ -66,7 +70,9 @@ function pairContext(sender: Uint8Array, receiver: Uint8Array): Uint8Array {
 /**
  * Encrypts `plaintext` for the peer and advances `state`. `peerBundle` is
  * needed (and its lifetime checked against `now`, KEY_EXPIRED) only for the
- * first message. Returns the message bytes.
+ * first message, and so is `oneTimeKey`, a one-time pre-key the peer
+ * published for this sender (optional: without it, X3DH uses the signed
+ * pre-key alone). Returns the message bytes.
  */
 export async function sendTwoParty(
   state: TwoPartyState,
@@ -76,6 +82,7 @@ export async function sendTwoParty(
   plaintext: Uint8Array,
   random: RandomSource,
   now: number,
+  oneTimeKey?: Uint8Array,
 ): Promise<Uint8Array> {
   if (plaintext.length > MAX_TWO_PARTY_BYTES) {
     throw new WalkawayError('TOO_LARGE', `a two-party payload is at most ${MAX_TWO_PARTY_BYTES} bytes, got ${plaintext.length}`);
@@ -97,12 +104,15 @@ export async function sendTwoParty(
       x25519.getSharedSecret(me.identity.secret, peerBundle.preKey),
       x25519.getSharedSecret(ephemeral.secret, peerBundle.identityKey),
       x25519.getSharedSecret(ephemeral.secret, peerBundle.preKey),
+      oneTimeKey ? x25519.getSharedSecret(ephemeral.secret, oneTimeKey) : new Uint8Array(0),
     );
-    const ad = concatBytes(context, me.identity.public, peerBundle.identityKey, peerBundle.preKey);
+    const ad = concatBytes(context, me.identity.public, peerBundle.identityKey, peerBundle.preKey, oneTimeKey ?? new Uint8Array(0));
     const key = deriveKey(ikm, 'x3dh', ad);
     const nonce = random(NONCE_LENGTH);
     const ciphertext = xchacha20poly1305(key, nonce, ad).encrypt(payload);
-    message = encodeCbor([VERSION, KIND_X3DH, me.identity.public, ephemeral.public, peerBundle.preKey, nonce, ciphertext]);
+    message = oneTimeKey
+      ? encodeCbor([VERSION, KIND_X3DH_ONE_TIME, me.identity.public, ephemeral.public, peerBundle.preKey, nonce, ciphertext, oneTimeKey])
+      : encodeCbor([VERSION, KIND_X3DH, me.identity.public, ephemeral.public, peerBundle.preKey, nonce, ciphertext]);
   } else {
     const { key, origin, index: keyIndex } = state.sendTo;
     const recipientPublicKey = await suite.kem.importKey('raw', ownBuffer(key), true);
@@ -124,27 +134,33 @@ export async function sendTwoParty(
  */
 export async function receiveTwoParty(state: TwoPartyState, me: MemberKeys, peer: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
   const what = 'two-party message';
-  const fields = asArray(decodeCbor(message, what, MESSAGE_LIMITS), what, 6, 7);
+  const fields = asArray(decodeCbor(message, what, MESSAGE_LIMITS), what, 6, 8);
   if (fields[0] !== VERSION) throw new WalkawayError('UNSUPPORTED_VERSION', `${what} version ${String(fields[0])}, expected ${VERSION}`);
   const context = pairContext(peer, me.owner);
   let payload: Uint8Array;
   let usedIndex: number | undefined;
-  if (fields[1] === KIND_X3DH && fields.length === 7) {
+  let usedOneTime: string | undefined;
+  if ((fields[1] === KIND_X3DH && fields.length === 7) || (fields[1] === KIND_X3DH_ONE_TIME && fields.length === 8)) {
     const senderIdentity = asBytes(fields[2], `${what} identity key`, X25519_LENGTH);
     const ephemeral = asBytes(fields[3], `${what} ephemeral key`, X25519_LENGTH);
     const preKeyPublic = asBytes(fields[4], `${what} pre-key`, X25519_LENGTH);
     const nonce = asBytes(fields[5], `${what} nonce`, NONCE_LENGTH);
     const ciphertext = asBytes(fields[6], `${what} ciphertext`);
+    const oneTimePublic = fields.length === 8 ? asBytes(fields[7], `${what} one-time pre-key`, X25519_LENGTH) : undefined;
     const preKey = [me.preKey, me.previousPreKey].find((k) => k && bytesEqual(k.public, preKeyPublic));
     if (!preKey) throw new WalkawayError('MISSING_KEY', 'X3DH message for a pre-key this member no longer holds');
+    usedOneTime = oneTimePublic && toHex(oneTimePublic);
+    const oneTime = usedOneTime === undefined ? undefined : me.oneTimeKeys?.get(usedOneTime);
+    if (usedOneTime !== undefined && !oneTime) throw new WalkawayError('MISSING_KEY', 'X3DH message for a one-time pre-key used already, or never held');
     payload = failClosed(() => {
       const ikm = concatBytes(
         X3DH_PAD,
         x25519.getSharedSecret(preKey.secret, senderIdentity),
         x25519.getSharedSecret(me.identity.secret, ephemeral),
         x25519.getSharedSecret(preKey.secret, ephemeral),
+        oneTime ? x25519.getSharedSecret(oneTime, ephemeral) : new Uint8Array(0),
       );
-      const ad = concatBytes(context, senderIdentity, me.identity.public, preKeyPublic);
+      const ad = concatBytes(context, senderIdentity, me.identity.public, preKeyPublic, oneTimePublic ?? new Uint8Array(0));
       return xchacha20poly1305(deriveKey(ikm, 'x3dh', ad), nonce, ad).decrypt(ciphertext);
     });
   } else if (fields[1] === KIND_HPKE && fields.length === 6) {
@@ -172,6 +188,11 @@ export async function receiveTwoParty(state: TwoPartyState, me: MemberKeys, peer
   const mySecret = asBytes(inner[3], `${what} secret for the receiver`, X25519_LENGTH);
   if (usedIndex !== undefined) {
     for (const i of state.mySecrets.keys()) if (i < usedIndex) state.mySecrets.delete(i);
+  }
+  if (usedOneTime !== undefined) {
+    // Used once, then gone: a later theft of this state cannot open the message again (forward secrecy).
+    me.oneTimeKeys?.get(usedOneTime)?.fill(0);
+    me.oneTimeKeys?.delete(usedOneTime);
   }
   state.sendTo = { key: theirKey, origin: ORIGIN_RECEIVER, index: theirIndex };
   state.receivedSecret = mySecret;

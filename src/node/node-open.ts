@@ -48,9 +48,10 @@ export async function openNodeParts(options: NodeOptions): Promise<NodeParts> {
     const networkId = toNetworkId(options.networkId);
     const book = new AddressBook(options.dataDir ? join(options.dataDir, 'addresses.json') : undefined);
     const runtime = options.runtime ?? realRuntime();
-    const { listen = ['/ip4/0.0.0.0/tcp/0'], mdns = false, relay: relayServer, allow, deny } = options;
+    const { listen = ['/ip4/0.0.0.0/tcp/0'], mdns = false, relay: relayServer, allow, deny, dialPort } = options;
     const transport =
-      options.transport ?? (await Libp2pTransport.create({ privateKey, networkId, listen, mdns, relayServer, allow, deny }, runtime, createLog('walkaway:connections')));
+      options.transport ??
+      (await Libp2pTransport.create({ privateKey, networkId, listen, mdns, relayServer, allow, deny, dialPort }, runtime, createLog('walkaway:connections')));
     const penalties = new Penalties();
     transport.setRefusal((peer) => penalties.isBanned(peer, runtime.now()));
     return { privateKey, networkId, store, transport, runtime, book, penalties, lock };

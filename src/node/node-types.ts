@@ -26,6 +26,12 @@ export interface NodeOptions {
   relay?: boolean;
   /** Relays to use when this node is not reachable directly: multiaddrs ending in /p2p/<relay>. */
   relays?: string[];
+  /**
+   * TCP hole punching (DCUtR) across NATs that keep ports: every dial leaves
+   * from this local port (0: a free one), so the NAT shows one outside
+   * address (src/net/transport/hole-punch.ts). Off when absent.
+   */
+  dialPort?: number;
   allow?: string[];
   deny?: string[];
   /** Largest operation (header + body) sent by gossip; larger ones travel by sync only. */

@@ -27,7 +27,7 @@ import { signEphemeral, verifyEphemeral } from './ephemeral.ts';
 import { InboundStoreDriver } from './inbound/store-driver.ts';
 import { forksOfTopic, inboundHooks, onMulticastEphemeral, onOverlayEvent, onSyncEnd, onSyncEvent, type NodeWiring, type OverlayEvent } from './network-events.ts';
 import { libp2pKeepers, openNodeParts, type NodeParts } from './node-open.ts';
-import { ownRejection, signNext } from './own-operation.ts';
+import { ownRejection, signNext, type OwnTip } from './own-operation.ts';
 import { ExchangeGates } from './exchange-gates.ts';
 import { nodeStats, type NodeStats } from './node-stats.ts';
 import type { EphemeralStream, ForkEvent, NodeOptions, PublishOptions, StreamOptions, TopicStream } from './node-types.ts';
@@ -62,6 +62,13 @@ export class Node extends EventEmitter {
   readonly #log: Log = createLog('walkaway:node');
   readonly #lock: DataDirLock | undefined;
   readonly #gates = new ExchangeGates();
+  /**
+   * Per log id (hex): this node's latest signed operation, so that the next
+   * publish neither reads nor decodes it again, and chains onto one still
+   * waiting for its group commit. Dropped when the store rejects one; only
+   * this node writes its own logs (the data dir is locked).
+   */
+  readonly #ownTips = new Map<string, OwnTip>();
   #lamport = 0;
   #closed = false;
 
@@ -281,10 +288,19 @@ export class Node extends EventEmitter {
   /** Signs the next operation of this node's log, stores it through the inbound path, then sends it. */
   #publish(state: TopicState, body: Uint8Array, options: PublishOptions = {}): Promise<Hash> {
     if (!(body instanceof Uint8Array)) return Promise.reject(new WalkawayError('INVALID_ARGUMENT', 'publish takes a Uint8Array'));
-    const op = signNext(this.store, this.privateKey, state, body, options.prune ?? false, this.#runtime.wallMicros(), options.log);
+    const logId = options.log ?? state.logId;
+    const tipKey = toHex(logId);
+    const latest = this.#ownTips.get(tipKey) ?? this.store.latest(this.privateKey.publicKey, logId);
+    const op = signNext(latest, this.privateKey, state, body, options.prune ?? false, this.#runtime.wallMicros(), logId);
+    const tip: OwnTip = { header: { seqNum: op.header.seqNum }, hash: op.hash };
+    this.#ownTips.set(tipKey, tip);
     return new Promise((resolve, reject) =>
       this.#inbound.ingest('local', state.topic, op, ({ outcome }) => {
-        if (outcome.status !== 'inserted') return reject(ownRejection(outcome));
+        if (outcome.status !== 'inserted') {
+          // The store is the truth again: the next publish reads the log's latest entry there.
+          this.#ownTips.delete(tipKey);
+          return reject(ownRejection(outcome));
+        }
         if (op.headerBytes.length + (op.body?.length ?? 0) <= this.#maxGossipBytes) {
           this.#gossip.publish(state.topic, encodePayload({ kind: 'operation', headerBytes: op.headerBytes, body: op.body }));
         } else {

@@ -3,13 +3,26 @@
  * to its latest entry, and the topic's heads as `previous` (or the prune
  * flag, which a basic header carries instead).
  */
-import { createOperation, WalkawayError, type Operation, type PrivateKey } from '../core/index.ts';
-import type { IngestOutcome, Store } from '../store/index.ts';
+import { createOperation, WalkawayError, type Hash, type Operation, type PrivateKey } from '../core/index.ts';
+import type { IngestOutcome } from '../store/index.ts';
 import type { TopicState } from './topic-state.ts';
 
+/** The latest entry of this node's log: stored, or signed and on its way into the store (group commit). */
+export interface OwnTip {
+  header: { seqNum: number };
+  hash: Hash;
+}
+
 /** `logId`: another log of the topic than its own (a private topic's auth log). */
-export function signNext(store: Store, key: PrivateKey, state: TopicState, body: Uint8Array, prune: boolean, timestamp: number, logId = state.logId): Operation {
-  const latest = store.latest(key.publicKey, logId);
+export function signNext(
+  latest: OwnTip | undefined,
+  key: PrivateKey,
+  state: TopicState,
+  body: Uint8Array,
+  prune: boolean,
+  timestamp: number,
+  logId: Uint8Array,
+): Operation {
   return createOperation({
     privateKey: key,
     body,

@@ -2,6 +2,8 @@
  * Tickets: how a person invites another. `walkaway:` + base64url of CBOR:
  *   version 1  `[1, networkId, topic, [multiaddr, ...]]`: a topic in clear;
  *   version 2  `[2, networkId, topic, [multiaddr, ...], owner | null, topicKey?]`
+ *   version 3  `[3, networkId, topic, [multiaddr, ...], owner, 'message']`: a private
+ *              topic under the message scheme (forward secrecy); older builds refuse it
  * owner: the 32-byte public key whose first create on a private topic's auth
  * log is its group; topicKey: the 32-byte pre-shared key of a room encrypted
  * with a topic key. A ticket with neither is written as version 1, so older
@@ -19,6 +21,8 @@ export interface Ticket {
   owner?: string;
   /** The topic key of a room encrypted with one (32 bytes). */
   key?: Uint8Array;
+  /** A private topic encrypted with the message scheme (chosen when it was created). */
+  scheme?: 'message';
 }
 
 const PREFIX = 'walkaway:';
@@ -39,7 +43,12 @@ export function encodeTicket(ticket: Ticket): string {
   if (owner !== undefined && !/^[0-9a-f]{64}$/.test(owner)) throw new WalkawayError('INVALID_ARGUMENT', 'a ticket owner is a hex public key (64 characters)');
   if (key !== undefined && key.length !== KEY_LENGTH) throw new WalkawayError('INVALID_ARGUMENT', `a ticket's topic key is ${KEY_LENGTH} bytes`);
   let value: unknown[] = [1, ticket.networkId, ticket.topic, addresses];
-  if (owner !== undefined || key !== undefined) {
+  if (ticket.scheme !== undefined) {
+    if (ticket.scheme !== 'message' || owner === undefined || key !== undefined) {
+      throw new WalkawayError('INVALID_ARGUMENT', "a ticket's scheme is 'message', for a private topic without a topic key");
+    }
+    value = [3, ticket.networkId, ticket.topic, addresses, Buffer.from(owner, 'hex'), ticket.scheme];
+  } else if (owner !== undefined || key !== undefined) {
     value = [2, ticket.networkId, ticket.topic, addresses, owner === undefined ? null : Buffer.from(owner, 'hex')];
     if (key !== undefined) value.push(key);
   }
@@ -49,9 +58,15 @@ export function encodeTicket(ticket: Ticket): string {
 export function decodeTicket(text: string): Ticket {
   if (!isTicket(text) || text.length > MAX_TEXT) throw new WalkawayError('INVALID_ARGUMENT', 'a ticket starts with "walkaway:"');
   const value = decodeStrictCbor(Buffer.from(text.slice(PREFIX.length), 'base64url'), 'ticket', TICKET_CBOR_LIMITS);
-  const known = Array.isArray(value) && ((value[0] === 1 && value.length === 4) || (value[0] === 2 && (value.length === 5 || value.length === 6)));
+  const known =
+    Array.isArray(value) &&
+    ((value[0] === 1 && value.length === 4) || (value[0] === 2 && (value.length === 5 || value.length === 6)) || (value[0] === 3 && value.length === 6));
   if (!known) throw new WalkawayError('MALFORMED', 'unknown ticket version');
-  const [, networkId, topic, addresses, owner, key] = value as unknown[];
+  const v3 = value[0] === 3;
+  const [, networkId, topic, addresses, owner] = value as unknown[];
+  const key = v3 ? undefined : (value as unknown[])[5];
+  if (v3 && (value[5] !== 'message' || !(owner instanceof Uint8Array)))
+    throw new WalkawayError('MALFORMED', "a version-3 ticket names an owner and the scheme 'message'");
   if (!(networkId instanceof Uint8Array) || networkId.length !== 32 || !(topic instanceof Uint8Array) || topic.length !== 32) {
     throw new WalkawayError('MALFORMED', 'ticket network id and topic must be 32 bytes');
   }
@@ -67,6 +82,7 @@ export function decodeTicket(text: string): Ticket {
   const ticket: Ticket = { networkId: new Uint8Array(networkId), topic: new Uint8Array(topic), addresses };
   if (owner instanceof Uint8Array) ticket.owner = Buffer.from(owner).toString('hex');
   if (key instanceof Uint8Array) ticket.key = new Uint8Array(key);
+  if (v3) ticket.scheme = 'message';
   return ticket;
 }
 

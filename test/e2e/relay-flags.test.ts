@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hasPublicAddress } from '../../src/cli/relay-flags.ts';
+import { ChatProcess, tempDirs } from '../helpers/chat-process.ts';
 import { expectFailures } from '../helpers/cli.ts';
 
 test('chat relay flags: a relay without its peer id, a circuit, both --relay and --no-relay: exit 2, one line', async () => {
@@ -25,4 +26,23 @@ test('relay by default: only where an interface has a public address', () => {
   assert.equal(hasPublicAddress({ eth0: [nic('203.0.113.5')] }), false, 'documentation ranges are not public');
   assert.equal(hasPublicAddress({ eth0: [nic('192.168.1.7'), nic('2a01:4f8::1', 'IPv6')] }), true);
   assert.equal(hasPublicAddress({ eth0: [nic('93.184.216.34')] }), true);
+});
+
+test('chat --hole-punch: two chats that dial from one port each still talk both ways', async () => {
+  const { dirs, cleanup } = tempDirs(2);
+  const a = await ChatProcess.chat('hole-punch-flag', dirs[0], ['--hole-punch']);
+  try {
+    const b = await ChatProcess.chat('hole-punch-flag', dirs[1], ['--hole-punch', '--bootstrap', a.address]);
+    try {
+      a.send('from a');
+      b.send('from b');
+      await a.waitForTexts(['from a', 'from b']);
+      await b.waitForTexts(['from a', 'from b']);
+    } finally {
+      await b.kill();
+    }
+  } finally {
+    await a.kill();
+    cleanup();
+  }
 });

@@ -28,14 +28,14 @@ if (!file || !existsSync(file)) {
   console.error(`usage: npm run model -- <name> [--seeds N] [--from S]; no model test ${JSON.stringify(name ?? '')}`);
   process.exit(2);
 }
-const { runModel } = (await import(pathToFileURL(file).href)) as { runModel: (seed: number) => Outcome };
+const { runModel } = (await import(pathToFileURL(file).href)) as { runModel: (seed: number) => Outcome | Promise<Outcome> };
 const seeds = Number(values.seeds);
 const from = Number(values.from);
 const started = process.hrtime.bigint();
 const cpu = process.cpuUsage();
 const totals: Record<string, number> = {};
 for (let seed = from; seed < from + seeds; seed++) {
-  const outcome = runModel(seed);
+  const outcome = await runModel(seed);
   if (!outcome.ok) {
     console.error(`seed ${seed} failed (reproduce: npm run model -- ${name} --from ${seed} --seeds 1)\n${outcome.detail}`);
     process.exit(1);

@@ -1,6 +1,7 @@
 /**
  * Every namespace test with the full counts (`npm run test:netns`): the NAT
- * scenario with NETNS_ATTEMPTS DCUtR attempts (default 10), then the
+ * scenario with NETNS_ATTEMPTS hole-punch trials (default 10) and 2 behind a
+ * symmetric NAT, then the
  * partition and discovery test (partition.netns.ts). Figures print as test
  * diagnostics; docs/network-breaks.md records them.
  */
@@ -12,6 +13,8 @@ import './partition.netns.ts';
 const unavailable = netnsUnavailable();
 const attempts = Number(process.env.NETNS_ATTEMPTS ?? 10);
 
-test(`behind two NATs: through a relay, DCUtR tried ${attempts} times, the relay killed mid-conversation`, { skip: unavailable && `skipped: ${unavailable}` }, (t) =>
-  natScenario(t, attempts),
+test(
+  `behind two NATs: through a relay, DCUtR tried ${attempts} times (and 2 behind a symmetric NAT), the relay killed mid-conversation`,
+  { skip: unavailable && `skipped: ${unavailable}` },
+  (t) => natScenario(t, { attempts, symmetricAttempts: 2 }),
 );

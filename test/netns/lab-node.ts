@@ -4,6 +4,8 @@
  * was seen when they fail.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Lab } from './netns.ts';
 
 export const CHILD = new URL('./net-child.ts', import.meta.url).pathname;
@@ -22,7 +24,11 @@ export class LabNode {
     readonly child: ChildProcessWithoutNullStreams,
   ) {
     let buffered = '';
+    // NETNS_LOG_DIR=<dir>: every process's output also goes to <dir>/<name>.log, for debugging.
+    const logDir = process.env.NETNS_LOG_DIR;
+    const keep = (chunk: Buffer) => logDir && appendFileSync(join(logDir, `${name}.log`), chunk);
     child.stdout.on('data', (chunk: Buffer) => {
+      keep(chunk);
       buffered += chunk.toString();
       const parts = buffered.split('\n');
       buffered = parts.pop()!;
@@ -36,8 +42,11 @@ export class LabNode {
       for (const wake of this.#waiters) wake();
     });
     child.stderr.on('data', (chunk: Buffer) => {
+      keep(chunk);
       this.stderr.push(chunk.toString());
       if (this.stderr.length > 2000) this.stderr.splice(0, 1000);
+      // Waits may watch the debug log too.
+      for (const wake of this.#waiters) wake();
     });
     child.on('exit', () => {
       for (const wake of this.#waiters) wake();

@@ -1,7 +1,8 @@
 /**
  * The suite's slice of the namespace tests (the rest: `npm run test:netns`):
- * two nodes behind two NATs talk through a relay, one DCUtR attempt, and the
- * relay carrying them is killed mid-conversation (nat-scenario.ts).
+ * two nodes behind two NATs punch a hole (one trial, a second if the first
+ * failed); then A and a node without a dial port talk through a relay, and
+ * the relay carrying them is killed mid-conversation (nat-scenario.ts).
  * Skipped, with the reason, where namespaces cannot be made (not root, not
  * Linux, no nftables).
  */
@@ -11,6 +12,8 @@ import { netnsUnavailable } from './netns.ts';
 
 const unavailable = netnsUnavailable();
 
-test('behind two NATs: through a relay, DCUtR tried once, the relay killed mid-conversation', { skip: unavailable && `skipped: ${unavailable}` }, (t) =>
-  natScenario(t, 1),
+test(
+  'behind two NATs: a hole punch upgrades a relayed connection; through a relay, the relay killed mid-conversation',
+  { skip: unavailable && `skipped: ${unavailable}` },
+  (t) => natScenario(t, { attempts: 2, untilUpgraded: true }),
 );

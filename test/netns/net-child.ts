@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { multiaddr } from '@multiformats/multiaddr';
+import { observedAddressesOf } from '../../src/net/transport/host.ts';
 import { Node } from '../../src/node/index.ts';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as {
@@ -14,6 +15,7 @@ const options = JSON.parse(process.argv[2] ?? '{}') as {
   bootstrap?: string[];
   relay?: boolean;
   relays?: string[];
+  dialPort?: number;
 };
 
 const out = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ at: Math.round(performance.now()), ...line })}\n`);
@@ -24,6 +26,7 @@ const node = await Node.create({
   bootstrap: options.bootstrap,
   relay: options.relay,
   relays: options.relays,
+  dialPort: options.dialPort,
 });
 const stream = node.stream(options.topic);
 const decoder = new TextDecoder();
@@ -35,6 +38,11 @@ node.host.addEventListener('connection:close', ({ detail: c }) =>
   out({ type: 'conn', event: 'close', peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), relayed: c.remoteAddr.toString().includes('/p2p-circuit') }),
 );
 node.host.addEventListener('self:peer:update', () => out({ type: 'addresses', addresses: node.addresses }));
+node.host.addEventListener('peer:identify', ({ detail }) => {
+  if (detail.observedAddr) out({ type: 'observed', by: detail.connection.remoteAddr.toString(), addr: detail.observedAddr.toString() });
+});
+// With a dial port: the outside addresses learned for hole punching (offered to DCUtR, not announced).
+observedAddressesOf(node.host)?.onConfirmed(() => out({ type: 'outside', addresses: observedAddressesOf(node.host)?.confirmed }));
 node.on('neighbor:up', ({ peer }) => out({ type: 'neighbor', event: 'up', peer }));
 
 void (async () => {

@@ -130,14 +130,25 @@ export class Lab {
 
   /**
    * Makes `ns` a NAT router: forwards, masquerades what leaves by `outside`,
-   * and drops connections that start outside (a home router without port forwarding).
+   * and drops connections that start outside (a home router without port
+   * forwarding). This is Linux netfilter NAT, what most home routers run:
+   * it keeps a connection's source port where that port is free on the
+   * outside, so one inside port maps to one outside port whatever the
+   * destination, and lets in only replies to what went out. Everything
+   * else from outside is dropped without an answer, for the hosts behind it
+   * and for the router itself, as home routers' WAN side does (a reset would
+   * end a hole punch before the other side's packet arrives).
    */
-  nat(ns: string, outside: string): void {
+  nat(ns: string, outside: string, mapping: 'keeps-ports' | 'random-ports' = 'keeps-ports'): void {
     this.exec(ns, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    const fromOutside = `iifname "${outside}" ct state != { established, related } drop;`;
+    // 'random-ports': a fresh random outside port per connection, a symmetric NAT (as in much carrier-grade NAT).
+    const masquerade = mapping === 'random-ports' ? 'masquerade random' : 'masquerade';
     const rules = [
       'table ip walkaway_nat {',
-      '  chain wa_post { type nat hook postrouting priority 100; oifname "' + outside + '" masquerade; }',
-      '  chain wa_forward { type filter hook forward priority 0; policy accept; iifname "' + outside + '" ct state new drop; }',
+      `  chain wa_post { type nat hook postrouting priority 100; oifname "${outside}" ${masquerade}; }`,
+      `  chain wa_forward { type filter hook forward priority 0; policy accept; ${fromOutside} }`,
+      `  chain wa_input { type filter hook input priority 0; policy accept; ${fromOutside} }`,
       '}',
       '',
     ].join('\n');

@@ -144,15 +144,40 @@ test('inbound: sync batches store everything before the first bad signature and 
   driver.stop();
 });
 
-test('inbound: multicast operations are checked like any other; a local publish is stored and handed on', () => {
+test('inbound: multicast operations are checked like any other; a local publish is stored and handed on', async () => {
   const { driver, stored } = driven();
   const log = makeLog(keyFor(5), 2);
   const outcomes: string[] = [];
   driver.ingest('multicast', TOPIC, tampered(log[0]), (r) => outcomes.push(r.outcome.status === 'rejected' ? r.outcome.error.code : r.outcome.status));
   driver.ingest('multicast', TOPIC, log[0], (r) => outcomes.push(r.outcome.status));
   driver.ingest('local', TOPIC, log[1], (r) => outcomes.push(r.outcome.status));
+  // A local publish is committed with the others of its turn (group commit), in a microtask.
+  assert.deepEqual(outcomes, ['INVALID_SIGNATURE', 'inserted']);
+  await Promise.resolve();
   assert.deepEqual(outcomes, ['INVALID_SIGNATURE', 'inserted', 'inserted']);
   assert.deepEqual(seqs(stored), [0, 1]);
+  driver.stop();
+});
+
+test('inbound: local publishes of one turn share one store transaction and are answered after it', async () => {
+  const { driver, store, stored } = driven();
+  const log = makeLog(keyFor(6), 5);
+  const batches: number[] = [];
+  const ingestBatch = store.ingestBatch.bind(store);
+  store.ingestBatch = (items) => {
+    batches.push(items.length);
+    return ingestBatch(items);
+  };
+  const outcomes: string[] = [];
+  // The third is signed over a seqNum the log does not reach: rejected on its own, the rest stored.
+  const gap = createOperation({ privateKey: keyFor(6), body: new Uint8Array(1), seqNum: 9, backlink: log[4].hash, extensions: basic(logIdOf(log[0].header), 9) });
+  for (const op of [log[0], log[1], gap, log[2]])
+    driver.ingest('local', TOPIC, op, (r) => outcomes.push(r.outcome.status === 'rejected' ? r.outcome.error.code : r.outcome.status));
+  assert.deepEqual(outcomes, []);
+  await Promise.resolve();
+  assert.deepEqual(batches, [4]);
+  assert.deepEqual(outcomes, ['inserted', 'inserted', 'SEQ_GAP', 'inserted']);
+  assert.deepEqual(seqs(stored), [0, 1, 2]);
   driver.stop();
 });
 

@@ -93,6 +93,29 @@ test('unacknowledged events come again after a restart; acknowledged ones do not
   assert.deepEqual(replayed.slice(0, 2).map(text), ['two', 'three']);
 });
 
+test('publishes of one turn are committed together: each resolves, the log is one chain, all of it after a restart', async () => {
+  const dataDir = join(root, 'burst');
+  let a = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'] });
+  const texts = Array.from({ length: 12 }, (_, i) => `burst ${i}`);
+  const hashes = await Promise.all(texts.map((t) => a.stream('burst').tx.publish(bytes(t))));
+  await a.stream('burst').tx.publish(bytes('after'));
+  await a.close();
+  a = await Node.create({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'] });
+  open.push(a);
+  const { rx } = a.stream('burst');
+  const got = await collect(rx, [...texts, 'after']);
+  assert.deepEqual(got.map(text), [...texts, 'after'], 'every publish survived the restart, in order');
+  assert.deepEqual(
+    got.slice(0, 12).map((e) => e.hash.toHex()),
+    hashes.map((h) => h.toHex()),
+  );
+  assert.deepEqual(
+    got.map((e) => e.seqNum),
+    Array.from({ length: 13 }, (_, i) => i),
+    'one unbroken log',
+  );
+});
+
 test('multicast: nodes with no connection at all converge and see ephemeral messages', async () => {
   const port = 40_000 + Math.floor(Math.random() * 20_000);
   const multicast = { interface: '127.0.0.1', port, tickMs: 200 };

@@ -23,18 +23,21 @@ async function pair(): Promise<[Node, Node]> {
   return [a, b];
 }
 
-/** Waits (bounded) until `ok()` holds, checking after every change of `view`. */
-async function until(view: { on(e: 'change', f: () => void): unknown; off(e: 'change', f: () => void): unknown }, ok: () => boolean, what: string): Promise<void> {
+type Changing = { on(e: 'change', f: () => void): unknown; off(e: 'change', f: () => void): unknown };
+
+/** Waits (bounded) until `ok()` holds, checking after every change of `view` (of any, given several). */
+async function until(view: Changing | Changing[], ok: () => boolean, what: string): Promise<void> {
   if (ok()) return;
+  const views = Array.isArray(view) ? view : [view];
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 30_000);
     const check = () => {
       if (!ok()) return;
       clearTimeout(timer);
-      view.off('change', check);
+      for (const v of views) v.off('change', check);
       resolve();
     };
-    view.on('change', check);
+    for (const v of views) v.on('change', check);
   });
 }
 
@@ -49,7 +52,7 @@ test('two nodes share an LWW map: writes, concurrent writes and deletes converge
   await until(boardB, () => boardB.get('title') === 'one', 'b to see the title');
   assert.equal(changesB[0].key, 'title');
   await Promise.all([boardA.set('x', 'from a'), boardB.set('x', 'from b')]);
-  await until(boardA, () => boardA.entry('x')?.stamp.lamport === boardB.entry('x')?.stamp.lamport && boardA.get('x') === boardB.get('x'), 'x to converge');
+  await until([boardA, boardB], () => boardA.entry('x')?.stamp.lamport === boardB.entry('x')?.stamp.lamport && boardA.get('x') === boardB.get('x'), 'x to converge');
   await boardB.delete('title');
   await until(boardA, () => !boardA.has('title'), 'the delete to reach a');
   assert.deepEqual(boardA.entries(), boardB.entries());

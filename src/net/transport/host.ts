@@ -1,6 +1,7 @@
 /**
  * The libp2p host of a node: TCP and WebSockets, Noise, yamux, identify,
- * ping, DCUtR, circuit relay (client always, server on request), mDNS on
+ * ping, DCUtR (TCP hole punching with a dial port: hole-punch.ts), circuit
+ * relay (client always, server on request), mDNS on
  * request, a private-network key derived from the network id (strangers
  * cannot even finish a handshake), and allow/deny lists by public key.
  * Bounded: connections, pending inbound connections, parallel dials, the dial
@@ -21,6 +22,7 @@ import { mdns } from '@libp2p/mdns';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
 import { privateNetwork } from './private-network.ts';
+import { freePort, holePunchingDcutr, ObservedAddresses, portReusingTcp, ResponderDials } from './hole-punch.ts';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -44,6 +46,12 @@ export interface HostOptions {
   deny?: string[];
   /** Hex public keys kept out for now (the gossip service's bans), asked on every connection. */
   isBanned?: (peer: string) => boolean;
+  /**
+   * Every TCP dial leaves from this local port (0: a free one chosen at
+   * start), and observed outside addresses are announced once two peers
+   * agree: what TCP hole punching across NATs needs (hole-punch.ts). Off when absent.
+   */
+  dialPort?: number;
 }
 
 /** The libp2p pnet key file format, with a key derived from the network id. */
@@ -103,6 +111,13 @@ export function setAddressSource(host: Libp2p, source: AddressSource): void {
 
 const dialLog = createLog('walkaway:dial');
 
+const observedAddresses = new WeakMap<Libp2p, ObservedAddresses>();
+
+/** The outside addresses a host with a dial port has learned (offered to DCUtR only), or undefined without one. */
+export function observedAddressesOf(host: Libp2p): ObservedAddresses | undefined {
+  return observedAddresses.get(host);
+}
+
 export async function createHost(options: HostOptions): Promise<Libp2p> {
   const libp2pKey = await generateKeyPairFromSeed('Ed25519', options.privateKey.toBytes());
   const allowed = (peer: PeerId) => isAllowed(peer, options);
@@ -110,8 +125,11 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
   const services: Record<string, (components: any) => unknown> = {
     identify: identify({ timeout: SLOW_PEER_MS }),
     ping: ping(),
-    dcutr: dcutr(),
   };
+  const dialPort = options.dialPort === 0 ? await freePort() : options.dialPort;
+  const observed = dialPort === undefined ? undefined : new ObservedAddresses();
+  const responders = new ResponderDials();
+  services.dcutr = observed ? holePunchingDcutr(observed, responders) : dcutr();
   if (options.relayServer) {
     // Relayed connections default to 2 minutes and 128 KiB: a full sync
     // needs more, and the relay serves one network id only (pnet).
@@ -135,7 +153,7 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
   const host = await createLibp2p({
     privateKey: libp2pKey,
     addresses: { listen: [...options.listen, '/p2p-circuit'] },
-    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    transports: [dialPort === undefined ? tcp() : portReusingTcp(dialPort, responders), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     // yamux grows a stream's receive window up to 16 MiB, but libp2p aborts a
     // stream whose unread buffer passes 4 MiB: a paused reader (sync ingest
@@ -164,6 +182,7 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     services,
   });
   addressSources.set(host, slot);
+  if (observed) observedAddresses.set(host, observed);
   return host;
 }
 

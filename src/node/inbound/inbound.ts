@@ -213,7 +213,9 @@ export class Inbound {
   }
 
   #ingestOne(job: Job & { kind: 'one' }, out: InboundOutput[]): void {
-    out.push({ type: 'store-ingest', job: this.#job(job), items: [{ operation: job.op, topic: job.topicId }], group: job.via === 'gossip' });
+    const items = [{ operation: job.op, topic: job.topicId }];
+    const group = job.via === 'local' ? 'turn' : job.via === 'gossip' ? 'burst' : undefined;
+    out.push(group ? { type: 'store-ingest', job: this.#job(job), items, group } : { type: 'store-ingest', job: this.#job(job), items });
   }
 
   #onOne(job: Job & { kind: 'one' }, outcome: IngestOutcome, out: InboundOutput[]): void {

@@ -71,6 +71,10 @@ export class InboundStoreDriver implements SyncIngest {
   readonly #store: Store;
   #verifier: Verifier | Promise<Verifier> | undefined;
   readonly #queue: InboundInput[] = [];
+  #group: { job: number; item: IngestItem }[] = [];
+  /** Gossip ingests held for one shared commit once the work at hand is done. */
+  #burst: { job: number; item: IngestItem }[] = [];
+  #burstTimer: unknown;
   #running = false;
   #stopped = false;
   readonly #clock: InboundClock;
@@ -79,9 +83,6 @@ export class InboundStoreDriver implements SyncIngest {
   readonly #sessions = new Map<number, SyncCallbacks>();
   #nextTicket = 1;
   #verdict = false;
-  /** Gossip ingests held for one shared commit at the end of the current work. */
-  #group: { job: number; item: IngestItem }[] = [];
-  #groupTimer: unknown;
 
   constructor(options: StoreDriverOptions) {
     this.#o = options;
@@ -96,7 +97,6 @@ export class InboundStoreDriver implements SyncIngest {
     this.#run();
   }
 
-  /** Runs the machine over what is queued (unless it is running already, further up the stack). */
   #run(): void {
     if (this.#running) return;
     this.#running = true;
@@ -149,9 +149,9 @@ export class InboundStoreDriver implements SyncIngest {
     this.#stopped = true;
     for (const timer of this.#timers.values()) this.#clock.clearTimer(timer);
     this.#timers.clear();
-    if (this.#groupTimer !== undefined) this.#clock.clearTimer(this.#groupTimer);
-    this.#groupTimer = undefined;
-    this.#group = [];
+    if (this.#burstTimer !== undefined) this.#clock.clearTimer(this.#burstTimer);
+    this.#burstTimer = undefined;
+    this.#burst = [];
   }
 
   #apply(output: InboundOutput): void {
@@ -161,7 +161,8 @@ export class InboundStoreDriver implements SyncIngest {
         this.#verdict = output.ok;
         return;
       case 'store-ingest':
-        if (output.group && output.items.length === 1) return this.#hold(output.job, output.items[0]);
+        if (output.group === 'turn') return this.#groupIngest(output.job, output.items[0]);
+        if (output.group === 'burst') return this.#burstIngest(output.job, output.items[0]);
         return this.#storeIngest(output.job, output.items);
       case 'read-fork': {
         const fork = this.#store.forks().find((f) => f.author.equals(output.author) && bytesSame(f.logId, output.logId));
@@ -212,27 +213,58 @@ export class InboundStoreDriver implements SyncIngest {
   }
 
   /**
-   * Group commit: gossip operations that arrive in one burst share one
-   * transaction (one fsync under durability 'full'), run after the work at
-   * hand, so the gossip service's forwards go out before the disk is waited on.
+   * Group commit of this node's own operations: those published in the same
+   * turn go into one transaction (one WAL sync under `durability: 'full'`),
+   * committed in a microtask; each publish is answered after that commit, so
+   * a resolved publish is as durable as before.
    */
-  #hold(job: number, item: IngestItem): void {
-    this.#group.push({ job, item });
-    this.#groupTimer ??= this.#clock.setTimer(0, () => {
-      this.#groupTimer = undefined;
-      const held = this.#group;
+  #groupIngest(job: number, item: IngestItem): void {
+    if (this.#group.push({ job, item }) > 1) return;
+    queueMicrotask(() => {
+      const group = this.#group;
       this.#group = [];
-      if (this.#stopped) return;
-      let outcomes: IngestOutcome[];
-      try {
-        outcomes = held.length === 1 ? [this.#store.ingest(held[0].item.operation, held[0].item.topic)] : this.#store.ingestBatch(held.map((h) => h.item));
-      } catch (err) {
-        for (const h of held) this.#queue.push({ type: 'store-failed', job: h.job, error: err as Error });
-        return this.#run();
-      }
-      held.forEach((h, i) => this.#queue.push({ type: 'ingested', job: h.job, outcomes: [outcomes[i]] }));
-      this.#run();
+      this.#commitGroup(group);
     });
+  }
+
+  /**
+   * Group commit of gossip: the operations of one burst share one
+   * transaction, run after the work at hand (a timer of 0 on the clock), so
+   * the gossip service's forwards, queued before, go out before the disk is
+   * waited on.
+   */
+  #burstIngest(job: number, item: IngestItem): void {
+    this.#burst.push({ job, item });
+    this.#burstTimer ??= this.#clock.setTimer(0, () => {
+      this.#burstTimer = undefined;
+      const burst = this.#burst;
+      this.#burst = [];
+      if (!this.#stopped) this.#commitGroup(burst);
+    });
+  }
+
+  #commitGroup(group: { job: number; item: IngestItem }[]): void {
+    let outcomes: IngestOutcome[] | undefined;
+    let error: Error | undefined;
+    try {
+      outcomes = group.length === 1 ? [this.#store.ingest(group[0].item.operation, group[0].item.topic)] : this.#store.ingestBatch(group.map((g) => g.item));
+    } catch (err) {
+      error = err as Error;
+    }
+    for (const [i, { job }] of group.entries()) {
+      this.#queue.push(outcomes ? { type: 'ingested', job, outcomes: [outcomes[i]] } : { type: 'store-failed', job, error: error! });
+    }
+    this.#runDetached();
+  }
+
+  /** `#run` from a microtask, where an exception (a hook's) would have no caller to reach. */
+  #runDetached(): void {
+    try {
+      this.#run();
+    } catch (err) {
+      this.#o.log?.(`inbound: ${(err as Error).message}`);
+      if (this.#queue.length > 0) queueMicrotask(() => this.#runDetached());
+    }
   }
 
   #verify(job: number, requests: Parameters<typeof verifyBatch>[1], mode: VerifyMode): void {

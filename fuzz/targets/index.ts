@@ -8,7 +8,7 @@ import { args } from './cli.ts';
 import { extensions, header, headerFast, operation } from './core.ts';
 import { broadcastMessage, gossipFrame, membership, multicast } from './net.ts';
 import { ephemeral, ticket } from './node.ts';
-import { broadcastSync, syncFrames, syncMessage } from './sync.ts';
+import { broadcastSync, syncFrames, syncMessage, syncNext } from './sync.ts';
 
 export const TARGETS: Target[] = [
   header,
@@ -18,6 +18,7 @@ export const TARGETS: Target[] = [
   chatBody,
   payload,
   syncMessage,
+  syncNext,
   syncFrames,
   broadcastSync,
   gossipFrame,

@@ -1,8 +1,9 @@
 /** src/sync: session messages, the length-prefixed framing, and broadcast-only sync packets. */
-import { logIdForTopic, type Operation } from '../../src/core/index.ts';
+import { createOperation, decodeOperationUnverified, Hash, logIdForTopic, PrivateKey, type Operation } from '../../src/core/index.ts';
 import { BroadcastSync, type BroadcastOutput } from '../../src/sync/broadcast-sync.ts';
 import { encodeFrames, FrameDecoder } from '../../src/sync/frames.ts';
 import { decodeMessage, encodeMessage, type SyncMessage } from '../../src/sync/messages.ts';
+import { compactOf, headerOfNext } from '../../src/sync/op-delta.ts';
 import { DEFAULT_SYNC_CONFIG } from '../../src/sync/types.ts';
 import type { Rng } from '../prng.ts';
 import type { Target } from '../target.ts';
@@ -27,6 +28,45 @@ function messages(rng: Rng): SyncMessage[] {
     { type: 'close', code: 'PROTOCOL', reason: 'bye' },
   ];
 }
+
+/** What the `sync-next` inputs continue: a fixed operation with basic extensions. */
+const NEXT_KEY = PrivateKey.fromBytes(new Uint8Array(32).fill(5));
+const PREV = createOperation({
+  privateKey: NEXT_KEY,
+  seqNum: 0,
+  body: new Uint8Array(10).fill(1),
+  extensions: { variant: 'basic', logId: logIdForTopic(TOPIC), timestamp: 1_700_000_000_000_000, pruneFlag: false },
+});
+
+export const syncNext: Target = {
+  name: 'sync-next',
+  format: 'cbor',
+  about: 'a compact operation (Next, sync protocol 2): decodeMessage, the rebuilt header, decodeOperationUnverified',
+  seeds: (rng) =>
+    Array.from({ length: 12 }, (_, i) => {
+      const op = createOperation({
+        privateKey: NEXT_KEY,
+        seqNum: 1,
+        backlink: PREV.hash,
+        body: i % 4 === 0 ? undefined : rng.bytes(1 + rng.below(300)),
+        extensions:
+          i % 2
+            ? { variant: 'basic', logId: logIdForTopic(TOPIC), timestamp: 1_700_000_000_000_000 + rng.u32(), pruneFlag: i % 3 === 0 }
+            : {
+                variant: 'causal',
+                logId: logIdForTopic(TOPIC),
+                timestamp: 1_700_000_000_000_000 + i,
+                previous: [PREV.hash, ...Array.from({ length: rng.below(4) }, () => Hash.digest(rng.bytes(4)))],
+              },
+      });
+      return encodeMessage({ type: 'next', ...compactOf(PREV, op)! });
+    }),
+  run: (input) => {
+    const message = decodeMessage(input, LIMITS);
+    if (message.type !== 'next') return message.type;
+    return decodeOperationUnverified(headerOfNext(PREV, message), message.body).hash;
+  },
+};
 
 export const syncMessage: Target = {
   name: 'sync-message',

@@ -6,8 +6,10 @@
  */
 import { encode as cborEncode } from 'cborg';
 import { decodeStrictCbor, WalkawayError, type CborLimits, type Limits } from '../core/index.ts';
+import { decodeNext, encodeNext, NEXT_TAG, type NextOperation } from './op-delta.ts';
 
-export const SYNC_PROTOCOL_VERSION = 1;
+/** 2: adds `Next` (compact operations, op-delta.ts); version 1 peers are refused at the handshake. */
+export const SYNC_PROTOCOL_VERSION = 2;
 
 /**
  * Most log heights in one `Have` message: a wire rule (senders split longer
@@ -50,6 +52,8 @@ export type SyncMessage =
   | { type: 'have'; logs: HaveEntry[]; last: boolean }
   | { type: 'presync'; operations: number; bytes: number }
   | { type: 'operation'; header: Uint8Array; body?: Uint8Array }
+  /** The operation after the previous `operation`/`next` of this session in its log, compacted (op-delta.ts). */
+  | ({ type: 'next' } & NextOperation)
   /** Fork evidence: two signed headers of one log at one seqNum. */
   | { type: 'fork'; headers: [Uint8Array, Uint8Array] }
   | { type: 'done' }
@@ -70,6 +74,7 @@ const TAGS: Record<SyncMessageType, number> = {
   live: 6,
   ping: 7,
   close: 8,
+  next: NEXT_TAG,
 };
 
 const CBOR_OPTIONS = { useMaps: true };
@@ -81,6 +86,8 @@ export function encodeMessage(message: SyncMessage): Uint8Array {
     case 'operation':
     case 'live':
       return encodeOperation(TAGS[message.type], message.header, message.body);
+    case 'next':
+      return encodeNext(message);
     case 'hello':
       return cborEncode([TAGS.hello, message.version, message.topic, message.live]);
     case 'have':
@@ -154,6 +161,7 @@ export function decodeMessage(frame: Uint8Array, limits: MessageLimits): SyncMes
     const fast = decodeOperationFast(frame, head === 0x83);
     if (fast) return fast;
   }
+  if ((head === 0x84 || head === 0x85) && frame[1] === TAGS.next) return { type: 'next', ...decodeNext(frame) };
   if (head === 0x83 && frame[1] === TAGS.have) {
     const have = decodeHaveFast(frame, Math.min(limits.maxHaveEntries, MAX_HAVE_ENTRIES));
     if (have) return have;
@@ -193,6 +201,8 @@ export function decodeMessage(frame: Uint8Array, limits: MessageLimits): SyncMes
       if (value.length === 1) return { type: 'close' };
       arity(value, 3, 3);
       return { type: 'close', code: text(value[1], 'code'), reason: text(value[2], 'reason') };
+    case TAGS.next:
+      throw malformed('a next message is [9, signature, timestampDelta, ext, body?]');
     default:
       throw new WalkawayError('PROTOCOL', `unknown sync message tag ${tag}`, { tag });
   }

@@ -8,6 +8,7 @@
  */
 import { bytesEqual, decodeOperationUnverified, logIdOf, pruneFlagOf, toHex, WalkawayError, type Operation, type PublicKey } from '../core/index.ts';
 import type { ForkEvidence, LogHeight } from '../store/index.ts';
+import { compactOf, headerOfNext } from './op-delta.ts';
 import { decodeMessage, MAX_HAVE_ENTRIES, SYNC_PROTOCOL_VERSION, type HaveEntry, type SyncMessage } from './messages.ts';
 import {
   DEFAULT_SYNC_CONFIG,
@@ -61,11 +62,15 @@ export class SyncSession {
   #awaitingDrain = false;
   #toSend = 0;
   #liveQueue: Operation[] = [];
+  /** The last operation sent as `operation` or `next`: what a `next` continues. */
+  #lastSent: Operation | undefined;
   // Receiving side.
   #recvPhase: RecvPhase = 'hello';
   #current: ReceivingLog | undefined;
   readonly #finishedLogs = new Set<string>();
   #pendingIngest = 0;
+  /** The last operation received as `operation` or `next` (decoded, not yet verified): what a `next` continues. */
+  #lastReceived: Operation | undefined;
 
   constructor(options: SyncSessionOptions) {
     this.role = options.role;
@@ -179,6 +184,11 @@ export class SyncSession {
       case 'operation':
         if (phase !== 'operations') throw unexpected(message.type, phase);
         return this.#onOperation(message.header, message.body);
+      case 'next':
+        if (phase !== 'operations') throw unexpected(message.type, phase);
+        if (!this.#lastReceived) throw new WalkawayError('PROTOCOL', 'a next message before any operation');
+        // The exact header it stands for, then the same checks as a whole operation.
+        return this.#onOperation(headerOfNext(this.#lastReceived, message), message.body);
       case 'fork':
         if (phase !== 'operations') throw unexpected(message.type, phase);
         return this.#onForkEvidence(message.headers);
@@ -250,6 +260,7 @@ export class SyncSession {
     } else {
       this.#current = this.#startLog(operation, publicKey, logId);
     }
+    this.#lastReceived = operation;
     this.#stats.received.operations++;
     this.#stats.received.bytes += header.length + (body?.length ?? 0);
     this.#ingest(operation, 'sync');
@@ -399,7 +410,9 @@ export class SyncSession {
     for (const op of operations) {
       const seq = op.header.seqNum;
       if (seq <= this.#cursor || seq > want.toSeq) continue;
-      this.#send({ type: 'operation', header: op.headerBytes, body: op.body });
+      const next = this.config.compact ? compactOf(this.#lastSent, op) : undefined;
+      this.#send(next ? { type: 'next', ...next } : { type: 'operation', header: op.headerBytes, body: op.body });
+      this.#lastSent = op;
       this.#stats.sent.operations++;
       this.#stats.sent.bytes += op.headerBytes.length + (op.body?.length ?? 0);
       this.#cursor = seq;

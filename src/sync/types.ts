@@ -37,6 +37,8 @@ export interface SyncConfig {
   /** After an error, how long the stream may take to flush its last frames. */
   closeGraceMs: number;
   verify: VerifyMode;
+  /** Send operations that follow their predecessor as `Next` (op-delta.ts); off sends every one whole. */
+  compact: boolean;
 }
 
 export const DEFAULT_SYNC_CONFIG: SyncConfig = {
@@ -52,6 +54,7 @@ export const DEFAULT_SYNC_CONFIG: SyncConfig = {
   keepaliveMs: 10_000,
   closeGraceMs: 1_000,
   verify: 'all',
+  compact: true,
 };
 
 /** A log the remote lacks (some of): send entries with afterSeq < seqNum <= toSeq. */

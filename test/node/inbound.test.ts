@@ -21,6 +21,10 @@ const PEER = 'peer-a';
 const gossip = (op: Operation) => encodePayload({ kind: 'operation', headerBytes: op.headerBytes, body: op.body });
 const ofType = <T extends InboundOutput['type']>(out: InboundOutput[], type: T) => out.filter((o): o is Extract<InboundOutput, { type: T }> => o.type === type);
 const seqs = (ops: { header: { seqNum: number } }[]) => ops.map((o) => o.header.seqNum);
+/** Gossip operations are committed together once the work at hand is done (group commit): let those rounds run. */
+const settle = async () => {
+  for (let i = 0; i < 8; i++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 function tampered(op: Operation): Operation {
   const other = makeLog(keyFor(99), 1)[0];
@@ -79,14 +83,16 @@ test('inbound machine: a payload whose signature does not verify is refused befo
   assert.equal(ofType(out, 'log').length, 1);
 });
 
-test('inbound: early arrivals wait for their backlink, then follow it in log order', () => {
+test('inbound: early arrivals wait for their backlink, then follow it in log order', async () => {
   const { driver, stored, store, syncs } = driven();
   const log = makeLog(keyFor(2), 4);
   for (const op of [log[3], log[2], log[1]]) driver.feed({ type: 'gossip', topic: TOPIC, from: PEER, payload: gossip(op) });
+  await settle();
   assert.equal(stored.length, 0);
   assert.deepEqual(driver.machine.sizes(TOPIC).ahead, 3);
   assert.equal(driver.machine.gapSyncs, 1, 'one gap sync pending for the sender, not one per operation');
   driver.feed({ type: 'gossip', topic: TOPIC, from: PEER, payload: gossip(log[0]) });
+  await settle();
   assert.deepEqual(seqs(stored), [0, 1, 2, 3]);
   assert.equal(store.latest(log[0].header.publicKey, logIdOf(log[0].header))?.header.seqNum, 3);
   assert.equal(driver.machine.sizes(TOPIC).ahead, 0);
@@ -96,27 +102,29 @@ test('inbound: early arrivals wait for their backlink, then follow it in log ord
   driver.stop();
 });
 
-test('inbound: a gap still open when the grace period ends asks its sender for a sync; a sync that fills it drains the buffer', () => {
+test('inbound: a gap still open when the grace period ends asks its sender for a sync; a sync that fills it drains the buffer', async () => {
   const { driver, stored, syncs, store } = driven();
   const log = makeLog(keyFor(3), 3);
   driver.feed({ type: 'gossip', topic: TOPIC, from: PEER, payload: gossip(log[2]) });
+  await settle();
   driver.feed({ type: 'timer', timer: { kind: 'gap', peer: PEER, topic: Buffer.from(TOPIC).toString('hex') } });
+  await settle();
   assert.deepEqual(syncs, [`${PEER}:gap`]);
   // Sync stores the gap (through its own session) and ends: the early arrival follows.
   const results: IngestResult[] = [];
   const session = driver.open({ mode: 'all', batchSize: 10, onResults: (r) => results.push(...r), onBacklog: () => {} });
   for (const op of log.slice(0, 2)) session.push({ operation: op, topic: TOPIC, kind: 'sync' });
-  return session.idle().then(() => {
-    session.close();
-    assert.deepEqual(
-      results.map((r) => r.outcome.status),
-      ['inserted', 'inserted'],
-    );
-    driver.feed({ type: 'sync-ended', topic: TOPIC });
-    assert.deepEqual(seqs(stored), [0, 1, 2]);
-    assert.equal(store.latest(log[0].header.publicKey, logIdOf(log[0].header))?.header.seqNum, 2);
-    driver.stop();
-  });
+  await session.idle();
+  session.close();
+  assert.deepEqual(
+    results.map((r) => r.outcome.status),
+    ['inserted', 'inserted'],
+  );
+  driver.feed({ type: 'sync-ended', topic: TOPIC });
+  await settle();
+  assert.deepEqual(seqs(stored), [0, 1, 2]);
+  assert.equal(store.latest(log[0].header.publicKey, logIdOf(log[0].header))?.header.seqNum, 2);
+  driver.stop();
 });
 
 test('inbound: sync batches store everything before the first bad signature and nothing after it', async () => {
@@ -173,7 +181,7 @@ test('inbound: local publishes of one turn share one store transaction and are a
   driver.stop();
 });
 
-test('inbound: two operations of one author at one seqNum are reported once as a fork, with both headers', () => {
+test('inbound: two operations of one author at one seqNum are reported once as a fork, with both headers', async () => {
   const { driver, forks } = driven();
   const key = keyFor(6);
   const logId = logIdFor(1);
@@ -181,7 +189,9 @@ test('inbound: two operations of one author at one seqNum are reported once as a
   const second = createOperation({ privateKey: key, body: new TextEncoder().encode('the other branch'), seqNum: 0, extensions: basic(logId, 0) });
   driver.feed({ type: 'gossip', topic: TOPIC, from: PEER, payload: gossip(first) });
   driver.feed({ type: 'gossip', topic: TOPIC, from: PEER, payload: gossip(second) });
+  await settle();
   driver.feed({ type: 'gossip', topic: TOPIC, from: PEER, payload: gossip(second) });
+  await settle();
   assert.equal(forks.length, 1);
   const [fork] = forks;
   assert.equal(fork.author.toHex(), key.publicKey.toHex());
@@ -210,4 +220,18 @@ test('inbound machine: anti-entropy is a timer value; each tick asks one seeded-
   assert.deepEqual(run(11), run(11), 'same seed, same choices');
   assert.equal(run(11).length, 8);
   assert.ok(new Set(run(11)).size > 1, 'the choice varies');
+});
+
+test('inbound: gossip operations that arrive together are committed together, in arrival order', async () => {
+  const { driver, stored, store } = driven();
+  const batches: number[] = [];
+  const ingestBatch = store.ingestBatch.bind(store);
+  store.ingestBatch = (items) => (batches.push(items.length), ingestBatch(items));
+  const log = makeLog(keyFor(8), 5);
+  for (const op of log) driver.feed({ type: 'gossip', topic: TOPIC, from: PEER, payload: gossip(op) });
+  assert.equal(stored.length, 0, 'held until the work at hand is done');
+  await settle();
+  assert.deepEqual(batches, [5], 'one transaction for the burst');
+  assert.deepEqual(seqs(stored), [0, 1, 2, 3, 4]);
+  driver.stop();
 });

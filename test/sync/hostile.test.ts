@@ -6,6 +6,7 @@ import { isWalkawayError, type Operation } from '../../src/core/index.ts';
 import { syncOverStream, type SyncConfig, type SyncMessage } from '../../src/sync/index.ts';
 import { duplexPair } from '../../src/sync/pipe.ts';
 import { frames, hashesOf, hello, key, LOG_ID, makeLog, openStore, testOptions, TOPIC } from './helpers.ts';
+import { SYNC_PROTOCOL_VERSION } from '../../src/sync/index.ts';
 
 const author = key(40);
 const log = makeLog(author, 12);
@@ -96,10 +97,13 @@ test('messages out of protocol order end the session with PROTOCOL', async () =>
 });
 
 test('another topic or protocol version is refused', async () => {
-  const other: SyncMessage = { type: 'hello', version: 1, topic: new Uint8Array(32).fill(9), live: false };
+  const other: SyncMessage = { type: 'hello', version: SYNC_PROTOCOL_VERSION, topic: new Uint8Array(32).fill(9), live: false };
   assert.equal((await against([frames(other)])).error.code, 'PROTOCOL');
-  const future: SyncMessage = { type: 'hello', version: 2, topic: TOPIC, live: false };
-  assert.equal((await against([frames(future)])).error.code, 'PROTOCOL');
+  // Version 1 (before compact operations) and a future version.
+  for (const version of [1, SYNC_PROTOCOL_VERSION + 1]) {
+    const mismatch: SyncMessage = { type: 'hello', version, topic: TOPIC, live: false };
+    assert.equal((await against([frames(mismatch)])).error.code, 'PROTOCOL');
+  }
 });
 
 test('a peer that stalls ends the session with TIMEOUT after the configured bound', async () => {

@@ -195,34 +195,39 @@ export class GossipService {
   }
 
   #apply(outputs: TopicOverlaysOutput<string>[]): void {
-    for (const out of outputs) {
-      switch (out.type) {
-        case 'send':
-          this.#send(out.topic, out.to, out.message);
-          break;
-        case 'connect':
-          this.#connect(out.peer);
-          break;
-        case 'disconnect':
-          break; // no topic needs the peer now; HyParView told it, and the connection may serve sync
-        case 'set-timer': {
-          const entry = this.#topics.get(out.topic);
-          if (!entry) break;
-          const timer = this.#runtime.setTimer(out.delayMs, () => {
-            entry.timers.delete(timer);
-            if (this.#topics.get(out.topic) === entry) this.#run({ type: 'timer', topic: out.topic, timer: out.timer });
-          });
-          entry.timers.add(timer);
-          break;
-        }
-        case 'emit': {
-          const entry = this.#topics.get(out.topic);
-          if (!entry) break;
-          const banned = this.#guard.review(out.event, this.#runtime.now());
-          if (banned !== undefined) this.#ban(banned, out.event.type);
-          this.#o.onEvent(entry.topic, out.event);
-          break;
-        }
+    // Events last: a delivery's handler stores the operation (and may wait on
+    // the disk); the forwards of the same input are queued before it runs.
+    for (const out of outputs) if (out.type !== 'emit') this.#applyOne(out);
+    for (const out of outputs) if (out.type === 'emit') this.#applyOne(out);
+  }
+
+  #applyOne(out: TopicOverlaysOutput<string>): void {
+    switch (out.type) {
+      case 'send':
+        this.#send(out.topic, out.to, out.message);
+        break;
+      case 'connect':
+        this.#connect(out.peer);
+        break;
+      case 'disconnect':
+        break; // no topic needs the peer now; HyParView told it, and the connection may serve sync
+      case 'set-timer': {
+        const entry = this.#topics.get(out.topic);
+        if (!entry) break;
+        const timer = this.#runtime.setTimer(out.delayMs, () => {
+          entry.timers.delete(timer);
+          if (this.#topics.get(out.topic) === entry) this.#run({ type: 'timer', topic: out.topic, timer: out.timer });
+        });
+        entry.timers.add(timer);
+        break;
+      }
+      case 'emit': {
+        const entry = this.#topics.get(out.topic);
+        if (!entry) break;
+        const banned = this.#guard.review(out.event, this.#runtime.now());
+        if (banned !== undefined) this.#ban(banned, out.event.type);
+        this.#o.onEvent(entry.topic, out.event);
+        break;
       }
     }
   }

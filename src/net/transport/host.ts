@@ -158,9 +158,10 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     // yamux grows a stream's receive window up to 16 MiB, but libp2p aborts a
     // stream whose unread buffer passes 4 MiB: a paused reader (sync ingest
-    // behind on a busy machine) lost its session. 2 MiB keeps the sender
-    // within the buffer.
-    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 2 * 1024 * 1024 } })],
+    // behind on a busy machine) lost its session. yamux grants window for
+    // data buffered but not yet read, so the buffer can reach about two
+    // windows (a 100k-operation sync overflowed at 2 MiB): 1 MiB keeps it under.
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1024 * 1024 } })],
     connectionProtector: privateNetwork({ psk: pnetKey(options.networkId), timeoutMs: SLOW_PEER_MS }),
     connectionManager: boundedConnectionManager(options.relayServer),
     // Stated, not left to libp2p's defaults: the simulator models the same detection (keepalive.ts).

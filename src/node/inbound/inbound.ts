@@ -214,7 +214,8 @@ export class Inbound {
 
   #ingestOne(job: Job & { kind: 'one' }, out: InboundOutput[]): void {
     const items = [{ operation: job.op, topic: job.topicId }];
-    out.push(job.via === 'local' ? { type: 'store-ingest', job: this.#job(job), items, group: true } : { type: 'store-ingest', job: this.#job(job), items });
+    const group = job.via === 'local' ? 'turn' : job.via === 'gossip' ? 'burst' : undefined;
+    out.push(group ? { type: 'store-ingest', job: this.#job(job), items, group } : { type: 'store-ingest', job: this.#job(job), items });
   }
 
   #onOne(job: Job & { kind: 'one' }, outcome: IngestOutcome, out: InboundOutput[]): void {

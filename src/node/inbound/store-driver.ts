@@ -72,6 +72,9 @@ export class InboundStoreDriver implements SyncIngest {
   #verifier: Verifier | Promise<Verifier> | undefined;
   readonly #queue: InboundInput[] = [];
   #group: { job: number; item: IngestItem }[] = [];
+  /** Gossip ingests held for one shared commit once the work at hand is done. */
+  #burst: { job: number; item: IngestItem }[] = [];
+  #burstTimer: unknown;
   #running = false;
   #stopped = false;
   readonly #clock: InboundClock;
@@ -146,6 +149,9 @@ export class InboundStoreDriver implements SyncIngest {
     this.#stopped = true;
     for (const timer of this.#timers.values()) this.#clock.clearTimer(timer);
     this.#timers.clear();
+    if (this.#burstTimer !== undefined) this.#clock.clearTimer(this.#burstTimer);
+    this.#burstTimer = undefined;
+    this.#burst = [];
   }
 
   #apply(output: InboundOutput): void {
@@ -155,7 +161,9 @@ export class InboundStoreDriver implements SyncIngest {
         this.#verdict = output.ok;
         return;
       case 'store-ingest':
-        return output.group ? this.#groupIngest(output.job, output.items[0]) : this.#storeIngest(output.job, output.items);
+        if (output.group === 'turn') return this.#groupIngest(output.job, output.items[0]);
+        if (output.group === 'burst') return this.#burstIngest(output.job, output.items[0]);
+        return this.#storeIngest(output.job, output.items);
       case 'read-fork': {
         const fork = this.#store.forks().find((f) => f.author.equals(output.author) && bytesSame(f.logId, output.logId));
         this.#queue.push({ type: 'fork-read', job: output.job, headers: fork?.headers, seqNum: fork?.seqNum ?? -1 });
@@ -215,18 +223,38 @@ export class InboundStoreDriver implements SyncIngest {
     queueMicrotask(() => {
       const group = this.#group;
       this.#group = [];
-      let outcomes: IngestOutcome[] | undefined;
-      let error: Error | undefined;
-      try {
-        outcomes = group.length === 1 ? [this.#store.ingest(group[0].item.operation, group[0].item.topic)] : this.#store.ingestBatch(group.map((g) => g.item));
-      } catch (err) {
-        error = err as Error;
-      }
-      for (const [i, { job }] of group.entries()) {
-        this.#queue.push(outcomes ? { type: 'ingested', job, outcomes: [outcomes[i]] } : { type: 'store-failed', job, error: error! });
-      }
-      this.#runDetached();
+      this.#commitGroup(group);
     });
+  }
+
+  /**
+   * Group commit of gossip: the operations of one burst share one
+   * transaction, run after the work at hand (a timer of 0 on the clock), so
+   * the gossip service's forwards, queued before, go out before the disk is
+   * waited on.
+   */
+  #burstIngest(job: number, item: IngestItem): void {
+    this.#burst.push({ job, item });
+    this.#burstTimer ??= this.#clock.setTimer(0, () => {
+      this.#burstTimer = undefined;
+      const burst = this.#burst;
+      this.#burst = [];
+      if (!this.#stopped) this.#commitGroup(burst);
+    });
+  }
+
+  #commitGroup(group: { job: number; item: IngestItem }[]): void {
+    let outcomes: IngestOutcome[] | undefined;
+    let error: Error | undefined;
+    try {
+      outcomes = group.length === 1 ? [this.#store.ingest(group[0].item.operation, group[0].item.topic)] : this.#store.ingestBatch(group.map((g) => g.item));
+    } catch (err) {
+      error = err as Error;
+    }
+    for (const [i, { job }] of group.entries()) {
+      this.#queue.push(outcomes ? { type: 'ingested', job, outcomes: [outcomes[i]] } : { type: 'store-failed', job, error: error! });
+    }
+    this.#runDetached();
   }
 
   /** `#run` from a microtask, where an exception (a hook's) would have no caller to reach. */

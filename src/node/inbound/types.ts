@@ -63,11 +63,14 @@ export type InboundOutput =
   | { type: 'verify'; job: number; requests: IngestRequest[]; mode: VerifyMode }
   /**
    * Store reads and writes, answered by `ingested` / `fork-read`. `group`:
-   * this node's own operation, which the driver may commit in one
-   * transaction with the others published in the same turn (group commit);
-   * it answers only after that commit.
+   * the driver may commit this one operation in one transaction with others
+   * (group commit) and answers only after that commit. 'turn': this node's
+   * own, with the others published in the same turn (a microtask);
+   * 'burst': from gossip, with the others that came in the same burst, once
+   * the work at hand is done (the gossip forwards went out before the disk
+   * is waited on).
    */
-  | { type: 'store-ingest'; job: number; items: IngestItem[]; group?: boolean }
+  | { type: 'store-ingest'; job: number; items: IngestItem[]; group?: 'turn' | 'burst' }
   | { type: 'read-fork'; job: number; author: PublicKey; logId: Uint8Array }
   /** Stored: hand it to the topic's chain (sync's arrive in batches, closed by `batch-end`). */
   | { type: 'stored'; topic: Uint8Array; operation: StoredOperation; via: Via }

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,7 +31,9 @@ function run(cmd: string, args: string[], options: SpawnSyncOptions = {}): strin
 }
 
 before(() => {
-  run(npm, ['run', '--silent', 'build'], { cwd: repo });
+  // `npm test` built dist/ before the tests, and other tests' processes run it now: build again only if a source is newer.
+  const built = join(repo, 'dist', '.built');
+  if (!existsSync(built) || run('find', ['src', '-newer', built, '-type', 'f'], { cwd: repo }).trim() !== '') run(npm, ['run', '--silent', 'build'], { cwd: repo });
   const [pack] = JSON.parse(run(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', root], { cwd: repo }));
   packed = pack.files.map((f: { path: string }) => f.path);
   mkdirSync(app);

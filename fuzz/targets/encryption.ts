@@ -15,6 +15,10 @@ import {
 } from '../../src/encryption/index.ts';
 import { decodeBox, encodeBox } from '../../src/encryption/control.ts';
 import { encodeControl, sealedHeader, BODY_KIND } from '../../src/encryption/envelope.ts';
+import { decodeSchemeMessage, decodeSealedMessage, encodeSchemeMessage, type SchemeMessage } from '../../src/encryption/message-scheme/index.ts';
+import { decodeWelcome, encodeWelcome } from '../../src/encryption/message-scheme/messages.ts';
+import { messageHeader } from '../../src/encryption/message-scheme/sealed.ts';
+import { concatBytes } from '../../src/core/index.ts';
 import { SIGNATURE_BUDGET_US_PER_KIB, type Target } from '../target.ts';
 import { seededKey } from './fixtures.ts';
 
@@ -68,4 +72,58 @@ export const preKeyBundle: Target = {
       return encodeBundle(bundleOf(keys, owner));
     }),
   run: (input) => decodeBundle(input),
+};
+
+export const schemeMessage: Target = {
+  name: 'scheme-message',
+  format: 'cbor',
+  about: 'decodeSchemeMessage: a DCGKA control message (create, update, remove, add, ack, add-ack, bundle, one-time keys)',
+  seeds: (rng) => {
+    const id = () => rng.bytes(32);
+    const directs = () => Array.from({ length: 1 + rng.below(5) }, () => ({ recipient: id(), message: rng.bytes(60 + rng.below(100)) }));
+    const seq = 1 + rng.below(50);
+    const messages: SchemeMessage[] = [
+      { type: 'bundle', seq: 0, bundle: rng.bytes(180) },
+      { type: 'one-time-keys', seq: 0, keys: [0, 1, 2].map(() => ({ peer: id(), key: id() })) },
+      { type: 'create', seq, members: [id(), id(), id()], directs: directs() },
+      { type: 'update', seq, directs: directs() },
+      { type: 'remove', seq, member: id(), directs: directs() },
+      { type: 'add', seq, member: id(), directs: directs() },
+      { type: 'ack', seq, ackSender: id(), ackSeq: 1 + rng.below(9), directs: directs() },
+      { type: 'add-ack', seq, ackSender: id(), ackSeq: 1 + rng.below(9), directs: [] },
+    ];
+    return [
+      ...messages.map(encodeSchemeMessage),
+      encodeWelcome({
+        ratchet: id(),
+        members: [
+          { id: id(), lastSeq: 3 },
+          { id: id(), adder: id(), lastSeq: 0 },
+        ],
+      }),
+    ];
+  },
+  run: (input) => decodeSchemeMessage(input),
+};
+
+export const schemeWelcome: Target = {
+  name: 'scheme-welcome',
+  format: 'cbor',
+  about: 'decodeWelcome: what a DCGKA add gives its newcomer (a ratchet secret, the members and the control seqs its adder read)',
+  seeds: (rng) =>
+    [1, 5, 40].map((n) =>
+      encodeWelcome({
+        ratchet: rng.bytes(32),
+        members: Array.from({ length: n }, (_, i) => ({ id: rng.bytes(32), ...(i % 2 ? { adder: rng.bytes(32) } : {}), lastSeq: i })),
+      }),
+    ),
+  run: (input) => decodeWelcome(input),
+};
+
+export const sealedMessage: Target = {
+  name: 'sealed-message',
+  format: 'bytes',
+  about: 'decodeSealedMessage: a body sealed under the message scheme (epoch, generation, ciphertext)',
+  seeds: (rng) => [concatBytes(messageHeader(1 + rng.below(9), rng.below(100)), rng.bytes(16 + rng.below(200))), concatBytes(messageHeader(0, 0), rng.bytes(16))],
+  run: (input) => decodeSealedMessage(input),
 };

@@ -2,7 +2,7 @@
 import type { Target } from '../target.ts';
 import { authBody } from './auth.ts';
 import { chatBody, payload } from './bodies.ts';
-import { envelope, groupControl, preKeyBundle, secretBox } from './encryption.ts';
+import { envelope, groupControl, preKeyBundle, schemeMessage, schemeWelcome, sealedMessage, secretBox } from './encryption.ts';
 import { topicBundle, xdcArchive, xdcBodies, xdcManifest } from './files.ts';
 import { args } from './cli.ts';
 import { extensions, header, headerFast, operation } from './core.ts';
@@ -33,6 +33,9 @@ export const TARGETS: Target[] = [
   groupControl,
   secretBox,
   preKeyBundle,
+  schemeMessage,
+  schemeWelcome,
+  sealedMessage,
   topicBundle,
   xdcArchive,
   xdcManifest,

@@ -8,10 +8,10 @@ import { topicId } from '../core/index.ts';
 import type { ReportSink } from '../processors/index.ts';
 import type { GroupEncryption } from './data-scheme.ts';
 import { DecryptProcessor, type DecryptStats } from './decrypt-processor.ts';
-import type { MessageGroup, MessageOutput } from './message-scheme/group.ts';
+import type { MessageGroup } from './message-scheme/group.ts';
 import { systemRandom, type RandomSource } from './random.ts';
 import { TopicKey } from './topic-key.ts';
-import type { GroupOutput, MembershipChange } from './types.ts';
+import type { MembershipChange } from './types.ts';
 
 export interface TopicKeyEncryptionOptions {
   /** The topic's name or id (the same value given to `stream`; a ticket's topic id). */
@@ -69,28 +69,13 @@ export interface GroupTopicEncryption extends TopicEncryption {
 export function groupTopicEncryption(options: GroupTopicOptions): GroupTopicEncryption {
   const { group } = options;
   const now = options.now ?? Date.now;
-  const controlBodies = new WeakSet<Uint8Array>();
-  const queued: Uint8Array[] = [];
-  let publisher: ((body: Uint8Array) => unknown) | undefined;
-  const emit = (body: Uint8Array) => {
-    controlBodies.add(body);
-    if (publisher) publisher(body);
-    else if (queued.push(body) > (options.maxQueued ?? 1024)) queued.shift();
-  };
-  const changed = options.onStateChange ?? (() => {});
-  const emitAll = (out: GroupOutput) => {
-    changed();
-    out.publish.forEach(emit);
-  };
+  const { emit, emitAll, attach, isControl, changed } = controlOutbox(options);
   const decrypt = new DecryptProcessor({ mode: { type: 'group', group }, now, onReport: options.onReport, onPublish: emit, onStateChange: changed });
   return {
     decrypt,
-    seal: (body) => (controlBodies.has(body) ? body : group.seal(body)),
+    seal: (body) => (isControl(body) ? body : group.seal(body)),
     stats: () => decrypt.stats(),
-    attach(publish) {
-      publisher = publish;
-      for (const body of queued.splice(0)) publish(body);
-    },
+    attach,
     create: async (state) => emitAll(await group.create(state, now())),
     update: async (state) => emitAll(await group.update(state, now())),
     changed: async (change) => emitAll(await group.changed(change, now())),
@@ -122,6 +107,27 @@ export interface MessageTopicEncryption extends TopicEncryption {
 export function messageTopicEncryption(options: MessageTopicOptions): MessageTopicEncryption {
   const { group } = options;
   const now = options.now ?? Date.now;
+  const { emit, emitAll, attach, isControl, changed } = controlOutbox(options);
+  const decrypt = new DecryptProcessor({ mode: { type: 'message', group }, now, onReport: options.onReport, onPublish: emit, onStateChange: changed });
+  return {
+    decrypt,
+    seal: (body) => (isControl(body) ? body : group.seal(body)),
+    stats: () => decrypt.stats(),
+    attach,
+    create: async (members) => emitAll(await group.create(members, now())),
+    update: async () => emitAll(await group.update(now())),
+    add: async (member) => emitAll(await group.add(member, now())),
+    remove: async (member) => emitAll(await group.remove(member, now())),
+    publishBundle: (bundle) => emit(group.bundleMessage(bundle)),
+  };
+}
+
+/**
+ * Where a scheme's control bodies wait for the stream's publisher, and how
+ * `seal` knows them: by identity (a WeakSet), so that an app body with the
+ * same bytes is still sealed.
+ */
+function controlOutbox(options: { maxQueued?: number; onStateChange?: () => void }) {
   const controlBodies = new WeakSet<Uint8Array>();
   const queued: Uint8Array[] = [];
   let publisher: ((body: Uint8Array) => unknown) | undefined;
@@ -131,23 +137,18 @@ export function messageTopicEncryption(options: MessageTopicOptions): MessageTop
     else if (queued.push(body) > (options.maxQueued ?? 1024)) queued.shift();
   };
   const changed = options.onStateChange ?? (() => {});
-  const emitAll = (out: MessageOutput) => {
-    changed();
-    out.publish.forEach(emit);
-  };
-  const decrypt = new DecryptProcessor({ mode: { type: 'message', group }, now, onReport: options.onReport, onPublish: emit, onStateChange: changed });
   return {
-    decrypt,
-    seal: (body) => (controlBodies.has(body) ? body : group.seal(body)),
-    stats: () => decrypt.stats(),
-    attach(publish) {
+    emit,
+    changed,
+    isControl: (body: Uint8Array) => controlBodies.has(body),
+    /** The state changed first (persisted), then the bodies go out. */
+    emitAll: (out: { publish: Uint8Array[] }) => {
+      changed();
+      out.publish.forEach(emit);
+    },
+    attach: (publish: (body: Uint8Array) => unknown) => {
       publisher = publish;
       for (const body of queued.splice(0)) publish(body);
     },
-    create: async (members) => emitAll(await group.create(members, now())),
-    update: async () => emitAll(await group.update(now())),
-    add: async (member) => emitAll(await group.add(member, now())),
-    remove: async (member) => emitAll(await group.remove(member, now())),
-    publishBundle: (bundle) => emit(group.bundleMessage(bundle)),
   };
 }

@@ -274,7 +274,13 @@ export class Node extends EventEmitter {
     const hex = toHex(topic);
     let state = this.#topics.get(hex);
     if (state) return state;
-    state = new TopicState(this.store, topic, this.id, (message) => this.#log(`topic ${hex.slice(0, 8)}: ${message}`));
+    state = new TopicState(
+      this.store,
+      topic,
+      this.id,
+      (message) => this.#log(`topic ${hex.slice(0, 8)}: ${message}`),
+      (match) => this.#gossip.forget(topic, match),
+    );
     this.#topics.set(hex, state);
     this.#inbound.feed({ type: 'join', topic });
     this.#log(`topic ${hex.slice(0, 8)}: joined`);

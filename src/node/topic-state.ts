@@ -4,10 +4,24 @@
  * the app's processors: processors/chain.ts), the topic's current heads (the `previous` of the next publish), the
  * subscribers of `rx`, and what each peer is known to hold.
  */
-import { crypto, type Hash, logIdForTopic, logIdOf, MAX_PREVIOUS, previousOf, timestampOf, toHex, type Operation } from '../core/index.ts';
+import {
+  bytesEqual,
+  crypto,
+  decodeHeader,
+  type Hash,
+  logIdForTopic,
+  logIdOf,
+  MAX_PREVIOUS,
+  previousOf,
+  type PublicKey,
+  timestampOf,
+  toHex,
+  type Operation,
+} from '../core/index.ts';
 import { ProcessorChain, type AppProcessor, type ChainSlot, type OrderedOperation, type SlotProcessor } from '../processors/index.ts';
 import type { LogHeight, Store, StoredOperation } from '../store/index.ts';
 import type { EphemeralMessage } from './ephemeral.ts';
+import { decodePayload } from './payload.ts';
 import { PeerHeights } from './peer-heights.ts';
 import { Receiver } from './receiver.ts';
 
@@ -76,8 +90,18 @@ export class TopicState {
   #ephemeralSeen = new Set<string>();
   #unacked = 0;
 
-  constructor(store: Store, topic: Uint8Array, self: string, onOverflow: (message: string) => void) {
+  readonly #forgetCached: (match: (payload: Uint8Array) => boolean) => void;
+
+  /** `forgetCached`: drops gossip payloads held for grafts (what was deleted here must not travel on from a cache). */
+  constructor(
+    store: Store,
+    topic: Uint8Array,
+    self: string,
+    onOverflow: (message: string) => void,
+    forgetCached: (match: (payload: Uint8Array) => boolean) => void = () => {},
+  ) {
     this.#store = store;
+    this.#forgetCached = forgetCached;
     this.#onProblem = onOverflow;
     this.topic = topic;
     this.hex = toHex(topic);
@@ -93,7 +117,10 @@ export class TopicState {
       onDelivered: (ops) => this.#emit(ops),
       onReport: (report) => {
         if (report.type === 'overflow' || report.type === 'rejected') onOverflow(`${report.type}: ${report.error.message}`);
-        else if (report.type === 'pruned') onOverflow(`pruned ${report.deleted} entries below seqNum ${report.seqNum} of ${report.author.toHex().slice(0, 8)}`);
+        else if (report.type === 'pruned') {
+          onOverflow(`pruned ${report.deleted} entries below seqNum ${report.seqNum} of ${report.author.toHex().slice(0, 8)}`);
+          this.#forgetEntries(report.author, report.logId, (seqNum) => seqNum < report.seqNum);
+        }
       },
       onProblem: onOverflow,
     });
@@ -138,7 +165,24 @@ export class TopicState {
 
   /** Deletes an operation's body here (its header stays, so the log stays whole). */
   deleteBody(hash: Hash): boolean {
-    return this.#store.deleteBody(hash);
+    const op = this.#store.getOperation(hash);
+    const deleted = this.#store.deleteBody(hash);
+    if (op) this.#forgetEntries(op.header.publicKey, logIdOf(op.header), (seqNum) => seqNum === op.header.seqNum);
+    return deleted;
+  }
+
+  /** Drops cached gossip payloads of these entries of one log (deleted here: a body, or entries below a prune point). */
+  #forgetEntries(author: PublicKey, logId: Uint8Array, which: (seqNum: number) => boolean): void {
+    this.#forgetCached((payload) => {
+      try {
+        const decoded = decodePayload(payload);
+        if (decoded.kind !== 'operation') return false;
+        const header = decodeHeader(decoded.headerBytes, { trusted: true });
+        return header.publicKey.equals(author) && bytesEqual(logIdOf(header), logId) && which(header.seqNum);
+      } catch {
+        return false;
+      }
+    });
   }
 
   /**

@@ -84,6 +84,7 @@ test('deleteBody: the body goes, the header stays; a new peer gets the header wi
   command(ann, { cmd: 'deleteBody', hash: first.hash });
   const deleted = await ann.waitFor((l) => l.type === 'deletedBody', 20_000, 'deletedBody');
   assert.equal(deleted.deleted, true);
+  if (process.env.PRUNE_DEBUG) console.log(JSON.stringify(ann.lines));
   assert.deepEqual(await entries(ann), [
     { author: a, seqNum: 0, text: null },
     { author: a, seqNum: 1, text: 'after' },

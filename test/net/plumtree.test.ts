@@ -39,6 +39,27 @@ describe('PlumTree', () => {
     assert.ok(real.some((o) => o.type === 'send' && o.to === 1 && o.message.type === 'gossip'));
   });
 
+  it('forget: a payload the app deleted answers no graft and is announced to no new neighbour; a copy back is not delivered again', () => {
+    const pt = tree([1], [2]);
+    const kept = new Uint8Array([7]);
+    const gone = publishedId(pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 10));
+    const stays = publishedId(pt.handle({ type: 'command', command: { type: 'publish', payload: kept } }, 10));
+    assert.equal(
+      pt.forget((payload) => payload[0] === P[0]),
+      1,
+    );
+    assert.deepEqual(pt.handle({ type: 'recv', from: 2, message: { type: 'graft', id: gone } }, 11), []);
+    const answered = pt.handle({ type: 'recv', from: 2, message: { type: 'graft', id: stays } }, 11);
+    assert.ok(answered.some((o) => o.type === 'send' && o.message.type === 'gossip' && o.message.id === stays));
+    const joined = pt.handle({ type: 'neighbor-up', peer: 5 }, 12);
+    const announced = [...joined, ...pt.handle({ type: 'timer', timer: { type: 'ihave-dispatch' } }, 12 + C.ihaveDispatchMs)].flatMap((o) =>
+      o.type === 'send' && o.message.type === 'ihave' ? o.message.ids : [],
+    );
+    assert.ok(!announced.includes(gone), 'the forgotten id is not announced');
+    const back = pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: gone, payload: P, hop: 2 } }, 13);
+    assert.ok(!back.some((o) => o.type === 'emit' && o.event.type === 'deliver'), 'not delivered twice');
+  });
+
   it('gossip, IHAVE and GRAFT from a peer that is not a neighbour are ignored', () => {
     const pt = tree([1], [2]);
     assert.deepEqual(pt.handle({ type: 'recv', from: 9, message: { type: 'gossip', id: 's1', payload: P, hop: 1 } }, 10), []);

@@ -146,6 +146,11 @@ export class GossipService {
     return id;
   }
 
+  /** Drops the topic's cached payloads that `match` picks (see PlumTree.forget); how many. */
+  forget(topic: Uint8Array, match: (payload: Uint8Array) => boolean): number {
+    return this.#overlays.overlay(toHex(topic))?.broadcast.forget(match) ?? 0;
+  }
+
   stats(topic: Uint8Array): Record<string, number> | undefined {
     const overlay = this.#overlays.overlay(toHex(topic));
     return overlay ? { ...overlay.broadcast.stats } : undefined;

@@ -84,6 +84,29 @@ export class PlumTree<P extends PeerId = PeerId> {
     return this.received.has(id);
   }
 
+  /**
+   * Drops cached payloads that `match` picks (the app deleted or pruned what
+   * they carry): no graft is answered with them and no IHAVE names them. Their
+   * ids stay received, so a copy that comes back is not delivered again.
+   */
+  forget(match: (payload: Uint8Array) => boolean): number {
+    const dropped = new Set<string>();
+    for (const [id, entry] of this.cache) {
+      if (!match(entry.payload)) continue;
+      this.cacheDelete(id, entry);
+      dropped.add(id);
+    }
+    // IHAVEs not sent yet would invite grafts that no payload answers.
+    for (const batch of this.ihaveQueue.values()) {
+      for (let i = batch.ids.length - 1; i >= 0; i--) {
+        if (!dropped.has(batch.ids[i])) continue;
+        batch.ids.splice(i, 1);
+        batch.hops.splice(i, 1);
+      }
+    }
+    return dropped.size;
+  }
+
   /** Cache sizes, for memory checks. */
   sizes(): { received: number; cache: number; missing: number } {
     return { received: this.received.size, cache: this.cache.size, missing: this.missing.size };
@@ -278,7 +301,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     if (timer.type === 'ihave-dispatch') {
       this.dispatchArmed = false;
       for (const [peer, batch] of this.ihaveQueue) {
-        if (this.isNeighbor(peer)) out.push({ type: 'send', to: peer, message: { type: 'ihave', ids: batch.ids, hops: batch.hops } });
+        if (batch.ids.length > 0 && this.isNeighbor(peer)) out.push({ type: 'send', to: peer, message: { type: 'ihave', ids: batch.ids, hops: batch.hops } });
       }
       this.ihaveQueue.clear();
       return;

@@ -12,6 +12,7 @@ import { after, test } from 'node:test';
 import { concatBytes, topicId, utf8 } from '../../src/core/index.ts';
 import { Node, type TopicEvent } from '../../src/node/index.ts';
 import { AccessControlProcessor, encodeAuthBody, GroupState, MANAGE, READ, WRITE, type AccessEvent, type GroupAction } from '../../src/auth/index.ts';
+import { until } from '../helpers/wait.ts';
 
 const TOPIC = 'private-room';
 const MARK = utf8('AUTH'); // this test's marker for auth bodies on the topic's own log
@@ -52,14 +53,6 @@ async function join(owner: string | undefined, bootstrap: string[] = []): Promis
     }
   })();
   return { node, state, texts, events, publish: async (body) => (await tx.publish(body)).toHex() };
-}
-
-async function until(ok: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function auth(m: Member, action: GroupAction): Promise<string> {

@@ -11,6 +11,7 @@ import { Hash, topicId, utf8 } from '../../src/core/index.ts';
 import { Node, type TopicEvent } from '../../src/node/index.ts';
 import { authLogIdFor, WRITE, type AccessEvent } from '../../src/auth/index.ts';
 import { PrivateTopics } from '../../src/auth/on-node/private-topic.ts';
+import { until } from '../helpers/wait.ts';
 
 const TOPIC = 'private-enforced';
 const topic = topicId(TOPIC);
@@ -23,14 +24,6 @@ async function node(bootstrap: string[] = []): Promise<Node> {
   const n = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap });
   open.push(n);
   return n;
-}
-
-async function until(ok: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function texts(rx: AsyncIterable<TopicEvent>): string[] {

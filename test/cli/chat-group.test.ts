@@ -15,6 +15,7 @@ import { ChatSession, type ChatEvent } from '../../src/cli/chat-session.ts';
 import { PrivateKey } from '../../src/core/index.ts';
 import type { GroupMembership } from '../../src/encryption/index.ts';
 import { tempDirs } from '../helpers/chat-process.ts';
+import { until } from '../helpers/wait.ts';
 
 const { dirs, cleanup } = tempDirs(2);
 const open: ChatSession[] = [];
@@ -25,13 +26,6 @@ after(async () => {
 
 const TOPIC = 'group-chat-room';
 const base = { storage: 'sqlite' as const, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, topic: TOPIC };
-
-async function until(ok: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  for (let waited = 0; !ok(); waited += 50) {
-    if (waited > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('a group-encrypted room: members read each other, and a restarted member still reads', async () => {
   const identities = dirs.map((_, i) => PrivateKey.fromBytes(new Uint8Array(32).fill(i + 11)));

@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { toHex, topicId } from '../../src/core/index.ts';
 import { decodeTicket } from '../../src/node/index.ts';
 import { BIN, ChatProcess, tempDirs } from '../helpers/chat-process.ts';
+import { until } from '../helpers/wait.ts';
 
 const { dirs, cleanup } = tempDirs(6);
 const running: ChatProcess[] = [];
@@ -39,13 +40,6 @@ function storedBodies(dir: string): Buffer[] {
     return (db.prepare('SELECT body FROM operations').all() as { body: Buffer | null }[]).map((r) => r.body ?? Buffer.alloc(0));
   } finally {
     db.close();
-  }
-}
-
-async function until(ok: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  for (let waited = 0; !ok(); waited += 100) {
-    if (waited > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

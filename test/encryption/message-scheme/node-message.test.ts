@@ -11,22 +11,12 @@ import { after, test } from 'node:test';
 import { topicId, utf8 } from '../../../src/core/index.ts';
 import { MessageGroup, messageTopicEncryption, seededRandom } from '../../../src/encryption/index.ts';
 import { Node, type TopicEvent } from '../../../src/node/index.ts';
+import { contains, until } from '../../helpers/wait.ts';
 
 const open: Node[] = [];
 after(async () => {
   await Promise.all(open.map((n) => n.close()));
 });
-
-async function until(ok: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  for (let waited = 0; !ok(); waited += 50) {
-    if (waited > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).indexOf(Buffer.from(needle)) >= 0;
-}
 
 test('message scheme on nodes: members read each other, a newcomer from its add on, a removed member nothing after', async () => {
   const topic = 'walkaway/test/message-room';

@@ -32,6 +32,10 @@
  * ingest and cold-verify sides too, as `<side>@base`, interleaved with this
  * tree's in the same run: a before/after on the same load.
  *
+ * Stages (bench/ratios-stages.ts): sign at the rhythm of a WAL sync,
+ * create, the store steps alone, decode, an idle node's CPU; the summary's
+ * `bounds` splits each path's CPU per operation by them.
+ *
  *   npm run bench -- ratios [--ops 20000] [--cold 100000] [--publish 2000] [--burst 100] [--reps 3] [--only a,b] [--base DIR] [--save]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,6 +48,7 @@ import { Node } from '../src/node/index.ts';
 import * as store from '../src/store/index.ts';
 import * as inbound from '../src/node/inbound/index.ts';
 import { cpuSecondsSince, flag, interleave, medians, ratio, round, type Sample } from './harness.ts';
+import { stageSides, type Wire } from './ratios-stages.ts';
 
 const TOPIC = topicId('walkaway/bench/ratios');
 
@@ -60,7 +65,6 @@ async function loadBase(dir: string): Promise<Impl> {
   const [c, n, s, i] = await Promise.all([at('core/index.ts'), at('node/index.ts'), at('store/index.ts'), at('node/inbound/index.ts')]);
   return { core: c, Node: n.Node, store: s, inbound: i };
 }
-type Wire = [Uint8Array, Uint8Array | undefined][];
 
 function body(i: number): Uint8Array {
   const b = new Uint8Array(100);
@@ -225,6 +229,24 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       sides[`ingest${tag}`] = async (rep) => ingestSample(impl, dir, `warm-${rep}${tag}`, warmWire);
       sides[`ingestCold${tag}`] = async (rep) => ingestSample(impl, dir, `cold-${rep}${tag}`, coldWire);
     }
+    const idleNode = async () => {
+      const n = await Node.create({
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        mdns: false,
+        storage: 'sqlite',
+        dataDir: join(dir, `idle-${published++}`),
+        networkId: 'walkaway-bench-ratios',
+      });
+      n.stream('walkaway/bench/ratios');
+      return n;
+    };
+    Object.assign(
+      sides,
+      stageSides(
+        { dir, warmWire, ops: Math.min(ops, 2000), idleNode },
+        impls.map(([tag, impl]) => [tag, impl.store]),
+      ),
+    );
     for (const name of Object.keys(sides)) if (!wanted(name)) delete sides[name];
     const result = await interleave(sides, reps);
     const m = (s: string) => medians(result.sides[s]);
@@ -237,7 +259,29 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       'ingest cold keys: cold verify CPU / ingest CPU per op': ratio(m(`verifyCold${tag}`).cpuUs, m(`ingestCold${tag}`).cpuUsPerOp),
       'ingest wall ops/s / two-thread verify limit (loaded machine)': ratio(m(`ingest${tag}`).opsPerSec, (2 * 1e6) / m('verify').cpuUs),
     });
-    const cpuUs = Object.fromEntries(Object.keys(result.sides).map((s) => [s, m(s).cpuUs ?? m(s).cpuUsPerOp]));
+    const rest = (total: number | undefined, ...parts: (number | undefined)[]) =>
+      total == null || parts.some((p) => p == null) ? null : round(total - parts.reduce((a: number, p) => a + p!, 0), 2);
+    const bounds = (tag: string) => ({
+      'publish CPU us/op': m(`publish${tag}`).cpuUs,
+      'publish: create (sign, encode, hash)': m('create').cpuUs,
+      'publish: store own op, one txn, FULL': m(`storeOwn${tag}`).cpuUs,
+      'publish: idle node CPU during its wall time': idleShare(m(`publish${tag}`).opsPerSec),
+      'publish: rest (inbound, app delivery, gossip)': rest(m(`publish${tag}`).cpuUs, m('create').cpuUs, m(`storeOwn${tag}`).cpuUs),
+      'publish: sign at one per 10 ms (cold caches)': m('signPaced').cpuUs,
+      'publish normal CPU us/op': tag ? null : m('publishNormal').cpuUs,
+      'publish normal: store own op, one txn, NORMAL': m(`storeOwnNormal${tag}`).cpuUs,
+      'publish normal: rest': tag ? null : rest(m('publishNormal').cpuUs, m('create').cpuUs, m(`storeOwnNormal${tag}`).cpuUs),
+      'publish burst CPU us/op': m(`publishBurst${tag}`).cpuUs,
+      'publish burst: rest after create and store': rest(m(`publishBurst${tag}`).cpuUs, m('create').cpuUs, m(`storeBatch${tag}`).cpuUs),
+      'ingest CPU us/op': m(`ingest${tag}`).cpuUsPerOp,
+      'ingest: verify (raw)': m('verify').cpuUs,
+      'ingest: decode': m('decode').cpuUs,
+      'ingest: store, 1000 per txn': m(`storeBatch${tag}`).cpuUs,
+      'ingest: rest (inbound machine, pool messages)': rest(m(`ingest${tag}`).cpuUsPerOp, m('verify').cpuUs, m('decode').cpuUs, m(`storeBatch${tag}`).cpuUs),
+    });
+    // An idle node's CPU per second, charged to each serial publish for its wall time.
+    const idleShare = (opsPerSec: number | undefined) => (opsPerSec && m('idle').cpuUsPerSec != null ? round(m('idle').cpuUsPerSec / opsPerSec, 2) : null);
+    const cpuUs = Object.fromEntries(Object.keys(result.sides).map((s) => [s, m(s).cpuUs ?? m(s).cpuUsPerOp ?? m(s).cpuUsPerSec]));
     const summary = {
       reps,
       ingestOps: warmWire.length,
@@ -248,6 +292,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       cpuUs,
       goals: { ...goals(''), "publish, durability 'normal': sign CPU / publish CPU": ratio(m('sign').cpuUs, m('publishNormal').cpuUs) },
       ...(baseDir ? { goalsBase: goals('@base') } : {}),
+      bounds: bounds(''),
+      ...(baseDir ? { boundsBase: bounds('@base') } : {}),
       load: result.load,
     };
     return { summary, ...result };

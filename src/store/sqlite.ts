@@ -56,6 +56,8 @@ export class SqliteStore implements Store, IngestBackend {
   #tips = new Map<string, LogTip | null>();
   #forks = new Map<string, ForkRecord>();
   #linked = new Set<string>();
+  /** Topic ids as map keys, per id array: a batch carries the same array in every item. */
+  #topicKeys = new WeakMap<Uint8Array, string>();
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -223,7 +225,9 @@ export class SqliteStore implements Store, IngestBackend {
 
   link(topic: Uint8Array, log: LogAddress): void {
     // Length first: the key stays unambiguous whatever the topic's length.
-    const key = String.fromCharCode(topic.length) + bytesKey(topic) + log.key;
+    let topicKey = this.#topicKeys.get(topic);
+    if (topicKey === undefined) this.#topicKeys.set(topic, (topicKey = String.fromCharCode(topic.length) + bytesKey(topic)));
+    const key = topicKey + log.key;
     if (this.#linked.has(key)) return;
     this.#sql.link.run(topic, this.#ref(log, true));
     if (this.#linked.size > MAX_CACHED) this.#linked.clear();

@@ -257,6 +257,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       'ingest: verify CPU / ingest CPU per op (>= 0.9)': ratio(m('verify').cpuUs, m(`ingest${tag}`).cpuUsPerOp),
       'ingest cold keys: warm verify CPU / ingest CPU per op (>= 0.9)': ratio(m('verify').cpuUs, m(`ingestCold${tag}`).cpuUsPerOp),
       'ingest cold keys: cold verify CPU / ingest CPU per op': ratio(m(`verifyCold${tag}`).cpuUs, m(`ingestCold${tag}`).cpuUsPerOp),
+      'publish: sign CPU at one per 10 ms / publish CPU (same rhythm)': ratio(m('signPaced').cpuUs, m(`publish${tag}`).cpuUs),
+      'publish wall ops/s x sign CPU (1.0: signing back to back)': ratio((m(`publish${tag}`).opsPerSec ?? 0) * m('sign').cpuUs, 1e6),
       'ingest wall ops/s / two-thread verify limit (loaded machine)': ratio(m(`ingest${tag}`).opsPerSec, (2 * 1e6) / m('verify').cpuUs),
     });
     const rest = (total: number | undefined, ...parts: (number | undefined)[]) =>

@@ -12,7 +12,9 @@
  *                 `await stream.tx.publish(body)` one after another: create,
  *                 sign, store (its own transaction: one WAL sync), gossip
  *   publishNormal the same on a Node with `durability: 'normal'` (no WAL sync per commit)
- *   publishBurst  the first Node, `--burst` publishes in flight at once
+ *                 (each publish sample opens its own node and closes it after,
+ *                 so no other node's background work is charged to it)
+ *   publishBurst  a Node as `publish`, `--burst` publishes in flight at once
  *                 (Promise.all): they share one transaction (group commit)
  *   ingest        the sync path: decode from bytes, `IngestPipeline` with the
  *                 shared verify pool (2 worker threads), batches into SQLite;
@@ -156,7 +158,6 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const sigs = keys.map((k) => crypto().sign(k.toBytes(), message));
   const impls: [string, Impl][] = [['', { core, Node, store, inbound }]];
   if (baseDir) impls.push(['@base', await loadBase(baseDir)]);
-  const nodes: { close(): Promise<void> }[] = [];
   let published = 0;
   const timed = async (n: number, fn: () => Promise<void>): Promise<Sample> => {
     const cpu = process.cpuUsage();
@@ -182,28 +183,35 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   try {
     for (const [tag, impl] of impls) {
       // Alone on the loopback: publish is create, sign, store, gossip (to no one).
-      const open = async (name: string, durability: 'full' | 'normal') => {
+      // Each sample opens its own node and closes it after: no other node's
+      // timers, and no node left open by another side, are charged to it.
+      const withNode = async (name: string, durability: 'full' | 'normal', fn: (publish: (b: Uint8Array) => Promise<unknown>) => Promise<Sample>) => {
         const n = await impl.Node.create({
           listen: ['/ip4/127.0.0.1/tcp/0'],
           mdns: false,
           storage: 'sqlite',
           durability,
-          dataDir: join(dir, name + tag),
+          dataDir: join(dir, `${name}-${published}${tag}`),
           networkId: 'walkaway-bench-ratios',
         });
-        nodes.push(n);
-        const s = n.stream('walkaway/bench/ratios');
-        void (async () => {
-          for await (const e of s.rx) e.ack();
-        })();
-        return s;
+        try {
+          const s = n.stream('walkaway/bench/ratios');
+          void (async () => {
+            for await (const e of s.rx) e.ack();
+          })();
+          // Warm up the path (JIT) before it is measured.
+          for (let i = 0; i < 50; i++) await s.tx.publish(body(published++));
+          return await fn((b) => s.tx.publish(b));
+        } finally {
+          await n.close();
+        }
       };
-      const stream = await open('node', 'full');
-      const streamNormal = tag ? undefined : await open('node-normal', 'normal');
-      const serial = (s: typeof stream) => () =>
-        timed(publishOps, async () => {
-          for (let i = 0; i < publishOps; i++) await s.tx.publish(body(published++));
-        });
+      const serial = (name: string, durability: 'full' | 'normal') => () =>
+        withNode(name, durability, (publish) =>
+          timed(publishOps, async () => {
+            for (let i = 0; i < publishOps; i++) await publish(body(published++));
+          }),
+        );
       // Fresh key objects each rep: a distinct key per verify, never seen before by the crypto's cache.
       sides[`verifyCold${tag}`] = async (rep) => {
         const fresh = Array.from({ length: 1500 }, (_, i) =>
@@ -218,14 +226,16 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           ),
         };
       };
-      sides[`publish${tag}`] = serial(stream);
-      if (streamNormal) sides.publishNormal = serial(streamNormal);
+      sides[`publish${tag}`] = serial('node', 'full');
+      if (!tag) sides.publishNormal = serial('node-normal', 'normal');
       sides[`publishBurst${tag}`] = () =>
-        timed(publishOps, async () => {
-          for (let i = 0; i < publishOps; i += burst) {
-            await Promise.all(Array.from({ length: Math.min(burst, publishOps - i) }, () => stream.tx.publish(body(published++))));
-          }
-        });
+        withNode('node-burst', 'full', (publish) =>
+          timed(publishOps, async () => {
+            for (let i = 0; i < publishOps; i += burst) {
+              await Promise.all(Array.from({ length: Math.min(burst, publishOps - i) }, () => publish(body(published++))));
+            }
+          }),
+        );
       sides[`ingest${tag}`] = async (rep) => ingestSample(impl, dir, `warm-${rep}${tag}`, warmWire);
       sides[`ingestCold${tag}`] = async (rep) => ingestSample(impl, dir, `cold-${rep}${tag}`, coldWire);
     }
@@ -300,7 +310,6 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     };
     return { summary, ...result };
   } finally {
-    for (const n of nodes) await n.close();
     for (const [, impl] of impls) (await impl.inbound.sharedVerifyPool()).close?.();
     rmSync(dir, { recursive: true, force: true });
   }

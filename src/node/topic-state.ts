@@ -350,7 +350,13 @@ export class TopicState {
     const previous = previousOf(op.header);
     if (author === this.#self || previous.length === 0) return;
     const held: LogHeight[] = [];
+    const { backlink } = op.header;
     for (const hash of previous) {
+      // The usual dependency is the author's own entry before (its backlink): known without reading the store.
+      if (backlink?.equals(hash)) {
+        held.push({ author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum - 1 });
+        continue;
+      }
       const dep = this.#store.getOperation(hash);
       if (dep) held.push({ author: dep.header.publicKey, logId: logIdOf(dep.header), seqNum: dep.header.seqNum });
     }

@@ -20,12 +20,17 @@
  * (their JSON lines) as the breakdown, and the CPU seconds of the joiner (its whole life up to the last message)
  * and of the host during the join, from /proc.
  *
- *   npm run bench -- chat [--messages 1000] [--reps 5]
+ * `--base DIR`: another checkout (`git archive <commit> | tar -x -C DIR`,
+ * `node_modules` linked, `npm run build` there) runs the joiner too, as side
+ * `walkaway-chat@base`, interleaved with this tree's against the same host:
+ * a before/after on one load.
+ *
+ *   npm run bench -- chat [--messages 1000] [--reps 5] [--base DIR]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { flag, interleave, medians, procCpuSeconds, procPeakRss, round, type Sample } from './harness.ts';
@@ -43,8 +48,8 @@ interface ChatChild {
   waitFor(match: (l: Line) => boolean, timeoutMs: number, what: string): Promise<{ at: number; line: Line }>;
 }
 
-function startChat(dataDir: string, extra: string[]): ChatChild {
-  const proc = spawn(process.execPath, [BIN, 'chat', ...extra, '--json', '--no-mdns', '--port', '0', '--data', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+function startChat(dataDir: string, extra: string[], bin = BIN): ChatChild {
+  const proc = spawn(process.execPath, [bin, 'chat', ...extra, '--json', '--no-mdns', '--port', '0', '--data', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: { at: number; line: Line }[] = [];
   const waiters = new Set<() => void>();
   let stderr = '';
@@ -114,11 +119,11 @@ async function host(dir: string, n: number): Promise<{ chat: ChatChild; ticket: 
   return { chat, ticket: ready.line.ticket as string };
 }
 
-async function joinOnce(root: string, rep: number, ticket: string, hostPid: number, n: number): Promise<Sample> {
-  const dir = join(root, `joiner-${rep}`);
+async function joinOnce(root: string, rep: number, ticket: string, hostPid: number, n: number, bin = BIN): Promise<Sample> {
+  const dir = join(root, `joiner-${rep}-${bin === BIN ? 'this' : 'base'}`);
   const hostCpu0 = procCpuSeconds(hostPid) ?? NaN;
   const t0 = performance.now();
-  const chat = startChat(dir, [ticket, '--name', `joiner${rep}`]);
+  const chat = startChat(dir, [ticket, '--name', `joiner${rep}`], bin);
   try {
     const ready = await chat.waitFor((l) => l.type === 'ready', START_TIMEOUT_MS, 'ready');
     let got = 0;
@@ -153,13 +158,18 @@ async function joinOnce(root: string, rep: number, ticket: string, hostPid: numb
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const n = Number(flag(args, 'messages', '1000'));
   const reps = Number(flag(args, 'reps', '5'));
+  const baseDir = flag(args, 'base', '');
+  const baseBin = baseDir ? resolve(baseDir, 'bin/walkaway.js') : '';
+  if (baseBin && !existsSync(baseBin)) throw new Error(`chat: no ${baseBin}`);
   const root = mkdtempSync(join(tmpdir(), 'walkaway-bench-chat-'));
   try {
     const prep0 = performance.now();
     const { chat, ticket } = await host(join(root, 'host'), n);
     const prepareMs = round(performance.now() - prep0, 0);
     try {
-      const result = await interleave({ 'walkaway-chat': (rep) => joinOnce(root, rep, ticket, chat.proc.pid!, n) }, reps);
+      const sides: Record<string, (rep: number) => Promise<Sample>> = { 'walkaway-chat': (rep) => joinOnce(root, rep, ticket, chat.proc.pid!, n) };
+      if (baseBin) sides['walkaway-chat@base'] = (rep) => joinOnce(root, rep, ticket, chat.proc.pid!, n, baseBin);
+      const result = await interleave(sides, reps);
       const m = medians(result.sides['walkaway-chat']);
       return {
         summary: {
@@ -171,6 +181,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
             'process start -> all, ms (includes module loading)': m.spawnToAllMs,
           },
           medians: m,
+          ...(baseBin ? { mediansBase: medians(result.sides['walkaway-chat@base']) } : {}),
           load: result.load,
         },
         screenProxy: '--json lines on stdout (one per message, printed where the text mode prints)',

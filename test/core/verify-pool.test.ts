@@ -49,3 +49,18 @@ test('VerifyPool: agrees with verification on this thread, good and tampered sig
     await pool.close();
   }
 });
+
+test('VerifyPool: idle workers stop, and start again for the next batch', async () => {
+  const pool = await VerifyPool.create({ threads: 2, idleMs: 20 });
+  try {
+    const good = ops();
+    const expected = good.map(() => true);
+    assert.deepEqual(await pool.verify(good), expected);
+    for (let i = 0; i < 500 && pool.running > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(pool.running, 0);
+    assert.deepEqual(await pool.verify(good), expected);
+    assert.equal(pool.running, 2);
+  } finally {
+    await pool.close();
+  }
+});

@@ -4,10 +4,14 @@
  * (`decodeOperationUnverified`), the pool checks the signatures. Each
  * worker costs about 9 MB of RSS: they stop once the pool has been idle for
  * `idleMs` (a node that synced once would keep them for its whole life), and
- * start again on the next batch.
+ * start again on the next batch. With `inlineWhileStarting`, batches that
+ * come while the workers boot (tens of milliseconds on an idle machine, a
+ * second or more on a busy one) are checked on the calling thread instead
+ * of waiting: the first batch of a sync is what a user waits to see.
  */
 import { isStrictPublicKey, isStrictSignature } from './ed25519-strict.ts';
 import { WalkawayError } from './errors.ts';
+import { unsignedBytesOf } from './header.ts';
 import type { Operation } from './operation.ts';
 
 interface PendingBatch {
@@ -31,28 +35,41 @@ export class VerifyPool {
   readonly threads: number;
   readonly #spawn: () => WorkerLike;
   readonly #idleMs: number;
+  readonly #inlineWhileStarting: boolean;
   #workers: WorkerLike[] = [];
+  #online = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #pending = new Map<number, PendingBatch>();
   #nextId = 0;
   #next = 0;
   #closed = false;
 
-  private constructor(threads: number, spawn: () => WorkerLike, idleMs: number) {
+  private constructor(threads: number, spawn: () => WorkerLike, idleMs: number, inlineWhileStarting: boolean) {
     this.threads = threads;
     this.#spawn = spawn;
     this.#idleMs = idleMs;
+    this.#inlineWhileStarting = inlineWhileStarting;
     this.#start();
     this.#idle();
   }
 
-  /** `threads`: default one per core; `idleMs`: idle time after which the workers stop (default 30 s). */
-  static async create(options: { threads?: number; idleMs?: number } = {}): Promise<VerifyPool> {
+  /**
+   * `threads`: default one per core; `idleMs`: idle time after which the
+   * workers stop (default 30 s); `inlineWhileStarting`: verify on the calling
+   * thread until every worker is up (default: batches wait for them).
+   */
+  static async create(options: { threads?: number; idleMs?: number; inlineWhileStarting?: boolean } = {}): Promise<VerifyPool> {
     const { Worker } = await import('node:worker_threads');
     const { availableParallelism } = await import('node:os');
     const threads = Math.max(1, options.threads ?? availableParallelism());
     const url = new URL('./verify-worker.mjs', import.meta.url);
-    return new VerifyPool(threads, () => new Worker(url, { execArgv: [] }) as unknown as WorkerLike, options.idleMs ?? IDLE_MS);
+    const spawn = () => new Worker(url, { execArgv: [] }) as unknown as WorkerLike;
+    return new VerifyPool(threads, spawn, options.idleMs ?? IDLE_MS, options.inlineWhileStarting ?? false);
+  }
+
+  /** Whether every worker is up (batches go to them, not the calling thread). */
+  get started(): boolean {
+    return this.#workers.length > 0 && this.#online === this.threads;
   }
 
   /** Workers running now (0 after an idle stop, until the next batch). */
@@ -63,7 +80,11 @@ export class VerifyPool {
   #start(): void {
     const workers = Array.from({ length: this.threads }, () => this.#spawn());
     this.#workers = workers;
+    this.#online = 0;
     for (const worker of workers) {
+      worker.on('online', () => {
+        if (this.#workers === workers) this.#online++;
+      });
       worker.on('message', ({ id, results }: { id: number; results: Uint8Array }) => {
         const batch = this.#pending.get(id);
         this.#pending.delete(id);
@@ -87,6 +108,7 @@ export class VerifyPool {
     if (this.#pending.size > 0 || this.#closed) return;
     const workers = this.#workers;
     this.#workers = [];
+    this.#online = 0;
     for (const w of workers) void w.terminate();
   }
 
@@ -94,6 +116,7 @@ export class VerifyPool {
   async verify(operations: Operation[]): Promise<boolean[]> {
     if (this.#closed) throw new WalkawayError('CLOSED', 'verify pool is closed');
     if (operations.length === 0) return [];
+    if (this.#inlineWhileStarting && this.#online < this.threads) return this.#verifyHere(operations);
     const chunk = Math.ceil(operations.length / this.threads);
     const parts: Promise<Uint8Array>[] = [];
     for (let start = 0; start < operations.length; start += chunk) {
@@ -108,6 +131,15 @@ export class VerifyPool {
       const { publicKey, signature } = operations[i].header;
       if (out[i] && !(isStrictPublicKey(publicKey.bytes) && isStrictSignature(signature))) out[i] = false;
     }
+    return out;
+  }
+
+  /** On this thread, while the workers start (or after an idle stop, while they start again). */
+  #verifyHere(operations: Operation[]): boolean[] {
+    clearTimeout(this.#idleTimer);
+    if (this.#workers.length === 0) this.#start();
+    const out = operations.map((op) => op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature));
+    if (this.#pending.size === 0) this.#idle();
     return out;
   }
 

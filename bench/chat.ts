@@ -17,8 +17,8 @@
  *   spawn -> all        what a user waits for after pressing enter
  *
  * with the first peer connection and the sync session's start and end
- * (their JSON lines) as the breakdown, and the CPU seconds of the joiner (its whole life up to the last message)
- * and of the host during the join, from /proc.
+ * (their JSON lines) as the breakdown, and the CPU seconds of the joiner (its whole life up to the last message,
+ * and from ready to the last message: the join's own work) and of the host during the join, from /proc.
  *
  * `--base DIR`: another checkout (`git archive <commit> | tar -x -C DIR`,
  * `node_modules` linked, `npm run build` there) runs the joiner too, as side
@@ -126,6 +126,8 @@ async function joinOnce(root: string, rep: number, ticket: string, hostPid: numb
   const chat = startChat(dir, [ticket, '--name', `joiner${rep}`], bin);
   try {
     const ready = await chat.waitFor((l) => l.type === 'ready', START_TIMEOUT_MS, 'ready');
+    // CPU at ready: the join's own CPU (ready -> all) does not swing with the machine's load as its wall time does.
+    const readyCpu = procCpuSeconds(chat.proc.pid!) ?? NaN;
     let got = 0;
     const first = await chat.waitFor((l) => l.type === 'message' && !l.own, 120_000, 'first message');
     got = 1;
@@ -146,6 +148,7 @@ async function joinOnce(root: string, rep: number, ticket: string, hostPid: numb
       readyToSyncStartMs: after((l) => l.type === 'sync' && l.event === 'start'),
       readyToSyncEndMs: after((l) => l.type === 'sync' && l.event === 'end'),
       joinerCpuS: round(joinerCpu, 2),
+      joinerJoinCpuS: round(joinerCpu - readyCpu, 3),
       hostCpuS: round((procCpuSeconds(hostPid) ?? NaN) - hostCpu0, 2),
       joinerPeakRssMB: round(peak / 2 ** 20, 1),
     };

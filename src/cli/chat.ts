@@ -6,6 +6,7 @@ import { defaultDataDir } from '../node/data-dir.ts';
 import { fromHex } from '../core/index.ts';
 import { isTicket } from '../node/ticket.ts';
 import { address, parse, port, text, UsageError } from './args.ts';
+import { CHAT_OPTIONS } from './chat-options.ts';
 import type { ChatSession, ChatEvent } from './chat-session.ts';
 import { groupChatCommand } from './chat-private.ts';
 import { describeEncryption, parseTopicKey, resolveTopicKey, storeTopicKey, topicKeyChat, type ChatEncryption } from './chat-encryption.ts';
@@ -50,32 +51,11 @@ topic: /add KEY [read|write|manage] (default write), /remove KEY, /members.
   --web [PORT]        also serve the chat page on 127.0.0.1 (default port 7077, the next free one if taken)
   -h, --help          this help`;
 
-const OPTIONS = {
-  name: { type: 'string' },
-  data: { type: 'string' },
-  port: { type: 'string' },
-  bootstrap: { type: 'string', multiple: true },
-  listen: { type: 'string', multiple: true },
-  'no-mdns': { type: 'boolean' },
-  relay: { type: 'boolean' },
-  'no-relay': { type: 'boolean' },
-  'use-relay': { type: 'string', multiple: true },
-  'hole-punch': { type: 'boolean' },
-  multicast: { type: 'boolean' },
-  network: { type: 'string' },
-  json: { type: 'boolean' },
-  private: { type: 'boolean' },
-  'forward-secrecy': { type: 'boolean' },
-  key: { type: 'string' },
-  web: { type: 'boolean' },
-  'web-port': { type: 'string' },
-} as const;
-
 const DEFAULT_PORT = 4077;
 const DEFAULT_WEB_PORT = 7077;
 
 export async function chatCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, OPTIONS, 1, 'chat');
+  const { values, positionals } = parse(argv, CHAT_OPTIONS, 1, 'chat');
   if (values.help) return void console.log(CHAT_HELP);
   const topic = positionals[0];
   if (!topic) throw new UsageError('chat needs a topic or a ticket; see "walkaway chat --help"');

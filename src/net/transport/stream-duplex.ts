@@ -7,12 +7,50 @@
 import { Duplex } from 'node:stream';
 import type { Stream } from '@libp2p/interface';
 
+/** Bytes a writer may leave queued in the stream before its next write waits. */
+export const WRITE_MARK = 1024 * 1024;
+
+/**
+ * Until the stream takes writes and holds at most WRITE_MARK unsent. Its
+ * 'drain' comes as soon as the muxer takes data again, maybe with most of
+ * the buffer still queued: letting the next write in then grew the buffer
+ * without bound (50-65 MB serving a sync of 1M operations).
+ */
+async function untilWritable(stream: Stream): Promise<void> {
+  while (stream.writeStatus === 'writable' && (stream.writableNeedsDrain || stream.writeBufferLength > WRITE_MARK)) {
+    if (stream.writableNeedsDrain) await nextDrain(stream);
+    // Sending resumes in a microtask after 'drain': look again after it.
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * The stream's next 'drain' (rejects at its close). Not `onDrain()`: in
+ * @libp2p/utils 7.4 that keeps its first, resolved promise, so after one
+ * drain it resolves at once, and a waiting writer spun without a turn of
+ * the event loop.
+ */
+function nextDrain(stream: Stream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const drained = () => {
+      stream.removeEventListener('close', closed);
+      resolve();
+    };
+    const closed = () => {
+      stream.removeEventListener('drain', drained);
+      reject(new Error('the stream closed while a write waited'));
+    };
+    stream.addEventListener('drain', drained, { once: true });
+    stream.addEventListener('close', closed, { once: true });
+  });
+}
+
 export function streamToDuplex(stream: Stream): Duplex {
   const duplex = new Duplex({
     write(chunk: Buffer, _encoding, callback) {
       try {
-        if (stream.send(chunk)) callback();
-        else stream.onDrain().then(() => callback(), callback);
+        if (stream.send(chunk) && stream.writeBufferLength <= WRITE_MARK) callback();
+        else untilWritable(stream).then(() => callback(), callback);
       } catch (err) {
         callback(err as Error);
       }

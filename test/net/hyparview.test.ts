@@ -242,6 +242,17 @@ describe('HyParView defences against hostile peers', () => {
     assert.deepEqual(sentTo(second, 'neighbor-reply'), [9]); // answered as a HIGH request
   });
 
+  it('a full contact out of eviction budget refuses the JOIN but still starts the walks', () => {
+    // Without the walks the newcomer knew only its contact, and newcomers
+    // joining through it formed a group cut off from the rest (sim, 10k).
+    const hv = withActive(0, [1, 2, 3, 4, 5], { evictionBurst: 0 });
+    const out = hv.handle({ type: 'recv', from: 9, message: { type: 'join' } }, 0);
+    assert.deepEqual(hv.activeView(), [1, 2, 3, 4, 5]);
+    assert.ok(out.some((o) => o.type === 'send' && o.to === 9 && o.message.type === 'neighbor-reply' && !o.message.accepted));
+    assert.deepEqual(sentTo(out, 'forward-join'), [1, 2, 3, 4, 5]);
+    assert.ok(hv.passiveView().includes(9));
+  });
+
   it('a sender that keeps sending HIGH is heard as LOW (refused by a full view)', () => {
     const hv = withActive(0, [1, 2, 3, 4, 5]);
     const replies: boolean[] = [];

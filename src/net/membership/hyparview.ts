@@ -235,14 +235,18 @@ export class HyParView<P extends PeerId = PeerId> {
     const known = this.active.includes(from);
     // A sender's repeated JOINs start no new walks: each is a plain HIGH request.
     if (!known && !this.joins.take(from, this.now)) return this.onNeighbor(from, 'high', out);
-    if (!known && !this.admitNewcomer(true)) {
-      this.addPassive(from, undefined, from);
-      out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: false } });
+    if (known) {
+      out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: true } });
       return;
     }
-    this.addActive(from, out);
-    out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: true } });
-    if (known) return;
+    const accepted = this.admitNewcomer(true);
+    if (accepted) this.addActive(from, out);
+    else this.addPassive(from, undefined, from);
+    out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted } });
+    // The walks go out even when this view cannot take the newcomer: they
+    // find it neighbours across the overlay. Without them, a newcomer whose
+    // contact was out of eviction budget knew only that contact, and the
+    // next newcomers joining through it formed a group cut off from the rest.
     const ttl = this.config.activeRandomWalkLength;
     for (const peer of this.active) {
       if (peer !== from) out.push({ type: 'send', to: peer, message: { type: 'forward-join', peer: from, ttl } });

@@ -104,7 +104,7 @@ describe('HyParView', () => {
   });
 
   it('DISCONNECT moves the peer to the passive view and asks another with LOW', () => {
-    const hv = withActive(0, [1, 2]);
+    const hv = withActive(0, [1, 2, 3, 4]);
     hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [6] } }, 0);
     const out = hv.handle({ type: 'recv', from: 1, message: { type: 'disconnect', alive: true } }, 0);
     assert.deepEqual(out.slice(0, 2), [
@@ -115,6 +115,22 @@ describe('HyParView', () => {
     assert.equal(requests.length, 2); // one LOW request per free slot
     for (const r of requests) assert.deepEqual((r as { message: unknown }).message, { type: 'neighbor', priority: 'low' });
     assert.ok(hv.passiveView().includes(1) || requests.some((r) => (r as { to: number }).to === 1));
+  });
+
+  it('a node left with fewer than highRequestBelow peers asks its first candidate at HIGH', () => {
+    // A pair or triangle cut off from the rest holds no full view; LOW
+    // requests to outsiders with full views are refused forever.
+    const hv = withActive(0, [1, 2]);
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [6, 7] } }, 0);
+    const out = hv.handle({ type: 'recv', from: 1, message: { type: 'disconnect', alive: true } }, 0);
+    const priorities = out.filter((o) => o.type === 'send').map((r) => (r as { message: { priority: string } }).message.priority);
+    assert.equal(priorities.length, 3);
+    assert.deepEqual(priorities, ['high', 'low', 'low']);
+    // With the paper's rule (HIGH only from an empty view) all are LOW.
+    const paper = withActive(0, [1, 2], { highRequestBelow: 1 });
+    paper.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [6, 7] } }, 0);
+    const out2 = paper.handle({ type: 'recv', from: 1, message: { type: 'disconnect', alive: true } }, 0);
+    assert.ok(out2.filter((o) => o.type === 'send').every((r) => (r as { message: { priority: string } }).message.priority === 'low'));
   });
 
   it('shuffle: forwarded while TTL lasts, answered and merged at the end of the walk', () => {
@@ -224,6 +240,17 @@ describe('HyParView defences against hostile peers', () => {
     const second = hv.handle({ type: 'recv', from: 9, message: { type: 'join' } }, 20);
     assert.deepEqual(sentTo(second, 'forward-join'), []);
     assert.deepEqual(sentTo(second, 'neighbor-reply'), [9]); // answered as a HIGH request
+  });
+
+  it('a full contact out of eviction budget refuses the JOIN but still starts the walks', () => {
+    // Without the walks the newcomer knew only its contact, and newcomers
+    // joining through it formed a group cut off from the rest (sim, 10k).
+    const hv = withActive(0, [1, 2, 3, 4, 5], { evictionBurst: 0 });
+    const out = hv.handle({ type: 'recv', from: 9, message: { type: 'join' } }, 0);
+    assert.deepEqual(hv.activeView(), [1, 2, 3, 4, 5]);
+    assert.ok(out.some((o) => o.type === 'send' && o.to === 9 && o.message.type === 'neighbor-reply' && !o.message.accepted));
+    assert.deepEqual(sentTo(out, 'forward-join'), [1, 2, 3, 4, 5]);
+    assert.ok(hv.passiveView().includes(9));
   });
 
   it('a sender that keeps sending HIGH is heard as LOW (refused by a full view)', () => {

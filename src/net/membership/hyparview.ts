@@ -235,14 +235,18 @@ export class HyParView<P extends PeerId = PeerId> {
     const known = this.active.includes(from);
     // A sender's repeated JOINs start no new walks: each is a plain HIGH request.
     if (!known && !this.joins.take(from, this.now)) return this.onNeighbor(from, 'high', out);
-    if (!known && !this.admitNewcomer(true)) {
-      this.addPassive(from, undefined, from);
-      out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: false } });
+    if (known) {
+      out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: true } });
       return;
     }
-    this.addActive(from, out);
-    out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted: true } });
-    if (known) return;
+    const accepted = this.admitNewcomer(true);
+    if (accepted) this.addActive(from, out);
+    else this.addPassive(from, undefined, from);
+    out.push({ type: 'send', to: from, message: { type: 'neighbor-reply', accepted } });
+    // The walks go out even when this view cannot take the newcomer: they
+    // find it neighbours across the overlay. Without them, a newcomer whose
+    // contact was out of eviction budget knew only that contact, and the
+    // next newcomers joining through it formed a group cut off from the rest.
     const ttl = this.config.activeRandomWalkLength;
     for (const peer of this.active) {
       if (peer !== from) out.push({ type: 'send', to: peer, message: { type: 'forward-join', peer: from, ttl } });
@@ -363,21 +367,29 @@ export class HyParView<P extends PeerId = PeerId> {
 
   // --- repair, rotation, shuffle --------------------------------------------
 
-  /** Asks passive peers to fill free active slots: one `high` request when
-   * the view is empty, otherwise a `low` request per free slot. */
+  /**
+   * Asks passive peers to fill free active slots: one `high` request when
+   * the view is empty, otherwise a `low` request per free slot; with fewer
+   * than `highRequestBelow` active peers the first of them is `high`.
+   */
   private fill(out: HyParViewOutput<P>[]): void {
     const cap = this.config.activeViewCapacity;
     let pendingNeighbors = 0;
     for (const kind of this.pending.values()) if (kind !== 'swap') pendingNeighbors++;
     let free = cap - this.active.length - pendingNeighbors;
     if (this.active.length === 0 && pendingNeighbors > 0) free = 0;
+    // A node left with one or two peers may sit in a small group cut off
+    // from the rest (full views refuse LOW requests, and its passive view
+    // knows only the group): one HIGH request reattaches it before the
+    // group grows by joins through its members.
+    let high = this.active.length < this.config.highRequestBelow && pendingNeighbors === 0;
     while (free > 0) {
-      const high = this.active.length === 0;
       let candidate = this.randomPassive();
       if (candidate === undefined && high) candidate = this.randomBootstrap();
       if (candidate === undefined) break;
       this.requestNeighbor(candidate, high ? 'high' : 'low', 'neighbor', out);
-      free = high ? 0 : free - 1;
+      free = this.active.length === 0 ? 0 : free - 1;
+      high = false;
     }
     if (this.active.length === 0 && this.pending.size === 0) {
       out.push({ type: 'emit', event: { type: 'isolated' } });

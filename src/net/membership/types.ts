@@ -77,6 +77,12 @@ export interface HyParViewConfig {
   /** Period of retries while the active view has a free slot. */
   repairIntervalMs: number;
   /**
+   * With fewer active peers than this, a repair asks its first passive (or
+   * bootstrap) peer at HIGH priority, which a full view accepts. The paper
+   * sends HIGH only from an empty view (1 here).
+   */
+  highRequestBelow: number;
+  /**
    * Mean period of the healing rotation: a node with a full active view
    * swaps in a random passive (or bootstrap) peer. After a clean split each
    * half refills its views from its own side, so a full view proves nothing;
@@ -151,6 +157,7 @@ export const DEFAULT_HYPARVIEW_CONFIG: Readonly<HyParViewConfig> = Object.freeze
   fastShuffleIntervalMs: 3_000,
   neighborRequestTimeoutMs: 500,
   repairIntervalMs: 1_000,
+  highRequestBelow: 3,
   rotateIntervalMs: 60_000,
   rotateBootstrapChance: 0.1,
   maxShufflePeers: 32,

@@ -51,6 +51,8 @@ export class VerifyPool {
     const threads = Math.max(1, options.threads ?? availableParallelism());
     const url = new URL('./verify-worker.mjs', import.meta.url);
     const workers = Array.from({ length: threads }, () => new Worker(url, { execArgv: [] }) as unknown as WorkerLike);
+    // Ready means running: a batch sent to a worker still starting waits for its start-up (the first sync batch did).
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => (w.on('online', resolve), w.on('error', reject)))));
     return new VerifyPool(workers);
   }
 

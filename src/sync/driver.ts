@@ -128,6 +128,12 @@ class StreamDriver {
   #wantRead = false;
   #batchesInFlight = 0;
   #opsInFlight = 0;
+  /**
+   * The cap on operations in flight starts small and doubles with every
+   * answered batch up to `maxOpsInFlight`: the first batch is verified and
+   * stored before the thread is busy decoding thousands behind it.
+   */
+  #window = FIRST_WINDOW;
   #bytesInFlight = 0;
   readonly #runtime: Runtime;
   #lastProgress: number;
@@ -154,6 +160,7 @@ class StreamDriver {
       onResults: (results) => {
         this.#progress();
         for (const { request } of results) this.#answered(request.operation);
+        this.#window = Math.min(this.#window * 2, this.#config.maxOpsInFlight);
         this.feed({ type: 'ingested', results });
         this.#readMore();
       },
@@ -257,7 +264,8 @@ class StreamDriver {
   /** Whether ingest is as far behind as a session may let it be: stop decoding and reading. */
   #full(): boolean {
     const c = this.#config;
-    return this.#batchesInFlight >= c.maxBatchesInFlight || this.#opsInFlight >= c.maxOpsInFlight || this.#bytesInFlight >= c.maxBytesInFlight;
+    const ops = Math.min(this.#window, c.maxOpsInFlight);
+    return this.#batchesInFlight >= c.maxBatchesInFlight || this.#opsInFlight >= ops || this.#bytesInFlight >= c.maxBytesInFlight;
   }
 
   /** Decodes held frames while ingest has room, then reads the stream again (or pauses it). */
@@ -372,6 +380,9 @@ class StreamDriver {
     });
   }
 }
+
+/** Operations in flight before the first batch is answered. */
+const FIRST_WINDOW = 64;
 
 function sizeOf(op: Operation): number {
   return op.headerBytes.length + (op.body?.length ?? 0);

@@ -21,10 +21,10 @@
  * from another checkout (`git archive <commit> | tar -x -C <dir>`, with a
  * node_modules link), interleaved with this one, for before/after in one run.
  *
- *   npm run bench -- sync [--ops 100000] [--reps 3] [--sides a,b,...] [--base <dir>] [--save]
+ *   npm run bench -- sync [--ops 100000] [--reps 3] [--sides a,b,...] [--base <dir>] [--prepared <dir>] [--save]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -112,13 +112,17 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const reps = Number(flag(args, 'reps', '3'));
   const base = flag(args, 'base', '');
   const sides = flag(args, 'sides', [...ALL_SIDES, ...(base ? ['base-all', 'base-tips'] : [])].join(',')).split(',');
-  const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-sync-'));
+  // --prepared <dir>: the serving stores are kept there and filled only once (1M operations take minutes to make).
+  const kept = flag(args, 'prepared', '');
+  const dir = kept || mkdtempSync(join(tmpdir(), 'walkaway-bench-sync-'));
   const verifyBefore = verifyCpuUs();
   try {
     const walkawayDb = join(dir, 'walkaway-serve.db');
     const hyperDir = join(dir, 'hypercore-serve');
-    if (sides.some((s) => s.startsWith('walkaway') || s.startsWith('base'))) await prepared('./sync-peer.ts', [walkawayDb, '1', String(ops), String(BODY_BYTES)]);
-    if (sides.some((s) => s.startsWith('hypercore'))) await prepared('./sync-hypercore.ts', [hyperDir, String(ops), String(BODY_BYTES)]);
+    const fill = (path: string) => !kept || !existsSync(path);
+    if (sides.some((s) => s.startsWith('walkaway') || s.startsWith('base')) && fill(walkawayDb))
+      await prepared('./sync-peer.ts', [walkawayDb, '1', String(ops), String(BODY_BYTES)]);
+    if (sides.some((s) => s.startsWith('hypercore')) && fill(hyperDir)) await prepared('./sync-hypercore.ts', [hyperDir, String(ops), String(BODY_BYTES)]);
     let n = 0;
     const fresh = (tag: string) => join(dir, `${tag}-${n++}`);
     const walkaway =
@@ -191,7 +195,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       ...result,
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!kept) rmSync(dir, { recursive: true, force: true });
   }
 }
 

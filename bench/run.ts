@@ -14,7 +14,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { printTable } from './table.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const NOT_BENCHMARKS = new Set(['run', 'table']);
+// Shared modules, not benchmarks: they export no `run`.
+const NOT_BENCHMARKS = new Set(['run', 'table', 'harness', 'svg']);
 
 function available(): string[] {
   return readdirSync(here)
@@ -48,7 +49,7 @@ function outputOf(name: string, args: string[]): { path?: string; rest: string[]
 
 async function runOne(name: string, allArgs: string[]): Promise<void> {
   const file = join(here, `${name}.ts`);
-  if (!/^[a-z0-9]+$/.test(name) || !existsSync(file)) {
+  if (!/^[a-z0-9]+$/.test(name) || NOT_BENCHMARKS.has(name) || !existsSync(file)) {
     console.error(`unknown benchmark ${JSON.stringify(name)}; available: ${available().join(', ')}`);
     process.exit(2);
   }

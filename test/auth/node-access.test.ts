@@ -8,18 +8,16 @@
  * non-members is the next step, docs/auth.md.)
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { concatBytes, topicId, utf8 } from '../../src/core/index.ts';
-import { Node, type TopicEvent } from '../../src/node/index.ts';
+import type { Node, TopicEvent } from '../../src/node/index.ts';
+import { localNodes } from '../helpers/nodes.ts';
 import { AccessControlProcessor, encodeAuthBody, GroupState, MANAGE, READ, WRITE, type AccessEvent, type GroupAction } from '../../src/auth/index.ts';
 import { until } from '../helpers/wait.ts';
 
 const TOPIC = 'private-room';
 const MARK = utf8('AUTH'); // this test's marker for auth bodies on the topic's own log
-const open: Node[] = [];
-after(async () => {
-  await Promise.all(open.map((n) => n.close()));
-});
+const local = localNodes();
 
 interface Member {
   node: Node;
@@ -30,8 +28,7 @@ interface Member {
 }
 
 async function join(owner: string | undefined, bootstrap: string[] = []): Promise<Member> {
-  const node = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap });
-  open.push(node);
+  const node = await local.node({ bootstrap });
   const state = new GroupState();
   const events: AccessEvent[] = [];
   const access = new AccessControlProcessor({

@@ -6,25 +6,18 @@
  * reaches A or B. After A removes B, B's later writes reach no one.
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { Hash, topicId, utf8 } from '../../src/core/index.ts';
-import { Node, type TopicEvent } from '../../src/node/index.ts';
+import type { Node, TopicEvent } from '../../src/node/index.ts';
+import { localNodes } from '../helpers/nodes.ts';
 import { authLogIdFor, WRITE, type AccessEvent } from '../../src/auth/index.ts';
 import { PrivateTopics } from '../../src/auth/on-node/private-topic.ts';
 import { until } from '../helpers/wait.ts';
 
 const TOPIC = 'private-enforced';
 const topic = topicId(TOPIC);
-const open: Node[] = [];
-after(async () => {
-  await Promise.all(open.map((n) => n.close()));
-});
-
-async function node(bootstrap: string[] = []): Promise<Node> {
-  const n = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap });
-  open.push(n);
-  return n;
-}
+const local = localNodes();
+const node = (bootstrap: string[] = []): Promise<Node> => local.node({ bootstrap });
 
 function texts(rx: AsyncIterable<TopicEvent>): string[] {
   const out: string[] = [];

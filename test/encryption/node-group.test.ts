@@ -7,25 +7,20 @@
  * it (the CRDT itself is wired in auth-membership.test.ts).
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { topicId, utf8 } from '../../src/core/index.ts';
 import { GroupEncryption, groupTopicEncryption, seededRandom, type GroupMembership } from '../../src/encryption/index.ts';
-import { Node, type TopicEvent } from '../../src/node/index.ts';
+import type { Node, TopicEvent } from '../../src/node/index.ts';
+import { localNodes } from '../helpers/nodes.ts';
 import { contains, until } from '../helpers/wait.ts';
 
-const open: Node[] = [];
-after(async () => {
-  await Promise.all(open.map((n) => n.close()));
-});
+const local = localNodes({ storage: 'memory' });
 
 test('a removed member reads nothing written after its removal; the others read on', async () => {
   const topic = 'walkaway/test/group-room';
-  const a = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], storage: 'memory' });
-  open.push(a);
-  const b = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], storage: 'memory', bootstrap: a.addresses });
-  open.push(b);
-  const c = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], storage: 'memory', bootstrap: a.addresses });
-  open.push(c);
+  const a = await local.node();
+  const b = await local.node({ bootstrap: a.addresses });
+  const c = await local.node({ bootstrap: a.addresses });
   const nodes = { alice: a, bob: b, carol: c };
   const keyOf = (n: Node) => n.privateKey.publicKey.toBytes();
   const readers = { alice: [keyOf(a), keyOf(b), keyOf(c)], bob: [keyOf(a), keyOf(b), keyOf(c)], carol: [keyOf(a), keyOf(b), keyOf(c)] };

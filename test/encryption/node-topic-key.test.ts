@@ -11,21 +11,14 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { utf8 } from '../../src/core/index.ts';
 import { seededRandom, topicKeyEncryption } from '../../src/encryption/index.ts';
-import { Node, type TopicEvent } from '../../src/node/index.ts';
+import type { TopicEvent } from '../../src/node/index.ts';
+import { localNodes } from '../helpers/nodes.ts';
 import type { Receiver } from '../../src/node/receiver.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'walkaway-topic-key-'));
-const open: Node[] = [];
-after(async () => {
-  await Promise.all(open.map((n) => n.close()));
-  rmSync(root, { recursive: true, force: true });
-});
-
-async function node(options: Parameters<typeof Node.create>[0] = {}): Promise<Node> {
-  const n = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], storage: 'memory', ...options });
-  open.push(n);
-  return n;
-}
+const local = localNodes({ storage: 'memory' });
+const node = local.node;
+after(() => rmSync(root, { recursive: true, force: true }));
 
 /** Events from rx until `n` arrived (bounded wait). */
 async function take(rx: Receiver<TopicEvent>, n: number, timeoutMs = 30_000): Promise<TopicEvent[]> {
@@ -76,7 +69,7 @@ test('members read plaintext; a relay without the key stores and sees only ciphe
     for (const m of messages) assert.ok(!op.body || !contains(op.body, utf8(m)));
   }
   await relay.close();
-  open.splice(open.indexOf(relay), 1);
+  local.release(relay);
   const files = readdirSync(relayDir).filter((f) => f.startsWith('store'));
   assert.ok(files.length > 0, `the relay wrote its store (${readdirSync(relayDir).join(', ')})`);
   for (const f of files) {

@@ -7,27 +7,20 @@
  * store holds a plaintext.
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { topicId, utf8 } from '../../../src/core/index.ts';
 import { MessageGroup, messageTopicEncryption, seededRandom } from '../../../src/encryption/index.ts';
-import { Node, type TopicEvent } from '../../../src/node/index.ts';
+import type { TopicEvent } from '../../../src/node/index.ts';
+import { localNodes } from '../../helpers/nodes.ts';
 import { contains, until } from '../../helpers/wait.ts';
 
-const open: Node[] = [];
-after(async () => {
-  await Promise.all(open.map((n) => n.close()));
-});
+const local = localNodes({ storage: 'memory' });
 
 test('message scheme on nodes: members read each other, a newcomer from its add on, a removed member nothing after', async () => {
   const topic = 'walkaway/test/message-room';
-  const first = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], storage: 'memory' });
-  open.push(first);
+  const first = await local.node();
   const nodes = [first];
-  for (let i = 0; i < 3; i++) {
-    const n = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], storage: 'memory', bootstrap: first.addresses });
-    open.push(n);
-    nodes.push(n);
-  }
+  for (let i = 0; i < 3; i++) nodes.push(await local.node({ bootstrap: first.addresses }));
   const names = ['alice', 'bob', 'carol', 'dave'] as const;
   const members = names.map((name, i) => {
     const node = nodes[i];

@@ -238,7 +238,10 @@ class StreamDriver {
       this.#stream.once('drain', () => {
         this.#waitingDrain = false;
         this.#progress();
-        this.feed({ type: 'drain' });
+        // Not from inside 'drain': a transport that takes a write at once emits
+        // it from a callback, and reading the next page there chained page
+        // after page without the event loop turning (no socket IO, no pings).
+        this.#runtime.setTimer(0, () => this.feed({ type: 'drain' }), true);
       });
     } else if (!this.#waitingDrain) {
       // Yield to IO between pages even when the stream never pushes back.

@@ -17,15 +17,26 @@
  *   spawn -> all        what a user waits for after pressing enter
  *
  * with the first peer connection and the sync session's start and end
- * (their JSON lines) as the breakdown, and the CPU seconds of the joiner (its whole life up to the last message)
- * and of the host during the join, from /proc.
+ * (their JSON lines) as the breakdown, and the CPU seconds of the joiner (its whole life up to the last message,
+ * and from ready to the last message: the join's own work) and of the host during the join, from /proc.
  *
- *   npm run bench -- chat [--messages 1000] [--reps 5]
+ * `--base DIR`: another checkout (`git archive <commit> | tar -x -C DIR`,
+ * `node_modules` linked, `npm run build` there) runs the joiner too, as side
+ * `walkaway-chat@base`, interleaved with this tree's against the same host:
+ * a before/after on one load.
+ *
+ * `--history-age S`: the joins start S seconds after the host wrote its
+ * history (default 0). Within PlumTree's announce window (20 s) a new
+ * neighbour is also told of the latest 256 messages and grafts them by
+ * gossip while the sync runs: the early repetitions do that extra work,
+ * later ones not. 25 measures the common case, a history older than that.
+ *
+ *   npm run bench -- chat [--messages 1000] [--reps 5] [--base DIR] [--history-age S]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { flag, interleave, medians, procCpuSeconds, procPeakRss, round, type Sample } from './harness.ts';
@@ -43,8 +54,8 @@ interface ChatChild {
   waitFor(match: (l: Line) => boolean, timeoutMs: number, what: string): Promise<{ at: number; line: Line }>;
 }
 
-function startChat(dataDir: string, extra: string[]): ChatChild {
-  const proc = spawn(process.execPath, [BIN, 'chat', ...extra, '--json', '--no-mdns', '--port', '0', '--data', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+function startChat(dataDir: string, extra: string[], bin = BIN): ChatChild {
+  const proc = spawn(process.execPath, [bin, 'chat', ...extra, '--json', '--no-mdns', '--port', '0', '--data', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: { at: number; line: Line }[] = [];
   const waiters = new Set<() => void>();
   let stderr = '';
@@ -114,13 +125,15 @@ async function host(dir: string, n: number): Promise<{ chat: ChatChild; ticket: 
   return { chat, ticket: ready.line.ticket as string };
 }
 
-async function joinOnce(root: string, rep: number, ticket: string, hostPid: number, n: number): Promise<Sample> {
-  const dir = join(root, `joiner-${rep}`);
+async function joinOnce(root: string, rep: number, ticket: string, hostPid: number, n: number, bin = BIN): Promise<Sample> {
+  const dir = join(root, `joiner-${rep}-${bin === BIN ? 'this' : 'base'}`);
   const hostCpu0 = procCpuSeconds(hostPid) ?? NaN;
   const t0 = performance.now();
-  const chat = startChat(dir, [ticket, '--name', `joiner${rep}`]);
+  const chat = startChat(dir, [ticket, '--name', `joiner${rep}`], bin);
   try {
     const ready = await chat.waitFor((l) => l.type === 'ready', START_TIMEOUT_MS, 'ready');
+    // CPU at ready: the join's own CPU (ready -> all) does not swing with the machine's load as its wall time does.
+    const readyCpu = procCpuSeconds(chat.proc.pid!) ?? NaN;
     let got = 0;
     const first = await chat.waitFor((l) => l.type === 'message' && !l.own, 120_000, 'first message');
     got = 1;
@@ -141,6 +154,7 @@ async function joinOnce(root: string, rep: number, ticket: string, hostPid: numb
       readyToSyncStartMs: after((l) => l.type === 'sync' && l.event === 'start'),
       readyToSyncEndMs: after((l) => l.type === 'sync' && l.event === 'end'),
       joinerCpuS: round(joinerCpu, 2),
+      joinerJoinCpuS: round(joinerCpu - readyCpu, 3),
       hostCpuS: round((procCpuSeconds(hostPid) ?? NaN) - hostCpu0, 2),
       joinerPeakRssMB: round(peak / 2 ** 20, 1),
     };
@@ -153,24 +167,33 @@ async function joinOnce(root: string, rep: number, ticket: string, hostPid: numb
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const n = Number(flag(args, 'messages', '1000'));
   const reps = Number(flag(args, 'reps', '5'));
+  const baseDir = flag(args, 'base', '');
+  const historyAgeS = Number(flag(args, 'history-age', '0'));
+  const baseBin = baseDir ? resolve(baseDir, 'bin/walkaway.js') : '';
+  if (baseBin && !existsSync(baseBin)) throw new Error(`chat: no ${baseBin}`);
   const root = mkdtempSync(join(tmpdir(), 'walkaway-bench-chat-'));
   try {
     const prep0 = performance.now();
     const { chat, ticket } = await host(join(root, 'host'), n);
     const prepareMs = round(performance.now() - prep0, 0);
+    if (historyAgeS > 0) await new Promise((resolve) => setTimeout(resolve, historyAgeS * 1000));
     try {
-      const result = await interleave({ 'walkaway-chat': (rep) => joinOnce(root, rep, ticket, chat.proc.pid!, n) }, reps);
+      const sides: Record<string, (rep: number) => Promise<Sample>> = { 'walkaway-chat': (rep) => joinOnce(root, rep, ticket, chat.proc.pid!, n) };
+      if (baseBin) sides['walkaway-chat@base'] = (rep) => joinOnce(root, rep, ticket, chat.proc.pid!, n, baseBin);
+      const result = await interleave(sides, reps);
       const m = medians(result.sides['walkaway-chat']);
       return {
         summary: {
           messages: n,
           reps,
+          historyAgeS,
           goals: {
             'join -> first message on screen, ms (ready -> first; goal < 1000)': m.readyToFirstMs,
             [`join -> ${n} messages on screen, ms (ready -> all; goal < 1000)`]: m.readyToAllMs,
             'process start -> all, ms (includes module loading)': m.spawnToAllMs,
           },
           medians: m,
+          ...(baseBin ? { mediansBase: medians(result.sides['walkaway-chat@base']) } : {}),
           load: result.load,
         },
         screenProxy: '--json lines on stdout (one per message, printed where the text mode prints)',

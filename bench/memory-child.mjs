@@ -5,7 +5,9 @@
  * side, measured at stages; prints one JSON line per stage with RSS, V8 heap
  * (used and total), external and array-buffer memory, after a full GC.
  *
- *   node --expose-gc bench/memory-child.mjs <walkaway|gossipsub|hypercore> <dir> <ops> <topics> [idleSeconds]
+ *   node --expose-gc bench/memory-child.mjs <walkaway|gossipsub|hypercore> <dir> <ops> <topics> [idleSeconds] [distDir]
+ *
+ * `distDir`: the built Walkaway a `walkaway` side loads (this tree's `dist/` by default).
  *
  * Stages: `bare` (runtime and tsx loaded), `loaded` (the side's modules
  * imported), `started` (host/node/core created), `joined` (one topic),
@@ -18,10 +20,13 @@
  * author stored in batches as sync stores them, GossipSub publishes, Hypercore
  * appends in batches of 1,000), `topics-<T>` (T topics joined in all).
  */
+import { pathToFileURL } from 'node:url';
+
 const [side, dir, opsArg = '100000', topicsArg = '10'] = process.argv.slice(2);
 const OPS = Number(opsArg);
 const TOPICS = Number(topicsArg);
 const IDLE_S = Number(process.argv[6] ?? 0);
+const DIST = process.argv[7] ? pathToFileURL(process.argv[7]).href : new URL('../dist', import.meta.url).href;
 
 const settle = async () => {
   for (let i = 0; i < 3; i++) {
@@ -65,7 +70,7 @@ async function publishAll(publish, from, to) {
 }
 
 async function walkaway() {
-  const { Node } = await import('../dist/node/index.js');
+  const { Node } = await import(`${DIST}/node/index.js`);
   await stage('loaded');
   const node = await Node.create({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, storage: 'sqlite', dataDir: dir, networkId: 'walkaway-bench-memory' });
   await stage('started');
@@ -79,7 +84,7 @@ async function walkaway() {
   // Operations of another author arriving in batches of 1,000 (the sync path's
   // store calls; publishing 100k own operations one transaction each would
   // take most of an hour on the loaded bench machine).
-  const core = await import('../dist/core/index.js');
+  const core = await import(`${DIST}/core/index.js`);
   const topic = core.topicId('walkaway/bench/memory/0');
   const logId = core.logIdForTopic(topic);
   const author = core.PrivateKey.fromBytes(new Uint8Array(32).fill(77));

@@ -7,14 +7,17 @@
  * host with GossipSub (no store: GossipSub keeps nothing), a Hypercore 11
  * core. Interleaved repetitions, medians with spread. Goal: an idle Walkaway
  * node (after joining) under 80 MB RSS. `--idle S` adds a stage: left alone
- * for S seconds after joining, measured without forcing a GC.
+ * for S seconds after joining, measured without forcing a GC. `--base DIR`:
+ * another checkout with its own built `dist/` (`git archive <commit> | tar
+ * -x -C DIR`, `node_modules` linked, `npm run build` there) runs as side
+ * `walkaway@base`, interleaved with this tree's: a before/after on one load.
  *
- *   npm run bench -- memory [--ops 100000] [--topics 10] [--idle SECONDS] [--sides a,b] [--reps 3] [--save]
+ *   npm run bench -- memory [--ops 100000] [--topics 10] [--idle SECONDS] [--sides a,b] [--reps 3] [--base DIR] [--save]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { flag, interleave, medians, round, type Sample } from './harness.ts';
@@ -24,10 +27,10 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const SIDES = ['walkaway', 'gossipsub', 'hypercore'];
 const MB = 2 ** 20;
 
-async function sample(side: string, ops: number, topics: number, idleSeconds: number): Promise<Sample> {
+async function sample(side: string, ops: number, topics: number, idleSeconds: number, dist = here('../dist')): Promise<Sample> {
   const dir = mkdtempSync(join(tmpdir(), `walkaway-bench-memory-${side}-`));
   try {
-    const proc = spawn(process.execPath, ['--expose-gc', here('./memory-child.mjs'), side, dir, String(ops), String(topics), String(idleSeconds)], {
+    const proc = spawn(process.execPath, ['--expose-gc', here('./memory-child.mjs'), side, dir, String(ops), String(topics), String(idleSeconds), dist], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const out: Sample = {};
@@ -57,10 +60,14 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const ops = Number(flag(args, 'ops', '100000'));
   const topics = Number(flag(args, 'topics', '10'));
   const reps = Number(flag(args, 'reps', '3'));
-  const sides = flag(args, 'sides', SIDES.join(',')).split(',');
+  const baseDir = flag(args, 'base', '');
+  const sides = [...flag(args, 'sides', SIDES.join(',')).split(','), ...(baseDir ? ['walkaway@base'] : [])];
   const idleSeconds = Number(flag(args, 'idle', '0'));
   if (!existsSync(here('../dist/node/index.js'))) throw new Error('memory: build first (npm run build): the child loads Walkaway from dist/');
-  const result = await interleave(Object.fromEntries(sides.map((s) => [s, () => sample(s, ops, topics, idleSeconds)])), reps);
+  const baseDist = baseDir ? resolve(baseDir, 'dist') : '';
+  if (baseDir && !existsSync(join(baseDist, 'node/index.js'))) throw new Error(`memory: build the base first (npm run build in ${baseDir})`);
+  const run1 = (s: string) => (s === 'walkaway@base' ? sample('walkaway', ops, topics, idleSeconds, baseDist) : sample(s, ops, topics, idleSeconds));
+  const result = await interleave(Object.fromEntries(sides.map((s) => [s, () => run1(s)])), reps);
   const m = (s: string) => medians(result.sides[s]);
   const w = m('walkaway');
   const stages = ['bare', 'loaded', 'started', 'joined', ...(idleSeconds > 0 ? ['idle'] : []), 'ops10k', 'opsN', `topics${topics}`];

@@ -13,9 +13,13 @@
  * Child -> parent (stdout):
  *   {type:'ready', addresses, id}, {type:'progress', phase, n}, {type:'published', ...}
  *
- * Payload (200 bytes): float64 send time (ms since the epoch, sub-ms), uint32
+ * Payload (200 bytes): float64 send time (ms, sub-ms, see below), uint32
  * index, uint8 phase, then filler. Clocks: every process runs on the same
- * machine, `performance.timeOrigin + performance.now()`.
+ * machine and reads its monotonic clock (`process.hrtime`, CLOCK_MONOTONIC:
+ * one clock for all processes). Not `performance.timeOrigin + now()`: each
+ * process fixes its origin from the wall clock when it starts, and a wall
+ * clock slewed or stepped between two starts skewed every latency (negative
+ * p50s were seen).
  */
 import { createInterface } from 'node:readline';
 import { countSocketBytes } from './sync-rss.ts';
@@ -40,7 +44,8 @@ export interface Side {
   stop(): Promise<void>;
 }
 
-export const wallNow = (): number => performance.timeOrigin + performance.now();
+/** Milliseconds (sub-ms) on the machine's monotonic clock, the same in every process. */
+export const wallNow = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 function send(msg: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(msg) + '\n');

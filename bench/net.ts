@@ -7,7 +7,7 @@
  *
  *   npm run bench -- net [--messages 10000] [--nodes 8] [--window 100]
  *     [--max-seconds 45] [--storage sqlite|memory] [--only walkaway|gossipsub]
- *     [--cpu-prof DIR]
+ *     [--cpu-prof DIR] [--base DIR]
  *   npx tsx bench/net.ts [same flags]
  *
  * Closed loop, the same rule for both sides: the publisher keeps at most
@@ -26,6 +26,11 @@
  * Phases: warm-up (200 messages, builds the PlumTree tree and the GossipSub
  * mesh, not reported), light load (100 messages at 50/s: latency without
  * queueing), then the measured run (M messages, as fast as the window lets).
+ *
+ * `--base DIR`: a side `walkaway-base` runs DIR/bench/net-walkaway.ts (a
+ * checkout of the code before a change, e.g. `git archive` of a commit with
+ * node_modules linked), interleaved with `walkaway`: before and after under
+ * the same load.
  *
  * Figures of the measured run: throughput = M / (last delivery at the
  * slowest node - first publish); latency = delivery wall time minus the send
@@ -60,7 +65,8 @@ class Child {
 
   constructor(index: number, file: string, args: string[], nodeFlags: string[]) {
     this.index = index;
-    this.proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', here(file), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const path = file.startsWith('/') ? file : here(file);
+    this.proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.proc.on('exit', () => {
       this.exited = true;
       for (const w of this.#waiters.splice(0)) w.reject(new Error(`node ${index} exited while waiting for ${w.type}`));
@@ -119,6 +125,8 @@ interface Options {
   storage: string;
   maxSeconds: number;
   cpuProf?: string;
+  /** A checkout whose bench/net-walkaway.ts is the side `walkaway-base`. */
+  base?: string;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -243,20 +251,21 @@ function summarise(run: Msg): Msg {
   };
 }
 
-type SideName = 'walkaway' | 'gossipsub-default' | 'gossipsub-tuned';
+type SideName = 'walkaway' | 'walkaway-base' | 'gossipsub-default' | 'gossipsub-tuned';
 const SIDES: SideName[] = ['walkaway', 'gossipsub-default', 'gossipsub-tuned'];
 
 /** One boot of N nodes of a side; every phase on it; flat figures for the harness plus details. */
 async function runSide(name: SideName, o: Options, details: Record<string, Msg>): Promise<Sample> {
   const dir = mkdtempSync(join(tmpdir(), `walkaway-bench-net-${name}-`));
-  const walkaway = name === 'walkaway';
+  const walkaway = name === 'walkaway' || name === 'walkaway-base';
+  const walkawayFile = name === 'walkaway-base' ? join(o.base!, 'bench', 'net-walkaway.ts') : './net-walkaway.ts';
   const flags = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(o.cpuProf, name)] : [];
   const children: Child[] = [];
   const t0 = performance.now();
   try {
     for (let i = 0; i < o.nodes; i++) {
       const args = walkaway ? [join(dir, `node-${i}`), o.storage] : [name === 'gossipsub-tuned' ? 'tuned' : 'default', String(o.nodes)];
-      children.push(new Child(i, walkaway ? './net-walkaway.ts' : './net-gossipsub.ts', args, flags));
+      children.push(new Child(i, walkaway ? walkawayFile : './net-gossipsub.ts', args, flags));
     }
     const ready = await Promise.all(children.map((c) => c.next('ready', 400_000)));
     const startedMs = performance.now() - t0;
@@ -348,10 +357,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     publisher: 1,
     storage: flag(args, 'storage', 'sqlite'),
     cpuProf: flag(args, 'cpu-prof', '') || undefined,
+    base: flag(args, 'base', '') || undefined,
   };
   if (o.nodes < 2) throw new Error('--nodes must be at least 2');
   const reps = Number(flag(args, 'reps', '3'));
   const sides = flag(args, 'sides', SIDES.join(',')).split(',') as SideName[];
+  if (o.base && !sides.includes('walkaway-base')) sides.splice(sides.indexOf('walkaway') + 1, 0, 'walkaway-base');
   const details: Record<string, Msg[]> = {};
   const result = await interleave(
     Object.fromEntries(
@@ -384,6 +395,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       'saturated throughput all send / tuned GossipSub': ratio(w.satAllOpsPerSec, t.satAllOpsPerSec),
     },
     medians: Object.fromEntries(sides.map((s) => [s, m(s)])),
+    ...(o.base ? { againstBase: againstBase(w, m('walkaway-base')) } : {}),
     load: result.load,
   };
   return {
@@ -399,6 +411,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     ...result,
     details,
   };
+}
+
+/** `walkaway` over `walkaway-base` (after over before) for the light-load figures. */
+function againstBase(after: Record<string, number>, before: Record<string, number>): Record<string, number | null> {
+  const keys = ['lightOneP50Ms', 'lightOneP99Ms', 'lightAllP50Ms', 'lightAllP99Ms', 'lightOneBytesPerDelivery', 'lightOneCpuUsPerDelivery'];
+  return Object.fromEntries(keys.map((k) => [`${k} after / before`, ratio(after[k], before[k])]));
 }
 
 function netCharts(r: Interleaved, sides: string[]): Record<string, string> {

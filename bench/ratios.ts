@@ -12,7 +12,9 @@
  *                 `await stream.tx.publish(body)` one after another: create,
  *                 sign, store (its own transaction: one WAL sync), gossip
  *   publishNormal the same on a Node with `durability: 'normal'` (no WAL sync per commit)
- *   publishBurst  the first Node, `--burst` publishes in flight at once
+ *                 (each publish sample opens its own node and closes it after,
+ *                 so no other node's background work is charged to it)
+ *   publishBurst  a Node as `publish`, `--burst` publishes in flight at once
  *                 (Promise.all): they share one transaction (group commit)
  *   ingest        the sync path: decode from bytes, `IngestPipeline` with the
  *                 shared verify pool (2 worker threads), batches into SQLite;
@@ -32,6 +34,10 @@
  * ingest and cold-verify sides too, as `<side>@base`, interleaved with this
  * tree's in the same run: a before/after on the same load.
  *
+ * Stages (bench/ratios-stages.ts): sign at the rhythm of a WAL sync,
+ * create, the store steps alone, decode, an idle node's CPU; the summary's
+ * `bounds` splits each path's CPU per operation by them.
+ *
  *   npm run bench -- ratios [--ops 20000] [--cold 100000] [--publish 2000] [--burst 100] [--reps 3] [--only a,b] [--base DIR] [--save]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,6 +50,7 @@ import { Node } from '../src/node/index.ts';
 import * as store from '../src/store/index.ts';
 import * as inbound from '../src/node/inbound/index.ts';
 import { cpuSecondsSince, flag, interleave, medians, ratio, round, type Sample } from './harness.ts';
+import { stageSides, type Wire } from './ratios-stages.ts';
 
 const TOPIC = topicId('walkaway/bench/ratios');
 
@@ -60,7 +67,6 @@ async function loadBase(dir: string): Promise<Impl> {
   const [c, n, s, i] = await Promise.all([at('core/index.ts'), at('node/index.ts'), at('store/index.ts'), at('node/inbound/index.ts')]);
   return { core: c, Node: n.Node, store: s, inbound: i };
 }
-type Wire = [Uint8Array, Uint8Array | undefined][];
 
 function body(i: number): Uint8Array {
   const b = new Uint8Array(100);
@@ -152,7 +158,6 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const sigs = keys.map((k) => crypto().sign(k.toBytes(), message));
   const impls: [string, Impl][] = [['', { core, Node, store, inbound }]];
   if (baseDir) impls.push(['@base', await loadBase(baseDir)]);
-  const nodes: { close(): Promise<void> }[] = [];
   let published = 0;
   const timed = async (n: number, fn: () => Promise<void>): Promise<Sample> => {
     const cpu = process.cpuUsage();
@@ -164,13 +169,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const sides: Record<string, (rep: number) => Promise<Sample>> = {
     sign: async () => ({
       cpuUs: round(
-        rawCpuUs(3000, (i) => crypto().sign(keys[i % 8].toBytes(), message)),
+        rawCpuUs(20_000, (i) => crypto().sign(keys[i % 8].toBytes(), message)),
         2,
       ),
     }),
     verify: async () => ({
       cpuUs: round(
-        rawCpuUs(3000, () => crypto().verify(keys[0].publicKey.toBytes(), message, sigs[0])),
+        rawCpuUs(10_000, () => crypto().verify(keys[0].publicKey.toBytes(), message, sigs[0])),
         2,
       ),
     }),
@@ -178,28 +183,35 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   try {
     for (const [tag, impl] of impls) {
       // Alone on the loopback: publish is create, sign, store, gossip (to no one).
-      const open = async (name: string, durability: 'full' | 'normal') => {
+      // Each sample opens its own node and closes it after: no other node's
+      // timers, and no node left open by another side, are charged to it.
+      const withNode = async (name: string, durability: 'full' | 'normal', fn: (publish: (b: Uint8Array) => Promise<unknown>) => Promise<Sample>) => {
         const n = await impl.Node.create({
           listen: ['/ip4/127.0.0.1/tcp/0'],
           mdns: false,
           storage: 'sqlite',
           durability,
-          dataDir: join(dir, name + tag),
+          dataDir: join(dir, `${name}-${published}${tag}`),
           networkId: 'walkaway-bench-ratios',
         });
-        nodes.push(n);
-        const s = n.stream('walkaway/bench/ratios');
-        void (async () => {
-          for await (const e of s.rx) e.ack();
-        })();
-        return s;
+        try {
+          const s = n.stream('walkaway/bench/ratios');
+          void (async () => {
+            for await (const e of s.rx) e.ack();
+          })();
+          // Warm up the path (JIT) before it is measured.
+          for (let i = 0; i < 50; i++) await s.tx.publish(body(published++));
+          return await fn((b) => s.tx.publish(b));
+        } finally {
+          await n.close();
+        }
       };
-      const stream = await open('node', 'full');
-      const streamNormal = tag ? undefined : await open('node-normal', 'normal');
-      const serial = (s: typeof stream) => () =>
-        timed(publishOps, async () => {
-          for (let i = 0; i < publishOps; i++) await s.tx.publish(body(published++));
-        });
+      const serial = (name: string, durability: 'full' | 'normal') => () =>
+        withNode(name, durability, (publish) =>
+          timed(publishOps, async () => {
+            for (let i = 0; i < publishOps; i++) await publish(body(published++));
+          }),
+        );
       // Fresh key objects each rep: a distinct key per verify, never seen before by the crypto's cache.
       sides[`verifyCold${tag}`] = async (rep) => {
         const fresh = Array.from({ length: 1500 }, (_, i) =>
@@ -214,17 +226,37 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           ),
         };
       };
-      sides[`publish${tag}`] = serial(stream);
-      if (streamNormal) sides.publishNormal = serial(streamNormal);
+      sides[`publish${tag}`] = serial('node', 'full');
+      if (!tag) sides.publishNormal = serial('node-normal', 'normal');
       sides[`publishBurst${tag}`] = () =>
-        timed(publishOps, async () => {
-          for (let i = 0; i < publishOps; i += burst) {
-            await Promise.all(Array.from({ length: Math.min(burst, publishOps - i) }, () => stream.tx.publish(body(published++))));
-          }
-        });
+        withNode('node-burst', 'full', (publish) =>
+          timed(publishOps, async () => {
+            for (let i = 0; i < publishOps; i += burst) {
+              await Promise.all(Array.from({ length: Math.min(burst, publishOps - i) }, () => publish(body(published++))));
+            }
+          }),
+        );
       sides[`ingest${tag}`] = async (rep) => ingestSample(impl, dir, `warm-${rep}${tag}`, warmWire);
       sides[`ingestCold${tag}`] = async (rep) => ingestSample(impl, dir, `cold-${rep}${tag}`, coldWire);
     }
+    const idleNode = async () => {
+      const n = await Node.create({
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        mdns: false,
+        storage: 'sqlite',
+        dataDir: join(dir, `idle-${published++}`),
+        networkId: 'walkaway-bench-ratios',
+      });
+      n.stream('walkaway/bench/ratios');
+      return n;
+    };
+    Object.assign(
+      sides,
+      stageSides(
+        { dir, warmWire, ops: Math.min(ops, 2000), idleNode },
+        impls.map(([tag, impl]) => [tag, impl.store]),
+      ),
+    );
     for (const name of Object.keys(sides)) if (!wanted(name)) delete sides[name];
     const result = await interleave(sides, reps);
     const m = (s: string) => medians(result.sides[s]);
@@ -235,9 +267,33 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       'ingest: verify CPU / ingest CPU per op (>= 0.9)': ratio(m('verify').cpuUs, m(`ingest${tag}`).cpuUsPerOp),
       'ingest cold keys: warm verify CPU / ingest CPU per op (>= 0.9)': ratio(m('verify').cpuUs, m(`ingestCold${tag}`).cpuUsPerOp),
       'ingest cold keys: cold verify CPU / ingest CPU per op': ratio(m(`verifyCold${tag}`).cpuUs, m(`ingestCold${tag}`).cpuUsPerOp),
+      'publish: sign CPU at one per 10 ms / publish CPU (same rhythm)': ratio(m('signPaced').cpuUs, m(`publish${tag}`).cpuUs),
+      'publish wall ops/s x sign CPU (1.0: signing back to back)': ratio((m(`publish${tag}`).opsPerSec ?? 0) * m('sign').cpuUs, 1e6),
       'ingest wall ops/s / two-thread verify limit (loaded machine)': ratio(m(`ingest${tag}`).opsPerSec, (2 * 1e6) / m('verify').cpuUs),
     });
-    const cpuUs = Object.fromEntries(Object.keys(result.sides).map((s) => [s, m(s).cpuUs ?? m(s).cpuUsPerOp]));
+    const rest = (total: number | undefined, ...parts: (number | undefined)[]) =>
+      total == null || parts.some((p) => p == null) ? null : round(total - parts.reduce((a: number, p) => a + p!, 0), 2);
+    const bounds = (tag: string) => ({
+      'publish CPU us/op': m(`publish${tag}`).cpuUs,
+      'publish: create (sign, encode, hash)': m('create').cpuUs,
+      'publish: store own op, one txn, FULL': m(`storeOwn${tag}`).cpuUs,
+      'publish: idle node CPU during its wall time': idleShare(m(`publish${tag}`).opsPerSec),
+      'publish: rest (inbound, app delivery, gossip)': rest(m(`publish${tag}`).cpuUs, m('create').cpuUs, m(`storeOwn${tag}`).cpuUs),
+      'publish: sign at one per 10 ms (cold caches)': m('signPaced').cpuUs,
+      'publish normal CPU us/op': tag ? null : m('publishNormal').cpuUs,
+      'publish normal: store own op, one txn, NORMAL': m(`storeOwnNormal${tag}`).cpuUs,
+      'publish normal: rest': tag ? null : rest(m('publishNormal').cpuUs, m('create').cpuUs, m(`storeOwnNormal${tag}`).cpuUs),
+      'publish burst CPU us/op': m(`publishBurst${tag}`).cpuUs,
+      'publish burst: rest after create and store': rest(m(`publishBurst${tag}`).cpuUs, m('create').cpuUs, m(`storeBatch${tag}`).cpuUs),
+      'ingest CPU us/op': m(`ingest${tag}`).cpuUsPerOp,
+      'ingest: verify (raw)': m('verify').cpuUs,
+      'ingest: decode': m('decode').cpuUs,
+      'ingest: store, 1000 per txn': m(`storeBatch${tag}`).cpuUs,
+      'ingest: rest (inbound machine, pool messages)': rest(m(`ingest${tag}`).cpuUsPerOp, m('verify').cpuUs, m('decode').cpuUs, m(`storeBatch${tag}`).cpuUs),
+    });
+    // An idle node's CPU per second, charged to each serial publish for its wall time.
+    const idleShare = (opsPerSec: number | undefined) => (opsPerSec && m('idle').cpuUsPerSec != null ? round(m('idle').cpuUsPerSec / opsPerSec, 2) : null);
+    const cpuUs = Object.fromEntries(Object.keys(result.sides).map((s) => [s, m(s).cpuUs ?? m(s).cpuUsPerOp ?? m(s).cpuUsPerSec]));
     const summary = {
       reps,
       ingestOps: warmWire.length,
@@ -248,11 +304,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       cpuUs,
       goals: { ...goals(''), "publish, durability 'normal': sign CPU / publish CPU": ratio(m('sign').cpuUs, m('publishNormal').cpuUs) },
       ...(baseDir ? { goalsBase: goals('@base') } : {}),
+      bounds: bounds(''),
+      ...(baseDir ? { boundsBase: bounds('@base') } : {}),
       load: result.load,
     };
     return { summary, ...result };
   } finally {
-    for (const n of nodes) await n.close();
     for (const [, impl] of impls) (await impl.inbound.sharedVerifyPool()).close?.();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,28 +2,16 @@
  * CLI arguments, parsed in-process: the input is argv joined with NUL bytes;
  * the first word picks the command as src/cli/main.ts does, then the
  * command's parse and checks run as in its command function, up to (not
- * including) anything with effects. The option tables of the commands are
- * not exported, so they are repeated here: keep them in step with
- * src/cli/chat.ts and src/cli/main.ts.
+ * including) anything with effects. The chat's flags are its own table; the
+ * small tables of id, ticket and relay are repeated here: keep them in step
+ * with src/cli/main.ts.
  */
 import { isWalkawayError, networkId, topicId } from '../../src/core/index.ts';
 import { parse, port, text, UsageError } from '../../src/cli/args.ts';
+import { CHAT_OPTIONS } from '../../src/cli/chat-options.ts';
 import { decodeTicket, encodeTicket, isTicket } from '../../src/node/ticket.ts';
 import { utf8Bytes, type Target } from '../target.ts';
 
-const CHAT = {
-  name: { type: 'string' },
-  data: { type: 'string' },
-  port: { type: 'string' },
-  bootstrap: { type: 'string', multiple: true },
-  listen: { type: 'string', multiple: true },
-  'no-mdns': { type: 'boolean' },
-  multicast: { type: 'boolean' },
-  network: { type: 'string' },
-  json: { type: 'boolean' },
-  web: { type: 'boolean' },
-  'web-port': { type: 'string' },
-} as const;
 const ID = { data: { type: 'string' } } as const;
 const TICKET = { data: { type: 'string' }, port: { type: 'string' }, network: { type: 'string' } } as const;
 const RELAY = { port: { type: 'string' }, network: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } } as const;
@@ -34,7 +22,7 @@ export function parseCommandLine(argv: string[]): unknown {
   const [command, ...rest] = argv;
   switch (command) {
     case 'chat': {
-      const { values, positionals } = parse(rest, CHAT, 1);
+      const { values, positionals } = parse(rest, CHAT_OPTIONS, 1);
       if (values.help) return 'help';
       const topic = positionals[0];
       if (!topic) throw new UsageError('chat needs a topic or a ticket');

@@ -31,6 +31,8 @@ export interface ChatOptions extends NodeOptions {
 }
 
 const HISTORY = 500;
+/** At most one look at this node's addresses per this many ms (they change rarely: a relay reservation, an outside address). */
+const ADDRESS_LOOK_MS = 1000;
 /** The store cursor that keeps, across restarts, the highest own seqNum a peer is known to hold. */
 const SEEN_CURSOR = 'walkaway-chat/seen/';
 
@@ -55,6 +57,7 @@ export class ChatSession extends EventEmitter {
   readonly #scheme: 'message' | undefined;
   #timers: NodeJS.Timeout[] = [];
   #progress = { expected: 0, stored: 0 };
+  #stopLooking = () => {};
 
   private constructor(node: Node, options: ChatOptions) {
     super();
@@ -192,6 +195,7 @@ export class ChatSession extends EventEmitter {
 
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
+    this.#stopLooking();
     await this.node.close();
   }
 
@@ -221,12 +225,22 @@ export class ChatSession extends EventEmitter {
       this.#emit({ type: 'sync', event: 'end', peer: e.peer, received: e.received, stored: e.stored, sent: e.sent, error: e.error });
       this.#checkSeen();
     });
+    // libp2p updates this node's own peer record often while peers join (a
+    // burst of events), and listing the addresses is not cheap: one look a second at most.
     let addresses = node.addresses.join(' ');
+    let looking: NodeJS.Timeout | undefined;
+    const look = () => {
+      looking = undefined;
+      const now = node.addresses;
+      if (now.join(' ') === addresses) return;
+      addresses = now.join(' ');
+      if (now.length > 0) this.#emit({ type: 'addresses', addresses: now });
+    };
     node.host.addEventListener('self:peer:update', () => {
-      if (node.addresses.join(' ') === addresses) return;
-      addresses = node.addresses.join(' ');
-      if (node.addresses.length > 0) this.#emit({ type: 'addresses', addresses: node.addresses });
+      looking ??= setTimeout(look, ADDRESS_LOOK_MS);
+      looking.unref();
     });
+    this.#stopLooking = () => clearTimeout(looking);
     void this.#readMessages();
     void this.#readPresence();
     const announce = () => void this.#presence.tx.publish(encodeChat({ type: 'presence', name: this.name })).catch(() => {});

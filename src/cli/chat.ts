@@ -6,9 +6,11 @@ import { defaultDataDir } from '../node/data-dir.ts';
 import { fromHex } from '../core/index.ts';
 import { isTicket } from '../node/ticket.ts';
 import { address, parse, port, text, UsageError } from './args.ts';
+import { CHAT_OPTIONS } from './chat-options.ts';
 import type { ChatSession, ChatEvent } from './chat-session.ts';
 import { groupChatCommand } from './chat-private.ts';
 import { describeEncryption, parseTopicKey, resolveTopicKey, storeTopicKey, topicKeyChat, type ChatEncryption } from './chat-encryption.ts';
+import { lineWriter, type LineWriter } from './line-writer.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 import { hasPublicAddress, relayAddress } from './relay-flags.ts';
 
@@ -49,32 +51,11 @@ topic: /add KEY [read|write|manage] (default write), /remove KEY, /members.
   --web [PORT]        also serve the chat page on 127.0.0.1 (default port 7077, the next free one if taken)
   -h, --help          this help`;
 
-const OPTIONS = {
-  name: { type: 'string' },
-  data: { type: 'string' },
-  port: { type: 'string' },
-  bootstrap: { type: 'string', multiple: true },
-  listen: { type: 'string', multiple: true },
-  'no-mdns': { type: 'boolean' },
-  relay: { type: 'boolean' },
-  'no-relay': { type: 'boolean' },
-  'use-relay': { type: 'string', multiple: true },
-  'hole-punch': { type: 'boolean' },
-  multicast: { type: 'boolean' },
-  network: { type: 'string' },
-  json: { type: 'boolean' },
-  private: { type: 'boolean' },
-  'forward-secrecy': { type: 'boolean' },
-  key: { type: 'string' },
-  web: { type: 'boolean' },
-  'web-port': { type: 'string' },
-} as const;
-
 const DEFAULT_PORT = 4077;
 const DEFAULT_WEB_PORT = 7077;
 
 export async function chatCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, OPTIONS, 1, 'chat');
+  const { values, positionals } = parse(argv, CHAT_OPTIONS, 1, 'chat');
   if (values.help) return void console.log(CHAT_HELP);
   const topic = positionals[0];
   if (!topic) throw new UsageError('chat needs a topic or a ticket; see "walkaway chat --help"');
@@ -122,7 +103,8 @@ export async function chatCommand(argv: string[]): Promise<void> {
   });
   // Kept once the data directory is ours (the node holds its lock): a restart reads the room without --key.
   if (key) storeTopicKey(dataDir, fromHex(chat.topicHex), key);
-  const print = json ? (e: ChatEvent) => console.log(JSON.stringify(e)) : textPrinter(chat);
+  const out = lineWriter();
+  const print = json ? (e: ChatEvent) => out.line(JSON.stringify(e)) : textPrinter(chat, out);
   chat.on('event', print);
   keepRunningOnNetworkErrors((message) => print({ type: 'error', message }));
   print({ ...chat.ready(), ticket: chat.ticket() });
@@ -218,52 +200,55 @@ async function startChat(o: StartOptions): Promise<ChatSession> {
   }
 }
 
-function textPrinter(chat: ChatSession): (e: ChatEvent) => void {
-  const bar = progressBar();
+function textPrinter(chat: ChatSession, out: LineWriter): (e: ChatEvent) => void {
+  const bar = progressBar(out);
+  const log = (text: string) => out.line(text);
   const short = (id: unknown) => String(id).slice(0, 8);
   return (e) => {
     switch (e.type) {
       case 'ready':
-        console.log(`* you are ${chat.name} (${short(e.id)}), listening on ${(e.addresses as string[]).join(' ')}`);
-        console.log(`* ${describeEncryption(chat.encryption?.mode ?? null)}`);
-        if (chat.encryption) console.log(`* invite with: walkaway chat ${e.ticket}`);
-        if (chat.node.peers().length === 0) console.log('* no peers yet: messages are kept and delivered when peers are met');
+        log(`* you are ${chat.name} (${short(e.id)}), listening on ${(e.addresses as string[]).join(' ')}`);
+        log(`* ${describeEncryption(chat.encryption?.mode ?? null)}`);
+        if (chat.encryption) log(`* invite with: walkaway chat ${e.ticket}`);
+        if (chat.node.peers().length === 0) log('* no peers yet: messages are kept and delivered when peers are met');
         return;
       case 'web':
-        return console.log(`* chat page: ${e.url}`);
+        return log(`* chat page: ${e.url}`);
       case 'message': {
         const time = new Date(Number(e.timestamp) / 1000).toTimeString().slice(0, 8);
-        const alone = chat.node.neighbors(chat.topicHex.length ? fromHex(chat.topicHex) : '').active.length === 0;
-        return console.log(`[${time}] ${e.name}: ${e.text}${e.own && !e.seen && alone ? '  (not yet seen by others)' : ''}`);
+        // Asked only of an own message not yet seen (a history of thousands prints in one turn).
+        const alone = () => chat.node.neighbors(chat.topicHex.length ? fromHex(chat.topicHex) : '').active.length === 0;
+        return log(`[${time}] ${e.name}: ${e.text}${e.own && !e.seen && alone() ? '  (not yet seen by others)' : ''}`);
       }
       case 'peer':
-        return console.log(`* peer ${short(e.peer)} ${e.event === 'connect' ? 'connected' : 'disconnected'}`);
+        return log(`* peer ${short(e.peer)} ${e.event === 'connect' ? 'connected' : 'disconnected'}`);
       case 'presence':
-        if (e.online) return console.log(`* ${e.name} is here`);
-        return console.log(`* ${e.name} left${(e.here as unknown[]).length === 0 ? ': no one online' : ''}`);
+        if (e.online) return log(`* ${e.name} is here`);
+        return log(`* ${e.name} left${(e.here as unknown[]).length === 0 ? ': no one online' : ''}`);
       case 'alone':
-        return console.log('* no peers for this topic yet: messages are kept and delivered when peers are met');
+        return log('* no peers for this topic yet: messages are kept and delivered when peers are met');
       case 'sync':
         if (e.event === 'progress') return bar(Number(e.stored), Number(e.expected));
-        if (e.event === 'end' && Number(e.stored) > 0) return console.log(`* synced with ${short(e.peer)}: ${plural(Number(e.stored), 'new operation')}`);
+        if (e.event === 'end' && Number(e.stored) > 0) return log(`* synced with ${short(e.peer)}: ${plural(Number(e.stored), 'new operation')}`);
         return;
       case 'error':
+        out.flush();
         return console.error(`! ${e.message}`);
       case 'info':
-        return console.log(`* ${e.message}`);
+        return log(`* ${e.message}`);
       case 'peers':
-        return console.log(`* peers: ${(e.peers as string[]).map(short).join(' ') || (chat.everSeen ? 'no one online' : 'none yet')}`);
+        return log(`* peers: ${(e.peers as string[]).map(short).join(' ') || (chat.everSeen ? 'no one online' : 'none yet')}`);
       case 'member':
-        if (e.kind === 'group') return console.log(`* group ${short(e.group)} ${e.level ? `has ${e.level} access` : 'removed'}`);
-        return console.log(`* ${short(e.member)} ${e.level ? `has ${e.level} access` : 'is no longer a member'}${e.by ? ` (by ${short(e.by)})` : ''}`);
+        if (e.kind === 'group') return log(`* group ${short(e.group)} ${e.level ? `has ${e.level} access` : 'removed'}`);
+        return log(`* ${short(e.member)} ${e.level ? `has ${e.level} access` : 'is no longer a member'}${e.by ? ` (by ${short(e.by)})` : ''}`);
       case 'rejected':
-        return console.log(`* dropped an operation of ${short(e.author)}: ${e.message}`);
+        return log(`* dropped an operation of ${short(e.author)}: ${e.message}`);
       case 'members': {
         const list = e.members as { member: string; level: string }[];
-        return console.log(`* members: ${list.map((m) => `${short(m.member)} (${m.level})`).join(', ') || 'none yet'}`);
+        return log(`* members: ${list.map((m) => `${short(m.member)} (${m.level})`).join(', ') || 'none yet'}`);
       }
       case 'addresses':
-        return console.log(`* listening on ${(e.addresses as string[]).join(' ')}`);
+        return log(`* listening on ${(e.addresses as string[]).join(' ')}`);
     }
   };
 }
@@ -274,9 +259,10 @@ export function plural(n: number, noun: string): string {
 }
 
 /** A progress bar on stderr for big backlogs (terminals only). */
-function progressBar(): (done: number, total: number) => void {
+function progressBar(out: LineWriter): (done: number, total: number) => void {
   return (done, total) => {
     if (!process.stderr.isTTY || total < 100) return;
+    out.flush();
     const width = 30;
     const filled = Math.round((done / Math.max(total, 1)) * width);
     process.stderr.write(`\rsync [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done >= total ? '\n' : ''}`);

@@ -20,7 +20,8 @@ export interface Runtime {
    * Runs `fn` once after `ms` milliseconds (0: after the current work, as
    * `setImmediate`). Timers do not keep the process alive unless
    * `keepAlive` (a sync session in progress does: its peer may be a plain
-   * socket the process waits on).
+   * socket the process waits on). A zero delay always holds the process for
+   * that one turn of the event loop, so it runs at once.
    */
   setTimer(ms: number, fn: () => void, keepAlive?: boolean): TimerHandle;
   clearTimer(handle: TimerHandle | undefined): void;
@@ -37,9 +38,11 @@ const REAL: Runtime = Object.freeze({
   wallMicros: () => Date.now() * 1000,
   setTimer(ms: number, fn: () => void, keepAlive = false): TimerHandle {
     if (ms <= 0) {
-      const t = setImmediate(fn);
-      if (!keepAlive) t.unref();
-      return { timer: { kind: 'immediate', t } satisfies RealTimer };
+      // Never unref'd: Node's poll phase does not wait for unref'd immediates,
+      // so one waits for the next I/O or timer (tens of ms on an idle node:
+      // every gossip flush and inbound commit did). Ref'd, it holds the
+      // process for one turn only.
+      return { timer: { kind: 'immediate', t: setImmediate(fn) } satisfies RealTimer };
     }
     const t = setTimeout(fn, ms);
     if (!keepAlive) t.unref();

@@ -1,10 +1,17 @@
 /**
  * Ed25519 verification on worker threads (Node only), so that bulk ingest
  * uses every core: the caller decodes on its own thread
- * (`decodeOperationUnverified`), the pool checks the signatures.
+ * (`decodeOperationUnverified`), the pool checks the signatures. Each
+ * worker costs about 9 MB of RSS: they stop once the pool has been idle for
+ * `idleMs` (a node that synced once would keep them for its whole life), and
+ * start again on the next batch. With `inlineWhileStarting`, batches that
+ * come while the workers boot (tens of milliseconds on an idle machine, a
+ * second or more on a busy one) are checked on the calling thread instead
+ * of waiting: the first batch of a sync is what a user waits to see.
  */
 import { isStrictPublicKey, isStrictSignature } from './ed25519-strict.ts';
 import { WalkawayError } from './errors.ts';
+import { unsignedBytesOf } from './header.ts';
 import type { Operation } from './operation.ts';
 
 interface PendingBatch {
@@ -21,23 +28,68 @@ interface WorkerLike {
   unref(): void;
 }
 
+/** How long an idle pool keeps its workers by default. */
+const IDLE_MS = 30_000;
+
 export class VerifyPool {
   readonly threads: number;
-  #workers: WorkerLike[];
+  readonly #spawn: () => WorkerLike;
+  readonly #idleMs: number;
+  readonly #inlineWhileStarting: boolean;
+  #workers: WorkerLike[] = [];
+  #online = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #pending = new Map<number, PendingBatch>();
   #nextId = 0;
   #next = 0;
   #closed = false;
 
-  private constructor(workers: WorkerLike[]) {
+  private constructor(threads: number, spawn: () => WorkerLike, idleMs: number, inlineWhileStarting: boolean) {
+    this.threads = threads;
+    this.#spawn = spawn;
+    this.#idleMs = idleMs;
+    this.#inlineWhileStarting = inlineWhileStarting;
+    this.#start();
+    this.#idle();
+  }
+
+  /**
+   * `threads`: default one per core; `idleMs`: idle time after which the
+   * workers stop (default 30 s); `inlineWhileStarting`: verify on the calling
+   * thread until every worker is up (default: batches wait for them).
+   */
+  static async create(options: { threads?: number; idleMs?: number; inlineWhileStarting?: boolean } = {}): Promise<VerifyPool> {
+    const { Worker } = await import('node:worker_threads');
+    const { availableParallelism } = await import('node:os');
+    const threads = Math.max(1, options.threads ?? availableParallelism());
+    const url = new URL('./verify-worker.mjs', import.meta.url);
+    const spawn = () => new Worker(url, { execArgv: [] }) as unknown as WorkerLike;
+    return new VerifyPool(threads, spawn, options.idleMs ?? IDLE_MS, options.inlineWhileStarting ?? false);
+  }
+
+  /** Whether every worker is up (batches go to them, not the calling thread). */
+  get started(): boolean {
+    return this.#workers.length > 0 && this.#online === this.threads;
+  }
+
+  /** Workers running now (0 after an idle stop, until the next batch). */
+  get running(): number {
+    return this.#workers.length;
+  }
+
+  #start(): void {
+    const workers = Array.from({ length: this.threads }, () => this.#spawn());
     this.#workers = workers;
-    this.threads = workers.length;
+    this.#online = 0;
     for (const worker of workers) {
+      worker.on('online', () => {
+        if (this.#workers === workers) this.#online++;
+      });
       worker.on('message', ({ id, results }: { id: number; results: Uint8Array }) => {
         const batch = this.#pending.get(id);
         this.#pending.delete(id);
         // Idle workers must not keep the process alive; busy ones must.
-        if (this.#pending.size === 0) for (const w of this.#workers) w.unref();
+        if (this.#pending.size === 0) this.#idle();
         batch?.resolve(results);
       });
       worker.on('error', (err: Error) => this.#failAll(err));
@@ -45,21 +97,26 @@ export class VerifyPool {
     }
   }
 
-  static async create(options: { threads?: number } = {}): Promise<VerifyPool> {
-    const { Worker } = await import('node:worker_threads');
-    const { availableParallelism } = await import('node:os');
-    const threads = Math.max(1, options.threads ?? availableParallelism());
-    const url = new URL('./verify-worker.mjs', import.meta.url);
-    const workers = Array.from({ length: threads }, () => new Worker(url, { execArgv: [] }) as unknown as WorkerLike);
-    // Ready means running: a batch sent to a worker still starting waits for its start-up (the first sync batch did).
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => (w.on('online', resolve), w.on('error', reject)))));
-    return new VerifyPool(workers);
+  #idle(): void {
+    for (const w of this.#workers) w.unref();
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => this.#stopIdle(), this.#idleMs);
+    this.#idleTimer.unref?.();
+  }
+
+  #stopIdle(): void {
+    if (this.#pending.size > 0 || this.#closed) return;
+    const workers = this.#workers;
+    this.#workers = [];
+    this.#online = 0;
+    for (const w of workers) void w.terminate();
   }
 
   /** One boolean per operation: does its signature verify? */
   async verify(operations: Operation[]): Promise<boolean[]> {
     if (this.#closed) throw new WalkawayError('CLOSED', 'verify pool is closed');
     if (operations.length === 0) return [];
+    if (this.#inlineWhileStarting && this.#online < this.threads) return this.#verifyHere(operations);
     const chunk = Math.ceil(operations.length / this.threads);
     const parts: Promise<Uint8Array>[] = [];
     for (let start = 0; start < operations.length; start += chunk) {
@@ -77,13 +134,25 @@ export class VerifyPool {
     return out;
   }
 
+  /** On this thread, while the workers start (or after an idle stop, while they start again). */
+  #verifyHere(operations: Operation[]): boolean[] {
+    clearTimeout(this.#idleTimer);
+    if (this.#workers.length === 0) this.#start();
+    const out = operations.map((op) => op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature));
+    if (this.#pending.size === 0) this.#idle();
+    return out;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#idleTimer);
     this.#failAll(new WalkawayError('CLOSED', 'verify pool closed'));
     await Promise.all(this.#workers.map((w) => w.terminate()));
   }
 
   #send(operations: Operation[]): Promise<Uint8Array> {
+    clearTimeout(this.#idleTimer);
+    if (this.#workers.length === 0) this.#start();
     const id = this.#nextId++;
     const worker = this.#workers[this.#next++ % this.#workers.length];
     const packed = pack(operations);

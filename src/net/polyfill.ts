@@ -1,9 +1,9 @@
 /**
  * What libp2p 3 needs on Node 20, loaded before it (imported first by
- * every module that imports libp2p): `Promise.withResolvers` (Node 22) and a
- * global `WebSocket` for the WebSockets transport's dialer (Node 22).
+ * every module that imports libp2p): `Promise.withResolvers` (Node 22). The
+ * global `WebSocket` of the WebSockets transport's dialer is set where that
+ * transport is loaded, on first use (websocket-global.ts).
  */
-import WebSocketImpl from 'ws';
 
 interface Resolvers<T> {
   promise: Promise<T>;
@@ -24,19 +24,4 @@ if (typeof P.withResolvers !== 'function') {
   };
 }
 
-/**
- * `ws` sockets are EventEmitters: an 'error' nobody listens to throws. The
- * libp2p dialer listens only while it waits for 'open'; a dial it gave up on
- * (timeout, abort) can still fail later (e.g. a late HTTP 404 from a peer's
- * bogus address), which ended the process. Every socket gets a listener that
- * swallows errors; the dialer's own listener still sees them.
- */
-class QuietWebSocket extends WebSocketImpl {
-  constructor(...args: ConstructorParameters<typeof WebSocketImpl>) {
-    super(...args);
-    this.on('error', () => {});
-  }
-}
-
-const G = globalThis as unknown as { WebSocket?: unknown };
-if (typeof G.WebSocket === 'undefined') G.WebSocket = QuietWebSocket;
+export {};

@@ -3,7 +3,6 @@
  * stored by every receiver) and ephemeral messages (signed, never stored).
  * `[0, headerBytes, body | null]` or `[1, ephemeralBytes]`.
  */
-import { encode } from 'cborg';
 import { decodeStrictCbor, DEFAULT_LIMITS, WalkawayError, type CborLimits } from '../core/index.ts';
 
 export type GossipPayload = { kind: 'operation'; headerBytes: Uint8Array; body?: Uint8Array } | { kind: 'ephemeral'; bytes: Uint8Array };
@@ -15,8 +14,53 @@ export const PAYLOAD_CBOR_LIMITS: CborLimits = {
   maxBytes: DEFAULT_LIMITS.maxHeaderBytes + DEFAULT_LIMITS.maxBodyBytes + 16,
 };
 
+/**
+ * Written by hand (every publish and forward encodes one): the same
+ * canonical bytes a CBOR encoder makes, one allocation, no intermediate
+ * chunks. test/node/wire.test.ts checks it against cborg.
+ */
 export function encodePayload(payload: GossipPayload): Uint8Array {
-  return payload.kind === 'operation' ? encode([0, payload.headerBytes, payload.body ?? null]) : encode([1, payload.bytes]);
+  if (payload.kind === 'ephemeral') {
+    const out = new Uint8Array(2 + bytesHeadLength(payload.bytes.length) + payload.bytes.length);
+    out[0] = 0x82;
+    out[1] = 1;
+    putBytes(out, 2, payload.bytes);
+    return out;
+  }
+  const { headerBytes, body } = payload;
+  const bodyLength = body ? bytesHeadLength(body.length) + body.length : 1;
+  const out = new Uint8Array(2 + bytesHeadLength(headerBytes.length) + headerBytes.length + bodyLength);
+  out[0] = 0x83;
+  out[1] = 0;
+  const at = putBytes(out, 2, headerBytes);
+  if (body) putBytes(out, at, body);
+  else out[at] = 0xf6; // null
+  return out;
+}
+
+/** Length of a CBOR byte string's head (major type 2) for `n` bytes. */
+function bytesHeadLength(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+/** Writes `bytes` as a CBOR byte string at `offset`; returns the offset after it. */
+function putBytes(out: Uint8Array, offset: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n < 24) out[offset++] = 0x40 | n;
+  else if (n < 0x100) {
+    out[offset++] = 0x58;
+    out[offset++] = n;
+  } else if (n < 0x10000) {
+    out[offset++] = 0x59;
+    out[offset++] = n >>> 8;
+    out[offset++] = n & 0xff;
+  } else {
+    out[offset++] = 0x5a;
+    new DataView(out.buffer, out.byteOffset).setUint32(offset, n);
+    offset += 4;
+  }
+  out.set(bytes, offset);
+  return offset + n;
 }
 
 export function decodePayload(bytes: Uint8Array): GossipPayload {

@@ -62,6 +62,8 @@ const MAX_RX_BYTES = 64 * 1024 * 1024;
 /** Ephemeral events per subscriber: lossy by nature, the oldest go. */
 const MAX_RX_EPHEMERAL = 1024;
 const SCAN_PAGE = 1000;
+/** Recently ordered operations' log heights, so that a dependency on one is noted without a store read. */
+const RECENT_ORDERED = 512;
 
 interface Head {
   hash: Hash;
@@ -84,6 +86,7 @@ export class TopicState {
   readonly #chain: ProcessorChain;
   /** Operations nothing stored depends on yet, in order of release. */
   #heads = new Map<string, Head>();
+  readonly #recentOrdered = new Map<string, LogHeight>();
   /** Stored by sync, not ordered yet (`storedBySync`). */
   #synced: StoredOperation[] = [];
   readonly #onProblem: (message: string) => void;
@@ -113,6 +116,7 @@ export class TopicState {
       onOrdered: (ordered) => {
         this.#advanceHeads(ordered.operation, ordered.lamport);
         this.#noteReferences(ordered.operation);
+        this.#rememberOrdered(ordered.operation);
       },
       onDelivered: (ops) => this.#emit(ops),
       onReport: (report) => {
@@ -351,10 +355,22 @@ export class TopicState {
     if (author === this.#self || previous.length === 0) return;
     const held: LogHeight[] = [];
     for (const hash of previous) {
+      // Dependencies are ordered before what depends on them, usually just before.
+      const recent = this.#recentOrdered.get(hash.toHex());
+      if (recent) {
+        held.push(recent);
+        continue;
+      }
       const dep = this.#store.getOperation(hash);
       if (dep) held.push({ author: dep.header.publicKey, logId: logIdOf(dep.header), seqNum: dep.header.seqNum });
     }
     this.noteHeights(author, held);
+  }
+
+  #rememberOrdered(op: Operation): void {
+    const recent = this.#recentOrdered;
+    recent.set(op.hash.toHex(), { author: op.header.publicKey, logId: logIdOf(op.header), seqNum: op.header.seqNum });
+    if (recent.size > RECENT_ORDERED) recent.delete(recent.keys().next().value!);
   }
 
   /**

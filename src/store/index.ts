@@ -16,6 +16,7 @@ export type {
   StoredOperation,
   IngestOutcome,
   IngestItem,
+  IngestOptions,
   ForkEvidence,
 } from './types.ts';
 export { MemoryStore } from './memory.ts';

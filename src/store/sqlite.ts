@@ -12,7 +12,7 @@ import { bytesKey, logAddress, type ForkRecord, type IngestBackend, type LogAddr
 import { ingestOperation } from './ingest.ts';
 import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema.ts';
 import { prepareStatements, type Statements } from './sqlite-statements.ts';
-import type { ForkEvidence, IngestItem, IngestOutcome, LogHeight, LogRef, Store, StoredOperation } from './types.ts';
+import type { ForkEvidence, IngestItem, IngestOptions, IngestOutcome, LogHeight, LogRef, Store, StoredOperation } from './types.ts';
 
 interface OperationRow {
   local_seq: number;
@@ -47,6 +47,8 @@ export class SqliteStore implements Store, IngestBackend {
   readonly #sql: Statements;
   readonly #ingestOne: (op: Operation, topic?: Uint8Array) => IngestOutcome;
   readonly #ingestMany: (items: IngestItem[]) => IngestOutcome[];
+  /** Set when the store syncs every commit: switches for commits that need not be. */
+  readonly #relaxSync: { on: Database.Statement; off: Database.Statement } | undefined;
   /**
    * Read caches of the ingest path: log refs, log tips, forks (rare, all
    * loaded) and topic links already made. Dropped whenever a transaction
@@ -56,14 +58,17 @@ export class SqliteStore implements Store, IngestBackend {
   #tips = new Map<string, LogTip | null>();
   #forks = new Map<string, ForkRecord>();
   #linked = new Set<string>();
+  /** Topic ids as map keys, per id array: a batch carries the same array in every item. */
+  #topicKeys = new WeakMap<Uint8Array, string>();
 
-  private constructor(path: string, db: Database.Database) {
+  private constructor(path: string, db: Database.Database, durability: Durability) {
     this.path = path;
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#ingestOne = this.#guarded(db.transaction((op: Operation, topic?: Uint8Array) => ingestOperation(this, op, topic)));
     this.#ingestMany = this.#guarded(db.transaction((items: IngestItem[]) => items.map((item) => ingestOperation(this, item.operation, item.topic))));
     this.#loadForks();
+    this.#relaxSync = durability === 'full' ? { on: db.prepare('PRAGMA synchronous = NORMAL'), off: db.prepare('PRAGMA synchronous = FULL') } : undefined;
   }
 
   /** Opens (or creates) the store at `path` (`:memory:` for a throwaway one). */
@@ -85,15 +90,22 @@ export class SqliteStore implements Store, IngestBackend {
       db.close();
       throw err;
     }
-    return new SqliteStore(path, db);
+    return new SqliteStore(path, db, durability);
   }
 
   ingest(operation: Operation, topic?: Uint8Array): IngestOutcome {
     return this.#ingestOne(operation, topic);
   }
 
-  ingestBatch(items: IngestItem[]): IngestOutcome[] {
-    return this.#ingestMany(items);
+  ingestBatch(items: IngestItem[], options: IngestOptions = {}): IngestOutcome[] {
+    if (options.durable !== false || !this.#relaxSync) return this.#ingestMany(items);
+    // The level is the connection's, read at each commit: set around this one.
+    this.#relaxSync.on.run();
+    try {
+      return this.#ingestMany(items);
+    } finally {
+      this.#relaxSync.off.run();
+    }
   }
 
   close(): void {
@@ -223,7 +235,9 @@ export class SqliteStore implements Store, IngestBackend {
 
   link(topic: Uint8Array, log: LogAddress): void {
     // Length first: the key stays unambiguous whatever the topic's length.
-    const key = String.fromCharCode(topic.length) + bytesKey(topic) + log.key;
+    let topicKey = this.#topicKeys.get(topic);
+    if (topicKey === undefined) this.#topicKeys.set(topic, (topicKey = String.fromCharCode(topic.length) + bytesKey(topic)));
+    const key = topicKey + log.key;
     if (this.#linked.has(key)) return;
     this.#sql.link.run(topic, this.#ref(log, true));
     if (this.#linked.size > MAX_CACHED) this.#linked.clear();

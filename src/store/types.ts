@@ -65,6 +65,19 @@ export interface IngestItem {
   topic?: Uint8Array;
 }
 
+export interface IngestOptions {
+  /**
+   * false: the commit may skip the disk sync (SQLite under `durability:
+   * 'full'` commits it with `synchronous=NORMAL`). A crash of the process
+   * still loses nothing; a power cut may roll back the last such commits,
+   * always a suffix of the commit order, and the next durable commit syncs
+   * them too. For other authors' operations, which sync fetches again; never
+   * for this node's own, whose seqNum must not be reused after a power cut.
+   * Default true.
+   */
+  durable?: boolean;
+}
+
 /**
  * The store of a node. Ingest is one transaction per operation (validate
  * against the log, detect forks, skip duplicates, insert, link the topic);
@@ -74,6 +87,6 @@ export interface IngestItem {
 export interface Store extends OperationStore, LogStore, TopicStore, CursorStore {
   readonly kind: 'memory' | 'sqlite';
   ingest(operation: Operation, topic?: Uint8Array): IngestOutcome;
-  ingestBatch(items: IngestItem[]): IngestOutcome[];
+  ingestBatch(items: IngestItem[], options?: IngestOptions): IngestOutcome[];
   close(): void;
 }

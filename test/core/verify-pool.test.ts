@@ -49,3 +49,36 @@ test('VerifyPool: agrees with verification on this thread, good and tampered sig
     await pool.close();
   }
 });
+
+test('VerifyPool: idle workers stop, and start again for the next batch', async () => {
+  const pool = await VerifyPool.create({ threads: 2, idleMs: 20 });
+  try {
+    const good = ops();
+    const expected = good.map(() => true);
+    assert.deepEqual(await pool.verify(good), expected);
+    for (let i = 0; i < 500 && pool.running > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(pool.running, 0);
+    assert.deepEqual(await pool.verify(good), expected);
+    assert.equal(pool.running, 2);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('VerifyPool: inline while the workers start gives the same verdicts as the workers', async () => {
+  const pool = await VerifyPool.create({ threads: 2, inlineWhileStarting: true });
+  try {
+    const good = ops();
+    const all = [...good.slice(0, 7), tampered(good[7], 40), ...good.slice(8), tampered(good[1], good[1].headerBytes.length - 3)];
+    const expected = all.map((op) => op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature));
+    assert.equal(expected.filter((ok) => !ok).length, 2);
+    // Right after create the workers are still starting: this batch is checked here.
+    assert.deepEqual(await pool.verify(all), expected);
+    // And by the workers once they are up.
+    for (let i = 0; i < 3000 && !pool.started; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(pool.started);
+    assert.deepEqual(await pool.verify(all), expected);
+  } finally {
+    await pool.close();
+  }
+});

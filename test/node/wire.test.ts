@@ -59,6 +59,21 @@ test('gossip payloads and frames round-trip', () => {
   assert.equal(decoded.kind, 'overlay');
 });
 
+test('gossip payloads are encoded byte for byte as cborg encodes them, at every length class', () => {
+  for (const n of [0, 1, 23, 24, 255, 256, 65_535, 65_536, 70_000]) {
+    const bytes = new Uint8Array(n).map((_, i) => i * 7);
+    const header = new Uint8Array((n % 300) + 1).fill(9);
+    const cases: [Parameters<typeof encodePayload>[0], unknown[]][] = [
+      [{ kind: 'operation', headerBytes: header, body: bytes }, [0, header, bytes]],
+      [{ kind: 'operation', headerBytes: bytes }, [0, bytes, null]],
+      [{ kind: 'ephemeral', bytes }, [1, bytes]],
+    ];
+    for (const [payload, value] of cases) {
+      assert.deepEqual(encodePayload(payload), new Uint8Array(encode(value)), `length ${n}, ${payload.kind}`);
+    }
+  }
+});
+
 test('property: random bytes never crash the payload, ephemeral, frame or ticket decoders', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {

@@ -111,6 +111,18 @@ test('sqlite: commits are durable by default (WAL with synchronous=FULL); normal
     const fast = openStore({ storage: 'sqlite', path, durability: 'normal' }) as SqliteStore;
     assert.equal(fast.pragmas().synchronous, 'normal');
     fast.close();
+    // Other authors' operations commit without a sync of their own; the
+    // connection is back to syncing every commit right after.
+    const relaxed = SqliteStore.open(path);
+    const others = makeLog(keyFor(6), 2);
+    assert.deepEqual(
+      relaxed.ingestBatch([{ operation: others[0] }], { durable: false }).map((o) => o.status),
+      ['inserted'],
+    );
+    assert.equal(relaxed.pragmas().synchronous, 'full');
+    relaxed.ingest(others[1]);
+    assert.equal(relaxed.readLog(keyFor(6).publicKey, logIdFor(1), -1, 10).length, 2);
+    relaxed.close();
     assert.throws(
       () => SqliteStore.open(path, { durability: 'off' as 'full' }),
       (err) => isWalkawayError(err, 'INVALID_ARGUMENT'),

@@ -1,5 +1,6 @@
 /**
- * The libp2p host of a node: TCP and WebSockets, Noise, yamux, identify,
+ * The libp2p host of a node: TCP and WebSockets (loaded on first use:
+ * lazy-websockets.ts), Noise, yamux, identify,
  * ping, DCUtR (TCP hole punching with a dial port: hole-punch.ts), circuit
  * relay (client always, server on request), mDNS on
  * request, a private-network key derived from the network id (strangers
@@ -18,17 +19,16 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { dcutr } from '@libp2p/dcutr';
 import { identify } from '@libp2p/identify';
 import type { PeerId, PeerInfo, PeerRouting } from '@libp2p/interface';
-import { mdns } from '@libp2p/mdns';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
 import { privateNetwork } from './private-network.ts';
 import { freePort, holePunchingDcutr, ObservedAddresses, portReusingTcp, ResponderDials } from './hole-punch.ts';
 import { tcp } from '@libp2p/tcp';
-import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import type { Multiaddr } from '@multiformats/multiaddr';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createLog } from '../../core/log.ts';
 import { concatBytes, crypto, toHex, utf8, type PrivateKey } from '../../core/index.ts';
+import { isWebSocketAddress, lazyWebSockets, loadWebSockets } from './lazy-websockets.ts';
 import { publicKeyOfPeer } from './peer-ids.ts';
 import { KEEPALIVE, SLOW_PEER_MS } from './keepalive.ts';
 
@@ -136,6 +136,9 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     // needs more, and the relay serves one network id only (pnet).
     services.relay = circuitRelayServer({ reservations: { applyDefaultLimit: false, maxReservations: 256 } });
   }
+  // Optional parts load only when asked for (each costs RSS an idle node would keep).
+  const webSockets = lazyWebSockets(options.listen.some((a) => isWebSocketAddress(multiaddr(a))) ? await loadWebSockets() : undefined);
+  const peerDiscovery = options.mdns ? [(await import('@libp2p/mdns')).mdns()] : [];
   const slot: { source?: AddressSource } = {};
   const router: PeerRouting = {
     async findPeer(peerId: PeerId): Promise<PeerInfo> {
@@ -154,7 +157,7 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
   const host = await createLibp2p({
     privateKey: libp2pKey,
     addresses: { listen: [...options.listen, '/p2p-circuit'] },
-    transports: [dialPort === undefined ? tcp() : portReusingTcp(dialPort, responders), webSockets(), circuitRelayTransport()],
+    transports: [dialPort === undefined ? tcp() : portReusingTcp(dialPort, responders), webSockets, circuitRelayTransport()],
     connectionEncrypters: [noise()],
     // yamux grows a stream's receive window up to 16 MiB, but libp2p aborts a
     // stream whose unread buffer passes 4 MiB: a paused reader (sync ingest
@@ -181,7 +184,7 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
         return false;
       },
     },
-    peerDiscovery: options.mdns ? [mdns()] : [],
+    peerDiscovery,
     services,
   });
   addressSources.set(host, slot);

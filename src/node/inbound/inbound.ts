@@ -67,6 +67,8 @@ export class Inbound {
   readonly #gapTimers = new Set<string>();
   /** Fork points reported (author, log, seqNum), oldest first. */
   readonly #forks = new Set<string>();
+  /** Topic ids as hex, per id array: the same few arrays come with every operation. */
+  readonly #hexOf = new WeakMap<Uint8Array, string>();
   #nextJob = 1;
   #now = 0;
 
@@ -158,7 +160,13 @@ export class Inbound {
   }
 
   #topic(topic: Uint8Array): TopicEntry | undefined {
-    return this.#topics.get(toHex(topic));
+    return this.#topics.get(this.#hex(topic));
+  }
+
+  #hex(topic: Uint8Array): string {
+    let hex = this.#hexOf.get(topic);
+    if (hex === undefined) this.#hexOf.set(topic, (hex = toHex(topic)));
+    return hex;
   }
 
   #job(job: Job): number {
@@ -229,7 +237,7 @@ export class Inbound {
     if (job.ticket !== undefined) out.push({ type: 'result', ticket: job.ticket, result: { request: { operation: op, topic: job.topicId, kind: 'live' }, outcome } });
     if (outcome.status !== 'rejected') {
       // Stored now (or before): whatever came early after it may follow.
-      if (!topic || this.#topics.get(toHex(job.topicId)) !== topic) return;
+      if (!topic || this.#topic(job.topicId) !== topic) return;
       topic.ahead.dropUpTo(op);
       const next = topic.ahead.takeNext(op);
       if (next) this.#ingestOne({ kind: 'one', via: 'gossip', topic, topicId: job.topicId, op: next }, out);
@@ -383,7 +391,7 @@ export class Inbound {
     for (const { request, outcome } of results) {
       if (outcome.status === 'inserted') {
         out.push({ type: 'stored', topic: request.topic, operation: outcome.operation, via: 'sync' });
-        topics.set(toHex(request.topic), request.topic);
+        topics.set(this.#hex(request.topic), request.topic);
       } else if (outcome.status === 'rejected' && outcome.error.code === 'FORK') {
         this.#readFork(request.topic, request.operation, 'sync', out);
       }

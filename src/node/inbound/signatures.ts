@@ -27,9 +27,13 @@ export const inlineVerifier: Verifier = {
 
 let shared: Promise<VerifyPool> | undefined;
 
-/** One worker pool per process, shared by every session that is not given one. */
+/**
+ * One worker pool per process, shared by every session that is not given
+ * one; started by the first sync batch, which does not wait for it (its
+ * workers stop when idle: verify-pool.ts).
+ */
 export function sharedVerifyPool(): Promise<VerifyPool> {
-  shared ??= VerifyPool.create();
+  shared ??= VerifyPool.create({ inlineWhileStarting: true });
   return shared;
 }
 

@@ -205,7 +205,8 @@ export class InboundStoreDriver implements SyncIngest {
 
   #storeIngest(job: number, items: { operation: Operation; topic?: Uint8Array }[]): void {
     try {
-      const outcomes = items.length === 1 ? [this.#store.ingest(items[0].operation, items[0].topic)] : this.#store.ingestBatch(items);
+      // Other authors' operations (sync, multicast): no disk sync of their own.
+      const outcomes = this.#store.ingestBatch(items, { durable: false });
       this.#queue.push({ type: 'ingested', job, outcomes });
     } catch (err) {
       this.#queue.push({ type: 'store-failed', job, error: err as Error });
@@ -223,7 +224,7 @@ export class InboundStoreDriver implements SyncIngest {
     queueMicrotask(() => {
       const group = this.#group;
       this.#group = [];
-      this.#commitGroup(group);
+      this.#commitGroup(group, true);
     });
   }
 
@@ -239,15 +240,24 @@ export class InboundStoreDriver implements SyncIngest {
       this.#burstTimer = undefined;
       const burst = this.#burst;
       this.#burst = [];
-      if (!this.#stopped) this.#commitGroup(burst);
+      if (!this.#stopped) this.#commitGroup(burst, false);
     });
   }
 
-  #commitGroup(group: { job: number; item: IngestItem }[]): void {
+  /**
+   * `durable`: this node's own operations are synced to disk before anyone
+   * hears of them (a power cut must not let a seqNum be signed twice); other
+   * authors' are not, since sync fetches what a power cut rolls back, and
+   * every later durable commit syncs them too (store `IngestOptions`).
+   */
+  #commitGroup(group: { job: number; item: IngestItem }[], durable: boolean): void {
     let outcomes: IngestOutcome[] | undefined;
     let error: Error | undefined;
     try {
-      outcomes = group.length === 1 ? [this.#store.ingest(group[0].item.operation, group[0].item.topic)] : this.#store.ingestBatch(group.map((g) => g.item));
+      outcomes = this.#store.ingestBatch(
+        group.map((g) => g.item),
+        { durable },
+      );
     } catch (err) {
       error = err as Error;
     }

@@ -1,0 +1,21 @@
+/** The flags of `walkaway chat` (its help text in chat.ts says what each does); also read by the CLI fuzz target. */
+export const CHAT_OPTIONS = {
+  name: { type: 'string' },
+  data: { type: 'string' },
+  port: { type: 'string' },
+  bootstrap: { type: 'string', multiple: true },
+  listen: { type: 'string', multiple: true },
+  'no-mdns': { type: 'boolean' },
+  relay: { type: 'boolean' },
+  'no-relay': { type: 'boolean' },
+  'use-relay': { type: 'string', multiple: true },
+  'hole-punch': { type: 'boolean' },
+  multicast: { type: 'boolean' },
+  network: { type: 'string' },
+  json: { type: 'boolean' },
+  private: { type: 'boolean' },
+  'forward-secrecy': { type: 'boolean' },
+  key: { type: 'string' },
+  web: { type: 'boolean' },
+  'web-port': { type: 'string' },
+} as const;

@@ -17,10 +17,14 @@
  * The two-core verify limit is N x (CPU µs of one Ed25519 verify on the
  * node's crypto) / 2, measured before and after the run.
  *
- *   npm run bench -- sync [--ops 100000] [--reps 3] [--sides a,b,...] [--save]
+ * `--base <dir>` adds `base-all` and `base-tips`: the same two sides run
+ * from another checkout (`git archive <commit> | tar -x -C <dir>`, with a
+ * node_modules link), interleaved with this one, for before/after in one run.
+ *
+ *   npm run bench -- sync [--ops 100000] [--reps 3] [--sides a,b,...] [--base <dir>] [--prepared <dir>] [--save]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,7 +43,7 @@ interface Child {
 }
 
 function child(file: string, args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', here(file), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', file.startsWith('/') ? file : here(file), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   return {
     proc,
@@ -106,26 +110,33 @@ async function prepared(file: string, args: string[]): Promise<void> {
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const ops = Number(flag(args, 'ops', '100000'));
   const reps = Number(flag(args, 'reps', '3'));
-  const sides = flag(args, 'sides', ALL_SIDES.join(',')).split(',');
-  const dir = mkdtempSync(join(tmpdir(), 'walkaway-bench-sync-'));
+  const base = flag(args, 'base', '');
+  const sides = flag(args, 'sides', [...ALL_SIDES, ...(base ? ['base-all', 'base-tips'] : [])].join(',')).split(',');
+  // --prepared <dir>: the serving stores are kept there and filled only once (1M operations take minutes to make).
+  const kept = flag(args, 'prepared', '');
+  const dir = kept || mkdtempSync(join(tmpdir(), 'walkaway-bench-sync-'));
   const verifyBefore = verifyCpuUs();
   try {
     const walkawayDb = join(dir, 'walkaway-serve.db');
     const hyperDir = join(dir, 'hypercore-serve');
-    if (sides.some((s) => s.startsWith('walkaway'))) await prepared('./sync-peer.ts', [walkawayDb, '1', String(ops), String(BODY_BYTES)]);
-    if (sides.some((s) => s.startsWith('hypercore'))) await prepared('./sync-hypercore.ts', [hyperDir, String(ops), String(BODY_BYTES)]);
+    const fill = (path: string) => !kept || !existsSync(path);
+    if (sides.some((s) => s.startsWith('walkaway') || s.startsWith('base')) && fill(walkawayDb))
+      await prepared('./sync-peer.ts', [walkawayDb, '1', String(ops), String(BODY_BYTES)]);
+    if (sides.some((s) => s.startsWith('hypercore')) && fill(hyperDir)) await prepared('./sync-hypercore.ts', [hyperDir, String(ops), String(BODY_BYTES)]);
     let n = 0;
     const fresh = (tag: string) => join(dir, `${tag}-${n++}`);
-    const walkaway = (verify: string) => async () => {
-      const db = fresh('walkaway-fetch');
-      try {
-        return await sample('./sync-peer.ts', [walkawayDb, 'libp2p'], (r) => [db, 'libp2p', r.address, verify], ops);
-      } finally {
-        rmSync(db, { force: true });
-        rmSync(db + '-wal', { force: true });
-        rmSync(db + '-shm', { force: true });
-      }
-    };
+    const walkaway =
+      (verify: string, peer = './sync-peer.ts') =>
+      async () => {
+        const db = fresh('walkaway-fetch');
+        try {
+          return await sample(peer, [walkawayDb, 'libp2p'], (r) => [db, 'libp2p', r.address, verify], ops);
+        } finally {
+          rmSync(db, { force: true });
+          rmSync(db + '-wal', { force: true });
+          rmSync(db + '-shm', { force: true });
+        }
+      };
     const hypercore = (mode: string) => async () => {
       const d = fresh('hypercore-fetch');
       try {
@@ -137,6 +148,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const table: Record<string, () => Promise<Sample>> = {
       'walkaway-all': walkaway('all'),
       'walkaway-tips': walkaway('tips'),
+      'base-all': walkaway('all', join(base, 'bench/sync-peer.ts')),
+      'base-tips': walkaway('tips', join(base, 'bench/sync-peer.ts')),
       'hypercore-bulk': hypercore('bulk'),
       'hypercore-default': hypercore('default'),
     };
@@ -148,10 +161,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const best = hcSides.sort((a, b) => m(a).ms - m(b).ms)[0];
     const hc = best ? m(best) : ({} as Record<string, number>);
     const leastBytes = Math.min(...hcSides.map((s) => m(s).wireBytesPerOp));
+    // The two-core verify limit: every signature verified once, both cores doing nothing else.
     const limitMs = (ops * verifyUs.median) / 2 / 1000;
+    // What the two cores must do in all, both processes together: a wall time under this is impossible.
+    const cpuBoundMs = (s: string) => (ops * m(s).cpuUsPerOp) / 2 / 1000;
     const summary = {
       ops,
       reps,
+      limit:
+        'two-core verify limit = ops x (CPU µs of one Ed25519 verify, one thread, measured before and after the run) / 2; the serving process shares the same 2 cores',
       hypercoreBaseline: best ?? null,
       twoCoreVerifyLimitMs: round(limitMs, 1),
       verifyCpuUs: verifyUs.median,
@@ -159,10 +177,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         'tips time / Hypercore (<= 0.8)': ratio(m('walkaway-tips').ms, hc.ms),
         'all: time / two-core verify limit (wall, loaded machine)': ratio(m('walkaway-all').ms, limitMs),
         'all: verify CPU / fetch CPU per op (1 = nothing but verify)': ratio(verifyUs.median, m('walkaway-all').fetchCpuUsPerOp),
+        'all: two-core CPU bound (both processes) / two-core verify limit': ratio(cpuBoundMs('walkaway-all'), limitMs),
+        'all: time / two-core CPU bound (1 = both cores busy throughout)': ratio(m('walkaway-all').ms, cpuBoundMs('walkaway-all')),
         'wire bytes/op / Hypercore least (<= 1.2)': ratio(m('walkaway-all').wireBytesPerOp, leastBytes),
         'CPU/op both sides / Hypercore (tips)': ratio(m('walkaway-tips').cpuUsPerOp, hc.cpuUsPerOp),
         'CPU/op both sides / Hypercore (all)': ratio(m('walkaway-all').cpuUsPerOp, hc.cpuUsPerOp),
       },
+      ...(base ? { 'after / before (medians of this run)': afterOverBefore(m) } : {}),
       medians: Object.fromEntries(sides.map((s) => [s, m(s)])),
       load: result.load,
     };
@@ -174,8 +195,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       ...result,
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!kept) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function afterOverBefore(m: (side: string) => Record<string, number>): Record<string, Record<string, number | null>> {
+  const keys = ['ms', 'firstOpMs', 'fetchCpuUsPerOp', 'serveCpuUsPerOp', 'peakRssMB', 'wireBytesPerOp'];
+  return Object.fromEntries(['all', 'tips'].map((v) => [v, Object.fromEntries(keys.map((k) => [k, ratio(m(`walkaway-${v}`)[k], m(`base-${v}`)[k])]))]));
 }
 
 function syncCharts(r: Interleaved, sides: string[], ops: number): Record<string, string> {

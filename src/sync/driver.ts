@@ -120,6 +120,21 @@ class StreamDriver {
   #outgoing: Uint8Array[] = [];
   #waitingDrain = false;
   #finished = false;
+  /** Frames read but not yet decoded: the rest of a chunk once the in-flight cap is reached. */
+  #held: Uint8Array[] = [];
+  /** The stream ended (or closed) while frames were held: tell the session after them. */
+  #endHeld = false;
+  #reading = false;
+  #wantRead = false;
+  #batchesInFlight = 0;
+  #opsInFlight = 0;
+  /**
+   * The cap on operations in flight starts small and doubles with every
+   * answered batch up to `maxOpsInFlight`: the first batch is verified and
+   * stored before the thread is busy decoding thousands behind it.
+   */
+  #window = FIRST_WINDOW;
+  #bytesInFlight = 0;
   readonly #runtime: Runtime;
   #lastProgress: number;
   #lastSend: number;
@@ -144,13 +159,16 @@ class StreamDriver {
       mode: this.#config.verify,
       onResults: (results) => {
         this.#progress();
+        for (const { request } of results) this.#answered(request.operation);
+        this.#window = Math.min(this.#window * 2, this.#config.maxOpsInFlight);
         this.feed({ type: 'ingested', results });
+        this.#readMore();
       },
       onBacklog: (n) => this.#onBacklog(n),
     });
     this.#listen('data', (chunk: Uint8Array) => this.#onData(chunk));
-    this.#listen('end', () => this.feed({ type: 'end' }));
-    this.#listen('close', () => this.feed({ type: 'end' }));
+    this.#listen('end', () => this.#onEnd());
+    this.#listen('close', () => this.#onEnd());
     this.#listen('error', (err: Error) => this.feed({ type: 'fail', error: new WalkawayError('CLOSED', `stream failed: ${err.message}`) }));
     const interval = Math.max(5, Math.min(this.#config.stallTimeoutMs, this.#config.keepaliveMs) / 4);
     this.#stopTimer = every(this.#runtime, interval, () => this.#tick(), true);
@@ -176,6 +194,7 @@ class StreamDriver {
     } finally {
       this.#running = false;
     }
+    if (this.#wantRead) this.#readMore();
   }
 
   #apply(output: SyncOutput): void {
@@ -193,6 +212,8 @@ class StreamDriver {
         this.#queue.push({ type: 'log-page', operations: this.#store.readLog(output.author, output.logId, output.afterSeq, output.limit) });
         return;
       case 'ingest':
+        this.#opsInFlight++;
+        this.#bytesInFlight += sizeOf(output.request.operation);
         this.#pipeline.push(output.request);
         return;
       case 'emit':
@@ -217,7 +238,10 @@ class StreamDriver {
       this.#stream.once('drain', () => {
         this.#waitingDrain = false;
         this.#progress();
-        this.feed({ type: 'drain' });
+        // Not from inside 'drain': a transport that takes a write at once emits
+        // it from a callback, and reading the next page there chained page
+        // after page without the event loop turning (no socket IO, no pings).
+        this.#runtime.setTimer(0, () => this.feed({ type: 'drain' }), true);
       });
     } else if (!this.#waitingDrain) {
       // Yield to IO between pages even when the stream never pushes back.
@@ -236,16 +260,62 @@ class StreamDriver {
       this.feed({ type: 'fail', error: err as WalkawayError });
       return;
     }
-    for (const frame of frames) {
-      if (this.session.closed) break;
-      this.feed({ type: 'recv', frame });
+    for (const frame of frames) this.#held.push(frame);
+    this.#readMore();
+  }
+
+  /** Whether ingest is as far behind as a session may let it be: stop decoding and reading. */
+  #full(): boolean {
+    const c = this.#config;
+    const ops = Math.min(this.#window, c.maxOpsInFlight);
+    return this.#batchesInFlight >= c.maxBatchesInFlight || this.#opsInFlight >= ops || this.#bytesInFlight >= c.maxBytesInFlight;
+  }
+
+  /** Decodes held frames while ingest has room, then reads the stream again (or pauses it). */
+  #readMore(): void {
+    if (this.#finished) return;
+    // Called back from inside a feed (ingest answers synchronously): the loop that runs re-checks.
+    if (this.#running || this.#reading) {
+      this.#wantRead = true;
+      return;
     }
+    this.#reading = true;
+    try {
+      while (this.#held.length > 0 && !this.#full()) {
+        if (this.session.closed) {
+          this.#held = [];
+          break;
+        }
+        this.feed({ type: 'recv', frame: this.#held.shift()! });
+      }
+    } finally {
+      this.#reading = false;
+      this.#wantRead = false;
+    }
+    if (this.#held.length > 0 || this.#full()) {
+      this.#stream.pause();
+      return;
+    }
+    if (this.#endHeld) {
+      this.#endHeld = false;
+      this.feed({ type: 'end' });
+    } else if (this.#stream.isPaused()) this.#stream.resume();
+  }
+
+  #onEnd(): void {
+    // Frames still held were sent before the end: the session sees them first.
+    if (this.#held.length > 0) this.#endHeld = true;
+    else this.feed({ type: 'end' });
+  }
+
+  #answered(operation: Operation): void {
+    this.#opsInFlight--;
+    this.#bytesInFlight -= sizeOf(operation);
   }
 
   #onBacklog(batchesInFlight: number): void {
-    if (this.#finished) return;
-    if (batchesInFlight >= this.#config.maxBatchesInFlight) this.#stream.pause();
-    else if (this.#stream.isPaused()) this.#stream.resume();
+    this.#batchesInFlight = batchesInFlight;
+    this.#readMore();
   }
 
   #tick(): void {
@@ -312,6 +382,13 @@ class StreamDriver {
       if (!stream.writableEnded) stream.end();
     });
   }
+}
+
+/** Operations in flight before the first batch is answered. */
+const FIRST_WINDOW = 64;
+
+function sizeOf(op: Operation): number {
+  return op.headerBytes.length + (op.body?.length ?? 0);
 }
 
 function topicForks(store: Store, topic: Uint8Array): ForkEvidence[] {

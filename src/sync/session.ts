@@ -6,9 +6,9 @@
  * live mode. The driver does all IO: store reads, verification, ingest,
  * the stream, and the clock.
  */
-import { bytesEqual, decodeOperationUnverified, logIdOf, pruneFlagOf, toHex, WalkawayError, type Operation, type PublicKey } from '../core/index.ts';
+import { bytesEqual, decodeOperationUnverified, Hash, logIdOf, pruneFlagOf, toHex, WalkawayError, type Operation, type PublicKey } from '../core/index.ts';
 import type { ForkEvidence, LogHeight } from '../store/index.ts';
-import { compactOf, headerOfNext } from './op-delta.ts';
+import { compactOf, headerOfNext, rebuildHeader, type NextOperation } from './op-delta.ts';
 import { decodeMessage, MAX_HAVE_ENTRIES, SYNC_PROTOCOL_VERSION, type HaveEntry, type SyncMessage } from './messages.ts';
 import {
   DEFAULT_SYNC_CONFIG,
@@ -61,6 +61,8 @@ export class SyncSession {
   #cursor = -1;
   #awaitingDrain = false;
   #toSend = 0;
+  /** Pages start small and double up to `pageSize`: the first operations go out before a whole page is read. */
+  #pageLimit = FIRST_PAGE;
   #liveQueue: Operation[] = [];
   /** The last operation sent as `operation` or `next`: what a `next` continues. */
   #lastSent: Operation | undefined;
@@ -183,12 +185,12 @@ export class SyncSession {
         return this.#emit({ type: 'presync', direction: 'receive', operations: message.operations, bytes: message.bytes });
       case 'operation':
         if (phase !== 'operations') throw unexpected(message.type, phase);
-        return this.#onOperation(message.header, message.body);
+        return this.#onOperation(decodeOperationUnverified(message.header, message.body, this.config.limits));
       case 'next':
         if (phase !== 'operations') throw unexpected(message.type, phase);
         if (!this.#lastReceived) throw new WalkawayError('PROTOCOL', 'a next message before any operation');
         // The exact header it stands for, then the same checks as a whole operation.
-        return this.#onOperation(headerOfNext(this.#lastReceived, message), message.body);
+        return this.#onOperation(this.#decodeNext(this.#lastReceived, message));
       case 'fork':
         if (phase !== 'operations') throw unexpected(message.type, phase);
         return this.#onForkEvidence(message.headers);
@@ -248,8 +250,24 @@ export class SyncSession {
     this.#computeWants();
   }
 
-  #onOperation(header: Uint8Array, body: Uint8Array | undefined): void {
-    const operation = decodeOperationUnverified(header, body, this.config.limits);
+  /**
+   * A `Next` as the operation it stands for. Its header's payload size and
+   * hash are computed from its body, so the body is not hashed a second time
+   * (an empty body still takes the whole check, which refuses it).
+   */
+  #decodeNext(prev: Operation, next: NextOperation): Operation {
+    const { body } = next;
+    if (!body || body.length === 0 || body.length > this.config.limits.maxBodyBytes) {
+      return decodeOperationUnverified(headerOfNext(prev, next), body, this.config.limits);
+    }
+    const bodyHash = Hash.digest(body);
+    const operation = decodeOperationUnverified(rebuildHeader(prev, next, bodyHash.bytes), undefined, this.config.limits);
+    return { ...operation, body };
+  }
+
+  #onOperation(operation: Operation): void {
+    const header = operation.headerBytes;
+    const body = operation.body;
     const { seqNum, publicKey } = operation.header;
     const logId = logIdOf(operation.header);
     const cur = this.#current;
@@ -400,7 +418,7 @@ export class SyncSession {
     if (this.#sendPhase !== 'streaming') return;
     const want = this.#wants[this.#wantIndex];
     if (!want) return this.#finishSending();
-    const limit = Math.min(this.config.pageSize, want.toSeq - this.#cursor);
+    const limit = Math.min(this.#pageLimit, this.config.pageSize, want.toSeq - this.#cursor);
     this.#out.push({ type: 'read-log', author: want.author, logId: want.logId, afterSeq: this.#cursor, limit });
   }
 
@@ -417,7 +435,8 @@ export class SyncSession {
       this.#stats.sent.bytes += op.headerBytes.length + (op.body?.length ?? 0);
       this.#cursor = seq;
     }
-    const requested = Math.min(this.config.pageSize, want.toSeq - this.#cursor);
+    const requested = Math.min(this.#pageLimit, this.config.pageSize, want.toSeq - this.#cursor);
+    this.#pageLimit = Math.min(this.#pageLimit * 2, this.config.pageSize);
     if (operations.length === 0 || operations.length < requested || this.#cursor >= want.toSeq) {
       this.#wantIndex++;
       this.#cursor = this.#wants[this.#wantIndex]?.afterSeq ?? -1;
@@ -488,6 +507,9 @@ export class SyncSession {
     });
   }
 }
+
+/** Operations in the first page a session sends. */
+const FIRST_PAGE = 16;
 
 function unexpected(type: string, phase: RecvPhase): WalkawayError {
   return new WalkawayError('PROTOCOL', `unexpected ${type} message while waiting for ${phase}`, { message: type, phase });

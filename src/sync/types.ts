@@ -30,6 +30,14 @@ export interface SyncConfig {
   batchSize: number;
   /** Batches being verified at once; beyond this the driver stops reading. */
   maxBatchesInFlight: number;
+  /**
+   * Received operations handed to ingest and not yet answered (verified and
+   * stored or rejected): at this many, or at `maxBytesInFlight` bytes of
+   * them, the driver stops decoding frames and reading the stream. This
+   * bounds what one session holds decoded in memory, whatever the peer sends.
+   */
+  maxOpsInFlight: number;
+  maxBytesInFlight: number;
   /** No progress in either direction for this long ends the session with TIMEOUT. */
   stallTimeoutMs: number;
   /** In live mode, send a ping after this long without sending anything. */
@@ -50,6 +58,8 @@ export const DEFAULT_SYNC_CONFIG: SyncConfig = {
   maxLogs: 1_000_000,
   batchSize: 1000,
   maxBatchesInFlight: 3,
+  maxOpsInFlight: 4000,
+  maxBytesInFlight: 4 * 1024 * 1024,
   stallTimeoutMs: 30_000,
   keepaliveMs: 10_000,
   closeGraceMs: 1_000,

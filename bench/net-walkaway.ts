@@ -134,9 +134,9 @@ const side: Side = {
       return outcome;
     };
     const ingestBatch = store.ingestBatch.bind(store);
-    store.ingestBatch = (items) => {
+    store.ingestBatch = (items, options) => {
       const t0 = performance.now();
-      const outcomes = ingestBatch(items);
+      const outcomes = ingestBatch(items, options);
       counts.batchMs += performance.now() - t0;
       counts.batchIngested += items.length;
       for (const o of outcomes) if (o.status === 'inserted') counts.batchInserted++;

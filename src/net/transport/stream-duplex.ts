@@ -76,9 +76,23 @@ export function streamToDuplex(stream: Stream): Duplex {
   // close-write even while a paused stream still buffers data, and that data
   // was lost (a slow sync receiver lost the tail of the session). 'end' comes
   // only once the buffer is empty and the remote closed.
+  // The pause waits for a microtask: `resume()` (@libp2p/utils 7.4) hands
+  // out what was buffered before it tells the muxer to resume, so a pause
+  // made inside that hand-out was undone at once. yamux then kept granting
+  // window to a paused stream until libp2p aborted it at its 4 MiB read
+  // buffer (3 of 5 all-signature syncs of 100k operations).
+  let pausing = false;
+  const pauseSoon = () => {
+    if (pausing) return;
+    pausing = true;
+    queueMicrotask(() => {
+      pausing = false;
+      if (stream.readStatus === 'readable' && duplex.readableLength >= duplex.readableHighWaterMark) stream.pause();
+    });
+  };
   stream.addEventListener('message', (evt) => {
     const bytes = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
-    if (!duplex.push(bytes) && stream.readStatus === 'readable') stream.pause();
+    if (!duplex.push(bytes)) pauseSoon();
   });
   stream.addEventListener('end', () => duplex.push(null), { once: true });
   stream.addEventListener(

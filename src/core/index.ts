@@ -26,6 +26,7 @@ export {
   decodeOperation,
   decodeOperationUnverified,
   decodeTrustedOperation,
+  signatureValid,
   validateBacklink,
   logIdOf,
   pruneFlagOf,

@@ -83,6 +83,11 @@ export function createOperation(args: CreateOperationArgs): Operation {
   return { hash: Hash.digest(headerBytes), header: { ...unsigned, signature }, headerBytes, body };
 }
 
+/** Whether the operation's Ed25519 signature covers its header (its hash covers the signature). */
+export function signatureValid(op: Operation): boolean {
+  return op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature);
+}
+
 /**
  * Decodes one operation and validates it on its own: canonical shape,
  * version, limits, payload size and hash against the body (if given), and
@@ -90,7 +95,7 @@ export function createOperation(args: CreateOperationArgs): Operation {
  */
 export function decodeOperation(headerBytes: Uint8Array, body?: Uint8Array, limits: Limits = DEFAULT_LIMITS): Operation {
   const op = decodeOperationUnverified(headerBytes, body, limits);
-  if (!op.header.publicKey.verify(unsignedBytesOf(headerBytes), op.header.signature)) {
+  if (!signatureValid(op)) {
     throw new WalkawayError('INVALID_SIGNATURE', `signature of ${op.hash.toHex()} does not verify`, {
       hash: op.hash.toHex(),
       author: op.header.publicKey.toHex(),

@@ -11,7 +11,7 @@
  */
 import { isStrictPublicKey, isStrictSignature } from './ed25519-strict.ts';
 import { WalkawayError } from './errors.ts';
-import { unsignedBytesOf } from './header.ts';
+import { signatureValid } from './operation.ts';
 import type { Operation } from './operation.ts';
 
 interface PendingBatch {
@@ -138,7 +138,7 @@ export class VerifyPool {
   #verifyHere(operations: Operation[]): boolean[] {
     clearTimeout(this.#idleTimer);
     if (this.#workers.length === 0) this.#start();
-    const out = operations.map((op) => op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature));
+    const out = operations.map(signatureValid);
     if (this.#pending.size === 0) this.#idle();
     return out;
   }

@@ -16,7 +16,7 @@ import type { IngestOutcome } from '../../store/index.ts';
 import type { IngestRequest, IngestResult, VerifyMode } from '../../sync/index.ts';
 import { AheadBuffer } from './ahead-buffer.ts';
 import { checkPayload, type CheckedPayload } from './payload-check.ts';
-import { signatureValid } from './signatures.ts';
+import { signatureValid } from '../../core/index.ts';
 import { DEFAULT_INBOUND_CONFIG, type InboundConfig, type InboundInput, type InboundOutput, type InboundTimer, type Via } from './types.ts';
 
 interface TopicEntry {

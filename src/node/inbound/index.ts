@@ -6,7 +6,7 @@
  */
 export { Inbound } from './inbound.ts';
 export { InboundStoreDriver, type InboundHooks, type StoreDriverOptions } from './store-driver.ts';
-export { inlineVerifier, sharedVerifyPool, signatureValid, verifyBatch, verifyTips, type Verifier } from './signatures.ts';
+export { inlineVerifier, sharedVerifyPool, verifyBatch, verifyTips, type Verifier } from './signatures.ts';
 export { AheadBuffer } from './ahead-buffer.ts';
 export { DEFAULT_INBOUND_CONFIG, type ForkReport, type InboundConfig, type InboundInput, type InboundOutput, type InboundTimer, type Via } from './types.ts';
 

@@ -7,7 +7,7 @@
 import { decodeOperationUnverified, WalkawayError, type Operation } from '../../core/index.ts';
 import { verifyEphemeral, type EphemeralMessage } from '../ephemeral.ts';
 import { decodePayload } from '../payload.ts';
-import { signatureValid } from './signatures.ts';
+import { signatureValid } from '../../core/index.ts';
 
 export type CheckedPayload = { kind: 'operation'; op: Operation } | { kind: 'ephemeral'; message: EphemeralMessage; bytes: Uint8Array };
 

@@ -5,13 +5,8 @@
  * (src/sync/VERIFY.md). Everything received passes here before it is
  * stored, forwarded or answered.
  */
-import { unsignedBytesOf, VerifyPool, type Operation } from '../../core/index.ts';
+import { signatureValid, VerifyPool, type Operation } from '../../core/index.ts';
 import type { IngestRequest, VerifyMode } from '../../sync/index.ts';
-
-/** Whether the operation's Ed25519 signature covers its header (its hash covers the signature). */
-export function signatureValid(op: Operation): boolean {
-  return op.header.publicKey.verify(unsignedBytesOf(op.headerBytes), op.header.signature);
-}
 
 /** Anything that checks signatures in bulk: `VerifyPool`, or `inlineVerifier`. */
 export interface Verifier {

@@ -5,7 +5,7 @@
  * a restarted chat still reads the room. The key never goes on the network:
  * only the ticket, handed over out of band, carries it.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex, topicId } from '../core/index.ts';
 import {
@@ -45,6 +45,36 @@ export function parseTopicKey(value: unknown, name = '--key'): Uint8Array | unde
     throw new UsageError(`${name} must be ${KEY_LENGTH * 2} hex digits (a ${KEY_LENGTH}-byte key), e.g. from "openssl rand -hex 32"`);
   }
   return new Uint8Array(Buffer.from(value, 'hex'));
+}
+
+/** Read from a `--key-file` at most: 64 hex digits and a line ending fit many times over. */
+const KEY_FILE_MAX_BYTES = 1024;
+
+/**
+ * The topic key of `--key HEX` or `--key-file FILE`. A key on the command
+ * line shows in the process list (`ps`) of everyone on the machine; a file
+ * (64 hex digits, surrounding whitespace ignored, or 32 raw bytes) does not.
+ */
+export function topicKeyOption(values: { key?: unknown; 'key-file'?: unknown }): Uint8Array | undefined {
+  if (values['key-file'] === undefined) return parseTopicKey(values.key);
+  if (values.key !== undefined) throw new UsageError('--key and --key-file exclude each other');
+  const file = values['key-file'];
+  if (typeof file !== 'string' || file.length === 0 || file.length > 4096) throw new UsageError('--key-file takes a file name');
+  let bytes: Buffer;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const buffer = Buffer.alloc(KEY_FILE_MAX_BYTES + 1);
+      bytes = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, null));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw new UsageError(`--key-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+  }
+  if (bytes.length === KEY_LENGTH) return new Uint8Array(bytes);
+  if (bytes.length > KEY_FILE_MAX_BYTES) throw new UsageError(`--key-file ${file} is too long for a key`);
+  return parseTopicKey(bytes.toString('latin1').trim(), `--key-file ${file}`);
 }
 
 /** The topic id of a topic name or a ticket. */

@@ -16,6 +16,7 @@ export const CHAT_OPTIONS = {
   private: { type: 'boolean' },
   'forward-secrecy': { type: 'boolean' },
   key: { type: 'string' },
+  'key-file': { type: 'string' },
   web: { type: 'boolean' },
   'web-port': { type: 'string' },
 } as const;

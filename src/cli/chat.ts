@@ -9,7 +9,7 @@ import { address, parse, port, text, UsageError } from './args.ts';
 import { CHAT_OPTIONS } from './chat-options.ts';
 import type { ChatSession, ChatEvent } from './chat-session.ts';
 import { groupChatCommand } from './chat-private.ts';
-import { describeEncryption, parseTopicKey, resolveTopicKey, storeTopicKey, topicKeyChat, type ChatEncryption } from './chat-encryption.ts';
+import { describeEncryption, resolveTopicKey, storeTopicKey, topicKeyChat, topicKeyOption, type ChatEncryption } from './chat-encryption.ts';
 import { lineWriter, type LineWriter } from './line-writer.ts';
 import { keepRunningOnNetworkErrors } from './network-errors.ts';
 import { hasPublicAddress, relayAddress } from './relay-flags.ts';
@@ -46,7 +46,9 @@ topic: /add KEY [read|write|manage] (default write), /remove KEY, /members.
                       on (default: the group data scheme, where newcomers read the history)
   --key HEX           encrypt the room with this topic key (64 hex digits, e.g. from
                       "openssl rand -hex 32"); kept in the data directory, and put in
-                      the room's tickets (a ticket's key is used without --key)
+                      the room's tickets (a ticket's key is used without --key);
+                      a key on the command line shows in "ps": prefer --key-file
+  --key-file FILE     the topic key from FILE (64 hex digits, or 32 raw bytes)
   --json              one JSON object per line on stdout instead of text
   --web [PORT]        also serve the chat page on 127.0.0.1 (default port 7077, the next free one if taken)
   -h, --help          this help`;
@@ -76,12 +78,12 @@ export async function chatCommand(argv: string[]): Promise<void> {
   if (relays.length > 16) throw new UsageError('at most 16 --use-relay addresses');
   const relay = values['no-relay'] ? false : values.relay === true || hasPublicAddress();
   if (values.private && isTicket(topic)) throw new UsageError("--private takes a topic name (a private topic's ticket names its owner)");
-  if (values['forward-secrecy'] && (values.key !== undefined || (!values.private && !isTicket(topic)))) {
+  if (values['forward-secrecy'] && (values.key !== undefined || values['key-file'] !== undefined || (!values.private && !isTicket(topic)))) {
     throw new UsageError('--forward-secrecy goes with --private (a private room without --key)');
   }
   if (values['web-port'] !== undefined && !values.web) throw new UsageError('--web-port is spelled --web PORT; see "walkaway chat --help"');
 
-  const key = resolveTopicKey({ dataDir, topic, flag: parseTopicKey(values.key) });
+  const key = resolveTopicKey({ dataDir, topic, flag: topicKeyOption(values) });
   const encryption: ChatEncryption | undefined = key ? topicKeyChat(topic, key) : undefined;
 
   const chat = await startChat({

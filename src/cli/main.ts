@@ -50,7 +50,7 @@ const ID_HELP = `usage: walkaway id [--data DIR]
 Prints this node's public key (hex), creating the identity if needed.
   --data DIR   data directory (default ~/.walkaway)`;
 
-const TICKET_HELP = `usage: walkaway ticket <topic> [--data DIR] [--port N] [--network ID] [--key HEX] [--private [--forward-secrecy]]
+const TICKET_HELP = `usage: walkaway ticket <topic> [--data DIR] [--port N] [--network ID] [--key HEX | --key-file FILE] [--private [--forward-secrecy]]
 
 Prints a ticket for a topic: the network id, the topic and the addresses on
 which this node's chat listens (every IPv4 interface, --port, default 4077).
@@ -60,6 +60,9 @@ Another person joins with "walkaway chat <ticket>".
   --network ID   network id (default "walkaway")
   --key HEX      the room's topic key (64 hex digits; default: the one kept in the data
                  directory by "walkaway chat <topic> --key"): the ticket carries it
+  --key-file FILE
+                 the topic key from FILE (64 hex digits, or 32 raw bytes): unlike --key,
+                 it does not show in the process list
   --private      a private topic you own: the ticket names you as its owner
   --forward-secrecy
                  with --private: the room was made with "chat --private --forward-secrecy"
@@ -92,6 +95,7 @@ async function ticketCommand(argv: string[]): Promise<void> {
       port: { type: 'string' },
       network: { type: 'string' },
       key: { type: 'string' },
+      'key-file': { type: 'string' },
       private: { type: 'boolean' },
       'forward-secrecy': { type: 'boolean' },
     },
@@ -101,11 +105,11 @@ async function ticketCommand(argv: string[]): Promise<void> {
   if (values.help) return void console.log(TICKET_HELP);
   if (!positionals[0]) throw new UsageError('ticket needs a topic; see "walkaway ticket --help"');
   const topic = text(positionals[0], 'the topic', 1024)!;
-  if (values['forward-secrecy'] && (!values.private || values.key !== undefined))
+  if (values['forward-secrecy'] && (!values.private || values.key !== undefined || values['key-file'] !== undefined))
     throw new UsageError('--forward-secrecy goes with --private (a private room without --key)');
   const dir = text(values.data, '--data', 4096) ?? defaultDataDir();
-  const { parseTopicKey, resolveTopicKey } = await import('./chat-encryption.ts');
-  const topicKey = resolveTopicKey({ dataDir: dir, topic, flag: parseTopicKey(values.key) });
+  const { resolveTopicKey, topicKeyOption } = await import('./chat-encryption.ts');
+  const topicKey = resolveTopicKey({ dataDir: dir, topic, flag: topicKeyOption(values) });
   mkdirSync(dir, { recursive: true });
   const key = loadIdentity(dir);
   const { peerIdFromPrivateKey } = await import('@libp2p/peer-id');

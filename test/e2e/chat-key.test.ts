@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -89,7 +89,7 @@ test('a ticket with the key lets a newcomer read the history; a restart keeps re
   await alice.waitForTexts(['dave here']);
 });
 
-test('walkaway ticket --key puts the key in the ticket; a bad or conflicting key exits 2 with one line', () => {
+test('walkaway ticket --key or --key-file puts the key in the ticket; a bad or conflicting key exits 2 with one line', () => {
   const out = spawnSync(process.execPath, [BIN, 'ticket', ROOM, '--data', dirs[4], '--port', '4999', '--key', KEY], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(out.status, 0, out.stderr);
   assert.deepEqual(decodeTicket(out.stdout.trim()).key, new Uint8Array(Buffer.from(KEY, 'hex')));
@@ -99,7 +99,23 @@ test('walkaway ticket --key puts the key in the ticket; a bad or conflicting key
   const plain = spawnSync(process.execPath, [BIN, 'ticket', 'other-room', '--data', dirs[4]], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(decodeTicket(plain.stdout.trim()).key, undefined);
 
+  // --key-file keeps the key out of the process list: hex with a line ending, or 32 raw bytes.
+  const hexFile = join(dirs[5], 'room.key');
+  const rawFile = join(dirs[5], 'room.bin');
+  mkdirSync(dirs[5], { recursive: true });
+  writeFileSync(hexFile, `${KEY}\n`);
+  writeFileSync(rawFile, Buffer.from(KEY, 'hex'));
+  for (const file of [hexFile, rawFile]) {
+    const fromFile = spawnSync(process.execPath, [BIN, 'ticket', ROOM, '--data', dirs[4], '--key-file', file], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(fromFile.status, 0, fromFile.stderr);
+    assert.deepEqual(decodeTicket(fromFile.stdout.trim()).key, new Uint8Array(Buffer.from(KEY, 'hex')));
+  }
+  writeFileSync(join(dirs[5], 'short.key'), 'abcd\n');
+
   const bad = [
+    ['chat', ROOM, '--key-file', join(dirs[5], 'missing.key')],
+    ['chat', ROOM, '--key-file', join(dirs[5], 'short.key')],
+    ['ticket', ROOM, '--key', KEY, '--key-file', hexFile],
     ['chat', ROOM, '--key', 'abc'],
     ['chat', ROOM, '--key', 'zz'.repeat(32)],
     ['ticket', ROOM, '--key', 'nope'],

@@ -21,6 +21,7 @@ import { identify } from '@libp2p/identify';
 import type { PeerId, PeerInfo, PeerRouting } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
+import { liveness } from './liveness.ts';
 import { privateNetwork } from './private-network.ts';
 import { freePort, holePunchingDcutr, ObservedAddresses, portReusingTcp, ResponderDials } from './hole-punch.ts';
 import { tcp } from '@libp2p/tcp';
@@ -126,6 +127,7 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
   const services: Record<string, (components: any) => unknown> = {
     identify: identify({ timeout: SLOW_PEER_MS }),
     ping: ping(),
+    liveness: liveness(),
   };
   const dialPort = options.dialPort === 0 ? await freePort() : options.dialPort;
   const observed = dialPort === undefined ? undefined : new ObservedAddresses();
@@ -167,8 +169,8 @@ export async function createHost(options: HostOptions): Promise<Libp2p> {
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1024 * 1024 } })],
     connectionProtector: privateNetwork({ psk: pnetKey(options.networkId), timeoutMs: SLOW_PEER_MS }),
     connectionManager: boundedConnectionManager(options.relayServer),
-    // Stated, not left to libp2p's defaults: the simulator models the same detection (keepalive.ts).
-    connectionMonitor: { pingInterval: KEEPALIVE.pingIntervalMs, pingTimeout: { minTimeout: KEEPALIVE.pingTimeoutMs } },
+    // Replaced by services.liveness, which keeps a connection whose data still arrives (liveness.ts).
+    connectionMonitor: { enabled: false },
     peerStore: PEER_STORE_LIMITS,
     peerRouters: [() => router],
     connectionGater: {

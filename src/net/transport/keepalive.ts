@@ -3,10 +3,11 @@
  * no TCP reset). One definition for the libp2p host (host.ts) and the
  * simulator (sim/network.ts), so the simulated detection is the node's.
  *
- * libp2p's connection monitor pings every connection every
- * `pingIntervalMs` and aborts the connection when a ping is not answered
- * within its adaptive timeout: 1.2 times the recent round trip, at least
- * `pingTimeoutMs`. The abort is `peer:disconnect`, which the gossip service
+ * The liveness service (liveness.ts, in place of libp2p's connection
+ * monitor) pings every connection every `pingIntervalMs` and aborts the
+ * connection when a ping is not answered within its adaptive timeout (1.2
+ * times the recent round trip, at least `pingTimeoutMs`) and nothing else
+ * arrived on it meanwhile. The abort is `peer:disconnect`, which the gossip service
  * feeds its overlays as `peer-down`. A dial to a silent address fails after
  * the connection manager's per-address dial timeout.
  */

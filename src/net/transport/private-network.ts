@@ -14,6 +14,7 @@
 import type { AbortOptions, ConnectionProtector, MultiaddrConnection } from '@libp2p/interface';
 import { AbstractMultiaddrConnection, byteStream, type SendResult } from '@libp2p/utils';
 import { xsalsa20 } from '@noble/ciphers/salsa.js';
+import { markHeard } from './liveness.ts';
 
 const NONCE_BYTES = 24;
 const KEY_BYTES = 32;
@@ -70,6 +71,7 @@ class PrivateConnection extends AbstractMultiaddrConnection {
     this.#in = new XSalsa20Stream(psk, remoteNonce);
     this.#out = new XSalsa20Stream(psk, localNonce);
     inner.addEventListener('message', (event) => {
+      markHeard(inner);
       const data = event.data;
       if (data instanceof Uint8Array) this.onData(this.#in.update(data));
       else for (const chunk of data) this.onData(this.#in.update(chunk));

@@ -55,4 +55,38 @@ describe('WebSockets loaded on first use', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('two Walkaway hosts connect over /ws (the private network: both sides send first)', async () => {
+    const server = await createHost({ privateKey: PrivateKey.generate(), networkId: networkId('lazy-ws-test'), listen: ['/ip4/127.0.0.1/tcp/0/ws'] });
+    const client = await createHost({ privateKey: PrivateKey.generate(), networkId: networkId('lazy-ws-test'), listen: ['/ip4/127.0.0.1/tcp/0'] });
+    try {
+      const address = server.getMultiaddrs().find((m) => isWebSocketAddress(m))!;
+      const rtt = await (client.services as { ping: { ping(a: unknown, o?: unknown): Promise<number> } }).ping.ping(address, { signal: AbortSignal.timeout(20_000) });
+      assert.equal(typeof rtt, 'number');
+      assert.ok(client.getConnections(server.peerId).some((c) => isWebSocketAddress(c.remoteAddr)));
+    } finally {
+      await Promise.all([server.stop(), client.stop()]);
+    }
+  });
+
+  it("the global WebSocket keeps a message that came before its first 'message' listener", async () => {
+    await loadWebSockets(); // installs the global on Node 20
+    const { WebSocketServer } = await import('ws');
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('connection', (socket) => socket.send(new Uint8Array([1, 2, 3])));
+    try {
+      const { port } = server.address() as { port: number };
+      const socket = new (globalThis as unknown as { WebSocket: typeof import('ws').WebSocket }).WebSocket(`ws://127.0.0.1:${port}`);
+      socket.binaryType = 'arraybuffer';
+      await new Promise((resolve) => socket.addEventListener('open', resolve));
+      // Listen only once the message is surely in (as a dialer that listens late).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const data = await new Promise<unknown>((resolve) => socket.addEventListener('message', (event) => resolve(event.data)));
+      assert.deepEqual(new Uint8Array(data as ArrayBuffer), new Uint8Array([1, 2, 3]));
+      socket.close();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

@@ -116,7 +116,16 @@ export class VerifyPool {
   async verify(operations: Operation[]): Promise<boolean[]> {
     if (this.#closed) throw new WalkawayError('CLOSED', 'verify pool is closed');
     if (operations.length === 0) return [];
-    if (this.#inlineWhileStarting && this.#online < this.threads) return this.#verifyHere(operations);
+    if (this.#inlineWhileStarting && this.#online < this.threads) {
+      clearTimeout(this.#idleTimer);
+      if (this.#workers.length === 0) this.#start();
+      // One turn of the event loop first: the workers' 'online' events land
+      // only there, and a caller that never waits on anything else (a bulk
+      // ingest fed from memory) would otherwise verify everything here.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.#closed) throw new WalkawayError('CLOSED', 'verify pool is closed');
+      if (this.#online < this.threads) return this.#verifyHere(operations);
+    }
     const chunk = Math.ceil(operations.length / this.threads);
     const parts: Promise<Uint8Array>[] = [];
     for (let start = 0; start < operations.length; start += chunk) {

@@ -97,6 +97,10 @@ test('VerifyPool: a caller that only ever awaits verify still hands over to the 
     }
     assert.ok(pool.started, `still starting after ${batches} batches`);
     assert.deepEqual(await pool.verify(good), expected);
+    // Every batch counted once, on one side; the last ones by the workers.
+    const { inline, workers } = pool.verified;
+    assert.equal(inline + workers, (batches + 1) * good.length);
+    assert.ok(workers >= good.length);
   } finally {
     await pool.close();
   }

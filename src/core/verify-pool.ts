@@ -43,6 +43,8 @@ export class VerifyPool {
   #nextId = 0;
   #next = 0;
   #closed = false;
+  #inlineOps = 0;
+  #workerOps = 0;
 
   private constructor(threads: number, spawn: () => WorkerLike, idleMs: number, inlineWhileStarting: boolean) {
     this.threads = threads;
@@ -70,6 +72,11 @@ export class VerifyPool {
   /** Whether every worker is up (batches go to them, not the calling thread). */
   get started(): boolean {
     return this.#workers.length > 0 && this.#online === this.threads;
+  }
+
+  /** Operations verified so far on the calling thread (while workers start) and by the workers. */
+  get verified(): { inline: number; workers: number } {
+    return { inline: this.#inlineOps, workers: this.#workerOps };
   }
 
   /** Workers running now (0 after an idle stop, until the next batch). */
@@ -116,13 +123,23 @@ export class VerifyPool {
   async verify(operations: Operation[]): Promise<boolean[]> {
     if (this.#closed) throw new WalkawayError('CLOSED', 'verify pool is closed');
     if (operations.length === 0) return [];
-    if (this.#inlineWhileStarting && this.#online < this.threads) return this.#verifyHere(operations);
+    if (this.#inlineWhileStarting && this.#online < this.threads) {
+      clearTimeout(this.#idleTimer);
+      if (this.#workers.length === 0) this.#start();
+      // One turn of the event loop first: the workers' 'online' events land
+      // only there, and a caller that never waits on anything else (a bulk
+      // ingest fed from memory) would otherwise verify everything here.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.#closed) throw new WalkawayError('CLOSED', 'verify pool is closed');
+      if (this.#online < this.threads) return this.#verifyHere(operations);
+    }
     const chunk = Math.ceil(operations.length / this.threads);
     const parts: Promise<Uint8Array>[] = [];
     for (let start = 0; start < operations.length; start += chunk) {
       parts.push(this.#send(operations.slice(start, start + chunk)));
     }
     const results = await Promise.all(parts);
+    this.#workerOps += operations.length;
     const out: boolean[] = [];
     for (const r of results) for (const ok of r) out.push(ok === 1);
     // The workers run plain node:crypto: verify_strict's encoding rules
@@ -139,6 +156,7 @@ export class VerifyPool {
     clearTimeout(this.#idleTimer);
     if (this.#workers.length === 0) this.#start();
     const out = operations.map(signatureValid);
+    this.#inlineOps += operations.length;
     if (this.#pending.size === 0) this.#idle();
     return out;
   }

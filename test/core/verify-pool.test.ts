@@ -82,3 +82,26 @@ test('VerifyPool: inline while the workers start gives the same verdicts as the 
     await pool.close();
   }
 });
+
+test('VerifyPool: a caller that only ever awaits verify still hands over to the workers once they are up', async () => {
+  const pool = await VerifyPool.create({ threads: 2, inlineWhileStarting: true });
+  try {
+    const good = ops();
+    const expected = good.map(() => true);
+    // No timer, no I/O: only the pool's own waits let the workers' start be seen
+    // (a bulk ingest fed from memory, as a benchmark or an import does).
+    let batches = 0;
+    while (!pool.started && batches < 100_000) {
+      assert.deepEqual(await pool.verify(good), expected);
+      batches++;
+    }
+    assert.ok(pool.started, `still starting after ${batches} batches`);
+    assert.deepEqual(await pool.verify(good), expected);
+    // Every batch counted once, on one side; the last ones by the workers.
+    const { inline, workers } = pool.verified;
+    assert.equal(inline + workers, (batches + 1) * good.length);
+    assert.ok(workers >= good.length);
+  } finally {
+    await pool.close();
+  }
+});

@@ -109,7 +109,11 @@ if (TRACE) {
 
 const original = Overlay.prototype.handle;
 Overlay.prototype.handle = function (this: Overlay<string>, input: OverlayInput<string>, now: number): OverlayOutput<string>[] {
-  overlays.add(this);
+  if (!overlays.has(this)) {
+    overlays.add(this);
+    // Experiment knob (NET_IHAVE_MS): the PlumTree IHAVE batching window, to measure a proposed default.
+    if (process.env.NET_IHAVE_MS) (this.broadcast.config as { ihaveDispatchMs: number }).ihaveDispatchMs = Number(process.env.NET_IHAVE_MS);
+  }
   if (TRACE) {
     if (input.type === 'recv' && input.message.type === 'gossip') {
       stamp('in', input.message.payload, lastChunkFrom.get(input.from));

@@ -36,12 +36,12 @@ function deliveries(run: Run, all: boolean) {
   // The node a receiver first got message i from (its 'from:<id>' stamps), and that link's stages.
   const lastLink = (r: number, i: number) => {
     const stamps = run.reports[r].stamps ?? {};
-    let best = NaN;
+    let best = Number.POSITIVE_INFINITY;
     let from = -1;
     for (const [stage, row] of Object.entries(stamps)) {
       if (!stage.startsWith('from:')) continue;
       const t = row[i] ?? NaN;
-      if (!(t >= best)) {
+      if (t < best) {
         best = t;
         from = ids.indexOf(stage.slice(5));
       }

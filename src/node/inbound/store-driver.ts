@@ -50,11 +50,6 @@ const PROCESS_CLOCK: InboundClock = {
   },
 };
 
-/** A burst commits in a microtask when the last one was at least this long ago (ms). */
-const QUIET_BURST_MS = 1;
-/** `#burstTimer` of a burst whose commit waits in a microtask (nothing to clear). */
-const QUEUED_MICROTASK = Symbol('microtask');
-
 export interface StoreDriverOptions extends InboundHooks {
   store: Store;
   /** Bulk signature checks for sync; default: one worker pool shared by the process. */
@@ -80,8 +75,6 @@ export class InboundStoreDriver implements SyncIngest {
   /** Gossip ingests held for one shared commit once the work at hand is done. */
   #burst: { job: number; item: IngestItem }[] = [];
   #burstTimer: unknown;
-  /** When the last burst was committed (clock ms). */
-  #lastBurst = -Infinity;
   #running = false;
   #stopped = false;
   readonly #clock: InboundClock;
@@ -156,7 +149,7 @@ export class InboundStoreDriver implements SyncIngest {
     this.#stopped = true;
     for (const timer of this.#timers.values()) this.#clock.clearTimer(timer);
     this.#timers.clear();
-    if (this.#burstTimer !== undefined && this.#burstTimer !== QUEUED_MICROTASK) this.#clock.clearTimer(this.#burstTimer);
+    if (this.#burstTimer !== undefined) this.#clock.clearTimer(this.#burstTimer);
     this.#burstTimer = undefined;
     this.#burst = [];
   }
@@ -237,26 +230,18 @@ export class InboundStoreDriver implements SyncIngest {
 
   /**
    * Group commit of gossip: the operations of one burst share one
-   * transaction, run after the work at hand, so the gossip service's
-   * forwards, queued before, go out before the disk is waited on. After a
-   * quiet spell the work at hand is this task (a microtask: a lone
-   * operation is not held behind the event loop's other I/O, 10-80 ms on a
-   * busy machine); under load, the turn (a timer of 0), so that a burst
-   * shares one transaction.
+   * transaction, run after the work at hand (a timer of 0 on the clock), so
+   * the gossip service's forwards, queued before, go out before the disk is
+   * waited on.
    */
   #burstIngest(job: number, item: IngestItem): void {
-    if (this.#burst.push({ job, item }) > 1) return;
-    const commit = () => {
+    this.#burst.push({ job, item });
+    this.#burstTimer ??= this.#clock.setTimer(0, () => {
       this.#burstTimer = undefined;
-      this.#lastBurst = this.#clock.now();
       const burst = this.#burst;
       this.#burst = [];
-      if (!this.#stopped && burst.length > 0) this.#commitGroup(burst, false);
-    };
-    if (this.#clock.now() - this.#lastBurst >= QUIET_BURST_MS) {
-      this.#burstTimer = QUEUED_MICROTASK;
-      queueMicrotask(commit);
-    } else this.#burstTimer = this.#clock.setTimer(0, commit);
+      if (!this.#stopped) this.#commitGroup(burst, false);
+    });
   }
 
   /**

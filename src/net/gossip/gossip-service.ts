@@ -36,9 +36,9 @@ const PEER_KEY = /^[0-9a-f]{64}$/;
  * then does not wait behind the rest of the event loop's I/O (a turn on a
  * busy 2-core machine took 20-130 ms: bench/net, NET_TRACE). Under load
  * flushes come closer than this and the frames of a whole turn share one
- * write, as before.
+ * write, as before; at most one extra write per peer per interval.
  */
-const QUIET_FLUSH_MS = 1;
+const QUIET_FLUSH_MS = 5;
 
 export interface GossipServiceOptions {
   transport: Transport;

@@ -30,15 +30,6 @@ const MAX_QUEUED_BYTES_TOTAL = 32 * 1024 * 1024;
 const MAX_UNREACHABLE = 4096;
 const UNREACHABLE_FORGET_MS = 10 * 60_000;
 const PEER_KEY = /^[0-9a-f]{64}$/;
-/**
- * A peer's frames go out at the end of the current task (a microtask) when
- * nothing was written to it for this long: under light traffic a forward
- * then does not wait behind the rest of the event loop's I/O (a turn on a
- * busy 2-core machine took 20-130 ms: bench/net, NET_TRACE). Under load
- * flushes come closer than this and the frames of a whole turn share one
- * write, as before; at most one extra write per peer per interval.
- */
-const QUIET_FLUSH_MS = 5;
 
 export interface GossipServiceOptions {
   transport: Transport;
@@ -72,8 +63,6 @@ interface Outbound {
   opening: boolean;
   /** A flush is scheduled: frames queued in one tick go out as one write. */
   scheduled: boolean;
-  /** When the last flush wrote (runtime ms). */
-  lastFlush: number;
   /** Waiting for the stream's 'drain'. */
   draining: boolean;
   queue: Uint8Array[];
@@ -263,7 +252,7 @@ export class GossipService {
   #write(peer: string, frame: GossipFrame): void {
     if (this.#isBackingOff(peer) || this.isBanned(peer)) return;
     let out = this.#out.get(peer);
-    if (!out) this.#out.set(peer, (out = { opening: false, scheduled: false, draining: false, queue: [], bytes: 0, lastFlush: -Infinity }));
+    if (!out) this.#out.set(peer, (out = { opening: false, scheduled: false, draining: false, queue: [], bytes: 0 }));
     const bytes = encodeGossipFrame(frame);
     if (out.queue.length >= MAX_QUEUED_FRAMES || out.bytes + bytes.length > MAX_QUEUED_BYTES || this.#queuedBytes + bytes.length > MAX_QUEUED_BYTES_TOTAL) {
       return this.#o.log?.(`gossip: queue to ${peer.slice(0, 8)} full, frame dropped`);
@@ -278,12 +267,10 @@ export class GossipService {
   #scheduleFlush(peer: string, out: Outbound): void {
     if (out.scheduled) return;
     out.scheduled = true;
-    const flush = () => {
+    this.#runtime.setTimer(0, () => {
       out.scheduled = false;
       if (this.#out.get(peer) === out) this.#flush(out);
-    };
-    if (this.#runtime.now() - out.lastFlush >= QUIET_FLUSH_MS) queueMicrotask(flush);
-    else this.#runtime.setTimer(0, flush);
+    });
   }
 
   async #open(peer: string, out: Outbound): Promise<void> {
@@ -313,7 +300,6 @@ export class GossipService {
     const stream = out.stream!;
     if (out.queue.length === 0 || out.draining || stream.destroyed) return;
     const frames = encodeFrames(out.queue);
-    out.lastFlush = this.#runtime.now();
     out.queue = [];
     this.#queuedBytes -= out.bytes;
     out.bytes = 0;

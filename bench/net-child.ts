@@ -21,6 +21,9 @@
  * clock slewed or stepped between two starts skewed every latency (negative
  * p50s were seen).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { countSocketBytes } from './sync-rss.ts';
 
@@ -47,6 +50,29 @@ export interface Side {
 /** Milliseconds (sub-ms) on the machine's monotonic clock, the same in every process. */
 export const wallNow = (): number => Number(process.hrtime.bigint()) / 1e6;
 
+/**
+ * Stage timestamps (NET_TRACE=1): a side calls `stamp(stage, bytes)` with
+ * any bytes that end with the bench payload (an operation's body is the
+ * last field of its gossip payload); the first time per stage and message
+ * index is kept and reported, so the parent can line the stages of one
+ * message up across processes (one monotonic clock).
+ */
+export const TRACE = process.env.NET_TRACE === '1';
+const stamps = new Map<string, Float64Array>();
+let stampPhase: { phase: number; count: number } | undefined;
+
+export function stamp(stage: string, bytes: Uint8Array | undefined, value?: number): void {
+  if (!TRACE || !stampPhase || !bytes || bytes.length < PAYLOAD_BYTES) return;
+  const at = value ?? wallNow();
+  const off = bytes.byteOffset + bytes.length - PAYLOAD_BYTES;
+  if (bytes[bytes.length - PAYLOAD_BYTES + 12] !== stampPhase.phase) return;
+  const index = new DataView(bytes.buffer, off, PAYLOAD_BYTES).getUint32(8);
+  if (index >= stampPhase.count) return;
+  let row = stamps.get(stage);
+  if (!row) stamps.set(stage, (row = new Float64Array(stampPhase.count).fill(NaN)));
+  if (Number.isNaN(row[index])) row[index] = at;
+}
+
 function send(msg: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(msg) + '\n');
 }
@@ -66,6 +92,22 @@ interface Phase {
   reported: number;
 }
 
+let profiler: Session | undefined;
+async function startProfile(): Promise<void> {
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+  await profiler.post('Profiler.start');
+}
+async function stopProfile(dir: string): Promise<void> {
+  if (!profiler) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(`${dir}/light-${process.pid}.cpuprofile`, JSON.stringify(profile));
+  profiler.disconnect();
+  profiler = undefined;
+}
+
 export async function serve(side: Side): Promise<void> {
   // Bytes on the wire: every TCP connection this node dials, both directions
   // (each connection is dialled by exactly one node, so the sum over nodes
@@ -74,6 +116,20 @@ export async function serve(side: Side): Promise<void> {
   const counters = (): Counters => ({ ...side.counters(), wireBytes: wire() });
   let phase: Phase | undefined;
   let acked = 0;
+  // Event-loop stalls and GC pauses, per phase.
+  // Only when tracing: the 1 ms sampling timer is load of its own.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  let gc = { count: 0, ms: 0, maxMs: 0 };
+  if (TRACE) {
+    loopDelay.enable();
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        gc.count++;
+        gc.ms += e.duration;
+        gc.maxMs = Math.max(gc.maxMs, e.duration);
+      }
+    }).observe({ entryTypes: ['gc'] });
+  }
   let ackWaiter: (() => void) | undefined;
   const filler = new Uint8Array(PAYLOAD_BYTES - 13).map((_, i) => (i * 31) & 0xff);
 
@@ -90,6 +146,7 @@ export async function serve(side: Side): Promise<void> {
     if (!phase || payload.length !== PAYLOAD_BYTES) return;
     const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     if (payload[12] !== phase.phase) return;
+    stamp('app', payload);
     const index = view.getUint32(8);
     if (index >= phase.count) return;
     if (phase.seen[index]) {
@@ -132,7 +189,9 @@ export async function serve(side: Side): Promise<void> {
       payload[12] = p.phase;
       payload.set(filler, 13);
       view.setFloat64(0, wallNow());
+      stamp('pub', payload);
       await side.publish(payload);
+      stamp('pubDone', payload);
       sent++;
     }
     send({ type: 'published', phase: p.phase, start, end: wallNow(), sent, windowWaits: waits });
@@ -149,6 +208,12 @@ export async function serve(side: Side): Promise<void> {
         break;
       case 'phase': {
         acked = 0;
+        // NET_PROF=dir: a CPU profile of the light phases only (2 and 3), not of start-up and compilation.
+        if (process.env.NET_PROF && msg.phase === 2) await startProfile();
+        loopDelay.reset();
+        gc = { count: 0, ms: 0, maxMs: 0 };
+        stamps.clear();
+        stampPhase = { phase: msg.phase, count: msg.count };
         phase = {
           phase: msg.phase,
           count: msg.count,
@@ -179,6 +244,7 @@ export async function serve(side: Side): Promise<void> {
         break;
       case 'report': {
         if (!phase) return send({ type: 'report', phase: msg.phase, delivered: 0 });
+        if (process.env.NET_PROF && msg.phase === 3) await stopProfile(process.env.NET_PROF);
         const now = counters();
         const diff: Record<string, number> = {};
         for (const [k, v] of Object.entries(now)) diff[k] = v - (phase.counters[k] ?? 0);
@@ -198,6 +264,15 @@ export async function serve(side: Side): Promise<void> {
           wallMs: wallNow() - phase.wallStart,
           rssBytes: process.memoryUsage().rss,
           status: side.status(),
+          loop: TRACE && {
+            p50: loopDelay.percentile(50) / 1e6,
+            p99: loopDelay.percentile(99) / 1e6,
+            max: loopDelay.max / 1e6,
+          },
+          gc,
+          ...(TRACE
+            ? { stamps: Object.fromEntries([...stamps].map(([k, v]) => [k, Array.from(v, (x) => (Number.isNaN(x) ? null : Math.round(x * 1000) / 1000))])) }
+            : {}),
         });
         break;
       }

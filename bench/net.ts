@@ -39,7 +39,7 @@
  * sim's m/(n-1) - 1, summed over messages).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -292,9 +292,15 @@ async function runSide(name: SideName, o: Options, details: Record<string, Msg>)
     const settledMs = performance.now() - settleStart;
     const everyone = children.map((_, i) => i);
     await runPhase(children, o, 1, WARMUP, 0, 0, [o.publisher]);
-    const lightOne = summarise(await runPhase(children, o, 2, LIGHT, LIGHT_RATE, 0, [o.publisher]));
+    const lightOneRun = await runPhase(children, o, 2, LIGHT, LIGHT_RATE, 0, [o.publisher]);
+    const lightOne = summarise(lightOneRun);
     const lightAllRun = await runPhase(children, o, 3, LIGHT, LIGHT_RATE, 0, everyone);
     const lightAll = summarise(lightAllRun);
+    // NET_TRACE=1 children report stage timestamps: the raw reports go to NET_TRACE_DIR (bench/net-trace.ts reads them).
+    if (process.env.NET_TRACE_DIR) {
+      const file = join(process.env.NET_TRACE_DIR, `${name}-${Date.now()}.json`);
+      writeFileSync(file, JSON.stringify({ side: name, lightOne: lightOneRun, lightAll: lightAllRun }));
+    }
     // --max-seconds 0: light load only (the saturated phases left out).
     const satOneRun = o.maxSeconds > 0 ? await runPhase(children, o, 4, o.messages, 0, o.maxSeconds * 1000, [o.publisher]) : undefined;
     const satAllRun = o.maxSeconds > 0 ? await runPhase(children, o, 5, o.messages, 0, o.maxSeconds * 1000, everyone) : undefined;

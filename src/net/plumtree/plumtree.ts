@@ -27,8 +27,15 @@ interface CacheEntry<P> {
 interface Missing<P> {
   peers: P[];
   hops: number[];
-  /** Peers grafted for this id, in order. */
+  /** Peers grafted for this id, in order, and the hop each announced. */
   grafted: P[];
+  graftedHops: number[];
+}
+
+/** Hops saved by a lazy peer's path over an eager link's, summed over recent messages. */
+interface GainTally {
+  sum: number;
+  count: number;
 }
 
 interface IhaveBatch {
@@ -57,6 +64,8 @@ export class PlumTree<P extends PeerId = PeerId> {
   private readonly cache = new Map<string, CacheEntry<P>>();
   private readonly missing = new Map<string, Missing<P>>();
   private readonly ihaveQueue = new Map<P, IhaveBatch>();
+  /** Per eager peer, per lazy peer: how many hops the lazy path saved (neighbours only; cleared when either changes role). */
+  private readonly gains = new Map<P, Map<P, GainTally>>();
   private dispatchArmed = false;
   private nextSweep = 0;
   private cacheBytes = 0;
@@ -208,7 +217,7 @@ export class PlumTree<P extends PeerId = PeerId> {
         return;
       }
       case 'prune':
-        if (remove(this.eager, from)) this.lazy.push(from);
+        this.makeLazy(from);
         return;
     }
   }
@@ -217,12 +226,25 @@ export class PlumTree<P extends PeerId = PeerId> {
     if (this.received.has(id)) {
       const entry = this.cache.get(id);
       if (entry && entry.grafted === from) {
-        // The answer to our own graft: the link stays eager.
+        // The answer to our own graft (the eager copy came first and settled which link stays).
         entry.grafted = null;
         return;
       }
       this.stats.duplicates++;
-      if (remove(this.eager, from)) this.lazy.push(from);
+      const longer = entry?.from ?? null;
+      if (
+        longer !== null &&
+        longer !== from &&
+        this.eager.includes(from) &&
+        this.eager.includes(longer) &&
+        (entry as CacheEntry<P>).hop - hop > this.config.fasterPathMaxExtraHops
+      ) {
+        // The copy we delivered came the longer way (a graft that beat this
+        // one, or a cycle): that link goes, this one stays.
+        this.demote(longer, out);
+        return;
+      }
+      this.makeLazy(from);
       // Prune even when the link is already lazy here: a prune and a first
       // delivery can cross, leaving the sender eager towards us.
       this.stats.prunes++;
@@ -246,19 +268,16 @@ export class PlumTree<P extends PeerId = PeerId> {
     out.push({ type: 'emit', event: { type: 'deliver', id, payload, hop, from } });
     if (grafted !== null && this.eager.includes(grafted) && this.eager.includes(from)) {
       // An IHAVE beat this copy by more than the graft timeout: the lazy
-      // path is faster, so it becomes the tree link and this one is pruned.
-      // (Otherwise the same useless graft would repeat for every message.)
-      remove(this.eager, from);
-      this.lazy.push(from);
-      this.stats.prunes++;
-      out.push({ type: 'send', to: from, message: { type: 'prune' } });
+      // path is faster, so it becomes the tree link and this one is pruned
+      // (otherwise the same useless graft would repeat for every message),
+      // unless its path is longer by more than the allowed hops: then the
+      // graft is undone and the tree keeps its shape.
+      const graftedHop = (missing as Missing<P>).graftedHops[0] + 1;
+      const slow = graftedHop - hop <= this.config.fasterPathMaxExtraHops ? from : grafted;
+      this.demote(slow, out);
     } else if (missing) {
-      // The IHAVE came first; if its path is much shorter, switch to it.
-      let best = -1;
-      for (let i = 0; i < missing.peers.length; i++) {
-        if (best < 0 || missing.hops[i] < missing.hops[best]) best = i;
-      }
-      if (best >= 0) this.maybeOptimise(from, hop, missing.peers[best], missing.hops[best] + 1, out);
+      // The IHAVE came first; if its path is shorter, maybe switch to it.
+      for (let i = 0; i < missing.peers.length && this.eager.includes(from); i++) this.noteGain(from, hop, missing.peers[i], missing.hops[i] + 1, out);
     }
     this.push(id, payload, hop, from, out);
   }
@@ -273,7 +292,7 @@ export class PlumTree<P extends PeerId = PeerId> {
   private onIhave(from: P, id: string, hop: number, out: PlumTreeOutput<P>[]): void {
     if (this.received.has(id)) {
       const entry = this.cache.get(id);
-      if (entry && entry.from !== null && entry.from !== from) this.maybeOptimise(entry.from, entry.hop, from, hop + 1, out);
+      if (entry && entry.from !== null && entry.from !== from) this.noteGain(entry.from, entry.hop, from, hop + 1, out);
       return;
     }
     if (!this.isNeighbor(from)) return;
@@ -285,7 +304,7 @@ export class PlumTree<P extends PeerId = PeerId> {
       }
       return;
     }
-    entry = { peers: [from], hops: [hop], grafted: [] };
+    entry = { peers: [from], hops: [hop], grafted: [], graftedHops: [] };
     this.missing.set(id, entry);
     // Over the cap the oldest goes (its pending timer then finds nothing to do).
     if (this.missing.size > this.config.maxMissing) this.missing.delete(this.missing.keys().next().value!);
@@ -317,11 +336,13 @@ export class PlumTree<P extends PeerId = PeerId> {
       let best = 0;
       for (let i = 1; i < entry.hops.length; i++) if (entry.hops[i] < entry.hops[best]) best = i;
       const peer = entry.peers[best];
+      const hop = entry.hops[best];
       entry.peers.splice(best, 1);
       entry.hops.splice(best, 1);
       if (!this.isNeighbor(peer)) continue;
       this.makeEager(peer);
       entry.grafted.push(peer);
+      entry.graftedHops.push(hop);
       this.stats.grafts++;
       out.push({ type: 'send', to: peer, message: { type: 'graft', id } });
       out.push({ type: 'set-timer', delayMs: this.config.graftTimeout2Ms, timer: { type: 'graft-timeout', id } });
@@ -332,15 +353,54 @@ export class PlumTree<P extends PeerId = PeerId> {
     this.stats.abandoned++;
   }
 
-  private maybeOptimise(eagerPeer: P, eagerHop: number, lazyPeer: P, lazyHop: number, out: PlumTreeOutput<P>[]): void {
-    if (eagerHop - lazyHop < this.config.optimisationThreshold) return;
+  /**
+   * A message came over the eager link at `eagerHop`; the lazy peer has it
+   * at `lazyHop - 1`. Swap the two links if the lazy path is shorter by the
+   * threshold in this message, or by the mean gain over recent messages.
+   */
+  private noteGain(eagerPeer: P, eagerHop: number, lazyPeer: P, lazyHop: number, out: PlumTreeOutput<P>[]): void {
     if (!this.lazy.includes(lazyPeer) || !this.eager.includes(eagerPeer)) return;
+    const gain = eagerHop - lazyHop;
+    if (gain >= this.config.optimisationThreshold) return this.swap(eagerPeer, lazyPeer, out);
+    const { optimisationMeanGain: meanGain, optimisationSamples: samples } = this.config;
+    if (meanGain <= 0) return;
+    let byLazy = this.gains.get(eagerPeer);
+    if (!byLazy) {
+      byLazy = new Map();
+      this.gains.set(eagerPeer, byLazy);
+    }
+    let tally = byLazy.get(lazyPeer);
+    if (!tally) {
+      tally = { sum: 0, count: 0 };
+      byLazy.set(lazyPeer, tally);
+    }
+    tally.sum += gain;
+    tally.count++;
+    if (tally.count < samples) return;
+    if (tally.sum >= meanGain * tally.count) return this.swap(eagerPeer, lazyPeer, out);
+    // A sliding window in effect: the older half of the samples goes.
+    tally.sum /= 2;
+    tally.count /= 2;
+  }
+
+  private swap(eagerPeer: P, lazyPeer: P, out: PlumTreeOutput<P>[]): void {
     this.stats.optimisations++;
     this.makeEager(lazyPeer);
     out.push({ type: 'send', to: lazyPeer, message: { type: 'graft', id: null } });
-    remove(this.eager, eagerPeer);
-    this.lazy.push(eagerPeer);
-    out.push({ type: 'send', to: eagerPeer, message: { type: 'prune' } });
+    this.demote(eagerPeer, out);
+  }
+
+  /** Makes an eager link lazy at both ends (we send a prune). */
+  private demote(peer: P, out: PlumTreeOutput<P>[]): void {
+    this.makeLazy(peer);
+    this.stats.prunes++;
+    out.push({ type: 'send', to: peer, message: { type: 'prune' } });
+  }
+
+  /** Forgets the tallies that involve `peer` (its role changed, or it left). */
+  private dropGains(peer: P): void {
+    this.gains.delete(peer);
+    for (const byLazy of this.gains.values()) byLazy.delete(peer);
   }
 
   private onNeighborUp(peer: P, now: number, out: PlumTreeOutput<P>[]): void {
@@ -358,6 +418,7 @@ export class PlumTree<P extends PeerId = PeerId> {
   private onNeighborDown(peer: P, out: PlumTreeOutput<P>[]): void {
     remove(this.eager, peer);
     remove(this.lazy, peer);
+    this.dropGains(peer);
     this.ihaveQueue.delete(peer);
     // A graft sent to this peer will not be answered: ask the next one now.
     for (const [id, entry] of this.missing) {
@@ -388,6 +449,13 @@ export class PlumTree<P extends PeerId = PeerId> {
     if (this.eager.includes(peer)) return;
     remove(this.lazy, peer);
     this.eager.push(peer);
+    this.dropGains(peer);
+  }
+
+  private makeLazy(peer: P): void {
+    if (!remove(this.eager, peer)) return;
+    this.lazy.push(peer);
+    this.dropGains(peer);
   }
 
   private isNeighbor(peer: P): boolean {

@@ -22,6 +22,8 @@ interface CacheEntry<P> {
   at: number;
   /** A peer we grafted for this id whose copy is still on its way (not a duplicate to prune). */
   grafted: P | null;
+  /** Delivered as the answer to our graft (not over the tree). */
+  viaGraft: boolean;
 }
 
 interface Missing<P> {
@@ -184,7 +186,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     out.push({ type: 'emit', event: { type: 'published', id: msgId, payload } });
     this.remember(msgId, now);
-    this.cacheSet(msgId, { payload, hop: 0, from: null, at: now, grafted: null });
+    this.cacheSet(msgId, { payload, hop: 0, from: null, at: now, grafted: null, viaGraft: false });
     this.push(msgId, payload, 0, null, out);
   }
 
@@ -231,19 +233,9 @@ export class PlumTree<P extends PeerId = PeerId> {
         return;
       }
       this.stats.duplicates++;
-      const longer = entry?.from ?? null;
-      if (
-        longer !== null &&
-        longer !== from &&
-        this.eager.includes(from) &&
-        this.eager.includes(longer) &&
-        (entry as CacheEntry<P>).hop - hop > this.config.fasterPathMaxExtraHops
-      ) {
-        // The copy we delivered came the longer way (a graft that beat this
-        // one, or a cycle): that link goes, this one stays.
-        this.demote(longer, out);
-        return;
-      }
+      // The paper's rule, and only it: the copy we delivered first was also
+      // forwarded to this sender, which prunes us in turn; pruning any other
+      // link here would cut us off on both sides.
       this.makeLazy(from);
       // Prune even when the link is already lazy here: a prune and a first
       // delivery can cross, leaving the sender eager towards us.
@@ -263,7 +255,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     const missing = this.missing.get(id);
     this.missing.delete(id);
     const grafted = missing && missing.grafted.length > 0 && !missing.grafted.includes(from) ? missing.grafted[0] : null;
-    this.cacheSet(id, { payload, hop, from, at: now, grafted });
+    this.cacheSet(id, { payload, hop, from, at: now, grafted, viaGraft: missing !== undefined && missing.grafted.includes(from) });
     this.makeEager(from);
     out.push({ type: 'emit', event: { type: 'deliver', id, payload, hop, from } });
     if (grafted !== null && this.eager.includes(grafted) && this.eager.includes(from)) {
@@ -275,24 +267,27 @@ export class PlumTree<P extends PeerId = PeerId> {
       const graftedHop = (missing as Missing<P>).graftedHops[0] + 1;
       const slow = graftedHop - hop <= this.config.fasterPathMaxExtraHops ? from : grafted;
       this.demote(slow, out);
-    } else if (missing) {
+    } else if (missing && missing.grafted.length === 0) {
       // The IHAVE came first; if its path is shorter, maybe switch to it.
+      // (Copies that a graft brought say nothing about the tree's paths.)
       for (let i = 0; i < missing.peers.length && this.eager.includes(from); i++) this.noteGain(from, hop, missing.peers[i], missing.hops[i] + 1, out);
     }
-    this.push(id, payload, hop, from, out);
+    // Peers that announced it have it: pushing it to them would only be a
+    // duplicate (and the grafted peer would prune us, on top of the switch above).
+    this.push(id, payload, hop, from, out, missing ? [...missing.peers, ...missing.grafted] : []);
   }
 
   /** Eager push to the tree, lazy push (queued IHAVE) to the rest. */
-  private push(id: string, payload: Uint8Array, hop: number, from: P | null, out: PlumTreeOutput<P>[]): void {
+  private push(id: string, payload: Uint8Array, hop: number, from: P | null, out: PlumTreeOutput<P>[], holders: readonly P[] = []): void {
     const message: PlumTreeMessage = { type: 'gossip', id, payload, hop: hop + 1 };
-    for (const peer of this.eager) if (peer !== from) out.push({ type: 'send', to: peer, message });
-    for (const peer of this.lazy) if (peer !== from) this.queueIhave(peer, id, hop, out);
+    for (const peer of this.eager) if (peer !== from && !holders.includes(peer)) out.push({ type: 'send', to: peer, message });
+    for (const peer of this.lazy) if (peer !== from && !holders.includes(peer)) this.queueIhave(peer, id, hop, out);
   }
 
   private onIhave(from: P, id: string, hop: number, out: PlumTreeOutput<P>[]): void {
     if (this.received.has(id)) {
       const entry = this.cache.get(id);
-      if (entry && entry.from !== null && entry.from !== from) this.noteGain(entry.from, entry.hop, from, hop + 1, out);
+      if (entry && entry.from !== null && entry.from !== from && !entry.viaGraft) this.noteGain(entry.from, entry.hop, from, hop + 1, out);
       return;
     }
     if (!this.isNeighbor(from)) return;
@@ -377,7 +372,10 @@ export class PlumTree<P extends PeerId = PeerId> {
     tally.sum += gain;
     tally.count++;
     if (tally.count < samples) return;
-    if (tally.sum >= meanGain * tally.count) return this.swap(eagerPeer, lazyPeer, out);
+    // The latest sample must gain too: if the lazy peer now hears of messages
+    // through us (the tree changed since the older samples), a swap would
+    // cut us off with it.
+    if (gain > 0 && tally.sum >= meanGain * tally.count) return this.swap(eagerPeer, lazyPeer, out);
     // A sliding window in effect: the older half of the samples goes.
     tally.sum /= 2;
     tally.count /= 2;

@@ -107,10 +107,11 @@ export interface PlumTreeConfig {
   optimisationSamples: number;
   /**
    * If a graft beat the eager copy (the lazy path is faster), the grafted
-   * link replaces the eager one only if its path is at most this many hops
-   * longer; otherwise the graft is undone (pruned). Following every faster
-   * path made the tree follow latency: deeper trees, and for other origins
-   * longer paths (Infinity: always switch).
+   * link replaces the tree link only if its path is at most this many hops
+   * longer; otherwise the graft is undone (pruned). Infinity: always switch
+   * (the faster path wins); -Infinity: a graft never reshapes the tree.
+   * Anything finite also breaks cycles by hops: of two eager links that
+   * both delivered a message, the shorter path stays.
    */
   fasterPathMaxExtraHops: number;
   /** How long payloads stay available for grafts. iroh: 30 s. */

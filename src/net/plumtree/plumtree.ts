@@ -255,7 +255,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     const missing = this.missing.get(id);
     this.missing.delete(id);
     const grafted = missing && missing.grafted.length > 0 && !missing.grafted.includes(from) ? missing.grafted[0] : null;
-    this.cacheSet(id, { payload, hop, from, at: now, grafted, viaGraft: missing !== undefined && missing.grafted.includes(from) });
+    this.cacheSet(id, { payload, hop, from, at: now, grafted, viaGraft: missing?.grafted.includes(from) === true });
     this.makeEager(from);
     out.push({ type: 'emit', event: { type: 'deliver', id, payload, hop, from } });
     if (grafted !== null && this.eager.includes(grafted) && this.eager.includes(from)) {

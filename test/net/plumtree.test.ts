@@ -154,18 +154,23 @@ describe('PlumTree', () => {
     assert.deepEqual(pt.lazyPeers(), [5]);
   });
 
-  it('optimisation: a lazy path shorter by the threshold replaces the eager one', () => {
-    const pt = tree([1], [2]);
+  it('optimisation (the paper, off by default): a lazy path shorter by the threshold in one message replaces the eager one', () => {
+    const config = { optimisationThreshold: 7, optimisationMeanGain: 0 };
+    const pt = tree([1], [2], config);
     pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 10 } }, 0);
-    const near = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [10 - C.optimisationThreshold - 1] } }, 1);
+    const near = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [10 - 7 - 1] } }, 1);
     assert.deepEqual(near, [
       { type: 'send', to: 2, message: { type: 'graft', id: null } },
       { type: 'send', to: 1, message: { type: 'prune' } },
     ]);
     assert.deepEqual(pt.eagerPeers(), [2]);
-    const pt2 = tree([1], [2]);
+    const pt2 = tree([1], [2], config);
     pt2.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 10 } }, 0);
     assert.deepEqual(pt2.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [5] } }, 1), []);
+    // With the defaults one message never swaps: the same gain waits for the samples.
+    const pt3 = tree([1], [2]);
+    pt3.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 10 } }, 0);
+    assert.deepEqual(pt3.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [2] } }, 1), []);
   });
 
   it('mean-gain optimisation: a lazy path shorter on average over the samples replaces the eager link', () => {
@@ -197,14 +202,14 @@ describe('PlumTree', () => {
     assert.equal(pt.stats.optimisations, 0);
   });
 
-  it('mean-gain optimisation: no swap on a sample in which the lazy peer is not closer (it may hear through us now)', () => {
+  it('mean-gain optimisation: a sample in which the lazy peer is not closer starts the count again (it may hear through us now)', () => {
     const pt = tree([1], [2], { optimisationThreshold: 1000, optimisationMeanGain: 1, optimisationSamples: 4 });
     const hops = [1, 1, 1, 9];
     for (let i = 0; i < hops.length; i++) {
       pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 6 } }, i);
       assert.deepEqual(pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [hops[i]] } }, i), []);
     }
-    assert.deepEqual(pt.eagerPeers(), [1], 'the mean gain (2.75) is over 1, but the latest sample lost 4 hops');
+    assert.deepEqual(pt.eagerPeers(), [1], 'three samples gained 4 hops, the fourth lost 4: the count starts again');
   });
 
   it('faster path: a graft that beat the eager copy is undone if its path is longer than fasterPathMaxExtraHops allows', () => {

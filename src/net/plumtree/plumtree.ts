@@ -364,6 +364,14 @@ export class PlumTree<P extends PeerId = PeerId> {
       byLazy = new Map();
       this.gains.set(eagerPeer, byLazy);
     }
+    if (gain <= 0) {
+      // Every sample must gain, not only the mean: a lazy peer that is
+      // farther for some origins may hear of messages through us, and a swap
+      // to it would cut us off together with it (swaps elsewhere make older
+      // samples stale, so one losing sample starts the count again).
+      byLazy.delete(lazyPeer);
+      return;
+    }
     let tally = byLazy.get(lazyPeer);
     if (!tally) {
       tally = { sum: 0, count: 0 };
@@ -372,13 +380,8 @@ export class PlumTree<P extends PeerId = PeerId> {
     tally.sum += gain;
     tally.count++;
     if (tally.count < samples) return;
-    // The latest sample must gain too: if the lazy peer now hears of messages
-    // through us (the tree changed since the older samples), a swap would
-    // cut us off with it.
-    if (gain > 0 && tally.sum >= meanGain * tally.count) return this.swap(eagerPeer, lazyPeer, out);
-    // A sliding window in effect: the older half of the samples goes.
-    tally.sum /= 2;
-    tally.count /= 2;
+    byLazy.delete(lazyPeer);
+    if (tally.sum >= meanGain * tally.count) this.swap(eagerPeer, lazyPeer, out);
   }
 
   private swap(eagerPeer: P, lazyPeer: P, out: PlumTreeOutput<P>[]): void {

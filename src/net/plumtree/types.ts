@@ -74,8 +74,10 @@ export interface PlumTreeConfig {
    * busy machine adds tens to hundreds of milliseconds: with 80 ms a late
    * eager copy looked missing, so nodes grafted, got duplicates and pruned,
    * and the tree never settled (measured by bench/net). Waiting longer costs
-   * repair time only when a link really failed. The node and the simulator
-   * both run these defaults.
+   * repair time only when a link really failed. With one tree for every
+   * sender, a random sender's path over the tree is often much slower than
+   * an announcement over a lazy link, so the wait must cover that too (see
+   * the default). The node and the simulator both run these defaults.
    */
   graftTimeout1Ms: number;
   /**
@@ -90,7 +92,7 @@ export interface PlumTreeConfig {
   ihaveDispatchMs: number;
   /** Largest number of ids in one IHAVE. */
   maxIhaveIds: number;
-  /** Graft a lazy peer whose path is shorter by this many hops in one message. Paper: 7. */
+  /** Graft a lazy peer whose path is shorter by this many hops in one message. Paper: 7; off (Infinity) by default, see below. */
   optimisationThreshold: number;
   /**
    * Graft a lazy peer whose path was shorter in each of the last

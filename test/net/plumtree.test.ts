@@ -212,6 +212,22 @@ describe('PlumTree', () => {
     assert.deepEqual(pt.eagerPeers(), [1], 'three samples gained 4 hops, the fourth lost 4: the count starts again');
   });
 
+  it('swap tallies exist only for current neighbour pairs: a departed or re-roled peer takes its tallies along', () => {
+    const pt = tree([1], [2, 3], { optimisationThreshold: 1000, optimisationMeanGain: 1, optimisationSamples: 100 });
+    for (let i = 0; i < 5; i++) {
+      pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 6 } }, i);
+      pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [2] } }, i);
+      pt.handle({ type: 'recv', from: 3, message: { type: 'ihave', ids: [`m${i}`], hops: [3] } }, i);
+      // A stranger's announcements keep nothing.
+      pt.handle({ type: 'recv', from: 9, message: { type: 'ihave', ids: [`m${i}`], hops: [0] } }, i);
+    }
+    assert.equal(pt.memory().gainTallies, 2);
+    pt.handle({ type: 'neighbor-down', peer: 2 }, 10);
+    assert.equal(pt.memory().gainTallies, 1);
+    pt.handle({ type: 'recv', from: 3, message: { type: 'graft', id: null } }, 11);
+    assert.equal(pt.memory().gainTallies, 0, 'peer 3 is eager now: its tally as a lazy peer is void');
+  });
+
   it('faster path: a graft that beat the eager copy is undone if its path is longer than fasterPathMaxExtraHops allows', () => {
     const run = (config: object) => {
       const pt = tree([1], [2], config);

@@ -123,11 +123,17 @@ export class PlumTree<P extends PeerId = PeerId> {
     return { received: this.received.size, cache: this.cache.size, missing: this.missing.size };
   }
 
-  /** `sizes()` with the cached payload bytes and the queued IHAVE ids (each capped: see the config). */
-  memory(): { received: number; cache: number; cacheBytes: number; missing: number; ihaveQueued: number } {
+  /**
+   * `sizes()` with the cached payload bytes, the queued IHAVE ids (each
+   * capped: see the config) and the swap tallies (one per eager and lazy
+   * neighbour pair at most: membership caps the neighbours).
+   */
+  memory(): { received: number; cache: number; cacheBytes: number; missing: number; ihaveQueued: number; gainTallies: number } {
     let ihaveQueued = 0;
     for (const batch of this.ihaveQueue.values()) ihaveQueued += batch.ids.length;
-    return { ...this.sizes(), cacheBytes: this.cacheBytes, ihaveQueued };
+    let gainTallies = 0;
+    for (const byLazy of this.gains.values()) gainTallies += byLazy.size;
+    return { ...this.sizes(), cacheBytes: this.cacheBytes, ihaveQueued, gainTallies };
   }
 
   /**

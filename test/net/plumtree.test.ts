@@ -155,7 +155,7 @@ describe('PlumTree', () => {
   });
 
   it('optimisation (the paper, off by default): a lazy path shorter by the threshold in one message replaces the eager one', () => {
-    const config = { optimisationThreshold: 7, optimisationMeanGain: 0 };
+    const config = { optimisationThreshold: 7, optimisationHopsSaved: 0 };
     const pt = tree([1], [2], config);
     pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 10 } }, 0);
     const near = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [10 - 7 - 1] } }, 1);
@@ -173,8 +173,8 @@ describe('PlumTree', () => {
     assert.deepEqual(pt3.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [2] } }, 1), []);
   });
 
-  it('mean-gain optimisation: a lazy path shorter on average over the samples replaces the eager link', () => {
-    const config = { optimisationThreshold: 1000, optimisationMeanGain: 1, optimisationSamples: 4 };
+  it('hop-saving optimisation: a lazy path that saved enough hops over consecutive messages replaces the eager link', () => {
+    const config = { optimisationThreshold: 1000, optimisationHopsSaved: 4, optimisationSamples: 4 };
     const pt = tree([1], [2], config);
     const sends = [];
     for (let i = 0; i < 4; i++) {
@@ -191,8 +191,21 @@ describe('PlumTree', () => {
     assert.equal(pt.stats.optimisations, 1);
   });
 
-  it('mean-gain optimisation: gains that cancel out (origins on both sides) swap nothing', () => {
-    const pt = tree([1], [2], { optimisationThreshold: 1000, optimisationMeanGain: 1, optimisationSamples: 4 });
+  it('hop-saving optimisation: a large steady gain swaps after the fewest samples, never on one message', () => {
+    const pt = tree([1], [2], { optimisationThreshold: Infinity, optimisationHopsSaved: 16, optimisationSamples: 3 });
+    const swapped = [];
+    for (let i = 0; i < 3; i++) {
+      pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 12 } }, i);
+      // Through peer 2 we would be at hop 6: 6 hops saved per message.
+      const out = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [5] } }, i);
+      swapped.push(out.some((o) => o.type === 'send' && o.message.type === 'graft'));
+    }
+    assert.deepEqual(swapped, [false, false, true]);
+    assert.deepEqual(pt.eagerPeers(), [2]);
+  });
+
+  it('hop-saving optimisation: gains that cancel out (origins on both sides) swap nothing', () => {
+    const pt = tree([1], [2], { optimisationThreshold: 1000, optimisationHopsSaved: 4, optimisationSamples: 4 });
     for (let i = 0; i < 16; i++) {
       pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 6 } }, i);
       const out = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [i % 2 === 0 ? 2 : 8] } }, i);
@@ -202,8 +215,8 @@ describe('PlumTree', () => {
     assert.equal(pt.stats.optimisations, 0);
   });
 
-  it('mean-gain optimisation: a sample in which the lazy peer is not closer starts the count again (it may hear through us now)', () => {
-    const pt = tree([1], [2], { optimisationThreshold: 1000, optimisationMeanGain: 1, optimisationSamples: 4 });
+  it('hop-saving optimisation: a sample in which the lazy peer is not closer starts the count again (it may hear through us now)', () => {
+    const pt = tree([1], [2], { optimisationThreshold: 1000, optimisationHopsSaved: 4, optimisationSamples: 4 });
     const hops = [1, 1, 1, 9];
     for (let i = 0; i < hops.length; i++) {
       pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 6 } }, i);
@@ -213,7 +226,7 @@ describe('PlumTree', () => {
   });
 
   it('swap tallies exist only for current neighbour pairs: a departed or re-roled peer takes its tallies along', () => {
-    const pt = tree([1], [2, 3], { optimisationThreshold: 1000, optimisationMeanGain: 1, optimisationSamples: 100 });
+    const pt = tree([1], [2, 3], { optimisationThreshold: 1000, optimisationSamples: 100 });
     for (let i = 0; i < 5; i++) {
       pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 6 } }, i);
       pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [2] } }, i);

@@ -363,8 +363,8 @@ export class PlumTree<P extends PeerId = PeerId> {
     if (!this.lazy.includes(lazyPeer) || !this.eager.includes(eagerPeer)) return;
     const gain = eagerHop - lazyHop;
     if (gain >= this.config.optimisationThreshold) return this.swap(eagerPeer, lazyPeer, out);
-    const { optimisationMeanGain: meanGain, optimisationSamples: samples } = this.config;
-    if (meanGain <= 0) return;
+    const { optimisationHopsSaved: hopsSaved, optimisationSamples: samples } = this.config;
+    if (hopsSaved <= 0) return;
     let byLazy = this.gains.get(eagerPeer);
     if (!byLazy) {
       byLazy = new Map();
@@ -385,9 +385,9 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     tally.sum += gain;
     tally.count++;
-    if (tally.count < samples) return;
+    if (tally.count < samples || tally.sum < hopsSaved) return;
     byLazy.delete(lazyPeer);
-    if (tally.sum >= meanGain * tally.count) this.swap(eagerPeer, lazyPeer, out);
+    this.swap(eagerPeer, lazyPeer, out);
   }
 
   private swap(eagerPeer: P, lazyPeer: P, out: PlumTreeOutput<P>[]): void {

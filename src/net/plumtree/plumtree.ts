@@ -12,6 +12,7 @@ import {
   type PlumTreeTimer,
   type PayloadValidator,
 } from './types.ts';
+import { SwapTallies } from './swap-tallies.ts';
 import { checkPlumTreeMessage } from './validate.ts';
 
 interface CacheEntry<P> {
@@ -32,12 +33,6 @@ interface Missing<P> {
   /** Peers grafted for this id, in order, and the hop each announced. */
   grafted: P[];
   graftedHops: number[];
-}
-
-/** Hops saved by a lazy peer's path over an eager link's, summed over recent messages. */
-interface GainTally {
-  sum: number;
-  count: number;
 }
 
 interface IhaveBatch {
@@ -66,8 +61,8 @@ export class PlumTree<P extends PeerId = PeerId> {
   private readonly cache = new Map<string, CacheEntry<P>>();
   private readonly missing = new Map<string, Missing<P>>();
   private readonly ihaveQueue = new Map<P, IhaveBatch>();
-  /** Per eager peer, per lazy peer: how many hops the lazy path saved (neighbours only; cleared when either changes role). */
-  private readonly gains = new Map<P, Map<P, GainTally>>();
+  /** Hops that lazy paths saved over eager ones (neighbours only; cleared when either changes role). */
+  private readonly gains: SwapTallies<P>;
   private dispatchArmed = false;
   private nextSweep = 0;
   private cacheBytes = 0;
@@ -77,6 +72,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     this.rng = rng;
     this.validate = validate;
     this.config = { ...DEFAULT_PLUMTREE_CONFIG, ...config };
+    this.gains = new SwapTallies<P>(this.config.optimisationHopsSaved, this.config.optimisationSamples);
   }
 
   eagerPeers(): readonly P[] {
@@ -131,9 +127,7 @@ export class PlumTree<P extends PeerId = PeerId> {
   memory(): { received: number; cache: number; cacheBytes: number; missing: number; ihaveQueued: number; gainTallies: number } {
     let ihaveQueued = 0;
     for (const batch of this.ihaveQueue.values()) ihaveQueued += batch.ids.length;
-    let gainTallies = 0;
-    for (const byLazy of this.gains.values()) gainTallies += byLazy.size;
-    return { ...this.sizes(), cacheBytes: this.cacheBytes, ihaveQueued, gainTallies };
+    return { ...this.sizes(), cacheBytes: this.cacheBytes, ihaveQueued, gainTallies: this.gains.size };
   }
 
   /**
@@ -357,37 +351,13 @@ export class PlumTree<P extends PeerId = PeerId> {
   /**
    * A message came over the eager link at `eagerHop`; the lazy peer has it
    * at `lazyHop - 1`. Swap the two links if the lazy path is shorter by the
-   * threshold in this message, or by the mean gain over recent messages.
+   * threshold in this message, or saved enough hops over consecutive ones.
    */
   private noteGain(eagerPeer: P, eagerHop: number, lazyPeer: P, lazyHop: number, out: PlumTreeOutput<P>[]): void {
     if (!this.lazy.includes(lazyPeer) || !this.eager.includes(eagerPeer)) return;
     const gain = eagerHop - lazyHop;
     if (gain >= this.config.optimisationThreshold) return this.swap(eagerPeer, lazyPeer, out);
-    const { optimisationHopsSaved: hopsSaved, optimisationSamples: samples } = this.config;
-    if (hopsSaved <= 0) return;
-    let byLazy = this.gains.get(eagerPeer);
-    if (!byLazy) {
-      byLazy = new Map();
-      this.gains.set(eagerPeer, byLazy);
-    }
-    if (gain <= 0) {
-      // Every sample must gain, not only the mean: a lazy peer that is
-      // farther for some origins may hear of messages through us, and a swap
-      // to it would cut us off together with it (swaps elsewhere make older
-      // samples stale, so one losing sample starts the count again).
-      byLazy.delete(lazyPeer);
-      return;
-    }
-    let tally = byLazy.get(lazyPeer);
-    if (!tally) {
-      tally = { sum: 0, count: 0 };
-      byLazy.set(lazyPeer, tally);
-    }
-    tally.sum += gain;
-    tally.count++;
-    if (tally.count < samples || tally.sum < hopsSaved) return;
-    byLazy.delete(lazyPeer);
-    this.swap(eagerPeer, lazyPeer, out);
+    if (this.gains.note(eagerPeer, lazyPeer, gain)) this.swap(eagerPeer, lazyPeer, out);
   }
 
   private swap(eagerPeer: P, lazyPeer: P, out: PlumTreeOutput<P>[]): void {
@@ -402,12 +372,6 @@ export class PlumTree<P extends PeerId = PeerId> {
     this.makeLazy(peer);
     this.stats.prunes++;
     out.push({ type: 'send', to: peer, message: { type: 'prune' } });
-  }
-
-  /** Forgets the tallies that involve `peer` (its role changed, or it left). */
-  private dropGains(peer: P): void {
-    this.gains.delete(peer);
-    for (const byLazy of this.gains.values()) byLazy.delete(peer);
   }
 
   private onNeighborUp(peer: P, now: number, out: PlumTreeOutput<P>[]): void {
@@ -425,7 +389,7 @@ export class PlumTree<P extends PeerId = PeerId> {
   private onNeighborDown(peer: P, out: PlumTreeOutput<P>[]): void {
     remove(this.eager, peer);
     remove(this.lazy, peer);
-    this.dropGains(peer);
+    this.gains.drop(peer);
     this.ihaveQueue.delete(peer);
     // A graft sent to this peer will not be answered: ask the next one now.
     for (const [id, entry] of this.missing) {
@@ -456,13 +420,13 @@ export class PlumTree<P extends PeerId = PeerId> {
     if (this.eager.includes(peer)) return;
     remove(this.lazy, peer);
     this.eager.push(peer);
-    this.dropGains(peer);
+    this.gains.drop(peer);
   }
 
   private makeLazy(peer: P): void {
     if (!remove(this.eager, peer)) return;
     this.lazy.push(peer);
-    this.dropGains(peer);
+    this.gains.drop(peer);
   }
 
   private isNeighbor(peer: P): boolean {

@@ -20,6 +20,8 @@ interface Args {
   fail: number;
   json: string | null;
   timeScale: number;
+  /** Skip the stable scenario's burst phase (it costs most of a 1k run's wall time). */
+  noBurst: boolean;
   /** The network model (links, node costs, failure detection); see MODELS. */
   model: Partial<SimConfig>;
 }
@@ -35,12 +37,12 @@ const MODELS: Record<string, Partial<SimConfig>> = {
   real: { jitterMs: 10, processingMs: 1, failureDetection: 'keepalive' },
 };
 
-const USAGE = `usage: walkaway sim <${Object.keys(SCENARIOS).join('|')}> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE] [--time-scale X]
+const USAGE = `usage: walkaway sim <${Object.keys(SCENARIOS).join('|')}> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE] [--time-scale X] [--no-burst] [--plumtree name=value,...]
   [--model ideal|real] [--loss P] [--loss-mode retransmit|drop] [--jitter MS] [--processing MS] [--detect reset|keepalive]
 (or, in a checkout: npm run sim -- <scenario> ...)`;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { scenario: '', nodes: 1000, seeds: 5, seed: 1, fail: 0.5, json: null, timeScale: 1, model: { ...MODELS.ideal } };
+  const args: Args = { scenario: '', nodes: 1000, seeds: 5, seed: 1, fail: 0.5, json: null, timeScale: 1, noBurst: false, model: { ...MODELS.ideal } };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -59,6 +61,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--fail') args.fail = num(value(), (x) => x >= 0 && x < 1);
     else if (a === '--json') args.json = value();
     else if (a === '--time-scale') args.timeScale = num(value(), (x) => x > 0 && x <= 1);
+    else if (a === '--no-burst') args.noBurst = true;
+    else if (a === '--plumtree') args.model.plumtree = { ...args.model.plumtree, ...parseSettings(value()) };
     else if (a === '--model') {
       const name = value();
       if (!(name in MODELS)) fail(`unknown model ${JSON.stringify(name)} (ideal or real)`);
@@ -98,9 +102,23 @@ function pick(model: Partial<SimConfig>, given: string[]): Partial<SimConfig> {
     '--jitter': 'jitterMs',
     '--processing': 'processingMs',
     '--detect': 'failureDetection',
+    '--plumtree': 'plumtree',
   };
   const out: Partial<SimConfig> = {};
   for (const [flag, key] of Object.entries(flags)) if (given.includes(flag)) Object.assign(out, { [key]: model[key] });
+  return out;
+}
+
+/** `name=value,name=value` (numbers and booleans): PlumTree settings to try without editing the defaults. */
+function parseSettings(text: string): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {};
+  for (const part of text.split(',')) {
+    const [name, raw] = part.split('=');
+    if (!name || raw === undefined) fail(`bad --plumtree setting ${JSON.stringify(part)} (name=value)`);
+    const value = raw === 'true' ? true : raw === 'false' ? false : Number(raw);
+    if (typeof value === 'number' && Number.isNaN(value)) fail(`bad --plumtree value ${JSON.stringify(raw)}`);
+    out[name] = value;
+  }
   return out;
 }
 
@@ -149,7 +167,7 @@ async function main(): Promise<void> {
   console.log(`${args.scenario}: ${args.nodes} nodes, ${args.seeds} seed(s) from ${args.seed}` + (args.scenario === 'failure' ? `, fail ${args.fail}` : ''));
   for (let k = 0; k < args.seeds; k++) {
     const seed = args.seed + k;
-    const result = await run({ nodes: args.nodes, seed, fail: args.fail, timeScale: args.timeScale, sim: args.model });
+    const result = await run({ nodes: args.nodes, seed, fail: args.fail, timeScale: args.timeScale, noBurst: args.noBurst, sim: args.model });
     perSeed.push({ seed, result });
     console.error(`  seed ${seed} done in ${result.figures.wallMs} ms`);
   }

@@ -10,6 +10,8 @@ export interface ScenarioOptions {
   fail?: number;
   /** Scales scenario durations down (tests); 1 = as specified. */
   timeScale?: number;
+  /** Stable scenario: leave out the burst phase. */
+  noBurst?: boolean;
   sim?: Partial<SimConfig>;
 }
 

@@ -50,7 +50,7 @@ export function runStable(opts: ScenarioOptions): ScenarioResult {
   const p99Random = sim.tracker.latencyPercentile('random', 0.99);
 
   let burstRes: MessageResult[] = [];
-  if (n <= BURST_MAX_NODES) {
+  if (n <= BURST_MAX_NODES && !opts.noBurst) {
     sim.tracker.phase = 'burst';
     const ids = sim
       .liveNodes()

@@ -154,18 +154,126 @@ describe('PlumTree', () => {
     assert.deepEqual(pt.lazyPeers(), [5]);
   });
 
-  it('optimisation: a lazy path shorter by the threshold replaces the eager one', () => {
-    const pt = tree([1], [2]);
+  it('optimisation (the paper, off by default): a lazy path shorter by the threshold in one message replaces the eager one', () => {
+    const config = { optimisationThreshold: 7, optimisationHopsSaved: 0 };
+    const pt = tree([1], [2], config);
     pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 10 } }, 0);
-    const near = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [10 - C.optimisationThreshold - 1] } }, 1);
+    const near = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [10 - 7 - 1] } }, 1);
     assert.deepEqual(near, [
       { type: 'send', to: 2, message: { type: 'graft', id: null } },
       { type: 'send', to: 1, message: { type: 'prune' } },
     ]);
     assert.deepEqual(pt.eagerPeers(), [2]);
-    const pt2 = tree([1], [2]);
+    const pt2 = tree([1], [2], config);
     pt2.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 10 } }, 0);
     assert.deepEqual(pt2.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [5] } }, 1), []);
+    // With the defaults one message never swaps: the same gain waits for the samples.
+    const pt3 = tree([1], [2]);
+    pt3.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 10 } }, 0);
+    assert.deepEqual(pt3.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [2] } }, 1), []);
+  });
+
+  it('hop-saving optimisation: a lazy path that saved enough hops over consecutive messages replaces the eager link', () => {
+    const config = { optimisationThreshold: 1000, optimisationHopsSaved: 4, optimisationSamples: 4 };
+    const pt = tree([1], [2], config);
+    const sends = [];
+    for (let i = 0; i < 4; i++) {
+      pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 6 } }, i);
+      // Peer 2 has it at hop 4: through it we would be at 5, one hop less.
+      sends.push(pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [4] } }, i));
+    }
+    assert.deepEqual(sends.slice(0, 3), [[], [], []], 'no swap before the samples are in');
+    assert.deepEqual(sends[3], [
+      { type: 'send', to: 2, message: { type: 'graft', id: null } },
+      { type: 'send', to: 1, message: { type: 'prune' } },
+    ]);
+    assert.deepEqual(pt.eagerPeers(), [2]);
+    assert.equal(pt.stats.optimisations, 1);
+  });
+
+  it('hop-saving optimisation: a large steady gain swaps after the fewest samples, never on one message', () => {
+    const pt = tree([1], [2], { optimisationThreshold: Infinity, optimisationHopsSaved: 16, optimisationSamples: 3 });
+    const swapped = [];
+    for (let i = 0; i < 3; i++) {
+      pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 12 } }, i);
+      // Through peer 2 we would be at hop 6: 6 hops saved per message.
+      const out = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [5] } }, i);
+      swapped.push(out.some((o) => o.type === 'send' && o.message.type === 'graft'));
+    }
+    assert.deepEqual(swapped, [false, false, true]);
+    assert.deepEqual(pt.eagerPeers(), [2]);
+  });
+
+  it('hop-saving optimisation: gains that cancel out (origins on both sides) swap nothing', () => {
+    const pt = tree([1], [2], { optimisationThreshold: 1000, optimisationHopsSaved: 4, optimisationSamples: 4 });
+    for (let i = 0; i < 16; i++) {
+      pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 6 } }, i);
+      const out = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [i % 2 === 0 ? 2 : 8] } }, i);
+      assert.deepEqual(out, []);
+    }
+    assert.deepEqual(pt.eagerPeers(), [1]);
+    assert.equal(pt.stats.optimisations, 0);
+  });
+
+  it('hop-saving optimisation: a sample in which the lazy peer is not closer starts the count again (it may hear through us now)', () => {
+    const pt = tree([1], [2], { optimisationThreshold: 1000, optimisationHopsSaved: 4, optimisationSamples: 4 });
+    const hops = [1, 1, 1, 9];
+    for (let i = 0; i < hops.length; i++) {
+      pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 6 } }, i);
+      assert.deepEqual(pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [hops[i]] } }, i), []);
+    }
+    assert.deepEqual(pt.eagerPeers(), [1], 'three samples gained 4 hops, the fourth lost 4: the count starts again');
+  });
+
+  it('swap tallies exist only for current neighbour pairs: a departed or re-roled peer takes its tallies along', () => {
+    const pt = tree([1], [2, 3], { optimisationThreshold: 1000, optimisationSamples: 100 });
+    for (let i = 0; i < 5; i++) {
+      pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 6 } }, i);
+      pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [2] } }, i);
+      pt.handle({ type: 'recv', from: 3, message: { type: 'ihave', ids: [`m${i}`], hops: [3] } }, i);
+      // A stranger's announcements keep nothing.
+      pt.handle({ type: 'recv', from: 9, message: { type: 'ihave', ids: [`m${i}`], hops: [0] } }, i);
+    }
+    assert.equal(pt.memory().gainTallies, 2);
+    pt.handle({ type: 'neighbor-down', peer: 2 }, 10);
+    assert.equal(pt.memory().gainTallies, 1);
+    pt.handle({ type: 'recv', from: 3, message: { type: 'graft', id: null } }, 11);
+    assert.equal(pt.memory().gainTallies, 0, 'peer 3 is eager now: its tally as a lazy peer is void');
+  });
+
+  it('faster path: a graft that beat the eager copy is undone if its path is longer than fasterPathMaxExtraHops allows', () => {
+    const run = (config: object) => {
+      const pt = tree([1], [2], config);
+      pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [5] } }, 0);
+      const graft = pt.handle({ type: 'timer', timer: { type: 'graft-timeout', id: 'm' } }, C.graftTimeout1Ms);
+      assert.deepEqual(graft[0], { type: 'send', to: 2, message: { type: 'graft', id: 'm' } });
+      // The eager copy (hop 3) comes before the graft's answer (hop 6).
+      const eager = pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 3 } }, C.graftTimeout1Ms + 1);
+      const answer = pt.handle({ type: 'recv', from: 2, message: { type: 'gossip', id: 'm', payload: P, hop: 6 } }, C.graftTimeout1Ms + 2);
+      assert.deepEqual(answer, [], 'the answer to our graft is not a duplicate to prune');
+      return { pt, prunes: eager.filter((o) => o.type === 'send' && o.message.type === 'prune').map((o) => (o as { to: number }).to) };
+    };
+    const always = run({ fasterPathMaxExtraHops: Infinity });
+    assert.deepEqual(always.prunes, [1], 'default: the faster (grafted) link replaces the tree link');
+    assert.deepEqual(always.pt.eagerPeers(), [2]);
+    const gated = run({ fasterPathMaxExtraHops: 0 });
+    assert.deepEqual(gated.prunes, [2], 'gated: the graft is undone, the shorter tree link stays');
+    assert.deepEqual(gated.pt.eagerPeers(), [1]);
+  });
+
+  it('a first copy is not pushed to the peers that announced it (they would prune us)', () => {
+    const pt = tree([1, 2], [3, 4]);
+    pt.handle({ type: 'recv', from: 3, message: { type: 'ihave', ids: ['m'], hops: [2] } }, 0);
+    pt.handle({ type: 'timer', timer: { type: 'graft-timeout', id: 'm' } }, C.graftTimeout1Ms);
+    assert.ok(pt.eagerPeers().includes(3), 'grafted');
+    const out = pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 3 } }, C.graftTimeout1Ms + 1);
+    const pushed = out.flatMap((o) => (o.type === 'send' && o.message.type === 'gossip' ? [o.to] : []));
+    assert.deepEqual(pushed, [2], 'not to 1 (the sender) nor 3 (grafted, it has the message)');
+    const flush = pt.handle({ type: 'timer', timer: { type: 'ihave-dispatch' } }, C.graftTimeout1Ms + 10);
+    assert.deepEqual(
+      flush.flatMap((o) => (o.type === 'send' && o.message.type === 'ihave' ? [o.to] : [])),
+      [4],
+    );
   });
 
   it('a new neighbour hears of recent messages by IHAVE', () => {

@@ -12,6 +12,7 @@ import {
   type PlumTreeTimer,
   type PayloadValidator,
 } from './types.ts';
+import { SwapTallies } from './swap-tallies.ts';
 import { checkPlumTreeMessage } from './validate.ts';
 
 interface CacheEntry<P> {
@@ -22,13 +23,16 @@ interface CacheEntry<P> {
   at: number;
   /** A peer we grafted for this id whose copy is still on its way (not a duplicate to prune). */
   grafted: P | null;
+  /** Delivered as the answer to our graft (not over the tree). */
+  viaGraft: boolean;
 }
 
 interface Missing<P> {
   peers: P[];
   hops: number[];
-  /** Peers grafted for this id, in order. */
+  /** Peers grafted for this id, in order, and the hop each announced. */
   grafted: P[];
+  graftedHops: number[];
 }
 
 interface IhaveBatch {
@@ -57,6 +61,8 @@ export class PlumTree<P extends PeerId = PeerId> {
   private readonly cache = new Map<string, CacheEntry<P>>();
   private readonly missing = new Map<string, Missing<P>>();
   private readonly ihaveQueue = new Map<P, IhaveBatch>();
+  /** Hops that lazy paths saved over eager ones (neighbours only; cleared when either changes role). */
+  private readonly gains: SwapTallies<P>;
   private dispatchArmed = false;
   private nextSweep = 0;
   private cacheBytes = 0;
@@ -66,6 +72,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     this.rng = rng;
     this.validate = validate;
     this.config = { ...DEFAULT_PLUMTREE_CONFIG, ...config };
+    this.gains = new SwapTallies<P>(this.config.optimisationHopsSaved, this.config.optimisationSamples);
   }
 
   eagerPeers(): readonly P[] {
@@ -112,11 +119,15 @@ export class PlumTree<P extends PeerId = PeerId> {
     return { received: this.received.size, cache: this.cache.size, missing: this.missing.size };
   }
 
-  /** `sizes()` with the cached payload bytes and the queued IHAVE ids (each capped: see the config). */
-  memory(): { received: number; cache: number; cacheBytes: number; missing: number; ihaveQueued: number } {
+  /**
+   * `sizes()` with the cached payload bytes, the queued IHAVE ids (each
+   * capped: see the config) and the swap tallies (one per eager and lazy
+   * neighbour pair at most: membership caps the neighbours).
+   */
+  memory(): { received: number; cache: number; cacheBytes: number; missing: number; ihaveQueued: number; gainTallies: number } {
     let ihaveQueued = 0;
     for (const batch of this.ihaveQueue.values()) ihaveQueued += batch.ids.length;
-    return { ...this.sizes(), cacheBytes: this.cacheBytes, ihaveQueued };
+    return { ...this.sizes(), cacheBytes: this.cacheBytes, ihaveQueued, gainTallies: this.gains.size };
   }
 
   /**
@@ -175,7 +186,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     out.push({ type: 'emit', event: { type: 'published', id: msgId, payload } });
     this.remember(msgId, now);
-    this.cacheSet(msgId, { payload, hop: 0, from: null, at: now, grafted: null });
+    this.cacheSet(msgId, { payload, hop: 0, from: null, at: now, grafted: null, viaGraft: false });
     this.push(msgId, payload, 0, null, out);
   }
 
@@ -208,7 +219,7 @@ export class PlumTree<P extends PeerId = PeerId> {
         return;
       }
       case 'prune':
-        if (remove(this.eager, from)) this.lazy.push(from);
+        this.makeLazy(from);
         return;
     }
   }
@@ -217,12 +228,15 @@ export class PlumTree<P extends PeerId = PeerId> {
     if (this.received.has(id)) {
       const entry = this.cache.get(id);
       if (entry && entry.grafted === from) {
-        // The answer to our own graft: the link stays eager.
+        // The answer to our own graft (the eager copy came first and settled which link stays).
         entry.grafted = null;
         return;
       }
       this.stats.duplicates++;
-      if (remove(this.eager, from)) this.lazy.push(from);
+      // The paper's rule, and only it: the copy we delivered first was also
+      // forwarded to this sender, which prunes us in turn; pruning any other
+      // link here would cut us off on both sides.
+      this.makeLazy(from);
       // Prune even when the link is already lazy here: a prune and a first
       // delivery can cross, leaving the sender eager towards us.
       this.stats.prunes++;
@@ -241,39 +255,39 @@ export class PlumTree<P extends PeerId = PeerId> {
     const missing = this.missing.get(id);
     this.missing.delete(id);
     const grafted = missing && missing.grafted.length > 0 && !missing.grafted.includes(from) ? missing.grafted[0] : null;
-    this.cacheSet(id, { payload, hop, from, at: now, grafted });
+    this.cacheSet(id, { payload, hop, from, at: now, grafted, viaGraft: missing?.grafted.includes(from) === true });
     this.makeEager(from);
     out.push({ type: 'emit', event: { type: 'deliver', id, payload, hop, from } });
     if (grafted !== null && this.eager.includes(grafted) && this.eager.includes(from)) {
       // An IHAVE beat this copy by more than the graft timeout: the lazy
-      // path is faster, so it becomes the tree link and this one is pruned.
-      // (Otherwise the same useless graft would repeat for every message.)
-      remove(this.eager, from);
-      this.lazy.push(from);
-      this.stats.prunes++;
-      out.push({ type: 'send', to: from, message: { type: 'prune' } });
-    } else if (missing) {
-      // The IHAVE came first; if its path is much shorter, switch to it.
-      let best = -1;
-      for (let i = 0; i < missing.peers.length; i++) {
-        if (best < 0 || missing.hops[i] < missing.hops[best]) best = i;
-      }
-      if (best >= 0) this.maybeOptimise(from, hop, missing.peers[best], missing.hops[best] + 1, out);
+      // path is faster, so it becomes the tree link and this one is pruned
+      // (otherwise the same useless graft would repeat for every message),
+      // unless its path is longer by more than the allowed hops: then the
+      // graft is undone and the tree keeps its shape.
+      const graftedHop = (missing as Missing<P>).graftedHops[0] + 1;
+      const slow = graftedHop - hop <= this.config.fasterPathMaxExtraHops ? from : grafted;
+      this.demote(slow, out);
+    } else if (missing && missing.grafted.length === 0) {
+      // The IHAVE came first; if its path is shorter, maybe switch to it.
+      // (Copies that a graft brought say nothing about the tree's paths.)
+      for (let i = 0; i < missing.peers.length && this.eager.includes(from); i++) this.noteGain(from, hop, missing.peers[i], missing.hops[i] + 1, out);
     }
-    this.push(id, payload, hop, from, out);
+    // Peers that announced it have it: pushing it to them would only be a
+    // duplicate (and the grafted peer would prune us, on top of the switch above).
+    this.push(id, payload, hop, from, out, missing ? [...missing.peers, ...missing.grafted] : []);
   }
 
   /** Eager push to the tree, lazy push (queued IHAVE) to the rest. */
-  private push(id: string, payload: Uint8Array, hop: number, from: P | null, out: PlumTreeOutput<P>[]): void {
+  private push(id: string, payload: Uint8Array, hop: number, from: P | null, out: PlumTreeOutput<P>[], holders: readonly P[] = []): void {
     const message: PlumTreeMessage = { type: 'gossip', id, payload, hop: hop + 1 };
-    for (const peer of this.eager) if (peer !== from) out.push({ type: 'send', to: peer, message });
-    for (const peer of this.lazy) if (peer !== from) this.queueIhave(peer, id, hop, out);
+    for (const peer of this.eager) if (peer !== from && !holders.includes(peer)) out.push({ type: 'send', to: peer, message });
+    for (const peer of this.lazy) if (peer !== from && !holders.includes(peer)) this.queueIhave(peer, id, hop, out);
   }
 
   private onIhave(from: P, id: string, hop: number, out: PlumTreeOutput<P>[]): void {
     if (this.received.has(id)) {
       const entry = this.cache.get(id);
-      if (entry && entry.from !== null && entry.from !== from) this.maybeOptimise(entry.from, entry.hop, from, hop + 1, out);
+      if (entry && entry.from !== null && entry.from !== from && !entry.viaGraft) this.noteGain(entry.from, entry.hop, from, hop + 1, out);
       return;
     }
     if (!this.isNeighbor(from)) return;
@@ -285,7 +299,7 @@ export class PlumTree<P extends PeerId = PeerId> {
       }
       return;
     }
-    entry = { peers: [from], hops: [hop], grafted: [] };
+    entry = { peers: [from], hops: [hop], grafted: [], graftedHops: [] };
     this.missing.set(id, entry);
     // Over the cap the oldest goes (its pending timer then finds nothing to do).
     if (this.missing.size > this.config.maxMissing) this.missing.delete(this.missing.keys().next().value!);
@@ -317,11 +331,13 @@ export class PlumTree<P extends PeerId = PeerId> {
       let best = 0;
       for (let i = 1; i < entry.hops.length; i++) if (entry.hops[i] < entry.hops[best]) best = i;
       const peer = entry.peers[best];
+      const hop = entry.hops[best];
       entry.peers.splice(best, 1);
       entry.hops.splice(best, 1);
       if (!this.isNeighbor(peer)) continue;
       this.makeEager(peer);
       entry.grafted.push(peer);
+      entry.graftedHops.push(hop);
       this.stats.grafts++;
       out.push({ type: 'send', to: peer, message: { type: 'graft', id } });
       out.push({ type: 'set-timer', delayMs: this.config.graftTimeout2Ms, timer: { type: 'graft-timeout', id } });
@@ -332,15 +348,30 @@ export class PlumTree<P extends PeerId = PeerId> {
     this.stats.abandoned++;
   }
 
-  private maybeOptimise(eagerPeer: P, eagerHop: number, lazyPeer: P, lazyHop: number, out: PlumTreeOutput<P>[]): void {
-    if (eagerHop - lazyHop < this.config.optimisationThreshold) return;
+  /**
+   * A message came over the eager link at `eagerHop`; the lazy peer has it
+   * at `lazyHop - 1`. Swap the two links if the lazy path is shorter by the
+   * threshold in this message, or saved enough hops over consecutive ones.
+   */
+  private noteGain(eagerPeer: P, eagerHop: number, lazyPeer: P, lazyHop: number, out: PlumTreeOutput<P>[]): void {
     if (!this.lazy.includes(lazyPeer) || !this.eager.includes(eagerPeer)) return;
+    const gain = eagerHop - lazyHop;
+    if (gain >= this.config.optimisationThreshold) return this.swap(eagerPeer, lazyPeer, out);
+    if (this.gains.note(eagerPeer, lazyPeer, gain)) this.swap(eagerPeer, lazyPeer, out);
+  }
+
+  private swap(eagerPeer: P, lazyPeer: P, out: PlumTreeOutput<P>[]): void {
     this.stats.optimisations++;
     this.makeEager(lazyPeer);
     out.push({ type: 'send', to: lazyPeer, message: { type: 'graft', id: null } });
-    remove(this.eager, eagerPeer);
-    this.lazy.push(eagerPeer);
-    out.push({ type: 'send', to: eagerPeer, message: { type: 'prune' } });
+    this.demote(eagerPeer, out);
+  }
+
+  /** Makes an eager link lazy at both ends (we send a prune). */
+  private demote(peer: P, out: PlumTreeOutput<P>[]): void {
+    this.makeLazy(peer);
+    this.stats.prunes++;
+    out.push({ type: 'send', to: peer, message: { type: 'prune' } });
   }
 
   private onNeighborUp(peer: P, now: number, out: PlumTreeOutput<P>[]): void {
@@ -358,6 +389,7 @@ export class PlumTree<P extends PeerId = PeerId> {
   private onNeighborDown(peer: P, out: PlumTreeOutput<P>[]): void {
     remove(this.eager, peer);
     remove(this.lazy, peer);
+    this.gains.drop(peer);
     this.ihaveQueue.delete(peer);
     // A graft sent to this peer will not be answered: ask the next one now.
     for (const [id, entry] of this.missing) {
@@ -388,6 +420,13 @@ export class PlumTree<P extends PeerId = PeerId> {
     if (this.eager.includes(peer)) return;
     remove(this.lazy, peer);
     this.eager.push(peer);
+    this.gains.drop(peer);
+  }
+
+  private makeLazy(peer: P): void {
+    if (!remove(this.eager, peer)) return;
+    this.lazy.push(peer);
+    this.gains.drop(peer);
   }
 
   private isNeighbor(peer: P): boolean {

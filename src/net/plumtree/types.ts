@@ -75,9 +75,10 @@ export interface PlumTreeConfig {
    * eager copy looked missing, so nodes grafted, got duplicates and pruned,
    * and the tree never settled (measured by bench/net). Waiting longer costs
    * repair time only when a link really failed. With one tree for every
-   * sender, a random sender's path over the tree is often much slower than
-   * an announcement over a lazy link, so the wait must cover that too (see
-   * the default). The node and the simulator both run these defaults.
+   * sender, a random sender's path over the tree is often slower than an
+   * announcement over a lazy link, and a longer wait saves those grafts,
+   * but at the price of every real repair (see the default). The node and
+   * the simulator both run these defaults.
    */
   graftTimeout1Ms: number;
   /**
@@ -156,10 +157,10 @@ export interface PlumTreeConfig {
 
 export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
   maxMessageSize: 16 * 1024,
-  // 400 until issue 21 item 6: with one tree for all senders, a random sender's tree path is often
-  // 0.4-1 s slower than a lazy neighbour's announcement; every such graft cost a payload and reshaped
-  // the tree towards that sender (1k nodes, seed 1: 130 grafts per broadcast at 400 ms, 3 at 1.5 s).
-  graftTimeout1Ms: 1_500,
+  // 1.5 s was tried for issue 21 item 6 (fewer grafts from random senders: RMR 0.001 at 1k): it
+  // delayed every repair, cost last-delivery hops and p99 (10k: ldhMax 39 vs 35, p99 2.2 vs 1.6 s)
+  // and failed the byzantine simulation's honest-majority bound; with 400 RMR still meets its goal.
+  graftTimeout1Ms: 400,
   graftTimeout2Ms: 400,
   ihaveDispatchMs: 5,
   maxIhaveIds: 256,

@@ -8,7 +8,6 @@
 import { encode as cborEncode } from 'cborg';
 import { decodeStrictCbor } from './cbor.ts';
 import { decodeHeaderFast } from './header-fast.ts';
-import { encodeHeaderFast } from './header-encode.ts';
 import { bytesEqual } from './bytes.ts';
 import { WalkawayError } from './errors.ts';
 import { extensionsFromCbor, extensionsToCbor, isUint, type Extensions } from './extensions.ts';
@@ -51,12 +50,6 @@ function headerArray(header: UnsignedHeader, signature?: Uint8Array): unknown[] 
 }
 
 export function encodeHeader(header: UnsignedHeader, signature?: Uint8Array): Uint8Array {
-  // The common shapes, written by hand; anything else (errors included) by cborg.
-  return encodeHeaderFast(header, signature) ?? encodeHeaderGeneric(header, signature);
-}
-
-/** The reference encoder: cborg over the field array. The fast path is tested against it. */
-export function encodeHeaderGeneric(header: UnsignedHeader, signature?: Uint8Array): Uint8Array {
   const out = cborEncode(headerArray(header, signature));
   // cborg hands out a Buffer on Node: keep one byte type everywhere.
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);

@@ -226,7 +226,7 @@ describe('PlumTree', () => {
   });
 
   it('swap tallies exist only for current neighbour pairs: a departed or re-roled peer takes its tallies along', () => {
-    const pt = tree([1], [2, 3], { optimisationThreshold: 1000, optimisationSamples: 100 });
+    const pt = tree([1], [2, 3], { optimisationThreshold: 1000, optimisationHopsSaved: 16, optimisationSamples: 100 });
     for (let i = 0; i < 5; i++) {
       pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: `m${i}`, payload: P, hop: 6 } }, i);
       pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: [`m${i}`], hops: [2] } }, i);

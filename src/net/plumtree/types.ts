@@ -158,7 +158,7 @@ export interface PlumTreeConfig {
 export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
   maxMessageSize: 16 * 1024,
   // 1.5 s was tried for issue 21 item 6 (fewer grafts from random senders: RMR 0.001 at 1k): it
-  // delayed every repair, cost last-delivery hops and p99 (10k: ldhMax 39 vs 35, p99 2.2 vs 1.6 s)
+  // delayed every repair, cost last-delivery hops and p99 (10k: ldhMax 39 vs 34, p99 2.2 vs 1.4 s)
   // and failed the byzantine simulation's honest-majority bound; with 400 RMR still meets its goal.
   graftTimeout1Ms: 400,
   graftTimeout2Ms: 400,

@@ -29,7 +29,8 @@ class QuietWebSocket extends WebSocketImpl {
   #earlyBytes = 0;
   readonly #keepEarly = (data: unknown, isBinary: boolean) => {
     this.#early?.push({ data, isBinary });
-    this.#earlyBytes += (data as { length?: number }).length ?? 0;
+    // An ArrayBuffer or Buffer (byteLength), or with binaryType 'fragments' an array of Buffers.
+    this.#earlyBytes += Array.isArray(data) ? data.reduce((n: number, b: Buffer) => n + b.byteLength, 0) : ((data as { byteLength?: number }).byteLength ?? 0);
     if ((this.#early?.length ?? 0) > EARLY_MAX_MESSAGES || this.#earlyBytes > EARLY_MAX_BYTES) this.terminate();
   };
 

@@ -89,4 +89,26 @@ describe('WebSockets loaded on first use', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('a socket that receives more than the early cap before anyone listens is closed', async () => {
+    await loadWebSockets();
+    const { WebSocketServer } = await import('ws');
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    // Two 40 KiB messages: over the 64 KiB kept for a late listener.
+    server.on('connection', (socket) => {
+      socket.send(new Uint8Array(40 * 1024));
+      socket.send(new Uint8Array(40 * 1024));
+    });
+    try {
+      const { port } = server.address() as { port: number };
+      const socket = new (globalThis as unknown as { WebSocket: typeof import('ws').WebSocket }).WebSocket(`ws://127.0.0.1:${port}`);
+      socket.binaryType = 'arraybuffer';
+      const closed = new Promise((resolve) => socket.addEventListener('close', resolve));
+      await closed;
+      assert.equal(socket.readyState, socket.CLOSED);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

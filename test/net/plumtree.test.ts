@@ -137,6 +137,29 @@ describe('PlumTree', () => {
     assert.ok(pt.eagerPeers().includes(2) && pt.eagerPeers().includes(3));
   });
 
+  it('losing the parent: IHAVEs graft at once for orphanGraftMs, waiting ones now; losing a child changes nothing', () => {
+    const pt = tree([1, 2], [3, 4]);
+    // 1 is our parent: it gave us m0 first. 2 is eager too, but only a child.
+    pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm0', payload: P, hop: 1 } }, 100);
+    const waiting = pt.handle({ type: 'recv', from: 3, message: { type: 'ihave', ids: ['m1'], hops: [1] } }, 110);
+    assert.deepEqual(waiting, [{ type: 'set-timer', delayMs: C.graftTimeout1Ms, timer: { type: 'graft-timeout', id: 'm1' } }]);
+    assert.deepEqual(pt.handle({ type: 'neighbor-down', peer: 2 }, 120), [], 'a child going changes nothing');
+    const down = pt.handle({ type: 'neighbor-down', peer: 1 }, 130);
+    assert.deepEqual(down.slice(0, 1), [{ type: 'send', to: 3, message: { type: 'graft', id: 'm1' } }], 'the waiting id is grafted now');
+    const next = pt.handle({ type: 'recv', from: 4, message: { type: 'ihave', ids: ['m2'], hops: [2] } }, 140);
+    assert.deepEqual(next[0], { type: 'send', to: 4, message: { type: 'graft', id: 'm2' } }, 'a new IHAVE is grafted at once');
+    const later = pt.handle({ type: 'recv', from: 4, message: { type: 'ihave', ids: ['m3'], hops: [2] } }, 130 + C.orphanGraftMs + 1);
+    assert.deepEqual(later, [{ type: 'set-timer', delayMs: C.graftTimeout1Ms, timer: { type: 'graft-timeout', id: 'm3' } }], 'then the timeout again');
+  });
+
+  it('a parent silent for longer than messageCacheMs is not a parent: its going changes nothing', () => {
+    const pt = tree([1, 5], [3]);
+    pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm0', payload: P, hop: 1 } }, 0);
+    assert.deepEqual(pt.handle({ type: 'neighbor-down', peer: 1 }, C.messageCacheMs + 1), []);
+    const ihave = pt.handle({ type: 'recv', from: 3, message: { type: 'ihave', ids: ['m1'], hops: [1] } }, C.messageCacheMs + 2);
+    assert.deepEqual(ihave, [{ type: 'set-timer', delayMs: C.graftTimeout1Ms, timer: { type: 'graft-timeout', id: 'm1' } }]);
+  });
+
   it('with no eager peer, the first IHAVE is grafted at once', () => {
     const pt = tree([], [2]);
     const out = pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['m'], hops: [0] } }, 0);

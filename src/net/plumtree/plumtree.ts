@@ -63,6 +63,10 @@ export class PlumTree<P extends PeerId = PeerId> {
   private readonly ihaveQueue = new Map<P, IhaveBatch>();
   /** Hops that lazy paths saved over eager ones (neighbours only; cleared when either changes role). */
   private readonly gains: SwapTallies<P>;
+  /** When each neighbour last gave us a message first (our parent in the tree for its senders). */
+  private readonly lastFirstFrom = new Map<P, number>();
+  /** Until then IHAVEs graft at once: a parent of ours went down, and the tree has no path to us. */
+  private orphanUntil = -Infinity;
   private dispatchArmed = false;
   private nextSweep = 0;
   private cacheBytes = 0;
@@ -159,7 +163,7 @@ export class PlumTree<P extends PeerId = PeerId> {
         this.onNeighborUp(input.peer, now, out);
         break;
       case 'neighbor-down':
-        this.onNeighborDown(input.peer, out);
+        this.onNeighborDown(input.peer, now, out);
         break;
     }
     return out;
@@ -209,7 +213,7 @@ export class PlumTree<P extends PeerId = PeerId> {
       case 'gossip':
         return this.onGossip(from, msg.id, msg.payload, msg.hop, now, out);
       case 'ihave':
-        for (let i = 0; i < msg.ids.length; i++) this.onIhave(from, msg.ids[i], msg.hops[i], out);
+        for (let i = 0; i < msg.ids.length; i++) this.onIhave(from, msg.ids[i], msg.hops[i], now, out);
         return;
       case 'graft': {
         this.makeEager(from);
@@ -252,6 +256,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     this.stats.delivered++;
     this.remember(id, now);
+    this.lastFirstFrom.set(from, now);
     const missing = this.missing.get(id);
     this.missing.delete(id);
     const grafted = missing && missing.grafted.length > 0 && !missing.grafted.includes(from) ? missing.grafted[0] : null;
@@ -284,7 +289,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     for (const peer of this.lazy) if (peer !== from && !holders.includes(peer)) this.queueIhave(peer, id, hop, out);
   }
 
-  private onIhave(from: P, id: string, hop: number, out: PlumTreeOutput<P>[]): void {
+  private onIhave(from: P, id: string, hop: number, now: number, out: PlumTreeOutput<P>[]): void {
     if (this.received.has(id)) {
       const entry = this.cache.get(id);
       if (entry && entry.from !== null && entry.from !== from && !entry.viaGraft) this.noteGain(entry.from, entry.hop, from, hop + 1, out);
@@ -303,7 +308,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     this.missing.set(id, entry);
     // Over the cap the oldest goes (its pending timer then finds nothing to do).
     if (this.missing.size > this.config.maxMissing) this.missing.delete(this.missing.keys().next().value!);
-    if (this.eager.length === 0) {
+    if (this.eager.length === 0 || now < this.orphanUntil) {
       // Nothing could bring it over the tree: graft at once.
       this.graftNext(id, entry, out);
     } else {
@@ -386,14 +391,20 @@ export class PlumTree<P extends PeerId = PeerId> {
     for (const id of recent.slice(-this.config.maxIhaveIds)) this.queueIhave(peer, id, (this.cache.get(id) as CacheEntry<P>).hop, out);
   }
 
-  private onNeighborDown(peer: P, out: PlumTreeOutput<P>[]): void {
-    remove(this.eager, peer);
+  private onNeighborDown(peer: P, now: number, out: PlumTreeOutput<P>[]): void {
+    const wasParent = remove(this.eager, peer) && now - (this.lastFirstFrom.get(peer) ?? -Infinity) <= this.config.messageCacheMs;
     remove(this.lazy, peer);
+    this.lastFirstFrom.delete(peer);
     this.gains.drop(peer);
     this.ihaveQueue.delete(peer);
-    // A graft sent to this peer will not be answered: ask the next one now.
+    // Our parent for some senders is gone: what they send next reaches us
+    // only by IHAVE, and waiting the graft timeout for each would hold back
+    // every later operation of theirs (delivered in log order). Graft at once.
+    if (wasParent) this.orphanUntil = now + this.config.orphanGraftMs;
     for (const [id, entry] of this.missing) {
-      if (entry.grafted.length > 0 && entry.grafted[entry.grafted.length - 1] === peer) this.graftNext(id, entry, out);
+      const last = entry.grafted[entry.grafted.length - 1];
+      // A graft sent to this peer will not be answered: ask the next one now.
+      if (last === peer || (wasParent && last === undefined)) this.graftNext(id, entry, out);
     }
   }
 

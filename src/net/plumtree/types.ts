@@ -153,6 +153,15 @@ export interface PlumTreeConfig {
    * hears of the message from this announcement. 0 turns it off.
    */
   announceRecentMs: number;
+  /**
+   * When an eager neighbour that gave us a message first (within
+   * `messageCacheMs`) goes down, IHAVEs graft without the graft timeout for
+   * this long, and announced messages waiting for the timeout graft now:
+   * the tree has lost its path to us, so announcers are the only way, and
+   * a 400 ms wait per message would hold back every later operation of its
+   * author (delivered in log order). 0 turns it off.
+   */
+  orphanGraftMs: number;
 }
 
 export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
@@ -184,6 +193,7 @@ export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
   newNeighborsEager: false,
   // Keepalive (15 s) plus a repair: with 3 s, messages sent 3-15 s after a silent crash were lost to the nodes cut off.
   announceRecentMs: KEEPALIVE.pingIntervalMs + KEEPALIVE.pingTimeoutMs + 5_000,
+  orphanGraftMs: 2_000,
 });
 
 /**

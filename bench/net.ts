@@ -6,7 +6,8 @@
  * `@libp2p/gossipsub` 17 on the same libp2p 3 stack, in the same run.
  *
  *   npm run bench -- net [--messages 10000] [--nodes 8] [--window 100]
- *     [--max-seconds 45] [--storage sqlite|memory] [--only walkaway|gossipsub]
+ *     [--max-seconds 10] [--light 1000] [--warmup-seconds 20]
+ *     [--storage sqlite|memory] [--sides walkaway,gossipsub-default,...]
  *     [--cpu-prof DIR] [--base DIR]
  *   npx tsx bench/net.ts [same flags]
  *
@@ -18,14 +19,16 @@
  * operation is stored and queued to the overlay; GossipSub's once it is
  * queued to the streams), so the window is what closes the loop.
  *
- * The measured run stops publishing after --max-seconds (default 45) so that
+ * The saturated runs stop publishing after --max-seconds (default 10) so that
  * the whole benchmark stays within about 3 minutes on a shared 2-core machine;
  * `sent` says how many of the M messages went out, and every figure is over
  * those.
  *
- * Phases: warm-up (200 messages, builds the PlumTree tree and the GossipSub
- * mesh, not reported), light load (100 messages at 50/s: latency without
- * queueing), then the measured run (M messages, as fast as the window lets).
+ * Phases: warm-up (200 messages as fast as the window lets, builds the
+ * PlumTree tree and the GossipSub mesh; then --warmup-seconds of every node
+ * sending at the light rate; neither reported), light load (--light messages
+ * at 50/s from one sender, then from all: latency without queueing), then
+ * the saturated runs (M messages, as fast as the window lets).
  *
  * `--base DIR`: a side `walkaway-base` runs DIR/bench/net-walkaway.ts (a
  * checkout of the code before a change, e.g. `git archive` of a commit with
@@ -49,7 +52,6 @@ import { barChart, barsOf } from './svg.ts';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const WARMUP = 200;
-const LIGHT = 200;
 const LIGHT_RATE = 50;
 const STALL_MS = 20_000;
 
@@ -124,6 +126,10 @@ interface Options {
   publisher: number;
   storage: string;
   maxSeconds: number;
+  /** Messages of each light phase (50 msg/s). */
+  light: number;
+  /** Light traffic from every node before the light phases, not reported. */
+  warmupSeconds: number;
   cpuProf?: string;
   /** A checkout whose bench/net-walkaway.ts is the side `walkaway-base`. */
   base?: string;
@@ -292,9 +298,13 @@ async function runSide(name: SideName, o: Options, details: Record<string, Msg>)
     const settledMs = performance.now() - settleStart;
     const everyone = children.map((_, i) => i);
     await runPhase(children, o, 1, WARMUP, 0, 0, [o.publisher]);
-    const lightOneRun = await runPhase(children, o, 2, LIGHT, LIGHT_RATE, 0, [o.publisher]);
+    // Steady state before measuring: every node sends at the light rate for
+    // --warmup-seconds (JIT tiering and the first GCs otherwise land in the
+    // light phases; the CPU of either side fell by a third over its first 30 s).
+    if (o.warmupSeconds > 0) await runPhase(children, o, 6, Math.round(o.warmupSeconds * LIGHT_RATE), LIGHT_RATE, 0, everyone);
+    const lightOneRun = await runPhase(children, o, 2, o.light, LIGHT_RATE, 0, [o.publisher]);
     const lightOne = summarise(lightOneRun);
-    const lightAllRun = await runPhase(children, o, 3, LIGHT, LIGHT_RATE, 0, everyone);
+    const lightAllRun = await runPhase(children, o, 3, o.light, LIGHT_RATE, 0, everyone);
     const lightAll = summarise(lightAllRun);
     // NET_TRACE=1 children report stage timestamps: the raw reports go to NET_TRACE_DIR (bench/net-trace.ts reads them).
     if (process.env.NET_TRACE_DIR) {
@@ -360,12 +370,16 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     messages: Number(flag(args, 'messages', '10000')),
     window: Number(flag(args, 'window', '100')),
     maxSeconds: Number(flag(args, 'max-seconds', '10')),
+    light: Number(flag(args, 'light', '1000')),
+    warmupSeconds: Number(flag(args, 'warmup-seconds', '20')),
     publisher: 1,
     storage: flag(args, 'storage', 'sqlite'),
     cpuProf: flag(args, 'cpu-prof', '') || undefined,
     base: flag(args, 'base', '') || undefined,
   };
   if (o.nodes < 2) throw new Error('--nodes must be at least 2');
+  if (!(o.light >= 100)) throw new Error('--light must be at least 100 messages');
+  if (!(o.warmupSeconds >= 0)) throw new Error('--warmup-seconds must be 0 or more');
   const reps = Number(flag(args, 'reps', '3'));
   const sides = flag(args, 'sides', SIDES.join(',')).split(',') as SideName[];
   if (o.base && !sides.includes('walkaway-base')) sides.splice(sides.indexOf('walkaway') + 1, 0, 'walkaway-base');
@@ -412,7 +426,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     maxSeconds: o.maxSeconds,
     storage: o.storage,
     lightRate: LIGHT_RATE,
-    lightMessages: LIGHT,
+    lightMessages: o.light,
+    warmupSeconds: o.warmupSeconds,
     charts: netCharts(result, sides),
     ...result,
     details,

@@ -6,7 +6,9 @@
  * the medians, and with --json writes one object whose top-level fields are
  * the medians over seeds (per-seed figures and per-message detail beneath).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { median } from './metrics.ts';
 import type { SimConfig } from './network.ts';
@@ -36,6 +38,19 @@ const MODELS: Record<string, Partial<SimConfig>> = {
   ideal: { jitterMs: 0, processingMs: 0, failureDetection: 'reset' },
   real: { jitterMs: 10, processingMs: 1, failureDetection: 'keepalive' },
 };
+
+const LOAD_BEFORE = loadavg().map((x) => Math.round(x * 100) / 100);
+
+/** HEAD, `+dirty` if tracked files differ from it. */
+function commitOf(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
 
 const USAGE = `usage: walkaway sim <${Object.keys(SCENARIOS).join('|')}> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE] [--time-scale X] [--no-burst] [--plumtree name=value,...]
   [--model ideal|real] [--loss P] [--loss-mode retransmit|drop] [--jitter MS] [--processing MS] [--detect reset|keepalive]
@@ -206,6 +221,9 @@ async function main(): Promise<void> {
       perSeed: perSeed.map((p) => ({ seed: p.seed, ...p.result.figures, messages: p.result.messages, timeline: p.result.timeline })),
       command: `npm run sim -- ${process.argv.slice(2).join(' ')}`,
       node: process.version,
+      // Virtual time makes the figures independent of load; wall times are not.
+      machine: { commit: commitOf(), cpus: cpus().length, loadBefore: LOAD_BEFORE, loadAfter: loadavg().map((x) => Math.round(x * 100) / 100) },
+      measuredAt: new Date().toISOString(),
     };
     mkdirSync(dirname(args.json), { recursive: true });
     writeFileSync(args.json, JSON.stringify(doc, null, 1) + '\n');

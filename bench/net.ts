@@ -257,20 +257,24 @@ function summarise(run: Msg): Msg {
   };
 }
 
-type SideName = 'walkaway' | 'walkaway-base' | 'gossipsub-default' | 'gossipsub-tuned';
-const SIDES: SideName[] = ['walkaway', 'gossipsub-default', 'gossipsub-tuned'];
+// `walkaway-memory`: the same node on its memory store, the work GossipSub does
+// (nothing persisted): what the network stack costs without the SQLite commits.
+type SideName = 'walkaway' | 'walkaway-memory' | 'walkaway-base' | 'gossipsub-default' | 'gossipsub-tuned';
+const SIDES: SideName[] = ['walkaway', 'walkaway-memory', 'gossipsub-default', 'gossipsub-tuned'];
 
 /** One boot of N nodes of a side; every phase on it; flat figures for the harness plus details. */
 async function runSide(name: SideName, o: Options, details: Record<string, Msg>): Promise<Sample> {
   const dir = mkdtempSync(join(tmpdir(), `walkaway-bench-net-${name}-`));
-  const walkaway = name === 'walkaway' || name === 'walkaway-base';
+  const walkaway = name.startsWith('walkaway');
   const walkawayFile = name === 'walkaway-base' ? join(o.base!, 'bench', 'net-walkaway.ts') : './net-walkaway.ts';
   const flags = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(o.cpuProf, name)] : [];
   const children: Child[] = [];
   const t0 = performance.now();
   try {
     for (let i = 0; i < o.nodes; i++) {
-      const args = walkaway ? [join(dir, `node-${i}`), o.storage] : [name === 'gossipsub-tuned' ? 'tuned' : 'default', String(o.nodes)];
+      const args = walkaway
+        ? [join(dir, `node-${i}`), name === 'walkaway-memory' ? 'memory' : o.storage]
+        : [name === 'gossipsub-tuned' ? 'tuned' : 'default', String(o.nodes)];
       children.push(new Child(i, walkaway ? walkawayFile : './net-gossipsub.ts', args, flags));
     }
     const ready = await Promise.all(children.map((c) => c.next('ready', 400_000)));
@@ -413,6 +417,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       'saturated bytes/delivery all send / tuned GossipSub (<= 1.0)': ratio(w.satAllBytesPerDelivery, t.satAllBytesPerDelivery),
       'saturated throughput one sender / tuned GossipSub': ratio(w.satOneOpsPerSec, t.satOneOpsPerSec),
       'saturated throughput all send / tuned GossipSub': ratio(w.satAllOpsPerSec, t.satAllOpsPerSec),
+      ...(sides.includes('walkaway-memory')
+        ? {
+            'memory store: light p99 one sender / tuned GossipSub': ratio(m('walkaway-memory').lightOneP99Ms, t.lightOneP99Ms),
+            'memory store: light p99 all send / tuned GossipSub': ratio(m('walkaway-memory').lightAllP99Ms, t.lightAllP99Ms),
+          }
+        : {}),
     },
     medians: Object.fromEntries(sides.map((s) => [s, m(s)])),
     ...(o.base ? { againstBase: againstBase(w, m('walkaway-base')) } : {}),

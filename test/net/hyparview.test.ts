@@ -82,6 +82,33 @@ describe('HyParView', () => {
     assert.deepEqual(out[0], { type: 'send', to: 5, message: { type: 'disconnect', alive: true } });
   });
 
+  it('the fast shuffle stops after three replies that teach no new peer (a network too small to fill the passive view)', () => {
+    const hv = new HyParView<number>(0, new MidRandom());
+    hv.handle({ type: 'command', command: { type: 'join', peers: [1] } }, 0);
+    hv.handle({ type: 'recv', from: 1, message: { type: 'neighbor-reply', accepted: true } }, 1);
+    const shuffleDelay = (at: number) => {
+      const out = hv.handle({ type: 'timer', timer: { type: 'shuffle' } }, at);
+      assert.ok(out.some((o) => o.type === 'send' && o.message.type === 'shuffle'), 'a shuffle goes out');
+      const timer = out.find((o) => o.type === 'set-timer' && o.timer.type === 'shuffle');
+      assert.ok(timer?.type === 'set-timer');
+      return timer.delayMs;
+    };
+    // Thin passive view, nothing learnt yet to say otherwise: fast (jittered around the mean).
+    const first = shuffleDelay(3_000);
+    assert.ok(first < C.shuffleIntervalMs * 0.5, `fast: ${first}`);
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [2, 3] } }, 3_010);
+    assert.ok(shuffleDelay(6_000) < C.shuffleIntervalMs * 0.5, 'the reply taught 2 and 3: still fast');
+    for (let i = 1; i <= 3; i++) {
+      hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [2, 3] } }, 3_010 + i * 3_000);
+      const delay = shuffleDelay(6_000 + i * 3_000);
+      if (i < 3) assert.ok(delay < C.shuffleIntervalMs * 0.5, `${i} barren: still fast`);
+      else assert.ok(delay >= C.shuffleIntervalMs * 0.5, 'three barren in a row: the normal pace, though the view is thin');
+    }
+    hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [4] } }, 20_010);
+    assert.ok(shuffleDelay(40_000) < C.shuffleIntervalMs * 0.5, 'a newcomer appeared: fast again');
+    assert.deepEqual([...hv.passiveView()].sort(), [2, 3, 4]);
+  });
+
   it('a failed active peer is replaced from the passive view at once (HIGH when the view is empty)', () => {
     const hv = withActive(0, [1]);
     hv.handle({ type: 'recv', from: 1, message: { type: 'shuffle-reply', peers: [6] } }, 0);

@@ -68,8 +68,8 @@ export interface HyParViewConfig {
   shuffleIntervalMs: number;
   /**
    * Mean shuffle period while the passive view is less than half full (as
-   * after a join): a thin passive view is what leaves a node stranded when
-   * its active peers fail together.
+   * after a join) and shuffles still teach us peers: a thin passive view
+   * is what leaves a node stranded when its active peers fail together.
    */
   fastShuffleIntervalMs: number;
   /** A neighbour or join request without reply by then counts as failed. */

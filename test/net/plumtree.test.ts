@@ -89,6 +89,21 @@ describe('PlumTree', () => {
     assert.deepEqual(flush, [{ type: 'send', to: 3, message: { type: 'ihave', ids: [id, id2], hops: [0, 0] } }]);
   });
 
+  it('IHAVE batches: 5 ms after a quiet spell, ihaveBusyDispatchMs right after a batch went out', () => {
+    const pt = tree([1], [3]);
+    const timerOf = (out: PlumTreeOutput<number>[]) => out.flatMap((o) => (o.type === 'set-timer' && o.timer.type === 'ihave-dispatch' ? [o.delayMs] : []));
+    assert.deepEqual(timerOf(pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 100)), [C.ihaveDispatchMs]);
+    pt.handle({ type: 'timer', timer: { type: 'ihave-dispatch' } }, 105);
+    // The next message 15 ms later: a stream, so a longer batch.
+    assert.deepEqual(timerOf(pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 120)), [C.ihaveBusyDispatchMs]);
+    assert.deepEqual(timerOf(pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 140)), [], 'one timer per batch');
+    const batch = pt.handle({ type: 'timer', timer: { type: 'ihave-dispatch' } }, 120 + C.ihaveBusyDispatchMs);
+    assert.ok(batch.length === 1 && batch[0].type === 'send' && batch[0].message.type === 'ihave' && batch[0].message.ids.length === 2, 'both ids in one IHAVE');
+    // Quiet for longer than the busy batch: back to 5 ms.
+    const quiet = 120 + 2 * C.ihaveBusyDispatchMs + 1;
+    assert.deepEqual(timerOf(pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, quiet)), [C.ihaveDispatchMs]);
+  });
+
   it('publish over the size limit throws TOO_LARGE synchronously; exactly at the limit is fine', () => {
     const pt = tree([1], []);
     const limit = 1024;

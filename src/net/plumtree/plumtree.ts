@@ -68,6 +68,7 @@ export class PlumTree<P extends PeerId = PeerId> {
   /** Until then IHAVEs graft at once: a parent of ours went down, and the tree has no path to us. */
   private orphanUntil = -Infinity;
   private dispatchArmed = false;
+  private lastDispatchAt = -Infinity;
   private nextSweep = 0;
   private cacheBytes = 0;
 
@@ -154,7 +155,7 @@ export class PlumTree<P extends PeerId = PeerId> {
         break;
       }
       case 'timer':
-        this.onTimer(input.timer, out);
+        this.onTimer(input.timer, now, out);
         break;
       case 'command':
         this.publish(input.command.payload, input.command.id, now, out);
@@ -191,7 +192,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     out.push({ type: 'emit', event: { type: 'published', id: msgId, payload } });
     this.remember(msgId, now);
     this.cacheSet(msgId, { payload, hop: 0, from: null, at: now, grafted: null, viaGraft: false });
-    this.push(msgId, payload, 0, null, out);
+    this.push(msgId, payload, 0, null, now, out);
   }
 
   private newId(): string {
@@ -279,14 +280,14 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     // Peers that announced it have it: pushing it to them would only be a
     // duplicate (and the grafted peer would prune us, on top of the switch above).
-    this.push(id, payload, hop, from, out, missing ? [...missing.peers, ...missing.grafted] : []);
+    this.push(id, payload, hop, from, now, out, missing ? [...missing.peers, ...missing.grafted] : []);
   }
 
   /** Eager push to the tree, lazy push (queued IHAVE) to the rest. */
-  private push(id: string, payload: Uint8Array, hop: number, from: P | null, out: PlumTreeOutput<P>[], holders: readonly P[] = []): void {
+  private push(id: string, payload: Uint8Array, hop: number, from: P | null, now: number, out: PlumTreeOutput<P>[], holders: readonly P[] = []): void {
     const message: PlumTreeMessage = { type: 'gossip', id, payload, hop: hop + 1 };
     for (const peer of this.eager) if (peer !== from && !holders.includes(peer)) out.push({ type: 'send', to: peer, message });
-    for (const peer of this.lazy) if (peer !== from && !holders.includes(peer)) this.queueIhave(peer, id, hop, out);
+    for (const peer of this.lazy) if (peer !== from && !holders.includes(peer)) this.queueIhave(peer, id, hop, now, out);
   }
 
   private onIhave(from: P, id: string, hop: number, now: number, out: PlumTreeOutput<P>[]): void {
@@ -316,9 +317,10 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
   }
 
-  private onTimer(timer: PlumTreeTimer, out: PlumTreeOutput<P>[]): void {
+  private onTimer(timer: PlumTreeTimer, now: number, out: PlumTreeOutput<P>[]): void {
     if (timer.type === 'ihave-dispatch') {
       this.dispatchArmed = false;
+      this.lastDispatchAt = now;
       for (const [peer, batch] of this.ihaveQueue) {
         if (batch.ids.length > 0 && this.isNeighbor(peer)) out.push({ type: 'send', to: peer, message: { type: 'ihave', ids: batch.ids, hops: batch.hops } });
       }
@@ -388,7 +390,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     // The most recent ones, one IHAVE's worth at most: the cost of a neighbour-up stays bounded.
     const recent: string[] = [];
     for (const [id, entry] of this.cache) if (entry.at >= now - window && entry.from !== peer) recent.push(id);
-    for (const id of recent.slice(-this.config.maxIhaveIds)) this.queueIhave(peer, id, (this.cache.get(id) as CacheEntry<P>).hop, out);
+    for (const id of recent.slice(-this.config.maxIhaveIds)) this.queueIhave(peer, id, (this.cache.get(id) as CacheEntry<P>).hop, now, out);
   }
 
   private onNeighborDown(peer: P, now: number, out: PlumTreeOutput<P>[]): void {
@@ -408,7 +410,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
   }
 
-  private queueIhave(peer: P, id: string, hop: number, out: PlumTreeOutput<P>[]): void {
+  private queueIhave(peer: P, id: string, hop: number, now: number, out: PlumTreeOutput<P>[]): void {
     let batch = this.ihaveQueue.get(peer);
     if (!batch) {
       batch = { ids: [], hops: [] };
@@ -423,7 +425,9 @@ export class PlumTree<P extends PeerId = PeerId> {
     batch.hops.push(hop);
     if (!this.dispatchArmed) {
       this.dispatchArmed = true;
-      out.push({ type: 'set-timer', delayMs: this.config.ihaveDispatchMs, timer: { type: 'ihave-dispatch' } });
+      // Busy (the last batch went out a moment ago): a longer batch, fewer frames.
+      const busy = now - this.lastDispatchAt < this.config.ihaveBusyDispatchMs;
+      out.push({ type: 'set-timer', delayMs: busy ? this.config.ihaveBusyDispatchMs : this.config.ihaveDispatchMs, timer: { type: 'ihave-dispatch' } });
     }
   }
 

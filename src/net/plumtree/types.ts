@@ -91,6 +91,14 @@ export interface PlumTreeConfig {
   graftTimeout2Ms: number;
   /** IHAVEs are batched per peer for this long. iroh: 5 ms. */
   ihaveDispatchMs: number;
+  /**
+   * When the previous batch went out less than this long ago, the next one
+   * waits this long instead: under a steady stream (50 operations a second)
+   * 5 ms batches carried one id each, as many IHAVE frames as payloads to
+   * every lazy peer, each through the whole libp2p stack; a trickle (a
+   * chat, the simulator's one broadcast a second) keeps 5 ms repairs.
+   */
+  ihaveBusyDispatchMs: number;
   /** Largest number of ids in one IHAVE. */
   maxIhaveIds: number;
   /** Graft a lazy peer whose path is shorter by this many hops in one message. Paper: 7; off (Infinity) by default, see below. */
@@ -172,6 +180,7 @@ export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
   graftTimeout1Ms: 400,
   graftTimeout2Ms: 400,
   ihaveDispatchMs: 5,
+  ihaveBusyDispatchMs: 50,
   maxIhaveIds: 256,
   // The paper's one-message swap (7) is off: with random senders it fired 90 times per broadcast at 1k.
   optimisationThreshold: Infinity,

@@ -167,6 +167,15 @@ describe('PlumTree', () => {
     assert.deepEqual(later, [{ type: 'set-timer', delayMs: C.graftTimeout1Ms, timer: { type: 'graft-timeout', id: 'm3' } }], 'then the timeout again');
   });
 
+  it('orphanGraftMs 0: losing the parent changes nothing', () => {
+    const pt = tree([1, 2], [3], { orphanGraftMs: 0 });
+    pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm0', payload: P, hop: 1 } }, 100);
+    pt.handle({ type: 'recv', from: 3, message: { type: 'ihave', ids: ['m1'], hops: [1] } }, 110);
+    assert.deepEqual(pt.handle({ type: 'neighbor-down', peer: 1 }, 120), []);
+    const next = pt.handle({ type: 'recv', from: 3, message: { type: 'ihave', ids: ['m2'], hops: [1] } }, 130);
+    assert.deepEqual(next, [{ type: 'set-timer', delayMs: C.graftTimeout1Ms, timer: { type: 'graft-timeout', id: 'm2' } }]);
+  });
+
   it('a parent silent for longer than messageCacheMs is not a parent: its going changes nothing', () => {
     const pt = tree([1, 5], [3]);
     pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm0', payload: P, hop: 1 } }, 0);

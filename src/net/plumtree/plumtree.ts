@@ -394,7 +394,8 @@ export class PlumTree<P extends PeerId = PeerId> {
   }
 
   private onNeighborDown(peer: P, now: number, out: PlumTreeOutput<P>[]): void {
-    const wasParent = remove(this.eager, peer) && now - (this.lastFirstFrom.get(peer) ?? -Infinity) <= this.config.messageCacheMs;
+    const wasEager = remove(this.eager, peer);
+    const wasParent = wasEager && this.config.orphanGraftMs > 0 && now - (this.lastFirstFrom.get(peer) ?? -Infinity) <= this.config.messageCacheMs;
     remove(this.lazy, peer);
     this.lastFirstFrom.delete(peer);
     this.gains.drop(peer);

@@ -88,7 +88,10 @@ describe('HyParView', () => {
     hv.handle({ type: 'recv', from: 1, message: { type: 'neighbor-reply', accepted: true } }, 1);
     const shuffleDelay = (at: number) => {
       const out = hv.handle({ type: 'timer', timer: { type: 'shuffle' } }, at);
-      assert.ok(out.some((o) => o.type === 'send' && o.message.type === 'shuffle'), 'a shuffle goes out');
+      assert.ok(
+        out.some((o) => o.type === 'send' && o.message.type === 'shuffle'),
+        'a shuffle goes out',
+      );
       const timer = out.find((o) => o.type === 'set-timer' && o.timer.type === 'shuffle');
       assert.ok(timer?.type === 'set-timer');
       return timer.delayMs;

@@ -11,6 +11,7 @@
  * parent reads the child's rusage from /proc/<pid>/stat when the child is a
  * server that does not report.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 
@@ -69,6 +70,17 @@ export function summarise(samples: Sample[]): Record<string, Spread> {
     if (values.length > 0) out[k] = spreadOf(values);
   }
   return out;
+}
+
+/** HEAD of the checkout in `cwd`, `+dirty` if tracked files differ from it; 'unknown' outside git. */
+export function commitOf(cwd?: string): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8' }).trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
 }
 
 export const loadNow = (): number => round(loadavg()[0], 2);

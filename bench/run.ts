@@ -6,11 +6,11 @@
  * before and after. Without a name, runs every benchmark in turn.
  * Benchmarks export `run(args)`.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { commitOf } from './harness.ts';
 import { printTable } from './table.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,16 +23,6 @@ function available(): string[] {
     .map((f) => f.slice(0, -3))
     .filter((name) => !NOT_BENCHMARKS.has(name))
     .sort();
-}
-
-function commitOf(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: here, encoding: 'utf8' }).trim();
-    return dirty ? `${head}+dirty` : head;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** Takes `--save` and `--out PATH` out of a benchmark's arguments. */
@@ -58,7 +48,7 @@ async function runOne(name: string, allArgs: string[]): Promise<void> {
   console.log(`# ${name}`);
   const loadBefore = loadavg();
   const result = await mod.run(args);
-  const machine = { commit: commitOf(), cpus: cpus().length, cpuModel: cpus()[0]?.model, loadBefore, loadAfter: loadavg() };
+  const machine = { commit: commitOf(here), cpus: cpus().length, cpuModel: cpus()[0]?.model, loadBefore, loadAfter: loadavg() };
   // Benchmarks with samples print their `summary`; the file keeps everything.
   printTable((result.summary as Record<string, unknown> | undefined) ?? result);
   console.log(`commit ${machine.commit}, load ${loadBefore[0].toFixed(2)} -> ${machine.loadAfter[0].toFixed(2)}`);

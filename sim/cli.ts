@@ -6,10 +6,10 @@
  * the medians, and with --json writes one object whose top-level fields are
  * the medians over seeds (per-seed figures and per-message detail beneath).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
+import { commitOf } from '../bench/harness.ts';
 import { median } from './metrics.ts';
 import type { SimConfig } from './network.ts';
 import { SCENARIOS, type ScenarioResult } from './scenarios/index.ts';
@@ -40,17 +40,6 @@ const MODELS: Record<string, Partial<SimConfig>> = {
 };
 
 const LOAD_BEFORE = loadavg().map((x) => Math.round(x * 100) / 100);
-
-/** HEAD, `+dirty` if tracked files differ from it. */
-function commitOf(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim();
-    return dirty ? `${head}+dirty` : head;
-  } catch {
-    return 'unknown';
-  }
-}
 
 const USAGE = `usage: walkaway sim <${Object.keys(SCENARIOS).join('|')}> [--nodes N] [--seeds K] [--seed S] [--fail F] [--json FILE] [--time-scale X] [--no-burst] [--plumtree name=value,...]
   [--model ideal|real] [--loss P] [--loss-mode retransmit|drop] [--jitter MS] [--processing MS] [--detect reset|keepalive]

@@ -35,6 +35,13 @@ interface Missing<P> {
   graftedHops: number[];
 }
 
+/** A message as a push sends it on: our hop is its distance from the origin (0 at the origin). */
+interface Copy {
+  id: string;
+  payload: Uint8Array;
+  hop: number;
+}
+
 interface IhaveBatch {
   ids: string[];
   hops: number[];
@@ -192,7 +199,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     out.push({ type: 'emit', event: { type: 'published', id: msgId, payload } });
     this.remember(msgId, now);
     this.cacheSet(msgId, { payload, hop: 0, from: null, at: now, grafted: null, viaGraft: false });
-    this.push(msgId, payload, 0, null, now, out);
+    this.push({ id: msgId, payload, hop: 0 }, null, now, out);
   }
 
   private newId(): string {
@@ -280,14 +287,14 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     // Peers that announced it have it: pushing it to them would only be a
     // duplicate (and the grafted peer would prune us, on top of the switch above).
-    this.push(id, payload, hop, from, now, out, missing ? [...missing.peers, ...missing.grafted] : []);
+    this.push({ id, payload, hop }, from, now, out, missing ? [...missing.peers, ...missing.grafted] : []);
   }
 
   /** Eager push to the tree, lazy push (queued IHAVE) to the rest. */
-  private push(id: string, payload: Uint8Array, hop: number, from: P | null, now: number, out: PlumTreeOutput<P>[], holders: readonly P[] = []): void {
-    const message: PlumTreeMessage = { type: 'gossip', id, payload, hop: hop + 1 };
+  private push(copy: Copy, from: P | null, now: number, out: PlumTreeOutput<P>[], holders: readonly P[] = []): void {
+    const message: PlumTreeMessage = { type: 'gossip', id: copy.id, payload: copy.payload, hop: copy.hop + 1 };
     for (const peer of this.eager) if (peer !== from && !holders.includes(peer)) out.push({ type: 'send', to: peer, message });
-    for (const peer of this.lazy) if (peer !== from && !holders.includes(peer)) this.queueIhave(peer, id, hop, now, out);
+    for (const peer of this.lazy) if (peer !== from && !holders.includes(peer)) this.queueIhave(peer, copy.id, copy.hop, now, out);
   }
 
   private onIhave(from: P, id: string, hop: number, now: number, out: PlumTreeOutput<P>[]): void {

@@ -72,11 +72,13 @@ export function summarise(samples: Sample[]): Record<string, Spread> {
   return out;
 }
 
-/** HEAD of the checkout in `cwd`, `+dirty` if tracked files differ from it; 'unknown' outside git. */
+/** HEAD of the checkout in `cwd`, `+dirty` if tracked files outside the results folders differ from it; 'unknown' outside git. */
 export function commitOf(cwd?: string): string {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8' }).trim();
+    // Saved results are not the code measured: a batch of runs rewrites them.
+    const args = ['status', '--porcelain', '--untracked-files=no', '--', ':(top)', ':(top,exclude)bench/results', ':(top,exclude)sim/results'];
+    const dirty = execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
     return dirty ? `${head}+dirty` : head;
   } catch {
     return 'unknown';

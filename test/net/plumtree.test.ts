@@ -77,8 +77,8 @@ describe('PlumTree', () => {
     const out = pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 100);
     const id = publishedId(out);
     assert.deepEqual(out.slice(1), [
-      { type: 'send', to: 1, message: { type: 'gossip', id, payload: P, hop: 1 } },
-      { type: 'send', to: 2, message: { type: 'gossip', id, payload: P, hop: 1 } },
+      { type: 'send', to: 1, message: { type: 'gossip', id, payload: P, hop: 1, age: 0 } },
+      { type: 'send', to: 2, message: { type: 'gossip', id, payload: P, hop: 1, age: 0 } },
       { type: 'set-timer', delayMs: C.ihaveDispatchMs, timer: { type: 'ihave-dispatch' } },
     ]);
     const second = pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 101);
@@ -127,7 +127,7 @@ describe('PlumTree', () => {
     const out = pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm1', payload: P, hop: 4 } }, 0);
     assert.deepEqual(out, [
       { type: 'emit', event: { type: 'deliver', id: 'm1', payload: P, hop: 4, from: 1 } },
-      { type: 'send', to: 2, message: { type: 'gossip', id: 'm1', payload: P, hop: 5 } },
+      { type: 'send', to: 2, message: { type: 'gossip', id: 'm1', payload: P, hop: 5, age: 0 } },
       { type: 'set-timer', delayMs: C.ihaveDispatchMs, timer: { type: 'ihave-dispatch' } },
     ]);
     const dup = pt.handle({ type: 'recv', from: 2, message: { type: 'gossip', id: 'm1', payload: P, hop: 2 } }, 1);
@@ -194,7 +194,8 @@ describe('PlumTree', () => {
     const pt = tree([], [5]);
     const id = publishedId(pt.handle({ type: 'command', command: { type: 'publish', payload: P } }, 0));
     const out = pt.handle({ type: 'recv', from: 5, message: { type: 'graft', id } }, 10);
-    assert.deepEqual(out, [{ type: 'send', to: 5, message: { type: 'gossip', id, payload: P, hop: 1 } }]);
+    // The answer carries the message's age: 10 ms since it was published here.
+    assert.deepEqual(out, [{ type: 'send', to: 5, message: { type: 'gossip', id, payload: P, hop: 1, age: 10 } }]);
     assert.deepEqual(pt.eagerPeers(), [5]);
     pt.handle({ type: 'recv', from: 5, message: { type: 'prune' } }, 11);
     assert.deepEqual(pt.eagerPeers(), []);
@@ -331,6 +332,44 @@ describe('PlumTree', () => {
     assert.deepEqual(pt.handle({ type: 'timer', timer: { type: 'ihave-dispatch' } }, 1_005), [{ type: 'send', to: 7, message: { type: 'ihave', ids: [id], hops: [0] } }]);
   });
 
+  it('a new neighbour hears only of messages young by their age, not by when they reached us', () => {
+    const pt = tree([1], []);
+    const window = C.announceRecentMs;
+    // Reached us just now, but published window - 100 ms ago (a newcomer's catch-up, say).
+    pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'old', payload: P, hop: 3, age: window - 100 } }, 10_000);
+    pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'new', payload: P, hop: 3, age: 0 } }, 10_000);
+    pt.handle({ type: 'neighbor-up', peer: 7 }, 10_200);
+    const flush = pt.handle({ type: 'timer', timer: { type: 'ihave-dispatch' } }, 10_205);
+    assert.deepEqual(flush, [{ type: 'send', to: 7, message: { type: 'ihave', ids: ['new'], hops: [3] } }]);
+  });
+
+  it('forwarded copies carry their age; a copy older than maxMessageAgeMs is neither delivered nor forwarded', () => {
+    const pt = tree([1, 2], []);
+    const out = pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 1, age: 1_500 } }, 0);
+    assert.deepEqual(
+      out.filter((o) => o.type === 'send'),
+      [{ type: 'send', to: 2, message: { type: 'gossip', id: 'm', payload: P, hop: 2, age: 1_500 } }],
+    );
+    // A graft 2 s later is answered with the age grown by the time we held it.
+    const answer = pt.handle({ type: 'recv', from: 2, message: { type: 'graft', id: 'm' } }, 2_000);
+    assert.deepEqual(answer, [{ type: 'send', to: 2, message: { type: 'gossip', id: 'm', payload: P, hop: 2, age: 3_500 } }]);
+    // A message announced, grafted, and answered too old: dropped, and not grafted again.
+    pt.handle({ type: 'recv', from: 2, message: { type: 'ihave', ids: ['z'], hops: [4] } }, 3_000);
+    const stale = pt.handle({ type: 'recv', from: 2, message: { type: 'gossip', id: 'z', payload: P, hop: 5, age: C.maxMessageAgeMs + 1 } }, 3_010);
+    assert.deepEqual(stale, []);
+    assert.equal(pt.stats.tooOld, 1);
+    assert.equal(pt.hasDelivered('z'), false);
+    assert.deepEqual(pt.sizes().missing, 0);
+    assert.deepEqual(pt.handle({ type: 'timer', timer: { type: 'graft-timeout', id: 'z' } }, 3_000 + C.graftTimeout1Ms), []);
+    // Exactly at the bound it is still taken.
+    const edge = pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'e', payload: P, hop: 1, age: C.maxMessageAgeMs } }, 4_000);
+    assert.equal(edge[0].type === 'emit' && edge[0].event.type, 'deliver');
+  });
+
+  it('keeps a node from forgetting an id while a copy of it could still be taken', () => {
+    assert.ok(C.maxMessageAgeMs < C.idCacheMs && C.announceRecentMs < C.maxMessageAgeMs);
+  });
+
   it('caches expire: payloads after messageCacheMs, ids after idCacheMs', () => {
     const pt = tree([1], []);
     pt.handle({ type: 'recv', from: 1, message: { type: 'gossip', id: 'm', payload: P, hop: 1 } }, 0);
@@ -346,6 +385,10 @@ describe('PlumTree', () => {
     const bad = [
       { type: 'gossip', id: '', payload: P, hop: 1 },
       { type: 'gossip', id: 'x', payload: [1, 2], hop: 1 },
+      { type: 'gossip', id: 'x', payload: P, hop: 1, age: -1 },
+      { type: 'gossip', id: 'x', payload: P, hop: 1, age: 1.5 },
+      { type: 'gossip', id: 'x', payload: P, hop: 1, age: '5' },
+      { type: 'gossip', id: 'x', payload: P, hop: 1, age: 86_400_001 },
       { type: 'ihave', ids: ['a', 'b'], hops: [1] },
       { type: 'graft', id: 5 },
       { type: 'what' },

@@ -18,6 +18,8 @@ import { checkPlumTreeMessage } from './validate.ts';
 interface CacheEntry<P> {
   payload: Uint8Array;
   hop: number;
+  /** When the origin published it, on our clock (now minus the age it came with). */
+  bornAt: number;
   /** Who sent it to us (null for our own messages). */
   from: P | null;
   at: number;
@@ -40,6 +42,7 @@ interface Copy {
   id: string;
   payload: Uint8Array;
   hop: number;
+  bornAt: number;
 }
 
 interface IhaveBatch {
@@ -58,7 +61,7 @@ interface IhaveBatch {
 export class PlumTree<P extends PeerId = PeerId> {
   readonly self: P;
   readonly config: Readonly<PlumTreeConfig>;
-  readonly stats: PlumTreeStats = { delivered: 0, duplicates: 0, grafts: 0, prunes: 0, optimisations: 0, dropped: 0, invalid: 0, strangers: 0, abandoned: 0 };
+  readonly stats: PlumTreeStats = { delivered: 0, duplicates: 0, grafts: 0, prunes: 0, optimisations: 0, dropped: 0, invalid: 0, strangers: 0, abandoned: 0, tooOld: 0 };
   private readonly rng: Random;
   private readonly validate: PayloadValidator;
   private readonly eager: P[] = [];
@@ -198,8 +201,8 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     out.push({ type: 'emit', event: { type: 'published', id: msgId, payload } });
     this.remember(msgId, now);
-    this.cacheSet(msgId, { payload, hop: 0, from: null, at: now, grafted: null, viaGraft: false });
-    this.push({ id: msgId, payload, hop: 0 }, null, now, out);
+    this.cacheSet(msgId, { payload, hop: 0, bornAt: now, from: null, at: now, grafted: null, viaGraft: false });
+    this.push({ id: msgId, payload, hop: 0, bornAt: now }, null, now, out);
   }
 
   private newId(): string {
@@ -219,7 +222,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     switch (msg.type) {
       case 'gossip':
-        return this.onGossip(from, msg.id, msg.payload, msg.hop, now, out);
+        return this.onGossip(from, msg.id, msg.payload, msg.hop, now - (msg.age ?? 0), now, out);
       case 'ihave':
         for (let i = 0; i < msg.ids.length; i++) this.onIhave(from, msg.ids[i], msg.hops[i], now, out);
         return;
@@ -227,7 +230,7 @@ export class PlumTree<P extends PeerId = PeerId> {
         this.makeEager(from);
         if (msg.id === null) return;
         const entry = this.cache.get(msg.id);
-        if (entry) out.push({ type: 'send', to: from, message: { type: 'gossip', id: msg.id, payload: entry.payload, hop: entry.hop + 1 } });
+        if (entry) out.push({ type: 'send', to: from, message: gossipOf(msg.id, entry, now) });
         return;
       }
       case 'prune':
@@ -236,7 +239,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
   }
 
-  private onGossip(from: P, id: string, payload: Uint8Array, hop: number, now: number, out: PlumTreeOutput<P>[]): void {
+  private onGossip(from: P, id: string, payload: Uint8Array, hop: number, bornAt: number, now: number, out: PlumTreeOutput<P>[]): void {
     if (this.received.has(id)) {
       const entry = this.cache.get(id);
       if (entry && entry.grafted === from) {
@@ -255,6 +258,13 @@ export class PlumTree<P extends PeerId = PeerId> {
       out.push({ type: 'send', to: from, message: { type: 'prune' } });
       return;
     }
+    if (now - bornAt > this.config.maxMessageAgeMs) {
+      // Older than any id is remembered for certain: taking it could deliver
+      // it twice here and carry it once more through the whole network.
+      this.stats.tooOld++;
+      this.missing.delete(id);
+      return;
+    }
     if (!this.validate(payload)) {
       // Nothing of it is kept: the id stays unknown, the missing entry (if an
       // IHAVE came first) keeps its other announcers for the graft timer.
@@ -268,7 +278,7 @@ export class PlumTree<P extends PeerId = PeerId> {
     const missing = this.missing.get(id);
     this.missing.delete(id);
     const grafted = missing && missing.grafted.length > 0 && !missing.grafted.includes(from) ? missing.grafted[0] : null;
-    this.cacheSet(id, { payload, hop, from, at: now, grafted, viaGraft: missing?.grafted.includes(from) === true });
+    this.cacheSet(id, { payload, hop, bornAt, from, at: now, grafted, viaGraft: missing?.grafted.includes(from) === true });
     this.makeEager(from);
     out.push({ type: 'emit', event: { type: 'deliver', id, payload, hop, from } });
     if (grafted !== null && this.eager.includes(grafted) && this.eager.includes(from)) {
@@ -287,12 +297,12 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     // Peers that announced it have it: pushing it to them would only be a
     // duplicate (and the grafted peer would prune us, on top of the switch above).
-    this.push({ id, payload, hop }, from, now, out, missing ? [...missing.peers, ...missing.grafted] : []);
+    this.push({ id, payload, hop, bornAt }, from, now, out, missing ? [...missing.peers, ...missing.grafted] : []);
   }
 
   /** Eager push to the tree, lazy push (queued IHAVE) to the rest. */
   private push(copy: Copy, from: P | null, now: number, out: PlumTreeOutput<P>[], holders: readonly P[] = []): void {
-    const message: PlumTreeMessage = { type: 'gossip', id: copy.id, payload: copy.payload, hop: copy.hop + 1 };
+    const message = gossipOf(copy.id, copy, now);
     for (const peer of this.eager) if (peer !== from && !holders.includes(peer)) out.push({ type: 'send', to: peer, message });
     for (const peer of this.lazy) if (peer !== from && !holders.includes(peer)) this.queueIhave(peer, copy.id, copy.hop, now, out);
   }
@@ -396,7 +406,9 @@ export class PlumTree<P extends PeerId = PeerId> {
     if (window <= 0) return;
     // The most recent ones, one IHAVE's worth at most: the cost of a neighbour-up stays bounded.
     const recent: string[] = [];
-    for (const [id, entry] of this.cache) if (entry.at >= now - window && entry.from !== peer) recent.push(id);
+    // By the message's age, not when it reached us: a newcomer told of a message
+    // must not pass it on to the next newcomers as if it were new.
+    for (const [id, entry] of this.cache) if (entry.bornAt >= now - window && entry.from !== peer) recent.push(id);
     for (const id of recent.slice(-this.config.maxIhaveIds)) this.queueIhave(peer, id, (this.cache.get(id) as CacheEntry<P>).hop, now, out);
   }
 
@@ -489,6 +501,11 @@ export class PlumTree<P extends PeerId = PeerId> {
     this.cache.delete(id);
     this.cacheBytes -= entry.payload.length;
   }
+}
+
+/** The eager copy of a cached message: one hop further, its age on our clock. */
+function gossipOf(id: string, copy: { payload: Uint8Array; hop: number; bornAt: number }, now: number): PlumTreeMessage {
+  return { type: 'gossip', id, payload: copy.payload, hop: copy.hop + 1, age: Math.max(0, Math.round(now - copy.bornAt)) };
 }
 
 function remove<P>(list: P[], item: P): boolean {

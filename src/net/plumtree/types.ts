@@ -8,8 +8,13 @@ import type { PeerId } from '../membership/types.ts';
 import { KEEPALIVE } from '../transport/keepalive.ts';
 
 export type PlumTreeMessage =
-  /** Eager push of a payload; `hop` is the sender's distance from the origin plus one. */
-  | { type: 'gossip'; id: string; payload: Uint8Array; hop: number }
+  /**
+   * Eager push of a payload; `hop` is the sender's distance from the origin
+   * plus one; `age` the milliseconds since the origin published it, as the
+   * sender reckons (each node adds how long it held the message; time on the
+   * links is not counted). Without `age` the message counts as new.
+   */
+  | { type: 'gossip'; id: string; payload: Uint8Array; hop: number; age?: number }
   /** Lazy push: ids the sender has, and the hop at which it delivered each. */
   | { type: 'ihave'; ids: string[]; hops: number[] }
   /** Make the link eager again; with an id, also send that message. */
@@ -63,6 +68,8 @@ export interface PlumTreeStats {
   strangers: number;
   /** Missing messages given up on: every announcer was grafted and none delivered. */
   abandoned: number;
+  /** Copies older than `maxMessageAgeMs`, neither delivered nor forwarded. */
+  tooOld: number;
 }
 
 export interface PlumTreeConfig {
@@ -133,6 +140,17 @@ export interface PlumTreeConfig {
   messageCacheMs: number;
   /** How long delivered ids are remembered (duplicate filter). iroh: 90 s. */
   idCacheMs: number;
+  /**
+   * A copy older than this (its `age`) is neither delivered nor forwarded,
+   * and only messages younger than `announceRecentMs` are announced to new
+   * neighbours. Without the bound a message outlived every node's memory
+   * of it under churn: each newcomer was told of it, took it as new, and
+   * told the next newcomers, until the nodes that had forgotten it (after
+   * `idCacheMs`) took it again and the whole network carried it once more.
+   * Kept well under `idCacheMs`: a node then forgets an id only after no
+   * copy of it can be accepted anywhere.
+   */
+  maxMessageAgeMs: number;
   /** Expired cache entries are swept at most this often (on the next input). */
   sweepIntervalMs: number;
   /** Payload bytes cached for grafts, all peers together (the oldest go first). */
@@ -191,6 +209,7 @@ export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
   fasterPathMaxExtraHops: 0,
   messageCacheMs: 30_000,
   idCacheMs: 90_000,
+  maxMessageAgeMs: 60_000,
   sweepIntervalMs: 1_000,
   // 8 MiB of payloads is 30 s of 270 KiB/s, well over a chat's rate; a flood of valid 15 KB messages stops there.
   maxCacheBytes: 8 * 1024 * 1024,
@@ -207,7 +226,8 @@ export const DEFAULT_PLUMTREE_CONFIG: Readonly<PlumTreeConfig> = Object.freeze({
 
 /**
  * Bytes a gossip message takes beyond its payload and id: CBOR map header,
- * field names, type string, hop and byte-string headers. Kept generous so
- * that the size check at publish is never under the real encoding.
+ * field names, type string, hop, age and byte-string headers (45 bytes at
+ * most). Kept generous so that the size check at publish is never under
+ * the real encoding.
  */
 export const GOSSIP_ENVELOPE_OVERHEAD = 48;

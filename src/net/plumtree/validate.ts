@@ -7,6 +7,13 @@ function isId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= 128;
 }
 
+/** Ages are milliseconds; a day is far past any age a node accepts. */
+const MAX_AGE_MS = 86_400_000;
+
+function isAge(value: unknown): boolean {
+  return value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_AGE_MS);
+}
+
 function isHop(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_HOP;
 }
@@ -23,6 +30,7 @@ export function checkPlumTreeMessage(msg: unknown, maxMessageSize: number, maxIh
       if (!isId(m.id) || !isHop(m.hop) || !(m.payload instanceof Uint8Array)) {
         return 'gossip needs an id, a hop in 0..1024 and a Uint8Array payload';
       }
+      if (!isAge(m.age)) return 'gossip age must be whole milliseconds, at most a day';
       return m.payload.length > maxMessageSize ? `gossip payload of ${m.payload.length} bytes is over ${maxMessageSize}` : null;
     case 'ihave': {
       const { ids, hops } = m;

@@ -2,6 +2,8 @@
 # Old against new checkout, interleaved in one run: the core and processors
 # benchmarks (each checkout's own files) three times, and an in-process sync
 # of 20,000 operations five times. Used for issue 16's "within 5%" check.
+# The `core` bench exists only in checkouts before 15e8307; for later code
+# `npm run bench -- ratios --base DIR` is the before/after of those paths.
 #   bench/compare/trees.sh <old checkout> <new checkout> <out dir>
 set -u
 OLD=$1; NEW=$2; OUT=$3; HERE=$(cd "$(dirname "$0")" && pwd)

@@ -260,9 +260,10 @@ export class PlumTree<P extends PeerId = PeerId> {
     }
     if (now - bornAt > this.config.maxMessageAgeMs) {
       // Older than any id is remembered for certain: taking it could deliver
-      // it twice here and carry it once more through the whole network.
+      // it twice here and carry it once more through the whole network. As
+      // with an invalid payload, a missing entry keeps its announcers: a
+      // peer's stale copy must not cancel the graft to an honest one.
       this.stats.tooOld++;
-      this.missing.delete(id);
       return;
     }
     if (!this.validate(payload)) {

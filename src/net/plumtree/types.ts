@@ -169,8 +169,8 @@ export interface PlumTreeConfig {
    */
   newNeighborsEager: boolean;
   /**
-   * A new neighbour is told (by IHAVE) about messages delivered in this
-   * window (the latest `maxIhaveIds` of them), so a node that was cut off
+   * A new neighbour is told (by IHAVE) about messages younger than this
+   * by their age (the latest `maxIhaveIds` of them), so a node that was cut off
    * by a crash catches up as soon as membership repairs its view. It must
    * outlast the time a silent peer goes unnoticed: a node whose every
    * neighbour died without a word publishes into the void until its
